@@ -1,0 +1,1 @@
+"""tfx-glassbox: transparent model evaluation and validation for TFX."""

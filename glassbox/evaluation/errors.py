@@ -1,0 +1,14 @@
+"""Errors raised on bad evaluation input; each message names the field, file, feature, metric or
+value at fault."""
+
+
+class EvaluationError(ValueError):
+    """Base class for bad input to a glassbox evaluation."""
+
+
+class UnsupportedMetricError(EvaluationError):
+    """An EvalConfig asks for a metric, preprocessor or setting glassbox cannot compute exactly."""
+
+
+class LabelDomainError(EvaluationError):
+    """A label or prediction lies outside the domain its metric requires."""

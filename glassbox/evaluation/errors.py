@@ -12,3 +12,7 @@ class UnsupportedMetricError(EvaluationError):
 
 class LabelDomainError(EvaluationError):
     """A label or prediction lies outside the domain its metric requires."""
+
+
+class ConfigError(EvaluationError):
+    """An EvalConfig (or our own config) is malformed or asks for something glassbox does not support."""

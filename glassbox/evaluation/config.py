@@ -1,0 +1,156 @@
+"""Reading and checking `tfma.EvalConfig`s.
+
+Users hand us the EvalConfig they already wrote for TFMA. Every field we cannot honour is refused
+up front with its path (e.g. ``model_specs[0].preprocessing_function_names``), never ignored.
+Metric-level checks (class names, binarization, ...) happen when the metrics plan is built.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Tuple
+
+from google.protobuf import json_format, message, text_format
+from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.utils import config_util
+
+from glassbox.evaluation.errors import ConfigError
+
+# Fields we honour, per message type. Anything else that is set is refused.
+_SUPPORTED_FIELDS = {
+    "EvalConfig": {"model_specs", "slicing_specs", "metrics_specs", "options"},
+    "ModelSpec": {
+        "name",
+        "model_type",
+        "signature_name",
+        "label_key",
+        "prediction_key",
+        "example_weight_key",
+        "is_baseline",
+        "inference_batch_size",
+    },
+    "SlicingSpec": {"feature_keys", "feature_values"},
+    # Thresholds are read by the Validator; they do not change what the Evaluator computes.
+    "MetricsSpec": {
+        "metrics",
+        "model_names",
+        "binarize",
+        "aggregate",
+        "example_weights",
+        "thresholds",
+        "per_slice_thresholds",
+        "cross_slice_thresholds",
+    },
+    "MetricConfig": {"class_name", "module", "config", "threshold", "per_slice_thresholds", "cross_slice_thresholds"},
+    "Options": {"include_default_metrics", "compute_confidence_intervals", "confidence_intervals", "min_slice_size", "disabled_outputs"},
+    "ConfidenceIntervalOptions": {"method"},
+}
+# Submessages whose content is checked elsewhere (metric level) or is free-form.
+_OPAQUE = {"BinarizationOptions", "AggregationOptions", "ExampleWeightOptions", "MetricThreshold",
+           "PerSliceMetricThreshold", "CrossSliceMetricThreshold", "GenericValueThreshold",
+           "GenericChangeThreshold", "BoolValue", "Int32Value", "DoubleValue", "StringValue"}
+# SavedModels are called through their serving signature, whatever produced them.
+_SUPPORTED_MODEL_TYPES = {"", "tf_generic", "tf_keras"}
+_BOOTSTRAP = config_pb2.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
+_UNKNOWN_CI_METHOD = config_pb2.ConfidenceIntervalOptions.UNKNOWN_CONFIDENCE_INTERVAL_METHOD
+
+
+def load_eval_config(path: str) -> config_pb2.EvalConfig:
+    """Reads an EvalConfig from a text-proto or JSON file."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            content = f.read()
+    except OSError as e:
+        raise ConfigError(f"cannot read eval config file {path!r}: {e.strerror}") from e
+    return parse_eval_config(content, source=path)
+
+
+def parse_eval_config(content: str, source: str = "<string>") -> config_pb2.EvalConfig:
+    """Parses an EvalConfig given as JSON (if it starts with '{') or text proto."""
+    config = config_pb2.EvalConfig()
+    try:
+        if content.lstrip().startswith("{"):
+            json_format.Parse(content, config)
+        else:
+            text_format.Parse(content, config)
+    except (json_format.ParseError, text_format.ParseError) as e:
+        raise ConfigError(f"malformed eval config in {source}: {e}") from e
+    return config
+
+
+def _set_fields(msg: message.Message, path: str) -> Iterator[Tuple[str, message.Message, object]]:
+    for field, value in msg.ListFields():
+        field_path = f"{path}.{field.name}" if path else field.name
+        yield field_path, field, value
+
+
+def _check_fields(msg: message.Message, path: str = "") -> None:
+    name = msg.DESCRIPTOR.name
+    if name in _OPAQUE:
+        return
+    supported = _SUPPORTED_FIELDS[name]
+    for field_path, field, value in _set_fields(msg, path):
+        if field.name not in supported:
+            raise ConfigError(f"EvalConfig field {field_path!r} is not supported by glassbox")
+        if field.message_type is None or field.message_type.GetOptions().map_entry:
+            continue
+        values = value if field.label == field.LABEL_REPEATED else [value]
+        for i, sub in enumerate(values):
+            sub_path = f"{field_path}[{i}]" if field.label == field.LABEL_REPEATED else field_path
+            _check_fields(sub, sub_path)
+
+
+def check_eval_config(eval_config: config_pb2.EvalConfig) -> None:
+    """Refuses settings the engine cannot honour, naming the field."""
+    _check_fields(eval_config)
+    if not eval_config.model_specs:
+        raise ConfigError("EvalConfig field 'model_specs' is empty: at least one ModelSpec is required")
+    for i, spec in enumerate(eval_config.model_specs):
+        if spec.model_type not in _SUPPORTED_MODEL_TYPES:
+            raise ConfigError(
+                f"EvalConfig field 'model_specs[{i}].model_type' is {spec.model_type!r}; glassbox evaluates "
+                f"SavedModels through their signature (model_type one of {sorted(_SUPPORTED_MODEL_TYPES)})")
+        if not spec.label_key:
+            raise ConfigError(f"EvalConfig field 'model_specs[{i}].label_key' is required")
+    options = eval_config.options
+    if options.HasField("include_default_metrics") and options.include_default_metrics.value:
+        raise ConfigError(
+            "EvalConfig field 'options.include_default_metrics' is true: metrics compiled into a Keras "
+            "model are not read from a SavedModel's signature; list them in metrics_specs instead")
+    if options.confidence_intervals.method not in (_UNKNOWN_CI_METHOD, _BOOTSTRAP):
+        raise ConfigError(
+            "EvalConfig field 'options.confidence_intervals.method' must be POISSON_BOOTSTRAP "
+            "(glassbox computes confidence intervals by Poisson bootstrap)")
+    for i, spec in enumerate(eval_config.slicing_specs):
+        duplicate = set(spec.feature_keys) & set(spec.feature_values)
+        if duplicate:
+            raise ConfigError(f"EvalConfig field 'slicing_specs[{i}]' names {sorted(duplicate)} in both "
+                              "feature_keys and feature_values")
+
+
+def prepare_eval_config(eval_config: config_pb2.EvalConfig, has_baseline: bool) -> config_pb2.EvalConfig:
+    """Checks the config and applies TFMA's defaults, as TFMA records them in eval_config.json.
+
+    With a baseline, TFMA names the models 'candidate' and 'baseline'; confidence intervals, when
+    asked for, are computed by Poisson bootstrap.
+    """
+    check_eval_config(eval_config)
+    try:
+        prepared = config_util.update_eval_config_with_defaults(
+            eval_config, has_baseline=has_baseline, rubber_stamp=not has_baseline)
+    except (RuntimeError, ValueError) as e:
+        raise ConfigError(f"invalid EvalConfig: {e}") from e
+    if prepared.options.compute_confidence_intervals.value:
+        prepared.options.confidence_intervals.method = _BOOTSTRAP
+    return prepared
+
+
+def model_names(eval_config: config_pb2.EvalConfig) -> Tuple[str, ...]:
+    """Model names as TFMA keys metrics by them: '' for a single unnamed model."""
+    return tuple(spec.name for spec in eval_config.model_specs)
+
+
+def baseline_name(eval_config: config_pb2.EvalConfig) -> str | None:
+    for spec in eval_config.model_specs:
+        if spec.is_baseline:
+            return spec.name
+    return None

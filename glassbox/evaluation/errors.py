@@ -16,3 +16,7 @@ class LabelDomainError(EvaluationError):
 
 class ConfigError(EvaluationError):
     """An EvalConfig (or our own config) is malformed or asks for something glassbox does not support."""
+
+
+class ShapeError(EvaluationError):
+    """Labels, predictions or weights have shapes a metric cannot pair, or too few classes."""

@@ -93,10 +93,11 @@ def _check_fields(msg: message.Message, path: str = "") -> None:
             raise ConfigError(f"EvalConfig field {field_path!r} is not supported by glassbox")
         if field.message_type is None or field.message_type.GetOptions().map_entry:
             continue
-        values = value if field.label == field.LABEL_REPEATED else [value]
-        for i, sub in enumerate(values):
-            sub_path = f"{field_path}[{i}]" if field.label == field.LABEL_REPEATED else field_path
-            _check_fields(sub, sub_path)
+        if field.is_repeated:
+            for i, sub in enumerate(value):
+                _check_fields(sub, f"{field_path}[{i}]")
+        else:
+            _check_fields(value, field_path)
 
 
 def check_eval_config(eval_config: config_pb2.EvalConfig) -> None:

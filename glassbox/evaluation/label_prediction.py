@@ -76,13 +76,22 @@ def one_hot(labels: np.ndarray, num_classes: int, metric: str) -> np.ndarray:
     valid = (ids == np.round(ids)) & (ids >= -1) & (ids < num_classes)
     if not valid.all():
         raise LabelDomainError(
-            f"metric {metric!r}: label {ids[~valid][0]!r} is not a class id in [0, {num_classes}) "
+            f"metric {metric!r}: label {float(ids[~valid][0])!r} is not a class id in [0, {num_classes}) "
             f"(or -1 for an unknown class) for predictions of {num_classes} classes")
     ids = ids.astype(np.int64)
     known = np.flatnonzero(ids >= 0)
     result = np.zeros((len(ids), num_classes))
     result[known, ids[known]] = 1.0
     return result
+
+
+def check_broadcastable(labels: np.ndarray, predictions: np.ndarray, metric: str) -> None:
+    """Per-example labels and predictions that a metric combines elementwise must broadcast."""
+    try:
+        np.broadcast_shapes(labels.shape, predictions.shape)
+    except ValueError:
+        raise ShapeError(f"metric {metric!r}: labels of width {labels.shape[1]} and predictions of width "
+                         f"{predictions.shape[1]} cannot be paired") from None
 
 
 def _check_width(num_classes: int, needed: int, what: str, metric: str) -> None:
@@ -160,7 +169,7 @@ def _split_fractional(flat: LabelPredictionWeight, metric: str) -> LabelPredicti
     if outside.any():
         raise LabelDomainError(
             f"metric {metric!r} splits fractional labels, which must lie in [0, 1]; "
-            f"got label {labels[outside][0]!r}")
+            f"got label {float(labels[outside][0])!r}")
     weights = np.concatenate([flat.weights * (1.0 - labels), flat.weights * labels])
     keep = weights != 0.0
     return LabelPredictionWeight(

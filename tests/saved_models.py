@@ -38,7 +38,7 @@ def to_example(features: Mapping[str, FeatureValue]) -> tf.train.Example:
     """A tf.Example from python values; a scalar is a one-value list, None leaves the feature out.
 
     The list type follows the values: floats -> float_list, ints -> int64_list, str/bytes ->
-    bytes_list; an empty list gives a feature present with no values.
+    bytes_list; an empty list gives a feature present with no values (and no list type).
     """
     example = tf.train.Example()
     for name, value in features.items():
@@ -46,6 +46,8 @@ def to_example(features: Mapping[str, FeatureValue]) -> tf.train.Example:
             continue
         values = list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
         feature = example.features.feature[name]
+        if not values:
+            continue
         if any(isinstance(v, (str, bytes)) for v in values):
             feature.bytes_list.value.extend(v.encode() if isinstance(v, str) else v for v in values)
         elif any(isinstance(v, (float, np.floating)) for v in values):

@@ -9,7 +9,7 @@ from tensorflow_model_analysis.metrics import metric_util
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.evaluation.batches import BatchBuilder, PredictDoFn
-from glassbox.evaluation.errors import (ConfigError, FeatureTypeError, MissingFeatureError,
+from glassbox.evaluation.errors import (ConfigError, ExamplesError, FeatureTypeError, MissingFeatureError,
                                         PredictionError, SignatureError)
 from glassbox.evaluation.examples import ReadExampleBatches
 from glassbox.evaluation.models import ServingModel
@@ -140,6 +140,15 @@ def edited(edit):
 def test_bad_examples_are_reported_naming_the_feature(model_dirs, edit, error, message):
     with pytest.raises(error, match=message):
         build(eval_config('label_key: "label"'), {"": model_dirs["binary"]}, edited(edit))
+
+
+def test_undecodable_examples_are_reported_naming_the_feature(model_dirs, examples):
+    builder = BatchBuilder(eval_config('label_key: "label"'), {"": model_dirs["binary"]})
+    mixed = saved_models.serialize(examples[:3] + [saved_models.to_example({"category": 7})])
+    with pytest.raises(ExamplesError, match=r"wrong type, expected bytes_list, found int64_list for feature \"category\""):
+        builder.build(mixed)
+    with pytest.raises(ExamplesError, match="cannot decode a batch of 2 tf.Examples: .*Unable to parse"):
+        builder.build([b"\xff\xff not an example", saved_models.serialize(examples[:1])[0]])
 
 
 def test_weight_missing_in_some_examples_is_named(model_dirs):

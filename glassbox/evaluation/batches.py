@@ -12,7 +12,8 @@ from apache_beam.utils import shared
 from tensorflow_model_analysis.proto import config_pb2
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.errors import ConfigError, FeatureTypeError, PredictionError, SignatureError
+from glassbox.evaluation.errors import (ConfigError, ExamplesError, FeatureTypeError, PredictionError,
+                                        SignatureError)
 from glassbox.evaluation.feature_columns import dense_values, holds_bytes
 from glassbox.evaluation.models import ServingModel
 from glassbox.evaluation.types import Batch, ModelName
@@ -135,11 +136,16 @@ class BatchBuilder:
         """The Batch of these serialized examples.
 
         Raises:
+          ExamplesError: a record is not a tf.Example, or a feature's list type differs between
+            examples (tfx_bsl's message names it).
           MissingFeatureError / FeatureTypeError: a label, weight or model input is absent from
             some examples, multi-valued where one value is due, or not numeric.
           PredictionError: a model fails on the batch or predicts NaN/inf.
         """
-        features = self._decoder.DecodeBatch(list(serialized))
+        try:
+            features = self._decoder.DecodeBatch(list(serialized))
+        except RuntimeError as e:
+            raise ExamplesError(f"cannot decode a batch of {len(serialized)} tf.Examples: {e}") from e
         batch = Batch(features=features, labels={}, predictions={}, example_weights={})
         for name, run in self._runs.items():
             predictions = run.predictions(serialized, features)

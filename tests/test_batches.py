@@ -25,10 +25,10 @@ def eval_config(*model_specs: str) -> config_pb2.EvalConfig:
 
 def columns(examples, name):
     """A feature's single values across examples, as written."""
-    return np.array([saved_models_value(e, name) for e in examples])
+    return np.array([first_value(e, name) for e in examples])
 
 
-def saved_models_value(example, name):
+def first_value(example, name):
     feature = example.features.feature[name]
     return (feature.float_list.value or feature.int64_list.value)[0]
 
@@ -81,7 +81,7 @@ def test_candidate_and_baseline_are_keyed_by_spec_name_with_their_own_keys(model
 def test_one_hot_labels_are_kept_for_multiclass(model_dirs):
     examples = saved_models.make_examples(N, seed=2)
     for example in examples:
-        one_hot = np.eye(saved_models.NUM_CLASSES)[saved_models_value(example, "class")]
+        one_hot = np.eye(saved_models.NUM_CLASSES)[first_value(example, "class")]
         example.features.feature["class"].int64_list.value[:] = one_hot.astype(int).tolist()
     batch = build(eval_config('label_key: "class"'), {"": model_dirs["multiclass"]}, examples)
     assert batch.labels[""].shape == (N, saved_models.NUM_CLASSES)

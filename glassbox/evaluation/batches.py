@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import apache_beam as beam
 import numpy as np
@@ -99,7 +99,7 @@ class _ModelRun:
         return self._numbers(features, key, f"example_weight_key of {self.describe}", width=1)[:, 0]
 
     @staticmethod
-    def _numbers(features: pa.RecordBatch, key: str, use: str, width=None) -> np.ndarray:
+    def _numbers(features: pa.RecordBatch, key: str, use: str, width: Optional[int] = None) -> np.ndarray:
         values = dense_values(features, key, use, width)
         if holds_bytes(features.column(key)):
             raise FeatureTypeError(f"feature {key!r} ({use}) holds bytes; numbers are needed")

@@ -9,6 +9,7 @@ float32 where we sum in float64.
 import numpy as np
 import pytest
 from tensorflow_model_analysis.metrics import (
+    aggregation,
     binary_confusion_matrices,
     calibration,
     calibration_histogram,
@@ -120,6 +121,10 @@ CASES = {
     "multi-class confusion matrices unsorted thresholds": (
         "dense", lambda w: multi_class_confusion_matrix_metrics.multi_class_confusion_matrices(
             thresholds=[0.5, 0.3, 0.7], example_weighted=w)),
+    "class weights from sparse labels": ("sparse", lambda w: aggregation._class_weights_from_labels(
+        class_ids=[0, 2, 3], example_weighted=w)),
+    "class weights from dense labels": ("dense", lambda w: aggregation._class_weights_from_labels(
+        class_ids=[3, 1], example_weighted=w)),
     "keras binary": ("binary", _keras(
         tf_keras.metrics.BinaryCrossentropy(name="bce", label_smoothing=0.1),
         tf_keras.metrics.BinaryAccuracy(name="acc", threshold=0.6),

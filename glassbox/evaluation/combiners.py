@@ -12,6 +12,7 @@ from typing import Callable, Dict
 
 from tensorflow_model_analysis import constants
 from tensorflow_model_analysis.metrics import (
+    aggregation,
     binary_confusion_matrices,
     calibration,
     calibration_histogram,
@@ -43,6 +44,7 @@ _COUNTERPARTS: Dict[type, Callable[..., BatchCombiner]] = {
     cross_entropy_metrics._CategoricalCrossEntropyCombiner: tfma_combiners.CrossEntropy,
     multi_class_confusion_matrix_metrics._MultiClassConfusionMatrixCombiner: tfma_combiners.MultiClassConfusionMatrices,
     tf_metric_wrapper._CompilableMetricsCombiner: keras_combiners.KerasMetrics,
+    aggregation._ClassWeightsFromLabelsCombiner: tfma_combiners.ClassWeightsFromLabels,
 }
 # The inputs our batches carry: a StandardMetricInputsPreprocessor may select among these only.
 _BATCH_INPUTS = {constants.LABELS_KEY, constants.PREDICTIONS_KEY, constants.EXAMPLE_WEIGHTS_KEY}

@@ -13,6 +13,7 @@ from typing import Any, Callable, Dict
 import numpy as np
 from tensorflow_model_analysis.contrib.aggregates import binary_confusion_matrices as bcm_computations
 from tensorflow_model_analysis.metrics import (
+    aggregation,
     binary_confusion_matrices,
     calibration,
     calibration_histogram,
@@ -354,3 +355,39 @@ class MultiClassConfusionMatrices(_LabelPredictionCombiner):
                     mcm.MatrixEntryKey(int(a) - 1, int(p) - 1): float(acc[i, a, p, 0])
                     for a, p in zip(actual, predicted)}
         return {self._key: matrices}
+
+
+class ClassWeightsFromLabels(_LabelPredictionCombiner):
+    """``aggregation._ClassWeightsFromLabelsCombiner``: each class's share of the weighted labels,
+    which weights the per-class metrics of a weighted macro average."""
+
+    def __init__(self, combiner: aggregation._ClassWeightsFromLabelsCombiner):
+        super().__init__(combiner._key, LabelPredictionOptions(
+            metric=combiner._key.name, example_weighted=combiner._example_weighted, flatten=False))
+        self._class_ids = list(combiner._class_ids)
+
+    def zeros(self) -> np.ndarray:
+        """Weighted label total per class id."""
+        return np.zeros((len(self._class_ids), 1))
+
+    def elements(self, batch: Batch) -> Elements:
+        entries = self._inputs(batch)
+        labels = entries.labels
+        if labels.shape[1] == 1:  # a class id (TFMA: any single-valued label)
+            per_class = labels == np.asarray(self._class_ids)[None, :]
+        else:
+            _check_class_ids(self._key, self._class_ids, labels.shape[1])
+            per_class = labels[:, self._class_ids]
+        num_classes = len(self._class_ids)
+        return Elements(np.repeat(entries.rows, num_classes), np.tile(np.arange(num_classes), len(labels)),
+                        (per_class * entries.weights[:, None]).reshape(-1, 1), self.zeros().shape)
+
+    def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
+        totals = dict(zip(self._class_ids, map(float, acc[:, 0])))
+        total = sum(totals.values())
+        return {self._key: {class_id: value / total if total else 0.0 for class_id, value in totals.items()}}
+
+
+def _check_class_ids(key: metric_types.MetricKey, class_ids, num_classes: int) -> None:
+    if max(class_ids) >= num_classes:
+        raise ShapeError(f"metric {key.name!r}: class_id {max(class_ids)} is outside labels of {num_classes} classes")

@@ -1,0 +1,195 @@
+"""TFMA's metric computations for an EvalConfig, with batch combiners in place of TFMA's
+per-example ones.
+
+TFMA (``metric_specs.to_computations``) decides which computations an EvalConfig needs; we swap
+its primitive combiners for vectorised ones and run everything else as TFMA's evaluator
+(``metrics_plots_and_validations_evaluator``) does: derived computations in TFMA's order, diffs
+against a baseline model, Poisson-bootstrap confidence intervals, removal of private metrics, and
+the metrics/plots split. Only the per-example work is ours.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Dict, Iterable, List, NamedTuple, Tuple
+
+import numpy as np
+from tensorflow_model_analysis.evaluators import confidence_intervals_util, poisson_bootstrap
+from tensorflow_model_analysis.evaluators import metrics_plots_and_validations_evaluator as tfma_evaluator
+from tensorflow_model_analysis.metrics import metric_specs, metric_types
+from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.utils import model_util
+
+from glassbox.evaluation.batch_combiner import add_padded
+from glassbox.evaluation.combiners import batch_combiner_for
+from glassbox.evaluation.config import check_eval_config
+from glassbox.evaluation.errors import ConfigError, UnsupportedMetricError
+from glassbox.evaluation.types import Batch, SliceKey, SliceMembership
+
+MetricsDict = Dict[metric_types.MetricKey, Any]
+# What TFMA's computations raise on a metric configuration they cannot build.
+_CONFIG_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ImportError, NotImplementedError)
+
+
+class SliceAccumulator(NamedTuple):
+    """One slice's sums: per batch combiner an (R, ...) array, and the slice's example count per
+    replicate (``counts[0]`` is the unweighted number of examples)."""
+
+    arrays: List[np.ndarray]
+    counts: np.ndarray
+
+
+def _single_metric_spec(spec: config_pb2.MetricsSpec, metric: config_pb2.MetricConfig) -> config_pb2.MetricsSpec:
+    single = config_pb2.MetricsSpec()
+    single.CopyFrom(spec)
+    del single.metrics[:]
+    single.metrics.append(metric)
+    return single
+
+
+def _check_model_names(eval_config: config_pb2.EvalConfig) -> None:
+    """Metrics must name models as TFMA keys them in batches ('' for a single model)."""
+    models = [spec.name for spec in eval_config.model_specs] if len(eval_config.model_specs) > 1 else [""]
+    for i, spec in enumerate(eval_config.metrics_specs):
+        for name in spec.model_names or [""]:
+            if name not in models:
+                raise ConfigError(
+                    f"EvalConfig field 'metrics_specs[{i}].model_names' names model {name!r}, but the models are "
+                    f"{models} (apply config_util.update_eval_config_with_defaults to the config first)")
+
+
+def _check_each_metric(eval_config: config_pb2.EvalConfig) -> None:
+    """Builds each configured metric alone, so that a refusal names the metric at fault."""
+    for i, spec in enumerate(eval_config.metrics_specs):
+        for j, metric in enumerate(spec.metrics):
+            where = f"metrics_specs[{i}].metrics[{j}] (class_name {metric.class_name!r})"
+            try:
+                computations = metric_specs.to_computations([_single_metric_spec(spec, metric)], eval_config)
+            except _CONFIG_ERRORS as e:
+                raise UnsupportedMetricError(f"EvalConfig {where}: TFMA cannot build it: {e}") from e
+            for computation in computations:
+                if isinstance(computation, metric_types.MetricComputation):
+                    try:
+                        batch_combiner_for(computation, eval_config)
+                    except UnsupportedMetricError as e:
+                        raise UnsupportedMetricError(f"EvalConfig {where}: {e}") from e
+
+
+class MetricsPlan:
+    """TFMA's computations for an EvalConfig: our batch combiners + TFMA's derived computations.
+
+    The config is expected as TFMA's evaluator receives it (``config.prepare_eval_config``).
+    A plan pickles as its EvalConfig and rebuilds its computations when unpickled.
+    """
+
+    def __init__(self, eval_config: config_pb2.EvalConfig):
+        check_eval_config(eval_config)
+        _check_model_names(eval_config)
+        _check_each_metric(eval_config)
+        self._eval_config = eval_config
+        specs = list(eval_config.metrics_specs)
+        try:
+            computations = tfma_evaluator._filter_and_separate_computations(
+                metric_specs.to_computations(specs, eval_config=eval_config))
+        except _CONFIG_ERRORS as e:
+            raise UnsupportedMetricError(f"EvalConfig field 'metrics_specs': TFMA cannot build them: {e}") from e
+        if computations.cross_slice_computations:
+            raise UnsupportedMetricError("cross-slice metric computations are not supported")
+        self._combiners = [batch_combiner_for(c, eval_config) for c in computations.non_derived_computations]
+        self._derived = computations.derived_computations
+        self._ci_derived = computations.ci_derived_computations
+        intervals = tfma_evaluator._get_confidence_interval_params(eval_config, specs)
+        if intervals.num_jackknife_samples:
+            raise ConfigError("EvalConfig field 'options.confidence_intervals.method' is JACKKNIFE; "
+                              "glassbox computes confidence intervals by Poisson bootstrap")
+        # TFMA's default number of bootstrap samples (20), plus the unsampled point estimate.
+        self.num_replicates = 1 + intervals.num_bootstrap_samples
+        self._skip_ci_keys = intervals.skip_ci_metric_keys
+        baseline = model_util.get_baseline_model_spec(eval_config)
+        self._baseline_model = baseline.name if baseline else None
+        self._min_slice_size = eval_config.options.min_slice_size.value
+
+    def __getstate__(self):
+        return self._eval_config.SerializeToString()
+
+    def __setstate__(self, state):
+        self.__init__(config_pb2.EvalConfig.FromString(state))
+
+    def accumulate(self, batch: Batch, membership: SliceMembership,
+                   multipliers: np.ndarray) -> List[Tuple[SliceKey, SliceAccumulator]]:
+        """One accumulator per slice with examples in the batch.
+
+        ``multipliers`` is (num_replicates, n): row 0 all ones, then bootstrap draws.
+        """
+        present, groups = np.unique(membership.groups, return_inverse=True)
+        num_groups = len(present)
+        arrays = [c.accumulate(batch, membership.rows, groups, num_groups, multipliers) for c in self._combiners]
+        replicates = len(multipliers)
+        index = (groups[None, :] * replicates + np.arange(replicates)[:, None]).ravel()
+        counts = np.bincount(index, weights=multipliers[:, membership.rows].ravel(),
+                             minlength=num_groups * replicates).reshape(num_groups, replicates)
+        return [(membership.keys[key_index], SliceAccumulator([a[group] for a in arrays], counts[group]))
+                for group, key_index in enumerate(present)]
+
+    def merge(self, accumulators: Iterable[SliceAccumulator]) -> SliceAccumulator:
+        """The accumulator of the union of the accumulators' examples."""
+        def add(left: SliceAccumulator, right: SliceAccumulator) -> SliceAccumulator:
+            return SliceAccumulator([add_padded(a, b) for a, b in zip(left.arrays, right.arrays)],
+                                    left.counts + right.counts)
+        return functools.reduce(add, accumulators)
+
+    def compute(self, slice_key: SliceKey, acc: SliceAccumulator) -> Tuple[MetricsDict, MetricsDict]:
+        """The slice's public metrics and plots, keyed and valued as TFMA's evaluator outputs them.
+
+        (TFMA's computations do not depend on the slice key.)
+        """
+        del slice_key
+        replicates = [self._replicate_metrics(acc, r) for r in range(self.num_replicates)]
+        result = replicates[0] if len(replicates) == 1 else self._with_confidence_intervals(replicates)
+        for computation in self._ci_derived:
+            result.update(computation.result(result))
+        public = {k: v for k, v in result.items() if not tfma_evaluator._is_private_metrics(k)}
+        plots = {k: v for k, v in public.items() if isinstance(k, metric_types.PlotKey)}
+        metrics = {k: v for k, v in public.items()
+                   if not isinstance(k, (metric_types.PlotKey, metric_types.AttributionsKey))}
+        return metrics, plots
+
+    def below_min_slice_size(self, acc: SliceAccumulator) -> bool:
+        """True when options.min_slice_size hides the slice (TFMA never hides the overall slice)."""
+        return acc.counts[0] < self._min_slice_size
+
+    def _replicate_metrics(self, acc: SliceAccumulator, replicate: int) -> MetricsDict:
+        """Combiner outputs, then derived metrics in TFMA's order, then diffs to the baseline."""
+        metrics = {}
+        for combiner, array in zip(self._combiners, acc.arrays):
+            metrics.update(combiner.extract_output(array[replicate]))
+        for computation in self._derived:
+            metrics.update(computation.result(metrics))
+        return self._add_diff_metrics(metrics)
+
+    def _add_diff_metrics(self, metrics: MetricsDict) -> MetricsDict:
+        """Candidate minus baseline for each diffable public metric, as TFMA's ``add_diff_metrics``
+        (a closure inside its evaluator's PTransform, so it cannot be called from here)."""
+        if not self._baseline_model:
+            return metrics
+        diffs = {}
+        for key, value in metrics.items():
+            if tfma_evaluator._is_private_metrics(key) or key.is_diff or key.model_name == self._baseline_model:
+                continue
+            baseline_key = key.make_baseline_key(self._baseline_model)
+            if baseline_key in metrics and tfma_evaluator._is_metric_diffable(value):
+                diffs[key.make_diff_key()] = value - metrics[baseline_key]
+        metrics.update(diffs)
+        return metrics
+
+    def _with_confidence_intervals(self, replicates: List[MetricsDict]) -> MetricsDict:
+        """TFMA's Poisson-bootstrap combiner over the unsampled and resampled metrics:
+        ValueWithTDistribution(unsampled value, sample mean, sample std with ddof=1)."""
+        combine = poisson_bootstrap._BootstrapSampleCombineFn(
+            num_bootstrap_samples=len(replicates) - 1, skip_ci_metric_keys=self._skip_ci_keys)
+        accumulator = combine.create_accumulator()
+        combine.add_input(accumulator, confidence_intervals_util.SampleMetrics(
+            metrics=replicates[0], sample_id=poisson_bootstrap._FULL_SAMPLE_ID))
+        for sample_id, metrics in enumerate(replicates[1:]):
+            combine.add_input(accumulator, confidence_intervals_util.SampleMetrics(metrics=metrics, sample_id=sample_id))
+        return combine.extract_output(accumulator)

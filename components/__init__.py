@@ -1,0 +1,5 @@
+"""TFX components of tfx-glassbox."""
+
+from glassbox.components.evaluator.component import Evaluator
+
+__all__ = ["Evaluator"]

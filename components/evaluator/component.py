@@ -1,0 +1,68 @@
+"""The glassbox Evaluator: TFMA-compatible sliced metrics, fast, as a TFX Beam component."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+from tensorflow_model_analysis.proto import config_pb2
+from tfx import types
+from tfx.dsl.components.base import base_beam_component, executor_spec
+from tfx.types import standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+from tfx.utils import json_utils
+
+from glassbox.components.evaluator import constants, executor
+
+
+class EvaluatorSpec(ComponentSpec):
+    """Channels and parameters of the glassbox Evaluator."""
+
+    PARAMETERS = {
+        constants.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig),
+        constants.EXAMPLE_SPLITS_KEY: ExecutionParameter(type=str, optional=True),
+    }
+    INPUTS = {
+        constants.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
+        constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        constants.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
+        constants.SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
+    }
+    OUTPUTS = {
+        constants.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
+    }
+
+
+class Evaluator(base_beam_component.BaseBeamComponent):
+    """Evaluates a model (and optionally a baseline) on Examples under a `tfma.EvalConfig`.
+
+    Writes a ModelEvaluation in TFMA's format (`tfma.load_eval_result` reads it) and sets the
+    overall slice's scalar metrics as custom properties of the artifact. `beam_pipeline_args`
+    choose the runner (DirectRunner locally; Dataflow, Flink or Spark at scale).
+    """
+
+    SPEC_CLASS = EvaluatorSpec
+    EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
+
+    def __init__(self, examples: types.BaseChannel, model: types.BaseChannel,
+                 eval_config: config_pb2.EvalConfig,
+                 baseline_model: Optional[types.BaseChannel] = None,
+                 schema: Optional[types.BaseChannel] = None,
+                 example_splits: Optional[List[str]] = None):
+        """Builds the component.
+
+        Args:
+          examples: Examples to evaluate on.
+          model: the candidate Model.
+          eval_config: the `tfma.EvalConfig`, as written for TFMA.
+          baseline_model: optional baseline Model (e.g. the latest blessed one) for diff metrics.
+          schema: optional Schema used to decode the examples.
+          example_splits: splits of `examples` to evaluate on; default ['eval'].
+        """
+        super().__init__(spec=EvaluatorSpec(
+            examples=examples,
+            model=model,
+            baseline_model=baseline_model,
+            schema=schema,
+            eval_config=eval_config,
+            example_splits=json_utils.dumps(example_splits),
+            evaluation=types.Channel(type=standard_artifacts.ModelEvaluation)))

@@ -1,0 +1,18 @@
+"""Keys of the Evaluator's channels, parameters and artifact properties."""
+
+# Inputs.
+EXAMPLES_KEY = "examples"
+MODEL_KEY = "model"
+BASELINE_MODEL_KEY = "baseline_model"
+SCHEMA_KEY = "schema"
+# Parameters.
+EVAL_CONFIG_KEY = "eval_config"
+EXAMPLE_SPLITS_KEY = "example_splits"
+DEFAULT_EXAMPLE_SPLITS = ("eval",)
+# Outputs.
+EVALUATION_KEY = "evaluation"
+
+# Custom properties of the ModelEvaluation artifact: the overall slice's scalar metrics of the
+# candidate, queryable in MLMD as e.g. custom_properties.overall_auc.
+OVERALL_METRIC_PROPERTY_PREFIX = "overall_"
+EXAMPLE_SPLITS_PROPERTY = "example_splits"

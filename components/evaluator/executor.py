@@ -1,0 +1,43 @@
+"""Executor of the glassbox Evaluator: resolves artifacts, then runs `run_evaluation`."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List
+
+from tensorflow_model_analysis.proto import config_pb2
+from tfx import types
+from tfx.dsl.components.base import base_beam_executor
+from tfx.types import artifact_utils
+from tfx.utils import json_utils, proto_utils
+
+from glassbox.components.evaluator import constants
+from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.evaluation.examples import resolve_example_files
+from glassbox.evaluation.models import resolve_model_dir
+
+
+class Executor(base_beam_executor.BaseBeamExecutor):
+    """Evaluates the model artifact(s) on the example splits; writes the ModelEvaluation."""
+
+    def Do(self, input_dict: Dict[str, List[types.Artifact]], output_dict: Dict[str, List[types.Artifact]],
+           exec_properties: Dict[str, Any]) -> None:
+        self._log_startup(input_dict, output_dict, exec_properties)
+        eval_config = proto_utils.json_to_proto(exec_properties[constants.EVAL_CONFIG_KEY], config_pb2.EvalConfig())
+        splits = (json_utils.loads(exec_properties.get(constants.EXAMPLE_SPLITS_KEY) or "null")
+                  or list(constants.DEFAULT_EXAMPLE_SPLITS))
+        examples = artifact_utils.get_single_instance(input_dict[constants.EXAMPLES_KEY])
+        model = artifact_utils.get_single_instance(input_dict[constants.MODEL_KEY])
+        baselines = input_dict.get(constants.BASELINE_MODEL_KEY) or []
+        evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
+
+        _, overall = run_evaluation(
+            eval_config,
+            model_dir=resolve_model_dir(model.uri),
+            example_files=resolve_example_files(examples.uri, splits),
+            output_dir=evaluation.uri,
+            baseline_model_dir=resolve_model_dir(baselines[0].uri) if baselines else None,
+            beam_pipeline_args=self._beam_pipeline_args)
+
+        evaluation.set_string_custom_property(constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits))
+        for name, value in overall.items():
+            evaluation.set_float_custom_property(constants.OVERALL_METRIC_PROPERTY_PREFIX + name, value)

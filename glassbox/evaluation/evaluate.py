@@ -1,0 +1,208 @@
+"""The evaluation as Beam PTransforms, and `run_evaluation`, which runs it end to end.
+
+    examples --ReadExampleBatches--> serialized batches --PredictBatches--> Batch
+      --AccumulateSlices--> (slice, accumulator) per batch and slice
+      --CombinePerKey(merge)--> one accumulator per slice
+      --compute--> TFMA metrics and plots per slice --WriteEvaluation--> TFMA's on-disk format
+
+Elements are batches, never examples: Python work and shuffled data scale with
+batches x slices, and memory with slices x buckets.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import zlib
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
+
+import apache_beam as beam
+import numpy as np
+import tensorflow as tf
+from apache_beam.options.pipeline_options import PipelineOptions
+from tensorflow_model_analysis.post_export_metrics import metric_keys
+from tensorflow_model_analysis.proto import config_pb2
+
+from glassbox.evaluation import config as config_lib
+from glassbox.evaluation import writer
+from glassbox.evaluation.batches import PredictDoFn
+from glassbox.evaluation.errors import ConfigError, MissingFeatureError
+from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, ReadExampleBatches
+from glassbox.evaluation.metrics_plan import MetricsPlan
+from glassbox.evaluation.slicing import Slicer
+from glassbox.evaluation.types import Batch, SliceKey
+
+# Bootstrap draws are seeded per batch from this seed and the batch's content, so a rerun gives
+# the same intervals whatever the runner, worker count or batch order.
+BOOTSTRAP_SEED = 20240101
+
+
+def slicing_specs(eval_config: config_pb2.EvalConfig) -> Sequence[config_pb2.SlicingSpec]:
+    """The config's slicing specs; the overall slice when there are none, as TFMA does."""
+    return list(eval_config.slicing_specs) or [config_pb2.SlicingSpec()]
+
+
+def bootstrap_multipliers(batch: Batch, num_replicates: int) -> np.ndarray:
+    """Per-example weight multipliers: row 0 ones (the point estimate), then Poisson(1) draws."""
+    multipliers = np.ones((num_replicates, batch.num_rows))
+    if num_replicates > 1:
+        fingerprint = 0
+        for name in sorted(batch.predictions):
+            fingerprint = zlib.crc32(np.ascontiguousarray(batch.predictions[name]).tobytes(), fingerprint)
+        rng = np.random.default_rng([BOOTSTRAP_SEED, fingerprint])
+        multipliers[1:] = rng.poisson(1.0, size=(num_replicates - 1, batch.num_rows))
+    return multipliers
+
+
+class _AccumulateSlices(beam.DoFn):
+    """Batch -> (slice key, accumulator) for each slice present in the batch."""
+
+    def __init__(self, eval_config: config_pb2.EvalConfig):
+        self._eval_config = eval_config
+
+    def setup(self):
+        self._plan = MetricsPlan(self._eval_config)
+        self._slicer = Slicer(slicing_specs(self._eval_config))
+
+    def process(self, batch: Batch):
+        membership = self._slicer.membership(batch.features)
+        multipliers = bootstrap_multipliers(batch, self._plan.num_replicates)
+        yield from self._plan.accumulate(batch, membership, multipliers)
+
+
+class _MergeSlices(beam.CombineFn):
+    """Merges a slice's accumulators (plain sums, so Beam may lift and reorder freely)."""
+
+    def __init__(self, plan: MetricsPlan):
+        self._plan = plan
+
+    def create_accumulator(self):
+        return None
+
+    def add_input(self, accumulator, element):
+        return element if accumulator is None else self._plan.merge([accumulator, element])
+
+    def merge_accumulators(self, accumulators):
+        present = [a for a in accumulators if a is not None]
+        return self._plan.merge(present) if present else None
+
+    def extract_output(self, accumulator):
+        return accumulator
+
+
+def _min_slice_size_message(min_slice_size: int) -> str:
+    # TFMA's wording (slicer_lib.FilterOutSlices), so tools that key on it keep working.
+    return ("Example count for this slice key is lower than the minimum required value: %d. "
+            "No data is aggregated for this slice." % min_slice_size)
+
+
+def compute_slice(element: Tuple[SliceKey, object], plan: MetricsPlan, min_slice_size: int):
+    """(slice key, accumulator) -> (slice key, metrics, plots); TFMA's error entry for small slices."""
+    slice_key, accumulator = element
+    if slice_key and plan.below_min_slice_size(accumulator):
+        return slice_key, {metric_keys.ERROR_METRIC: _min_slice_size_message(min_slice_size)}, {}
+    return (slice_key, *plan.compute(slice_key, accumulator))
+
+
+def check_slice_features(slice_keys: Iterable[SliceKey], specs: Sequence[config_pb2.SlicingSpec]) -> None:
+    """Fails when a feature_keys spec matched no example: almost always a misspelt feature key.
+
+    (A feature_values spec that matches nothing is a missing slice, which the Validator reports.)
+    """
+    column_sets = {frozenset(column for column, _ in key) for key in slice_keys}
+    for i, spec in enumerate(specs):
+        if spec.feature_keys and not spec.feature_values and frozenset(spec.feature_keys) not in column_sets:
+            raise MissingFeatureError(
+                f"slicing_specs[{i}] slices on feature_keys {list(spec.feature_keys)}, "
+                "but no example has " + ("this feature" if len(spec.feature_keys) == 1 else "all of them"))
+
+
+class ComputeSlicedMetrics(beam.PTransform):
+    """PCollection[Batch] -> {'metrics': (slice, metrics), 'plots': (slice, plots)} as TFMA keys them."""
+
+    def __init__(self, eval_config: config_pb2.EvalConfig):
+        super().__init__()
+        self._eval_config = eval_config
+
+    def expand(self, batches):
+        plan = MetricsPlan(self._eval_config)
+        accumulators = (
+            batches
+            | "AccumulateSlices" >> beam.ParDo(_AccumulateSlices(self._eval_config))
+            | "MergeSlices" >> beam.CombinePerKey(_MergeSlices(plan)))
+        _ = (
+            accumulators
+            | "SliceKeys" >> beam.Keys()
+            | "AllSliceKeys" >> beam.combiners.ToList()
+            | "CheckSliceFeatures" >> beam.Map(check_slice_features, slicing_specs(self._eval_config)))
+        results = accumulators | "ComputeSlices" >> beam.Map(
+            compute_slice, plan, self._eval_config.options.min_slice_size.value)
+        return {
+            "metrics": results | "Metrics" >> beam.Map(lambda r: (r[0], r[1])).with_output_types(Tuple[Any, Any]),
+            "plots": results | "Plots" >> beam.Map(lambda r: (r[0], r[2])).with_output_types(Tuple[Any, Any]),
+        }
+
+
+class EvaluateExamples(beam.PTransform):
+    """Pipeline root -> TFMA-keyed metrics and plots of the models on the example files."""
+
+    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str],
+                 example_files: Sequence[str]):
+        super().__init__()
+        self._eval_config = eval_config
+        self._model_dirs = model_dirs
+        self._example_files = list(example_files)
+
+    def expand(self, pbegin):
+        batch_size = max((s.inference_batch_size for s in self._eval_config.model_specs), default=0)
+        return (
+            pbegin
+            | "ReadExampleBatches" >> ReadExampleBatches(self._example_files, batch_size=batch_size or DEFAULT_BATCH_SIZE)
+            | "PredictBatches" >> beam.ParDo(PredictDoFn(self._eval_config, self._model_dirs))
+            | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config))
+
+
+def model_dirs_by_name(eval_config: config_pb2.EvalConfig, model_dir: str,
+                       baseline_model_dir: Optional[str]) -> Dict[str, str]:
+    """Maps the prepared config's model names to the candidate and baseline directories."""
+    candidates = [s.name for s in eval_config.model_specs if not s.is_baseline]
+    if len(candidates) != 1:
+        raise ConfigError(f"EvalConfig field 'model_specs' has {len(candidates)} candidate models "
+                          f"{candidates}; glassbox evaluates one candidate and optionally a baseline")
+    dirs = {candidates[0]: model_dir}
+    baseline = config_lib.baseline_name(eval_config)
+    if baseline is not None:
+        dirs[baseline] = baseline_model_dir
+    return dirs
+
+
+def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_files: Sequence[str],
+                   output_dir: str, baseline_model_dir: Optional[str] = None,
+                   beam_pipeline_args: Sequence[str] = ()) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
+    """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
+
+    Files appear in output_dir only when the whole evaluation succeeded; eval_config.json comes
+    last. Returns the config as applied (TFMA's defaults filled in) and the candidate's overall
+    scalar metrics.
+    """
+    prepared = config_lib.prepare_eval_config(eval_config, has_baseline=baseline_model_dir is not None)
+    model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
+    if tf.io.gfile.exists(os.path.join(output_dir, writer.EVAL_CONFIG_FILE)):
+        raise ConfigError(f"output directory {output_dir!r} already holds an evaluation; "
+                          "choose a new directory so that nothing is overwritten")
+    staging = os.path.join(output_dir, f".incomplete-{uuid.uuid4().hex}")
+    tf.io.gfile.makedirs(staging)
+    try:
+        with beam.Pipeline(options=PipelineOptions(list(beam_pipeline_args))) as pipeline:
+            _ = (pipeline
+                 | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files)
+                 | "Write" >> writer.WriteEvaluation(staging, prepared))
+        for path in tf.io.gfile.listdir(staging):
+            tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))
+    finally:
+        if tf.io.gfile.exists(staging):
+            tf.io.gfile.rmtree(staging)
+    writer.write_eval_config(output_dir, prepared, data_location=",".join(example_files),
+                             model_locations=model_dirs)
+    candidate = next(s.name for s in prepared.model_specs if not s.is_baseline)
+    return prepared, writer.overall_scalar_metrics(output_dir, candidate)

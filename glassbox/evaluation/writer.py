@@ -1,0 +1,79 @@
+"""Writing an evaluation in TFMA's on-disk format, so TFMA's loaders and views read it.
+
+The metrics and plots files are written by TFMA's own writer PTransform; `eval_config.json` is
+written last and atomically, so a reader that finds it finds a complete evaluation.
+"""
+
+from __future__ import annotations
+
+import collections
+import math
+import os
+import uuid
+from typing import Dict, Mapping, Tuple
+
+import apache_beam as beam
+import tensorflow as tf
+from tensorflow_model_analysis import constants as tfma_constants
+from tensorflow_model_analysis.metrics import metric_types
+from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.writers import eval_config_writer
+from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
+
+EVAL_CONFIG_FILE = eval_config_writer.EVAL_CONFIG_FILE + ".json"
+DATA_FILE_FORMAT = "tfrecords"
+
+
+def _output_paths(output_dir: str, eval_config: config_pb2.EvalConfig) -> Dict[str, str]:
+    disabled = set(eval_config.options.disabled_outputs.values)
+    return {key: os.path.join(output_dir, key)
+            for key in (tfma_constants.METRICS_KEY, tfma_constants.PLOTS_KEY) if key not in disabled}
+
+
+class WriteEvaluation(beam.PTransform):
+    """Writes {'metrics': (slice_key, metrics), 'plots': (slice_key, plots)} with TFMA's writer."""
+
+    def __init__(self, output_dir: str, eval_config: config_pb2.EvalConfig):
+        super().__init__()
+        self._output_dir = output_dir
+        self._eval_config = eval_config
+
+    def expand(self, evaluation):
+        return evaluation | mpv_writer.MetricsPlotsAndValidationsWriter(
+            output_paths=_output_paths(self._output_dir, self._eval_config),
+            eval_config=self._eval_config).ptransform
+
+
+def write_eval_config(output_dir: str, eval_config: config_pb2.EvalConfig, data_location: str,
+                      model_locations: Mapping[str, str]) -> None:
+    """Writes eval_config.json as TFMA does, via a temporary file renamed into place."""
+    content = eval_config_writer._serialize_eval_run(  # pylint: disable=protected-access
+        eval_config, data_location, DATA_FILE_FORMAT, dict(model_locations))
+    path = os.path.join(output_dir, EVAL_CONFIG_FILE)
+    tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+    with tf.io.gfile.GFile(tmp, "w") as f:
+        f.write(content)
+    tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def overall_scalar_metrics(output_dir: str, model_name: str = "") -> Dict[str, float]:
+    """The overall slice's scalar metrics of one model, read back with TFMA's loader.
+
+    Keys are metric names, with '_weighted' appended where the weighted and unweighted variants
+    both exist and 'diff_' prepended for differences to the baseline. Metrics with a sub key
+    (class or top-k) are left out: these are headlines, the artifact holds everything.
+    """
+    found: Dict[Tuple[str, bool], float] = {}
+    for metrics in mpv_writer.load_and_deserialize_metrics(output_dir):
+        if metrics.slice_key.single_slice_keys:
+            continue
+        for entry in metrics.metric_keys_and_values:
+            key = metric_types.MetricKey.from_proto(entry.key)
+            if key.sub_key or key.model_name != model_name or not entry.value.HasField("double_value"):
+                continue
+            if not math.isnan(entry.value.double_value.value):
+                name = ("diff_" if key.is_diff else "") + key.name
+                found[(name, key.example_weighted)] = entry.value.double_value.value
+    names = collections.Counter(name for name, _ in found)
+    return {f"{name}_weighted" if weighted and names[name] > 1 else name: value
+            for (name, weighted), value in found.items()}

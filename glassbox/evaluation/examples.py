@@ -15,10 +15,12 @@ import tensorflow as tf
 
 from glassbox.evaluation.errors import ConfigError, ExamplesError
 
-DEFAULT_BATCH_SIZE = 1000
+DEFAULT_BATCH_SIZE = 4096
 # TFX Evaluator evaluates the 'eval' split when no example_splits are given.
 DEFAULT_SPLIT = "eval"
 _SPLIT_DIR_PREFIX = "Split-"
+# A TFRecord frames each record with a length (8 bytes) and two CRCs (4 bytes each).
+_RECORD_FRAMING_BYTES = 16
 _GZIP_MAGIC = b"\x1f\x8b"
 # A GZIP file this small may hold no record at all (an empty member is ~20 bytes); larger ones do.
 _MAX_EMPTY_GZIP_BYTES = 64
@@ -89,13 +91,31 @@ def _read_records(path: str) -> Iterator[bytes]:
     faster than ``tf.data.TFRecordDataset(...).batch`` (1.2 vs 6 us per record) and ~3x faster
     than Beam's pure-Python TFRecord reader.
 
+    TF's zlib stream takes a gzip file cut short for a complete one, so for gzip files the bytes
+    read are checked against the size in the gzip trailer (ISIZE: uncompressed size mod 2**32;
+    ExampleGen and TFRecordWriter write a single gzip member).
+
     Raises:
       ExamplesError: the file is missing, truncated or corrupt (names the file).
     """
+    compression = _compression_type(path)
+    uncompressed_size = 0
     try:
-        yield from tf.compat.v1.io.tf_record_iterator(path, _compression_type(path))
+        for record in tf.compat.v1.io.tf_record_iterator(path, compression):
+            uncompressed_size += len(record) + _RECORD_FRAMING_BYTES
+            yield record
     except tf.errors.OpError as e:
         raise ExamplesError(f"cannot read TFRecord file {path}: {e.message}") from e
+    if compression == "GZIP" and _gzip_trailer_size(path) != uncompressed_size % 2**32:
+        raise ExamplesError(f"TFRecord file {path} is truncated: its gzip stream ends before its "
+                            "trailer, so some of its records are lost")
+
+
+def _gzip_trailer_size(path: str) -> int:
+    """ISIZE, the last 4 bytes of a gzip file (little-endian)."""
+    with tf.io.gfile.GFile(path, "rb") as f:
+        f.seek(tf.io.gfile.stat(path).length - 4)
+        return int.from_bytes(f.read(4), "little")
 
 
 class _ReadRecordBatchesFn(beam.DoFn):

@@ -84,8 +84,8 @@ def _sparse_categorical_crossentropy(labels, predictions, metric, from_logits=Fa
     return -log_probabilities[np.arange(len(ids)), ids.astype(np.int64)][:, None]
 
 
-def _binary_accuracy(labels, predictions, metric, threshold=0.5, dtype=np.float32):
-    return _mean_last((labels == (predictions > dtype(threshold))).astype(np.float64))
+def _binary_accuracy(labels, predictions, metric, threshold=0.5):
+    return _mean_last((labels == (predictions > threshold)).astype(np.float64))
 
 
 def _accuracy(labels, predictions, metric):
@@ -137,6 +137,8 @@ _DEFAULT_SETTINGS = {"axis": -1, "ignore_class": None}
 
 @dataclasses.dataclass
 class _ConfiguredMetric:
+    """A Keras metric with its settings applied: ``values(labels, predictions)`` as in ``_KerasMetric``."""
+
     name: str
     dtype: type
     values: Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -162,10 +164,10 @@ def _configure(metric_config: Dict[str, Any]) -> _ConfiguredMetric:
     unknown = set(settings) - spec.settings
     if unknown:
         raise UnsupportedMetricError(f"Keras metric {name!r} ({class_name}) settings {sorted(unknown)} are not supported")
-    if class_name == "BinaryAccuracy":
-        settings["dtype"] = _DTYPES[dtype]
-    values = functools.partial(spec.values, metric=name, **settings)
-    return _ConfiguredMetric(name, _DTYPES[dtype], values, spec.finish)
+    dtype = _DTYPES[dtype]
+    # Keras casts float settings (threshold, label smoothing) to the metric's dtype, as its inputs.
+    settings = {k: dtype(v) if isinstance(v, float) else v for k, v in settings.items()}
+    return _ConfiguredMetric(name, dtype, functools.partial(spec.values, metric=name, **settings), spec.finish)
 
 
 class KerasMetrics(BatchCombiner):

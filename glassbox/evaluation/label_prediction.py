@@ -60,13 +60,13 @@ class LabelPredictionWeight:
     rows: np.ndarray
 
 
-def as_columns(values: np.ndarray) -> np.ndarray:
+def _as_columns(values: np.ndarray) -> np.ndarray:
     """(n,) or (n, k) -> float64 (n, k): one row per example, as TFMA sees each example's value."""
     values = np.asarray(values, dtype=np.float64)
     return values[:, None] if values.ndim == 1 else values
 
 
-def one_hot(labels: np.ndarray, num_classes: int, metric: str) -> np.ndarray:
+def _one_hot(labels: np.ndarray, num_classes: int, metric: str) -> np.ndarray:
     """Sparse (n, 1) class ids -> (n, num_classes) one-hot, as TFMA's ``metric_util.one_hot``.
 
     Like TFMA, a label of -1 (a string label missing from the vocabulary) becomes all zeros. TFMA
@@ -124,14 +124,14 @@ def _apply_sub_key(labels, predictions, options: LabelPredictionOptions):
         _check_width(num_classes, sub_key.k, f"k={sub_key.k}", metric)
         columns = _top_columns(predictions, sub_key.k)[:, -1:]
         if labels.shape[1] != num_classes:
-            labels = one_hot(labels, num_classes, metric)
+            labels = _one_hot(labels, num_classes, metric)
         return labels[rows, columns], predictions[rows, columns]
     if sub_key.top_k is not None:
         _check_width(num_classes, sub_key.top_k, f"top_k={sub_key.top_k}", metric)
         columns = np.sort(_top_columns(predictions, sub_key.top_k), axis=1)
         if options.aggregation_type is not None:  # keep only the top k classes
             if labels.shape[1] != num_classes:
-                labels = one_hot(labels, num_classes, metric)
+                labels = _one_hot(labels, num_classes, metric)
             labels, predictions = labels[rows, columns], predictions[rows, columns]
         else:  # keep all classes, predictions outside the top k become -inf
             top = np.full(predictions.shape, -np.inf)
@@ -150,7 +150,7 @@ def _flatten(labels, predictions, weights, options: LabelPredictionOptions) -> L
             raise ShapeError(
                 f"metric {options.metric!r}: cannot pair labels of width {labels.shape[1]} with "
                 f"predictions of width {width}")
-        labels = one_hot(labels, width, options.metric)
+        labels = _one_hot(labels, width, options.metric)
     per_class = np.ones(width)
     if options.class_weights:
         per_class = np.array([options.class_weights.get(i, 0.0) for i in range(width)])
@@ -194,7 +194,7 @@ def to_label_prediction_example_weight(
       example_weights: (n,) weights; ignored (weight 1) unless ``options.example_weighted``.
       options: what the TFMA combiner asks for.
     """
-    labels, predictions = as_columns(labels), as_columns(predictions)
+    labels, predictions = _as_columns(labels), _as_columns(predictions)
     n = len(predictions)
     if labels.ndim != 2 or predictions.ndim != 2 or len(labels) != n:
         raise ShapeError(

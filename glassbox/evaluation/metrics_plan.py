@@ -80,6 +80,10 @@ class MetricsPlan:
 
     The config is expected as TFMA's evaluator receives it (``config.prepare_eval_config``).
     A plan pickles as its EvalConfig and rebuilds its computations when unpickled.
+
+    Attributes:
+      num_replicates: 1, or with ``options.compute_confidence_intervals`` 21: the point estimate
+        and TFMA's default 20 Poisson-bootstrap samples.
     """
 
     def __init__(self, eval_config: config_pb2.EvalConfig):
@@ -102,7 +106,6 @@ class MetricsPlan:
         if intervals.num_jackknife_samples:
             raise ConfigError("EvalConfig field 'options.confidence_intervals.method' is JACKKNIFE; "
                               "glassbox computes confidence intervals by Poisson bootstrap")
-        # TFMA's default number of bootstrap samples (20), plus the unsampled point estimate.
         self.num_replicates = 1 + intervals.num_bootstrap_samples
         self._skip_ci_keys = intervals.skip_ci_metric_keys
         baseline = model_util.get_baseline_model_spec(eval_config)

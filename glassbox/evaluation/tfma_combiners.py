@@ -1,9 +1,10 @@
-"""Batch counterparts of TFMA's own primitive combiners (calibration histogram, confusion
-matrices, example counts, weighted labels, regression errors, cross entropies).
+"""Batch counterparts of TFMA's own primitive combiners: calibration histogram, binary and
+multi-class confusion matrices, example counts, weighted labels and predictions, regression
+errors, cross entropies and class weights from labels.
 
-Each class takes the TFMA combiner it replaces and reads its settings from it, so it serves
-whatever keys and options TFMA's ``to_computations`` chose. Accumulator layouts are documented
-on each ``zeros``.
+Each class takes the TFMA combiner it replaces and reads its settings from it (TFMA 0.52 keeps
+them in private attributes; pyproject pins TFMA below 0.53), so it serves whatever keys and
+options TFMA's ``to_computations`` chose. Accumulator layouts are documented on each ``zeros``.
 """
 
 from __future__ import annotations
@@ -70,9 +71,9 @@ class _LabelPredictionCombiner(BatchCombiner):
         return to_label_prediction_example_weight(labels, predictions, weights, self._options)
 
 
-def _scalar_elements(entries: LabelPredictionWeight, *values: np.ndarray) -> Elements:
+def _scalar_elements(rows: np.ndarray, *values: np.ndarray) -> Elements:
     """Elements adding ``values`` (one array per accumulator column) to a single cell."""
-    return Elements(rows=entries.rows, cells=np.zeros(len(entries.rows), dtype=np.int64),
+    return Elements(rows=rows, cells=np.zeros(len(rows), dtype=np.int64),
                     values=np.stack(values, axis=-1), shape=(1, len(values)))
 
 
@@ -109,8 +110,8 @@ class CalibrationHistogram(_LabelPredictionCombiner):
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.PlotKey, Any]:
         seen = np.flatnonzero(acc[:, 3] > 0)
-        buckets = [calibration_histogram.Bucket(int(i), *map(float, acc[i, :3])) for i in seen]
-        return {self._key: buckets}
+        sums = acc[seen, :3].tolist()
+        return {self._key: [calibration_histogram.Bucket(i, *bucket) for i, bucket in zip(seen.tolist(), sums)]}
 
 
 class BinaryConfusionMatrices(_LabelPredictionCombiner):
@@ -176,7 +177,7 @@ class WeightedLabelsPredictionsExamples(_LabelPredictionCombiner):
     def elements(self, batch: Batch) -> Elements:
         entries = self._inputs(batch)
         w = entries.weights
-        return _scalar_elements(entries, entries.labels * w, entries.predictions * w, w)
+        return _scalar_elements(entries.rows, entries.labels * w, entries.predictions * w, w)
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         totals = calibration._WeightedLabelsPredictionsExamples()
@@ -212,16 +213,12 @@ class ExampleCount(BatchCombiner):
         return {key: np.float64(acc[0, 0]) for key in self._keys}
 
 
-def _mean_or_nan(total: float, weight: float) -> float:
-    return total / weight if weight != 0.0 else float("nan")
-
-
 # TFMA's _regression_error of each mean_regression_error combiner, per (label, prediction) entry.
 _REGRESSION_ERRORS: Dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
     mean_regression_error._MeanAbsoluteErrorCombiner: lambda l, p: np.abs(l - p),
     mean_regression_error._MeanSquaredErrorCombiner: lambda l, p: (l - p) ** 2,
     mean_regression_error._MeanAbsolutePercentageErrorCombiner:
-        lambda l, p: np.where(l == 0, np.nan, 100 * np.abs((l - p) / np.where(l == 0, 1, l))),
+        lambda l, p: np.where(l == 0, np.nan, 100 * np.abs((l - p) / l)),
     mean_regression_error._MeanSquaredLogarithmicErrorCombiner:
         lambda l, p: (np.log(l + 1) - np.log(p + 1)) ** 2,
 }
@@ -244,12 +241,12 @@ class MeanRegressionError(_LabelPredictionCombiner):
         with np.errstate(invalid="ignore", divide="ignore"):
             error = self._error(entries.labels, entries.predictions)
         kept = ~np.isnan(error)
-        entries = LabelPredictionWeight(entries.labels[kept], entries.predictions[kept],
-                                        entries.weights[kept], entries.rows[kept])
-        return _scalar_elements(entries, error[kept] * entries.weights, entries.weights)
+        weights = entries.weights[kept]
+        return _scalar_elements(entries.rows[kept], error[kept] * weights, weights)
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
-        return {self._key: _mean_or_nan(*map(float, acc[0]))}
+        total, weight = map(float, acc[0])
+        return {self._key: total / weight if weight != 0.0 else float("nan")}
 
 
 def _binary_cross_entropy(labels, predictions, from_logits: bool):
@@ -279,9 +276,8 @@ class CrossEntropy(_LabelPredictionCombiner):
             if self._from_logits:
                 predictions = np.exp(predictions)
             predictions = predictions / predictions.sum(axis=1, keepdims=True)
-            # TFMA takes np.ma.log: classes predicted 0 drop out of the sum.
-            log_predictions = np.log(predictions, where=predictions > 0, out=np.zeros_like(predictions))
-            return -np.sum(labels * log_predictions, axis=1)
+            # As TFMA, np.ma.log: classes predicted 0 drop out of the sum.
+            return -np.sum(labels * np.ma.log(predictions).filled(0.0), axis=1)
         labels = labels * (1.0 - smoothing) + 0.5 * smoothing
         return np.mean(_binary_cross_entropy(labels, predictions, self._from_logits), axis=1)
 
@@ -290,7 +286,7 @@ class CrossEntropy(_LabelPredictionCombiner):
         check_broadcastable(entries.labels, entries.predictions, self._key.name)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             per_example = self._per_example(entries.labels, entries.predictions)
-        return _scalar_elements(entries, per_example * entries.weights, entries.weights)
+        return _scalar_elements(entries.rows, per_example * entries.weights, entries.weights)
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -20,7 +20,6 @@ from glassbox.pipelines.lineage import latest_artifact, producer_inputs
 from glassbox.training.config import TrainingConfig
 
 PIPELINE_NAME = "glassbox-demo"
-DEFAULT_ROOT = "demo_output"
 METADATA_FILE_NAME = "metadata.sqlite"
 
 
@@ -35,7 +34,7 @@ class DemoRun:
     overall_metrics: Dict[str, float]
 
 
-def run_demo(root: str = DEFAULT_ROOT, training: TrainingConfig = DEFAULT_TRAINING,
+def run_demo(root: str, training: TrainingConfig = DEFAULT_TRAINING,
              eval_config: Optional[config_pb2.EvalConfig] = None,
              beam_pipeline_args: Sequence[str] = ()) -> DemoRun:
     """Writes the dataset under root, runs the pipeline on it and reads the results from MLMD."""

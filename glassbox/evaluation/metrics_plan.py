@@ -32,11 +32,10 @@ _CONFIG_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ImportError, 
 
 
 class SliceAccumulator(NamedTuple):
-    """One slice's sums: per batch combiner an (R, ...) array, and the slice's example count per
-    replicate (``counts[0]`` is the unweighted number of examples)."""
+    """One slice's sums: per batch combiner an (R, ...) array; and its number of examples."""
 
     arrays: List[np.ndarray]
-    counts: np.ndarray
+    num_examples: int
 
 
 def _single_metric_spec(spec: config_pb2.MetricsSpec, metric: config_pb2.MetricConfig) -> config_pb2.MetricsSpec:
@@ -127,10 +126,7 @@ class MetricsPlan:
         present, groups = np.unique(membership.groups, return_inverse=True)
         num_groups = len(present)
         arrays = [c.accumulate(batch, membership.rows, groups, num_groups, multipliers) for c in self._combiners]
-        replicates = len(multipliers)
-        index = (groups[None, :] * replicates + np.arange(replicates)[:, None]).ravel()
-        counts = np.bincount(index, weights=multipliers[:, membership.rows].ravel(),
-                             minlength=num_groups * replicates).reshape(num_groups, replicates)
+        counts = np.bincount(groups, minlength=num_groups).tolist()
         return [(membership.keys[key_index], SliceAccumulator([a[group] for a in arrays], counts[group]))
                 for group, key_index in enumerate(present)]
 
@@ -138,7 +134,7 @@ class MetricsPlan:
         """The accumulator of the union of the accumulators' examples."""
         def add(left: SliceAccumulator, right: SliceAccumulator) -> SliceAccumulator:
             return SliceAccumulator([add_padded(a, b) for a, b in zip(left.arrays, right.arrays)],
-                                    left.counts + right.counts)
+                                    left.num_examples + right.num_examples)
         return functools.reduce(add, accumulators)
 
     def compute(self, slice_key: SliceKey, acc: SliceAccumulator) -> Tuple[MetricsDict, MetricsDict]:
@@ -159,7 +155,7 @@ class MetricsPlan:
 
     def below_min_slice_size(self, acc: SliceAccumulator) -> bool:
         """True when options.min_slice_size hides the slice (TFMA never hides the overall slice)."""
-        return acc.counts[0] < self._min_slice_size
+        return acc.num_examples < self._min_slice_size
 
     def _replicate_metrics(self, acc: SliceAccumulator, replicate: int) -> MetricsDict:
         """Combiner outputs, then derived metrics in TFMA's order, then diffs to the baseline."""

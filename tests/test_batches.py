@@ -2,11 +2,13 @@
 
 import apache_beam as beam
 import numpy as np
+import pyarrow as pa
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 from google.protobuf import text_format
 from tensorflow_model_analysis.metrics import metric_util
 from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_metadata.proto.v0 import schema_pb2
 
 from glassbox.evaluation.batches import BatchBuilder, PredictDoFn
 from glassbox.evaluation.errors import (ConfigError, ExamplesError, FeatureTypeError, MissingFeatureError,
@@ -169,3 +171,21 @@ def test_predict_dofn_turns_read_batches_into_batches(model_dirs, examples, tmp_
         assert_that(summaries, equal_to([(16, float(labels[:16].sum()), (16,)),
                                          (16, float(labels[16:32].sum()), (16,)),
                                          (8, float(labels[32:].sum()), (8,))]))
+
+
+def test_schema_decides_the_decoded_columns_and_a_type_mismatch_is_named(model_dirs, examples):
+    config = eval_config('label_key: "label"')
+    schema = text_format.Parse("""
+        feature { name: "label" type: INT }
+        feature { name: "count" type: INT }
+        feature { name: "rare" type: BYTES }
+    """, schema_pb2.Schema())
+    builder = BatchBuilder(config, {"": model_dirs["binary"]}, schema.SerializeToString())
+    features = builder.build(saved_models.serialize(examples)).features
+    assert features.schema.names == ["label", "count", "rare"]  # only what the schema declares
+    assert features.column("rare").null_count == N  # declared, in no example
+
+    schema.feature[1].type = schema_pb2.FLOAT
+    builder = BatchBuilder(config, {"": model_dirs["binary"]}, schema.SerializeToString())
+    with pytest.raises(ExamplesError, match='"count"'):
+        builder.build(saved_models.serialize(examples))

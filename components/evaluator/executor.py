@@ -8,12 +8,17 @@ from tensorflow_model_analysis.proto import config_pb2
 from tfx import types
 from tfx.dsl.components.base import base_beam_executor
 from tfx.types import artifact_utils
-from tfx.utils import json_utils, proto_utils
+from tfx.utils import io_utils, json_utils, proto_utils
 
 from glassbox.components.evaluator import constants
 from glassbox.evaluation.evaluate import run_evaluation
 from glassbox.evaluation.examples import resolve_example_files
 from glassbox.evaluation.models import resolve_model_dir
+
+
+def _read_schema(uri: str):
+    """The Schema in a Schema artifact dir (SchemaGen writes one schema.pbtxt)."""
+    return io_utils.SchemaReader().read(io_utils.get_only_uri_in_dir(uri))
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -28,6 +33,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         examples = artifact_utils.get_single_instance(input_dict[constants.EXAMPLES_KEY])
         model = artifact_utils.get_single_instance(input_dict[constants.MODEL_KEY])
         baselines = input_dict.get(constants.BASELINE_MODEL_KEY) or []
+        schemas = input_dict.get(constants.SCHEMA_KEY) or []
         evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
 
         _, overall = run_evaluation(
@@ -36,7 +42,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             example_files=resolve_example_files(examples.uri, splits),
             output_dir=evaluation.uri,
             baseline_model_dir=resolve_model_dir(baselines[0].uri) if baselines else None,
-            beam_pipeline_args=self._beam_pipeline_args)
+            beam_pipeline_args=self._beam_pipeline_args,
+            schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None)
 
         evaluation.set_string_custom_property(constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits))
         for name, value in overall.items():

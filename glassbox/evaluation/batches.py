@@ -116,13 +116,16 @@ class BatchBuilder:
       eval_config: the ModelSpecs (label_key, prediction_key, example_weight_key,
         signature_name) of the candidate and, optionally, the baseline.
       model_dirs: SavedModel directory per model name, names as ``model_name`` gives them.
+      schema: optional serialized TFMD Schema; with it tfx_bsl decodes the features it declares
+        with their declared types (else types are inferred per batch).
 
     Raises:
       ConfigError: a model has no directory in model_dirs, or a ModelSpec has no label_key.
       ModelLoadError, SignatureError: as ServingModel and ``prediction_output`` raise them.
     """
 
-    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str]):
+    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str],
+                 schema: Optional[bytes] = None):
         self._runs: Dict[ModelName, _ModelRun] = {}
         for spec in eval_config.model_specs:
             name = model_name(spec, eval_config)
@@ -130,7 +133,7 @@ class BatchBuilder:
                 raise ConfigError(f"no model directory for model {name!r}; "
                                   f"directories are given for {sorted(model_dirs)}")
             self._runs[name] = _ModelRun(spec, name, model_dirs[name])
-        self._decoder = ExamplesToRecordBatchDecoder()
+        self._decoder = ExamplesToRecordBatchDecoder(schema) if schema else ExamplesToRecordBatchDecoder()
 
     def build(self, serialized: Sequence[bytes]) -> Batch:
         """The Batch of these serialized examples.
@@ -162,15 +165,17 @@ class PredictDoFn(beam.DoFn):
     (``apache_beam.utils.shared``), so a multi-threaded worker holds each model once.
     """
 
-    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str]):
+    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str],
+                 schema: Optional[bytes] = None):
         self._eval_config = eval_config
         self._model_dirs = dict(model_dirs)
+        self._schema = schema
         self._shared_builder = shared.Shared()
         self._builder = None
 
     def setup(self):
         self._builder = self._shared_builder.acquire(
-            lambda: BatchBuilder(self._eval_config, self._model_dirs))
+            lambda: BatchBuilder(self._eval_config, self._model_dirs, self._schema))
 
     def process(self, serialized: List[bytes]) -> Iterator[Batch]:
         yield self._builder.build(serialized)

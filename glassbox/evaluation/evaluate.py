@@ -147,18 +147,19 @@ class EvaluateExamples(beam.PTransform):
     """Pipeline root -> TFMA-keyed metrics and plots of the models on the example files."""
 
     def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str],
-                 example_files: Sequence[str]):
+                 example_files: Sequence[str], schema: Optional[bytes] = None):
         super().__init__()
         self._eval_config = eval_config
         self._model_dirs = model_dirs
         self._example_files = list(example_files)
+        self._schema = schema
 
     def expand(self, pbegin):
         batch_size = max((s.inference_batch_size for s in self._eval_config.model_specs), default=0)
         return (
             pbegin
             | "ReadExampleBatches" >> ReadExampleBatches(self._example_files, batch_size=batch_size or DEFAULT_BATCH_SIZE)
-            | "PredictBatches" >> beam.ParDo(PredictDoFn(self._eval_config, self._model_dirs))
+            | "PredictBatches" >> beam.ParDo(PredictDoFn(self._eval_config, self._model_dirs, self._schema))
             | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config))
 
 
@@ -178,8 +179,11 @@ def model_dirs_by_name(eval_config: config_pb2.EvalConfig, model_dir: str,
 
 def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_files: Sequence[str],
                    output_dir: str, baseline_model_dir: Optional[str] = None,
-                   beam_pipeline_args: Sequence[str] = ()) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
+                   beam_pipeline_args: Sequence[str] = (), schema: Optional[bytes] = None,
+                   ) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
     """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
+
+    schema: optional serialized TFMD Schema to decode the examples with.
 
     Files appear in output_dir only when the whole evaluation succeeded; eval_config.json comes
     last. Returns the config as applied (TFMA's defaults filled in) and the candidate's overall
@@ -195,7 +199,7 @@ def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_f
     try:
         with beam.Pipeline(options=PipelineOptions(list(beam_pipeline_args))) as pipeline:
             _ = (pipeline
-                 | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files)
+                 | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files, schema)
                  | "Write" >> writer.WriteEvaluation(staging, prepared))
         for path in tf.io.gfile.listdir(staging):
             tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))

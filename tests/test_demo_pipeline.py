@@ -2,6 +2,7 @@
 
 import dataclasses
 import os
+import re
 
 import pytest
 import tensorflow as tf
@@ -9,6 +10,7 @@ import tensorflow_model_analysis as tfma
 from ml_metadata.metadata_store import metadata_store
 from tfx.orchestration import metadata
 
+from glassbox.cli import main
 from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING
 from glassbox.pipelines.lineage import producer_inputs
 from glassbox.pipelines.local_runner import run_demo
@@ -57,3 +59,14 @@ def test_tfma_reads_the_evaluation_overall_and_by_slice_feature(run):
     assert slice_features == {"occupation", "religious"}
     occupations = {value for slice_key, _ in result.slicing_metrics for key, value in slice_key if key == "occupation"}
     assert occupations == {"student", "unskilled", "white_collar", "skilled", "managerial", "professional"}
+
+
+def test_glassbox_demo_prints_the_artifacts_and_metrics_an_untrained_model_scores_worse(run, tmp_path, capsys):
+    assert main(["demo", "--root", str(tmp_path), "--epochs", "0"]) == 0
+
+    out = capsys.readouterr().out
+    assert f"ML Metadata:  {tmp_path / 'metadata.sqlite'}" in out
+    for line in ("Examples:", "Model:", "Evaluation:"):
+        assert re.search(rf"^{line}\s+{re.escape(str(tmp_path))}/pipeline/\S+$", out, re.M)
+    untrained_auc = float(re.search(r"^  auc\s+(\S+)$", out, re.M).group(1))
+    assert untrained_auc < run.overall_metrics["auc"] - 0.05

@@ -1,5 +1,6 @@
 """TFX components of tfx-glassbox."""
 
 from glassbox.components.evaluator.component import Evaluator
+from glassbox.components.trainer.component import Trainer
 
-__all__ = ["Evaluator"]
+__all__ = ["Evaluator", "Trainer"]

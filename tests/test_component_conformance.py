@@ -1,0 +1,111 @@
+"""Every glassbox component: constructs from channels, compiles for LocalDagRunner and for Kubeflow
+Pipelines v2, and its executor's Do works on real fixture artifacts."""
+
+import dataclasses
+import json
+import os
+from typing import Callable, Dict
+
+import pytest
+from google.protobuf import text_format
+from tensorflow_model_analysis.proto import config_pb2
+from tfx.dsl.compiler import compiler
+from tfx.dsl.components.base import base_component
+from tfx.dsl.components.common.importer import Importer
+from tfx.orchestration import pipeline
+from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
+from tfx.types import channel_utils, standard_artifacts
+
+from glassbox.components import Evaluator, Trainer
+from glassbox.training.config import TrainingConfig
+from tests import saved_models
+
+EVAL_CONFIG = text_format.Parse("""
+model_specs { label_key: "label" }
+slicing_specs { feature_keys: "category" }
+metrics_specs { metrics { class_name: "AUC" } }
+""", config_pb2.EvalConfig())
+TRAINING = TrainingConfig(label="label", numeric_features=saved_models.NUMERIC_FEATURES,
+                          categorical_features=("category",), epochs=1)
+
+
+class Inputs:
+    """Input channels: imported in a pipeline (compilers need producers), or fixed artifacts."""
+
+    def __init__(self, uris: Dict[str, str] = None):
+        self._uris = uris
+        self.importers = []
+
+    def __call__(self, artifact_type, key):
+        if self._uris is None:
+            importer = Importer(source_uri=f"/{key}", artifact_type=artifact_type).with_id(f"import_{key}")
+            self.importers.append(importer)
+            return importer.outputs["result"]
+        artifact = artifact_type()
+        artifact.uri = self._uris[key]
+        if artifact_type is standard_artifacts.Examples:
+            artifact.split_names = '["train", "eval"]'
+        return channel_utils.as_channel([artifact])
+
+
+@dataclasses.dataclass
+class Case:
+    build: Callable[[Inputs], base_component.BaseComponent]
+    check: Callable[[str], bool]  # the output artifact's uri holds what Do should write
+
+
+CASES = {
+    "Evaluator": Case(
+        build=lambda inputs: Evaluator(examples=inputs(standard_artifacts.Examples, "examples"),
+                                       model=inputs(standard_artifacts.Model, "model"),
+                                       eval_config=EVAL_CONFIG),
+        check=lambda uri: os.path.exists(os.path.join(uri, "eval_config.json"))),
+    "Trainer": Case(
+        build=lambda inputs: Trainer(examples=inputs(standard_artifacts.Examples, "examples"), config=TRAINING),
+        check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb"))),
+}
+
+
+@pytest.fixture(scope="module")
+def fixture_uris(tmp_path_factory):
+    root = tmp_path_factory.mktemp("fixtures")
+    examples = saved_models.write_examples_artifact(str(root / "examples"), {
+        "train": saved_models.make_examples(200, seed=1), "eval": saved_models.make_examples(200, seed=2)})
+    model = os.path.dirname(saved_models.export_model(str(root / "model" / "Format-Serving")))
+    return {"examples": examples, "model": model}
+
+
+def _pipeline(name, root):
+    inputs = Inputs()
+    component = CASES[name].build(inputs)
+    return pipeline.Pipeline(pipeline_name="conformance", pipeline_root=str(root),
+                             components=[*inputs.importers, component])
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_component_compiles_for_local_and_kubeflow_runners(name, tmp_path):
+    # A component joins one pipeline only, so each runner gets its own instance.
+    ir = compiler.Compiler().compile(_pipeline(name, tmp_path))
+    assert ir.nodes[-1].pipeline_node.node_info.id == name
+    runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
+        config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(default_image="glassbox:test"),
+        output_dir=str(tmp_path), output_filename="pipeline.json")
+    runner.run(_pipeline(name, tmp_path), write_out=True)
+    spec = json.loads((tmp_path / "pipeline.json").read_text())
+    assert name in spec["pipelineSpec"]["root"]["dag"]["tasks"]
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_uris):
+    component = CASES[name].build(Inputs(fixture_uris))
+    inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
+    outputs = {}
+    for key, channel in component.outputs.items():
+        artifact = channel.type()
+        artifact.uri = str(tmp_path / key)
+        os.makedirs(artifact.uri)
+        outputs[key] = [artifact]
+    executor = component.executor_spec.executor_class()
+    executor.Do(inputs, outputs, component.exec_properties)
+    [(key, [artifact])] = outputs.items()
+    assert CASES[name].check(artifact.uri)

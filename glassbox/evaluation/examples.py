@@ -75,7 +75,7 @@ def _has_records(path: str) -> bool:
         return False
     if size > _MAX_EMPTY_GZIP_BYTES or _compression_type(path) != "GZIP":
         return True
-    return next(_read_records(path), None) is not None
+    return next(read_records(path), None) is not None
 
 
 def _compression_type(path: str) -> str:
@@ -84,7 +84,7 @@ def _compression_type(path: str) -> str:
         return "GZIP" if f.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC else ""
 
 
-def _read_records(path: str) -> Iterator[bytes]:
+def read_records(path: str) -> Iterator[bytes]:
     """The records of a TFRecord file, compressed or not, checksums verified.
 
     Uses TF's C++ record reader through ``tf.compat.v1.io.tf_record_iterator``: it reads ~5x
@@ -125,7 +125,7 @@ class _ReadRecordBatchesFn(beam.DoFn):
         self._batch_size = batch_size
 
     def process(self, path: str) -> Iterator[List[bytes]]:
-        records = _read_records(path)
+        records = read_records(path)
         while batch := list(itertools.islice(records, self._batch_size)):
             yield batch
 

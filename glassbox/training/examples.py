@@ -6,7 +6,7 @@ features at serving time exactly as it saw them in training.
 
 from __future__ import annotations
 
-from typing import Dict, List, Sequence
+from typing import Dict, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -14,14 +14,6 @@ import tensorflow as tf
 FeatureSpec = Dict[str, tf.io.FixedLenFeature]
 
 _DTYPE_OF_KIND = {"float_list": tf.float32, "int64_list": tf.int64, "bytes_list": tf.string}
-
-
-def read_records(files: Sequence[str]) -> List[bytes]:
-    """Every record of GZIP-compressed TFRecord files, as ExampleGen writes them, in file order."""
-    try:
-        return list(tf.data.TFRecordDataset(list(files), compression_type="GZIP").as_numpy_iterator())
-    except tf.errors.OpError as e:
-        raise ValueError(f"cannot read GZIP TFRecord files {list(files)}: {e.message}") from e
 
 
 def infer_feature_spec(record: bytes, keys: Sequence[str]) -> FeatureSpec:

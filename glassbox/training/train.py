@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Sequence
 
 from glassbox.training.config import TrainingConfig
-from glassbox.training.examples import infer_feature_spec, parse_columns, read_records
+from glassbox.evaluation.examples import read_records
+from glassbox.training.examples import infer_feature_spec, parse_columns
 from glassbox.training.model import export_serving_model, train_model
 
 
@@ -14,7 +16,7 @@ def train_and_export(example_files: Sequence[str], export_dir: str, config: Trai
 
     Feature types (float, int or string) are taken from the first example.
     """
-    records = read_records(example_files)
+    records = list(itertools.chain.from_iterable(read_records(f) for f in example_files))
     if not records:
         raise ValueError(f"no training examples in {list(example_files)}")
     spec = infer_feature_spec(records[0], config.feature_keys + (config.label,))

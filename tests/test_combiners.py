@@ -182,10 +182,15 @@ def test_outputs_match_tfma(name, weighted):
         assert_equivalent(expected, _our_output(computation, batch), rtol=rtol)
 
 
-@pytest.mark.parametrize("name", ["histogram micro class weights", "confusion matrices", "example count",
-                                  "multi-class confusion matrices", "keras sparse", "mean squared error"])
+@pytest.mark.parametrize("name", ["histogram micro class weights", "histogram top_k", "confusion matrices",
+                                  "example count", "multi-class confusion matrices", "keras sparse",
+                                  "mean squared error"])
 def test_slices_and_bootstrap_replicates_match_tfma_on_resampled_examples(name):
-    """Replicate r of a slice is TFMA's combiner fed each of the slice's examples multipliers[r] times."""
+    """Replicate r of a slice is TFMA's combiner fed each of the slice's examples multipliers[r] times.
+
+    (With top_k, predictions outside the top k are -inf: an example drawn 0 times must add nothing,
+    not -inf * 0 = NaN.)
+    """
     data, computations = CASES[name]
     batch = DATA[data]
     n = batch.num_rows

@@ -56,13 +56,13 @@ def sum_into_slices(elements: Elements, rows: np.ndarray, groups: np.ndarray, nu
     num_replicates, num_rows = multipliers.shape
     num_cells = int(np.prod(elements.shape[:-1]))
     pairs, picked = _join_pairs_with_elements(elements.rows, rows, num_rows)
-    pair_rows, pair_groups = rows[pairs], groups[pairs]
-    replicate = np.arange(num_replicates)[:, None]
-    index = ((pair_groups * num_replicates + replicate) * num_cells + elements.cells[picked]).ravel()
-    scale = multipliers[:, pair_rows]
+    scale = multipliers[:, rows[pairs]]
+    # A row drawn 0 times adds nothing, as TFMA's resampling never feeds it (not 0 * inf = NaN).
+    replicate, drawn = np.nonzero(scale)
+    scale, pairs, picked = scale[replicate, drawn], pairs[drawn], picked[drawn]
+    index = (groups[pairs] * num_replicates + replicate) * num_cells + elements.cells[picked]
     size = num_groups * num_replicates * num_cells
-    sums = [np.bincount(index, weights=(scale * column[picked]).ravel(), minlength=size)
-            for column in elements.values.T]
+    sums = [np.bincount(index, weights=scale * column[picked], minlength=size) for column in elements.values.T]
     return np.stack(sums, axis=-1).reshape((num_groups, num_replicates) + tuple(elements.shape))
 
 

@@ -211,6 +211,23 @@ def test_bootstrap_replicates_give_t_distributions_with_sane_standard_errors():
     assert abs(mean_prediction.sample_mean - mean_prediction.unsampled_value) < 3 * standard_error
 
 
+def test_a_resample_that_draws_none_of_a_slice_leaves_it_without_intervals_as_in_tfma():
+    """TFMA has no bootstrap sample for a slice none of whose examples were drawn; its combiner then
+    keeps the point estimates and says why."""
+    specs = metric_specs.default_binary_classification_specs()
+    plan = MetricsPlan(_config(specs, weighted=False, compute_confidence_intervals={"value": True}))
+    multipliers = np.vstack([np.ones(NUM_ROWS), rng.poisson(1.0, (20, NUM_ROWS))])
+    small = [[(), (("id", 0),)]] + [[()]] * (NUM_ROWS - 1)
+    multipliers[1:, 0] = 1.0
+    multipliers[7, 0] = 0.0  # resample 7 draws none of slice id=0
+    results = _compute_all(plan, BINARY, small, multipliers)
+    metrics, _ = results[(("id", 0),)]
+    assert metrics[metric_types.MetricKey("__ERROR__")] == (
+        "CI not computed because only 19 samples were non-empty. Expected 20.")
+    assert not any(isinstance(value, tfma_types.ValueWithTDistribution) for value in metrics.values())
+    assert metric_types.MetricKey("__ERROR__") not in results[()][0]
+
+
 def test_plan_pickles_as_its_config_and_computes_the_same_after():
     plan = MetricsPlan(_config(EXPLICIT_BINARY))
     restored = pickle.loads(pickle.dumps(plan))

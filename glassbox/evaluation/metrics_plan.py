@@ -32,10 +32,11 @@ _CONFIG_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ImportError, 
 
 
 class SliceAccumulator(NamedTuple):
-    """One slice's sums: per batch combiner an (R, ...) array; and its number of examples."""
+    """One slice's sums: per batch combiner an (R, ...) array; and per replicate how many examples
+    were drawn into it, (R,) (``counts[0]``: the slice's unweighted number of examples)."""
 
     arrays: List[np.ndarray]
-    num_examples: int
+    counts: np.ndarray
 
 
 def _single_metric_spec(spec: config_pb2.MetricsSpec, metric: config_pb2.MetricConfig) -> config_pb2.MetricsSpec:
@@ -126,7 +127,10 @@ class MetricsPlan:
         present, groups = np.unique(membership.groups, return_inverse=True)
         num_groups = len(present)
         arrays = [c.accumulate(batch, membership.rows, groups, num_groups, multipliers) for c in self._combiners]
-        counts = np.bincount(groups, minlength=num_groups).tolist()
+        replicates = len(multipliers)
+        index = (groups * replicates + np.arange(replicates)[:, None]).ravel()
+        counts = np.bincount(index, weights=multipliers[:, membership.rows].ravel(),
+                             minlength=num_groups * replicates).reshape(num_groups, replicates)
         return [(membership.keys[key_index], SliceAccumulator([a[group] for a in arrays], counts[group]))
                 for group, key_index in enumerate(present)]
 
@@ -134,7 +138,7 @@ class MetricsPlan:
         """The accumulator of the union of the accumulators' examples."""
         def add(left: SliceAccumulator, right: SliceAccumulator) -> SliceAccumulator:
             return SliceAccumulator([add_padded(a, b) for a, b in zip(left.arrays, right.arrays)],
-                                    left.num_examples + right.num_examples)
+                                    left.counts + right.counts)
         return functools.reduce(add, accumulators)
 
     def compute(self, slice_key: SliceKey, acc: SliceAccumulator) -> Tuple[MetricsDict, MetricsDict]:
@@ -143,8 +147,9 @@ class MetricsPlan:
         (TFMA's computations do not depend on the slice key.)
         """
         del slice_key
-        replicates = [self._replicate_metrics(acc, r) for r in range(self.num_replicates)]
-        result = replicates[0] if len(replicates) == 1 else self._with_confidence_intervals(replicates)
+        result = self._replicate_metrics(acc, 0)
+        if self.num_replicates > 1:
+            result = self._with_confidence_intervals(result, acc)
         for computation in self._ci_derived:
             result.update(computation.result(result))
         public = {k: v for k, v in result.items() if not tfma_evaluator._is_private_metrics(k)}
@@ -155,7 +160,7 @@ class MetricsPlan:
 
     def below_min_slice_size(self, acc: SliceAccumulator) -> bool:
         """True when options.min_slice_size hides the slice (TFMA never hides the overall slice)."""
-        return acc.num_examples < self._min_slice_size
+        return acc.counts[0] < self._min_slice_size
 
     def _replicate_metrics(self, acc: SliceAccumulator, replicate: int) -> MetricsDict:
         """Combiner outputs, then derived metrics in TFMA's order, then diffs to the baseline."""
@@ -181,14 +186,19 @@ class MetricsPlan:
         metrics.update(diffs)
         return metrics
 
-    def _with_confidence_intervals(self, replicates: List[MetricsDict]) -> MetricsDict:
-        """TFMA's Poisson-bootstrap combiner over the unsampled and resampled metrics:
-        ValueWithTDistribution(unsampled value, sample mean, sample std with ddof=1)."""
+    def _with_confidence_intervals(self, point: MetricsDict, acc: SliceAccumulator) -> MetricsDict:
+        """TFMA's Poisson-bootstrap combiner over the point estimate and the resamples:
+        ValueWithTDistribution(unsampled value, sample mean, sample std with ddof=1).
+
+        A resample that drew none of the slice's examples is missing, as in TFMA, whose combiner
+        then keeps the point estimates and says why under '__ERROR__'.
+        """
         combine = poisson_bootstrap._BootstrapSampleCombineFn(
-            num_bootstrap_samples=len(replicates) - 1, skip_ci_metric_keys=self._skip_ci_keys)
+            num_bootstrap_samples=self.num_replicates - 1, skip_ci_metric_keys=self._skip_ci_keys)
         accumulator = combine.create_accumulator()
         combine.add_input(accumulator, confidence_intervals_util.SampleMetrics(
-            metrics=replicates[0], sample_id=poisson_bootstrap._FULL_SAMPLE_ID))
-        for sample_id, metrics in enumerate(replicates[1:]):
-            combine.add_input(accumulator, confidence_intervals_util.SampleMetrics(metrics=metrics, sample_id=sample_id))
+            metrics=point, sample_id=poisson_bootstrap._FULL_SAMPLE_ID))
+        for replicate in np.flatnonzero(acc.counts[1:]) + 1:
+            combine.add_input(accumulator, confidence_intervals_util.SampleMetrics(
+                metrics=self._replicate_metrics(acc, replicate), sample_id=int(replicate) - 1))
         return combine.extract_output(accumulator)

@@ -7,7 +7,6 @@ Metric-level checks (class names, binarization, ...) happen when the metrics pla
 
 from __future__ import annotations
 
-from typing import Iterator, Tuple
 
 from google.protobuf import json_format, message, text_format
 from tensorflow_model_analysis.proto import config_pb2
@@ -77,18 +76,13 @@ def parse_eval_config(content: str, source: str = "<string>") -> config_pb2.Eval
     return config
 
 
-def _set_fields(msg: message.Message, path: str) -> Iterator[Tuple[str, message.Message, object]]:
-    for field, value in msg.ListFields():
-        field_path = f"{path}.{field.name}" if path else field.name
-        yield field_path, field, value
-
-
 def _check_fields(msg: message.Message, path: str = "") -> None:
     name = msg.DESCRIPTOR.name
     if name in _OPAQUE:
         return
     supported = _SUPPORTED_FIELDS[name]
-    for field_path, field, value in _set_fields(msg, path):
+    for field, value in msg.ListFields():
+        field_path = f"{path}.{field.name}" if path else field.name
         if field.name not in supported:
             raise ConfigError(f"EvalConfig field {field_path!r} is not supported by glassbox")
         if field.message_type is None or field.message_type.GetOptions().map_entry:
@@ -143,11 +137,6 @@ def prepare_eval_config(eval_config: config_pb2.EvalConfig, has_baseline: bool) 
     if prepared.options.compute_confidence_intervals.value:
         prepared.options.confidence_intervals.method = _BOOTSTRAP
     return prepared
-
-
-def model_names(eval_config: config_pb2.EvalConfig) -> Tuple[str, ...]:
-    """Model names as TFMA keys metrics by them: '' for a single unnamed model."""
-    return tuple(spec.name for spec in eval_config.model_specs)
 
 
 def baseline_name(eval_config: config_pb2.EvalConfig) -> str | None:

@@ -1,8 +1,10 @@
 """Errors raised on bad evaluation input; each message names the field, file, feature, metric or
 value at fault."""
 
+from glassbox.errors import GlassboxError
 
-class EvaluationError(ValueError):
+
+class EvaluationError(GlassboxError):
     """Base class for bad input to a glassbox evaluation."""
 
 

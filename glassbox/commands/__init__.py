@@ -1,0 +1,1 @@
+"""Subcommands of the `glassbox` command line, a module each with ``register(subparsers)``."""

@@ -1,0 +1,45 @@
+"""`glassbox evaluate`: the Evaluator's engine on files, outside a pipeline."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+
+from glassbox.commands.output import print_metrics
+
+
+def _run(args: argparse.Namespace) -> int:
+    from glassbox.evaluation.config import load_eval_config
+    from glassbox.evaluation.evaluate import run_evaluation
+    from glassbox.evaluation.examples import resolve_example_files
+    from glassbox.evaluation.models import resolve_model_dir
+
+    _, overall = run_evaluation(
+        load_eval_config(args.eval_config),
+        model_dir=resolve_model_dir(args.model),
+        example_files=resolve_example_files(args.examples, args.split or None),
+        output_dir=args.output,
+        baseline_model_dir=resolve_model_dir(args.baseline) if args.baseline else None,
+        beam_pipeline_args=shlex.split(args.beam_pipeline_args))
+    print(f"Wrote evaluation to {args.output}")
+    print_metrics(overall)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "evaluate", help="compute sliced metrics of a SavedModel in TFMA's format",
+        description="Evaluates a model on TFRecord examples under a tfma.EvalConfig and writes "
+                    "TFMA's format (tfma.load_eval_result reads it).")
+    parser.add_argument("--model", required=True,
+                        help="SavedModel dir, or a TFX Model artifact dir holding Format-Serving/")
+    parser.add_argument("--examples", required=True,
+                        help="TFRecord file, glob or dir (gzip or not), or a TFX Examples artifact dir")
+    parser.add_argument("--split", action="append",
+                        help="with a TFX Examples artifact dir: split to use (repeatable; default: all)")
+    parser.add_argument("--eval-config", required=True, help="tfma.EvalConfig as text proto or JSON")
+    parser.add_argument("--output", required=True, help="output dir (must not hold an evaluation yet)")
+    parser.add_argument("--baseline", help="baseline model dir, for diff metrics")
+    parser.add_argument("--beam-pipeline-args", default="",
+                        help="Beam options, e.g. '--runner=DirectRunner --direct_num_workers=2'")
+    parser.set_defaults(run=_run)

@@ -1,0 +1,5 @@
+"""The base of every error glassbox raises on bad input; the `glassbox` command exits 2 on it."""
+
+
+class GlassboxError(ValueError):
+    """Bad input to a glassbox component or command; the message names the field, file or value at fault."""

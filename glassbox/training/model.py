@@ -2,7 +2,9 @@
 
 The exported SavedModel's ``serving_default`` signature takes a batch of serialized tf.Examples
 (tf.string [None], input ``examples``) and returns ``{'probabilities': [None, 1] float32}``: the
-convention TFX Trainer modules follow and TFMA and the glassbox Evaluator read.
+convention TFX Trainer modules follow and TFMA and the glassbox Evaluator read. Its
+``serving_features`` signature returns the same from one named raw feature tensor of shape [None]
+per feature, so explanations mask features without re-encoding tf.Examples and can take gradients.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from glassbox.training.config import TrainingConfig
 from glassbox.training.examples import FeatureSpec
 
 SIGNATURE_NAME = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+FEATURES_SIGNATURE_NAME = "serving_features"
 INPUT_NAME = "examples"
 PREDICTION_KEY = "probabilities"
 
@@ -43,8 +46,9 @@ def train_model(columns: Columns, config: TrainingConfig) -> keras.Model:
 
 
 def export_serving_model(model: keras.Model, feature_spec: FeatureSpec, export_dir: str) -> None:
-    """Writes model as a SavedModel at export_dir whose signature parses serialized tf.Examples.
+    """Writes model as a SavedModel at export_dir with both signatures of the module docstring.
 
+    model: a Keras model from a dict of [n, 1] inputs to one logit per row.
     feature_spec: how to parse each model input, as in training (see examples.infer_feature_spec).
     """
     spec = {name: feature_spec[name] for name in model.input}
@@ -53,9 +57,16 @@ def export_serving_model(model: keras.Model, feature_spec: FeatureSpec, export_d
     def serve(examples):
         return {PREDICTION_KEY: tf.sigmoid(model(tf.io.parse_example(examples, spec)))}
 
+    @tf.function(input_signature=[{name: tf.TensorSpec([None], parse.dtype, name=name)
+                                   for name, parse in spec.items()}])
+    def serve_features(features):
+        return {PREDICTION_KEY: tf.sigmoid(model({name: tf.reshape(features[name], [-1, 1])
+                                                  for name in spec}))}
+
     archive = keras.export.ExportArchive()
     archive.track(model)
     archive.add_endpoint(SIGNATURE_NAME, serve)
+    archive.add_endpoint(FEATURES_SIGNATURE_NAME, serve_features)
     archive.write_out(export_dir, verbose=False)
 
 

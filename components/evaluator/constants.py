@@ -16,3 +16,9 @@ EVALUATION_KEY = "evaluation"
 # candidate, queryable in MLMD as e.g. custom_properties.overall_auc.
 OVERALL_METRIC_PROPERTY_PREFIX = "overall_"
 EXAMPLE_SPLITS_PROPERTY = "example_splits"
+# Custom properties recording which models were evaluated (the Validator checks that the evaluation
+# is of the models it is given); named as the stock Evaluator names them on its ModelBlessing.
+CANDIDATE_MODEL_URI_PROPERTY = "current_model"
+CANDIDATE_MODEL_ID_PROPERTY = "current_model_id"
+BASELINE_MODEL_URI_PROPERTY = "baseline_model"
+BASELINE_MODEL_ID_PROPERTY = "baseline_model_id"

@@ -46,5 +46,10 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None)
 
         evaluation.set_string_custom_property(constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits))
+        evaluation.set_string_custom_property(constants.CANDIDATE_MODEL_URI_PROPERTY, model.uri)
+        evaluation.set_int_custom_property(constants.CANDIDATE_MODEL_ID_PROPERTY, model.id)
+        if baselines:
+            evaluation.set_string_custom_property(constants.BASELINE_MODEL_URI_PROPERTY, baselines[0].uri)
+            evaluation.set_int_custom_property(constants.BASELINE_MODEL_ID_PROPERTY, baselines[0].id)
         for name, value in overall.items():
             evaluation.set_float_custom_property(constants.OVERALL_METRIC_PROPERTY_PREFIX + name, value)

@@ -1,0 +1,10 @@
+"""glassbox's own TFX artifact types (namespaced type names, as Kubeflow Pipelines v2 requires)."""
+
+from tfx.types import artifact
+
+
+class ValidationResult(artifact.Artifact):
+    """A Validator's decision: TFMA's ValidationResult (``tfma.load_validation_result`` reads the
+    dir), ``decision.json`` (machine-readable, every check) and ``decision.md`` (the sentences)."""
+
+    TYPE_NAME = "glassbox.ValidationResult"

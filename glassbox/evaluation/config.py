@@ -8,10 +8,11 @@ Metric-level checks (class names, binarization, ...) happen when the metrics pla
 from __future__ import annotations
 
 
-from google.protobuf import json_format, message, text_format
+from google.protobuf import message
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import config_util
 
+from glassbox import config_files
 from glassbox.evaluation.errors import ConfigError
 
 # Fields we honour, per message type. Anything else that is set is refused.
@@ -51,29 +52,17 @@ _OPAQUE = {"BinarizationOptions", "AggregationOptions", "ExampleWeightOptions", 
 _SUPPORTED_MODEL_TYPES = {"", "tf_generic", "tf_keras"}
 _BOOTSTRAP = config_pb2.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
 _UNKNOWN_CI_METHOD = config_pb2.ConfidenceIntervalOptions.UNKNOWN_CONFIDENCE_INTERVAL_METHOD
+_WHAT = "eval config"
 
 
 def load_eval_config(path: str) -> config_pb2.EvalConfig:
     """Reads an EvalConfig from a text-proto or JSON file."""
-    try:
-        with open(path, encoding="utf-8") as f:
-            content = f.read()
-    except OSError as e:
-        raise ConfigError(f"cannot read eval config file {path!r}: {e.strerror}") from e
-    return parse_eval_config(content, source=path)
+    return config_files.load_config(path, config_pb2.EvalConfig, _WHAT, ConfigError)
 
 
 def parse_eval_config(content: str, source: str = "<string>") -> config_pb2.EvalConfig:
     """Parses an EvalConfig given as JSON (if it starts with '{') or text proto."""
-    config = config_pb2.EvalConfig()
-    try:
-        if content.lstrip().startswith("{"):
-            json_format.Parse(content, config)
-        else:
-            text_format.Parse(content, config)
-    except (json_format.ParseError, text_format.ParseError) as e:
-        raise ConfigError(f"malformed eval config in {source}: {e}") from e
-    return config
+    return config_files.parse_config(content, config_pb2.EvalConfig, _WHAT, ConfigError, source)
 
 
 def _check_fields(msg: message.Message, path: str = "") -> None:

@@ -1,0 +1,181 @@
+"""Reading an evaluation in TFMA's on-disk format, ours or stock TFMA's (the format is the same).
+
+TFMA's own loaders read the files (``eval_config.json`` via ``load_eval_run``, the metrics and
+attributions files record by record), so whatever TFMA writes and reads, we read; what they raise
+on a missing, truncated or corrupt file becomes an EvaluationReadError naming the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+
+import tensorflow as tf
+from google.protobuf import json_format, message
+from tensorflow_model_analysis import constants as tfma_constants
+from tensorflow_model_analysis.metrics import metric_types
+from tensorflow_model_analysis.post_export_metrics import metric_keys
+from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
+from tensorflow_model_analysis.slicer import slicer_lib
+from tensorflow_model_analysis.writers import eval_config_writer
+from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
+
+from glassbox.evaluation.writer import EVAL_CONFIG_FILE
+from glassbox.validation.errors import EvaluationReadError
+
+SliceKey = Tuple[Tuple[str, object], ...]
+MetricKey = metric_types.MetricKey
+# {metric key: {feature: attribution}} of one slice, as TFMA's AttributionsForSlice holds them.
+SliceAttributions = Dict[MetricKey, Dict[str, float]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Measurement:
+    """A metric's value and, when the evaluation computed confidence intervals, its 95% bounds."""
+
+    value: float
+    lower_bound: Optional[float] = None
+    upper_bound: Optional[float] = None
+
+    @property
+    def has_interval(self) -> bool:
+        return self.lower_bound is not None and self.upper_bound is not None
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceMetrics:
+    """One slice's scalar metrics; `error` is TFMA's reason when they were withheld (min_slice_size)."""
+
+    slice_key: SliceKey
+    metrics: Mapping[MetricKey, Measurement]
+    error: Optional[str] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Evaluation:
+    """What a validation needs of an evaluation directory."""
+
+    path: str
+    eval_config: config_pb2.EvalConfig
+    model_locations: Mapping[str, str]
+    slices: Mapping[SliceKey, SliceMetrics]  # the overall slice first, then by slice string
+    attributions: Mapping[SliceKey, SliceAttributions]
+
+    @property
+    def candidate_name(self) -> str:
+        return next(s.name for s in self.eval_config.model_specs if not s.is_baseline)
+
+    @property
+    def baseline_name(self) -> Optional[str]:
+        return next((s.name for s in self.eval_config.model_specs if s.is_baseline), None)
+
+
+def slice_label(slice_key: SliceKey) -> str:
+    """TFMA's slice string: 'Overall', 'occupation:teacher', 'a_X_b:x_X_y'."""
+    return slicer_lib.stringify_slice_key(slice_key)
+
+
+def read_evaluation(path: str) -> Evaluation:
+    """Reads eval_config.json, the metrics and any attributions of an evaluation directory."""
+    if not tf.io.gfile.isdir(path):
+        raise EvaluationReadError(f"evaluation directory {path!r} does not exist")
+    eval_config, model_locations = _read_eval_run(path)
+    slices = {}
+    for record in _records(path, tfma_constants.METRICS_KEY, mpv_writer.load_and_deserialize_metrics):
+        if record.HasField("cross_slice_key"):
+            continue  # cross-slice comparisons: no threshold of ours applies to them
+        slice_metrics = _slice_metrics(record)
+        slices[slice_metrics.slice_key] = _merged(slices.get(slice_metrics.slice_key), slice_metrics)
+    if not slices:
+        raise EvaluationReadError(f"evaluation directory {path!r} holds no metrics "
+                                  f"({tfma_constants.METRICS_KEY}-* files with records)")
+    attributions: Dict[SliceKey, SliceAttributions] = {}
+    for record in _records(path, tfma_constants.ATTRIBUTIONS_KEY, mpv_writer.load_and_deserialize_attributions,
+                           required=False):
+        if not record.HasField("cross_slice_key"):
+            attributions.setdefault(slicer_lib.deserialize_slice_key(record.slice_key), {}).update(
+                _attributions(record))
+    ordered = sorted(slices, key=lambda key: (bool(key), slice_label(key)))
+    return Evaluation(path=path, eval_config=eval_config, model_locations=model_locations,
+                      slices={key: slices[key] for key in ordered}, attributions=attributions)
+
+
+def _read_eval_run(path: str) -> Tuple[config_pb2.EvalConfig, Dict[str, str]]:
+    config_path = os.path.join(path, EVAL_CONFIG_FILE)
+    if not tf.io.gfile.exists(config_path):
+        raise EvaluationReadError(
+            f"{config_path} not found: {path!r} is not a complete evaluation (the Evaluator writes "
+            "eval_config.json last, so the evaluation failed, is still running, or this is another directory)")
+    try:
+        eval_config, _, _, model_locations = eval_config_writer.load_eval_run(path)
+    except (json_format.ParseError, ValueError, tf.errors.OpError) as e:
+        raise EvaluationReadError(f"cannot read {config_path}: {e}") from e
+    if not any(not spec.is_baseline for spec in eval_config.model_specs):
+        raise EvaluationReadError(f"{config_path} names no candidate model in eval_config.model_specs")
+    return eval_config, dict(model_locations)
+
+
+def _records(path: str, key: str, load: Callable[[str], Iterator[message.Message]],
+             required: bool = True) -> Iterator[message.Message]:
+    """The records of every `key`-* file, read by TFMA's loader one file at a time to name the culprit."""
+    files = sorted(f for f in tf.io.gfile.glob(os.path.join(path, key + "*")) if not tf.io.gfile.isdir(f))
+    if required and not files:
+        raise EvaluationReadError(f"evaluation directory {path!r} holds no {key}-* files")
+    for file in files:
+        try:
+            yield from load(file)
+        except (tf.errors.OpError, message.DecodeError) as e:
+            raise EvaluationReadError(f"{file} is truncated or corrupt: {e}") from e
+
+
+def _slice_metrics(record: metrics_for_slice_pb2.MetricsForSlice) -> SliceMetrics:
+    slice_key = slicer_lib.deserialize_slice_key(record.slice_key)
+    if metric_keys.ERROR_METRIC in record.metrics:
+        return SliceMetrics(slice_key, {}, record.metrics[metric_keys.ERROR_METRIC].debug_message)
+    metrics = {}
+    for entry in record.metric_keys_and_values:
+        value = _number(entry.value)
+        if value is None:
+            continue  # plots-like values (matrices, arrays): no threshold compares them
+        interval = entry.confidence_interval
+        metrics[MetricKey.from_proto(entry.key)] = Measurement(
+            value,
+            _number(interval.lower_bound) if interval.HasField("lower_bound") else None,
+            _number(interval.upper_bound) if interval.HasField("upper_bound") else None)
+    return SliceMetrics(slice_key, metrics)
+
+
+def _number(value: metrics_for_slice_pb2.MetricValue) -> Optional[float]:
+    if value.HasField("double_value"):
+        return value.double_value.value
+    if value.HasField("bounded_value"):  # TFMA's older format
+        return value.bounded_value.value.value
+    return None
+
+
+def _merged(existing: Optional[SliceMetrics], new: SliceMetrics) -> SliceMetrics:
+    """A slice split over several records (TFMA may write one per model) is one slice."""
+    if existing is None:
+        return new
+    return SliceMetrics(new.slice_key, {**existing.metrics, **new.metrics}, existing.error or new.error)
+
+
+def _attributions(record: metrics_for_slice_pb2.AttributionsForSlice) -> SliceAttributions:
+    result = {}
+    for entry in record.attributions_keys_and_values:
+        values = {feature: _number(value) for feature, value in entry.values.items()}
+        result[MetricKey.from_proto(entry.key)] = {
+            feature: value for feature, value in values.items() if value is not None and not math.isnan(value)}
+    return result
+
+
+def find_metric(slice_metrics: SliceMetrics, key: MetricKey) -> Optional[Measurement]:
+    return slice_metrics.metrics.get(key)
+
+
+def candidate_keys(slice_metrics: SliceMetrics, name: str, model_name: str, is_diff: bool = False) -> List[MetricKey]:
+    """The slice's metric keys of a model with this name (every sub key and weighting), sorted."""
+    return sorted((key for key in slice_metrics.metrics
+                   if key.name == name and key.model_name == model_name and key.is_diff == is_diff), key=str)

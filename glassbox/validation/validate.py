@@ -1,0 +1,111 @@
+"""Validating an evaluation: `validate` decides, `write_validation` writes the decision.
+
+    evaluation dir --read_evaluation--> Evaluation
+      thresholds (its eval_config.json, or a given EvalConfig's) --threshold_checks--+
+      gates (ValidatorConfig) --gate_checks------------------------------------------+--> checks
+      checks --> TFMA ValidationResult + Decision --write_validation--> validations.tfrecord,
+                                                                       decision.md, decision.json
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from typing import Optional
+
+import tensorflow as tf
+from tensorflow_model_analysis import constants as tfma_constants
+from tensorflow_model_analysis.proto import config_pb2
+
+from glassbox.evaluation.writer import EVAL_CONFIG_FILE
+from glassbox.protos import validator_config_pb2
+from glassbox.validation import gates, thresholds
+from glassbox.validation.decision import Decision, ModelRef, decide
+from glassbox.validation.errors import BaselineMismatchError, NoThresholdsError, ValidationError
+from glassbox.validation.reader import Evaluation, read_evaluation
+from glassbox.validation.result import validation_result
+
+# TFMA's name for the ValidationResult file (a one-record TFRecord), which its loader globs for.
+VALIDATIONS_FILE = tfma_constants.VALIDATIONS_KEY + ".tfrecord"
+DECISION_JSON = "decision.json"
+DECISION_MARKDOWN = "decision.md"
+
+
+def validate(evaluation_dir: str, config: Optional[validator_config_pb2.ValidatorConfig] = None,
+             eval_config: Optional[config_pb2.EvalConfig] = None, *,
+             has_baseline: Optional[bool] = None) -> Decision:
+    """Checks an evaluation (ours or stock TFMA's) against thresholds and gates.
+
+    Args:
+      evaluation_dir: a directory in TFMA's format (a ModelEvaluation artifact's URI).
+      config: the gates beyond TFMA's thresholds; None: none.
+      eval_config: a tfma.EvalConfig whose thresholds replace those of the evaluation's own
+        eval_config.json; None: the evaluation's.
+      has_baseline: whether the Validator was given a baseline model; None: whether the
+        evaluation compares with one. It must agree with the evaluation.
+
+    Raises:
+      ValidationError: unreadable evaluation, malformed thresholds or gates, nothing to check
+        (unless config.allow_no_thresholds), or a baseline the evaluation does not agree on.
+    """
+    config = config if config is not None else validator_config_pb2.ValidatorConfig()
+    gates.check_config(config)
+    evaluation = read_evaluation(evaluation_dir)
+    has_baseline = _check_baseline(evaluation, has_baseline)
+    source = "the given EvalConfig" if eval_config is not None else os.path.join(evaluation_dir, EVAL_CONFIG_FILE)
+    applied = thresholds.read_thresholds(thresholds.with_thresholds_of(evaluation.eval_config, eval_config), source)
+    nothing_to_check = not applied and not gates.has_gates(config)
+    if nothing_to_check and not config.allow_no_thresholds:
+        raise NoThresholdsError(
+            f"nothing to validate: {source} sets no threshold and the ValidatorConfig no gate; add thresholds "
+            "(MetricConfig.threshold, per_slice_thresholds) or gates, or set allow_no_thresholds to bless without checks")
+    checks = (thresholds.threshold_checks(evaluation, applied, has_baseline)
+              + gates.gate_checks(evaluation, config, has_baseline))
+    result = validation_result(checks, rubber_stamp=not has_baseline, missing_thresholds=nothing_to_check)
+    return decide(checks, evaluation_dir, _model_ref(evaluation, evaluation.candidate_name),
+                  _model_ref(evaluation, evaluation.baseline_name) if has_baseline else None, result)
+
+
+def has_thresholds(eval_config: config_pb2.EvalConfig,
+                   config: Optional[validator_config_pb2.ValidatorConfig]) -> bool:
+    """Whether the EvalConfig sets a threshold or the ValidatorConfig a gate."""
+    if config is not None and gates.has_gates(config):
+        return True
+    return bool(thresholds.read_thresholds(eval_config, "the EvalConfig"))
+
+
+def _check_baseline(evaluation: Evaluation, has_baseline: Optional[bool]) -> bool:
+    evaluated = evaluation.baseline_name is not None
+    if has_baseline is not None and has_baseline != evaluated:
+        raise BaselineMismatchError(
+            f"the Validator was {'given' if has_baseline else 'not given'} a baseline model, but the evaluation "
+            f"{evaluation.path} was computed {'without' if has_baseline else 'with'} one; give the Evaluator and the "
+            "Validator the same baseline")
+    return evaluated
+
+
+def _model_ref(evaluation: Evaluation, name: str) -> ModelRef:
+    return ModelRef(name=name, uri=evaluation.model_locations.get(name) or None)
+
+
+def write_validation(decision: Decision, output_dir: str) -> None:
+    """Writes TFMA's ValidationResult, decision.md and decision.json (last) into output_dir.
+
+    Files are written to a staging directory and renamed into place, so a reader that finds
+    decision.json finds the whole validation. An output_dir holding a validation is refused.
+    """
+    if tf.io.gfile.exists(os.path.join(output_dir, DECISION_JSON)):
+        raise ValidationError(f"output directory {output_dir!r} already holds a validation ({DECISION_JSON}); "
+                              "choose a new directory so that nothing is overwritten")
+    staging = os.path.join(output_dir, f".incomplete-{uuid.uuid4().hex}")
+    tf.io.gfile.makedirs(staging)
+    try:
+        with tf.io.TFRecordWriter(os.path.join(staging, VALIDATIONS_FILE)) as writer:
+            writer.write(decision.validation_result.SerializeToString())
+        for name, text in ((DECISION_MARKDOWN, decision.to_markdown()), (DECISION_JSON, decision.to_json_text())):
+            with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
+                f.write(text)
+        for name in (VALIDATIONS_FILE, DECISION_MARKDOWN, DECISION_JSON):
+            tf.io.gfile.rename(os.path.join(staging, name), os.path.join(output_dir, name), overwrite=True)
+    finally:
+        tf.io.gfile.rmtree(staging)

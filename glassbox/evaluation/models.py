@@ -81,6 +81,11 @@ class ServingModel:
                     f"input {name!r} of signature {self.signature_name!r} in model {model_dir} has "
                     f"shape {spec.shape}; only [None] and fixed [None, d, ...] inputs can be fed")
 
+    @property
+    def signature(self):
+        """The loaded signature: a concrete function taking the inputs by name (differentiable)."""
+        return self._signature
+
     def predict(self, serialized: Sequence[bytes], features: pa.RecordBatch) -> Dict[str, np.ndarray]:
         """The signature's outputs for a batch, as numpy arrays keyed by output name.
 

@@ -39,7 +39,7 @@ def _inputs(num_numeric: int) -> Dict[str, keras.KerasTensor]:
 
 def _tokens(inputs: Dict[str, keras.KerasTensor], width: int, seed: int) -> keras.KerasTensor:
     """[n, features, width]: each feature as one token (categoricals embedded, numbers projected)."""
-    init = keras.initializers.RandomNormal(seed=seed)
+    init = keras.initializers.RandomNormal(stddev=1.0, seed=seed)
     city = keras.layers.Embedding(len(CITIES) + 1, width, embeddings_initializer=init)(
         keras.layers.StringLookup(vocabulary=list(CITIES))(inputs["city"]))
     rooms = keras.layers.Embedding(len(ROOMS) + 1, width, embeddings_initializer=init)(
@@ -67,7 +67,8 @@ def sequence_model(num_numeric: int = 3, seed: int = 0) -> keras.Model:
                                kernel_initializer=keras.initializers.GlorotNormal(seed))(tokens)
     hidden = keras.layers.MultiHeadAttention(num_heads=2, key_dim=4, seed=seed)(hidden, hidden)
     pooled = keras.layers.GlobalAveragePooling1D()(hidden)
-    return keras.Model(inputs, keras.layers.Dense(1, kernel_initializer=keras.initializers.GlorotNormal(seed))(pooled))
+    logit = keras.layers.Dense(1, kernel_initializer=keras.initializers.RandomNormal(stddev=2.0, seed=seed))(pooled)
+    return keras.Model(inputs, logit)
 
 
 def export(model: keras.Model, path: str) -> str:

@@ -48,17 +48,18 @@ def paired_design(d: int, num_coalitions: int, rng: np.random.Generator) -> Tupl
     """Coalitions, their kernel weights, and their batch (-1: enumerated, else 0..BATCHES-1).
 
     Sizes s and d - s form one stratum of pairs; strata are enumerated from the smallest s while
-    the budget allows (leaving _MIN_SAMPLED_PAIRS unless the last stratum completes the
-    enumeration), then the remaining pairs are sampled across the other strata by kernel weight.
+    the budget allows (leaving _MIN_SAMPLED_PAIRS unless the enumeration can be completed), then
+    the remaining pairs are sampled across the other strata by kernel weight.
     """
     by_size = kernel_weights_by_size(d)
     pairs_left = num_coalitions // 2
     coalitions, weights = [], []
     strata = list(range(1, d // 2 + 1))
+    pairs_of = {size: math.comb(d, size) // (2 if 2 * size == d else 1) for size in strata}
     while strata:
         size = strata[0]
-        pairs = math.comb(d, size) // (2 if 2 * size == d else 1)
-        reserve = 0 if len(strata) == 1 else _MIN_SAMPLED_PAIRS
+        pairs = pairs_of[size]
+        reserve = 0 if sum(pairs_of[s] for s in strata) <= pairs_left else _MIN_SAMPLED_PAIRS
         if pairs + reserve > pairs_left:
             break
         members = np.zeros((math.comb(d, size), d), dtype=bool)

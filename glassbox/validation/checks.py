@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from typing import Any, Dict, Optional
 
 from google.protobuf import json_format, message
@@ -20,6 +21,8 @@ SIGNIFICANCE = "significance"
 MISSING_SLICE = "missing_slice"
 MISSING_METRIC = "missing_metric"
 ATTRIBUTION = "attribution"
+# Results of one subtraction or division are within a few units in the last place of the exact ones.
+_ROUNDING_ULPS = 4
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,3 +84,12 @@ def number(value: Optional[float]) -> str:
 
 def signed(value: float) -> str:
     return number(value) if math.isnan(value) or value < 0 else "+" + number(value)
+
+
+def rounding_tolerance(*operands: float) -> float:
+    """How far v_c - v_b or v_c / v_b may be from the exact value by floating-point rounding.
+
+    Comparisons of such results with a bound allow it, so that exact equality at the bound passes
+    (0.70 - 0.71 is -0.010000000000000009 in floating point, yet meets an absolute change of -0.01).
+    """
+    return _ROUNDING_ULPS * sys.float_info.epsilon * max(abs(x) for x in operands)

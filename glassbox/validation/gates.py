@@ -17,7 +17,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from glassbox.protos import validator_config_pb2 as vc
 from glassbox.validation import attributions, slices
 from glassbox.validation import checks as checks_lib
-from glassbox.validation.checks import Check, metric_label, number, signed
+from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
 from glassbox.validation.errors import ValidatorConfigError
 from glassbox.validation.reader import Evaluation, SliceMetrics, candidate_keys, slice_label
 from glassbox.validation.thresholds import missing_metric_sentence
@@ -160,7 +160,7 @@ def _slice_gap_check(gate: vc.SliceGap, slice_metrics: SliceMetrics, spec: Optio
     higher = gate.direction == vc.HIGHER_IS_BETTER
     value = slice_metrics.metrics[key].value
     gap = overall - value if higher else value - overall  # how much worse than the overall
-    passed = gap <= gate.max_gap
+    passed = gap <= gate.max_gap + rounding_tolerance(overall, value)
     if math.isnan(gap):
         clause = f"so its gap to the overall {number(overall)} cannot be shown to be within {number(gate.max_gap)}"
     elif gap <= 0:

@@ -10,7 +10,8 @@ slice, a per-slice one to the slices its specs match. The rules are TFMA's docum
 - change, relative: v_c / v_b >= relative (HIGHER_IS_BETTER) or <= relative (LOWER_IS_BETTER).
   TFMA 0.52's code compares (v_c - v_b) / v_b instead (see README, "Validator").
 
-A NaN value meets no threshold; a relative threshold needs a positive baseline value (a ratio to
+Bounds are met with equality, also where v_c - v_b or v_c / v_b lands a rounding error beyond them
+(0.70 - 0.71 meets an absolute change of -0.01). A NaN value meets no threshold; a relative threshold needs a positive baseline value (a ratio to
 0 is undefined, and to a negative value it reverses "better"); both fail, the sentence says why.
 """
 
@@ -25,7 +26,7 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.validation import checks as checks_lib
 from glassbox.validation import slices
-from glassbox.validation.checks import Check, metric_label, number, signed
+from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
 from glassbox.validation.errors import ValidatorConfigError
 from glassbox.validation.reader import Evaluation, SliceMetrics, slice_label
 
@@ -174,7 +175,8 @@ def change_rule(threshold: config_pb2.GenericChangeThreshold, value: float, base
     results = []
     if threshold.HasField("absolute"):
         required, diff = threshold.absolute.value, value - baseline
-        passed = diff >= required if higher else diff <= required
+        tolerance = rounding_tolerance(value, baseline)
+        passed = diff >= required - tolerance if higher else diff <= required + tolerance
         results.append((passed, f"a change of {signed(diff)} {'meets' if passed else 'misses'} the required "
                                 f"change {op} {number(required)}"))
     if threshold.HasField("relative"):
@@ -185,7 +187,8 @@ def change_rule(threshold: config_pb2.GenericChangeThreshold, value: float, base
                                    f"{number(required)} is not met"))
         else:
             ratio = value / baseline
-            passed = ratio >= required if higher else ratio <= required
+            tolerance = rounding_tolerance(ratio)
+            passed = ratio >= required - tolerance if higher else ratio <= required + tolerance
             results.append((passed, f"a ratio of {number(ratio)} {'meets' if passed else 'misses'} the required "
                                     f"ratio {op} {number(required)}"))
     clause = ", and ".join(text for _, text in results)
@@ -228,7 +231,7 @@ def missing_metric_sentence(what: str, slice_metrics: SliceMetrics, rule: str) -
     if slice_metrics.error:
         return (f"The metrics of {where} were withheld ({slice_metrics.error.rstrip('.')}), so {what} cannot be "
                 f"checked against {rule}.")
-    return f"{what[0].upper()}{what[1:]} on {where} was not computed by the evaluation, so it cannot be checked against {rule}."
+    return f"{what} on {where} was not computed by the evaluation, so it cannot be checked against {rule}."
 
 
 def _check(evaluation: Evaluation, threshold: Threshold, slice_metrics: SliceMetrics, has_baseline: bool) -> Check:

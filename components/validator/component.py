@@ -1,0 +1,107 @@
+"""The glassbox Validator: blesses a model or refuses it, every decision explained, as a TFX component."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from tensorflow_model_analysis.proto import config_pb2
+from tfx import types
+from tfx.dsl.components.base import base_component, executor_spec
+from tfx.types import channel, standard_artifacts
+from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
+from tfx.utils import proto_utils
+
+from glassbox.artifacts import ValidationResult
+from glassbox.components.validator import constants, executor
+from glassbox.protos import validator_config_pb2
+from glassbox.validation.errors import NoThresholdsError
+from glassbox.validation.validate import has_thresholds
+
+
+class ValidatorSpec(ComponentSpec):
+    """Channels and parameters of the glassbox Validator."""
+
+    PARAMETERS = {
+        constants.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig, optional=True),
+        constants.CONFIG_KEY: ExecutionParameter(type=validator_config_pb2.ValidatorConfig),
+    }
+    INPUTS = {
+        constants.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
+        constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        constants.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
+    }
+    OUTPUTS = {
+        constants.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
+        constants.VALIDATION_KEY: ChannelParameter(type=ValidationResult),
+    }
+
+
+def _producer_eval_config(evaluation: types.BaseChannel) -> Optional[config_pb2.EvalConfig]:
+    """The EvalConfig of the Evaluator (ours or the stock one) producing evaluation, if known now."""
+    if not isinstance(evaluation, channel.OutputChannel):
+        return None
+    value = evaluation.producer_component.exec_properties.get(constants.PRODUCER_EVAL_CONFIG_KEY)
+    # Components keep proto parameters as JSON; anything else (e.g. a RuntimeParameter) is unknown now.
+    return proto_utils.json_to_proto(value, config_pb2.EvalConfig()) if isinstance(value, str) else None
+
+
+def _with_opt_in(config: Optional[validator_config_pb2.ValidatorConfig],
+                 allow_no_thresholds: bool) -> validator_config_pb2.ValidatorConfig:
+    """A copy of config (default: no gate), allowing no thresholds if it or the argument does."""
+    result = validator_config_pb2.ValidatorConfig()
+    if config is not None:
+        result.CopyFrom(config)
+    result.allow_no_thresholds |= allow_no_thresholds
+    return result
+
+
+class Validator(base_component.BaseComponent):
+    """Checks a ModelEvaluation against thresholds and gates; blesses the model or refuses it.
+
+    The thresholds are those of the `tfma.EvalConfig` (the evaluation's own, or `eval_config`),
+    plus the gates of a `ValidatorConfig`. Outputs `blessing`, a ModelBlessing as the stock TFX
+    Evaluator writes it (the Pusher and `LatestBlessedModelStrategy` read it), and `validation`,
+    the decision: TFMA's ValidationResult, `decision.json` and `decision.md`, a sentence per check.
+    """
+
+    SPEC_CLASS = ValidatorSpec
+    EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
+
+    def __init__(self, evaluation: types.BaseChannel, model: types.BaseChannel,
+                 baseline_model: Optional[types.BaseChannel] = None,
+                 eval_config: Optional[config_pb2.EvalConfig] = None,
+                 config: Optional[validator_config_pb2.ValidatorConfig] = None,
+                 allow_no_thresholds: bool = False):
+        """Builds the component.
+
+        Args:
+          evaluation: the ModelEvaluation of model (and baseline_model), from our Evaluator or TFMA's.
+          model: the candidate Model, the one the evaluation evaluated.
+          baseline_model: the baseline Model the evaluation compared against, e.g. the latest
+            blessed one; without it, change thresholds are skipped (the model is rubber-stamped).
+          eval_config: a `tfma.EvalConfig` whose thresholds replace the evaluation's own.
+          config: gates beyond the thresholds (`glassbox.protos.validator_config_pb2`).
+          allow_no_thresholds: bless even with nothing to check (as `config.allow_no_thresholds`).
+
+        Raises:
+          NoThresholdsError: nothing to check (no threshold in eval_config, or in the producing
+            Evaluator's, and no gate in config) and no opt-in.
+        """
+        config = _with_opt_in(config, allow_no_thresholds)
+        known = eval_config if eval_config is not None else _producer_eval_config(evaluation)
+        # Evaluations from elsewhere (e.g. imported) reveal their thresholds only when the
+        # executor reads them; validate() refuses them then.
+        if known is not None and not config.allow_no_thresholds and not has_thresholds(known, config):
+            raise NoThresholdsError(
+                "Validator: nothing to check: the EvalConfig of "
+                f"{'eval_config' if eval_config is not None else evaluation.producer_component_id} "
+                "has no value or change threshold and the ValidatorConfig no gate; add thresholds to "
+                "its metrics_specs, or pass allow_no_thresholds=True to bless with nothing checked")
+        super().__init__(spec=ValidatorSpec(
+            evaluation=evaluation,
+            model=model,
+            baseline_model=baseline_model,
+            eval_config=eval_config,
+            config=config,
+            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+            validation=types.Channel(type=ValidationResult)))

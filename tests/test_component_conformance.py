@@ -4,7 +4,7 @@ Pipelines v2, and its executor's Do works on real fixture artifacts."""
 import dataclasses
 import json
 import os
-from typing import Callable, Dict
+from typing import Callable, Dict, Optional
 
 import pytest
 from google.protobuf import text_format
@@ -16,9 +16,10 @@ from tfx.orchestration import pipeline
 from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 from tfx.types import channel_utils, standard_artifacts
 
-from glassbox.components import Evaluator, Trainer
+from glassbox.components import Evaluator, Trainer, Validator
 from glassbox.training.config import TrainingConfig
 from tests import saved_models
+from tests.validation_fixtures import OVERALL, metrics, write_evaluation
 
 EVAL_CONFIG = text_format.Parse("""
 model_specs { label_key: "label" }
@@ -52,6 +53,7 @@ class Inputs:
 class Case:
     build: Callable[[Inputs], base_component.BaseComponent]
     check: Callable[[str], bool]  # the output artifact's uri holds what Do should write
+    output: Optional[str] = None  # the output check reads; None: the only one
 
 
 CASES = {
@@ -63,6 +65,10 @@ CASES = {
     "Trainer": Case(
         build=lambda inputs: Trainer(examples=inputs(standard_artifacts.Examples, "examples"), config=TRAINING),
         check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb"))),
+    "Validator": Case(
+        build=lambda inputs: Validator(evaluation=inputs(standard_artifacts.ModelEvaluation, "evaluation"),
+                                       model=inputs(standard_artifacts.Model, "model")),
+        check=lambda uri: os.listdir(uri) == ["BLESSED"], output="blessing"),
 }
 
 
@@ -72,7 +78,11 @@ def fixture_uris(tmp_path_factory):
     examples = saved_models.write_examples_artifact(str(root / "examples"), {
         "train": saved_models.make_examples(200, seed=1), "eval": saved_models.make_examples(200, seed=2)})
     model = os.path.dirname(saved_models.export_model(str(root / "model" / "Format-Serving")))
-    return {"examples": examples, "model": model}
+    evaluation = write_evaluation(str(root / "evaluation"), """
+        model_specs { label_key: "label" }
+        metrics_specs { metrics { class_name: "AUC" threshold { value_threshold { lower_bound { value: 0.5 } } } } }
+        """, {OVERALL: metrics({"auc": 0.8})})
+    return {"examples": examples, "model": model, "evaluation": evaluation}
 
 
 def _pipeline(name, root):
@@ -107,5 +117,5 @@ def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_ur
         outputs[key] = [artifact]
     executor = component.executor_spec.executor_class()
     executor.Do(inputs, outputs, component.exec_properties)
-    [(key, [artifact])] = outputs.items()
+    [artifact] = outputs[CASES[name].output] if CASES[name].output else [a for [a] in outputs.values()]
     assert CASES[name].check(artifact.uri)

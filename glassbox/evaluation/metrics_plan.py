@@ -2,7 +2,8 @@
 per-example ones.
 
 TFMA (``metric_specs.to_computations``) decides which computations an EvalConfig needs; we swap
-its primitive combiners for vectorised ones and run everything else as TFMA's evaluator
+its primitive combiners for vectorised ones (and its histogram-to-confusion-matrices step for a
+bit-identical numpy one, ``histogram_matrices``) and run everything else as TFMA's evaluator
 (``metrics_plots_and_validations_evaluator``) does: derived computations in TFMA's order, diffs
 against a baseline model, Poisson-bootstrap confidence intervals, removal of private metrics, and
 the metrics/plots split. Only the per-example work is ours.
@@ -20,6 +21,7 @@ from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import model_util
 
+from glassbox.evaluation import histogram_matrices
 from glassbox.evaluation.batch_combiner import add_padded
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
@@ -100,7 +102,7 @@ class MetricsPlan:
         if computations.cross_slice_computations:
             raise UnsupportedMetricError("cross-slice metric computations are not supported")
         self._combiners = [batch_combiner_for(c, eval_config) for c in computations.non_derived_computations]
-        self._derived = computations.derived_computations
+        self._derived = [histogram_matrices.vectorised(c) for c in computations.derived_computations]
         self._ci_derived = computations.ci_derived_computations
         intervals = tfma_evaluator._get_confidence_interval_params(eval_config, specs)
         if intervals.num_jackknife_samples:

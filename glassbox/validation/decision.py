@@ -89,9 +89,9 @@ def reason(checks: List[Check], rubber_stamp: bool) -> str:
         first = failed[0].sentence
         return f"Not blessed: {len(failed)} of {len(checks)} checks failed, first: {first}"
     passed = len(checks) - skipped
-    text = f"Blessed: all {passed} checks passed"
+    text = "Blessed: " + ("the 1 check" if passed == 1 else f"all {passed} checks") + " passed"
     if skipped:
-        text += f" and {skipped} were skipped"
+        text += f" and {skipped} {'was' if skipped == 1 else 'were'} skipped"
     if rubber_stamp:
         text += " (first model: no baseline to compare with, rubber stamp)"
     return text + "."

@@ -1,0 +1,219 @@
+"""The KFP runner: the pipeline YAML `glassbox kfp compile` writes (tasks, images, commands, Beam
+args, the data_root parameter, the baseline resolver's queries), `glassbox kfp submit` against a
+stand-in KFP API server, and the repairs of the container entrypoint."""
+
+import hashlib
+import http.server
+import json
+import threading
+
+import pytest
+import yaml
+from google.protobuf import json_format
+from kfp import components as kfp_components
+from kfp.pipeline_spec import pipeline_spec_pb2
+
+from glassbox.cli import main
+from glassbox.kfp import tfx_entrypoint
+from glassbox.pipelines import demo_pipeline, kubeflow_runner
+
+IMAGE = "registry.example/glassbox:test"
+PIPELINE_ROOT = "gs://bucket/root"
+DATA_ROOT = "gs://bucket/data"
+SERVING_DIR = "gs://bucket/serving"
+BEAM_ARGS = ["--runner=DirectRunner", "--direct_num_workers=2"]
+BLESSING_RESOLVER = f"{demo_pipeline.BASELINE_RESOLVER_ID}-model-blessing-resolver"
+MODEL_RESOLVER = f"{demo_pipeline.BASELINE_RESOLVER_ID}-model-resolver"
+# Each container task and the executor it runs.
+EXECUTORS = {
+    "CsvExampleGen": "tfx.components.example_gen.csv_example_gen.executor.Executor",
+    "Trainer": "glassbox.components.trainer.executor.Executor",
+    "Evaluator": "glassbox.components.evaluator.executor.Executor",
+    "Validator": "glassbox.components.validator.executor.Executor",
+    "Pusher": "tfx.components.pusher.executor.Executor",
+}
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory):
+    path = tmp_path_factory.mktemp("kfp") / "pipeline.yaml"
+    assert main(["kfp", "compile", "--output", str(path), "--pipeline-root", PIPELINE_ROOT,
+                 "--data-root", DATA_ROOT, "--serving-dir", SERVING_DIR, "--image", IMAGE,
+                 "--beam-pipeline-args", " ".join(BEAM_ARGS)]) == 0
+    return path
+
+
+@pytest.fixture(scope="module")
+def spec(compiled):
+    return yaml.safe_load(compiled.read_text())
+
+
+def _container(spec, task):
+    label = spec["components"][spec["root"]["dag"]["tasks"][task]["componentRef"]["name"]]["executorLabel"]
+    return spec["deploymentSpec"]["executors"][label]["container"]
+
+
+def test_compiled_yaml_is_a_kfp_2_1_pipeline_the_kfp_sdk_loads(compiled, spec):
+    assert spec["schemaVersion"] == "2.1.0"
+    assert spec["pipelineInfo"]["name"] == "glassbox-demo"
+    assert spec["defaultPipelineRoot"] == PIPELINE_ROOT
+    assert kfp_components.load_component_from_file(str(compiled)).name == "glassbox-demo"
+
+
+def test_every_component_is_a_task_each_tfx_one_in_the_image_under_the_glassbox_entrypoint(spec):
+    tasks = spec["root"]["dag"]["tasks"]
+    assert set(tasks) == set(EXECUTORS) | {BLESSING_RESOLVER, MODEL_RESOLVER}
+    for task, executor_class in EXECUTORS.items():
+        container = _container(spec, task)
+        assert container["image"] == IMAGE
+        assert container["command"] == list(kubeflow_runner.CONTAINER_COMMAND)
+        args = container["args"]
+        assert args[args.index("--executor_class_path") + 1] == executor_class
+        assert args[args.index("--json_serialized_invocation_args") + 1] == "{{$}}"
+        # Spec 2.1 passes the input definitions (types of parameters and artifacts) to the entrypoint.
+        assert "--json_serialized_inputs_spec_args" in args
+        assert args[-len(BEAM_ARGS):] == BEAM_ARGS
+
+
+def test_data_root_is_a_pipeline_parameter_with_the_compiled_default(spec):
+    assert spec["root"]["inputDefinitions"]["parameters"][kubeflow_runner.DATA_ROOT_PARAMETER] == {
+        "parameterType": "STRING", "defaultValue": DATA_ROOT, "isOptional": True}
+    example_gen = spec["root"]["dag"]["tasks"]["CsvExampleGen"]["inputs"]["parameters"]
+    assert example_gen["input_base"] == {"componentInputParameter": kubeflow_runner.DATA_ROOT_PARAMETER}
+
+
+def test_pusher_pushes_to_the_serving_dir_what_the_validator_blessed(spec):
+    pusher = spec["root"]["dag"]["tasks"]["Pusher"]["inputs"]
+    assert json.loads(pusher["parameters"]["push_destination"]["runtimeValue"]["constant"]) == {
+        "filesystem": {"base_directory": SERVING_DIR}}
+    assert pusher["artifacts"]["model_blessing"]["taskOutputArtifact"] == {
+        "producerTask": "Validator", "outputArtifactKey": "blessing"}
+
+
+def test_baseline_is_the_model_of_the_latest_blessing_found_by_two_resolver_queries(spec):
+    executors = spec["deploymentSpec"]["executors"]
+    blessing_query = executors[f"{BLESSING_RESOLVER}_executor"]["resolver"]["outputArtifactQueries"]
+    assert blessing_query[demo_pipeline.RESOLVED_BLESSING_KEY]["filter"] == (
+        'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1')
+    model_query = executors[f"{MODEL_RESOLVER}_executor"]["resolver"]["outputArtifactQueries"]
+    assert model_query[demo_pipeline.RESOLVED_MODEL_KEY]["filter"] == (
+        'schema_title="tfx.Model" AND state=LIVE AND '
+        "name=\"{{$.inputs.artifacts['input'].metadata['current_model_id']}}\"")
+    tasks = spec["root"]["dag"]["tasks"]
+    for consumer in ("Evaluator", "Validator"):
+        assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
+            "producerTask": MODEL_RESOLVER, "outputArtifactKey": demo_pipeline.RESOLVED_MODEL_KEY}
+
+
+def test_compile_refuses_an_output_that_is_not_yaml(tmp_path, capsys):
+    assert main(["kfp", "compile", "--output", str(tmp_path / "pipeline.json"), "--pipeline-root", "gs://b"]) == 2
+    assert "pipeline.json" in capsys.readouterr().err
+
+
+class _KfpApi(http.server.BaseHTTPRequestHandler):
+    """The KFP API server endpoints `kfp.Client` calls to start a run; records the runs it gets."""
+
+    runs = []
+
+    def do_GET(self):
+        if self.path.startswith("/apis/v2beta1/healthz"):
+            self._reply({"multi_user": False})
+        elif self.path.startswith("/apis/v2beta1/experiments"):
+            self._reply({"experiments": [{"experiment_id": "exp-1", "display_name": "glassbox"}], "total_size": 1})
+        else:
+            self._reply({"error": self.path}, status=404)
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/apis/v2beta1/runs":
+            self.runs.append(body)
+            self._reply({**body, "run_id": "run-1"})
+        else:
+            self._reply({"error": self.path}, status=404)
+
+    def _reply(self, payload, status=200):
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def kfp_api():
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KfpApi)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _KfpApi.runs.clear()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_submit_starts_a_run_of_the_compiled_spec_with_the_run_arguments(compiled, spec, kfp_api, capsys):
+    assert main(["kfp", "submit", "--host", kfp_api, "--package", str(compiled), "--data-root", "gs://other/data",
+                 "--pipeline-root", "gs://other/root", "--run-name", "nightly", "--experiment", "glassbox"]) == 0
+
+    assert "Started run run-1" in capsys.readouterr().out
+    (run,) = _KfpApi.runs
+    assert run["display_name"] == "nightly"
+    assert run["experiment_id"] == "exp-1"
+    assert run["pipeline_spec"] == spec
+    assert run["runtime_config"] == {"parameters": {"data_root": "gs://other/data"}, "pipeline_root": "gs://other/root"}
+
+
+def test_submit_refuses_a_missing_pipeline_file(tmp_path, capsys):
+    assert main(["kfp", "submit", "--host", "http://127.0.0.1:9", "--package", str(tmp_path / "none.yaml")]) == 2
+    assert "none.yaml" in capsys.readouterr().err
+
+
+def _hashed_id(name):
+    """TFX's id for an input artifact named `name` in a container (kubeflow_v2_entrypoint_utils)."""
+    return int(hashlib.sha256(name.encode()).hexdigest(), 16) % (1 << 63)
+
+
+def test_entrypoint_gives_untyped_inputs_their_declared_type():
+    executor_input = pipeline_spec_pb2.ExecutorInput()
+    untyped = executor_input.inputs.artifacts["examples"].artifacts.add(name="7", uri="gs://b/examples")
+    untyped.type.instance_schema = ""  # as the open-source KFP backend sends inputs
+    typed = executor_input.inputs.artifacts["model"].artifacts.add(name="8", uri="gs://b/model")
+    typed.type.schema_title = "tfx.Model"
+    inputs_spec = pipeline_spec_pb2.ComponentInputsSpec()
+    inputs_spec.artifacts["examples"].artifact_type.instance_schema = "title: tfx.Examples\n"
+    inputs_spec.artifacts["model"].artifact_type.instance_schema = "title: tfx.Model\n"
+
+    tfx_entrypoint.fill_input_types(executor_input, inputs_spec)
+
+    assert untyped.type.instance_schema == "title: tfx.Examples\n"
+    assert typed.type.schema_title == "tfx.Model"
+
+
+def test_entrypoint_passes_model_ids_between_tasks_as_names_and_gives_tfx_its_exact_ids():
+    # Task 1 (e.g. the Validator) had inputs KFP named "12" and "5"; TFX wrote their ids, as
+    # doubles, into the blessing's metadata.
+    executor_input = pipeline_spec_pb2.ExecutorInput()
+    executor_input.inputs.artifacts["model"].artifacts.add(name="12")
+    executor_input.inputs.artifacts["baseline_model"].artifacts.add(name="5")
+    executor_output = pipeline_spec_pb2.ExecutorOutput()
+    blessing = executor_output.artifacts["blessing"].artifacts.add()
+    json_format.ParseDict({"blessed": 1.0, "current_model_id": float(_hashed_id("12")),
+                           "baseline_model_id": float(_hashed_id("5")), "current_model": "gs://b/model"},
+                          blessing.metadata)
+
+    tfx_entrypoint.model_ids_to_names(executor_input, executor_output)
+
+    assert json_format.MessageToDict(blessing.metadata) == {
+        "blessed": 1.0, "current_model_id": "12", "baseline_model_id": "5", "current_model": "gs://b/model"}
+
+    # Task 2 gets the blessing as an input: TFX sees the exact ids it gives artifacts "12" and "5".
+    next_input = pipeline_spec_pb2.ExecutorInput()
+    next_input.inputs.artifacts["model_blessing"].artifacts.add().CopyFrom(blessing)
+
+    tfx_entrypoint.model_ids_to_tfx(next_input)
+
+    (received,) = next_input.inputs.artifacts["model_blessing"].artifacts
+    assert received.custom_properties["current_model_id"].int_value == _hashed_id("12")
+    assert received.custom_properties["baseline_model_id"].int_value == _hashed_id("5")
+    assert set(received.metadata.fields) == {"blessed", "current_model"}

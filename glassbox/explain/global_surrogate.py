@@ -18,6 +18,7 @@ from sklearn.preprocessing import OneHotEncoder
 from sklearn.tree import DecisionTreeRegressor, export_text
 
 from glassbox.explain.errors import ExplanationError
+from glassbox.explain.json_values import finite_or_none
 from glassbox.explain.slices import slice_masks
 from glassbox.protos.explain_config_pb2 import GlobalSurrogate
 
@@ -44,7 +45,7 @@ class Fidelity:
     agreement: float
 
     def to_json(self) -> Dict[str, Optional[float]]:
-        return {"r2": _finite_or_none(self.r2), "agreement": _finite_or_none(self.agreement)}
+        return {"r2": finite_or_none(self.r2), "agreement": finite_or_none(self.agreement)}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,10 +63,6 @@ class SurrogateTree:
                 "fidelity": {name: f.to_json() for name, f in self.fidelity.items()},
                 "threshold": self.threshold, "max_depth": self.max_depth,
                 "min_samples_leaf": self.min_samples_leaf}
-
-
-def _finite_or_none(value: float) -> Optional[float]:
-    return float(value) if np.isfinite(value) else None
 
 
 def _as_text(column: np.ndarray) -> np.ndarray:

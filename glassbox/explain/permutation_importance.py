@@ -17,6 +17,7 @@ import numpy as np
 from sklearn import metrics as sk_metrics
 
 from glassbox.explain.errors import ExplanationError
+from glassbox.explain.json_values import finite_or_none
 from glassbox.explain.masking import FeatureGroups, Groups, feature_groups
 from glassbox.explain.model_function import Columns, ModelFunction
 from glassbox.explain.slices import slice_masks
@@ -88,14 +89,10 @@ class PermutationImportances:
 
     def to_json(self) -> dict:
         return {"metric": self.metric, "num_repeats": self.num_repeats, "seed": self.seed,
-                "slices": {name: {"metric_value": _finite_or_none(s.metric_value),
-                                  "importance": {group: {"mean": _finite_or_none(mean), "std": _finite_or_none(std)}
+                "slices": {name: {"metric_value": finite_or_none(s.metric_value),
+                                  "importance": {group: {"mean": finite_or_none(mean), "std": finite_or_none(std)}
                                                  for group, mean, std in zip(self.group_names, s.mean, s.std)}}
                            for name, s in self.slices.items()}}
-
-
-def _finite_or_none(value: float) -> Optional[float]:
-    return float(value) if np.isfinite(value) else None
 
 
 def _check(columns: Columns, labels: np.ndarray, weights: Optional[np.ndarray], num_repeats: int) -> int:

@@ -166,7 +166,7 @@ def _attributions(record: metrics_for_slice_pb2.AttributionsForSlice) -> SliceAt
     result = {}
     for entry in record.attributions_keys_and_values:
         values = {feature: _number(value) for feature, value in entry.values.items()}
-        result[MetricKey.from_proto(entry.key)] = {
+        result[metric_types.AttributionsKey.from_proto(entry.key)] = {
             feature: value for feature, value in values.items() if value is not None and not math.isnan(value)}
     return result
 

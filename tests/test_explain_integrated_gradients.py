@@ -110,6 +110,12 @@ def test_a_model_not_differentiable_in_any_input_is_refused():
         integrated_gradients(keras_scores(rounded), ROWS, BACKGROUND)
 
 
+def test_a_keras_model_with_a_multi_value_input_is_refused():
+    vector = keras.Input(shape=(3,), name="vector", dtype="float32")
+    with pytest.raises(ExplanationError, match=r"input 'vector' .* has shape \(None, 3\)"):
+        keras_scores(_keras_model({"vector": vector}, vector))
+
+
 def test_a_signature_parsing_serialized_examples_is_refused(exported):
     with pytest.raises(ExplanationError, match="parses serialized tf.Examples.*serving_features"):
         signature_scores(SavedModelFunction(exported))

@@ -57,13 +57,18 @@ def keras_scores(model: keras.Model, class_index: Optional[int] = None) -> Diffe
     """A Keras model taking a dict of named inputs, as a DifferentiableModel.
 
     Raises:
-      ExplanationError: the model does not take a dict of named inputs.
+      ExplanationError: the model does not take a dict of named inputs, or an input holds more
+        than one value per row.
     """
     if not isinstance(model.input, dict):
         raise ExplanationError(f"Keras model {model.name!r} takes {type(model.input).__name__} inputs; "
                                "integrated gradients need a model taking a dict of named feature inputs")
     specs = {name: tf.TensorSpec(tensor.shape, tf.as_dtype(tensor.dtype), name=name)
              for name, tensor in model.input.items()}
+    for name, spec in specs.items():
+        if spec.shape[1:].num_elements() != 1:
+            raise ExplanationError(f"input {name!r} of Keras model {model.name!r} has shape {spec.shape}; "
+                                   "explanations take one value per feature and row ([None] or [None, 1])")
     return DifferentiableModel(specs, lambda inputs: _one_score_per_row(
         model(inputs), class_index, f"the output of Keras model {model.name!r}"))
 

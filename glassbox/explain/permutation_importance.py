@@ -131,10 +131,17 @@ def _chosen_metric(name: str, labels: np.ndarray, scores: np.ndarray) -> str:
     return name
 
 
-def _check_scores(scores: np.ndarray, n: int) -> None:
+def _scores(model: ModelFunction, columns: Columns, n: int) -> np.ndarray:
+    """The model's scores of n rows of columns.
+
+    Raises:
+      ExplanationError: not one finite score per row.
+    """
+    scores = np.asarray(model(columns), dtype=np.float64)
     if scores.shape != (n,) or not np.all(np.isfinite(scores)):
-        raise ExplanationError(f"the model function returned {scores.shape} scores, some not finite, "
-                               f"for {n} rows; expected one finite float per row")
+        raise ExplanationError(f"the model function returned scores of shape {scores.shape} (non-finite: "
+                               f"{np.sum(~np.isfinite(scores))}) for {n} rows; expected one finite float per row")
+    return scores
 
 
 def _permuted_copies(columns: Columns, n: int, groups: Groups, num_repeats: int,
@@ -147,15 +154,15 @@ def _permuted_copies(columns: Columns, n: int, groups: Groups, num_repeats: int,
                    for name, values in columns.items()}
 
 
-def _scores_of_copies(f: ModelFunction, copies: Iterator[Dict[str, np.ndarray]], num_copies: int,
+def _scores_of_copies(model: ModelFunction, copies: Iterator[Dict[str, np.ndarray]], num_copies: int,
                       n: int) -> np.ndarray:
     """The model's scores of each copy, (num_copies, n), from calls of >= _MIN_ROWS_PER_CALL rows."""
     copies_per_call = math.ceil(_MIN_ROWS_PER_CALL / n)
     scores: List[np.ndarray] = []
     for start in range(0, num_copies, copies_per_call):
         chunk = [next(copies) for _ in range(min(copies_per_call, num_copies - start))]
-        scores.append(np.asarray(f({name: np.concatenate([c[name] for c in chunk]) for name in chunk[0]}),
-                                 dtype=np.float64))
+        scores.append(_scores(model, {name: np.concatenate([c[name] for c in chunk]) for name in chunk[0]},
+                              len(chunk) * n))
     return np.concatenate(scores).reshape(num_copies, n)
 
 
@@ -198,13 +205,10 @@ def permutation_importance(model: ModelFunction, columns: Columns, labels: np.nd
     n = _check(columns, labels, weights, num_repeats)
     groups = feature_groups(columns, groups, features)
     masks = slice_masks(slices, n)
-    scores = np.asarray(model(columns), dtype=np.float64)
-    _check_scores(scores, n)
+    scores = _scores(model, columns, n)
     metric = _chosen_metric(config.metric, labels, scores)
     copies = _permuted_copies(columns, n, groups, num_repeats, np.random.default_rng(seed))
-    permuted = _scores_of_copies(model, copies, len(groups) * num_repeats, n)
-    _check_scores(permuted.ravel(), permuted.size)
-    permuted = permuted.reshape(len(groups), num_repeats, n)
+    permuted = _scores_of_copies(model, copies, len(groups) * num_repeats, n).reshape(len(groups), num_repeats, n)
     chosen = METRICS[metric]
     sign = 1.0 if chosen.higher_is_better else -1.0
     results = {}

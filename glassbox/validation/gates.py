@@ -46,7 +46,7 @@ def check_config(config: vc.ValidatorConfig) -> None:
             path = f"ValidatorConfig field '{field}[{i}]"
             if not gate.metric:
                 raise ValidatorConfigError(f"{path}.metric' is empty: name a metric, e.g. 'auc'")
-            if gate.direction == vc.DIRECTION_UNSPECIFIED:
+            if gate.direction not in (vc.HIGHER_IS_BETTER, vc.LOWER_IS_BETTER):
                 raise ValidatorConfigError(f"{path}.direction' is unset; set HIGHER_IS_BETTER or LOWER_IS_BETTER")
             value = getattr(gate, tolerance)
             if not value >= 0 or math.isinf(value):

@@ -171,10 +171,6 @@ def _attributions(record: metrics_for_slice_pb2.AttributionsForSlice) -> SliceAt
     return result
 
 
-def find_metric(slice_metrics: SliceMetrics, key: MetricKey) -> Optional[Measurement]:
-    return slice_metrics.metrics.get(key)
-
-
 def candidate_keys(slice_metrics: SliceMetrics, name: str, model_name: str, is_diff: bool = False) -> List[MetricKey]:
     """The slice's metric keys of a model with this name (every sub key and weighting), sorted."""
     return sorted((key for key in slice_metrics.metrics

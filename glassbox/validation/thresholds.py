@@ -11,8 +11,9 @@ slice, a per-slice one to the slices its specs match. The rules are TFMA's docum
   TFMA 0.52's code compares (v_c - v_b) / v_b instead (see README, "Validator").
 
 Bounds are met with equality, also where v_c - v_b or v_c / v_b lands a rounding error beyond them
-(0.70 - 0.71 meets an absolute change of -0.01). A NaN value meets no threshold; a relative threshold needs a positive baseline value (a ratio to
-0 is undefined, and to a negative value it reverses "better"); both fail, the sentence says why.
+(0.70 - 0.71 meets an absolute change of -0.01). A NaN value meets no threshold; a relative
+threshold needs a positive baseline value (a ratio to 0 is undefined, and to a negative value it
+reverses "better"); both fail, and the sentence says why.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import glob
 import importlib.resources
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from typing import Dict
@@ -22,8 +23,6 @@ PACKAGE_PATH = os.path.join("glassbox", "protos")
 
 def generate() -> Dict[str, str]:
     """The generated code of every proto here: {'<name>_pb2.py': source}."""
-    from grpc_tools import protoc
-
     with tempfile.TemporaryDirectory() as staging:
         package_dir = os.path.join(staging, PACKAGE_PATH)
         os.makedirs(package_dir)
@@ -33,10 +32,11 @@ def generate() -> Dict[str, str]:
         if not sources:
             return {}
         include = str(importlib.resources.files("grpc_tools") / "_proto")
-        args = ["protoc", f"-I{staging}", f"-I{include}", f"--python_out={staging}"]
+        # In a process of its own: protoc crashes inside a process that has loaded TensorFlow.
+        args = [sys.executable, "-m", "grpc_tools.protoc", f"-I{staging}", f"-I{include}",
+                f"--python_out={staging}"]
         args += [os.path.join(PACKAGE_PATH, os.path.basename(source)) for source in sources]
-        if protoc.main(args) != 0:
-            raise RuntimeError(f"protoc failed on {', '.join(sources)}")
+        subprocess.run(args, cwd=staging, check=True)
         generated = {}
         for path in sorted(glob.glob(os.path.join(package_dir, "*_pb2.py"))):
             with open(path) as f:

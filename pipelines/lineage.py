@@ -1,4 +1,4 @@
-"""Reading runs back from ML Metadata: the latest artifact of a type, and what it was made from."""
+"""Reading runs back from ML Metadata: the latest artifact of a type, its producer's inputs, its consumer's outputs."""
 
 from __future__ import annotations
 
@@ -22,13 +22,27 @@ def latest_artifact(store: metadata_store.MetadataStore, type_name: str) -> Arti
 
 def producer_inputs(store: metadata_store.MetadataStore, artifact: Artifact) -> Dict[str, List[Artifact]]:
     """The inputs of the execution that output artifact, by the key it consumed them under."""
-    producers = {event.execution_id for event in store.get_events_by_artifact_ids([artifact.id])
-                 if event.type == Event.OUTPUT}
-    if len(producers) != 1:
-        raise LookupError(f"artifact {artifact.id} ({artifact.uri}) has {len(producers)} producing executions, not 1")
-    events = [event for event in store.get_events_by_execution_ids(list(producers)) if event.type == Event.INPUT]
+    return _artifacts_by_key(store, _only_execution(store, artifact, Event.OUTPUT, "producing"), Event.INPUT)
+
+
+def consumer_outputs(store: metadata_store.MetadataStore, artifact: Artifact) -> Dict[str, List[Artifact]]:
+    """The outputs of the execution that consumed artifact, by the key it output them under."""
+    return _artifacts_by_key(store, _only_execution(store, artifact, Event.INPUT, "consuming"), Event.OUTPUT)
+
+
+def _only_execution(store: metadata_store.MetadataStore, artifact: Artifact, event_type: int, role: str) -> int:
+    executions = {event.execution_id for event in store.get_events_by_artifact_ids([artifact.id])
+                  if event.type == event_type}
+    if len(executions) != 1:
+        raise LookupError(f"artifact {artifact.id} ({artifact.uri}) has {len(executions)} {role} executions, not 1")
+    return executions.pop()
+
+
+def _artifacts_by_key(store: metadata_store.MetadataStore, execution_id: int,
+                      event_type: int) -> Dict[str, List[Artifact]]:
+    events = [event for event in store.get_events_by_execution_ids([execution_id]) if event.type == event_type]
     by_id = {a.id: a for a in store.get_artifacts_by_id([event.artifact_id for event in events])}
-    inputs = collections.defaultdict(list)
+    artifacts = collections.defaultdict(list)
     for event in events:
-        inputs[event.path.steps[0].key].append(by_id[event.artifact_id])
-    return dict(inputs)
+        artifacts[event.path.steps[0].key].append(by_id[event.artifact_id])
+    return dict(artifacts)

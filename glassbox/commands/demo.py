@@ -1,45 +1,42 @@
-"""`glassbox demo`: the example pipeline under LocalDagRunner with a SQLite ML Metadata store."""
+"""`glassbox demo`: the example pipeline under LocalDagRunner with a SQLite ML Metadata store, three
+times: a first model is rubber-stamped and pushed, a better one blessed against it and pushed, and
+an untrained one refused, with the reasons."""
 
 from __future__ import annotations
 
 import argparse
 
-from glassbox.commands.output import print_metrics
-
 
 def _run(args: argparse.Namespace) -> int:
-    import dataclasses
+    from glassbox.pipelines.demo_pipeline import AUC
+    from glassbox.pipelines.local_runner import DEMO_RUNS, check_fresh_root, run_demo
 
-    from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING
-    from glassbox.pipelines.local_runner import run_demo
-
-    training = DEFAULT_TRAINING if args.epochs is None else dataclasses.replace(DEFAULT_TRAINING, epochs=args.epochs)
-    run = run_demo(args.root, training=training)
-    print(f"ML Metadata:  {run.metadata_path}")
-    print(f"Examples:     {run.examples_uri}")
-    print(f"Model:        {run.model_uri}")
-    print(f"Evaluation:   {run.evaluation_uri}")
-    print("Overall metrics on the eval split:")
-    print_metrics(run.overall_metrics)
+    check_fresh_root(args.root)
+    for number, (title, training) in enumerate(DEMO_RUNS, start=1):
+        print(f"Run {number} of {len(DEMO_RUNS)}: {title}")
+        run = run_demo(args.root, training=training)
+        print(f"  Model:        {run.model_uri}")
+        print(f"  Baseline:     {run.baseline_model_uri or 'none (no model blessed yet)'}")
+        print(f"  Evaluation:   {run.evaluation_uri}")
+        print(f"  Validation:   {run.validation_uri}")
+        print(f"  AUC:          {run.overall_metrics[AUC]:.4f} (eval split, overall)")
+        print(f"  Decision:     {run.decision['reason']}")
+        for check in run.decision["checks"]:
+            if not check["passed"]:
+                print(f"    - {check['sentence']}")
+        print(f"  Pushed to:    {run.pushed_destination or 'not pushed'}")
+    print(f"ML Metadata:    {run.metadata_path}")
     return 0
-
-
-def _non_negative_int(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "demo", help="run the example pipeline locally on Fair's affairs data",
-        description="Runs CsvExampleGen -> Trainer -> Evaluator under TFX's LocalDagRunner with a "
-                    "SQLite ML Metadata store, then prints where the artifacts are and the "
-                    "evaluation's overall metrics.")
+        "demo", help="run the example pipeline locally on Fair's affairs data, three times",
+        description="Runs CsvExampleGen -> Trainer -> Evaluator -> Validator -> Pusher under TFX's "
+                    "LocalDagRunner with a SQLite ML Metadata store, three times: a first model "
+                    "(rubber-stamped: no baseline yet), a better one (blessed against it) and an "
+                    "untrained one (refused). Prints each run's artifacts, metrics and decision.")
     parser.add_argument("--root", default="demo_output",
-                        help="directory for the data, artifacts and metadata.sqlite (default: %(default)s)")
-    parser.add_argument("--epochs", type=_non_negative_int,
-                        help="training epochs (default: the demo's); 0 exports an untrained model, "
-                             "a deliberately bad candidate")
+                        help="new directory for the data, artifacts, pushed models and metadata.sqlite "
+                             "(default: %(default)s)")
     parser.set_defaults(run=_run)

@@ -1,0 +1,487 @@
+/* glassbox report: draws the views of the page's data (the JSON in #glassbox-data).
+ *
+ * Strings from the data reach the page only as text nodes and attribute values (el) or escaped for
+ * plotly's pseudo-HTML (plotText), never as HTML. The view state (view, metric, slice, filters,
+ * sorting, page) lives in the URL's hash, so a link reopens the same view. VIEWS maps a view name
+ * to its title and its render function; the data's "views" names those to show, first one first.
+ */
+(function () {
+  'use strict';
+
+  const DATA = JSON.parse(document.getElementById('glassbox-data').textContent);
+  const PAGE_SIZE = 100;
+  const HISTOGRAM_FROM_SLICES = 30; // from this many slices on, the histogram is the default
+  const PLOT_CONFIG = {displaylogo: false, responsive: true};
+  const ui = {columnsOpen: false}; // open/closed state of the column chooser, not worth a link
+
+  /* ---------- DOM ---------- */
+
+  function el(tag, props, children) {
+    const node = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === 'text') node.textContent = value;
+      else if (typeof value === 'function') node.addEventListener(key.replace(/^on/, ''), value);
+      else node.setAttribute(key, value === true ? '' : value);
+    }
+    for (const child of [].concat(children === undefined ? [] : children).flat(Infinity)) {
+      if (child !== null && child !== undefined && child !== false) node.append(child);
+    }
+    return node;
+  }
+
+  function labelled(text, control) {
+    return el('label', {}, [el('span', {text: text}), control]);
+  }
+
+  function select(key, options, current, onchange) {
+    return el('select', {name: key, onchange: onchange || (e => state.set({[key]: e.target.value}))},
+      options.map(([value, text]) => el('option', {value: value, selected: value === current, text: text})));
+  }
+
+  function numberInput(key, value, attributes) {
+    return el('input', Object.assign({type: 'number', name: key, value: value,
+      onchange: e => state.set({[key]: e.target.value, page: null})}, attributes));
+  }
+
+  function fmt(value) {
+    if (value === null || value === undefined) return '–';
+    if (typeof value !== 'number') return String(value);
+    const size = Math.abs(value);
+    if (size !== 0 && (size >= 1e6 || size < 1e-3)) return value.toExponential(3);
+    return String(Number(value.toPrecision(5)));
+  }
+
+  const clamp = (value, low, high) => Math.min(Math.max(value, low), high);
+  const unique = values => [...new Set(values)];
+
+  /* ---------- URL state ---------- */
+
+  const state = {
+    params: new URLSearchParams(location.hash.slice(1)),
+    get(key, fallback) {
+      const value = this.params.get(key);
+      return value === null ? fallback : value;
+    },
+    getAll(key) {
+      return this.params.has(key) ? this.params.getAll(key).filter(v => v !== '') : null;
+    },
+    /* Sets keys (null or '' removes one; an array sets a list, [] an empty one) and redraws. */
+    set(changes) {
+      for (const [key, value] of Object.entries(changes)) {
+        this.params.delete(key);
+        if (Array.isArray(value)) (value.length ? value : ['']).forEach(v => this.params.append(key, v));
+        else if (value !== null && value !== undefined && value !== '') this.params.set(key, String(value));
+      }
+      try {
+        history.replaceState(null, '', '#' + this.params.toString());
+      } catch (e) {
+        // A sandboxed frame may refuse URL changes: the state then lives in memory only.
+      }
+      render();
+    },
+  };
+  window.addEventListener('hashchange', () => {
+    state.params = new URLSearchParams(location.hash.slice(1));
+    render();
+  });
+
+  /* ---------- tables: sortable by any column, paginated ---------- */
+
+  function compare(a, b, descending) {
+    const aMissing = a === null || a === undefined, bMissing = b === null || b === undefined;
+    if (aMissing || bMissing) return aMissing - bMissing; // missing values last, either way
+    const order = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+    return descending ? -order : order;
+  }
+
+  function sortRows(rows, value, descending) {
+    return rows.map(row => [value(row), row]).sort((a, b) => compare(a[0], b[0], descending)).map(p => p[1]);
+  }
+
+  /* columns: [{id, label, value(row), text?(row), title?(row)}]; the sort ("-id" descending) and the
+   * page are kept under the state keys opts.sortKey and opts.pageKey. */
+  function dataTable(columns, rows, opts) {
+    const spec = state.get(opts.sortKey, opts.defaultSort || '');
+    const descending = spec.startsWith('-');
+    const sortColumn = columns.find(c => c.id === (descending ? spec.slice(1) : spec));
+    const sorted = sortColumn ? sortRows(rows, sortColumn.value, descending) : rows;
+    const pages = Math.max(1, Math.ceil(sorted.length / PAGE_SIZE));
+    const page = clamp(parseInt(state.get(opts.pageKey, '1'), 10) || 1, 1, pages);
+    const first = (page - 1) * PAGE_SIZE;
+    const head = columns.map(column => el('th', {
+      'data-column': column.id, title: 'Sort by ' + column.label,
+      class: column === sortColumn ? (descending ? 'sorted desc' : 'sorted asc') : null,
+      onclick: () => state.set({[opts.sortKey]: (column === sortColumn && !descending ? '-' : '') + column.id,
+                                [opts.pageKey]: null}),
+    }, column.label));
+    const body = sorted.slice(first, first + PAGE_SIZE).map(row => el('tr', {
+      class: opts.rowClass ? opts.rowClass(row) : null,
+      onclick: opts.onRow ? () => opts.onRow(row) : null,
+    }, columns.map(column => {
+      const value = column.value(row);
+      return el('td', {class: typeof value === 'number' ? 'num' : null, title: column.title ? column.title(row) : null},
+        column.text ? column.text(row) : fmt(value));
+    })));
+    const pager = pages > 1 ? el('div', {class: 'pager'}, [
+      el('button', {text: '‹ Previous', disabled: page === 1, onclick: () => state.set({[opts.pageKey]: page - 1})}),
+      el('span', {text: `rows ${first + 1}–${Math.min(first + PAGE_SIZE, sorted.length)} of ${sorted.length}`}),
+      el('button', {text: 'Next ›', disabled: page === pages, onclick: () => state.set({[opts.pageKey]: page + 1})}),
+    ]) : null;
+    return el('div', {class: 'table', 'data-table': opts.name},
+      [el('table', {}, [el('thead', {}, el('tr', {}, head)), el('tbody', {}, body)]), pager]);
+  }
+
+  /* ---------- charts (plotly), drawn once their element is in the page ---------- */
+
+  let pendingCharts = [];
+
+  function plotText(text) {
+    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  }
+
+  function chart(name, title, traces, layout, onDrawn) {
+    const div = el('div', {class: 'chart', 'data-chart': name});
+    pendingCharts.push(() => Plotly.newPlot(div, traces, Object.assign({
+      title: {text: plotText(title), font: {size: 14}}, height: 340, margin: {l: 60, r: 20, t: 40, b: 50},
+      legend: {x: 0.98, y: 0.02, xanchor: 'right', yanchor: 'bottom', bgcolor: 'rgba(255,255,255,0.8)'},
+    }, layout), PLOT_CONFIG).then(() => onDrawn && onDrawn(div)));
+    return div;
+  }
+
+  function axes(x, y, extra) {
+    return Object.assign({xaxis: {title: {text: x}, range: [0, 1]}, yaxis: {title: {text: y}, range: [0, 1]}}, extra);
+  }
+
+  const DIAGONAL = {x: [0, 1], y: [0, 1], mode: 'lines', line: {dash: 'dot', color: '#999'}, showlegend: false,
+                    hoverinfo: 'skip'};
+  const HEAT = [[0, '#f1f5fb'], [1, '#1a73e8']];
+
+  /* ---------- the evaluation ---------- */
+
+  const E = DATA.evaluation;
+  const COLUMN = new Map(E ? E.columns.map((column, i) => [column.id, i]) : []);
+  const columnValue = (row, id) => (COLUMN.has(id) ? row.values[COLUMN.get(id)] : null);
+  const showSlice = name => state.set({view: 'plots', slice: name});
+
+  function pickSlice(names) {
+    const wanted = state.get('slice');
+    return names.includes(wanted) ? wanted : names.includes('Overall') ? 'Overall' : names[0];
+  }
+
+  function sliceSelect(names, current) {
+    return labelled('Slice', select('slice', names.map(n => [n, n]), current));
+  }
+
+  function parseRange(text) {
+    const bounds = (text || '').split(',').map(Number);
+    return bounds.length === 2 && bounds.every(Number.isFinite) && bounds[0] <= bounds[1] ? bounds : null;
+  }
+
+  function slicesView() {
+    if (!E.columns.length) return el('p', {class: 'empty', text: 'This evaluation has no scalar metrics.'});
+    const metric = COLUMN.has(state.get('metric')) ? state.get('metric') : E.default_metric;
+    const viz = state.get('viz', E.slices.length >= HISTOGRAM_FROM_SLICES ? 'histogram' : 'overview');
+    const minCount = Number(state.get('min', '0')) || 0;
+    const range = parseRange(state.get('range'));
+    const counted = minCount > 0 ? E.slices.filter(row => columnValue(row, E.count_column) >= minCount) : E.slices;
+    const shown = range ? counted.filter(row => inRange(columnValue(row, metric), range)) : counted;
+    const metricOptions = E.columns.map(c => [c.id, c.id]);
+    const controls = el('div', {class: 'controls'}, [
+      labelled('Metric', select('metric', metricOptions, metric, e => state.set({metric: e.target.value, range: null}))),
+      labelled('Visualization', select('viz', [['overview', 'Slice overview'], ['histogram', 'Metric histogram']], viz)),
+      viz === 'overview' ? labelled('Order by', select('order', [['slice', 'slice name']].concat(metricOptions),
+                                                       state.get('order', 'slice'))) : null,
+      viz === 'histogram' ? labelled('Buckets', numberInput('buckets', state.get('buckets', '10'), {min: 1, max: 200})) : null,
+      viz === 'histogram' ? labelled('Log scale', el('input', {type: 'checkbox', name: 'log', checked: state.get('log') === '1',
+        onchange: e => state.set({log: e.target.checked ? '1' : null})})) : null,
+      E.count_column ? labelled('Min. ' + E.count_column, numberInput('min', minCount || '', {min: 0, placeholder: '0'})) : null,
+      labelled(metric + ' from', numberInput('from', range ? range[0] : '', {step: 'any', onchange: e => setRange(0, e.target.value, range)})),
+      labelled('to', numberInput('to', range ? range[1] : '', {step: 'any', onchange: e => setRange(1, e.target.value, range)})),
+      range ? el('button', {text: 'Clear range', onclick: () => state.set({range: null, page: null})}) : null,
+    ]);
+    return el('section', {}, [
+      controls,
+      el('p', {class: 'summary', text: `${shown.length} of ${E.slices.length} slices shown` +
+        (viz === 'histogram' ? ' (drag across the histogram to keep a range of values)' : '')}),
+      viz === 'histogram' ? histogram(counted, metric, range) : overview(shown, metric, state.get('order', 'slice')),
+      columnChooser(),
+      metricsTable(shown),
+    ]);
+  }
+
+  function inRange(value, range) {
+    return value !== null && value >= range[0] && value <= range[1];
+  }
+
+  function setRange(index, text, range) {
+    const bounds = range ? range.slice() : [-Infinity, Infinity];
+    bounds[index] = text === '' ? (index ? Infinity : -Infinity) : Number(text);
+    const values = E.slices.map(row => columnValue(row, state.get('metric') || E.default_metric)).filter(v => v !== null);
+    if (!Number.isFinite(bounds[0])) bounds[0] = Math.min(...values);
+    if (!Number.isFinite(bounds[1])) bounds[1] = Math.max(...values);
+    state.set({range: bounds.join(','), page: null});
+  }
+
+  function overview(rows, metric, order) {
+    const sorted = order === 'slice' || !COLUMN.has(order)
+      ? sortRows(rows, row => row.name, false) : sortRows(rows, row => columnValue(row, order), true);
+    return chart('overview', metric + ' by slice', [{
+      type: 'bar', x: sorted.map(row => plotText(row.name)), y: sorted.map(row => columnValue(row, metric)),
+      customdata: sorted.map(row => row.name), hovertemplate: '%{x}<br>%{y}<extra></extra>',
+    }], {xaxis: {type: 'category', automargin: true}, yaxis: {title: {text: plotText(metric)}}},
+    div => E.plots && Object.keys(E.plots).length && div.on('plotly_click', e => showSlice(e.points[0].customdata)));
+  }
+
+  function histogram(rows, metric, range) {
+    const buckets = clamp(parseInt(state.get('buckets', '10'), 10) || 10, 1, 200);
+    const points = rows.map(row => [columnValue(row, metric), columnValue(row, E.count_column) || 0])
+      .filter(([value]) => value !== null && (!range || inRange(value, range)));
+    if (!points.length) return el('p', {class: 'empty', text: `No slice shown has a value of ${metric}.`});
+    const low = range ? range[0] : points.reduce((m, p) => Math.min(m, p[0]), Infinity);
+    const high = range ? range[1] : points.reduce((m, p) => Math.max(m, p[0]), -Infinity);
+    const width = (high - low) / buckets || 1;
+    const slices = new Array(buckets).fill(0), examples = new Array(buckets).fill(0);
+    for (const [value, count] of points) {
+      const i = clamp(Math.floor((value - low) / width), 0, buckets - 1);
+      slices[i] += 1;
+      examples[i] += count;
+    }
+    const starts = slices.map((_, i) => low + i * width);
+    return chart('histogram', 'Slices by ' + metric, [{
+      type: 'bar', x: starts.map(start => start + width / 2), y: slices, width: width * 0.95,
+      customdata: starts.map((start, i) => [fmt(start), fmt(start + width), fmt(examples[i])]),
+      hovertemplate: '[%{customdata[0]}, %{customdata[1]}]: %{y} slices, %{customdata[2]} weighted examples<extra></extra>',
+    }], {
+      dragmode: 'select', selectdirection: 'h', xaxis: {title: {text: plotText(metric)}},
+      yaxis: {title: {text: 'slices'}, type: state.get('log') === '1' ? 'log' : 'linear'},
+    }, div => div.on('plotly_selected', event => {
+      if (event && event.range && event.range.x) {
+        state.set({range: event.range.x.map(x => Number(x.toPrecision(6))).join(','), page: null});
+      }
+    }));
+  }
+
+  function visibleColumns() {
+    const chosen = state.getAll('cols');
+    return chosen === null ? E.columns.map(c => c.id) : chosen.filter(id => COLUMN.has(id));
+  }
+
+  function columnChooser() {
+    const visible = new Set(visibleColumns());
+    const choose = ids => state.set({cols: ids.length === E.columns.length ? null : ids});
+    return el('details', {class: 'columns', open: ui.columnsOpen, ontoggle: e => { ui.columnsOpen = e.target.open; }}, [
+      el('summary', {text: `Metrics in the table (${visible.size} of ${E.columns.length})`}),
+      el('button', {text: 'All', onclick: () => choose(E.columns.map(c => c.id))}),
+      el('button', {text: 'None', onclick: () => choose([])}),
+      el('div', {class: 'choices'}, E.columns.map(column => el('label', {}, [
+        el('input', {type: 'checkbox', name: 'col', value: column.id, checked: visible.has(column.id),
+          onchange: e => choose(E.columns.map(c => c.id).filter(id => id === column.id ? e.target.checked : visible.has(id)))}),
+        column.id,
+      ]))),
+    ]);
+  }
+
+  function metricsTable(rows) {
+    const columns = [{id: 'slice', label: 'Slice', value: row => row.name, title: row => row.error || row.name}]
+      .concat(visibleColumns().map(id => {
+        const i = COLUMN.get(id);
+        return {id: id, label: id, value: row => row.values[i], title: row => (row.intervals[i]
+          ? `${row.values[i]} (95% interval ${row.intervals[i][0]} to ${row.intervals[i][1]})` : String(row.values[i]))};
+      }));
+    return dataTable(columns, rows, {name: 'metrics', sortKey: 'sort', pageKey: 'page',
+      rowClass: row => (row.error ? 'withheld' : null),
+      onRow: Object.keys(E.plots).length ? row => showSlice(row.name) : null});
+  }
+
+  /* ---------- plots of a slice ---------- */
+
+  function plotsView() {
+    const names = Object.keys(E.plots);
+    const slice = pickSlice(names);
+    const series = E.plots[slice];
+    const curves = unique(series.filter(s => s.thresholds || s.calibration).map(s => s.curve_label));
+    const curve = curves.includes(state.get('curve')) ? state.get('curve') : curves[0];
+    const ofCurve = series.filter(s => s.curve_label === curve);
+    const withCurve = ofCurve.filter(s => s.thresholds);
+    const thresholds = withCurve.length ? withCurve[0].thresholds.threshold : [];
+    const threshold = thresholds[nearest(thresholds, Number(state.get('threshold', '0.5')))];
+    const controls = el('div', {class: 'controls'}, [
+      sliceSelect(names, slice),
+      curves.length > 1 ? labelled('Curve', select('curve', curves.map(c => [c, c || 'default']), curve)) : null,
+      thresholds.length ? labelled('Confusion matrix threshold',
+                                   select('threshold', thresholds.map(t => [String(t), fmt(t)]), String(threshold))) : null,
+    ]);
+    const charts = [];
+    if (withCurve.length) {
+      charts.push(chart('roc', 'ROC curve', withCurve.map(s => curveTrace(s, fpr(s.thresholds), s.thresholds.recall)).concat([DIAGONAL]),
+        axes('false positive rate', 'true positive rate (recall)')));
+      charts.push(chart('pr', 'Precision-recall curve', withCurve.map(s => curveTrace(s, s.thresholds.recall, s.thresholds.precision)),
+        axes('recall', 'precision')));
+    }
+    const calibrated = ofCurve.filter(s => s.calibration);
+    if (calibrated.length) charts.push(calibrationChart(calibrated));
+    charts.push(...withCurve.map(s => confusionMatrix(s, threshold)));
+    const matrices = series.filter(s => s.class_matrices.length);
+    if (matrices.length) charts.push(...matrices.map(classMatrixChart));
+    return el('section', {}, [controls, el('div', {class: 'grid'}, charts)]);
+  }
+
+  function fpr(t) {
+    return t.fp.map((fp, i) => (fp + t.tn[i] > 0 ? fp / (fp + t.tn[i]) : 0));
+  }
+
+  function curveTrace(series, x, y) {
+    return {x: x, y: y, name: series.role, mode: 'lines+markers', marker: {size: 3},
+            customdata: series.thresholds.threshold, hovertemplate: 'threshold %{customdata}: (%{x:.3f}, %{y:.3f})'};
+  }
+
+  function calibrationChart(calibrated) {
+    const traces = calibrated.map(s => {
+      const c = s.calibration;
+      const largest = Math.max(...c.weight);
+      return {x: c.prediction.map((p, i) => p / c.weight[i]), y: c.label.map((l, i) => l / c.weight[i]),
+        name: s.role, mode: 'markers', marker: {size: c.weight.map(w => 6 + 14 * Math.sqrt(w / largest))},
+        customdata: c.weight, hovertemplate: 'mean prediction %{x:.3f}, mean label %{y:.3f}, %{customdata} weighted examples'};
+    });
+    return chart('calibration', 'Calibration', traces.concat([DIAGONAL]),
+      {xaxis: {title: {text: 'mean prediction'}}, yaxis: {title: {text: 'mean label'}}});
+  }
+
+  function nearest(values, target) {
+    return values.reduce((best, v, i) => (Math.abs(v - target) < Math.abs(values[best] - target) ? i : best), 0);
+  }
+
+  function confusionMatrix(series, threshold) {
+    const t = series.thresholds, i = nearest(t.threshold, threshold);
+    const z = [[t.tn[i], t.fp[i]], [t.fn[i], t.tp[i]]];
+    return chart('confusion-' + series.role, `Confusion matrix, ${series.role}, threshold ${fmt(t.threshold[i])}`, [{
+      type: 'heatmap', z: z, x: ['predicted 0', 'predicted 1'], y: ['actual 0', 'actual 1'], colorscale: HEAT,
+      showscale: false, text: z.map(r => r.map(fmt)), texttemplate: '%{text}'}],
+    {yaxis: {autorange: 'reversed', automargin: true}});
+  }
+
+  function classMatrixChart(series) {
+    const matrix = series.class_matrices[0];
+    const classes = unique(matrix.actual.concat(matrix.predicted)).sort((a, b) => a - b);
+    const position = new Map(classes.map((c, i) => [c, i]));
+    const z = classes.map(() => classes.map(() => 0));
+    matrix.weight.forEach((w, i) => { z[position.get(matrix.actual[i])][position.get(matrix.predicted[i])] += w; });
+    const names = classes.map(c => (c < 0 ? 'none' : 'class ' + c));
+    return chart('classes-' + series.role, `Multi-class confusion matrix, ${series.role}, threshold ${fmt(matrix.threshold)}`, [{
+      type: 'heatmap', z: z, x: names.map(n => 'predicted ' + n), y: names.map(n => 'actual ' + n),
+      colorscale: HEAT, showscale: false, text: z.map(r => r.map(fmt)), texttemplate: classes.length <= 20 ? '%{text}' : '',
+    }], {yaxis: {autorange: 'reversed', automargin: true}, height: Math.max(340, 30 * classes.length)});
+  }
+
+  /* ---------- explanations ---------- */
+
+  function explanationsView() {
+    const parts = [];
+    if (E.attributions.length) {
+      const metrics = E.attributions.map(a => a.metric);
+      const attribution = E.attributions[Math.max(0, metrics.indexOf(state.get('attribution')))];
+      const names = Object.keys(attribution.by_slice);
+      const slice = pickSlice(names);
+      const features = Object.entries(attribution.by_slice[slice]).sort((a, b) => compare(a[1], b[1], true));
+      const top = features.slice(0, 20).reverse();
+      parts.push(el('h2', {text: 'Attributions'}), el('div', {class: 'controls'}, [
+        metrics.length > 1 ? labelled('Attribution', select('attribution', metrics.map(m => [m, m]), attribution.metric)) : null,
+        sliceSelect(names, slice)]),
+      chart('attributions', `${attribution.metric}, ${slice}`, [{
+        type: 'bar', orientation: 'h', x: top.map(f => f[1]), y: top.map(f => plotText(f[0])),
+        hovertemplate: '%{y}: %{x}<extra></extra>'}],
+      {yaxis: {type: 'category', automargin: true}, height: Math.max(340, 22 * top.length + 100)}),
+      dataTable([{id: 'feature', label: 'Feature', value: f => f[0]}, {id: 'value', label: attribution.metric, value: f => f[1]}],
+        features, {name: 'attributions', sortKey: 'asort', pageKey: 'apage', defaultSort: '-value'}));
+    }
+    if (E.surrogate) {
+      const fidelity = Object.entries(E.surrogate.fidelity);
+      const measures = unique(fidelity.flatMap(([, values]) => Object.keys(values)));
+      parts.push(el('h2', {text: 'Global surrogate'}), el('pre', {class: 'rules', text: E.surrogate.rules}),
+        el('h3', {text: 'Fidelity to the model, per slice'}),
+        dataTable([{id: 'slice', label: 'Slice', value: f => f[0]}].concat(
+          measures.map(m => ({id: m, label: m, value: f => (m in f[1] ? f[1][m] : null)}))),
+        fidelity, {name: 'fidelity', sortKey: 'fsort', pageKey: 'fpage'}));
+    }
+    return el('section', {}, parts);
+  }
+
+  /* ---------- the validation decision ---------- */
+
+  function model(m) {
+    return m ? [m.name ? el('strong', {text: m.name}) : '', m.uri ? ` at ${m.uri}` : '', m.id !== undefined && m.id !== null ? ` (id ${m.id})` : ''] : null;
+  }
+
+  function validationView() {
+    const d = DATA.validation;
+    const failures = d.checks.filter(c => !c.passed).length;
+    const facts = [
+      ['Candidate', model(d.candidate)],
+      ['Baseline', d.baseline ? model(d.baseline) : 'none' + (d.rubber_stamp ? ' (rubber stamp: change thresholds not applied)' : '')],
+      ['Evaluation', d.evaluation],
+      ['Checks', `${d.checks.length}, ${failures} failed`],
+    ];
+    const columns = [
+      {id: 'result', label: 'Result', value: c => (c.passed ? (c.skipped ? 1 : 2) : 0),
+       text: c => (c.passed ? (c.skipped ? 'skipped' : 'passed') : 'FAILED')},
+      {id: 'kind', label: 'Check', value: c => c.kind},
+      {id: 'slice', label: 'Slice', value: c => c.slice},
+      {id: 'metric', label: 'Metric', value: c => c.metric},
+      {id: 'value', label: 'Value', value: c => c.value, title: c => String(c.value)},
+      {id: 'baseline', label: 'Baseline value', value: c => c.baseline_value, title: c => String(c.baseline_value)},
+      {id: 'threshold', label: 'Threshold', value: c => thresholdText(c.threshold)},
+      {id: 'sentence', label: 'Explanation', value: c => c.sentence},
+    ];
+    return el('section', {}, [
+      el('div', {class: 'decision ' + (d.blessed ? 'blessed' : 'not-blessed')}, [
+        el('strong', {text: d.blessed ? 'Blessed' : 'Not blessed'}), el('span', {text: d.reason || ''})]),
+      el('dl', {class: 'facts'}, facts.flatMap(([term, detail]) => [el('dt', {text: term}), el('dd', {}, detail)])),
+      dataTable(columns, d.checks, {name: 'checks', sortKey: 'csort', pageKey: 'cpage', defaultSort: 'result',
+        rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail')}),
+    ]);
+  }
+
+  function thresholdText(threshold) {
+    return threshold === null || threshold === undefined ? '' : typeof threshold === 'object' ? JSON.stringify(threshold) : String(threshold);
+  }
+
+  /* ---------- the page ---------- */
+
+  const VIEWS = {
+    validation: {title: 'Validation', render: validationView},
+    slices: {title: 'Slices', render: slicesView},
+    plots: {title: 'Plots', render: plotsView},
+    explanations: {title: 'Explanations', render: explanationsView},
+  };
+
+  function header() {
+    const parts = [];
+    if (E) {
+      parts.push(el('span', {}, ['Candidate ', model({name: E.candidate, uri: E.model_locations[E.candidate]})]));
+      if (E.baseline !== null) parts.push(el('span', {}, ['baseline ', model({name: E.baseline, uri: E.model_locations[E.baseline]})]));
+      parts.push(el('span', {text: `${E.slices.length} slices; evaluation ${E.path}`}));
+    }
+    if (DATA.validation) {
+      parts.push(el('span', {class: 'badge ' + (DATA.validation.blessed ? 'blessed' : 'not-blessed'),
+                             text: DATA.validation.blessed ? 'Blessed' : 'Not blessed'}));
+    }
+    document.querySelector('header').append(el('p', {class: 'meta'}, parts));
+  }
+
+  function render() {
+    const current = DATA.views.includes(state.get('view')) ? state.get('view') : DATA.views[0];
+    document.getElementById('tabs').replaceChildren(...DATA.views.map(name => el('button', {
+      class: name === current ? 'active' : null, 'data-view': name, text: VIEWS[name].title,
+      onclick: () => state.set({view: name}),
+    })));
+    delete document.documentElement.dataset.rendered;
+    pendingCharts = [];
+    document.getElementById('view').replaceChildren(VIEWS[current].render());
+    const drawing = pendingCharts.map(draw => draw());
+    Promise.all(drawing).then(() => { document.documentElement.dataset.rendered = current; });
+  }
+
+  header();
+  render();
+})();

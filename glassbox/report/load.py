@@ -1,0 +1,230 @@
+"""A report's data, read from artifact directories: an evaluation in TFMA's format (with any
+explanations written into it) and, optionally, a validation's decision.json.
+
+The evaluation's metrics and attributions are read by the Validator's reader
+(`glassbox.validation.reader`), its plots by TFMA's loader; the plots are shrunk to what a chart
+shows (`glassbox.report.curves`) and numbers rounded, so a report stays small with many slices.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import os
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
+
+import numpy as np
+
+from glassbox.report import curves
+from glassbox.report.errors import ReportError
+from glassbox.report.model import (BASELINE, CANDIDATE, DIFF, Attributions, Calibration, ClassMatrix,
+                                   EvaluationView, MetricColumn, PlotSeries, Report, SliceRow, Surrogate,
+                                   ThresholdCurve)
+
+SURROGATE_FILE = "surrogate.json"
+# The weighted example count the slice filter uses: the first of these the evaluation has.
+COUNT_METRICS = ("weighted_example_count", "example_count")
+VALUE_DIGITS = 6  # significant digits of metric values and attributions
+PLOT_DIGITS = 4  # significant digits of plot data
+
+
+def build_report(evaluation_dir: str, validation_dir: Optional[str] = None, title: Optional[str] = None) -> Report:
+    """The report of an evaluation directory and, optionally, of the validation made on it."""
+    evaluation = load_evaluation(evaluation_dir)
+    validation = load_decision(validation_dir) if validation_dir else None
+    return Report(title=title or f"glassbox report: {evaluation.candidate or 'model'}",
+                  evaluation=evaluation, validation=validation)
+
+
+def load_evaluation(path: str) -> EvaluationView:
+    """An evaluation directory's metrics, plots and explanations; raises a GlassboxError on bad input."""
+    from glassbox.validation.reader import read_evaluation, slice_label
+
+    evaluation = read_evaluation(path)
+    baseline = evaluation.baseline_name
+    keys = sorted({key for metrics in evaluation.slices.values() for key in metrics.metrics},
+                  key=lambda key: (key.name, _sub_label(key), _role(key, baseline) != CANDIDATE,
+                                   key.is_diff, not key.example_weighted))
+    labels = _labels(keys, lambda key: [] if _role(key, baseline) == CANDIDATE else [_role(key, baseline)])
+    columns = [MetricColumn(id=labels[key], name=key.name, role=_role(key, baseline), sub_key=_sub_label(key))
+               for key in keys]
+    rows = []
+    for slice_key, metrics in evaluation.slices.items():
+        values = [metrics.metrics.get(key) for key in keys]
+        rows.append(SliceRow(
+            name=slice_label(slice_key),
+            values=[_rounded(m.value, VALUE_DIGITS) if m else None for m in values],
+            intervals={i: (_rounded(m.lower_bound, VALUE_DIGITS), _rounded(m.upper_bound, VALUE_DIGITS))
+                       for i, m in enumerate(values) if m and m.has_interval},
+            error=metrics.error or ""))
+    count = _count_key(keys, evaluation.candidate_name)
+    headline = next((labels[key] for key in keys
+                     if _role(key, baseline) == CANDIDATE and key.name not in COUNT_METRICS), None)
+    return EvaluationView(
+        path=path, candidate=evaluation.candidate_name, baseline=baseline,
+        model_locations=dict(evaluation.model_locations), columns=columns, slices=rows,
+        default_metric=headline or (columns[0].id if columns else None),
+        count_column=labels[count] if count else None,
+        plots=_plots(path, baseline, slice_label),
+        attributions=_attributions(evaluation.attributions, baseline, slice_label),
+        surrogate=load_surrogate(path))
+
+
+def _role(key, baseline: Optional[str]) -> str:
+    if key.is_diff:
+        return DIFF
+    return BASELINE if baseline is not None and key.model_name == baseline else CANDIDATE
+
+
+def _sub_label(key) -> str:
+    """The parts of a metric or plot key below its name: output, class or top k, aggregation."""
+    parts = [key.output_name, str(key.sub_key) if key.sub_key else "",
+             str(key.aggregation_type) if key.aggregation_type else ""]
+    return " ".join(part for part in parts if part)
+
+
+def _labels(keys: Sequence, qualifiers: Callable[[Any], List[str]], with_name: bool = True) -> Dict[Any, str]:
+    """A unique label per key: its name, its sub label in brackets and qualifiers in parentheses.
+
+    The weighting is a qualifier only where a metric exists both weighted and unweighted.
+    """
+    variants = collections.Counter(key._replace(example_weighted=None) for key in keys)
+    labels = {}
+    for key in keys:
+        extra = qualifiers(key)
+        if variants[key._replace(example_weighted=None)] > 1:
+            extra = extra + ["weighted" if key.example_weighted else "unweighted"]
+        sub = _sub_label(key)
+        text = (key.name + (f" [{sub}]" if sub else "")) if with_name else sub
+        labels[key] = " ".join(part for part in [text, f"({', '.join(extra)})" if extra else ""] if part)
+    return labels
+
+
+def _count_key(keys: Iterable, candidate: str):
+    """The candidate's weighted example count (else its example count), for the slice filter."""
+    counts = [key for key in keys if key.name in COUNT_METRICS and key.model_name == candidate and not key.is_diff]
+    return min(counts, key=lambda key: (COUNT_METRICS.index(key.name), not key.example_weighted,
+                                        bool(_sub_label(key))), default=None)
+
+
+def _rounded(value: Optional[float], digits: int) -> Optional[float]:
+    """value to `digits` significant digits; None for None, NaN and infinities (not JSON)."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(f"{value:.{digits}g}")
+
+
+def _rounded_list(values, digits: int = PLOT_DIGITS) -> List[Optional[float]]:
+    return [_rounded(float(v), digits) for v in values]
+
+
+def _plots(path: str, baseline: Optional[str], slice_label) -> Dict[str, List[PlotSeries]]:
+    """Slice string -> the plots of each model and sub key (none when the evaluation has none)."""
+    import tensorflow as tf
+    from google.protobuf import message
+    from tensorflow_model_analysis import constants as tfma_constants
+    from tensorflow_model_analysis.metrics import metric_types
+    from tensorflow_model_analysis.slicer import slicer_lib
+    from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
+
+    plots: Dict[str, List[PlotSeries]] = {}
+    for file in sorted(tf.io.gfile.glob(os.path.join(path, tfma_constants.PLOTS_KEY + "*"))):
+        try:
+            records = list(mpv_writer.load_and_deserialize_plots(file))
+        except (tf.errors.OpError, message.DecodeError) as e:
+            raise ReportError(f"{file} is truncated or corrupt: {e}") from e
+        for record in records:
+            if record.HasField("cross_slice_key"):
+                continue
+            keyed = [(metric_types.PlotKey.from_proto(entry.key), entry.value)
+                     for entry in record.plot_keys_and_values]
+            if not keyed:
+                continue  # a slice withheld by min_slice_size
+            labels = _labels([key for key, _ in keyed], lambda key: [], with_name=False)
+            series = plots.setdefault(slice_label(slicer_lib.deserialize_slice_key(record.slice_key)), [])
+            series.extend(_plot_series(_role(key, baseline), labels[key], data) for key, data in keyed)
+    return plots
+
+
+def _plot_series(role: str, curve_label: str, data) -> PlotSeries:
+    thresholds = calibration = None
+    if data.HasField("confusion_matrix_at_thresholds"):
+        matrices = data.confusion_matrix_at_thresholds.matrices
+        columns = {field: np.array([getattr(m, field) for m in matrices], float) for field in (
+            "threshold", "true_positives", "false_positives", "true_negatives", "false_negatives",
+            "precision", "recall")}
+        kept = curves.curve_point_indices(columns["true_positives"], columns["false_positives"],
+                                          columns["true_negatives"], columns["false_negatives"],
+                                          columns["precision"], columns["recall"])
+        thresholds = ThresholdCurve(*(_rounded_list(column[kept]) for column in columns.values()))
+    if data.HasField("calibration_histogram_buckets"):
+        buckets = data.calibration_histogram_buckets.buckets
+        calibration = Calibration(*(_rounded_list(column) for column in curves.rebin_calibration(
+            [b.lower_threshold_inclusive for b in buckets], [b.upper_threshold_exclusive for b in buckets],
+            [b.num_weighted_examples.value for b in buckets], [b.total_weighted_label.value for b in buckets],
+            [b.total_weighted_refined_prediction.value for b in buckets])))
+    class_matrices = [
+        ClassMatrix(threshold=matrix.threshold,
+                    actual=[e.actual_class_id for e in matrix.entries],
+                    predicted=[e.predicted_class_id for e in matrix.entries],
+                    weight=_rounded_list([e.num_weighted_examples for e in matrix.entries], VALUE_DIGITS))
+        for matrix in data.multi_class_confusion_matrix_at_thresholds.matrices]
+    return PlotSeries(role=role, curve_label=curve_label, thresholds=thresholds, calibration=calibration,
+                      class_matrices=class_matrices)
+
+
+def _attributions(by_slice_key: Dict, baseline: Optional[str], slice_label) -> List[Attributions]:
+    """Per attribution metric (e.g. mean |attribution| of a model), per slice, per feature."""
+    keys = sorted({key for metrics in by_slice_key.values() for key in metrics}, key=str)
+    labels = _labels(keys, lambda key: [] if _role(key, baseline) == CANDIDATE else [_role(key, baseline)])
+    return [Attributions(metric=labels[key], by_slice={
+        slice_label(slice_key): {feature: _rounded(value, VALUE_DIGITS) for feature, value in metrics[key].items()}
+        for slice_key, metrics in by_slice_key.items() if key in metrics}) for key in keys]
+
+
+def _read_json(path: str, what: str) -> Any:
+    import tensorflow as tf
+
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            return json.load(f)
+    except (tf.errors.OpError, ValueError) as e:
+        raise ReportError(f"cannot read {what} {path}: {e}") from e
+
+
+def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
+    """The global surrogate written into the evaluation directory, if any."""
+    import tensorflow as tf
+
+    path = os.path.join(evaluation_dir, SURROGATE_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    content = _read_json(path, "the surrogate")
+    fidelity = content.get("fidelity", {}) if isinstance(content, dict) else None
+    if not (isinstance(fidelity, dict) and isinstance(content.get("rules"), str)
+            and all(isinstance(values, dict) and all(v is None or isinstance(v, (int, float)) for v in values.values())
+                    for values in fidelity.values())):
+        raise ReportError(f"{path} is not a surrogate: expected "
+                          '{"rules": "...", "fidelity": {"<slice>": {"r2": <number or null>, "agreement": <number or null>}}}')
+    return Surrogate(rules=content["rules"], fidelity={
+        slice_name: {name: None if value is None else _rounded(value, VALUE_DIGITS) for name, value in values.items()}
+        for slice_name, values in fidelity.items()})
+
+
+def load_decision(validation_dir: str) -> Dict[str, Any]:
+    """decision.json of a validation directory, checked for the fields the report shows."""
+    import tensorflow as tf
+    from glassbox.validation.validate import DECISION_JSON
+
+    if not tf.io.gfile.isdir(validation_dir):
+        raise ReportError(f"validation directory {validation_dir!r} does not exist")
+    path = os.path.join(validation_dir, DECISION_JSON)
+    if not tf.io.gfile.exists(path):
+        raise ReportError(f"{path} not found: {validation_dir!r} is not a validation output")
+    decision = _read_json(path, "the decision")
+    if not (isinstance(decision, dict) and isinstance(decision.get("blessed"), bool)
+            and isinstance(decision.get("checks"), list) and all(isinstance(c, dict) for c in decision["checks"])):
+        raise ReportError(f"{path} is not a validation decision: expected an object with "
+                          "'blessed' (true/false) and 'checks' (a list of objects)")
+    return decision

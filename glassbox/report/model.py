@@ -1,0 +1,136 @@
+"""The report's data model: what a report shows, as plain values (no TensorFlow, no TFMA).
+
+`Report.payload()` is the JSON the page embeds; the page's script draws every view from it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Dict, List, Optional, Tuple
+
+# The roles of a metric column.
+CANDIDATE, BASELINE, DIFF = "candidate", "baseline", "diff"
+
+
+@dataclasses.dataclass(frozen=True)
+class MetricColumn:
+    """One scalar metric of the table: a metric of the candidate, the baseline or their difference.
+
+    `id` is the column's label, unique in a report, and is what the page's URL names it by.
+    """
+
+    id: str
+    name: str  # TFMA's metric name, e.g. "auc"
+    role: str  # CANDIDATE, BASELINE or DIFF (candidate minus baseline)
+    sub_key: str = ""  # TFMA's sub key text, e.g. "classId:1", "topK:3"
+
+
+@dataclasses.dataclass(frozen=True)
+class SliceRow:
+    """A slice's values, one per column (None where absent); `error` is why they were withheld."""
+
+    name: str  # TFMA's slice string: "Overall", "category:a", "a_X_b:1_X_2"
+    values: List[Optional[float]]
+    # Column index -> (lower, upper) bounds, when the evaluation computed confidence intervals.
+    intervals: Dict[int, Tuple[float, float]] = dataclasses.field(default_factory=dict)
+    error: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class ThresholdCurve:
+    """Confusion counts at decision thresholds (ascending), the points of the ROC and PR curves."""
+
+    threshold: List[float]
+    tp: List[float]
+    fp: List[float]
+    tn: List[float]
+    fn: List[float]
+    precision: List[float]
+    recall: List[float]
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """Prediction buckets [lower, upper) with their weighted example, label and prediction sums."""
+
+    lower: List[float]
+    upper: List[float]
+    weight: List[float]
+    label: List[float]
+    prediction: List[float]
+
+
+@dataclasses.dataclass(frozen=True)
+class ClassMatrix:
+    """A multi-class confusion matrix at a threshold, as (actual, predicted, weight) entries."""
+
+    threshold: float
+    actual: List[int]
+    predicted: List[int]
+    weight: List[float]
+
+
+@dataclasses.dataclass(frozen=True)
+class PlotSeries:
+    """One model's plots of a slice for one sub key (the page's "curve" choice)."""
+
+    role: str  # CANDIDATE or BASELINE
+    curve_label: str  # "" for the default curve, else e.g. "classId:1"
+    thresholds: Optional[ThresholdCurve] = None
+    calibration: Optional[Calibration] = None
+    class_matrices: List[ClassMatrix] = dataclasses.field(default_factory=list)
+
+
+@dataclasses.dataclass(frozen=True)
+class Attributions:
+    """One attribution metric (e.g. mean |attribution|): per slice, per feature."""
+
+    metric: str
+    by_slice: Dict[str, Dict[str, float]]
+
+
+@dataclasses.dataclass(frozen=True)
+class Surrogate:
+    """The global surrogate's rules and, per slice, its fidelity to the model."""
+
+    rules: str
+    fidelity: Dict[str, Dict[str, float]]  # slice -> {"r2": ..., "agreement": ...}
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationView:
+    """An evaluation as the report shows it."""
+
+    path: str
+    candidate: str
+    baseline: Optional[str]
+    model_locations: Dict[str, str]
+    columns: List[MetricColumn]
+    slices: List[SliceRow]  # the overall slice first
+    default_metric: Optional[str]  # column id the slice views open on
+    count_column: Optional[str]  # column id of the weighted example count the filter uses
+    plots: Dict[str, List[PlotSeries]]  # slice name -> series
+    attributions: List[Attributions] = dataclasses.field(default_factory=list)
+    surrogate: Optional[Surrogate] = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """A report page: an evaluation and, optionally, the validation decision made on it."""
+
+    title: str
+    evaluation: EvaluationView
+    validation: Optional[Dict[str, Any]] = None  # decision.json as the Validator wrote it
+
+    def views(self) -> List[str]:
+        """The page's views (tabs), the decision first; views with nothing to show are left out."""
+        evaluation = self.evaluation
+        return ((["validation"] if self.validation is not None else [])
+                + ["slices"]
+                + (["plots"] if evaluation.plots else [])
+                + (["explanations"] if evaluation.attributions or evaluation.surrogate else []))
+
+    def payload(self) -> Dict[str, Any]:
+        """The JSON-able data the page draws from."""
+        return {"views": self.views(), "evaluation": dataclasses.asdict(self.evaluation),
+                "validation": self.validation}

@@ -155,9 +155,9 @@ def test_config_picks_exact_for_few_groups_and_kernel_beyond(dict_model):
     auto = shapley_values(dict_model, ROWS, BACKGROUND)
     assert auto.method == "exact_shapley"
     kernel = shapley_values(dict_model, ROWS, BACKGROUND,
-                            config=Shapley(max_exact_features=4, num_coalitions=12), seed=3)
+                            config=Shapley(max_exact_features=4, num_coalitions=16), seed=3)
     assert kernel.method == "kernel_shap"
-    forced = shapley_values(dict_model, ROWS, BACKGROUND, config=Shapley(algorithm=Shapley.KERNEL, num_coalitions=12),
+    forced = shapley_values(dict_model, ROWS, BACKGROUND, config=Shapley(algorithm=Shapley.KERNEL, num_coalitions=16),
                             seed=3)
     np.testing.assert_array_equal(forced.values, kernel.values)
     with pytest.raises(ExplanationError, match="Shapley.max_exact_features is 20; at most 16"):
@@ -167,7 +167,7 @@ def test_config_picks_exact_for_few_groups_and_kernel_beyond(dict_model):
 @pytest.mark.parametrize("call, message", [
     (lambda m: exact_shapley(m, {**ROWS, **{f"y{i}": ROWS["x0"] for i in range(12)}}, BACKGROUND),
      "over 17 feature groups need 2\\^17 coalitions"),
-    (lambda m: kernel_shap(m, ROWS, BACKGROUND, num_coalitions=8), "num_coalitions 8 is too few for 5 .* at least 10"),
+    (lambda m: kernel_shap(m, ROWS, BACKGROUND, num_coalitions=8), "num_coalitions 8 is too few for 5 .* at least 16"),
     (lambda m: exact_shapley(m, ROWS, BACKGROUND, [("home", ["city", "floor"])]),
      "feature 'floor' of group 'home' is not a feature of the rows"),
     (lambda m: exact_shapley(m, ROWS, BACKGROUND, [("a", ["city"]), ("b", ["city", "rooms"])]),

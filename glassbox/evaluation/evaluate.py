@@ -31,6 +31,9 @@ from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, ReadExampleBatches
 from glassbox.evaluation.metrics_plan import MetricsPlan
 from glassbox.evaluation.slicing import Slicer
 from glassbox.evaluation.types import Batch, SliceKey
+from glassbox.explain.beam import ExplainExamples
+from glassbox.explain.writer import WriteExplanations
+from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 # Bootstrap draws are seeded per batch from this seed and the batch's content, so a rerun gives
 # the same intervals whatever the runner, worker count or batch order.
@@ -180,10 +183,13 @@ def model_dirs_by_name(eval_config: config_pb2.EvalConfig, model_dir: str,
 def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_files: Sequence[str],
                    output_dir: str, baseline_model_dir: Optional[str] = None,
                    beam_pipeline_args: Sequence[str] = (), schema: Optional[bytes] = None,
+                   explain_config: Optional[ExplainConfig] = None,
                    ) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
     """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
 
     schema: optional serialized TFMD Schema to decode the examples with.
+    explain_config: optional; the explanations to compute and write beside the metrics
+      (glassbox.explain.writer says which files).
 
     Files appear in output_dir only when the whole evaluation succeeded; eval_config.json comes
     last. Returns the config as applied (TFMA's defaults filled in) and the candidate's overall
@@ -201,6 +207,10 @@ def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_f
             _ = (pipeline
                  | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files, schema)
                  | "Write" >> writer.WriteEvaluation(staging, prepared))
+            if explain_config is not None:
+                _ = (pipeline
+                     | "Explain" >> ExplainExamples(explain_config, prepared, model_dirs, example_files, schema)
+                     | "WriteExplanations" >> WriteExplanations(staging, prepared))
         for path in tf.io.gfile.listdir(staging):
             tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))
     finally:

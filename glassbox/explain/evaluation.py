@@ -1,0 +1,178 @@
+"""Explaining the evaluated models on the drawn sample: every method of the ExplainConfig for
+each model (candidate, then baseline), with the same rows, background and seeds for both, so that
+their differences are the models'.
+
+Local methods (Shapley values, integrated gradients, local surrogate) attribute each explained
+row; a slice's global importance of a feature is the mean |attribution| over the slice's
+explained rows. Global methods (permutation importance, global surrogate) report per slice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from glassbox.explain import draws as draws_lib
+from glassbox.explain.attributions import Attributions
+from glassbox.explain.config import ExplainPlan
+from glassbox.explain.errors import ExplanationError
+from glassbox.explain.global_surrogate import SurrogateTree, fit_global_surrogate
+from glassbox.explain.integrated_gradients import integrated_gradients, signature_scores
+from glassbox.explain.local_surrogate import local_surrogate
+from glassbox.explain.model_function import Columns, SavedModelFunction
+from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
+from glassbox.explain.sample import ExplainedSample
+from glassbox.explain.shapley import shapley_values
+from glassbox.protos.explain_config_pb2 import ExplainConfig, Method
+
+CANDIDATE = "candidate"
+BASELINE = "baseline"
+
+
+@dataclasses.dataclass(frozen=True)
+class LocalResult:
+    """One local method's attributions of the explained rows and its statement of their accuracy."""
+
+    attributions: Attributions
+    accuracy: dict
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelExplanation:
+    """Every method's results for one model.
+
+    Attributes:
+      role: CANDIDATE or BASELINE.
+      model_name: the model's name in the evaluation (TFMA's: '' for a single model).
+      model_dir: its SavedModel directory.
+      predictions: its scores of the explained rows.
+      local: the local methods' results by method name (Attributions.method), in config order.
+      permutation: permutation importances per slice, if asked for.
+      surrogate: the global surrogate tree and its fidelity per slice, if asked for.
+    """
+
+    role: str
+    model_name: str
+    model_dir: str
+    predictions: np.ndarray
+    local: Dict[str, LocalResult]
+    permutation: Optional[PermutationImportances]
+    surrogate: Optional[SurrogateTree]
+
+    @property
+    def primary(self) -> Optional[str]:
+        """The first local method: its attributions are the evaluation's TFMA attributions."""
+        return next(iter(self.local), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Explanation:
+    """The explanations of an evaluation: the sample and each model's results (candidate first)."""
+
+    config: ExplainConfig
+    sample: ExplainedSample
+    models: Tuple[ModelExplanation, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class GlobalImportance:
+    """A local method's attributions aggregated over a slice's explained rows, per group.
+
+    mean_absolute: mean |attribution|; mean: mean attribution; standard_error: of mean_absolute
+    from the choice of rows (sample standard deviation / sqrt(rows); NaN with one row).
+    """
+
+    rows: int
+    mean_absolute: np.ndarray
+    mean: np.ndarray
+    standard_error: np.ndarray
+
+
+def global_importance(values: np.ndarray, mask: np.ndarray) -> GlobalImportance:
+    """The (rows, groups) attributions aggregated over the rows of mask."""
+    selected = values[mask]
+    rows = len(selected)
+    spread = np.abs(selected).std(axis=0, ddof=1) if rows > 1 else np.full(values.shape[1], np.nan)
+    return GlobalImportance(rows, np.abs(selected).mean(axis=0), selected.mean(axis=0), spread / np.sqrt(rows))
+
+
+def permutation_label(plan: ExplainPlan) -> str:
+    """The label permutation importance compares with ('' when it does not run)."""
+    for method in plan.config.methods:
+        if method.HasField("permutation_importance"):
+            return method.permutation_importance.label_key or plan.label_key
+    return ""
+
+
+def _own(columns: Columns, function: SavedModelFunction) -> Columns:
+    """The columns a model takes (all of them for a model parsing tf.Examples)."""
+    return columns if function.features is None else {name: columns[name] for name in function.features}
+
+
+def _additivity_error(attributions: Attributions) -> float:
+    totals = attributions.predictions - attributions.base_value
+    return float(np.abs(attributions.values.sum(axis=1) - totals).max())
+
+
+def _local(method: Method, function: SavedModelFunction, rows: Columns, background: Columns,
+           sample: ExplainedSample, groups: Sequence[Tuple[str, Sequence[str]]], features: Sequence[str],
+           seed: int) -> LocalResult:
+    kind = method.WhichOneof("method")
+    weights = sample.background_weights
+    if kind == "shapley":
+        result = shapley_values(function, rows, background, groups, method.shapley, seed, weights)
+        errors = result.standard_errors
+        return LocalResult(result, {"method": result.method, "additivity_error": _additivity_error(result),
+                                    "mean_standard_error": float(errors.mean()),
+                                    "max_standard_error": float(errors.max())})
+    if kind == "integrated_gradients":
+        result = integrated_gradients(signature_scores(function), rows, background, groups, features,
+                                      method.integrated_gradients, weights)
+        return LocalResult(result.attributions, {**result.to_json(),
+                                                 "mean_convergence_delta": float(result.convergence_delta.mean())})
+    result = local_surrogate(function, rows, background, groups, method.local_surrogate, seed, weights, features)
+    return LocalResult(result.attributions, result.to_json())
+
+
+def explain_model(plan: ExplainPlan, function: SavedModelFunction, sample: ExplainedSample, role: str,
+                  model_name: str) -> ModelExplanation:
+    """Runs every method of the plan on one model.
+
+    Raises:
+      ExplanationError: a method cannot explain the model or the config does not fit its
+        features (the message names the model).
+    """
+    config = plan.config
+    rows, background = _own(sample.rows, function), _own(sample.background, function)
+    groups = [(group.name, tuple(group.features)) for group in config.feature_groups]
+    features = list(config.features)
+    local: Dict[str, LocalResult] = {}
+    permutation = surrogate = None
+    try:
+        predictions = function(rows)
+        for method in config.methods:
+            kind = method.WhichOneof("method")
+            seed = draws_lib.derived_seed(config.seed, kind)
+            if kind == "permutation_importance":
+                permutation = permutation_importance(function, rows, sample.labels, groups,
+                                                     method.permutation_importance, sample.slices, seed,
+                                                     sample.weights, features)
+            elif kind == "global_surrogate":
+                attributed = list(dict.fromkeys([m for _, members in groups for m in members] + features))
+                surrogate = fit_global_surrogate(rows, predictions, attributed, sample.slices,
+                                                 method.global_surrogate, seed=seed)
+            else:
+                result = _local(method, function, rows, background, sample, groups, features, seed)
+                local[result.attributions.method] = result
+    except ExplanationError as e:
+        raise ExplanationError(f"cannot explain the {role} model {function.model.model_dir}: {e}") from e
+    return ModelExplanation(role, model_name, function.model.model_dir, predictions, local, permutation, surrogate)
+
+
+def explain(plan: ExplainPlan, sample: ExplainedSample,
+            models: List[Tuple[str, str, SavedModelFunction]]) -> Explanation:
+    """Explains each (role, model name, model function), the candidate first."""
+    return Explanation(plan.config, sample,
+                       tuple(explain_model(plan, function, sample, role, name) for role, name, function in models))

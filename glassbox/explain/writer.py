@@ -1,0 +1,196 @@
+"""Writing explanations into an evaluation directory.
+
+* ``attributions-*``: TFMA's AttributionsForSlice records, written by TFMA's writer, so
+  ``tfma.load_attributions(evaluation_dir)`` reads them: per explained slice and model (TFMA's
+  model name), the primary (first local) method's ``mean_absolute_attributions`` and
+  ``mean_attributions`` over the slice's explained rows, per feature or feature group.
+* ``explanations.json``: each explained row's feature values, slices and, per model and local
+  method, its attributions (see ``examples_json``).
+* ``explanation_summary.json``: the sample, every method's per-slice results and statement of
+  its accuracy, and the attribution shift from the baseline (see ``summary_json``).
+* ``surrogate.json``: the candidate's global surrogate (rules, fidelity per slice), with the
+  baseline's under ``"baseline"``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Optional, Tuple
+
+import apache_beam as beam
+import numpy as np
+import tensorflow as tf
+from google.protobuf import json_format
+from tensorflow_model_analysis import constants as tfma_constants
+from tensorflow_model_analysis.metrics import attributions as tfma_attributions_lib
+from tensorflow_model_analysis.metrics import metric_types
+from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
+
+from glassbox.evaluation.types import SliceKey
+from glassbox.explain import shift
+from glassbox.explain.evaluation import BASELINE, CANDIDATE, Explanation, ModelExplanation, global_importance
+from glassbox.explain.json_values import finite_or_none
+from glassbox.protos.explain_config_pb2 import Background
+
+EXPLANATIONS_FILE = "explanations.json"
+SUMMARY_FILE = "explanation_summary.json"
+SURROGATE_FILE = "surrogate.json"
+MEAN_ABSOLUTE = tfma_attributions_lib.MEAN_ABSOLUTE_ATTRIBUTIONS_NAME
+MEAN = tfma_attributions_lib.MEAN_ATTRIBUTIONS_NAME
+
+SliceAttributions = Tuple[SliceKey, Dict[metric_types.AttributionsKey, Dict[str, float]]]
+
+
+def _by_group(groups, values) -> Dict[str, Optional[float]]:
+    return {group: finite_or_none(value) for group, value in zip(groups, values)}
+
+
+def _json_value(value: Any) -> Any:
+    """A feature value as JSON holds it: bytes as UTF-8 text, numpy numbers as numbers."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, np.generic):
+        value = value.item()
+    return finite_or_none(value) if isinstance(value, float) else value
+
+
+def tfma_attributions(explanation: Explanation) -> List[SliceAttributions]:
+    """Each explained slice's attributions of each model's primary method, keyed as TFMA keys them."""
+    result = []
+    for name, mask in explanation.sample.slices.items():
+        values = {}
+        for model in explanation.models:
+            if model.primary is None:
+                continue
+            attributions = model.local[model.primary].attributions
+            importance = global_importance(attributions.values, mask)
+            for metric, numbers in ((MEAN_ABSOLUTE, importance.mean_absolute), (MEAN, importance.mean)):
+                key = metric_types.AttributionsKey(name=metric, model_name=model.model_name, example_weighted=False)
+                values[key] = dict(zip(attributions.groups, numbers.tolist()))
+        if values:
+            result.append((explanation.sample.slice_keys[name], values))
+    return result
+
+
+def _method_summary(model: ModelExplanation, explanation: Explanation) -> Dict[str, dict]:
+    result = {}
+    for method, local in model.local.items():
+        groups = local.attributions.groups
+        slices = {}
+        for name, mask in explanation.sample.slices.items():
+            importance = global_importance(local.attributions.values, mask)
+            slices[name] = {"rows": importance.rows,
+                            "mean_absolute_attribution": _by_group(groups, importance.mean_absolute),
+                            "mean_attribution": _by_group(groups, importance.mean),
+                            "standard_error": _by_group(groups, importance.standard_error)}
+        result[method] = {"accuracy": local.accuracy, "slices": slices}
+    return result
+
+
+def _primary_importance(model: ModelExplanation, mask: np.ndarray) -> Dict[str, float]:
+    attributions = model.local[model.primary].attributions
+    return dict(zip(attributions.groups, global_importance(attributions.values, mask).mean_absolute.tolist()))
+
+
+def _shift(explanation: Explanation) -> Optional[dict]:
+    roles = {model.role: model for model in explanation.models}
+    candidate, baseline = roles.get(CANDIDATE), roles.get(BASELINE)
+    if candidate is None or baseline is None or candidate.primary is None or baseline.primary is None:
+        return None
+    return {"candidate_method": candidate.primary, "baseline_method": baseline.primary,
+            "slices": {name: shift.comparison(_primary_importance(candidate, mask), _primary_importance(baseline, mask))
+                       for name, mask in explanation.sample.slices.items()}}
+
+
+def summary_json(explanation: Explanation) -> dict:
+    """The sample, each model's per-slice results and accuracy, and the shift between the models."""
+    sample = explanation.sample
+    config = explanation.config
+    return {
+        "config": json_format.MessageToDict(config, preserving_proto_field_name=True),
+        "sample": {
+            "seed": config.seed,
+            "slices": {name: {"explained_rows": int(mask.sum()), "examples": sample.slice_sizes[name]}
+                       for name, mask in sample.slices.items()},
+            "background": {"rows": len(next(iter(sample.background.values()))),
+                           "sampling": Background.Sampling.Name(config.background.sampling or Background.RANDOM),
+                           "weights": None if sample.background_weights is None
+                           else sample.background_weights.tolist()},
+            "not_attributed": list(sample.not_attributed)},
+        "models": {model.role: {
+            "model_name": model.model_name, "model_dir": model.model_dir, "primary_method": model.primary,
+            "methods": _method_summary(model, explanation),
+            "permutation_importance": model.permutation.to_json() if model.permutation else None,
+            "global_surrogate": model.surrogate.to_json() if model.surrogate else None,
+        } for model in explanation.models},
+        "shift": _shift(explanation),
+    }
+
+
+def examples_json(explanation: Explanation) -> dict:
+    """Each explained row: its id (hash), slices, feature values, label and, per model, its score
+    and every local method's attributions (with standard errors where the method estimates them)."""
+    sample = explanation.sample
+    examples = []
+    for i, row_id in enumerate(sample.ids):
+        models = {}
+        for model in explanation.models:
+            methods = {}
+            for method, local in model.local.items():
+                a = local.attributions
+                methods[method] = {"base_value": finite_or_none(a.base_value),
+                                   "attributions": _by_group(a.groups, a.values[i]),
+                                   "standard_errors": None if a.standard_errors is None
+                                   else _by_group(a.groups, a.standard_errors[i])}
+            models[model.role] = {"prediction": finite_or_none(model.predictions[i]), "methods": methods}
+        examples.append({
+            "id": row_id,
+            "slices": [name for name, mask in sample.slices.items() if mask[i]],
+            "features": {name: _json_value(values[i]) for name, values in sample.rows.items()},
+            "label": None if sample.labels is None else finite_or_none(sample.labels[i]),
+            "models": models})
+    return {"primary_methods": {model.role: model.primary for model in explanation.models},
+            "model_names": {model.role: model.model_name for model in explanation.models},
+            "examples": examples}
+
+
+def surrogate_json(explanation: Explanation) -> Optional[dict]:
+    """The candidate's surrogate tree and fidelity, the baseline's under 'baseline'; None without one."""
+    trees = {model.role: model.surrogate.to_json() for model in explanation.models if model.surrogate}
+    if CANDIDATE not in trees:
+        return None
+    return {**trees[CANDIDATE], **({BASELINE: trees[BASELINE]} if BASELINE in trees else {})}
+
+
+def json_files(explanation: Explanation) -> Dict[str, dict]:
+    """The JSON documents by file name."""
+    files = {EXPLANATIONS_FILE: examples_json(explanation), SUMMARY_FILE: summary_json(explanation)}
+    surrogate = surrogate_json(explanation)
+    if surrogate is not None:
+        files[SURROGATE_FILE] = surrogate
+    return files
+
+
+def _write_json_files(explanation: Explanation, output_dir: str) -> None:
+    for name, content in json_files(explanation).items():
+        with tf.io.gfile.GFile(os.path.join(output_dir, name), "w") as f:
+            json.dump(content, f, indent=1, allow_nan=False)
+
+
+class WriteExplanations(beam.PTransform):
+    """Writes a PCollection of one Explanation into output_dir (see the module docstring)."""
+
+    def __init__(self, output_dir: str, eval_config: config_pb2.EvalConfig):
+        super().__init__()
+        self._output_dir = output_dir
+        self._eval_config = eval_config
+
+    def expand(self, explanations):
+        attributions = explanations | "TfmaAttributions" >> beam.FlatMap(tfma_attributions)
+        output_paths = {tfma_constants.ATTRIBUTIONS_KEY: os.path.join(self._output_dir, tfma_constants.ATTRIBUTIONS_KEY)}
+        _ = ({tfma_constants.ATTRIBUTIONS_KEY: attributions}
+             | "WriteAttributions" >> mpv_writer.MetricsPlotsAndValidationsWriter(
+                 output_paths=output_paths, eval_config=self._eval_config).ptransform)
+        return explanations | "WriteJsonFiles" >> beam.Map(_write_json_files, self._output_dir)

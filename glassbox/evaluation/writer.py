@@ -10,7 +10,7 @@ import collections
 import math
 import os
 import uuid
-from typing import Dict, Mapping, Tuple
+from typing import Dict, Iterable, Mapping, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
@@ -57,23 +57,26 @@ def write_eval_config(output_dir: str, eval_config: config_pb2.EvalConfig, data_
 
 
 def overall_scalar_metrics(output_dir: str, model_name: str = "") -> Dict[str, float]:
-    """The overall slice's scalar metrics of one model, read back with TFMA's loader.
+    """The overall slice's scalar metrics of one model, read back with TFMA's loader, named as
+    `headline_metrics` names them."""
+    return headline_metrics(
+        ((metric_types.MetricKey.from_proto(entry.key), entry.value.double_value.value)
+         for metrics in mpv_writer.load_and_deserialize_metrics(output_dir) if not metrics.slice_key.single_slice_keys
+         for entry in metrics.metric_keys_and_values if entry.value.HasField("double_value")),
+        model_name)
+
+
+def headline_metrics(values: Iterable[Tuple[metric_types.MetricKey, float]], model_name: str) -> Dict[str, float]:
+    """One model's scalar metric values by name, from (key, value) pairs of a slice.
 
     Keys are metric names, with '_weighted' appended where the weighted and unweighted variants
     both exist and 'diff_' prepended for differences to the baseline. Metrics with a sub key
-    (class or top-k) are left out: these are headlines, the artifact holds everything.
+    (class or top-k) and NaN values are left out: these are headlines, the artifact holds everything.
     """
     found: Dict[Tuple[str, bool], float] = {}
-    for metrics in mpv_writer.load_and_deserialize_metrics(output_dir):
-        if metrics.slice_key.single_slice_keys:
-            continue
-        for entry in metrics.metric_keys_and_values:
-            key = metric_types.MetricKey.from_proto(entry.key)
-            if key.sub_key or key.model_name != model_name or not entry.value.HasField("double_value"):
-                continue
-            if not math.isnan(entry.value.double_value.value):
-                name = ("diff_" if key.is_diff else "") + key.name
-                found[(name, key.example_weighted)] = entry.value.double_value.value
+    for key, value in values:
+        if not key.sub_key and key.model_name == model_name and not math.isnan(value):
+            found[(("diff_" if key.is_diff else "") + key.name, key.example_weighted)] = value
     names = collections.Counter(name for name, _ in found)
     return {f"{name}_weighted" if weighted and names[name] > 1 else name: value
             for (name, weighted), value in found.items()}

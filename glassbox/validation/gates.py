@@ -64,7 +64,7 @@ def gate_checks(evaluation: Evaluation, config: vc.ValidatorConfig, has_baseline
     for gate in config.significance_gates:
         result += significance_checks(evaluation, gate, has_baseline)
     for gate in config.attribution_gates:
-        result.append(attributions.attribution_check(evaluation, gate, has_baseline))
+        result += attributions.attribution_checks(evaluation, gate, has_baseline)
     return result
 
 

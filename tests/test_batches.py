@@ -13,7 +13,7 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from glassbox.evaluation.batches import BatchBuilder, PredictDoFn
 from glassbox.evaluation.errors import (ConfigError, ExamplesError, FeatureTypeError, MissingFeatureError,
                                         PredictionError, SignatureError)
-from glassbox.evaluation.examples import ReadExampleBatches
+from glassbox.evaluation.examples import MatchExampleFiles, record_lists
 from glassbox.evaluation.models import ServingModel
 from tests import saved_models
 
@@ -159,13 +159,13 @@ def test_weight_missing_in_some_examples_is_named(model_dirs):
         build(eval_config('label_key: "label" example_weight_key: "weight"'), {"": model_dirs["binary"]}, examples)
 
 
-def test_predict_dofn_turns_read_batches_into_batches(model_dirs, examples, tmp_path):
+def test_predict_dofn_turns_files_into_batches(model_dirs, examples, tmp_path):
     path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), examples)
     config = eval_config('label_key: "label"')
     with beam.Pipeline() as pipeline:
         summaries = (pipeline
-                     | ReadExampleBatches([path], batch_size=16)
-                     | beam.ParDo(PredictDoFn(config, {"": model_dirs["binary"]}))
+                     | MatchExampleFiles([path])
+                     | beam.ParDo(PredictDoFn(config, {"": model_dirs["binary"]}, batch_size=16))
                      | beam.Map(lambda b: (b.num_rows, float(b.labels[""].sum()), b.predictions[""].shape)))
         labels = columns(examples, "label")
         assert_that(summaries, equal_to([(16, float(labels[:16].sum()), (16,)),
@@ -173,19 +173,142 @@ def test_predict_dofn_turns_read_batches_into_batches(model_dirs, examples, tmp_
                                          (8, float(labels[32:].sum()), (8,))]))
 
 
+def test_batch_size_must_be_positive(model_dirs):
+    with pytest.raises(ConfigError, match="batch_size must be positive, got 0"):
+        PredictDoFn(eval_config('label_key: "label"'), {"": model_dirs["binary"]}, batch_size=0)
+
+
 def test_schema_decides_the_decoded_columns_and_a_type_mismatch_is_named(model_dirs, examples):
     config = eval_config('label_key: "label"')
+    config.slicing_specs.add(feature_keys=["count", "rare", "x0"])
     schema = text_format.Parse("""
         feature { name: "label" type: INT }
         feature { name: "count" type: INT }
         feature { name: "rare" type: BYTES }
+        feature { name: "weight" type: FLOAT }
     """, schema_pb2.Schema())
     builder = BatchBuilder(config, {"": model_dirs["binary"]}, schema.SerializeToString())
     features = builder.build(saved_models.serialize(examples)).features
-    assert features.schema.names == ["label", "count", "rare"]  # only what the schema declares
+    # Declared and read by the evaluation ('weight' is not read, 'x0' not declared).
+    assert features.schema.names == ["count", "label", "rare"]
     assert features.column("rare").null_count == N  # declared, in no example
 
     schema.feature[1].type = schema_pb2.FLOAT
     builder = BatchBuilder(config, {"": model_dirs["binary"]}, schema.SerializeToString())
     with pytest.raises(ExamplesError, match='"count"'):
         builder.build(saved_models.serialize(examples))
+
+
+# Files read with tf.data and tf.io.parse_example (BatchBuilder.file_batches) give the Batches that
+# tfx_bsl decoding of the same records (BatchBuilder.build) gives, and the same errors.
+
+def assert_same_batches(builder, path, batch_size, num_decoded=0):
+    """file_batches equals build on the same records, batch by batch, having built num_decoded
+    of them with build (those after a batch the tf.data pipeline failed on)."""
+    decoded_by_file_batches = []
+    build = builder.build
+    builder.build = lambda records: decoded_by_file_batches.append(records) or build(records)
+    parsed = list(builder.file_batches(path, batch_size))
+    builder.build = build
+    assert len(decoded_by_file_batches) == num_decoded
+    decoded = [builder.build(records) for records in record_lists(path, batch_size)]
+    assert len(parsed) == len(decoded)
+    for ours, reference in zip(parsed, decoded):
+        assert ours.features.schema.names == reference.features.schema.names
+        for name in ours.features.schema.names:  # empty lists where tfx_bsl has nulls: both no value
+            assert (ours.features.column(name).fill_null([]).to_pylist()
+                    == reference.features.column(name).fill_null([]).to_pylist()), name
+        for field in ("labels", "predictions", "example_weights"):
+            assert getattr(ours, field).keys() == getattr(reference, field).keys()
+            for model in getattr(ours, field):
+                np.testing.assert_array_equal(getattr(ours, field)[model], getattr(reference, field)[model])
+    return parsed
+
+
+def sliced_config(*model_specs: str, slices=(["category"], ["tags", "count"], ["late"])):
+    config = eval_config(*model_specs)
+    for keys in slices:
+        config.slicing_specs.add(feature_keys=keys)
+    return config
+
+
+def varied_examples(n=N):
+    """make_examples with a multi-valued feature 'tags' (0 to 3 values, absent in a quarter) and
+    'late' only in the second half (in no example of the first batch)."""
+    examples = saved_models.make_examples(n, seed=4)
+    for i, example in enumerate(examples):
+        example.features.feature["tags"].bytes_list.value.extend(f"t{(i + j) % 4}".encode() for j in range(i % 4))
+        if i >= n // 2:
+            example.features.feature["late"].int64_list.value.append(i % 3)
+    return examples
+
+
+def test_file_batches_equal_decoded_batches(model_dirs, tmp_path):
+    path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), varied_examples())
+    config = sliced_config('name: "candidate" label_key: "class" example_weight_key: "weight"',
+                           'name: "baseline" label_key: "label" is_baseline: true')
+    builder = BatchBuilder(config, {"candidate": model_dirs["multiclass"], "baseline": model_dirs["binary"]})
+    # 'late' is first seen in the second batch: parsed as bytes, it fails; that batch is decoded
+    # by tfx_bsl, which learns its type, and the next one is parsed again.
+    batches = assert_same_batches(builder, path, batch_size=16, num_decoded=1)
+    # Read features only: both models' labels, the weight, the sliced features, the named inputs.
+    assert set(batches[-1].features.schema.names) == {
+        "class", "label", "weight", "category", "tags", "count", "late", *saved_models.NUMERIC_FEATURES}
+    assert "late" not in batches[0].features.schema.names  # in none of its examples, as with tfx_bsl
+
+
+def test_file_batches_with_a_schema_equal_decoded_batches(model_dirs, tmp_path):
+    path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), varied_examples())
+    schema = text_format.Parse("""
+        feature { name: "label" type: INT }
+        feature { name: "tags" type: BYTES }
+        feature { name: "count" type: INT }
+        feature { name: "late" type: INT }
+    """, schema_pb2.Schema())
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]},
+                           schema.SerializeToString())
+    assert_same_batches(builder, path, batch_size=16)
+
+
+def test_a_feature_changing_type_between_batches_is_decoded_like_tfx_bsl(model_dirs, tmp_path):
+    examples = varied_examples()
+    for example in examples[24:]:  # 'tags' holds ints from the fourth batch on
+        feature = example.features.feature["tags"]
+        count = len(feature.bytes_list.value)
+        feature.Clear()
+        feature.int64_list.value.extend(range(count))
+    path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), examples)
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
+    # Decoded by tfx_bsl: the third batch ('late' first seen), then from the fourth ('tags' changed) on.
+    assert_same_batches(builder, path, batch_size=8, num_decoded=3)
+
+
+@pytest.mark.parametrize("edit, error, message", [
+    (lambda ex: ex[21].features.feature.pop("label"), MissingFeatureError,
+     r"feature 'label' \(label_key .*\): 1 of 8 examples lack it \(first: row 5\)"),
+    (lambda ex: ex[30].features.feature["x0"].float_list.value.__setitem__(0, np.nan), PredictionError,
+     r"NaN or infinite for 1 of 8 examples \(first: row 6\)"),
+    (lambda ex: ex[19].features.feature["tags"].CopyFrom(saved_models.to_example({"t": 1}).features.feature["t"]),
+     ExamplesError, r"cannot decode a batch of 8 tf.Examples: .*\"tags\""),
+], ids=["label-missing", "nan-prediction", "sliced-feature-type"])
+def test_file_batches_fail_as_decoded_batches_do_after_the_good_ones(model_dirs, tmp_path, edit, error, message):
+    examples = varied_examples()
+    edit(examples)
+    path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), examples)
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
+    batches = builder.file_batches(path, batch_size=8)
+    good = [next(batches), next(batches)]
+    assert [b.num_rows for b in good] == [8, 8]
+    with pytest.raises(error, match=message):
+        list(batches)
+
+
+@pytest.mark.parametrize("gzip", [True, False], ids=["gzip", "uncompressed"])
+def test_file_batches_of_a_truncated_file_fail_naming_it(model_dirs, tmp_path, gzip):
+    path = saved_models.write_tfrecords(str(tmp_path / "broken.tfrecord"), varied_examples(), gzip=gzip)
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:
+        f.write(data[: len(data) * 2 // 3])
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
+    with pytest.raises(ExamplesError, match=r"TFRecord file .*broken\.tfrecord"):
+        list(builder.file_batches(path, batch_size=8))

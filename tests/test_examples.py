@@ -1,4 +1,4 @@
-"""Finding example files and reading them as batches through a real Beam pipeline."""
+"""Finding example files, and reading them in batches (Python lists and tf.data string tensors)."""
 
 import os
 
@@ -7,18 +7,20 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from glassbox.evaluation.errors import ExamplesError
-from glassbox.evaluation.examples import ReadExampleBatches, resolve_example_files
+from glassbox.evaluation.examples import (MatchExampleFiles, check_complete, record_dataset, record_lists,
+                                          resolve_example_files)
 from tests import saved_models
 
 RECORDS = saved_models.serialize(saved_models.make_examples(25))
 
 
-def assert_batches(files, batch_size, sizes, records):
-    """Runs ReadExampleBatches on DirectRunner; checks batch sizes and records (any order)."""
-    with beam.Pipeline() as pipeline:
-        batches = pipeline | ReadExampleBatches(files, batch_size)
-        assert_that(batches | beam.Map(len), equal_to(sizes), label="Sizes")
-        assert_that(batches | beam.FlatMap(lambda b: b), equal_to(records), label="Records")
+def assert_batches(path, batch_size, sizes, records):
+    """Both readers give the file's records in batches of these sizes, in order."""
+    lists = list(record_lists(path, batch_size))
+    tensors = [[bytes(r) for r in batch.numpy()] for batch in record_dataset(path, batch_size)]
+    for batches in (lists, tensors):
+        assert [len(b) for b in batches] == sizes
+        assert [r for b in batches for r in b] == records
 
 
 @pytest.fixture(scope="module")
@@ -75,20 +77,25 @@ def test_splits_of_a_plain_directory_are_refused(tmp_path):
         resolve_example_files(str(tmp_path), splits=["eval"])
 
 
-def test_batches_hold_every_record_whatever_the_compression_or_extension(tmp_path):
-    files = [
-        saved_models.write_tfrecords(str(tmp_path / "gzip.gz"), RECORDS[:10]),
-        # Compression is read from the magic bytes, not the name.
-        saved_models.write_tfrecords(str(tmp_path / "gzip_no_extension"), RECORDS[10:20]),
-        saved_models.write_tfrecords(str(tmp_path / "plain.gz"), RECORDS[20:], gzip=False),
-    ]
-    assert_batches(files, 4, sizes=[4, 4, 2] * 2 + [4, 1], records=RECORDS)
+@pytest.mark.parametrize("name, gzip", [("gzip.gz", True), ("gzip_no_extension", True), ("plain.gz", False)])
+def test_batches_hold_every_record_whatever_the_compression_or_extension(tmp_path, name, gzip):
+    # Compression is read from the magic bytes, not the name.
+    path = saved_models.write_tfrecords(str(tmp_path / name), RECORDS, gzip=gzip)
+    assert_batches(path, 10, sizes=[10, 10, 5], records=RECORDS)
 
 
-def test_a_glob_pattern_is_expanded_when_reading(tmp_path):
-    for i in range(3):
-        saved_models.write_tfrecords(str(tmp_path / f"part-{i}.gz"), RECORDS)
-    assert_batches([str(tmp_path / "part-*.gz")], 100, sizes=[25] * 3, records=RECORDS * 3)
+def test_record_lists_skip_whole_batches(tmp_path):
+    path = saved_models.write_tfrecords(str(tmp_path / "a.gz"), RECORDS)
+    assert list(record_lists(path, 10, skip=2)) == [RECORDS[20:]]
+    assert list(record_lists(path, 10, skip=3)) == []
+
+
+def test_patterns_are_expanded_into_files_in_beam(tmp_path):
+    files = [saved_models.write_tfrecords(str(tmp_path / f"part-{i}.gz"), RECORDS) for i in range(3)]
+    other = saved_models.write_tfrecords(str(tmp_path / "other.tfrecord"), RECORDS, gzip=False)
+    with beam.Pipeline() as pipeline:
+        paths = pipeline | MatchExampleFiles([str(tmp_path / "part-*.gz"), other])
+        assert_that(paths, equal_to(files + [other]))
 
 
 @pytest.mark.parametrize("gzip", [True, False], ids=["gzip", "uncompressed"])
@@ -97,8 +104,18 @@ def test_truncated_file_fails_naming_it(tmp_path, gzip):
     data = open(path, "rb").read()
     with open(path, "wb") as f:
         f.write(data[: len(data) * 2 // 3])
-    with pytest.raises(Exception, match=r"cannot read TFRecord file .*broken\.tfrecord"):
-        assert_batches([path], 10, sizes=[], records=[])
+    with pytest.raises(ExamplesError, match=r"cannot read TFRecord file .*broken\.tfrecord"):
+        list(record_lists(path, 10))
+
+
+def test_gzip_file_cut_at_a_record_boundary_is_caught_by_its_trailer(tmp_path):
+    path = saved_models.write_tfrecords(str(tmp_path / "cut.gz"), RECORDS)
+    record_bytes = sum(len(r) for r in RECORDS)
+    check_complete(path, len(RECORDS), record_bytes)
+    with pytest.raises(ExamplesError, match=r"TFRecord file .*cut\.gz is truncated"):
+        check_complete(path, len(RECORDS) - 1, record_bytes - len(RECORDS[-1]))
+    plain = saved_models.write_tfrecords(str(tmp_path / "plain"), RECORDS, gzip=False)
+    check_complete(plain, 0, 0)  # no trailer to check
 
 
 def test_corrupt_record_fails_naming_the_file(tmp_path):
@@ -107,5 +124,5 @@ def test_corrupt_record_fails_naming_the_file(tmp_path):
     data[len(data) // 2] ^= 0xFF
     with open(path, "wb") as f:
         f.write(bytes(data))
-    with pytest.raises(Exception, match=r"cannot read TFRecord file .*corrupt\.tfrecord.*corrupted record"):
-        assert_batches([path], 10, sizes=[], records=[])
+    with pytest.raises(ExamplesError, match=r"cannot read TFRecord file .*corrupt\.tfrecord.*corrupted record"):
+        list(record_lists(path, 10))

@@ -1,8 +1,8 @@
-"""Serialized tf.Example batches -> Batches: decoded once, each model of the EvalConfig run once."""
+"""Serialized tf.Examples -> Batches: decoded once, each model of the EvalConfig run once per batch."""
 
 from __future__ import annotations
 
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -12,10 +12,13 @@ from apache_beam.utils import shared
 from tensorflow_model_analysis.proto import config_pb2
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.errors import (ConfigError, ExamplesError, FeatureTypeError, PredictionError,
-                                        SignatureError)
+from glassbox.evaluation.errors import (ConfigError, EvaluationError, ExamplesError, FeatureTypeError,
+                                        PredictionError, SignatureError)
+from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, check_complete, record_dataset, record_lists
 from glassbox.evaluation.feature_columns import dense_values, holds_bytes
 from glassbox.evaluation.models import ServingModel
+from glassbox.evaluation.parsing import FeatureParser
+from glassbox.evaluation.slicing import sliced_features
 from glassbox.evaluation.types import Batch, ModelName
 
 # The outputs TFMA picks, in this order, from a multi-output model without a prediction_key
@@ -63,16 +66,16 @@ class _ModelRun:
         self.model = ServingModel(model_dir, spec.signature_name)
         self.output = prediction_output(self.model, spec.prediction_key)
 
-    def predictions(self, serialized: Sequence[bytes], features: pa.RecordBatch) -> np.ndarray:
-        """float64 predictions of shape (n,) or (n, k), finite; [n, 1] squeezed to (n,) as TFMA
-        flattens single-value predictions."""
-        values = self.model.predict(serialized, features)[self.output].astype(np.float64)
+    def predictions(self, outputs: Dict[str, np.ndarray], num_rows: int) -> np.ndarray:
+        """float64 predictions of shape (n,) or (n, k), finite, from the signature's outputs for a
+        batch of num_rows examples; [n, 1] squeezed to (n,) as TFMA flattens single-value
+        predictions."""
+        values = outputs[self.output].astype(np.float64)
         if values.ndim == 2 and values.shape[1] == 1:
             values = values[:, 0]
-        if values.ndim not in (1, 2) or values.shape[0] != features.num_rows:
+        if values.ndim not in (1, 2) or values.shape[0] != num_rows:
             raise PredictionError(f"output {self.output!r} of {self.describe} has shape {values.shape} "
-                                  f"for {features.num_rows} examples; expected ({features.num_rows},) "
-                                  f"or ({features.num_rows}, classes)")
+                                  f"for {num_rows} examples; expected ({num_rows},) or ({num_rows}, classes)")
         bad = ~np.isfinite(values)
         rows = np.flatnonzero(bad if values.ndim == 1 else bad.any(axis=1))
         if rows.size:
@@ -107,17 +110,29 @@ class _ModelRun:
 
 
 class BatchBuilder:
-    """Builds Batches for every model of an EvalConfig from batches of serialized tf.Examples.
+    """Builds Batches for every model of an EvalConfig from serialized tf.Examples.
 
-    Each batch is decoded once with tfx_bsl's C++ decoder and each model is called once on it.
+    Two ways, the same Batches:
+    * ``build``: a list of serialized examples, decoded with tfx_bsl's C++ decoder (every feature,
+      types inferred per batch or from the Schema), each model called once. Its errors name the
+      feature, example or output at fault.
+    * ``file_batches``: a whole TFRecord file, read, parsed and run through the models that take
+      serialized examples by a tf.data pipeline (TF's threads, one batch ahead of Python), with
+      ``tf.io.parse_example`` of only the features the evaluation reads (``parsing``). Their types
+      come from the Schema or from the file's first batch, built with ``build``. A batch this
+      fails on, and the rest of its file, are built with ``build``, which reports the problem.
+
+    Batch.features holds the features the evaluation reads: labels, example weights, sliced
+    features and the inputs of named-input models. A feature nothing reads is not checked.
+
     Loading the models takes seconds and they cannot be pickled: in Beam use ``PredictDoFn``.
 
     Args:
       eval_config: the ModelSpecs (label_key, prediction_key, example_weight_key,
-        signature_name) of the candidate and, optionally, the baseline.
+        signature_name) of the candidate and, optionally, the baseline, and the slicing specs.
       model_dirs: SavedModel directory per model name, names as ``model_name`` gives them.
-      schema: optional serialized TFMD Schema; with it tfx_bsl decodes the features it declares
-        with their declared types (else types are inferred per batch).
+      schema: optional serialized TFMD Schema; with it the features it declares are decoded with
+        their declared types (else types are inferred).
 
     Raises:
       ConfigError: a model has no directory in model_dirs, or a ModelSpec has no label_key.
@@ -134,6 +149,12 @@ class BatchBuilder:
                                   f"directories are given for {sorted(model_dirs)}")
             self._runs[name] = _ModelRun(spec, name, model_dirs[name])
         self._decoder = ExamplesToRecordBatchDecoder(schema) if schema else ExamplesToRecordBatchDecoder()
+        self._read_features = set(sliced_features(eval_config.slicing_specs))
+        for run in self._runs.values():
+            self._read_features |= {run.spec.label_key, run.spec.example_weight_key, *run.model.input_features}
+        self._read_features.discard("")
+        self._parser = FeatureParser(self._read_features, schema)
+        self._types_known = schema is not None
 
     def build(self, serialized: Sequence[bytes]) -> Batch:
         """The Batch of these serialized examples.
@@ -149,9 +170,72 @@ class BatchBuilder:
             features = self._decoder.DecodeBatch(list(serialized))
         except RuntimeError as e:
             raise ExamplesError(f"cannot decode a batch of {len(serialized)} tf.Examples: {e}") from e
+        self._parser.learn(features)
+        self._types_known = True
+        outputs = {name: run.model.predict(serialized, features) for name, run in self._runs.items()}
+        batch = self._batch(features, outputs, len(serialized))
+        batch.features = features.select(sorted(self._read_features.intersection(features.schema.names)))
+        return batch
+
+    def file_batches(self, path: str, batch_size: int) -> Iterator[Batch]:
+        """The Batches of a TFRecord file, of batch_size examples (the last may have fewer).
+
+        Raises:
+          ExamplesError: the file is missing, truncated or corrupt, and as ``build`` raises.
+        """
+        if not self._types_known:
+            self._learn_types(next(record_lists(path, batch_size), []))
+        built = num_records = record_bytes = 0
+        while True:
+            try:
+                for batch, batch_bytes in self._parsed_batches(path, batch_size, skip=built):
+                    yield batch
+                    built, num_records, record_bytes = built + 1, num_records + batch.num_rows, record_bytes + batch_bytes
+                break
+            except (tf.errors.OpError, EvaluationError):
+                pass  # the batch is built again below, by tfx_bsl, whose errors name the problem
+            typed = self._parser.typed_features
+            for serialized in record_lists(path, batch_size, skip=built):
+                yield self.build(serialized)
+                built += 1
+                num_records, record_bytes = num_records + len(serialized), record_bytes + sum(map(len, serialized))
+                if self._parser.typed_features != typed:
+                    break  # a feature's type was learnt (first seen): back to tf.data
+            else:
+                break
+        check_complete(path, num_records, record_bytes)
+
+    def _learn_types(self, serialized: List[bytes]) -> None:
+        """Learns the read features' types from a batch decoded by tfx_bsl."""
+        try:
+            self._parser.learn(self._decoder.DecodeBatch(serialized))
+        except RuntimeError:
+            pass  # the tf.data pipeline fails on this batch too, and ``build`` reports it
+        self._types_known = True
+
+    def _parsed_batches(self, path: str, batch_size: int, skip: int) -> Iterator[Tuple[Batch, int]]:
+        """file_batches' tf.data pipeline from the skip-th batch on: each Batch and its records' bytes."""
+        serialized_runs = {name: run for name, run in self._runs.items() if run.model.takes_serialized_examples}
+
+        def parse_and_predict(serialized):
+            outputs = {name: run.model.call_serialized(serialized)[run.output] for name, run in serialized_runs.items()}
+            record_bytes = tf.reduce_sum(tf.cast(tf.strings.length(serialized), tf.int64))
+            return self._parser.parse(serialized), outputs, tf.size(serialized), record_bytes
+
+        pipeline = record_dataset(path, batch_size).skip(skip).map(parse_and_predict).prefetch(1)
+        for parsed, outputs, num_rows, record_bytes in pipeline:
+            features = self._parser.record_batch(parsed)
+            outputs = {name: {self._runs[name].output: values.numpy()} for name, values in outputs.items()}
+            for name, run in self._runs.items():
+                if name not in outputs:
+                    outputs[name] = run.model.predict(None, features)
+            yield self._batch(features, outputs, int(num_rows)), int(record_bytes)
+
+    def _batch(self, features: pa.RecordBatch, outputs: Dict[ModelName, Dict[str, np.ndarray]],
+               num_rows: int) -> Batch:
         batch = Batch(features=features, labels={}, predictions={}, example_weights={})
         for name, run in self._runs.items():
-            predictions = run.predictions(serialized, features)
+            predictions = run.predictions(outputs[name], num_rows)
             batch.predictions[name] = predictions
             batch.labels[name] = run.labels(features, predictions.shape[1] if predictions.ndim == 2 else 1)
             batch.example_weights[name] = run.example_weights(features)
@@ -159,17 +243,20 @@ class BatchBuilder:
 
 
 class PredictDoFn(beam.DoFn):
-    """Beam DoFn: a batch of serialized tf.Examples (List[bytes]) -> one Batch.
+    """Beam DoFn: a TFRecord file's path -> its Batches (``BatchBuilder.file_batches``).
 
     The models are loaded in ``setup()`` and shared by all DoFn instances of a worker process
     (``apache_beam.utils.shared``), so a multi-threaded worker holds each model once.
     """
 
     def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str],
-                 schema: Optional[bytes] = None):
+                 schema: Optional[bytes] = None, batch_size: int = DEFAULT_BATCH_SIZE):
+        if batch_size < 1:
+            raise ConfigError(f"batch_size must be positive, got {batch_size}")
         self._eval_config = eval_config
         self._model_dirs = dict(model_dirs)
         self._schema = schema
+        self._batch_size = batch_size
         self._shared_builder = shared.Shared()
         self._builder = None
 
@@ -177,5 +264,5 @@ class PredictDoFn(beam.DoFn):
         self._builder = self._shared_builder.acquire(
             lambda: BatchBuilder(self._eval_config, self._model_dirs, self._schema))
 
-    def process(self, serialized: List[bytes]) -> Iterator[Batch]:
-        yield self._builder.build(serialized)
+    def process(self, path: str) -> Iterator[Batch]:
+        yield from self._builder.file_batches(path, self._batch_size)

@@ -1,6 +1,6 @@
 """The evaluation as Beam PTransforms, and `run_evaluation`, which runs it end to end.
 
-    examples --ReadExampleBatches--> serialized batches --PredictBatches--> Batch
+    example files --MatchExampleFiles--> paths --PredictBatches--> Batch
       --AccumulateSlices--> (slice, accumulator) per batch and slice
       --CombinePerKey(merge)--> one accumulator per slice
       --compute--> TFMA metrics and plots per slice --WriteEvaluation--> TFMA's on-disk format
@@ -27,7 +27,7 @@ from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
 from glassbox.evaluation.batches import PredictDoFn
 from glassbox.evaluation.errors import ConfigError, MissingFeatureError
-from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, ReadExampleBatches
+from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
 from glassbox.evaluation.metrics_plan import MetricsPlan
 from glassbox.evaluation.slicing import Slicer
 from glassbox.evaluation.types import Batch, SliceKey
@@ -161,8 +161,9 @@ class EvaluateExamples(beam.PTransform):
         batch_size = max((s.inference_batch_size for s in self._eval_config.model_specs), default=0)
         return (
             pbegin
-            | "ReadExampleBatches" >> ReadExampleBatches(self._example_files, batch_size=batch_size or DEFAULT_BATCH_SIZE)
-            | "PredictBatches" >> beam.ParDo(PredictDoFn(self._eval_config, self._model_dirs, self._schema))
+            | "MatchExampleFiles" >> MatchExampleFiles(self._example_files)
+            | "PredictBatches" >> beam.ParDo(PredictDoFn(self._eval_config, self._model_dirs, self._schema,
+                                                         batch_size or DEFAULT_BATCH_SIZE))
             | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config))
 
 

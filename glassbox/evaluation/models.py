@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Dict, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -86,11 +86,11 @@ class ServingModel:
         """The loaded signature: a concrete function taking the inputs by name (differentiable)."""
         return self._signature
 
-    def predict(self, serialized: Sequence[bytes], features: pa.RecordBatch) -> Dict[str, np.ndarray]:
+    def predict(self, serialized: Optional[Sequence[bytes]], features: pa.RecordBatch) -> Dict[str, np.ndarray]:
         """The signature's outputs for a batch, as numpy arrays keyed by output name.
 
-        serialized and features are the same examples, raw and decoded by tfx_bsl; the
-        signature is fed whichever it takes, in one call.
+        serialized and features are the same examples, raw and decoded; the signature is fed
+        whichever it takes, in one call (serialized may be None for a named-input signature).
 
         Raises:
           MissingFeatureError / FeatureTypeError: a named input's feature is absent from some
@@ -98,17 +98,29 @@ class ServingModel:
             the reverse).
           PredictionError: the signature call fails (e.g. it cannot parse the examples).
         """
-        if self.takes_serialized_examples:
-            inputs = {next(iter(self.input_specs)): tf.constant(serialized, dtype=tf.string)}
-        else:
-            inputs = {name: self._input_tensor(features, name, spec)
-                      for name, spec in self.input_specs.items()}
         try:
-            outputs = self._signature(**inputs)
+            if self.takes_serialized_examples:
+                outputs = self.call_serialized(tf.constant(serialized, dtype=tf.string))
+            else:
+                outputs = self._signature(**{name: self._input_tensor(features, name, spec)
+                                             for name, spec in self.input_specs.items()})
         except tf.errors.OpError as e:
             raise PredictionError(f"signature {self.signature_name!r} of model {self.model_dir} "
-                                  f"failed on a batch of {len(serialized)} examples: {e.message}") from e
+                                  f"failed on a batch of {features.num_rows} examples: {e.message}") from e
         return {name: tensor.numpy() for name, tensor in outputs.items()}
+
+    def call_serialized(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
+        """The outputs of a signature that takes serialized tf.Examples, for a string tensor of
+        them; traceable, so that tf.data can call it in its map (see ``batches``)."""
+        return self._signature(**{next(iter(self.input_specs)): serialized})
+
+    @property
+    def input_features(self) -> List[str]:
+        """The features a named-input signature may be fed from (none for serialized examples)."""
+        if self.takes_serialized_examples:
+            return []
+        names = list(self.input_specs)
+        return names + [name[: -len(_KERAS_INPUT_SUFFIX)] for name in names if name.endswith(_KERAS_INPUT_SUFFIX)]
 
     def _input_tensor(self, features: pa.RecordBatch, name: str, spec: tf.TensorSpec) -> tf.Tensor:
         feature = name

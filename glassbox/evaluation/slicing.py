@@ -18,7 +18,7 @@ specs, sliced columns and distinct slice keys. TFMA's rules, kept here:
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 import numpy as np
 import pyarrow as pa
@@ -137,6 +137,11 @@ class _SpecSlicer:
                     for name, dictionary, code in zip(self._columns, dictionaries, combo)]))
                 for combo in table[used]]
         return rows, keys, inverse.reshape(-1)
+
+
+def sliced_features(slicing_specs: Sequence[config_pb2.SlicingSpec]) -> Set[str]:
+    """The features the specs slice on or filter by."""
+    return {name for spec in slicing_specs for name in (*spec.feature_keys, *spec.feature_values)}
 
 
 class Slicer:

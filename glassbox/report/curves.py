@@ -6,7 +6,7 @@ model; drawn, a few dozen points look the same.
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Sequence, Tuple
 
 import numpy as np
 
@@ -14,56 +14,59 @@ MAX_CURVE_POINTS = 64
 CALIBRATION_BUCKETS = 20
 
 
-def curve_point_indices(tp: Sequence[float], fp: Sequence[float], tn: Sequence[float], fn: Sequence[float],
-                        precision: Sequence[float], recall: Sequence[float],
+def _rates(tp: np.ndarray, fp: np.ndarray, positives: float, negatives: float) -> Tuple[np.ndarray, ...]:
+    """(false positive rate, recall, precision) with TFMA's conventions: precision 1 and rates 0
+    where undefined (the page computes them the same way)."""
+    fpr = fp / negatives if negatives > 0 else np.zeros_like(fp)
+    recall = tp / positives if positives > 0 else np.zeros_like(tp)
+    predicted = tp + fp
+    precision = np.divide(tp, predicted, out=np.ones_like(predicted), where=predicted > 0)
+    return fpr, recall, precision
+
+
+def curve_point_indices(tp: Sequence[float], fp: Sequence[float], positives: float, negatives: float,
                         max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
     """Indices of the thresholds to keep so that the ROC and PR curves keep their shape.
 
-    Thresholds whose confusion counts repeat the previous ones are dropped; of the rest, at most
+    tp, fp: true and false positives at each threshold; positives, negatives: the totals.
+    Thresholds whose counts repeat the previous ones are dropped; of the rest, at most
     `max_points` are kept, evenly spaced along each curve's length (half for ROC, half for PR),
     and always the first and the last.
     """
-    counts = np.column_stack([tp, fp, tn, fn]).astype(float)
-    if len(counts) == 0:
+    tp, fp = np.asarray(tp, float), np.asarray(fp, float)
+    if len(tp) == 0:
         return np.zeros(0, dtype=int)
-    changed = np.concatenate([[True], np.any(counts[1:] != counts[:-1], axis=1)])
+    changed = np.concatenate([[True], (tp[1:] != tp[:-1]) | (fp[1:] != fp[:-1])])
     changed[-1] = True
     kept = np.flatnonzero(changed)
     if len(kept) <= max_points:
         return kept
-    negatives = counts[kept, 1] + counts[kept, 2]
-    fpr = np.divide(counts[kept, 1], negatives, out=np.zeros(len(kept)), where=negatives > 0)
-    rec, prec = np.asarray(recall, float)[kept], np.asarray(precision, float)[kept]
+    fpr, recall, precision = _rates(tp[kept], fp[kept], positives, negatives)
     half = max(max_points // 2 - 1, 1)
-    chosen = np.concatenate([[0, len(kept) - 1], _evenly_along(fpr, rec, half), _evenly_along(rec, prec, half)])
+    chosen = np.concatenate([[0, len(kept) - 1], _evenly_along(fpr, recall, half),
+                             _evenly_along(recall, precision, half)])
     return kept[np.unique(chosen)]
 
 
 def _evenly_along(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
     """Indices of n points evenly spaced along the polyline (x, y)."""
-    x, y = np.nan_to_num(x), np.nan_to_num(y)
     length = np.concatenate([[0.0], np.cumsum(np.hypot(np.diff(x), np.diff(y)))])
     return np.searchsorted(length, np.linspace(0.0, length[-1], n)).clip(0, len(x) - 1)
 
 
 def rebin_calibration(lower: Sequence[float], upper: Sequence[float], weight: Sequence[float],
-                      label: Sequence[float], prediction: Sequence[float],
-                      num_buckets: int = CALIBRATION_BUCKETS):
-    """Merges calibration buckets into at most `num_buckets` equal-width ones; drops empty ones.
+                      label: Sequence[float], prediction: Sequence[float], low: float, high: float,
+                      num_buckets: int = CALIBRATION_BUCKETS) -> Tuple[np.ndarray, ...]:
+    """Merges calibration buckets [lower, upper) into `num_buckets` equal-width ones over
+    [low, high); returns (lower, upper, weight, label, prediction) of the non-empty ones.
 
-    The sums are exact: a source bucket falls wholly into the merged bucket holding its midpoint
-    (TFMA's open-ended first and last buckets join the nearest one).
-    Returns (lower, upper, weight, label, prediction) arrays.
+    The sums are exact: a bucket falls wholly into the merged bucket holding its midpoint (TFMA's
+    open-ended buckets below low and from high join the first and the last).
     """
     lower, upper = np.asarray(lower, float), np.asarray(upper, float)
-    sums = np.column_stack([weight, label, prediction]).astype(float)
-    finite_edges = np.concatenate([lower[np.isfinite(lower)], upper[np.isfinite(upper)]])
-    if len(lower) == 0 or len(finite_edges) == 0:
-        return (np.zeros(0),) * 5
-    low, high = finite_edges.min(), finite_edges.max()
+    sums = np.column_stack([weight, label, prediction]).astype(float).reshape(-1, 3)
     width = (high - low) / num_buckets or 1.0
-    middle = np.where(np.isfinite(lower) & np.isfinite(upper), (lower + upper) / 2,
-                      np.where(np.isfinite(lower), lower, upper))
+    middle = np.where(np.isinf(lower), upper, np.where(np.isinf(upper), lower, (lower + upper) / 2))
     group = np.clip(np.floor((middle - low) / width), 0, num_buckets - 1).astype(int)
     merged = np.stack([np.bincount(group, sums[:, i], minlength=num_buckets) for i in range(3)], axis=1)
     keep = merged[:, 0] != 0

@@ -148,30 +148,44 @@ def _plots(path: str, baseline: Optional[str], slice_label) -> Dict[str, List[Pl
 
 
 def _plot_series(role: str, curve_label: str, data) -> PlotSeries:
-    thresholds = calibration = None
-    if data.HasField("confusion_matrix_at_thresholds"):
-        matrices = data.confusion_matrix_at_thresholds.matrices
-        columns = {field: np.array([getattr(m, field) for m in matrices], float) for field in (
-            "threshold", "true_positives", "false_positives", "true_negatives", "false_negatives",
-            "precision", "recall")}
-        kept = curves.curve_point_indices(columns["true_positives"], columns["false_positives"],
-                                          columns["true_negatives"], columns["false_negatives"],
-                                          columns["precision"], columns["recall"])
-        thresholds = ThresholdCurve(*(_rounded_list(column[kept]) for column in columns.values()))
-    if data.HasField("calibration_histogram_buckets"):
-        buckets = data.calibration_histogram_buckets.buckets
-        calibration = Calibration(*(_rounded_list(column) for column in curves.rebin_calibration(
-            [b.lower_threshold_inclusive for b in buckets], [b.upper_threshold_exclusive for b in buckets],
-            [b.num_weighted_examples.value for b in buckets], [b.total_weighted_label.value for b in buckets],
-            [b.total_weighted_refined_prediction.value for b in buckets])))
-    class_matrices = [
-        ClassMatrix(threshold=matrix.threshold,
-                    actual=[e.actual_class_id for e in matrix.entries],
-                    predicted=[e.predicted_class_id for e in matrix.entries],
-                    weight=_rounded_list([e.num_weighted_examples for e in matrix.entries], VALUE_DIGITS))
-        for matrix in data.multi_class_confusion_matrix_at_thresholds.matrices]
-    return PlotSeries(role=role, curve_label=curve_label, thresholds=thresholds, calibration=calibration,
-                      class_matrices=class_matrices)
+    return PlotSeries(
+        role=role, curve_label=curve_label,
+        thresholds=_threshold_curve(data.confusion_matrix_at_thresholds.matrices),
+        calibration=_calibration(data.calibration_histogram_buckets.buckets),
+        class_matrices=[
+            ClassMatrix(threshold=matrix.threshold,
+                        actual=[e.actual_class_id for e in matrix.entries],
+                        predicted=[e.predicted_class_id for e in matrix.entries],
+                        weight=_rounded_list([e.num_weighted_examples for e in matrix.entries], VALUE_DIGITS))
+            for matrix in data.multi_class_confusion_matrix_at_thresholds.matrices])
+
+
+def _threshold_curve(matrices) -> Optional[ThresholdCurve]:
+    """The points of a ConfusionMatrixPlot worth drawing (proto fields are read only where needed:
+    with many slices, reading them is most of the report's build time)."""
+    if not matrices:
+        return None
+    tp = np.array([m.true_positives for m in matrices])
+    fp = np.array([m.false_positives for m in matrices])
+    positives, negatives = tp[0] + matrices[0].false_negatives, fp[0] + matrices[0].true_negatives
+    kept = curves.curve_point_indices(tp, fp, positives, negatives)
+    return ThresholdCurve(threshold=_rounded_list([matrices[int(i)].threshold for i in kept]),
+                          tp=_rounded_list(tp[kept], VALUE_DIGITS), fp=_rounded_list(fp[kept], VALUE_DIGITS),
+                          positives=_rounded(positives, VALUE_DIGITS), negatives=_rounded(negatives, VALUE_DIGITS))
+
+
+def _calibration(buckets) -> Optional[Calibration]:
+    """A CalibrationPlot's buckets merged (TFMA's layout: (-inf, low), [low, ...), ..., [high, inf))."""
+    weight = np.array([b.num_weighted_examples.value for b in buckets])
+    present = [buckets[int(i)] for i in np.flatnonzero(weight)]
+    if not present:
+        return None
+    merged = curves.rebin_calibration(
+        [b.lower_threshold_inclusive for b in present], [b.upper_threshold_exclusive for b in present],
+        weight[weight != 0], [b.total_weighted_label.value for b in present],
+        [b.total_weighted_refined_prediction.value for b in present],
+        low=buckets[0].upper_threshold_exclusive, high=buckets[-1].lower_threshold_inclusive)
+    return Calibration(*(_rounded_list(column) for column in merged))
 
 
 def _attributions(by_slice_key: Dict, baseline: Optional[str], slice_label) -> List[Attributions]:
@@ -184,11 +198,12 @@ def _attributions(by_slice_key: Dict, baseline: Optional[str], slice_label) -> L
 
 
 def _read_json(path: str, what: str) -> Any:
+    """The file's JSON, NaN and infinities (which Python writes, JSON lacks) read as None."""
     import tensorflow as tf
 
     try:
         with tf.io.gfile.GFile(path) as f:
-            return json.load(f)
+            return json.load(f, parse_constant=lambda _: None)
     except (tf.errors.OpError, ValueError) as e:
         raise ReportError(f"cannot read {what} {path}: {e}") from e
 

@@ -38,15 +38,17 @@ class SliceRow:
 
 @dataclasses.dataclass(frozen=True)
 class ThresholdCurve:
-    """Confusion counts at decision thresholds (ascending), the points of the ROC and PR curves."""
+    """Confusion counts at decision thresholds (ascending), the points of the ROC and PR curves.
+
+    True and false negatives are the totals less tp and fp; precision and recall follow (the page
+    derives them with TFMA's conventions).
+    """
 
     threshold: List[float]
     tp: List[float]
     fp: List[float]
-    tn: List[float]
-    fn: List[float]
-    precision: List[float]
-    recall: List[float]
+    positives: float  # weighted examples labelled positive
+    negatives: float  # weighted examples labelled negative
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +133,5 @@ class Report:
                 + (["explanations"] if evaluation.attributions or evaluation.surrogate else []))
 
     def payload(self) -> Dict[str, Any]:
-        """The JSON-able data the page draws from."""
-        return {"views": self.views(), "evaluation": dataclasses.asdict(self.evaluation),
-                "validation": self.validation}
+        """The data the page draws from (dataclasses become JSON objects, see page.embed_json)."""
+        return {"views": self.views(), "evaluation": self.evaluation, "validation": self.validation}

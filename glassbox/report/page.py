@@ -10,12 +10,12 @@ any request out of the page.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import html
 import json
-import math
 import os
-from typing import Any, Mapping
+from typing import Any, Dict, Mapping
 
 ASSETS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 DATA_ELEMENT_ID = "glassbox-data"
@@ -23,7 +23,8 @@ DATA_ELEMENT_ID = "glassbox-data"
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                            "img-src data: blob:; font-src data:")
 # What must not appear raw inside a <script> element's JSON (and the line separators JS once rejected).
-_JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_JSON_TRANSLATION = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                                   "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def render_page(title: str, payload: Mapping[str, Any]) -> str:
@@ -41,19 +42,18 @@ def render_page(title: str, payload: Mapping[str, Any]) -> str:
 
 
 def embed_json(value: Any) -> str:
-    """JSON safe inside a <script> element: no '<', '>' or '&' (escaped), NaN and infinities as null."""
-    text = json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.translate(str.maketrans(_JSON_ESCAPES))
+    """JSON safe inside a <script> element: no '<', '>' or '&' (escaped); dataclasses as objects.
+
+    Raises ValueError on NaN or infinities, which JSON lacks: readers turn them into null.
+    """
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_fields)
+    return text.translate(_JSON_TRANSLATION)
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {key: _finite(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(item) for item in value]
-    return value
+def _fields(value: Any) -> Dict[str, Any]:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {field.name: getattr(value, field.name) for field in dataclasses.fields(value)}
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 @functools.lru_cache(maxsize=None)

@@ -314,10 +314,10 @@
     ]);
     const charts = [];
     if (withCurve.length) {
-      charts.push(chart('roc', 'ROC curve', withCurve.map(s => curveTrace(s, fpr(s.thresholds), s.thresholds.recall)).concat([DIAGONAL]),
-        axes('false positive rate', 'true positive rate (recall)')));
-      charts.push(chart('pr', 'Precision-recall curve', withCurve.map(s => curveTrace(s, s.thresholds.recall, s.thresholds.precision)),
-        axes('recall', 'precision')));
+      charts.push(chart('roc', 'ROC curve', withCurve.map(s => curveTrace(s, rates(s.thresholds).fpr, rates(s.thresholds).recall))
+        .concat([DIAGONAL]), axes('false positive rate', 'true positive rate (recall)')));
+      charts.push(chart('pr', 'Precision-recall curve', withCurve.map(s => curveTrace(s, rates(s.thresholds).recall,
+        rates(s.thresholds).precision)), axes('recall', 'precision')));
     }
     const calibrated = ofCurve.filter(s => s.calibration);
     if (calibrated.length) charts.push(calibrationChart(calibrated));
@@ -327,8 +327,11 @@
     return el('section', {}, [controls, el('div', {class: 'grid'}, charts)]);
   }
 
-  function fpr(t) {
-    return t.fp.map((fp, i) => (fp + t.tn[i] > 0 ? fp / (fp + t.tn[i]) : 0));
+  /* TFMA's conventions: precision 1 and rates 0 where undefined. */
+  function rates(t) {
+    return {fpr: t.fp.map(fp => (t.negatives > 0 ? fp / t.negatives : 0)),
+            recall: t.tp.map(tp => (t.positives > 0 ? tp / t.positives : 0)),
+            precision: t.tp.map((tp, i) => (tp + t.fp[i] > 0 ? tp / (tp + t.fp[i]) : 1))};
   }
 
   function curveTrace(series, x, y) {
@@ -354,7 +357,7 @@
 
   function confusionMatrix(series, threshold) {
     const t = series.thresholds, i = nearest(t.threshold, threshold);
-    const z = [[t.tn[i], t.fp[i]], [t.fn[i], t.tp[i]]];
+    const z = [[Math.max(t.negatives - t.fp[i], 0), t.fp[i]], [Math.max(t.positives - t.tp[i], 0), t.tp[i]]];
     return chart('confusion-' + series.role, `Confusion matrix, ${series.role}, threshold ${fmt(t.threshold[i])}`, [{
       type: 'heatmap', z: z, x: ['predicted 0', 'predicted 1'], y: ['actual 0', 'actual 1'], colorscale: HEAT,
       showscale: false, text: z.map(r => r.map(fmt)), texttemplate: '%{text}'}],

@@ -117,7 +117,7 @@ class Masker:
             pairs = np.arange(start, min(start + pairs_per_call, n * k))
             # (pair, background row) layout: pair p = (row pairs // k, coalition pairs % k).
             keep = coalitions[pairs % k].T[:, :, None]
-            scores = self._scores(rows, pairs // k, keep, lambda values: values[None, :], size)
+            scores = self._scores(rows, pairs // k, keep, lambda values: values[None, :], (len(pairs), size))
             result[pairs] = scores.reshape(len(pairs), size) @ self.weights
         return result.reshape(n, k)
 
@@ -133,17 +133,21 @@ class Masker:
         if coalitions.shape[0] != size:
             raise ExplanationError(f"coalitions must have shape ({size}, k, {len(self.groups)}); "
                                    f"got {coalitions.shape}")
-        by_group = np.ascontiguousarray(coalitions.transpose(2, 0, 1))
-        result = np.empty((n * size, k))
-        pairs_per_call = max(1, self._chunk_size // k)
-        for start in range(0, n * size, pairs_per_call):
-            pairs = np.arange(start, min(start + pairs_per_call, n * size))
-            # (pair, coalition) layout: pair p = (row pairs // size, background row pairs % size).
-            background_rows = pairs % size
-            scores = self._scores(rows, pairs // size, by_group[:, background_rows],
-                                  lambda values: values[background_rows][:, None], k)
-            result[pairs] = scores.reshape(len(pairs), k)
-        return result.reshape(n, size, k)
+        by_group = np.ascontiguousarray(coalitions.transpose(2, 0, 1))[:, None]  # (groups, 1, size, k)
+        result = np.empty((n, size, k))
+        # Whole rows per call when they fit, else one row's background rows in slices: coalitions
+        # and background are then sliced, never gathered.
+        rows_per_call = max(1, self._chunk_size // (size * k))
+        backgrounds_per_call = size if rows_per_call > 1 else max(1, self._chunk_size // k)
+        for start in range(0, n, rows_per_call):
+            row_index = np.arange(start, min(start + rows_per_call, n))
+            for first in range(0, size, backgrounds_per_call):
+                chosen = slice(first, first + backgrounds_per_call)
+                scores = self._scores(rows, row_index, by_group[:, :, chosen],
+                                      lambda values: values[chosen][None, :, None],
+                                      (len(row_index), len(range(size)[chosen]), k))
+                result[row_index, chosen] = scores.reshape(len(row_index), -1, k)
+        return result
 
     def _checked(self, rows: Columns, coalitions: np.ndarray, ndim: int) -> np.ndarray:
         coalitions = np.asarray(coalitions, dtype=bool)
@@ -157,19 +161,19 @@ class Masker:
         return coalitions
 
     def _scores(self, rows: Columns, row_index: np.ndarray, keep: np.ndarray,
-                background_values: Callable[[np.ndarray], np.ndarray], width: int) -> np.ndarray:
-        """f of masked rows laid out (len(row_index), width): rows[row_index]'s values where keep[group]
-        (broadcast to that shape) holds, background_values(background column) elsewhere.
+                background_values: Callable[[np.ndarray], np.ndarray], shape: Tuple[int, ...]) -> np.ndarray:
+        """f of masked rows laid out in shape (len(row_index), ...): rows[row_index]'s values where
+        keep[group] (broadcast to shape) holds, background_values(background column) elsewhere.
 
         Built by broadcasting, not gathering, so that masking costs little beside the model.
         """
-        shape = (len(row_index), width)
         grouped = {member for _, members in self.groups for member in members}
-        masked = {name: np.broadcast_to(np.asarray(values)[row_index][:, None], shape).ravel()
+        at_rows = (len(row_index),) + (1,) * (len(shape) - 1)
+        masked = {name: np.broadcast_to(np.asarray(values)[row_index].reshape(at_rows), shape).ravel()
                   for name, values in rows.items() if name not in grouped}
         for group, (_, members) in enumerate(self.groups):
             for member in members:
-                masked[member] = _select(keep[group], np.asarray(rows[member])[row_index][:, None],
+                masked[member] = _select(keep[group], np.asarray(rows[member])[row_index].reshape(at_rows),
                                          background_values(np.asarray(self.background[member]))).ravel()
         return self.model(masked)
 

@@ -1,14 +1,26 @@
-/* glassbox report: draws the views of the page's data (the JSON in #glassbox-data).
+/* glassbox report: draws the views of the page's data.
  *
- * Strings from the data reach the page only as text nodes and attribute values (el) or escaped for
- * plotly's pseudo-HTML (plotText), never as HTML. The view state (view, metric, slice, filters,
- * sorting, page) lives in the URL's hash, so a link reopens the same view. VIEWS maps a view name
- * to its title and its render function; the data's "views" names those to show, first one first.
+ * The page carries plotly.js (#glassbox-plotly) and the data's JSON (#glassbox-data) gzipped and
+ * base64-encoded, a third of their size; the browser's DecompressionStream unpacks them, then
+ * plotly.js runs and the views are drawn. Strings from the data reach the page only as text nodes
+ * and attribute values (el) or escaped for plotly's pseudo-HTML (plotText), never as HTML. The view
+ * state (view, metric, slice, filters, sorting, page) lives in the URL's hash, so a link reopens the
+ * same view. VIEWS maps a view name to its title and its render function; the data's "views" names
+ * those to show, first one first.
  */
-(function () {
+function unpack(id) {
+  const bytes = Uint8Array.from(atob(document.getElementById(id).textContent), c => c.charCodeAt(0));
+  return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+}
+
+Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly, data]) => {
+  const script = document.createElement('script');
+  script.textContent = plotly;
+  document.head.append(script); // runs now, defining Plotly
+  return JSON.parse(data);
+}).then(function (DATA) {
   'use strict';
 
-  const DATA = JSON.parse(document.getElementById('glassbox-data').textContent);
   const PAGE_SIZE = 100;
   const HISTOGRAM_FROM_SLICES = 30; // from this many slices on, the histogram is the default
   const PLOT_CONFIG = {displaylogo: false, responsive: true};
@@ -449,6 +461,126 @@
     return threshold === null || threshold === undefined ? '' : typeof threshold === 'object' ? JSON.stringify(threshold) : String(threshold);
   }
 
+  /* ---------- from ML Metadata: metric history, decision trail, model card ---------- */
+
+  function verdict(blessed) {
+    return blessed === null || blessed === undefined ? 'no verdict' : blessed ? 'blessed' : 'not blessed';
+  }
+
+  function ref(r) {
+    return r ? `${r.type} ${r.id} at ${r.uri}` : '–';
+  }
+
+  function facts(pairs) {
+    return el('dl', {class: 'facts'}, pairs.filter(p => p[1] !== null && p[1] !== undefined)
+      .flatMap(([term, detail]) => [el('dt', {text: term}), el('dd', {}, detail)]));
+  }
+
+  function historyView() {
+    const h = DATA.history;
+    const COLORS = {'blessed': '#137333', 'not blessed': '#a50e0e', 'no verdict': '#9aa0a6'};
+    const shown = h.points.map((p, i) => Object.assign({n: i + 1}, p));
+    const traces = Object.keys(COLORS).map(name => {
+      const points = shown.filter(p => verdict(p.blessed) === name && p.value !== null);
+      return {type: 'scatter', mode: 'markers', name: name, x: points.map(p => p.n), y: points.map(p => p.value),
+              marker: {size: 11, color: COLORS[name], symbol: name === 'blessed' ? 'circle' : 'x'},
+              customdata: points.map(p => [p.run || '', p.model.id, plotText(p.reason || name)]),
+              hovertemplate: 'run %{customdata[0]}<br>model %{customdata[1]}: %{y}<br>%{customdata[2]}<extra></extra>'};
+    }).filter(trace => trace.x.length);
+    const line = {type: 'scatter', mode: 'lines', x: shown.map(p => p.n), y: shown.map(p => p.value), showlegend: false,
+                  line: {color: '#dadce0'}, hoverinfo: 'skip', connectgaps: true};
+    const columns = [
+      {id: 'n', label: '#', value: p => p.n},
+      {id: 'run', label: 'Run', value: p => p.run},
+      {id: 'evaluation', label: 'Evaluation', value: p => p.evaluation.id, title: p => p.evaluation.uri},
+      {id: 'model', label: 'Model', value: p => p.model.id, title: p => p.model.uri},
+      {id: 'baseline', label: 'Baseline', value: p => (p.baseline_model ? p.baseline_model.id : null),
+       title: p => (p.baseline_model ? p.baseline_model.uri : 'none')},
+      {id: 'examples', label: 'Examples', value: p => p.examples.id, title: p => p.examples.uri},
+      {id: 'value', label: h.metric, value: p => p.value, title: p => String(p.value)},
+      {id: 'verdict', label: 'Verdict', value: p => verdict(p.blessed), title: p => p.reason},
+      {id: 'reason', label: 'Reason', value: p => p.reason},
+    ];
+    return el('section', {}, [
+      el('p', {class: 'summary', text: `${h.metric} on ${h.slice} over ${h.points.length} evaluations of pipeline ` +
+                                       `${h.pipeline} (${h.store}), oldest first`}),
+      chart('history', `${h.metric} on ${h.slice}`, [line].concat(traces), {
+        xaxis: {title: {text: 'evaluation (oldest first)'}, dtick: 1}, yaxis: {title: {text: plotText(h.metric)}}}),
+      dataTable(columns, shown, {name: 'history', sortKey: 'hsort', pageKey: 'hpage',
+        rowClass: p => (p.blessed === false ? 'fail' : p.blessed ? 'pass' : 'skip')}),
+    ]);
+  }
+
+  function lineageView() {
+    const t = DATA.lineage;
+    const v = t.validation, e = t.evaluation, push = t.push;
+    const specs = (e.eval_config.slicing_specs || [{}]).map(s => (s.feature_keys || []).concat(
+      Object.entries(s.feature_values || {}).map(([k, x]) => `${k}=${x}`)).join(' x ') || 'Overall');
+    return el('section', {}, [
+      el('div', {class: 'decision ' + (v.blessed ? 'blessed' : 'not-blessed')}, [
+        el('strong', {text: v.blessed ? 'Blessed' : 'Not blessed'}), el('span', {text: v.reason || ''})]),
+      facts([
+        ['Model', ref(t.model)],
+        ['Pipeline run', `${t.pipeline || '–'}, run ${t.run || '–'}`],
+        ['Trained by', `${t.training.component} (execution ${t.training.execution_id})`],
+        ['Training parameters', Object.entries(t.training.parameters).map(([k, x]) => `${k}=${x}`).join(', ')],
+        ['Training data', t.training.examples.map(ref).join(', ') || '–'],
+        ['Evaluation', ref(e.evaluation)],
+        ['Evaluation data', ref(e.examples) + (e.example_splits ? ` (splits: ${e.example_splits.join(', ')})` : '')],
+        ['Slicing', specs.join(', ')],
+        ['Baseline', t.baseline_model ? ref(t.baseline_model) : 'none (nothing to compare with: rubber stamp)'],
+        ['Blessing', ref(v.blessing)],
+        ['Validation', v.result ? ref(v.result) : '–'],
+        ['Push', !push ? 'no Pusher took the blessing' : push.pushed ? `pushed to ${push.destination} (${ref(push.pushed_model)})`
+                                                                   : `not pushed (${ref(push.pushed_model)})`],
+      ]),
+      el('h2', {text: 'Overall metrics'}),
+      dataTable([{id: 'metric', label: 'Metric', value: m => m[0]}, {id: 'value', label: 'Value', value: m => m[1]}],
+        Object.entries(e.overall_metrics), {name: 'trail-metrics', sortKey: 'tmsort', pageKey: 'tmpage'}),
+      el('h2', {text: 'Checks'}),
+      dataTable([
+        {id: 'result', label: 'Result', value: c => (c.passed ? (c.skipped ? 1 : 2) : 0),
+         text: c => (c.passed ? (c.skipped ? 'skipped' : 'passed') : 'FAILED')},
+        {id: 'sentence', label: 'Explanation', value: c => c.sentence},
+      ], v.checks, {name: 'trail-checks', sortKey: 'tcsort', pageKey: 'tcpage', defaultSort: 'result',
+                    rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail')}),
+    ]);
+  }
+
+  function modelCardView() {
+    const card = DATA.model_card;
+    const details = card.model_details || {}, params = card.model_parameters || {};
+    const considerations = card.considerations || {};
+    const bySlice = new Map();
+    for (const m of (card.quantitative_analysis || {}).performance_metrics || []) {
+      const slice = m.slice || 'Overall';
+      if (!bySlice.has(slice)) bySlice.set(slice, {slice: slice});
+      bySlice.get(slice)[m.type] = m.value;
+    }
+    const types = unique([...bySlice.values()].flatMap(row => Object.keys(row).filter(k => k !== 'slice')));
+    const version = details.version || {};
+    const list = (title, items) => (items && items.length ? [el('h2', {text: title}), el('ul', {},
+      items.map(item => el('li', {text: item.description || [item.name, item.mitigation_strategy].filter(x => x).join(': ')})))] : []);
+    return el('section', {class: 'model-card'}, [
+      el('h2', {text: details.name || 'Model'}),
+      el('p', {class: 'overview', text: details.overview || ''}),
+      facts([['Version', version.name ? version.name + (version.date ? ` (${version.date})` : '') : null],
+             ['Architecture', params.model_architecture || null]]),
+      (details.documentation || '').split('\n\n').filter(x => x).map(text => el('p', {text: text})),
+      version.diff ? [el('h2', {text: 'Compared with the model it replaces'}), el('p', {text: version.diff})] : [],
+      params.data && params.data.length ? [el('h2', {text: 'Data'}),
+        el('ul', {}, params.data.map(d => el('li', {text: `${d.name || ''}: ${d.description || ''}`})))] : [],
+      list('Limitations', considerations.limitations),
+      list('Tradeoffs against the model it replaces', considerations.tradeoffs),
+      list('Users', considerations.users), list('Use cases', considerations.use_cases),
+      list('Ethical considerations', considerations.ethical_considerations),
+      el('h2', {text: 'Metrics by slice'}),
+      dataTable([{id: 'slice', label: 'Slice', value: row => row.slice}].concat(types.map(type => ({
+        id: type, label: type, value: row => (type in row ? row[type] : null)}))),
+      [...bySlice.values()], {name: 'card-metrics', sortKey: 'msort', pageKey: 'mpage'}),
+    ]);
+  }
+
   /* ---------- the page ---------- */
 
   const VIEWS = {
@@ -456,6 +588,9 @@
     slices: {title: 'Slices', render: slicesView},
     plots: {title: 'Plots', render: plotsView},
     explanations: {title: 'Explanations', render: explanationsView},
+    model_card: {title: 'Model card', render: modelCardView},
+    lineage: {title: 'Lineage', render: lineageView},
+    history: {title: 'History', render: historyView},
   };
 
   function header() {
@@ -487,4 +622,7 @@
 
   header();
   render();
-})();
+}).catch(error => {
+  document.getElementById('view').textContent = `This report could not be drawn (${error}); it needs a browser from 2023 or later.`;
+  throw error;
+});

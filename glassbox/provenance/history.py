@@ -1,0 +1,128 @@
+"""A metric's history over a pipeline's runs, read from ML Metadata: each ModelEvaluation, oldest
+first, with the model and examples it evaluated, its baseline, the metric's value on a slice and
+whether the model was blessed.
+
+The overall slice's values are the evaluation's custom properties (`overall_auc`, ...); other
+slices' (and evaluations without those properties) are read from the evaluation directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Dict, List, Optional
+
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from glassbox.pipelines import lineage
+from glassbox.provenance import records
+from glassbox.provenance.errors import ProvenanceError
+from glassbox.provenance.records import ArtifactRef, artifact_ref
+
+OVERALL = "Overall"  # TFMA's name of the overall slice
+
+
+@dataclasses.dataclass(frozen=True)
+class HistoryPoint:
+    """One evaluation: its run, what it evaluated, the metric's value (None: not computed on the
+    slice) and the verdict (None: no ModelBlessing records one)."""
+
+    run: Optional[str]
+    evaluation: ArtifactRef
+    model: ArtifactRef
+    examples: ArtifactRef
+    baseline_model: Optional[ArtifactRef]
+    value: Optional[float]
+    blessing: Optional[ArtifactRef]
+    blessed: Optional[bool]
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class History:
+    """A metric on a slice over a pipeline's evaluations, oldest first."""
+
+    store: str
+    pipeline: str
+    metric: str
+    slice: str
+    points: List[HistoryPoint]
+
+    def to_json(self) -> Dict:
+        return dataclasses.asdict(self)
+
+
+def read_history(store_path: str, metric: str, slice_name: str = OVERALL, pipeline: Optional[str] = None) -> History:
+    """The history of metric (a name as in the evaluation's properties, e.g. 'auc', 'diff_auc',
+    'example_count') on slice_name (TFMA's slice string) over the pipeline's evaluations.
+
+    Raises:
+      LineageError: no such store or pipeline (or several pipelines and none chosen).
+      ProvenanceError: the pipeline has no evaluation, or none has the metric on the slice.
+    """
+    store = lineage.open_store(store_path)
+    context = lineage.pipeline_context(store, store_path, pipeline)
+    evaluations = lineage.pipeline_artifacts(store, context, records.MODEL_EVALUATION)
+    if not evaluations:
+        raise ProvenanceError(f"pipeline {context.name!r} in {store_path!r} has no {records.MODEL_EVALUATION} yet")
+    found = [(evaluation, _metrics(evaluation, slice_name)) for evaluation in evaluations]
+    if all(metric not in metrics for _, metrics in found if metrics is not None):
+        raise ProvenanceError(_missing(context.name, metric, slice_name, found))
+    return History(store=store_path, pipeline=context.name, metric=metric, slice=slice_name,
+                   points=[_point(store, evaluation, None if metrics is None else metrics.get(metric))
+                           for evaluation, metrics in found])
+
+
+def _metrics(evaluation: metadata_store_pb2.Artifact, slice_name: str) -> Optional[Dict[str, float]]:
+    """The evaluation's candidate metrics on the slice by name; None when it has no such slice."""
+    recorded = records.overall_metrics(evaluation)
+    if slice_name == OVERALL and recorded:
+        return recorded
+    from glassbox.evaluation.writer import headline_metrics
+    from glassbox.validation.reader import read_evaluation, slice_label
+
+    read = read_evaluation(evaluation.uri)
+    for slice_key, slice_metrics in read.slices.items():
+        if slice_label(slice_key) == slice_name:
+            return headline_metrics(((key, m.value) for key, m in slice_metrics.metrics.items()), read.candidate_name)
+    return None
+
+
+def _missing(pipeline: str, metric: str, slice_name: str, found) -> str:
+    evaluation, metrics = found[-1]
+    if all(metrics is None for _, metrics in found):
+        return (f"no evaluation of pipeline {pipeline!r} has the slice {slice_name!r} (slices are named as TFMA "
+                f"names them: 'Overall', 'feature:value', 'a_X_b:x_X_y'; see {evaluation.uri})")
+    has = next(metrics for _, metrics in reversed(found) if metrics is not None)
+    return (f"no evaluation of pipeline {pipeline!r} has the metric {metric!r} on {slice_name}; "
+            f"the latest with that slice has: {', '.join(sorted(has))}")
+
+
+def _point(store: metadata_store.MetadataStore, evaluation: metadata_store_pb2.Artifact,
+           value: Optional[float]) -> HistoryPoint:
+    execution = lineage.producer_execution(store, evaluation)
+    inputs = lineage.execution_artifacts(store, execution.id, lineage.Event.INPUT)
+    (model,) = inputs[records.MODEL_KEY]
+    (examples,) = inputs[records.EXAMPLES_KEY]
+    baselines = inputs.get(records.BASELINE_MODEL_KEY, [])
+    blessing = blessing_of(store, evaluation)
+    return HistoryPoint(
+        run=lineage.run_name(store, execution),
+        evaluation=artifact_ref(store, evaluation), model=artifact_ref(store, model),
+        examples=artifact_ref(store, examples),
+        baseline_model=artifact_ref(store, baselines[0]) if baselines else None,
+        value=value,
+        blessing=artifact_ref(store, blessing) if blessing else None,
+        blessed=None if blessing is None else records.property_value(blessing, records.BLESSED_PROPERTY) == 1,
+        reason=(blessing and records.property_value(blessing, records.REASON_PROPERTY)) or "")
+
+
+def blessing_of(store: metadata_store.MetadataStore,
+                evaluation: metadata_store_pb2.Artifact) -> Optional[metadata_store_pb2.Artifact]:
+    """The latest ModelBlessing made on an evaluation: output by an execution that consumed it
+    (glassbox's Validator) or by the one that produced it (TFX's Evaluator); None if none."""
+    executions = lineage.consumers(store, evaluation) + [lineage.producer_execution(store, evaluation).id]
+    blessings = [artifact for execution in executions
+                 for outputs in lineage.execution_artifacts(store, execution, lineage.Event.OUTPUT).values()
+                 for artifact in lineage.of_type(store, outputs, records.MODEL_BLESSING)]
+    return max(blessings, key=lambda blessing: blessing.id, default=None)

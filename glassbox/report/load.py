@@ -22,7 +22,6 @@ from glassbox.report.model import (BASELINE, CANDIDATE, DIFF, Attributions, Cali
                                    EvaluationView, MetricColumn, PlotSeries, Report, SliceRow, Surrogate,
                                    ThresholdCurve)
 
-SURROGATE_FILE = "surrogate.json"
 # The weighted example count the slice filter uses: the first of these the evaluation has.
 COUNT_METRICS = ("weighted_example_count", "example_count")
 VALUE_DIGITS = 6  # significant digits of metric values and attributions
@@ -211,6 +210,7 @@ def _read_json(path: str, what: str) -> Any:
 def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
     """The global surrogate written into the evaluation directory, if any."""
     import tensorflow as tf
+    from glassbox.explain.writer import SURROGATE_FILE
 
     path = os.path.join(evaluation_dir, SURROGATE_FILE)
     if not tf.io.gfile.exists(path):

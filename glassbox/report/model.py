@@ -133,5 +133,5 @@ class Report:
                 + (["explanations"] if evaluation.attributions or evaluation.surrogate else []))
 
     def payload(self) -> Dict[str, Any]:
-        """The data the page draws from (dataclasses become JSON objects, see page.embed_json)."""
+        """The data the page draws from (dataclasses become JSON objects, see page.render_page)."""
         return {"views": self.views(), "evaluation": self.evaluation, "validation": self.validation}

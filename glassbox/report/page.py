@@ -1,17 +1,19 @@
 """The page shell every glassbox report view shares: one self-contained HTML file.
 
-Everything is inline, so the file works offline and anywhere it is copied: plotly.js (shipped in
-the plotly package), the stylesheet and script of `assets/`, and the data as JSON in a
-``<script type="application/json">`` element, escaped so that no string in it can close the
-element. The script draws the views named in the data's "views" from that JSON with text nodes,
-never HTML strings, and keeps the view state in the URL's hash. A Content-Security-Policy forbids
-any request out of the page.
+Everything is inline, so the file works offline and anywhere it is copied: the stylesheet and
+script of `assets/`, plotly.js (shipped in the plotly package) and the data as JSON, these two
+gzipped and base64-encoded (a third of the size; base64 cannot close the <script> element holding
+it, whatever the data). The script unpacks them, then draws the views named in the data's "views"
+with text nodes, never HTML strings, and keeps the view state in the URL's hash. A
+Content-Security-Policy forbids any request out of the page.
 """
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import functools
+import gzip
 import html
 import json
 import os
@@ -19,35 +21,38 @@ from typing import Any, Dict, Mapping
 
 ASSETS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 DATA_ELEMENT_ID = "glassbox-data"
+PLOTLY_ELEMENT_ID = "glassbox-plotly"
 # Inline scripts and styles only; images as data:/blob: URLs (plotly's PNG export); nothing fetched.
 CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
                            "img-src data: blob:; font-src data:")
-# What must not appear raw inside a <script> element's JSON (and the line separators JS once rejected).
-_JSON_TRANSLATION = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
-                                   "\u2028": "\\u2028", "\u2029": "\\u2029"})
 
 
 def render_page(title: str, payload: Mapping[str, Any]) -> str:
-    """The HTML page of a payload: {"views": [view names, the first shown first], ...view data}."""
+    """The HTML page of a payload: {"views": [view names, the first shown first], ...view data}.
+
+    The payload may hold dataclasses (as JSON objects); NaN and infinities raise ValueError (JSON
+    has none: readers turn them into null).
+    """
     return "".join([
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
         f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">",
         "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
         f"<title>{html.escape(title)}</title><style>{_asset('report.css')}</style></head><body>",
         f"<header><h1>{html.escape(title)}</h1></header><nav id=\"tabs\"></nav><main id=\"view\"></main>",
-        f"<script type=\"application/json\" id=\"{DATA_ELEMENT_ID}\">{embed_json(payload)}</script>",
-        f"<script>{_plotly_js()}</script><script>{_asset('report.js')}</script>",
+        f"<script type=\"application/octet-stream\" id=\"{PLOTLY_ELEMENT_ID}\">{_packed_plotly_js()}</script>",
+        f"<script type=\"application/octet-stream\" id=\"{DATA_ELEMENT_ID}\">{pack(_json(payload))}</script>",
+        f"<script>{_asset('report.js')}</script>",
         "</body></html>\n",
     ])
 
 
-def embed_json(value: Any) -> str:
-    """JSON safe inside a <script> element: no '<', '>' or '&' (escaped); dataclasses as objects.
+def pack(text: str) -> str:
+    """gzip, then base64: how the page carries plotly.js and its data."""
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
 
-    Raises ValueError on NaN or infinities, which JSON lacks: readers turn them into null.
-    """
-    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_fields)
-    return text.translate(_JSON_TRANSLATION)
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_fields)
 
 
 def _fields(value: Any) -> Dict[str, Any]:
@@ -63,7 +68,7 @@ def _asset(name: str) -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _plotly_js() -> str:
+def _packed_plotly_js() -> str:
     from plotly.offline import get_plotlyjs
 
-    return get_plotlyjs().replace("</script", "<\\/script")
+    return pack(get_plotlyjs())

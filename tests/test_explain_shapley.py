@@ -45,13 +45,14 @@ def wide_model(tmp_path_factory):
     return SavedModelFunction(path, signature_name=FEATURES_SIGNATURE_NAME)
 
 
-def brute_force_shapley(model, rows, background, players):
+def brute_force_shapley(model, rows, background, players, held=()):
     """Shapley values as the mean marginal contribution over every ordering of the players, each
-    coalition's value the mean score over the background (one model call per coalition)."""
+    coalition's value the mean score over the background (one model call per coalition); held
+    features keep the rows' values in every coalition."""
     n, size = len(next(iter(rows.values()))), len(next(iter(background.values())))
     value = {}
     for coalition in itertools.product([False, True], repeat=len(players)):
-        kept = {feature for keep, members in zip(coalition, players) if keep for feature in members}
+        kept = {feature for keep, members in zip(coalition, players) if keep for feature in members} | set(held)
         masked = {name: np.repeat(values, size) if name in kept else np.tile(background[name], n)
                   for name, values in rows.items()}
         value[coalition] = model(masked).reshape(n, size).mean(axis=1)
@@ -112,6 +113,15 @@ def test_a_feature_group_is_masked_as_one(dict_model):
     expected = brute_force_shapley(dict_model, ROWS, BACKGROUND, [["city", "rooms"], ["x0"], ["x1"], ["x2"]])
     np.testing.assert_allclose(attributions.values, expected, rtol=1e-6, atol=1e-9)
     assert_additive(attributions, dict_model, ROWS, BACKGROUND)
+
+
+@pytest.mark.parametrize("algorithm", [Shapley.EXACT, Shapley.KERNEL])
+def test_features_left_out_keep_the_rows_values(dict_model, algorithm):
+    result = shapley_values(dict_model, ROWS, BACKGROUND, config=Shapley(algorithm=algorithm),
+                            features=["x0", "city"])
+    assert result.groups == ("x0", "city")
+    expected = brute_force_shapley(dict_model, ROWS, BACKGROUND, [("x0",), ("city",)], held=("x1", "x2", "rooms"))
+    np.testing.assert_allclose(result.values, expected, rtol=1e-6, atol=1e-9)
 
 
 def test_background_weights_count_as_repeated_rows(dict_model):

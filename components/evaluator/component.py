@@ -12,6 +12,8 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from tfx.utils import json_utils
 
 from glassbox.components.evaluator import constants, executor
+from glassbox.explain.config import check_explain_config
+from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 
 class EvaluatorSpec(ComponentSpec):
@@ -20,6 +22,7 @@ class EvaluatorSpec(ComponentSpec):
     PARAMETERS = {
         constants.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig),
         constants.EXAMPLE_SPLITS_KEY: ExecutionParameter(type=str, optional=True),
+        constants.EXPLAIN_CONFIG_KEY: ExecutionParameter(type=ExplainConfig, optional=True),
     }
     INPUTS = {
         constants.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
@@ -36,8 +39,10 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     """Evaluates a model (and optionally a baseline) on Examples under a `tfma.EvalConfig`.
 
     Writes a ModelEvaluation in TFMA's format (`tfma.load_eval_result` reads it) and sets the
-    overall slice's scalar metrics as custom properties of the artifact. `beam_pipeline_args`
-    choose the runner (DirectRunner locally; Dataflow, Flink or Spark at scale).
+    overall slice's scalar metrics as custom properties of the artifact. With an ExplainConfig,
+    the artifact also holds explanations (TFMA attributions and JSON files, see
+    glassbox.explain.writer). `beam_pipeline_args` choose the runner (DirectRunner locally;
+    Dataflow, Flink or Spark at scale).
     """
 
     SPEC_CLASS = EvaluatorSpec
@@ -47,7 +52,8 @@ class Evaluator(base_beam_component.BaseBeamComponent):
                  eval_config: config_pb2.EvalConfig,
                  baseline_model: Optional[types.BaseChannel] = None,
                  schema: Optional[types.BaseChannel] = None,
-                 example_splits: Optional[List[str]] = None):
+                 example_splits: Optional[List[str]] = None,
+                 explain_config: Optional[ExplainConfig] = None):
         """Builds the component.
 
         Args:
@@ -57,7 +63,13 @@ class Evaluator(base_beam_component.BaseBeamComponent):
           baseline_model: optional baseline Model (e.g. the latest blessed one) for diff metrics.
           schema: optional Schema used to decode the examples.
           example_splits: splits of `examples` to evaluate on; default ['eval'].
+          explain_config: optional explanations to compute (glassbox.ExplainConfig).
+
+        Raises:
+          ExplanationError: a malformed explain_config (the message names the field).
         """
+        if explain_config is not None:
+            check_explain_config(explain_config)
         super().__init__(spec=EvaluatorSpec(
             examples=examples,
             model=model,
@@ -65,4 +77,5 @@ class Evaluator(base_beam_component.BaseBeamComponent):
             schema=schema,
             eval_config=eval_config,
             example_splits=json_utils.dumps(example_splits),
+            explain_config=explain_config,
             evaluation=types.Channel(type=standard_artifacts.ModelEvaluation)))

@@ -8,6 +8,7 @@ SCHEMA_KEY = "schema"
 # Parameters.
 EVAL_CONFIG_KEY = "eval_config"
 EXAMPLE_SPLITS_KEY = "example_splits"
+EXPLAIN_CONFIG_KEY = "explain_config"
 DEFAULT_EXAMPLE_SPLITS = ("eval",)
 # Outputs.
 EVALUATION_KEY = "evaluation"

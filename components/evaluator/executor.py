@@ -14,6 +14,7 @@ from glassbox.components.evaluator import constants
 from glassbox.evaluation.evaluate import run_evaluation
 from glassbox.evaluation.examples import resolve_example_files
 from glassbox.evaluation.models import resolve_model_dir
+from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 
 def _read_schema(uri: str):
@@ -35,6 +36,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         baselines = input_dict.get(constants.BASELINE_MODEL_KEY) or []
         schemas = input_dict.get(constants.SCHEMA_KEY) or []
         evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
+        explain_json = exec_properties.get(constants.EXPLAIN_CONFIG_KEY)
 
         _, overall = run_evaluation(
             eval_config,
@@ -43,7 +45,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             output_dir=evaluation.uri,
             baseline_model_dir=resolve_model_dir(baselines[0].uri) if baselines else None,
             beam_pipeline_args=self._beam_pipeline_args,
-            schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None)
+            schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None,
+            explain_config=proto_utils.json_to_proto(explain_json, ExplainConfig()) if explain_json else None)
 
         evaluation.set_string_custom_property(constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits))
         evaluation.set_string_custom_property(constants.CANDIDATE_MODEL_URI_PROPERTY, model.uri)

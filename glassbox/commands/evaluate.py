@@ -13,6 +13,7 @@ def _run(args: argparse.Namespace) -> int:
     from glassbox.evaluation.evaluate import run_evaluation
     from glassbox.evaluation.examples import resolve_example_files
     from glassbox.evaluation.models import resolve_model_dir
+    from glassbox.explain.config import load_explain_config
 
     _, overall = run_evaluation(
         load_eval_config(args.eval_config),
@@ -20,7 +21,8 @@ def _run(args: argparse.Namespace) -> int:
         example_files=resolve_example_files(args.examples, args.split or None),
         output_dir=args.output,
         baseline_model_dir=resolve_model_dir(args.baseline) if args.baseline else None,
-        beam_pipeline_args=shlex.split(args.beam_pipeline_args))
+        beam_pipeline_args=shlex.split(args.beam_pipeline_args),
+        explain_config=load_explain_config(args.explain_config) if args.explain_config else None)
     print(f"Wrote evaluation to {args.output}")
     print_metrics(overall)
     return 0
@@ -40,6 +42,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--eval-config", required=True, help="tfma.EvalConfig as text proto or JSON")
     parser.add_argument("--output", required=True, help="output dir (must not hold an evaluation yet)")
     parser.add_argument("--baseline", help="baseline model dir, for diff metrics")
+    parser.add_argument("--explain-config",
+                        help="glassbox ExplainConfig as text proto or JSON: explanations to compute "
+                             "(protos/explain_config.proto)")
     parser.add_argument("--beam-pipeline-args", default="",
                         help="Beam options, e.g. '--runner=DirectRunner --direct_num_workers=2'")
     parser.set_defaults(run=_run)

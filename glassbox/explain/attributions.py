@@ -18,7 +18,8 @@ class Attributions:
       values: (rows, groups) attributions.
       predictions: (rows,) the model's scores of the rows.
       base_value: the background's mean score; for Shapley values, each row's values sum to
-        predictions - base_value.
+        predictions - base_value (with features held at the rows' values, to predictions minus
+        the row's own empty-coalition value, whose mean base_value then is).
       standard_errors: (rows, groups) estimated standard error of each value, for sampling
         methods; zeros where the value is exact.
     """

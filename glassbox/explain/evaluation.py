@@ -111,21 +111,15 @@ def _own(columns: Columns, function: SavedModelFunction) -> Columns:
     return columns if function.features is None else {name: columns[name] for name in function.features}
 
 
-def _additivity_error(attributions: Attributions) -> float:
-    totals = attributions.predictions - attributions.base_value
-    return float(np.abs(attributions.values.sum(axis=1) - totals).max())
-
-
 def _local(method: Method, function: SavedModelFunction, rows: Columns, background: Columns,
            sample: ExplainedSample, groups: Sequence[Tuple[str, Sequence[str]]], features: Sequence[str],
            seed: int) -> LocalResult:
     kind = method.WhichOneof("method")
     weights = sample.background_weights
     if kind == "shapley":
-        result = shapley_values(function, rows, background, groups, method.shapley, seed, weights)
+        result = shapley_values(function, rows, background, groups, method.shapley, seed, weights, features)
         errors = result.standard_errors
-        return LocalResult(result, {"method": result.method, "additivity_error": _additivity_error(result),
-                                    "mean_standard_error": float(errors.mean()),
+        return LocalResult(result, {"method": result.method, "mean_standard_error": float(errors.mean()),
                                     "max_standard_error": float(errors.max())})
     if kind == "integrated_gradients":
         result = integrated_gradients(signature_scores(function), rows, background, groups, features,

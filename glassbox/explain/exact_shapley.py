@@ -9,7 +9,7 @@ evaluations per row, so d is kept small (MAX_GROUPS).
 from __future__ import annotations
 
 import math
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -41,16 +41,18 @@ def shapley_from_values(values: np.ndarray) -> np.ndarray:
 
 
 def exact_shapley(model: ModelFunction, rows: Columns, background: Columns, groups: FeatureGroups = (),
-                  background_weights: Optional[np.ndarray] = None) -> Attributions:
-    """Exact Shapley values of each row's score over the feature groups (see feature_groups).
+                  background_weights: Optional[np.ndarray] = None, features: Sequence[str] = ()) -> Attributions:
+    """Exact Shapley values of each row's score over the feature groups (groups and features: see
+    masking.feature_groups).
 
     Each row's values sum to its score minus the background's mean score (exactly: the empty and
-    full coalitions are those two numbers).
+    full coalitions are those two numbers); with columns in no group (held at the row's values),
+    minus the mean score of the background with the row's held values.
 
     Raises:
       ExplanationError: more than MAX_GROUPS groups (use kernel_shap), or bad groups/columns.
     """
-    groups = feature_groups(rows, groups)
+    groups = feature_groups(rows, groups, features)
     if len(groups) > MAX_GROUPS:
         raise ExplanationError(f"exact Shapley values over {len(groups)} feature groups need 2^{len(groups)} "
                                f"coalitions per row; at most {MAX_GROUPS} groups, or use KernelSHAP")
@@ -59,7 +61,7 @@ def exact_shapley(model: ModelFunction, rows: Columns, background: Columns, grou
     predictions = model(rows)
     values = np.empty((len(predictions), 2 ** d))
     values[:, 1:-1] = masker.values(rows, all_coalitions(d)[1:-1])
-    values[:, 0] = masker.base_value
+    values[:, 0] = masker.empty_values(rows) @ masker.weights
     values[:, -1] = predictions
     return Attributions("exact_shapley", tuple(name for name, _ in groups), shapley_from_values(values),
-                        predictions, masker.base_value, np.zeros((len(predictions), d)))
+                        predictions, float(values[:, 0].mean()), np.zeros((len(predictions), d)))

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import NamedTuple, Optional, Tuple
+from typing import NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -177,19 +177,22 @@ def _solve(inverse: np.ndarray, rhs: np.ndarray, totals: np.ndarray) -> np.ndarr
 
 def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups: FeatureGroups = (),
                 num_coalitions: int = DEFAULT_NUM_COALITIONS, seed: int = 0,
-                background_weights: Optional[np.ndarray] = None) -> Attributions:
+                background_weights: Optional[np.ndarray] = None, features: Sequence[str] = ()) -> Attributions:
     """Paired-KernelSHAP estimates of each row's Shapley values over the feature groups, with
     standard errors; equal seeds give equal results.
 
     Each row's values sum to its score minus the background's mean score (a constraint of every
-    fit). With a budget of all 2^d - 2 coalitions the values are exact and the errors zero.
+    fit); with columns in no group (held at the row's values), minus the mean score of the
+    background with the row's held values. With a budget of all 2^d - 2 coalitions the values
+    are exact and the errors zero.
     num_coalitions: coalitions per row and background row (model evaluations per row: that
       times the background size).
+    groups, features: the groups attributed (see masking.feature_groups).
 
     Raises:
       ExplanationError: num_coalitions below 2 * max(groups, BATCHES), or bad groups/columns.
     """
-    groups = feature_groups(rows, groups)
+    groups = feature_groups(rows, groups, features)
     d = len(groups)
     least = 2 * max(d, BATCHES)
     if num_coalitions < least:
@@ -202,12 +205,15 @@ def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups
     coalitions = design.coalitions()
     predictions = model(rows)
     values, errors = np.empty((len(predictions), d)), np.empty((len(predictions), d))
+    bases = np.empty(len(predictions))
     block = max(1, _BLOCK_EVALUATIONS // coalitions[..., 0].size)
     for start in range(0, num_rows(rows), block):
         chosen = slice(start, start + block)
-        gains = (masker.baseline_values({name: column[chosen] for name, column in rows.items()}, coalitions)
-                 - masker.background_scores[None, :, None])
-        totals = predictions[chosen, None] - masker.background_scores[None, :]
+        block_rows = {name: column[chosen] for name, column in rows.items()}
+        empty = masker.empty_values(block_rows)
+        gains = masker.baseline_values(block_rows, coalitions) - empty[:, :, None]
+        totals = predictions[chosen, None] - empty
+        bases[chosen] = empty @ masker.weights
         values[chosen], errors[chosen] = fits.solve(gains, totals, masker.weights)
     return Attributions("kernel_shap", tuple(name for name, _ in groups), values, predictions,
-                        masker.base_value, errors)
+                        float(bases.mean()), errors)

@@ -121,6 +121,14 @@ class Masker:
             result[pairs] = scores.reshape(len(pairs), size) @ self.weights
         return result.reshape(n, k)
 
+    def empty_values(self, rows: Columns) -> np.ndarray:
+        """(rows, background rows) values of the empty coalition against each background row alone:
+        f of the background row, with the row's values in the columns no group holds (if any)."""
+        grouped = {member for _, members in self.groups for member in members}
+        if grouped.issuperset(rows):
+            return np.broadcast_to(self.background_scores, (num_rows(rows), len(self.weights)))
+        return self.baseline_values(rows, np.zeros((len(self.weights), 1, len(self.groups)), dtype=bool))[:, :, 0]
+
     def baseline_values(self, rows: Columns, coalitions: np.ndarray) -> np.ndarray:
         """(rows, background rows, k) values of coalitions (background rows, k, groups): coalition
         coalitions[b, j] of each row against background row b alone (a single-baseline game).

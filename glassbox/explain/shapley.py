@@ -3,7 +3,7 @@ paired KernelSHAP beyond."""
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Sequence
 
 import numpy as np
 
@@ -19,8 +19,9 @@ DEFAULT_MAX_EXACT_FEATURES = 12
 
 def shapley_values(model: ModelFunction, rows: Columns, background: Columns, groups: FeatureGroups = (),
                    config: Optional[Shapley] = None, seed: int = 0,
-                   background_weights: Optional[np.ndarray] = None) -> Attributions:
-    """Shapley values of each row by config's algorithm (default: AUTO, 2048 coalitions).
+                   background_weights: Optional[np.ndarray] = None, features: Sequence[str] = ()) -> Attributions:
+    """Shapley values of each row by config's algorithm (default: AUTO, 2048 coalitions) over the
+    groups and features attributed (see masking.feature_groups).
 
     Raises:
       ExplanationError: a config field out of range (named), or bad groups/columns.
@@ -31,10 +32,10 @@ def shapley_values(model: ModelFunction, rows: Columns, background: Columns, gro
         raise ExplanationError(f"Shapley.max_exact_features is {max_exact}; at most {exact_shapley.MAX_GROUPS}")
     algorithm = config.algorithm
     if algorithm in (Shapley.ALGORITHM_UNSPECIFIED, Shapley.AUTO):
-        exact = len(feature_groups(rows, groups)) <= max_exact
+        exact = len(feature_groups(rows, groups, features)) <= max_exact
         algorithm = Shapley.EXACT if exact else Shapley.KERNEL
     if algorithm == Shapley.EXACT:
-        return exact_shapley.exact_shapley(model, rows, background, groups, background_weights)
+        return exact_shapley.exact_shapley(model, rows, background, groups, background_weights, features)
     return kernel_shap.kernel_shap(model, rows, background, groups,
                                    config.num_coalitions or kernel_shap.DEFAULT_NUM_COALITIONS, seed,
-                                   background_weights)
+                                   background_weights, features)

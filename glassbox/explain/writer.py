@@ -117,7 +117,9 @@ def summary_json(explanation: Explanation) -> dict:
             "background": {"rows": len(next(iter(sample.background.values()))),
                            "sampling": Background.Sampling.Name(config.background.sampling or Background.RANDOM),
                            "weights": None if sample.background_weights is None
-                           else sample.background_weights.tolist()},
+                           else sample.background_weights.tolist(),
+                           "features": {name: [_json_value(v) for v in values]
+                                        for name, values in sample.background.items()}},
             "not_attributed": list(sample.not_attributed)},
         "models": {model.role: {
             "model_name": model.model_name, "model_dir": model.model_dir, "primary_method": model.primary,

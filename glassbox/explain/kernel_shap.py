@@ -5,8 +5,8 @@ under sum_i phi_i = v(all) - v(empty), where w is the Shapley kernel; the soluti
 coalitions is the Shapley values. We draw coalitions in complementary pairs (S with its
 complement), which makes the fit exact for games whose interactions are at most pairwise (Covert &
 Lee 2021, "Improving KernelSHAP"): the error comes from higher-order interactions only. As shap's
-KernelExplainer does, coalition sizes whose pairs all fit in the budget are enumerated, smallest
-(and largest) first, with their exact kernel weights; the rest are sampled by kernel weight.
+KernelExplainer does, the smallest (and largest) coalition sizes are enumerated with their exact
+kernel weights while the budget would sample them fully anyway; the rest are sampled by kernel weight.
 Unlike shap's default we never drop features by L1 selection.
 
 The interventional Shapley values are the (weighted) mean over background rows b of the Shapley
@@ -75,21 +75,24 @@ def kernel_weights_by_size(d: int) -> np.ndarray:
 def paired_design(d: int, num_coalitions: int, rng: np.random.Generator, num_designs: int = 1) -> Design:
     """num_designs designs of at most num_coalitions coalitions each.
 
-    Sizes s and d - s form one stratum of pairs; strata are enumerated from the smallest s while
-    the budget allows (leaving _MIN_SAMPLED_PAIRS unless the enumeration can be completed), the
-    same in every design; then each design samples its remaining pairs (a multiple of BATCHES)
-    independently across the other strata by kernel weight.
+    Sizes s and d - s form one stratum of pairs. Strata are enumerated from the smallest s while
+    sampling would draw at least as many pairs from them as they hold (shap's rule; enumerating
+    larger strata costs budget that sampling spends better) and _MIN_SAMPLED_PAIRS remain, or
+    all of them when they fit, the same in every design; then each design samples its remaining
+    pairs (a multiple of BATCHES) independently across the other strata by kernel weight.
     """
     by_size = kernel_weights_by_size(d)
     pairs_left = num_coalitions // 2
     enumerated, weights = [np.zeros((0, d), dtype=bool)], [np.zeros(0)]
     strata = list(range(1, d // 2 + 1))
     pairs_of = {size: math.comb(d, size) // (2 if 2 * size == d else 1) for size in strata}
+    mass_of = {s: by_size[s] + (by_size[d - s] if 2 * s != d else 0) for s in strata}
     while strata:
         size = strata[0]
-        reserve = 0 if sum(pairs_of[s] for s in strata) <= pairs_left else _MIN_SAMPLED_PAIRS
-        if pairs_of[size] + reserve > pairs_left:
-            break
+        if sum(pairs_of[s] for s in strata) > pairs_left:
+            share = pairs_left * mass_of[size] / sum(mass_of[s] for s in strata)
+            if share < pairs_of[size] or pairs_of[size] + _MIN_SAMPLED_PAIRS > pairs_left:
+                break
         members = np.zeros((math.comb(d, size), d), dtype=bool)
         for row, subset in enumerate(itertools.combinations(range(d), size)):
             members[row, list(subset)] = True

@@ -111,8 +111,10 @@ def _evaluator(files, explain_config):
 
 @pytest.fixture(scope="module")
 def compared(files):
-    """The Evaluator component's executor, with a baseline."""
-    component = _evaluator(files, _parse(EXPLAIN_CONFIG, ExplainConfig()))
+    """The Evaluator component's executor, with a baseline and a k-means background."""
+    config = _parse(EXPLAIN_CONFIG, ExplainConfig())
+    config.background.sampling = config.background.KMEANS
+    component = _evaluator(files, config)
     inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
     evaluation = standard_artifacts.ModelEvaluation()
     evaluation.uri = os.path.join(files["root"], "component_output")
@@ -194,6 +196,9 @@ def test_with_a_baseline_both_models_are_explained_on_the_same_rows_and_their_sh
         assert written["attribution_shift"] == pytest.approx(shift.attribution_shift(candidate, baseline))
         assert written["top_k_overlap"] == shift.top_k_overlap(candidate, baseline, shift.DEFAULT_TOP_K)
     assert 0.2 < summary["shift"]["slices"]["Overall"]["attribution_shift"] < 1
+    background = summary["sample"]["background"]
+    # 10 centroids of the 100 examples drawn, weighted by cluster size.
+    assert (background["sampling"], background["rows"], sum(background["weights"])) == ("KMEANS", 10, 100)
     examples = _json(compared, "explanations.json")["examples"]
     assert all(sorted(e["models"]) == ["baseline", "candidate"] for e in examples)
     assert "baseline" in _json(compared, "surrogate.json")

@@ -6,12 +6,20 @@ import itertools
 import numpy as np
 import pytest
 import tensorflow as tf
+from google.protobuf import text_format
+from tensorflow_model_analysis.proto import config_pb2
+from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
+from glassbox.evaluation import config as config_lib
+from glassbox.evaluation.slicing import Slicer
 from glassbox.evaluation.types import SliceMembership
 from glassbox.explain import draws as draws_lib
+from glassbox.explain.config import explain_plan
 from glassbox.explain.draws import BACKGROUND, EXPLAINED
 from glassbox.explain.errors import ExplanationError
-from glassbox.explain.sample import kmeans_background
+from glassbox.explain.sample import background_limit, build_sample, kmeans_background
+from glassbox.protos.explain_config_pb2 import ExplainConfig
+from tests import saved_models
 
 RECORDS = [f"example-{i}".encode() for i in range(200)] + [b"example-7"]  # one duplicate
 
@@ -87,3 +95,31 @@ def test_kmeans_background_summarises_clusters_with_values_the_model_takes():
 def test_derived_seeds_differ_by_purpose_and_fit_sklearn():
     seeds = [draws_lib.derived_seed(s, p) for s, p in itertools.product((0, 2 ** 64 - 1), ("shapley", "kmeans"))]
     assert len(set(seeds)) == 4 and all(0 <= s < 2 ** 32 for s in seeds)
+
+
+def test_the_sample_of_a_model_parsing_examples_holds_every_single_valued_feature_but_label_and_weight():
+    examples = saved_models.make_examples(300, seed=4)
+    examples[0].features.feature["tags"].bytes_list.value[:] = [b"x", b"y"]
+    examples[1].features.feature["count"].int64_list.value[:] = [7]  # alone in its slice
+    records = saved_models.serialize(examples)
+    eval_config = config_lib.prepare_eval_config(text_format.Parse(
+        'model_specs { label_key: "label" example_weight_key: "weight" } slicing_specs { feature_keys: "count" } '
+        'options { min_slice_size { value: 2 } }', config_pb2.EvalConfig()), has_baseline=False)
+    plan = explain_plan(text_format.Parse(
+        "background { size: 10 sampling: STRATIFIED_BY_LABEL } explained_rows { count: 20 } per_slice: true "
+        "methods { shapley {} }", ExplainConfig()), eval_config)
+    features = ExamplesToRecordBatchDecoder().DecodeBatch(records)
+    serialized = tf.constant(records)
+    batch = draws_lib.batch_draws(
+        records, draws_lib.record_hashes(serialized, draws_lib.hash_key(0, EXPLAINED)),
+        draws_lib.record_hashes(serialized, draws_lib.hash_key(0, BACKGROUND)), plan.explained_rows,
+        background_limit(plan), Slicer(plan.slicing_specs).membership(features), features, plan.stratify_by)
+    sample = build_sample(plan, dict(batch), features=None, label_key="label")
+    assert sorted(sample.rows) == ["category", "class", "count", "target", "x0", "x1", "x2"]
+    assert sample.not_attributed == ("tags",)
+    assert list(sample.slices) == ["Overall"] + [f"count:{c}" for c in range(5)]  # count:7 under min_slice_size
+    assert all(mask.sum() == 20 for mask in sample.slices.values())
+    labels = np.array([e.features.feature["label"].int64_list.value[0] for e in examples])
+    assert len(sample.background["x0"]) == 10 and sample.background_weights is None
+    assert sample.labels.dtype == np.float64 and sample.weights.shape == sample.labels.shape
+    assert set(sample.labels) <= set(labels.astype(float))

@@ -43,9 +43,14 @@ def pipeline_context(store: metadata_store.MetadataStore, store_path: str, name:
     found = [context for context in pipelines if name is None or context.name == name]
     if len(found) == 1:
         return found[0]
-    held = f"its pipelines: {', '.join(c.name for c in pipelines)}" if pipelines else "it holds no pipeline runs"
-    wanted = f"no pipeline {name!r}" if name is not None else "several pipelines: choose one"
-    raise LineageError(f"ML Metadata store {store_path!r} holds {wanted} ({held})")
+    names = ", ".join(context.name for context in pipelines)
+    if not pipelines:
+        problem = "no pipeline runs" + (f" (asked for pipeline {name!r})" if name is not None else "")
+    elif name is None:
+        problem = f"several pipelines, choose one: {names}"
+    else:
+        problem = f"no pipeline {name!r} (its pipelines: {names})"
+    raise LineageError(f"ML Metadata store {store_path!r} holds {problem}")
 
 
 def pipeline_artifacts(store: metadata_store.MetadataStore, pipeline: Context, type_name: str) -> List[Artifact]:

@@ -45,7 +45,7 @@ def load_evaluation(path: str) -> EvaluationView:
     keys = sorted({key for metrics in evaluation.slices.values() for key in metrics.metrics},
                   key=lambda key: (key.name, _sub_label(key), _role(key, baseline) != CANDIDATE,
                                    key.is_diff, not key.example_weighted))
-    labels = _labels(keys, lambda key: [] if _role(key, baseline) == CANDIDATE else [_role(key, baseline)])
+    labels = _labels(keys, _role_qualifier(baseline))
     columns = [MetricColumn(id=labels[key], name=key.name, role=_role(key, baseline), sub_key=_sub_label(key))
                for key in keys]
     rows = []
@@ -74,6 +74,11 @@ def _role(key, baseline: Optional[str]) -> str:
     if key.is_diff:
         return DIFF
     return BASELINE if baseline is not None and key.model_name == baseline else CANDIDATE
+
+
+def _role_qualifier(baseline: Optional[str]) -> Callable[[Any], List[str]]:
+    """A label qualifier naming the baseline and diff roles (the candidate's metrics go unqualified)."""
+    return lambda key: [] if _role(key, baseline) == CANDIDATE else [_role(key, baseline)]
 
 
 def _sub_label(key) -> str:
@@ -190,7 +195,7 @@ def _calibration(buckets) -> Optional[Calibration]:
 def _attributions(by_slice_key: Dict, baseline: Optional[str], slice_label) -> List[Attributions]:
     """Per attribution metric (e.g. mean |attribution| of a model), per slice, per feature."""
     keys = sorted({key for metrics in by_slice_key.values() for key in metrics}, key=str)
-    labels = _labels(keys, lambda key: [] if _role(key, baseline) == CANDIDATE else [_role(key, baseline)])
+    labels = _labels(keys, _role_qualifier(baseline))
     return [Attributions(metric=labels[key], by_slice={
         slice_label(slice_key): {feature: _rounded(value, VALUE_DIGITS) for feature, value in metrics[key].items()}
         for slice_key, metrics in by_slice_key.items() if key in metrics}) for key in keys]

@@ -208,8 +208,10 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
       viz === 'histogram' ? labelled('Log scale', el('input', {type: 'checkbox', name: 'log', checked: state.get('log') === '1',
         onchange: e => state.set({log: e.target.checked ? '1' : null})})) : null,
       E.count_column ? labelled('Min. ' + E.count_column, numberInput('min', minCount || '', {min: 0, placeholder: '0'})) : null,
-      labelled(metric + ' from', numberInput('from', range ? range[0] : '', {step: 'any', onchange: e => setRange(0, e.target.value, range)})),
-      labelled('to', numberInput('to', range ? range[1] : '', {step: 'any', onchange: e => setRange(1, e.target.value, range)})),
+      labelled(metric + ' from', numberInput('from', range ? range[0] : '', {step: 'any',
+        onchange: e => setRange(0, e.target.value, range, metric)})),
+      labelled('to', numberInput('to', range ? range[1] : '', {step: 'any',
+        onchange: e => setRange(1, e.target.value, range, metric)})),
       range ? el('button', {text: 'Clear range', onclick: () => state.set({range: null, page: null})}) : null,
     ]);
     return el('section', {}, [
@@ -226,10 +228,11 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     return value !== null && value >= range[0] && value <= range[1];
   }
 
-  function setRange(index, text, range) {
+  /* Sets one end of the metric's range (empty: the metric's extreme). */
+  function setRange(index, text, range, metric) {
     const bounds = range ? range.slice() : [-Infinity, Infinity];
     bounds[index] = text === '' ? (index ? Infinity : -Infinity) : Number(text);
-    const values = E.slices.map(row => columnValue(row, state.get('metric') || E.default_metric)).filter(v => v !== null);
+    const values = E.slices.map(row => columnValue(row, metric)).filter(v => v !== null);
     if (!Number.isFinite(bounds[0])) bounds[0] = Math.min(...values);
     if (!Number.isFinite(bounds[1])) bounds[1] = Math.max(...values);
     state.set({range: bounds.join(','), page: null});
@@ -326,10 +329,11 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     ]);
     const charts = [];
     if (withCurve.length) {
-      charts.push(chart('roc', 'ROC curve', withCurve.map(s => curveTrace(s, rates(s.thresholds).fpr, rates(s.thresholds).recall))
-        .concat([DIAGONAL]), axes('false positive rate', 'true positive rate (recall)')));
-      charts.push(chart('pr', 'Precision-recall curve', withCurve.map(s => curveTrace(s, rates(s.thresholds).recall,
-        rates(s.thresholds).precision)), axes('recall', 'precision')));
+      const withRates = withCurve.map(s => [s, rates(s.thresholds)]);
+      charts.push(chart('roc', 'ROC curve', withRates.map(([s, r]) => curveTrace(s, r.fpr, r.recall)).concat([DIAGONAL]),
+        axes('false positive rate', 'true positive rate (recall)')));
+      charts.push(chart('pr', 'Precision-recall curve', withRates.map(([s, r]) => curveTrace(s, r.recall, r.precision)),
+        axes('recall', 'precision')));
     }
     const calibrated = ofCurve.filter(s => s.calibration);
     if (calibrated.length) charts.push(calibrationChart(calibrated));
@@ -425,13 +429,13 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
   /* ---------- the validation decision ---------- */
 
   function model(m) {
-    return m ? [m.name ? el('strong', {text: m.name}) : '', m.uri ? ` at ${m.uri}` : '', m.id !== undefined && m.id !== null ? ` (id ${m.id})` : ''] : null;
+    return m ? [m.name ? el('strong', {text: m.name}) : '', m.uri ? ` at ${m.uri}` : '', m.id !== undefined && m.id !== null ? ` (MLMD id ${m.id})` : ''] : null;
   }
 
   function validationView() {
     const d = DATA.validation;
     const failures = d.checks.filter(c => !c.passed).length;
-    const facts = [
+    const details = [
       ['Candidate', model(d.candidate)],
       ['Baseline', d.baseline ? model(d.baseline) : 'none' + (d.rubber_stamp ? ' (rubber stamp: change thresholds not applied)' : '')],
       ['Evaluation', d.evaluation],
@@ -451,7 +455,7 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     return el('section', {}, [
       el('div', {class: 'decision ' + (d.blessed ? 'blessed' : 'not-blessed')}, [
         el('strong', {text: d.blessed ? 'Blessed' : 'Not blessed'}), el('span', {text: d.reason || ''})]),
-      el('dl', {class: 'facts'}, facts.flatMap(([term, detail]) => [el('dt', {text: term}), el('dd', {}, detail)])),
+      facts(details),
       dataTable(columns, d.checks, {name: 'checks', sortKey: 'csort', pageKey: 'cpage', defaultSort: 'result',
         rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail')}),
     ]);

@@ -61,9 +61,8 @@ def screenshot_dir(tmp_path_factory, request) -> str:
     """$GLASSBOX_SCREENSHOTS (created) or a temporary directory; printed in pytest's summary."""
     directory = os.environ.get("GLASSBOX_SCREENSHOTS") or str(tmp_path_factory.mktemp("screenshots"))
     os.makedirs(directory, exist_ok=True)
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line(f"\n{request.node.name}: report screenshots in {directory}")
+    with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
+        print(f"\n{request.node.name}: report screenshots in {directory}")
     return directory
 
 

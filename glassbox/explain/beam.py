@@ -52,12 +52,19 @@ class _DrawExamples(beam.DoFn):
 
     def _draws(self, serialized: tf.Tensor) -> Iterator[Tuple[DrawKey, Draw]]:
         records = serialized.numpy().tolist()
-        features = self._decoder.DecodeBatch(records) if self._plan.needs_features else None
+        features = self._decoded(records) if self._plan.needs_features else None
         yield from draws_lib.batch_draws(
             records, draws_lib.record_hashes(serialized, self._keys[0]), draws_lib.record_hashes(serialized, self._keys[1]),
             self._plan.explained_rows, background_limit(self._plan),
             membership=self._slicer.membership(features) if self._slicer else None,
             features=features, stratify_by=self._plan.stratify_by)
+
+
+    def _decoded(self, records: Sequence[bytes]):
+        try:
+            return self._decoder.DecodeBatch(records)
+        except RuntimeError as e:
+            raise ExamplesError(f"cannot decode a batch of {len(records)} tf.Examples: {e}") from e
 
 
 class _MergeDraws(beam.CombineFn):

@@ -21,6 +21,7 @@ from glassbox.explain.errors import ExplanationError
 from glassbox.explain.global_surrogate import SurrogateTree, fit_global_surrogate
 from glassbox.explain.integrated_gradients import integrated_gradients, signature_scores
 from glassbox.explain.local_surrogate import local_surrogate
+from glassbox.explain.masking import feature_groups
 from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
 from glassbox.explain.sample import ExplainedSample
@@ -154,7 +155,7 @@ def explain_model(plan: ExplainPlan, function: SavedModelFunction, sample: Expla
                                                      method.permutation_importance, sample.slices, seed,
                                                      sample.weights, features)
             elif kind == "global_surrogate":
-                attributed = list(dict.fromkeys([m for _, members in groups for m in members] + features))
+                attributed = [member for _, members in feature_groups(rows, groups, features) for member in members]
                 surrogate = fit_global_surrogate(rows, predictions, attributed, sample.slices,
                                                  method.global_surrogate, seed=seed)
             else:

@@ -27,6 +27,7 @@ from glassbox.training.config import TrainingConfig
 CONTAINER_COMMAND = ("python", "-m", "glassbox.kfp.tfx_entrypoint")
 DATA_ROOT_PARAMETER = "data_root"
 _YAML_SUFFIXES = (".yaml", ".yml")
+_MINIO_SCHEME = "minio://"
 
 
 class KubeflowError(GlassboxError):
@@ -40,8 +41,8 @@ def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, ima
     """The demo pipeline as a KFP PipelineSpec (schema 2.1).
 
     Args:
-      pipeline_root: where KFP puts the artifacts (gs://, s3://: a file system TensorFlow reads);
-        the spec's defaultPipelineRoot, which a run may override.
+      pipeline_root: where KFP puts the artifacts, the spec's defaultPipelineRoot (a run may
+        override it): a file system the components' TensorFlow writes, e.g. gs://bucket/path.
       data_root: default of the `data_root` parameter; None makes it a required run argument.
       image: container image of every component (it must have glassbox installed).
       beam_pipeline_args: Beam options of every component (e.g. --runner=DataflowRunner ...).
@@ -49,6 +50,7 @@ def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, ima
       training: what the Trainer trains.
       eval_config: the Evaluator's `tfma.EvalConfig`; default the demo's.
     """
+    check_pipeline_root(pipeline_root)
     pipeline = create_pipeline(
         PIPELINE_NAME, pipeline_root,
         data_types.RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str),
@@ -59,6 +61,14 @@ def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, ima
     job = kubeflow_v2_dag_runner.KubeflowV2DagRunner(config).run(
         pipeline, parameter_values={DATA_ROOT_PARAMETER: data_root} if data_root else None, write_out=False)
     return _spec_with_runtime_config(job)
+
+
+def check_pipeline_root(pipeline_root: str) -> None:
+    """Refuses KFP's MinIO scheme, which no TensorFlow file system (TFX's I/O) reads."""
+    if pipeline_root.startswith(_MINIO_SCHEME):
+        raise KubeflowError(
+            f"pipeline root {pipeline_root!r}: TFX components write artifacts with TensorFlow's file systems, "
+            f"which have no {_MINIO_SCHEME}; use a gs:// bucket (or s3:// with tensorflow-io in the image)")
 
 
 def _spec_with_runtime_config(job: Dict[str, Any]) -> pipeline_spec_pb2.PipelineSpec:
@@ -87,14 +97,17 @@ def compile_pipeline(output_path: str, pipeline_root: str, **kwargs) -> pipeline
 
 def submit_pipeline(package_path: str, host: str, arguments: Optional[Dict[str, Any]] = None,
                     run_name: Optional[str] = None, experiment_name: Optional[str] = None,
-                    namespace: Optional[str] = None, pipeline_root: Optional[str] = None) -> str:
+                    namespace: Optional[str] = None, pipeline_root: Optional[str] = None,
+                    service_account: Optional[str] = None) -> str:
     """Starts a run of the pipeline file on the KFP API server at host; returns the run's id."""
     import kfp
 
+    if pipeline_root:
+        check_pipeline_root(pipeline_root)
     if not os.path.isfile(package_path):
         raise KubeflowError(f"pipeline file {package_path!r} does not exist; write it with `glassbox kfp compile`")
     client = kfp.Client(host=host, namespace=namespace) if namespace else kfp.Client(host=host)
     run = client.create_run_from_pipeline_package(
         package_path, arguments=arguments or {}, run_name=run_name, experiment_name=experiment_name,
-        namespace=namespace, pipeline_root=pipeline_root)
+        namespace=namespace, pipeline_root=pipeline_root, service_account=service_account)
     return run.run_id

@@ -15,15 +15,15 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 
 from glassbox.cli import main
 from glassbox.kfp import tfx_entrypoint
-from glassbox.pipelines import demo_pipeline, kubeflow_runner
+from glassbox.pipelines import baseline, kubeflow_runner
 
 IMAGE = "registry.example/glassbox:test"
 PIPELINE_ROOT = "gs://bucket/root"
 DATA_ROOT = "gs://bucket/data"
 SERVING_DIR = "gs://bucket/serving"
 BEAM_ARGS = ["--runner=DirectRunner", "--direct_num_workers=2"]
-BLESSING_RESOLVER = f"{demo_pipeline.BASELINE_RESOLVER_ID}-model-blessing-resolver"
-MODEL_RESOLVER = f"{demo_pipeline.BASELINE_RESOLVER_ID}-model-resolver"
+BLESSING_RESOLVER = f"{baseline.RESOLVER_ID}-model-blessing-resolver"
+MODEL_RESOLVER = f"{baseline.RESOLVER_ID}-model-resolver"
 # Each container task and the executor it runs.
 EXECUTORS = {
     "CsvExampleGen": "tfx.components.example_gen.csv_example_gen.executor.Executor",
@@ -93,21 +93,28 @@ def test_pusher_pushes_to_the_serving_dir_what_the_validator_blessed(spec):
 def test_baseline_is_the_model_of_the_latest_blessing_found_by_two_resolver_queries(spec):
     executors = spec["deploymentSpec"]["executors"]
     blessing_query = executors[f"{BLESSING_RESOLVER}_executor"]["resolver"]["outputArtifactQueries"]
-    assert blessing_query[demo_pipeline.RESOLVED_BLESSING_KEY]["filter"] == (
+    assert blessing_query[baseline.BLESSING_KEY]["filter"] == (
         'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1')
     model_query = executors[f"{MODEL_RESOLVER}_executor"]["resolver"]["outputArtifactQueries"]
-    assert model_query[demo_pipeline.RESOLVED_MODEL_KEY]["filter"] == (
+    assert model_query[baseline.MODEL_KEY]["filter"] == (
         'schema_title="tfx.Model" AND state=LIVE AND '
         "name=\"{{$.inputs.artifacts['input'].metadata['current_model_id']}}\"")
     tasks = spec["root"]["dag"]["tasks"]
     for consumer in ("Evaluator", "Validator"):
         assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
-            "producerTask": MODEL_RESOLVER, "outputArtifactKey": demo_pipeline.RESOLVED_MODEL_KEY}
+            "producerTask": MODEL_RESOLVER, "outputArtifactKey": baseline.MODEL_KEY}
 
 
 def test_compile_refuses_an_output_that_is_not_yaml(tmp_path, capsys):
     assert main(["kfp", "compile", "--output", str(tmp_path / "pipeline.json"), "--pipeline-root", "gs://b"]) == 2
     assert "pipeline.json" in capsys.readouterr().err
+
+
+def test_compile_refuses_a_minio_pipeline_root_tfx_cannot_write(tmp_path, capsys):
+    root = "minio://mlpipeline/v2/artifacts"
+    assert main(["kfp", "compile", "--output", str(tmp_path / "p.yaml"), "--pipeline-root", root]) == 2
+    assert root in capsys.readouterr().err
+    assert not (tmp_path / "p.yaml").exists()
 
 
 class _KfpApi(http.server.BaseHTTPRequestHandler):
@@ -154,7 +161,8 @@ def kfp_api():
 
 def test_submit_starts_a_run_of_the_compiled_spec_with_the_run_arguments(compiled, spec, kfp_api, capsys):
     assert main(["kfp", "submit", "--host", kfp_api, "--package", str(compiled), "--data-root", "gs://other/data",
-                 "--pipeline-root", "gs://other/root", "--run-name", "nightly", "--experiment", "glassbox"]) == 0
+                 "--pipeline-root", "gs://other/root", "--run-name", "nightly", "--experiment", "glassbox",
+                 "--service-account", "glassbox-pipeline-runner"]) == 0
 
     assert "Started run run-1" in capsys.readouterr().out
     (run,) = _KfpApi.runs
@@ -162,6 +170,7 @@ def test_submit_starts_a_run_of_the_compiled_spec_with_the_run_arguments(compile
     assert run["experiment_id"] == "exp-1"
     assert run["pipeline_spec"] == spec
     assert run["runtime_config"] == {"parameters": {"data_root": "gs://other/data"}, "pipeline_root": "gs://other/root"}
+    assert run["service_account"] == "glassbox-pipeline-runner"
 
 
 def test_submit_refuses_a_missing_pipeline_file(tmp_path, capsys):

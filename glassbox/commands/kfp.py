@@ -27,7 +27,7 @@ def _submit(args: argparse.Namespace) -> int:
     arguments = {kubeflow_runner.DATA_ROOT_PARAMETER: args.data_root} if args.data_root else {}
     run_id = kubeflow_runner.submit_pipeline(
         args.package, args.host, arguments=arguments, run_name=args.run_name, experiment_name=args.experiment,
-        namespace=args.namespace, pipeline_root=args.pipeline_root)
+        namespace=args.namespace, pipeline_root=args.pipeline_root, service_account=args.service_account)
     print(f"Started run {run_id} of {args.package} on {args.host}")
     return 0
 
@@ -43,8 +43,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     compile_parser = actions.add_parser("compile", help="write the pipeline YAML")
     compile_parser.add_argument("--output", default=DEFAULT_PACKAGE, help="pipeline file (default: %(default)s)")
     compile_parser.add_argument("--pipeline-root", required=True,
-                                help="where runs write artifacts, e.g. gs://bucket/glassbox (a file system "
-                                     "TensorFlow reads: gs://, s3://, hdfs://)")
+                                help="where runs write artifacts, e.g. gs://bucket/glassbox: a file system "
+                                     "TensorFlow writes (not KFP's default minio://)")
     compile_parser.add_argument("--data-root",
                                 help="default of the pipeline's data_root parameter: the directory of CSV "
                                      "files; without it, each run must give one")
@@ -66,4 +66,6 @@ def register(commands: argparse._SubParsersAction) -> None:
     submit_parser.add_argument("--run-name", help="name of the run")
     submit_parser.add_argument("--experiment", help="experiment of the run (default: the server's default)")
     submit_parser.add_argument("--namespace", help="Kubeflow namespace (multi-user clusters)")
+    submit_parser.add_argument("--service-account", help="Kubernetes service account of the run's pods, "
+                                                         "e.g. glassbox-pipeline-runner")
     submit_parser.set_defaults(run=_submit)

@@ -15,6 +15,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tfx.dsl.compiler import compiler
 from tfx.dsl.components.common.importer import Importer
 from tfx.orchestration import pipeline
+from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 from tfx.types import channel_utils, standard_artifacts
 
 from glassbox import cli
@@ -223,16 +224,24 @@ def test_the_validator_gates_the_written_attributions(compared):
     assert not decision.blessed
 
 
-def test_the_evaluator_with_an_explain_config_compiles_for_local_runs(files, tmp_path):
+def _pipeline(root):
     importer = Importer(source_uri="/examples", artifact_type=standard_artifacts.Examples).with_id("examples")
     model = Importer(source_uri="/model", artifact_type=standard_artifacts.Model).with_id("model")
     evaluator = Evaluator(examples=importer.outputs["result"], model=model.outputs["result"],
                           eval_config=_parse(EVAL_CONFIG, config_pb2.EvalConfig()),
                           explain_config=_parse(EXPLAIN_CONFIG, ExplainConfig()))
-    ir = compiler.Compiler().compile(pipeline.Pipeline(pipeline_name="explain", pipeline_root=str(tmp_path),
-                                                       components=[importer, model, evaluator]))
+    return pipeline.Pipeline(pipeline_name="explain", pipeline_root=str(root), components=[importer, model, evaluator])
+
+
+def test_the_evaluator_with_an_explain_config_compiles_for_local_and_kubeflow_runners(files, tmp_path):
+    ir = compiler.Compiler().compile(_pipeline(tmp_path))
     parameters = ir.nodes[-1].pipeline_node.parameters.parameters
     assert json.loads(parameters["explain_config"].field_value.string_value)["seed"] == "7"
+    runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
+        config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(default_image="glassbox:test"),
+        output_dir=str(tmp_path), output_filename="pipeline.json")
+    runner.run(_pipeline(tmp_path), write_out=True)
+    assert "explain_config" in (tmp_path / "pipeline.json").read_text()
     with pytest.raises(ExplanationError, match="'methods' is empty"):
         _evaluator(files, ExplainConfig(seed=1))
 

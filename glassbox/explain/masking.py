@@ -141,21 +141,18 @@ class Masker:
         if coalitions.shape[0] != size:
             raise ExplanationError(f"coalitions must have shape ({size}, k, {len(self.groups)}); "
                                    f"got {coalitions.shape}")
-        by_group = np.ascontiguousarray(coalitions.transpose(2, 0, 1))[:, None]  # (groups, 1, size, k)
-        result = np.empty((n, size, k))
-        # Whole rows per call when they fit, else one row's background rows in slices: coalitions
-        # and background are then sliced, never gathered.
-        rows_per_call = max(1, self._chunk_size // (size * k))
-        backgrounds_per_call = size if rows_per_call > 1 else max(1, self._chunk_size // k)
-        for start in range(0, n, rows_per_call):
-            row_index = np.arange(start, min(start + rows_per_call, n))
-            for first in range(0, size, backgrounds_per_call):
-                chosen = slice(first, first + backgrounds_per_call)
-                scores = self._scores(rows, row_index, by_group[:, :, chosen],
-                                      lambda values: values[chosen][None, :, None],
-                                      (len(row_index), len(range(size)[chosen]), k))
-                result[row_index, chosen] = scores.reshape(len(row_index), -1, k)
-        return result
+        by_group = np.ascontiguousarray(coalitions.transpose(2, 0, 1))  # (groups, size, k)
+        result = np.empty((n * size, k))
+        # Calls of exactly chunk_size rows (the model function's batches divide them evenly).
+        pairs_per_call = max(1, self._chunk_size // k)
+        for start in range(0, n * size, pairs_per_call):
+            pairs = np.arange(start, min(start + pairs_per_call, n * size))
+            # (pair, coalition) layout: pair p = (row p // size, background row p % size).
+            background_rows = pairs % size
+            scores = self._scores(rows, pairs // size, by_group[:, background_rows],
+                                  lambda values: values[background_rows][:, None], (len(pairs), k))
+            result[pairs] = scores.reshape(len(pairs), k)
+        return result.reshape(n, size, k)
 
     def _checked(self, rows: Columns, coalitions: np.ndarray, ndim: int) -> np.ndarray:
         coalitions = np.asarray(coalitions, dtype=bool)

@@ -57,9 +57,9 @@ def to_record_batch(columns: Columns) -> pa.RecordBatch:
         if values.dtype.kind in "SO":
             flat = pa.array(values, type=pa.binary())
         elif values.dtype.kind in "iub":
-            flat = pa.array(values.astype(np.int64))
+            flat = pa.array(values.astype(np.int64, copy=False))
         elif values.dtype.kind == "f":
-            flat = pa.array(values.astype(np.float32))
+            flat = pa.array(values.astype(np.float32, copy=False))
         else:
             raise ExplanationError(f"feature column {name!r} holds {values.dtype} values; "
                                    "expected floats, integers, bytes or strings")

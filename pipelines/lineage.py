@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import collections
 import os
-from typing import Dict, List, Optional, Set
+from typing import Dict, Iterable, List, Optional, Set
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
@@ -78,10 +78,12 @@ def type_of(store: metadata_store.MetadataStore, artifact: Artifact) -> str:
     return store.get_artifact_types_by_id([artifact.type_id])[0].name
 
 
-def of_type(store: metadata_store.MetadataStore, artifacts: List[Artifact], type_name: str) -> List[Artifact]:
-    """The artifacts of type_name among artifacts."""
+def outputs_of_type(store: metadata_store.MetadataStore, execution_ids: Iterable[int], type_name: str) -> List[Artifact]:
+    """The artifacts of type_name that the executions output, oldest first."""
     type_ids = _type_ids(store, type_name)
-    return [a for a in artifacts if a.type_id in type_ids]
+    events = [event for event in store.get_events_by_execution_ids(list(execution_ids)) if event.type == Event.OUTPUT]
+    return sorted((a for a in store.get_artifacts_by_id(list({event.artifact_id for event in events}))
+                   if a.type_id in type_ids), key=lambda a: a.id)
 
 
 def latest_artifact(store: metadata_store.MetadataStore, type_name: str) -> Artifact:

@@ -14,6 +14,7 @@ import math
 from typing import Any, Dict, List, Optional, Tuple
 
 from glassbox.errors import GlassboxError
+from glassbox.provenance.records import ArtifactRef
 from glassbox.provenance.trail import DecisionTrail
 
 SCHEMA_VERSION = "0.0.2"
@@ -116,7 +117,7 @@ def _model_details(inputs: CardInputs, metric: str, higher_is_better: bool) -> D
 
 def _overview(inputs: CardInputs, metric: str, higher_is_better: bool) -> str:
     overall = inputs.candidate[OVERALL]
-    count = next((overall[name] for name in COUNT_METRICS if name in overall), None)
+    count = _count(overall)
     parts = [_sentence(_verdict(inputs.decision)) if inputs.decision else "",
              f"{metric} {_number(overall[metric])} overall"
              + (f" on {_number(count)} examples." if count is not None else ".")]
@@ -175,7 +176,7 @@ def _shipping(trail: DecisionTrail) -> str:
     return f"Not pushed ({push.pushed_model.label})."
 
 
-def _refs(refs) -> str:
+def _refs(refs: List[ArtifactRef]) -> str:
     return ", ".join(f"{ref.label} ({ref.uri})" for ref in refs) or "no recorded examples"
 
 
@@ -184,12 +185,12 @@ def _comparison(inputs: CardInputs, metric: str, higher_is_better: bool) -> str:
     verdict = f" Decision: {_sentence(_verdict(inputs.decision))}" if inputs.decision else ""
     if not inputs.baseline:
         return "First model: no baseline to compare with." + verdict
-    now, before = inputs.candidate[OVERALL].get(metric), inputs.baseline.get(OVERALL, {}).get(metric)
+    now, before = inputs.candidate[OVERALL][metric], inputs.baseline.get(OVERALL, {}).get(metric)
     compared = [(name, value, inputs.baseline[name][metric]) for name, value in _slice_values(inputs.candidate, metric)
                 if name != OVERALL and metric in inputs.baseline.get(name, {})]
     worse = [name for name, value, base in compared if _better(base, value, higher_is_better)]
     overall = (f"{metric} {_number(now)} against {_number(before)} overall ({now - before:+.4g})"
-               if now is not None and before is not None else f"no overall {metric} of the baseline")
+               if before is not None else f"no overall {metric} of the baseline")
     return (f"Replaces {_baseline_name(inputs)}: {overall}; better or equal on {len(compared) - len(worse)} of "
             f"{len(compared)} slices" + (f", worse on {', '.join(worse)}." if worse else ".") + verdict)
 
@@ -202,22 +203,19 @@ def _baseline_name(inputs: CardInputs) -> str:
 
 
 def _model_parameters(inputs: CardInputs) -> Dict[str, Any]:
-    data = []
+    """The trainer and its parameters, the training data and the evaluation data (what the trail knows)."""
+    count = _count(inputs.candidate[OVERALL])
+    counted = [f"{_number(count)} examples"] if count is not None else []
     trail = inputs.trail
-    if trail:
-        training = trail.training
-        data += [{"name": f"training data: {e.label}", "description": f"{e.uri}, the input of {training.component}"}
-                 for e in training.examples]
-    overall = inputs.candidate[OVERALL]
-    count = next((overall[name] for name in COUNT_METRICS if name in overall), None)
-    data.append({"name": "evaluation data" + (f": {trail.evaluation.examples.label}" if trail else ""),
-                 "description": ", ".join(part for part in [
-                     trail.evaluation.examples.uri if trail else "",
-                     f"split {', '.join(trail.evaluation.example_splits)}" if trail and trail.evaluation.example_splits else "",
-                     f"{_number(count)} examples" if count is not None else ""] if part)})
-    architecture = (f"{trail.training.component}: " + ", ".join(
-        f"{name}={value}" for name, value in trail.training.parameters.items())) if trail else None
-    return {"model_architecture": architecture, "data": data}
+    if not trail:
+        return {"data": [{"name": "evaluation data", "description": ", ".join(counted)}]}
+    training, examples, splits = trail.training, trail.evaluation.examples, trail.evaluation.example_splits
+    return {"model_architecture": f"{training.component}: " + ", ".join(
+                f"{name}={value}" for name, value in training.parameters.items()),
+            "data": [{"name": f"training data: {e.label}", "description": f"{e.uri}, the input of {training.component}"}
+                     for e in training.examples]
+            + [{"name": f"evaluation data: {examples.label}", "description": ", ".join(
+                [examples.uri] + ([f"split {', '.join(splits)}"] if splits else []) + counted)}]}
 
 
 def _performance_metrics(inputs: CardInputs) -> List[Dict[str, Any]]:
@@ -282,9 +280,13 @@ def _better(a: float, b: float, higher_is_better: bool) -> bool:
 
 
 def _examples(inputs: CardInputs, slice_name: str) -> str:
-    metrics = inputs.candidate.get(slice_name, {})
-    count = next((metrics[name] for name in COUNT_METRICS if name in metrics), None)
+    count = _count(inputs.candidate.get(slice_name, {}))
     return f" ({_number(count)} examples)" if count is not None else ""
+
+
+def _count(metrics: Dict[str, float]) -> Optional[float]:
+    """A slice's example count (unweighted if the evaluation has it)."""
+    return next((metrics[name] for name in COUNT_METRICS if name in metrics), None)
 
 
 def _number(value: Optional[float]) -> str:

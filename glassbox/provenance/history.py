@@ -9,7 +9,7 @@ slices' (and evaluations without those properties) are read from the evaluation 
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
@@ -88,7 +88,8 @@ def _metrics(evaluation: metadata_store_pb2.Artifact, slice_name: str) -> Option
     return None
 
 
-def _missing(pipeline: str, metric: str, slice_name: str, found) -> str:
+def _missing(pipeline: str, metric: str, slice_name: str,
+             found: List[Tuple[metadata_store_pb2.Artifact, Optional[Dict[str, float]]]]) -> str:
     evaluation, metrics = found[-1]
     if all(metrics is None for _, metrics in found):
         return (f"no evaluation of pipeline {pipeline!r} has the slice {slice_name!r} (slices are named as TFMA "
@@ -122,7 +123,5 @@ def blessing_of(store: metadata_store.MetadataStore,
     """The latest ModelBlessing made on an evaluation: output by an execution that consumed it
     (glassbox's Validator) or by the one that produced it (TFX's Evaluator); None if none."""
     executions = lineage.consumers(store, evaluation) + [lineage.producer_execution(store, evaluation).id]
-    blessings = [artifact for execution in executions
-                 for outputs in lineage.execution_artifacts(store, execution, lineage.Event.OUTPUT).values()
-                 for artifact in lineage.of_type(store, outputs, records.MODEL_BLESSING)]
-    return max(blessings, key=lambda blessing: blessing.id, default=None)
+    blessings = lineage.outputs_of_type(store, executions, records.MODEL_BLESSING)
+    return blessings[-1] if blessings else None

@@ -154,25 +154,21 @@ def _blessing_of_push(store: metadata_store.MetadataStore, pushed: Artifact) -> 
 
 def _latest_blessing(store: metadata_store.MetadataStore, model: Artifact) -> Artifact:
     """The latest ModelBlessing made with model as the candidate."""
-    blessings = [artifact for execution in lineage.consumers(store, model, records.MODEL_KEY)
-                 for outputs in lineage.execution_artifacts(store, execution, lineage.Event.OUTPUT).values()
-                 for artifact in lineage.of_type(store, outputs, records.MODEL_BLESSING)]
+    blessings = lineage.outputs_of_type(store, lineage.consumers(store, model, records.MODEL_KEY), records.MODEL_BLESSING)
     if not blessings:
         raise ProvenanceError(f"model {model.id} ({model.uri}) was never validated: no ModelBlessing judges it")
-    return max(blessings, key=lambda blessing: blessing.id)
+    return blessings[-1]
 
 
 def _trail(store: metadata_store.MetadataStore, store_path: str, blessing: Artifact) -> DecisionTrail:
     validator = lineage.producer_execution(store, blessing)
     inputs = lineage.execution_artifacts(store, validator.id, lineage.Event.INPUT)
-    outputs = [a for artifacts in lineage.execution_artifacts(store, validator.id, lineage.Event.OUTPUT).values()
-               for a in artifacts]
     what = f"of the execution {validator.id} that made ModelBlessing {blessing.id}"
     model = _only(inputs.get(records.MODEL_KEY, []), f"model input {what}")
     # glassbox's Validator takes the evaluation as input; TFX's Evaluator outputs it beside the blessing.
-    evaluation = _only(inputs.get(records.EVALUATION_KEY) or lineage.of_type(store, outputs, records.MODEL_EVALUATION),
-                       f"evaluation {what}")
-    results = lineage.of_type(store, outputs, records.VALIDATION_RESULT)
+    evaluation = _only(inputs.get(records.EVALUATION_KEY)
+                       or lineage.outputs_of_type(store, [validator.id], records.MODEL_EVALUATION), f"evaluation {what}")
+    results = lineage.outputs_of_type(store, [validator.id], records.VALIDATION_RESULT)
     baselines = inputs.get(records.BASELINE_MODEL_KEY, [])
     return DecisionTrail(
         store=store_path, pipeline=lineage.pipeline_name(store, validator), run=lineage.run_name(store, validator),
@@ -209,12 +205,11 @@ def _evaluation_step(store: metadata_store.MetadataStore, evaluation: Artifact) 
 
 
 def _push_step(store: metadata_store.MetadataStore, blessing: Artifact) -> Optional[PushStep]:
-    pushes = [a for execution in lineage.consumers(store, blessing, records.MODEL_BLESSING_KEY)
-              for outputs in lineage.execution_artifacts(store, execution, lineage.Event.OUTPUT).values()
-              for a in lineage.of_type(store, outputs, records.PUSHED_MODEL)]
+    pushes = lineage.outputs_of_type(store, lineage.consumers(store, blessing, records.MODEL_BLESSING_KEY),
+                                     records.PUSHED_MODEL)
     if not pushes:
         return None
-    pushed = max(pushes, key=lambda a: a.id)
+    pushed = pushes[-1]
     done = property_value(pushed, records.PUSHED_PROPERTY) == 1
     return PushStep(pushed_model=artifact_ref(store, pushed), pushed=done,
                     destination=property_value(pushed, records.PUSHED_DESTINATION_PROPERTY) if done else None)

@@ -47,7 +47,8 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "report", help="render an evaluation (and its validation) as one self-contained HTML file",
+        "report", help="render an evaluation (and its validation), a model in ML Metadata or a metric's "
+                       "history as one self-contained HTML file",
         description="Renders artifact directories as one HTML file that works offline: sliced metrics "
                     "(table, overview, histogram), plots, explanations and the validation decision. With --mlmd, "
                     "a model's page (model card, lineage, then the same views) or, with --history, a metric's "

@@ -32,7 +32,7 @@ import numpy as np
 from benchmarks import synthetic
 
 BUDGETS = (256, 512, 1024, 2048)
-REPEATS = 3
+REPEATS = 5
 KERNEL_DEFAULT = "shap KernelExplainer (default)"
 
 

@@ -1,9 +1,12 @@
 """Every glassbox component: constructs from channels, compiles for LocalDagRunner and for Kubeflow
 Pipelines v2, and its executor's Do works on real fixture artifacts."""
 
+import base64
 import dataclasses
+import gzip
 import json
 import os
+import re
 from typing import Callable, Dict, Optional
 
 import pytest
@@ -54,6 +57,7 @@ class Case:
     build: Callable[[Inputs], base_component.BaseComponent]
     check: Callable[[str], bool]  # the output artifact's uri holds what Do should write
     output: Optional[str] = None  # the output check reads; None: the only one
+    report: Optional[str] = None  # the output holding the HTML report Do writes
 
 
 CASES = {
@@ -61,14 +65,14 @@ CASES = {
         build=lambda inputs: Evaluator(examples=inputs(standard_artifacts.Examples, "examples"),
                                        model=inputs(standard_artifacts.Model, "model"),
                                        eval_config=EVAL_CONFIG),
-        check=lambda uri: os.path.exists(os.path.join(uri, "eval_config.json"))),
+        check=lambda uri: os.path.exists(os.path.join(uri, "eval_config.json")), report="evaluation"),
     "Trainer": Case(
         build=lambda inputs: Trainer(examples=inputs(standard_artifacts.Examples, "examples"), config=TRAINING),
         check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb"))),
     "Validator": Case(
         build=lambda inputs: Validator(evaluation=inputs(standard_artifacts.ModelEvaluation, "evaluation"),
                                        model=inputs(standard_artifacts.Model, "model")),
-        check=lambda uri: os.listdir(uri) == ["BLESSED"], output="blessing"),
+        check=lambda uri: os.listdir(uri) == ["BLESSED"], output="blessing", report="validation"),
 }
 
 
@@ -119,3 +123,23 @@ def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_ur
     executor.Do(inputs, outputs, component.exec_properties)
     [artifact] = outputs[CASES[name].output] if CASES[name].output else [a for [a] in outputs.values()]
     assert CASES[name].check(artifact.uri)
+    if CASES[name].report:
+        [artifact] = outputs[CASES[name].report]
+        # The report of the evaluation (the one made, or the one validated), with the decision if any.
+        report = _report_data(os.path.join(artifact.uri, "report.html"))
+        assert report["evaluation"]["path"] == (inputs.get("evaluation") or outputs["evaluation"])[0].uri
+        assert "auc" in [column["id"] for column in report["evaluation"]["columns"]]
+        decision = _json(os.path.join(artifact.uri, "decision.json")) if name == "Validator" else None
+        assert report["validation"] == decision and (decision is None or decision["blessed"])
+
+
+def _report_data(path):
+    """The data a report page embeds (gzipped, base64-encoded JSON)."""
+    with open(path) as f:
+        packed = re.search(r'id="glassbox-data">([^<]*)</script>', f.read()).group(1)
+    return json.loads(gzip.decompress(base64.b64decode(packed)))
+
+
+def _json(path):
+    with open(path) as f:
+        return json.load(f)

@@ -12,6 +12,8 @@ EXPLAIN_CONFIG_KEY = "explain_config"
 DEFAULT_EXAMPLE_SPLITS = ("eval",)
 # Outputs.
 EVALUATION_KEY = "evaluation"
+# The evaluation's HTML report, written into the ModelEvaluation's dir once the evaluation is complete.
+REPORT_FILE_NAME = "report.html"
 
 # Custom properties of the ModelEvaluation artifact: the overall slice's scalar metrics of the
 # candidate, queryable in MLMD as e.g. custom_properties.overall_auc.

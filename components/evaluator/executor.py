@@ -1,7 +1,8 @@
-"""Executor of the glassbox Evaluator: resolves artifacts, then runs `run_evaluation`."""
+"""Executor of the glassbox Evaluator: resolves artifacts, runs `run_evaluation`, then writes its report."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List
 
 from tensorflow_model_analysis.proto import config_pb2
@@ -15,6 +16,7 @@ from glassbox.evaluation.evaluate import run_evaluation
 from glassbox.evaluation.examples import resolve_example_files
 from glassbox.evaluation.models import resolve_model_dir
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.report import write_report
 
 
 def _read_schema(uri: str):
@@ -47,6 +49,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             beam_pipeline_args=self._beam_pipeline_args,
             schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None,
             explain_config=proto_utils.json_to_proto(explain_json, ExplainConfig()) if explain_json else None)
+        write_report(os.path.join(evaluation.uri, constants.REPORT_FILE_NAME), evaluation.uri)
 
         evaluation.set_string_custom_property(constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits))
         evaluation.set_string_custom_property(constants.CANDIDATE_MODEL_URI_PROPERTY, model.uri)

@@ -11,6 +11,9 @@ CONFIG_KEY = "config"
 # Outputs.
 BLESSING_KEY = "blessing"
 VALIDATION_KEY = "validation"
+# The HTML report of the evaluation with the decision, written into the ValidationResult's dir
+# after the validation and before the blessing.
+REPORT_FILE_NAME = "report.html"
 
 # The exec property of an Evaluator (ours or the stock one) holding its tfma.EvalConfig.
 PRODUCER_EVAL_CONFIG_KEY = "eval_config"

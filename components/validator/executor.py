@@ -1,4 +1,4 @@
-"""Executor of the glassbox Validator: decides, writes the decision, then the blessing, last."""
+"""Executor of the glassbox Validator: decides, writes the decision and its report, then the blessing, last."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tfx.utils import io_utils, proto_utils
 from glassbox.components.validator import constants
 from glassbox.components.validator.evaluated_models import EvaluatedModels, model_ref, validate_models
 from glassbox.protos import validator_config_pb2
+from glassbox.report import write_report
 from glassbox.validation.decision import Decision
 from glassbox.validation.validate import write_validation
 
@@ -22,7 +23,7 @@ class Executor(base_executor.BaseExecutor):
     """Validates the evaluation of the model (against the baseline model, if given).
 
     Fails closed: the ModelBlessing's properties and its BLESSED/NOT_BLESSED file are set only
-    after the whole validation is written; an error leaves no blessing (TFX publishes no output
+    after the whole validation (its report included) is written; an error leaves no blessing (TFX publishes no output
     of a failed execution).
     """
 
@@ -38,7 +39,9 @@ class Executor(base_executor.BaseExecutor):
             config=proto_utils.json_to_proto(exec_properties[constants.CONFIG_KEY],
                                              validator_config_pb2.ValidatorConfig()),
             eval_config=_optional_eval_config(exec_properties.get(constants.EVAL_CONFIG_KEY)))
-        write_validation(decision, artifact_utils.get_single_uri(output_dict[constants.VALIDATION_KEY]))
+        validation_uri = artifact_utils.get_single_uri(output_dict[constants.VALIDATION_KEY])
+        write_validation(decision, validation_uri)
+        write_report(os.path.join(validation_uri, constants.REPORT_FILE_NAME), evaluation.uri, validation_uri)
         _bless(artifact_utils.get_single_instance(output_dict[constants.BLESSING_KEY]), decision, model, baseline)
 
 

@@ -10,7 +10,7 @@ import shap
 
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.exact_shapley import exact_shapley
-from glassbox.explain.kernel_shap import kernel_shap
+from glassbox.explain.kernel_shap import BATCHES, kernel_shap
 from glassbox.explain.model_function import SavedModelFunction
 from glassbox.explain.shapley import shapley_values
 from glassbox.protos.explain_config_pb2 import Shapley
@@ -159,6 +159,28 @@ def test_kernel_shap_repeats_for_a_seed_and_varies_across_seeds(wide_model):
     np.testing.assert_array_equal(first.values, again.values)
     np.testing.assert_array_equal(first.standard_errors, again.standard_errors)
     assert not np.allclose(first.values, other.values)
+
+
+@pytest.mark.parametrize("model_name, method, rows, background, coalitions", [
+    ("dict_model", exact_shapley, ROWS, BACKGROUND, (2 ** 5 - 2, 2 ** 5 - 2)),
+    # Up to 2048 coalitions: the sampled pairs are a multiple of the batches.
+    ("wide_model", kernel_shap, WIDE_ROWS, WIDE_BACKGROUND, (2048 - 2 * BATCHES, 2048)),
+])
+def test_masked_rows_reach_the_model_in_one_call_per_chunk(model_name, method, rows, background, coalitions,
+                                                           request):
+    model = request.getfixturevalue(model_name)
+    calls = []
+
+    def recorded(columns):
+        calls.append(len(next(iter(columns.values()))))
+        return model(columns)
+
+    method(recorded, rows, background)
+
+    explained, background_rows, masked_rows = sorted(calls)
+    assert (explained, background_rows) == (len(rows["x0"]), len(background["x0"]))
+    per_coalition = explained * background_rows
+    assert coalitions[0] * per_coalition <= masked_rows <= coalitions[1] * per_coalition
 
 
 def test_config_picks_exact_for_few_groups_and_kernel_beyond(dict_model):

@@ -117,7 +117,7 @@ class Masker:
             pairs = np.arange(start, min(start + pairs_per_call, n * k))
             # (pair, background row) layout: pair p = (row pairs // k, coalition pairs % k).
             keep = coalitions[pairs % k].T[:, :, None]
-            scores = self._scores(rows, pairs // k, keep, lambda values: values[None, :], (len(pairs), size))
+            scores = self._scores(rows, pairs // k, keep, lambda values: values[None, :], size)
             result[pairs] = scores.reshape(len(pairs), size) @ self.weights
         return result.reshape(n, k)
 
@@ -150,7 +150,7 @@ class Masker:
             # (pair, coalition) layout: pair p = (row p // size, background row p % size).
             background_rows = pairs % size
             scores = self._scores(rows, pairs // size, by_group[:, background_rows],
-                                  lambda values: values[background_rows][:, None], (len(pairs), k))
+                                  lambda values: values[background_rows][:, None], k)
             result[pairs] = scores.reshape(len(pairs), k)
         return result.reshape(n, size, k)
 
@@ -166,19 +166,19 @@ class Masker:
         return coalitions
 
     def _scores(self, rows: Columns, row_index: np.ndarray, keep: np.ndarray,
-                background_values: Callable[[np.ndarray], np.ndarray], shape: Tuple[int, ...]) -> np.ndarray:
-        """f of masked rows laid out in shape (len(row_index), ...): rows[row_index]'s values where
-        keep[group] (broadcast to shape) holds, background_values(background column) elsewhere.
+                background_values: Callable[[np.ndarray], np.ndarray], width: int) -> np.ndarray:
+        """f of masked rows laid out (len(row_index), width): rows[row_index]'s values where
+        keep[group] (broadcast to that shape) holds, background_values(background column) elsewhere.
 
-        Built by broadcasting, not gathering, so that masking costs little beside the model.
+        Built by broadcasting small arrays, so that masking costs little beside the model.
         """
+        shape = (len(row_index), width)
         grouped = {member for _, members in self.groups for member in members}
-        at_rows = (len(row_index),) + (1,) * (len(shape) - 1)
-        masked = {name: np.broadcast_to(np.asarray(values)[row_index].reshape(at_rows), shape).ravel()
+        masked = {name: np.broadcast_to(np.asarray(values)[row_index][:, None], shape).ravel()
                   for name, values in rows.items() if name not in grouped}
         for group, (_, members) in enumerate(self.groups):
             for member in members:
-                masked[member] = _select(keep[group], np.asarray(rows[member])[row_index].reshape(at_rows),
+                masked[member] = _select(keep[group], np.asarray(rows[member])[row_index][:, None],
                                          background_values(np.asarray(self.background[member]))).ravel()
         return self.model(masked)
 

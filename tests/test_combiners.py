@@ -23,7 +23,7 @@ from tensorflow_model_analysis.metrics import (
 )
 from tensorflow_model_analysis.utils.keras_lib import tf_keras
 
-from glassbox.evaluation.batch_combiner import add_padded
+from glassbox.evaluation.batch_combiner import add_into
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.errors import LabelDomainError, ShapeError, UnsupportedMetricError
 from tests.tfma_reference import assert_equivalent, example_extracts, make_batch, tfma_combiner_output
@@ -221,7 +221,7 @@ def test_multi_class_accumulators_grow_with_the_classes_seen_and_merge_by_paddin
             for b in (first, second)]
     assert accs[0].shape != accs[1].shape
     expected = tfma_combiner_output(computation.combiner, example_extracts(first) + example_extracts(second))
-    assert_equivalent(expected, combiner.extract_output(add_padded(*accs)))
+    assert_equivalent(expected, combiner.extract_output(add_into(*accs)))
 
 
 def test_a_model_reads_its_own_inputs():

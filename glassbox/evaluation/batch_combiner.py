@@ -2,8 +2,8 @@
 
 A TFMA combiner folds examples one by one (``add_input``). A ``BatchCombiner`` turns a whole
 batch into *elements*, each adding a vector of values to one *cell* of a fixed-shape float64
-array, and sums them per slice and bootstrap replicate with a single ``np.bincount`` per value.
-Accumulators are plain sums: merging is ``+`` (after zero-padding, for the few accumulators whose
+array, and sums them per slice and bootstrap replicate with a single ``np.bincount``.
+Accumulators are plain sums: merging is ``+=`` (after zero-padding, for the few accumulators whose
 size grows with the number of classes seen), and an unsampled or resampled replicate differs only
 by the per-example multipliers.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types
@@ -35,15 +35,21 @@ class Elements:
     shape: Tuple[int, ...]
 
 
-def _join_pairs_with_elements(elements_rows: np.ndarray, pair_rows: np.ndarray, num_rows: int):
-    """For each (slice pair, element of that pair's row): the pair index and the element index."""
-    order = np.argsort(elements_rows, kind="stable")
-    per_row = np.bincount(elements_rows, minlength=num_rows)
-    first = np.cumsum(per_row) - per_row
-    repeats = per_row[pair_rows]
-    pairs = np.repeat(np.arange(len(pair_rows)), repeats)
-    offsets = np.arange(len(pairs)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    return pairs, order[first[pair_rows][pairs] + offsets]
+def _layers(rows: np.ndarray, groups: np.ndarray, num_rows: int) -> List[np.ndarray]:
+    """Splits the (row, slice) pairs into layers in which a row is in at most one slice: per layer,
+    each row's slice, -1 for none. A row's k-th pair (in the given order) goes to layer k, so
+    slices of one spec on a single-valued feature (or the overall slice) each stay in one layer."""
+    order = np.argsort(rows, kind="stable")
+    per_row = np.bincount(rows, minlength=num_rows)
+    rank = np.empty(len(rows), dtype=np.int64)
+    rank[order] = np.arange(len(rows)) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+    layers = []
+    for k in range(int(per_row.max(initial=0))):
+        in_layer = rank == k
+        slice_of_row = np.full(num_rows, -1, dtype=np.int64)
+        slice_of_row[rows[in_layer]] = groups[in_layer]
+        layers.append(slice_of_row)
+    return layers
 
 
 def sum_into_slices(elements: Elements, rows: np.ndarray, groups: np.ndarray, num_groups: int,
@@ -51,19 +57,33 @@ def sum_into_slices(elements: Elements, rows: np.ndarray, groups: np.ndarray, nu
     """Sums elements per slice and replicate -> (num_groups, R, *elements.shape).
 
     ``rows``/``groups`` pair batch rows with slices (a row may be in several slices);
-    ``multipliers[r, row]`` scales what the row adds to replicate r.
+    ``multipliers[r, row]`` scales what the row adds to replicate r. A cell adds up its elements
+    in element order (per layer of ``_layers``), so a slice's sums do not depend on the others.
     """
     num_replicates, num_rows = multipliers.shape
     num_cells = int(np.prod(elements.shape[:-1]))
-    pairs, picked = _join_pairs_with_elements(elements.rows, rows, num_rows)
-    scale = multipliers[:, rows[pairs]]
-    # A row drawn 0 times adds nothing, as TFMA's resampling never feeds it (not 0 * inf = NaN).
-    replicate, drawn = np.nonzero(scale)
-    scale, pairs, picked = scale[replicate, drawn], pairs[drawn], picked[drawn]
-    index = (groups[pairs] * num_replicates + replicate) * num_cells + elements.cells[picked]
-    size = num_groups * num_replicates * num_cells
-    sums = [np.bincount(index, weights=scale * column[picked], minlength=size) for column in elements.values.T]
-    return np.stack(sums, axis=-1).reshape((num_groups, num_replicates) + tuple(elements.shape))
+    slices, picked = [], []
+    for slice_of_row in _layers(rows, groups, num_rows):
+        element_slices = slice_of_row[elements.rows]
+        in_slice = np.flatnonzero(element_slices >= 0)
+        slices.append(element_slices[in_slice])
+        picked.append(in_slice)
+    slices = np.concatenate(slices or [np.zeros(0, dtype=np.int64)])
+    picked = np.concatenate(picked or [np.zeros(0, dtype=np.int64)])
+    values = elements.values[picked]
+    if num_replicates == 1:  # the point estimate only: multipliers are ones
+        index = slices * num_cells + elements.cells[picked]
+    else:
+        scale = multipliers[:, elements.rows[picked]]
+        # A row drawn 0 times adds nothing, as TFMA's resampling never feeds it (not 0 * inf = NaN).
+        replicate, drawn = np.nonzero(scale)
+        index = (slices[drawn] * num_replicates + replicate) * num_cells + elements.cells[picked[drawn]]
+        values = values[drawn] * scale[replicate, drawn][:, None]
+    # One bincount over (cell, value column) pairs writes the accumulator's layout directly.
+    width = elements.shape[-1]
+    flat_index = (index[:, None] * width + np.arange(width)).ravel()
+    sums = np.bincount(flat_index, weights=values.ravel(), minlength=num_groups * num_replicates * num_cells * width)
+    return sums.reshape((num_groups, num_replicates) + tuple(elements.shape))
 
 
 def model_inputs(batch: Batch, model_name: Optional[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,12 +124,12 @@ class BatchCombiner(abc.ABC):
         return sum_into_slices(self.elements(batch), rows, groups, num_groups, multipliers)
 
 
-def add_padded(left: np.ndarray, right: np.ndarray) -> np.ndarray:
-    """Sum of two accumulators, zero-padding each axis to the longer of the two."""
-    if left.shape == right.shape:
-        return left + right
-    shape = np.maximum(left.shape, right.shape)
-    total = np.zeros(shape)
-    total[tuple(slice(0, s) for s in left.shape)] += left
-    total[tuple(slice(0, s) for s in right.shape)] += right
+def add_into(total: np.ndarray, part: np.ndarray) -> np.ndarray:
+    """total + part, each axis zero-padded to the longer of the two: total is added to in place
+    and returned, unless part is larger along some axis (then a new, grown array is)."""
+    if any(p > t for p, t in zip(part.shape, total.shape)):
+        grown = np.zeros(np.maximum(total.shape, part.shape))
+        grown[tuple(slice(0, s) for s in total.shape)] = total
+        total = grown
+    total[tuple(slice(0, s) for s in part.shape)] += part
     return total

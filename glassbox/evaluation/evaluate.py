@@ -11,6 +11,7 @@ batches x slices, and memory with slices x buckets.
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 import zlib
@@ -60,11 +61,11 @@ def bootstrap_multipliers(batch: Batch, num_replicates: int) -> np.ndarray:
 class _AccumulateSlices(beam.DoFn):
     """Batch -> (slice key, accumulator) for each slice present in the batch."""
 
-    def __init__(self, eval_config: config_pb2.EvalConfig):
+    def __init__(self, eval_config: config_pb2.EvalConfig, plan: MetricsPlan):
         self._eval_config = eval_config
+        self._plan = plan
 
     def setup(self):
-        self._plan = MetricsPlan(self._eval_config)
         self._slicer = Slicer(slicing_specs(self._eval_config))
 
     def process(self, batch: Batch):
@@ -83,11 +84,13 @@ class _MergeSlices(beam.CombineFn):
         return None
 
     def add_input(self, accumulator, element):
-        return element if accumulator is None else self._plan.merge([accumulator, element])
+        # The accumulator is the combiner's own (a copy of the first element): summed into in place.
+        return self._plan.merge([element]) if accumulator is None else self._plan.add_into(accumulator, element)
 
     def merge_accumulators(self, accumulators):
+        # Beam lets the first accumulator be modified and returned.
         present = [a for a in accumulators if a is not None]
-        return self._plan.merge(present) if present else None
+        return functools.reduce(self._plan.add_into, present) if present else None
 
     def extract_output(self, accumulator):
         return accumulator
@@ -131,7 +134,7 @@ class ComputeSlicedMetrics(beam.PTransform):
         plan = MetricsPlan(self._eval_config)
         accumulators = (
             batches
-            | "AccumulateSlices" >> beam.ParDo(_AccumulateSlices(self._eval_config))
+            | "AccumulateSlices" >> beam.ParDo(_AccumulateSlices(self._eval_config, plan))
             | "MergeSlices" >> beam.CombinePerKey(_MergeSlices(plan)))
         _ = (
             accumulators

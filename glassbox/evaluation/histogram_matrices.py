@@ -103,7 +103,8 @@ def vectorised(computation: metric_types.DerivedMetricComputation) -> metric_typ
     thresholds = list(settings["thresholds"])
     if not settings["use_histogram"] or (len(thresholds) == 1 and thresholds[0] < 0):
         return computation
-    if rebin_thresholds(thresholds) != sorted(rebin_thresholds(thresholds)):
+    rebinned = rebin_thresholds(thresholds)
+    if rebinned != sorted(rebinned):
         return computation  # TFMA's rebin assumes sorted thresholds; keep its result for any other
     return metric_types.DerivedMetricComputation(
         keys=computation.keys,

@@ -163,20 +163,20 @@ def _flatten(labels, predictions, weights, options: LabelPredictionOptions) -> L
 
 
 def _split_fractional(flat: LabelPredictionWeight, metric: str) -> LabelPredictionWeight:
-    """Label l -> (0, weight * (1 - l)) and (1, weight * l), dropping zero weights, as TFMA."""
+    """Label l -> (0, weight * (1 - l)) then (1, weight * l), dropping zero weights, as TFMA."""
     labels = flat.labels
     outside = ~((labels >= -_EPSILON) & (labels <= 1.0 + _EPSILON))
     if outside.any():
         raise LabelDomainError(
             f"metric {metric!r} splits fractional labels, which must lie in [0, 1]; "
             f"got label {float(labels[outside][0])!r}")
-    weights = np.concatenate([flat.weights * (1.0 - labels), flat.weights * labels])
+    weights = np.stack([flat.weights * (1.0 - labels), flat.weights * labels], axis=1).ravel()
     keep = weights != 0.0
     return LabelPredictionWeight(
-        labels=np.repeat([0.0, 1.0], len(labels))[keep],
-        predictions=np.tile(flat.predictions, 2)[keep],
+        labels=np.tile([0.0, 1.0], len(labels))[keep],
+        predictions=np.repeat(flat.predictions, 2)[keep],
         weights=weights[keep],
-        rows=np.tile(flat.rows, 2)[keep],
+        rows=np.repeat(flat.rows, 2)[keep],
     )
 
 

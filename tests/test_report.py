@@ -75,6 +75,21 @@ def _write_surrogate(evaluation_dir, examples):
     return tree
 
 
+# explanation_summary.json as glassbox.explain.writer writes it (the parts the report shows).
+SUMMARY = {
+    "models": {role: {
+        "primary_method": "exact_shapley",
+        "methods": {"exact_shapley": {"accuracy": {"method": "exact_shapley", "mean_standard_error": 0.0,
+                                                   "max_standard_error": 0.0}, "slices": {}}},
+        "permutation_importance": {"metric": "auc", "num_repeats": 5, "slices": {"Overall": {
+            "metric_value": 0.76, "importance": {"x0": {"mean": 0.107029, "std": 0.0535}, "x1": {"mean": -0.002, "std": 0.015}}}}},
+        "global_surrogate": None} for role in ("candidate", "baseline")},
+    "shift": {"candidate_method": "exact_shapley", "baseline_method": "exact_shapley", "slices": {
+        "Overall": {"attribution_shift": 0.210759, "top_k": 5, "top_k_overlap": 3},
+        "region:north": {"attribution_shift": 0.0421, "top_k": 5, "top_k_overlap": 4}}},
+}
+
+
 @pytest.fixture(scope="module")
 def artifacts(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
@@ -89,6 +104,8 @@ def artifacts(tmp_path_factory):
                    baseline_model_dir=saved_models.export_model(str(root / "baseline"), seed=1))
     _write_attributions(evaluation)
     surrogate = _write_surrogate(evaluation, examples)
+    with open(os.path.join(evaluation, "explanation_summary.json"), "w") as f:
+        json.dump(SUMMARY, f)
     validation = str(root / "validation")
     write_validation(validate(evaluation), validation)
     with open(os.path.join(validation, "decision.json")) as f:
@@ -139,6 +156,15 @@ def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, rep
     assert evaluation.surrogate.rules == artifacts["surrogate"].rules and XSS_SLICE in evaluation.surrogate.rules
     assert evaluation.surrogate.fidelity["region:north"]["agreement"] == pytest.approx(
         artifacts["surrogate"].fidelity["region:north"].agreement)
+    # The explanation summary: each method's accuracy, the shift and permutation importance per slice.
+    summary = evaluation.explanation_summary
+    assert [(a.model, a.method, a.accuracy) for a in summary.accuracy] == [
+        (role, "exact_shapley", "mean_standard_error 0, max_standard_error 0") for role in ("candidate", "baseline")]
+    assert [(s.slice, s.attribution_shift, s.top_k_overlap, s.top_k) for s in summary.shift] == [
+        ("Overall", 0.210759, 3, 5), ("region:north", 0.0421, 4, 5)]
+    assert {(p.model, p.feature, p.metric, p.mean, p.std) for p in summary.permutation if p.slice == "Overall"} == {
+        (role, feature, "auc", value["mean"], value["std"]) for role in ("candidate", "baseline")
+        for feature, value in SUMMARY["models"][role]["permutation_importance"]["slices"]["Overall"]["importance"].items()}
     assert report.validation == artifacts["decision"]
     assert report.views() == ["validation", "slices", "plots", "explanations"]
 
@@ -228,6 +254,9 @@ def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifa
 
     page.click("nav [data-view='explanations']")
     report_browser.wait_drawn(page)
+    assert report_browser.table_column(page, "shift", 1) == ["0.21076", "0.0421"]
+    assert report_browser.table_column(page, "shift", 2) == ["3 of 5", "4 of 5"]
+    assert report_browser.table_column(page, "permutation", 4)[:2] == ["0.10703", "0.10703"]  # by mean, descending
     browser.screenshot(page, "explanations")
     assert browser.blocked_requests == [] and browser.errors == [] and browser.dialogs == []
     page.close()

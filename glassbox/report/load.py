@@ -18,8 +18,9 @@ import numpy as np
 
 from glassbox.report import curves
 from glassbox.report.errors import ReportError
-from glassbox.report.model import (BASELINE, CANDIDATE, DIFF, Attributions, Calibration, ClassMatrix,
-                                   EvaluationView, MetricColumn, PlotSeries, Report, SliceRow, Surrogate,
+from glassbox.report.model import (BASELINE, CANDIDATE, DIFF, Attributions, AttributionShift, Calibration,
+                                   ClassMatrix, EvaluationView, ExplanationSummary, FeatureImportance,
+                                   MethodAccuracy, MetricColumn, PlotSeries, Report, SliceRow, Surrogate,
                                    ThresholdCurve)
 
 # The weighted example count the slice filter uses: the first of these the evaluation has.
@@ -67,7 +68,8 @@ def load_evaluation(path: str) -> EvaluationView:
         count_column=labels[count] if count else None,
         plots=_plots(path, baseline, slice_label),
         attributions=_attributions(evaluation.attributions, baseline, slice_label),
-        surrogate=load_surrogate(path))
+        surrogate=load_surrogate(path),
+        explanation_summary=load_explanation_summary(path))
 
 
 def _role(key, baseline: Optional[str]) -> str:
@@ -230,6 +232,51 @@ def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
     return Surrogate(rules=content["rules"], fidelity={
         slice_name: {name: None if value is None else _rounded(value, VALUE_DIGITS) for name, value in values.items()}
         for slice_name, values in fidelity.items()})
+
+
+def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary]:
+    """The explanations' summary written into the evaluation directory, if any."""
+    import tensorflow as tf
+    from glassbox.explain.writer import SUMMARY_FILE
+
+    path = os.path.join(evaluation_dir, SUMMARY_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    content = _read_json(path, "the explanation summary")
+    try:
+        models = content["models"]
+        return ExplanationSummary(
+            accuracy=[MethodAccuracy(model=role, method=method, accuracy=_statement(result["accuracy"]))
+                      for role, summary in models.items() for method, result in summary["methods"].items()],
+            permutation=[row for role, summary in models.items()
+                         for row in _permutation_importance(role, summary["permutation_importance"])],
+            shift=[AttributionShift(slice=slice_name, attribution_shift=_rounded(result["attribution_shift"], VALUE_DIGITS),
+                                    top_k=result["top_k"], top_k_overlap=result["top_k_overlap"])
+                   for slice_name, result in ((content["shift"] or {}).get("slices") or {}).items()])
+    except (KeyError, TypeError, AttributeError) as e:
+        raise ReportError(f"{path} is not an explanation summary (as glassbox.explain.writer writes it): "
+                          f"{type(e).__name__}: {e}") from e
+
+
+def _permutation_importance(role: str, permutation: Optional[Dict[str, Any]]) -> List[FeatureImportance]:
+    """A model's permutation importances, per slice and feature (none when not computed)."""
+    return [FeatureImportance(model=role, slice=slice_name, metric=permutation["metric"], feature=feature,
+                              mean=_rounded(value["mean"], VALUE_DIGITS), std=_rounded(value["std"], VALUE_DIGITS))
+            for slice_name, result in (permutation["slices"].items() if permutation else ())
+            for feature, value in result["importance"].items()]
+
+
+def _statement(accuracy: Dict[str, Any]) -> str:
+    """A method's accuracy statement as text: each figure (but the method's name) with its value."""
+    return ", ".join(f"{name} {_figure(value)}" for name, value in accuracy.items() if name != "method")
+
+
+def _figure(value: Any) -> str:
+    if value is None:  # NaN or infinite, as the summary's JSON is read
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
 def load_decision(validation_dir: str) -> Dict[str, Any]:

@@ -100,6 +100,46 @@ class Surrogate:
 
 
 @dataclasses.dataclass(frozen=True)
+class MethodAccuracy:
+    """The accuracy a local method states of its attributions of a model, e.g. "mean_standard_error 0"."""
+
+    model: str  # CANDIDATE or BASELINE
+    method: str
+    accuracy: str
+
+
+@dataclasses.dataclass(frozen=True)
+class FeatureImportance:
+    """A feature's permutation importance on a slice: the metric's mean worsening, and its spread."""
+
+    model: str
+    slice: str
+    metric: str
+    feature: str
+    mean: Optional[float]
+    std: Optional[float]
+
+
+@dataclasses.dataclass(frozen=True)
+class AttributionShift:
+    """On a slice, how far the candidate's attribution shares moved from the baseline's."""
+
+    slice: str
+    attribution_shift: Optional[float]  # total variation of the shares: 0 same, 1 disjoint
+    top_k: int
+    top_k_overlap: int  # of the candidate's top_k features, how many are among the baseline's
+
+
+@dataclasses.dataclass(frozen=True)
+class ExplanationSummary:
+    """explanation_summary.json in brief: each method's accuracy, permutation importance, shift."""
+
+    accuracy: List[MethodAccuracy]
+    permutation: List[FeatureImportance]
+    shift: List[AttributionShift]
+
+
+@dataclasses.dataclass(frozen=True)
 class EvaluationView:
     """An evaluation as the report shows it."""
 
@@ -114,6 +154,7 @@ class EvaluationView:
     plots: Dict[str, List[PlotSeries]]  # slice name -> series
     attributions: List[Attributions] = dataclasses.field(default_factory=list)
     surrogate: Optional[Surrogate] = None
+    explanation_summary: Optional[ExplanationSummary] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +171,8 @@ class Report:
         return ((["validation"] if self.validation is not None else [])
                 + ["slices"]
                 + (["plots"] if evaluation.plots else [])
-                + (["explanations"] if evaluation.attributions or evaluation.surrogate else []))
+                + (["explanations"] if evaluation.attributions or evaluation.surrogate
+                   or evaluation.explanation_summary else []))
 
     def payload(self) -> Dict[str, Any]:
         """The data the page draws from (dataclasses become JSON objects, see page.render_page)."""

@@ -423,6 +423,25 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
           measures.map(m => ({id: m, label: m, value: f => (m in f[1] ? f[1][m] : null)}))),
         fidelity, {name: 'fidelity', sortKey: 'fsort', pageKey: 'fpage'}));
     }
+    const S = E.explanation_summary;
+    if (S) {
+      const column = (id, label) => ({id: id, label: label, value: r => r[id]});
+      parts.push(el('h2', {text: 'Explanation summary'}), el('h3', {text: 'Accuracy each method states'}),
+        dataTable([column('model', 'Model'), column('method', 'Method'), column('accuracy', 'Accuracy')],
+          S.accuracy, {name: 'accuracy', sortKey: 'xsort', pageKey: 'xpage'}));
+      if (S.shift.length) {
+        parts.push(el('h3', {text: 'Attribution shift from the baseline, per slice'}),
+          dataTable([column('slice', 'Slice'), column('attribution_shift', 'Attribution shift'),
+                     {id: 'top_k_overlap', label: 'Top-k overlap', value: r => r.top_k_overlap, text: r => `${r.top_k_overlap} of ${r.top_k}`}],
+            S.shift, {name: 'shift', sortKey: 'ssort', pageKey: 'spage'}));
+      }
+      if (S.permutation.length) {
+        parts.push(el('h3', {text: 'Permutation importance (worsening of the metric), per slice'}),
+          dataTable([column('model', 'Model'), column('slice', 'Slice'), column('feature', 'Feature'),
+                     column('metric', 'Metric'), column('mean', 'Mean'), column('std', 'Std')],
+            S.permutation, {name: 'permutation', sortKey: 'psort', pageKey: 'ppage', defaultSort: '-mean'}));
+      }
+    }
     return el('section', {}, parts);
   }
 

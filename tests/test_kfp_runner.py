@@ -12,6 +12,9 @@ import yaml
 from google.protobuf import json_format
 from kfp import components as kfp_components
 from kfp.pipeline_spec import pipeline_spec_pb2
+from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
+from tfx.types import artifact
+from tfx.utils import import_utils
 
 from glassbox.cli import main
 from glassbox.kfp import tfx_entrypoint
@@ -73,6 +76,19 @@ def test_every_component_is_a_task_each_tfx_one_in_the_image_under_the_glassbox_
         # Spec 2.1 passes the input definitions (types of parameters and artifacts) to the entrypoint.
         assert "--json_serialized_inputs_spec_args" in args
         assert args[-len(BEAM_ARGS):] == BEAM_ARGS
+
+
+def test_every_artifact_type_is_one_the_tfx_entrypoint_can_import(spec):
+    definitions = [definition for component in spec["components"].values()
+                   for io in ("inputDefinitions", "outputDefinitions")
+                   for definition in component.get(io, {}).get("artifacts", {}).values()]
+    titles = set()
+    for definition in definitions:
+        schema = pipeline_spec_pb2.ArtifactTypeSchema(instance_schema=definition["artifactType"]["instanceSchema"])
+        titles.add(yaml.safe_load(schema.instance_schema)["title"])
+        artifact_class = import_utils.import_class_by_path(kubeflow_v2_entrypoint_utils._retrieve_class_path(schema))
+        assert issubclass(artifact_class, artifact.Artifact)
+    assert "glassbox.ValidationResult" in titles  # a custom type, imported by its type name
 
 
 def test_data_root_is_a_pipeline_parameter_with_the_compiled_default(spec):

@@ -124,6 +124,17 @@ def test_features_left_out_keep_the_rows_values(dict_model, algorithm):
     np.testing.assert_allclose(result.values, expected, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("method", [exact_shapley, kernel_shap])
+def test_a_single_feature_gets_the_whole_difference(dict_model, method):
+    attributions = method(dict_model, ROWS, BACKGROUND, features=["x0"])
+
+    masked = {name: np.repeat(values, 16) for name, values in ROWS.items()}
+    masked["x0"] = np.tile(BACKGROUND["x0"], 4)
+    expected = dict_model(ROWS) - dict_model(masked).reshape(4, 16).mean(axis=1)
+    assert attributions.groups == ("x0",)
+    np.testing.assert_allclose(attributions.values[:, 0], expected, rtol=1e-6, atol=1e-9)
+
+
 def test_background_weights_count_as_repeated_rows(dict_model):
     weights = np.arange(1, 17)
     repeated = {name: np.repeat(values, weights) for name, values in BACKGROUND.items()}

@@ -69,7 +69,7 @@ def kernel_weights_by_size(d: int) -> np.ndarray:
     sizes = np.arange(1, d)
     weights = np.zeros(d + 1)
     weights[1:d] = (d - 1) / (sizes * (d - sizes))
-    return weights / weights.sum()
+    return weights / weights.sum() if d > 1 else weights
 
 
 def paired_design(d: int, num_coalitions: int, rng: np.random.Generator, num_designs: int = 1) -> Design:
@@ -209,7 +209,7 @@ def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups
     predictions = model(rows)
     values, errors = np.empty((len(predictions), d)), np.empty((len(predictions), d))
     bases = np.empty(len(predictions))
-    block = max(1, _BLOCK_EVALUATIONS // coalitions[..., 0].size)
+    block = max(1, _BLOCK_EVALUATIONS // max(1, coalitions[..., 0].size))
     for start in range(0, num_rows(rows), block):
         chosen = slice(start, start + block)
         block_rows = {name: column[chosen] for name, column in rows.items()}

@@ -144,7 +144,7 @@ class Masker:
         by_group = np.ascontiguousarray(coalitions.transpose(2, 0, 1))  # (groups, size, k)
         result = np.empty((n * size, k))
         # Calls of exactly chunk_size rows (the model function's batches divide them evenly).
-        pairs_per_call = max(1, self._chunk_size // k)
+        pairs_per_call = max(1, self._chunk_size // max(1, k))
         for start in range(0, n * size, pairs_per_call):
             pairs = np.arange(start, min(start + pairs_per_call, n * size))
             # (pair, coalition) layout: pair p = (row p // size, background row p % size).

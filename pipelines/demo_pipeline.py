@@ -28,9 +28,9 @@ from glassbox.components.trainer.component import Trainer
 from glassbox.components.validator import constants as validator_constants
 from glassbox.components.validator.component import Validator
 from glassbox.pipelines import baseline, data
-from glassbox.protos import validator_config_pb2
+from glassbox.protos import explain_config_pb2, validator_config_pb2
 from glassbox.training.config import TrainingConfig
-from glassbox.training.model import PREDICTION_KEY
+from glassbox.training.model import FEATURES_SIGNATURE_NAME, PREDICTION_KEY
 
 DEFAULT_TRAINING = TrainingConfig(label=data.LABEL, numeric_features=data.NUMERIC_FEATURES,
                                   categorical_features=data.CATEGORICAL_FEATURES)
@@ -42,6 +42,33 @@ MIN_SLICE_AUC = 0.6
 MAX_AUC_DROP = 0.01
 # Where the Pusher copies blessed models, under the pipeline root unless given.
 SERVING_DIR_NAME = "serving"
+# The demo's explanations: exact Shapley values of the Trainer's raw features (8 of them: 256
+# coalitions) for a seeded sample of eval rows, and permutation importance of AUC.
+EXPLAINED_ROWS = 100
+BACKGROUND_ROWS = 20
+# The demo's attribution gate: the candidate's top TOP_K features share at least MIN_TOP_K_OVERLAP
+# with the baseline's (it relies on much the same features as the model it replaces).
+TOP_K = 3
+MIN_TOP_K_OVERLAP = 2
+
+
+def default_explain_config() -> explain_config_pb2.ExplainConfig:
+    """The Evaluator's ExplainConfig: see `EXPLAINED_ROWS`."""
+    config = explain_config_pb2.ExplainConfig(seed=7)
+    config.model_output.signature_name = FEATURES_SIGNATURE_NAME
+    config.background.size = BACKGROUND_ROWS
+    config.explained_rows.count = EXPLAINED_ROWS
+    config.methods.add().shapley.algorithm = explain_config_pb2.Shapley.EXACT
+    config.methods.add().permutation_importance.metric = AUC
+    return config
+
+
+def default_validator_config() -> validator_config_pb2.ValidatorConfig:
+    """The Validator's gate beyond the EvalConfig's thresholds: see `TOP_K`."""
+    config = validator_config_pb2.ValidatorConfig()
+    overlap = config.attribution_gates.add().top_k_overlap
+    overlap.k, overlap.min_overlap = TOP_K, MIN_TOP_K_OVERLAP
+    return config
 
 
 def default_eval_config(label: str = data.LABEL,
@@ -73,7 +100,8 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_root: str,
                     beam_pipeline_args: Sequence[str] = (),
                     serving_dir: Optional[str] = None,
                     validator_config: Optional[validator_config_pb2.ValidatorConfig] = None,
-                    baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY) -> pipeline.Pipeline:
+                    baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY,
+                    explain_config: Optional[explain_config_pb2.ExplainConfig] = None) -> pipeline.Pipeline:
     """The demo pipeline over the CSV files in data_root.
 
     Args:
@@ -88,8 +116,10 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_root: str,
       beam_pipeline_args: Beam options of the Beam-based components (ExampleGen, Evaluator).
       serving_dir: where the Pusher copies blessed models (a version dir each);
         default `pipeline_root/serving`.
-      validator_config: the Validator's gates beyond the EvalConfig's thresholds.
+      validator_config: the Validator's gates beyond the EvalConfig's thresholds;
+        default `default_validator_config()`.
       baseline_resolver: how the latest blessed Model is found, one of `baseline.RESOLVERS`.
+      explain_config: the Evaluator's explanations; default `default_explain_config()`.
     """
     example_gen = CsvExampleGen(input_base=data_root)
     examples = example_gen.outputs[standard_component_specs.EXAMPLES_KEY]
@@ -97,9 +127,10 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_root: str,
     model = trainer.outputs[trainer_constants.MODEL_KEY]
     resolver_nodes, baseline_model = baseline.latest_blessed_model(baseline_resolver)
     evaluator = Evaluator(examples=examples, model=model, baseline_model=baseline_model,
-                          eval_config=eval_config or default_eval_config(training.label))
+                          eval_config=eval_config or default_eval_config(training.label),
+                          explain_config=explain_config or default_explain_config())
     validator = Validator(evaluation=evaluator.outputs[evaluator_constants.EVALUATION_KEY], model=model,
-                          baseline_model=baseline_model, config=validator_config)
+                          baseline_model=baseline_model, config=validator_config or default_validator_config())
     pusher = Pusher(model=model, model_blessing=validator.outputs[validator_constants.BLESSING_KEY],
                     push_destination=pusher_pb2.PushDestination(
                         filesystem=pusher_pb2.PushDestination.Filesystem(

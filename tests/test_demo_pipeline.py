@@ -19,7 +19,7 @@ from tfx.orchestration import metadata
 
 from glassbox.cli import main
 from glassbox.pipelines import baseline
-from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING, MIN_AUC
+from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING, EXPLAINED_ROWS, MIN_AUC, MIN_TOP_K_OVERLAP, TOP_K
 from glassbox.pipelines.lineage import consumer_outputs, producer_inputs
 from glassbox.pipelines.local_runner import run_demo
 
@@ -87,6 +87,26 @@ def test_glassbox_demo_tells_the_story_first_rubber_stamped_better_blessed_untra
     assert any("against the baseline's" in r for r in reasons)
     assert aucs[3] < MIN_AUC < aucs[1] < aucs[2]
     assert f"ML Metadata:    {root}/metadata.sqlite" in out
+
+
+def test_the_demo_explains_each_model_checks_its_attributions_and_prints_its_reports(demo):
+    _, out = demo
+    blocks = _blocks(out)
+    # The attribution gate: skipped without a baseline, passed by the better model, failed by the untrained one.
+    assert "is skipped: there is no baseline model" in _printed(blocks[1], "Attributions")
+    assert re.fullmatch(rf"[{MIN_TOP_K_OVERLAP}-{TOP_K}] of the candidate's top {TOP_K} attributed features on "
+                        r"Overall \(.*\) are among the baseline's .*", _printed(blocks[2], "Attributions"))
+    assert any(f"fewer than the required {MIN_TOP_K_OVERLAP}" in r for r in re.findall(r"^    - (.*)$", blocks[3], re.M))
+    for n, block in blocks.items():
+        evaluation_report, validation_report = re.findall(r"^  (?:Reports:)?\s+(\S+) \((?:evaluation|validation)\)$",
+                                                          block, re.M)
+        assert evaluation_report == os.path.join(_printed(block, "Evaluation"), "report.html")
+        assert validation_report == os.path.join(_printed(block, "Validation"), "report.html")
+        assert os.path.getsize(evaluation_report) > 0 and os.path.getsize(validation_report) > 0
+        with open(os.path.join(_printed(block, "Evaluation"), "explanation_summary.json")) as f:
+            summary = json.load(f)
+        assert 0 < summary["sample"]["slices"]["Overall"]["explained_rows"] <= EXPLAINED_ROWS  # repeated rows once
+        assert (summary["shift"] is None) == (n == 1)  # shift from the baseline, once there is one
 
 
 def test_the_stock_pusher_pushed_exactly_the_blessed_models(demo, runs):

@@ -5,10 +5,14 @@ an untrained one refused, with the reasons."""
 from __future__ import annotations
 
 import argparse
+import os
 
 
 def _run(args: argparse.Namespace) -> int:
+    from glassbox.components.evaluator.constants import REPORT_FILE_NAME as EVALUATION_REPORT
+    from glassbox.components.validator.constants import REPORT_FILE_NAME as VALIDATION_REPORT
     from glassbox.pipelines.demo_pipeline import AUC
+    from glassbox.validation.checks import ATTRIBUTION
     from glassbox.pipelines.local_runner import DEMO_RUNS, check_fresh_root, run_demo
 
     check_fresh_root(args.root)
@@ -24,7 +28,12 @@ def _run(args: argparse.Namespace) -> int:
         for check in run.decision["checks"]:
             if not check["passed"]:
                 print(f"    - {check['sentence']}")
+        for check in run.decision["checks"]:
+            if check["kind"] == ATTRIBUTION and check["passed"]:  # failed ones are listed above
+                print(f"  Attributions: {check['sentence']}")
         print(f"  Pushed to:    {run.pushed_destination or 'not pushed'}")
+        print(f"  Reports:      {os.path.join(run.evaluation_uri, EVALUATION_REPORT)} (evaluation)")
+        print(f"                {os.path.join(run.validation_uri, VALIDATION_REPORT)} (validation)")
     print(f"ML Metadata:    {run.metadata_path}")
     return 0
 
@@ -35,7 +44,8 @@ def register(commands: argparse._SubParsersAction) -> None:
         description="Runs CsvExampleGen -> Trainer -> Evaluator -> Validator -> Pusher under TFX's "
                     "LocalDagRunner with a SQLite ML Metadata store, three times: a first model "
                     "(rubber-stamped: no baseline yet), a better one (blessed against it) and an "
-                    "untrained one (refused). Prints each run's artifacts, metrics and decision.")
+                    "untrained one (refused). Prints each run's artifacts, metrics, decision and "
+                    "reports (HTML, written into the evaluation and validation artifacts).")
     parser.add_argument("--root", default="demo_output",
                         help="new directory for the data, artifacts, pushed models and metadata.sqlite "
                              "(default: %(default)s)")

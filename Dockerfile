@@ -62,8 +62,9 @@ RUN groupadd --gid 10001 glassbox \
 # Owned by root and read-only for the user: a component cannot alter the code it runs.
 COPY --from=builder /opt/venv /opt/venv
 
-# The venv's python first on PATH: TFX on KFP starts every component as
-# `python -m tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor ...`.
+# The venv's python first on PATH: a compiled glassbox pipeline starts every TFX component as
+# `python -m glassbox.kfp.tfx_entrypoint ...` (TFX's KFP entrypoint, repaired; README "Run on
+# Kubeflow Pipelines").
 ENV VIRTUAL_ENV=/opt/venv \
     PATH=/opt/venv/bin:$PATH \
     HOME=/home/glassbox \

@@ -23,8 +23,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKERFILE = os.path.join(ROOT, "Dockerfile")
 DOCKERIGNORE = os.path.join(ROOT, ".dockerignore")
 
-# The TFX-on-KFP container entrypoint: every TFX component of a compiled pipeline runs
-# `python -m <this>` inside the image.
+# TFX's KFP container entrypoint, which glassbox.kfp.tfx_entrypoint (the command every TFX
+# component of a compiled pipeline runs inside the image) wraps.
 TFX_KFP_ENTRYPOINT = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_executor"
 # Where KFP's launcher mirrors gs://, minio://, s3:// and oci:// artifacts on local disk.
 KFP_LAUNCHER_DIRS = ("/gcs", "/minio", "/s3", "/oci")

@@ -58,6 +58,8 @@ class Outputs(NamedTuple):
     metrics: dsl.Metrics
     blessing: dsl.Artifact
     validation: dsl.Artifact
+    evaluation_report: dsl.HTML
+    validation_report: dsl.HTML
     blessed: bool
 
 
@@ -71,6 +73,7 @@ def evaluate_and_validate(examples: str, model: str, baseline_model: str) -> Out
     validated = components.validate(evaluation=evaluated.outputs["evaluation"])
     return Outputs(evaluation=evaluated.outputs["evaluation"], metrics=evaluated.outputs["metrics"],
                    blessing=validated.outputs["blessing"], validation=validated.outputs["validation"],
+                   evaluation_report=evaluated.outputs["report"], validation_report=validated.outputs["report"],
                    blessed=validated.outputs["Output"])
 
 
@@ -146,3 +149,9 @@ def test_native_decision_is_the_tfx_validators(native, tfx):
     assert native["blessing"].metadata["current_model"] == resolve_model_dir(
         tfx_blessing.get_string_custom_property("current_model"))
     assert os.listdir(native["blessing"].uri) == os.listdir(tfx_blessing.uri) == ["NOT_BLESSED"]
+
+
+def test_native_components_write_html_reports_for_the_kfp_ui(native):
+    for name in ("evaluation_report", "validation_report"):
+        with open(native[name].path) as f:
+            assert f.read().startswith("<!DOCTYPE html>")

@@ -20,7 +20,7 @@ from glassbox.kfp import DEFAULT_IMAGE
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def evaluate(examples: dsl.Input[dsl.Dataset], model: dsl.Input[dsl.Model], eval_config: str,
              evaluation: dsl.Output[dsl.Artifact], metrics: dsl.Output[dsl.Metrics],
-             baseline_model: Optional[dsl.Input[dsl.Model]] = None, example_splits: List[str] = [],
+             report: dsl.Output[dsl.HTML], baseline_model: Optional[dsl.Input[dsl.Model]] = None, example_splits: List[str] = [],
              beam_pipeline_args: List[str] = []):
     """Sliced metrics of `model` (and diffs against `baseline_model`) on `examples`, as the glassbox
     Evaluator computes them.
@@ -32,19 +32,21 @@ def evaluate(examples: dsl.Input[dsl.Dataset], model: dsl.Input[dsl.Model], eval
       evaluation: TFMA's on-disk format (tfma.load_eval_result reads it); metadata: the overall
         slice's metrics as `overall_<name>`, as the Evaluator's custom properties.
       metrics: the overall slice's scalar metrics.
+      report: the evaluation's HTML report (the KFP UI shows it).
       baseline_model: optional baseline for diff metrics.
       example_splits: splits of a TFX Examples dir (default ['eval']).
       beam_pipeline_args: Beam options.
     """
     from glassbox.kfp import steps
 
-    steps.evaluate(examples, model, eval_config, evaluation, metrics, baseline_model, example_splits,
+    steps.evaluate(examples, model, eval_config, evaluation, metrics, report, baseline_model, example_splits,
                    beam_pipeline_args)
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
 def validate(evaluation: dsl.Input[dsl.Artifact], blessing: dsl.Output[dsl.Artifact],
-             validation: dsl.Output[dsl.Artifact], config: str = "", eval_config: str = "") -> bool:
+             validation: dsl.Output[dsl.Artifact], report: dsl.Output[dsl.HTML], config: str = "",
+             eval_config: str = "") -> bool:
     """Blesses the evaluated model or refuses it, as the glassbox Validator does; returns whether blessed.
 
     Args:
@@ -52,9 +54,10 @@ def validate(evaluation: dsl.Input[dsl.Artifact], blessing: dsl.Output[dsl.Artif
       blessing: an empty BLESSED or NOT_BLESSED file; metadata: blessed, validation_ok,
         rubber_stamp, failures, reason, current_model, baseline_model, as the Validator's blessing.
       validation: TFMA's ValidationResult, decision.json and decision.md.
+      report: the HTML report of the evaluation with the decision (the KFP UI shows it).
       config: the ValidatorConfig (gates) as JSON or text proto; empty: none.
       eval_config: a tfma.EvalConfig whose thresholds replace the evaluation's own; empty: its own.
     """
     from glassbox.kfp import steps
 
-    return steps.validate(evaluation, blessing, validation, config, eval_config)
+    return steps.validate(evaluation, blessing, validation, report, config, eval_config)

@@ -20,14 +20,16 @@ from glassbox.evaluation.evaluate import run_evaluation
 from glassbox.evaluation.examples import resolve_example_files
 from glassbox.evaluation.models import resolve_model_dir
 from glassbox.protos import validator_config_pb2
+from glassbox.report import write_report
 from glassbox.validation.errors import ValidatorConfigError
 from glassbox.validation.validate import validate as validate_evaluation, write_validation
 
 
 def evaluate(examples: dsl.Dataset, model: dsl.Model, eval_config: str, evaluation: dsl.Artifact,
-             metrics: dsl.Metrics, baseline_model: Optional[dsl.Model] = None,
+             metrics: dsl.Metrics, report: dsl.HTML, baseline_model: Optional[dsl.Model] = None,
              example_splits: Sequence[str] = (), beam_pipeline_args: Sequence[str] = ()) -> None:
-    """`run_evaluation` into evaluation.path; the overall metrics as its metadata and as `metrics`."""
+    """`run_evaluation` into evaluation.path; the overall metrics as its metadata and as `metrics`;
+    the HTML report as `report`."""
     _, overall = run_evaluation(
         parse_eval_config(eval_config, source="the eval_config parameter"),
         model_dir=resolve_model_dir(model.path),
@@ -38,18 +40,21 @@ def evaluate(examples: dsl.Dataset, model: dsl.Model, eval_config: str, evaluati
     for name, value in sorted(overall.items()):
         evaluation.metadata[evaluator_constants.OVERALL_METRIC_PROPERTY_PREFIX + name] = value
         metrics.log_metric(name, value)
+    write_report(report.path, evaluation.path)
 
 
-def validate(evaluation: dsl.Artifact, blessing: dsl.Artifact, validation: dsl.Artifact,
+def validate(evaluation: dsl.Artifact, blessing: dsl.Artifact, validation: dsl.Artifact, report: dsl.HTML,
              config: str = "", eval_config: str = "") -> bool:
-    """`validate` and `write_validation` into validation.path; a blessing as the Validator's
-    (a BLESSED or NOT_BLESSED file, the decision in brief as metadata). Returns whether blessed."""
+    """`validate` and `write_validation` into validation.path, the HTML report as `report`, then a
+    blessing as the Validator's (a BLESSED or NOT_BLESSED file, the decision in brief as metadata).
+    Returns whether blessed."""
     decision = validate_evaluation(
         evaluation.path,
         config_files.parse_config(config, validator_config_pb2.ValidatorConfig, "validator config",
                                   ValidatorConfigError, source="the config parameter") if config else None,
         parse_eval_config(eval_config, source="the eval_config parameter") if eval_config else None)
     write_validation(decision, validation.path)
+    write_report(report.path, evaluation.path, validation.path)
     blessing.metadata.update({
         validator_constants.BLESSED_PROPERTY: int(decision.blessed),
         validator_constants.VALIDATION_OK_PROPERTY: int(decision.validation_ok),

@@ -23,7 +23,7 @@ from tensorflow_model_analysis.metrics import (
 )
 from tensorflow_model_analysis.utils.keras_lib import tf_keras
 
-from glassbox.evaluation.batch_combiner import add_into
+from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.errors import LabelDomainError, ShapeError, UnsupportedMetricError
 from tests.tfma_reference import assert_equivalent, example_extracts, make_batch, tfma_combiner_output
@@ -167,7 +167,7 @@ def _our_output(computation, batch, multipliers=None):
     combiner = batch_combiner_for(computation, eval_config=None)
     n = batch.num_rows
     multipliers = np.ones((1, n)) if multipliers is None else multipliers
-    acc = combiner.accumulate(batch, np.arange(n), np.zeros(n, dtype=np.int64), 1, multipliers)
+    acc = combiner.accumulate(batch, slice_layers(np.arange(n), np.zeros(n, dtype=np.int64), n), 1, multipliers)
     return combiner.extract_output(acc[0, 0])
 
 
@@ -200,7 +200,7 @@ def test_slices_and_bootstrap_replicates_match_tfma_on_resampled_examples(name):
     extracts = example_extracts(batch)
     for computation in _primitives(computations(True)):
         combiner = batch_combiner_for(computation, eval_config=None)
-        acc = combiner.accumulate(batch, rows, groups, 2, multipliers)
+        acc = combiner.accumulate(batch, slice_layers(rows, groups, n), 2, multipliers)
         for group in range(2):
             members = rows[groups == group]
             for replicate in range(3):
@@ -217,7 +217,7 @@ def test_multi_class_accumulators_grow_with_the_classes_seen_and_merge_by_paddin
     computation, = _primitives(multi_class_confusion_matrix_metrics.multi_class_confusion_matrices(
         thresholds=[0.0, 0.4], example_weighted=True))
     combiner = batch_combiner_for(computation, eval_config=None)
-    accs = [combiner.accumulate(b, np.arange(3), np.zeros(3, dtype=np.int64), 1, np.ones((1, 3)))[0, 0]
+    accs = [combiner.accumulate(b, slice_layers(np.arange(3), np.zeros(3, dtype=np.int64), 3), 1, np.ones((1, 3)))[0, 0]
             for b in (first, second)]
     assert accs[0].shape != accs[1].shape
     expected = tfma_combiner_output(computation.combiner, example_extracts(first) + example_extracts(second))

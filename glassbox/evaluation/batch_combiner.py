@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types
@@ -35,10 +35,11 @@ class Elements:
     shape: Tuple[int, ...]
 
 
-def _layers(rows: np.ndarray, groups: np.ndarray, num_rows: int) -> List[np.ndarray]:
-    """Splits the (row, slice) pairs into layers in which a row is in at most one slice: per layer,
-    each row's slice, -1 for none. A row's k-th pair (in the given order) goes to layer k, so
-    slices of one spec on a single-valued feature (or the overall slice) each stay in one layer."""
+def slice_layers(rows: np.ndarray, groups: np.ndarray, num_rows: int) -> List[np.ndarray]:
+    """Splits (row, slice) pairs (batch row ``rows[i]`` is in slice ``groups[i]``) into layers in
+    which a row is in at most one slice: per layer, each row's slice, -1 for none. A row's k-th
+    pair (in the given order) goes to layer k, so slices of one spec on a single-valued feature
+    (or the overall slice) each stay in one layer."""
     order = np.argsort(rows, kind="stable")
     per_row = np.bincount(rows, minlength=num_rows)
     rank = np.empty(len(rows), dtype=np.int64)
@@ -52,18 +53,18 @@ def _layers(rows: np.ndarray, groups: np.ndarray, num_rows: int) -> List[np.ndar
     return layers
 
 
-def sum_into_slices(elements: Elements, rows: np.ndarray, groups: np.ndarray, num_groups: int,
+def sum_into_slices(elements: Elements, layers: Sequence[np.ndarray], num_groups: int,
                     multipliers: np.ndarray) -> np.ndarray:
     """Sums elements per slice and replicate -> (num_groups, R, *elements.shape).
 
-    ``rows``/``groups`` pair batch rows with slices (a row may be in several slices);
-    ``multipliers[r, row]`` scales what the row adds to replicate r. A cell adds up its elements
-    in element order (per layer of ``_layers``), so a slice's sums do not depend on the others.
+    ``layers`` (``slice_layers``) say which slices each batch row is in; ``multipliers[r, row]``
+    scales what the row adds to replicate r. A cell adds up its elements in element order (layer
+    by layer), so a slice's sums do not depend on the others.
     """
-    num_replicates, num_rows = multipliers.shape
+    num_replicates = len(multipliers)
     num_cells = int(np.prod(elements.shape[:-1]))
     slices, picked = [], []
-    for slice_of_row in _layers(rows, groups, num_rows):
+    for slice_of_row in layers:
         element_slices = slice_of_row[elements.rows]
         in_slice = np.flatnonzero(element_slices >= 0)
         slices.append(element_slices[in_slice])
@@ -112,16 +113,16 @@ class BatchCombiner(abc.ABC):
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         """TFMA's combiner output, with TFMA's Python types, for one slice and one replicate."""
 
-    def accumulate(self, batch: Batch, rows: np.ndarray, groups: np.ndarray, num_groups: int,
+    def accumulate(self, batch: Batch, layers: Sequence[np.ndarray], num_groups: int,
                    multipliers: np.ndarray) -> np.ndarray:
         """Accumulators of the batch's slices, shape (num_groups, R, *accumulator shape).
 
         Args:
           batch: the examples.
-          rows, groups: batch row ``rows[i]`` is in slice ``groups[i] < num_groups``.
+          layers: the slices (< num_groups) of each batch row, as ``slice_layers`` gives them.
           multipliers: (R, n) per-example weight multipliers; row 0 is all ones.
         """
-        return sum_into_slices(self.elements(batch), rows, groups, num_groups, multipliers)
+        return sum_into_slices(self.elements(batch), layers, num_groups, multipliers)
 
 
 def add_into(total: np.ndarray, part: np.ndarray) -> np.ndarray:

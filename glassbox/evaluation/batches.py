@@ -21,6 +21,8 @@ from glassbox.evaluation.parsing import FeatureParser
 from glassbox.evaluation.slicing import sliced_features
 from glassbox.evaluation.types import Batch, ModelName
 
+# Batches the tf.data pipeline parses and runs through the models at once (each on its own core).
+_PARALLEL_BATCHES = 2
 # The outputs TFMA picks, in this order, from a multi-output model without a prediction_key
 # (metric_util.prepare_labels_and_predictions).
 _COMMON_PREDICTION_KEYS = (tf.saved_model.CLASSIFY_OUTPUT_SCORES, tf.saved_model.REGRESS_OUTPUTS,
@@ -222,7 +224,9 @@ class BatchBuilder:
             record_bytes = tf.reduce_sum(tf.cast(tf.strings.length(serialized), tf.int64))
             return self._parser.parse(serialized), outputs, tf.size(serialized), record_bytes
 
-        pipeline = record_dataset(path, batch_size).skip(skip).map(parse_and_predict).prefetch(1)
+        pipeline = (record_dataset(path, batch_size).skip(skip)
+                    .map(parse_and_predict, num_parallel_calls=_PARALLEL_BATCHES, deterministic=True)
+                    .prefetch(1))
         for parsed, outputs, num_rows, record_bytes in pipeline:
             features = self._parser.record_batch(parsed)
             outputs = {name: {self._runs[name].output: values.numpy()} for name, values in outputs.items()}

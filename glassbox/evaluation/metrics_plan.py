@@ -22,7 +22,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import model_util
 
 from glassbox.evaluation import histogram_matrices
-from glassbox.evaluation.batch_combiner import add_into
+from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
 from glassbox.evaluation.errors import ConfigError, UnsupportedMetricError
@@ -129,7 +129,8 @@ class MetricsPlan:
         """
         present, groups = np.unique(membership.groups, return_inverse=True)
         num_groups = len(present)
-        arrays = [c.accumulate(batch, membership.rows, groups, num_groups, multipliers) for c in self._combiners]
+        layers = slice_layers(membership.rows, groups, batch.num_rows)
+        arrays = [c.accumulate(batch, layers, num_groups, multipliers) for c in self._combiners]
         replicates = len(multipliers)
         index = (groups * replicates + np.arange(replicates)[:, None]).ravel()
         counts = np.bincount(index, weights=multipliers[:, membership.rows].ravel(),

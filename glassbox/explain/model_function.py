@@ -99,7 +99,9 @@ class SavedModelFunction:
                     f"input {name!r} of signature {self.model.signature_name!r} in model "
                     f"{self.model.model_dir} has shape {spec.shape}: explanations mask one value "
                     "per feature and row, so every input must have shape [None] or [None, 1]")
-        self.features = tuple(self.model.input_specs)
+        # By name: a loaded signature's input order follows a protobuf map's, which varies between
+        # processes, and attributions must come out in the same order wherever they are computed.
+        self.features = tuple(sorted(self.model.input_specs))
 
     def __call__(self, columns: Columns) -> np.ndarray:
         """float64 scores of shape (n,), from one signature call per batch_size rows.

@@ -85,9 +85,11 @@ def background_limit(plan: ExplainPlan) -> int:
 
 
 def _single_values(batch: pa.RecordBatch, excluded: Collection[str]) -> Tuple[List[str], List[str]]:
-    """The features holding exactly one value in every row, and the others (excluded left out)."""
+    """The features holding exactly one value in every row, and the others (excluded left out), by
+    name: tfx_bsl orders a batch's columns as protobuf iterates each example's feature map, which
+    may differ between processes, and the attribution order must not."""
     single, other = [], []
-    for name in batch.schema.names:
+    for name in sorted(batch.schema.names):
         if name not in excluded:
             lengths = np.asarray(pc.list_value_length(batch.column(name)).fill_null(0))
             (single if (lengths == 1).all() else other).append(name)

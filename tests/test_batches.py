@@ -167,10 +167,8 @@ def test_predict_dofn_turns_files_into_batches(model_dirs, examples, tmp_path):
                      | MatchExampleFiles([path])
                      | beam.ParDo(PredictDoFn(config, {"": model_dirs["binary"]}, batch_size=16))
                      | beam.Map(lambda b: (b.num_rows, float(b.labels[""].sum()), b.predictions[""].shape)))
-        labels = columns(examples, "label")
-        assert_that(summaries, equal_to([(16, float(labels[:16].sum()), (16,)),
-                                         (16, float(labels[16:32].sum()), (16,)),
-                                         (8, float(labels[32:].sum()), (8,))]))
+        # The models see 16 examples at a time; a Batch holds up to ROWS_PER_BATCH of them.
+        assert_that(summaries, equal_to([(N, float(columns(examples, "label").sum()), (N,))]))
 
 
 def test_batch_size_must_be_positive(model_dirs):
@@ -203,12 +201,13 @@ def test_schema_decides_the_decoded_columns_and_a_type_mismatch_is_named(model_d
 # tfx_bsl decoding of the same records (BatchBuilder.build) gives, and the same errors.
 
 def assert_same_batches(builder, path, batch_size, num_decoded=0):
-    """file_batches equals build on the same records, batch by batch, having built num_decoded
-    of them with build (those after a batch the tf.data pipeline failed on)."""
+    """file_batches equals build on the same records, batch by batch (one model batch each),
+    having built num_decoded of them with build (those after a batch the tf.data pipeline failed
+    on)."""
     decoded_by_file_batches = []
     build = builder.build
     builder.build = lambda records: decoded_by_file_batches.append(records) or build(records)
-    parsed = list(builder.file_batches(path, batch_size))
+    parsed = list(builder.file_batches(path, batch_size, rows_per_batch=batch_size))
     builder.build = build
     assert len(decoded_by_file_batches) == num_decoded
     decoded = [builder.build(records) for records in record_lists(path, batch_size)]
@@ -283,24 +282,44 @@ def test_a_feature_changing_type_between_batches_is_decoded_like_tfx_bsl(model_d
     assert_same_batches(builder, path, batch_size=8, num_decoded=3)
 
 
-@pytest.mark.parametrize("edit, error, message", [
-    (lambda ex: ex[21].features.feature.pop("label"), MissingFeatureError,
+@pytest.mark.parametrize("edit, good_sizes, error, message", [
+    (lambda ex: ex[21].features.feature.pop("label"), [16], MissingFeatureError,
      r"feature 'label' \(label_key .*\): 1 of 8 examples lack it \(first: row 5\)"),
-    (lambda ex: ex[30].features.feature["x0"].float_list.value.__setitem__(0, np.nan), PredictionError,
+    (lambda ex: ex[30].features.feature["x0"].float_list.value.__setitem__(0, np.nan), [16, 8], PredictionError,
      r"NaN or infinite for 1 of 8 examples \(first: row 6\)"),
     (lambda ex: ex[19].features.feature["tags"].CopyFrom(saved_models.to_example({"t": 1}).features.feature["t"]),
-     ExamplesError, r"cannot decode a batch of 8 tf.Examples: .*\"tags\""),
+     [16], ExamplesError, r"cannot decode a batch of 8 tf.Examples: .*\"tags\""),
 ], ids=["label-missing", "nan-prediction", "sliced-feature-type"])
-def test_file_batches_fail_as_decoded_batches_do_after_the_good_ones(model_dirs, tmp_path, edit, error, message):
+def test_file_batches_fail_as_decoded_batches_do_after_the_good_ones(model_dirs, tmp_path, edit, good_sizes,
+                                                                     error, message):
+    """A parsed Batch of two model batches fails: its model batches are built again with build."""
     examples = varied_examples()
     edit(examples)
     path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), examples)
     builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
-    batches = builder.file_batches(path, batch_size=8)
-    good = [next(batches), next(batches)]
-    assert [b.num_rows for b in good] == [8, 8]
+    batches = builder.file_batches(path, batch_size=8, rows_per_batch=16)
+    assert [next(batches).num_rows for _ in good_sizes] == good_sizes
     with pytest.raises(error, match=message):
         list(batches)
+
+
+def test_parsed_batches_hold_several_model_batches(model_dirs, tmp_path, monkeypatch):
+    path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), varied_examples())
+    config = sliced_config('name: "candidate" label_key: "label"',
+                           'name: "baseline" label_key: "class" is_baseline: true', slices=(["tags"],))
+    builder = BatchBuilder(config, {"candidate": model_dirs["binary"], "baseline": model_dirs["multiclass"]})
+    named_input_calls = []
+    predict = ServingModel.predict
+    monkeypatch.setattr(ServingModel, "predict", lambda self, serialized, features: (
+        named_input_calls.append(features.num_rows) or predict(self, serialized, features)))
+    parsed = list(builder.file_batches(path, batch_size=8, rows_per_batch=24))
+    assert [b.num_rows for b in parsed] == [24, 16]
+    assert named_input_calls == [8, 8, 8, 8, 8]  # the named-input model, one model batch at a time
+    decoded = [builder.build(records) for records in record_lists(path, 40)]
+    for field in ("labels", "predictions", "example_weights"):
+        for model in ("candidate", "baseline"):
+            np.testing.assert_allclose(np.concatenate([getattr(b, field)[model] for b in parsed]),
+                                       getattr(decoded[0], field)[model], rtol=1e-6)
 
 
 @pytest.mark.parametrize("gzip", [True, False], ids=["gzip", "uncompressed"])
@@ -311,4 +330,4 @@ def test_file_batches_of_a_truncated_file_fail_naming_it(model_dirs, tmp_path, g
         f.write(data[: len(data) * 2 // 3])
     builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
     with pytest.raises(ExamplesError, match=r"TFRecord file .*broken\.tfrecord"):
-        list(builder.file_batches(path, batch_size=8))
+        list(builder.file_batches(path, batch_size=8, rows_per_batch=8))

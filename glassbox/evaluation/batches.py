@@ -23,6 +23,10 @@ from glassbox.evaluation.types import Batch, ModelName
 
 # Batches the tf.data pipeline parses and runs through the models at once (each on its own core).
 _PARALLEL_BATCHES = 2
+# Examples per Batch the tf.data pipeline yields (see BatchBuilder.file_batches): Python's cost per
+# Batch (conversions, slicing, accumulators of 10k histogram buckets, Beam) is then spread over
+# more examples than a model batch may hold.
+ROWS_PER_BATCH = 16384
 # The outputs TFMA picks, in this order, from a multi-output model without a prediction_key
 # (metric_util.prepare_labels_and_predictions).
 _COMMON_PREDICTION_KEYS = (tf.saved_model.CLASSIFY_OUTPUT_SCORES, tf.saved_model.REGRESS_OUTPUTS,
@@ -179,20 +183,25 @@ class BatchBuilder:
         batch.features = features.select(sorted(self._read_features.intersection(features.schema.names)))
         return batch
 
-    def file_batches(self, path: str, batch_size: int) -> Iterator[Batch]:
-        """The Batches of a TFRecord file, of batch_size examples (the last may have fewer).
+    def file_batches(self, path: str, batch_size: int, rows_per_batch: int = ROWS_PER_BATCH) -> Iterator[Batch]:
+        """The Batches of a TFRecord file. The models are called on batch_size examples at a time;
+        the tf.data pipeline's Batches hold as many such batches as fit in rows_per_batch examples
+        (at least one), so that Python's work per batch is spread over many examples; ``build``'s
+        hold one.
 
         Raises:
           ExamplesError: the file is missing, truncated or corrupt, and as ``build`` raises.
         """
         if not self._types_known:
             self._learn_types(next(record_lists(path, batch_size), []))
-        built = num_records = record_bytes = 0
+        built = num_records = record_bytes = 0  # built: model batches of batch_size
         while True:
             try:
-                for batch, batch_bytes in self._parsed_batches(path, batch_size, skip=built):
+                for batch, batch_bytes, model_batches in self._parsed_batches(
+                        path, batch_size, max(1, rows_per_batch // batch_size), skip=built):
                     yield batch
-                    built, num_records, record_bytes = built + 1, num_records + batch.num_rows, record_bytes + batch_bytes
+                    built, num_records, record_bytes = (built + model_batches, num_records + batch.num_rows,
+                                                        record_bytes + batch_bytes)
                 break
             except (tf.errors.OpError, EvaluationError):
                 pass  # the batch is built again below, by tfx_bsl, whose errors name the problem
@@ -215,8 +224,10 @@ class BatchBuilder:
             pass  # the tf.data pipeline fails on this batch too, and ``build`` reports it
         self._types_known = True
 
-    def _parsed_batches(self, path: str, batch_size: int, skip: int) -> Iterator[Tuple[Batch, int]]:
-        """file_batches' tf.data pipeline from the skip-th batch on: each Batch and its records' bytes."""
+    def _parsed_batches(self, path: str, batch_size: int, model_batches: int,
+                        skip: int) -> Iterator[Tuple[Batch, int, int]]:
+        """file_batches' tf.data pipeline from the skip-th model batch on: Batches of model_batches
+        model batches, each with its records' bytes and its number of model batches."""
         serialized_runs = {name: run for name, run in self._runs.items() if run.model.takes_serialized_examples}
 
         @tf.autograph.experimental.do_not_convert  # plain TF calls: AutoGraph would only add ~0.2 s
@@ -225,16 +236,23 @@ class BatchBuilder:
             record_bytes = tf.reduce_sum(tf.cast(tf.strings.length(serialized), tf.int64))
             return self._parser.parse(serialized), outputs, tf.size(serialized), record_bytes
 
+        @tf.autograph.experimental.do_not_convert
+        def concatenate(parsed, outputs, num_rows, record_bytes):  # ragged_batch's: one more dimension
+            return ({name: values.merge_dims(0, 1) for name, values in parsed.items()},
+                    {name: values.merge_dims(0, 1) for name, values in outputs.items()},
+                    tf.reduce_sum(num_rows), tf.reduce_sum(record_bytes), tf.size(num_rows))
+
         pipeline = (record_dataset(path, batch_size).skip(skip)
                     .map(parse_and_predict, num_parallel_calls=_PARALLEL_BATCHES, deterministic=True)
+                    .ragged_batch(model_batches).map(concatenate)
                     .prefetch(1))
-        for parsed, outputs, num_rows, record_bytes in pipeline:
+        for parsed, outputs, num_rows, record_bytes, num_batches in pipeline:
             features = self._parser.record_batch(parsed)
             outputs = {name: {self._runs[name].output: values.numpy()} for name, values in outputs.items()}
             for name, run in self._runs.items():
                 if name not in outputs:
-                    outputs[name] = run.model.predict(None, features)
-            yield self._batch(features, outputs, int(num_rows)), int(record_bytes)
+                    outputs[name] = run.model.predict_in_batches(features, batch_size)
+            yield self._batch(features, outputs, int(num_rows)), int(record_bytes), int(num_batches)
 
     def _batch(self, features: pa.RecordBatch, outputs: Dict[ModelName, Dict[str, np.ndarray]],
                num_rows: int) -> Batch:

@@ -109,6 +109,12 @@ class ServingModel:
                                   f"failed on a batch of {features.num_rows} examples: {e.message}") from e
         return {name: tensor.numpy() for name, tensor in outputs.items()}
 
+    def predict_in_batches(self, features: pa.RecordBatch, batch_size: int) -> Dict[str, np.ndarray]:
+        """``predict`` of a named-input signature, called on batch_size examples at a time."""
+        parts = [self.predict(None, features.slice(start, batch_size))
+                 for start in range(0, features.num_rows, batch_size)]
+        return {name: np.concatenate([part[name] for part in parts]) for name in self.output_names}
+
     def call_serialized(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
         """The outputs of a signature that takes serialized tf.Examples, for a string tensor of
         them; traceable, so that tf.data can call it in its map (see ``batches``)."""

@@ -46,5 +46,6 @@ def register(commands: argparse._SubParsersAction) -> None:
                         help="glassbox ExplainConfig as text proto or JSON: explanations to compute "
                              "(protos/explain_config.proto)")
     parser.add_argument("--beam-pipeline-args", default="",
-                        help="Beam options, e.g. '--runner=DirectRunner --direct_num_workers=2'")
+                        help="Beam options, e.g. '--direct_num_workers=2 --direct_running_mode=multi_processing' "
+                             "(runner: FnApiRunner unless --runner names one)")
     parser.set_defaults(run=_run)

@@ -26,6 +26,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox.beam_runner import with_default_runner
 from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
 from glassbox.evaluation.batches import PredictDoFn
@@ -205,6 +206,8 @@ def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_f
                    ) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
     """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
 
+    beam_pipeline_args: Beam options; the runner is glassbox.beam_runner.DEFAULT_RUNNER unless
+      they name one.
     schema: optional serialized TFMD Schema to decode the examples with.
     explain_config: optional; the explanations to compute and write beside the metrics
       (glassbox.explain.writer says which files).
@@ -221,7 +224,8 @@ def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_f
     staging = os.path.join(output_dir, f".incomplete-{uuid.uuid4().hex}")
     tf.io.gfile.makedirs(staging)
     try:
-        with _garbage_collector_spared(), beam.Pipeline(options=PipelineOptions(list(beam_pipeline_args))) as pipeline:
+        options = PipelineOptions(with_default_runner(beam_pipeline_args))
+        with _garbage_collector_spared(), beam.Pipeline(options=options) as pipeline:
             _ = (pipeline
                  | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files, schema)
                  | "Write" >> writer.WriteEvaluation(staging, prepared))

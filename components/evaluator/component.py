@@ -60,7 +60,8 @@ class Evaluator(base_beam_component.BaseBeamComponent):
           examples: Examples to evaluate on.
           model: the candidate Model.
           eval_config: the `tfma.EvalConfig`, as written for TFMA.
-          baseline_model: optional baseline Model (e.g. the latest blessed one) for diff metrics.
+          baseline_model: optional baseline Model (e.g. the latest blessed one) for diff metrics;
+            the BaselineResolver's Model marked as no baseline counts as none.
           schema: optional Schema used to decode the examples.
           example_splits: splits of `examples` to evaluate on; default ['eval'].
           explain_config: optional explanations to compute (glassbox.ExplainConfig).

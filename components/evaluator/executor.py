@@ -11,6 +11,7 @@ from tfx.dsl.components.base import base_beam_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, json_utils, proto_utils
 
+from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.evaluator import constants
 from glassbox.evaluation.evaluate import run_evaluation
 from glassbox.evaluation.examples import resolve_example_files
@@ -35,7 +36,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                   or list(constants.DEFAULT_EXAMPLE_SPLITS))
         examples = artifact_utils.get_single_instance(input_dict[constants.EXAMPLES_KEY])
         model = artifact_utils.get_single_instance(input_dict[constants.MODEL_KEY])
-        baselines = input_dict.get(constants.BASELINE_MODEL_KEY) or []
+        baseline = given_baseline(input_dict.get(constants.BASELINE_MODEL_KEY))
         schemas = input_dict.get(constants.SCHEMA_KEY) or []
         evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
         explain_json = exec_properties.get(constants.EXPLAIN_CONFIG_KEY)
@@ -45,7 +46,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             model_dir=resolve_model_dir(model.uri),
             example_files=resolve_example_files(examples.uri, splits),
             output_dir=evaluation.uri,
-            baseline_model_dir=resolve_model_dir(baselines[0].uri) if baselines else None,
+            baseline_model_dir=resolve_model_dir(baseline.uri) if baseline else None,
             beam_pipeline_args=self._beam_pipeline_args,
             schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None,
             explain_config=proto_utils.json_to_proto(explain_json, ExplainConfig()) if explain_json else None)
@@ -54,8 +55,8 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         evaluation.set_string_custom_property(constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits))
         evaluation.set_string_custom_property(constants.CANDIDATE_MODEL_URI_PROPERTY, model.uri)
         evaluation.set_int_custom_property(constants.CANDIDATE_MODEL_ID_PROPERTY, model.id)
-        if baselines:
-            evaluation.set_string_custom_property(constants.BASELINE_MODEL_URI_PROPERTY, baselines[0].uri)
-            evaluation.set_int_custom_property(constants.BASELINE_MODEL_ID_PROPERTY, baselines[0].id)
+        if baseline:
+            evaluation.set_string_custom_property(constants.BASELINE_MODEL_URI_PROPERTY, baseline.uri)
+            evaluation.set_int_custom_property(constants.BASELINE_MODEL_ID_PROPERTY, baseline.id)
         for name, value in overall.items():
             evaluation.set_float_custom_property(constants.OVERALL_METRIC_PROPERTY_PREFIX + name, value)

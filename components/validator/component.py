@@ -78,7 +78,8 @@ class Validator(base_component.BaseComponent):
           evaluation: the ModelEvaluation of model (and baseline_model), from our Evaluator or TFMA's.
           model: the candidate Model, the one the evaluation evaluated.
           baseline_model: the baseline Model the evaluation compared against, e.g. the latest
-            blessed one; without it, change thresholds are skipped (the model is rubber-stamped).
+            blessed one; without it (or given the BaselineResolver's Model marked as no
+            baseline), change thresholds are skipped (the model is rubber-stamped).
           eval_config: a `tfma.EvalConfig` whose thresholds replace the evaluation's own.
           config: gates beyond the thresholds (`glassbox.protos.validator_config_pb2`).
           allow_no_thresholds: bless even with nothing to check (as `config.allow_no_thresholds`).

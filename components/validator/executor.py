@@ -11,6 +11,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils, proto_utils
 
+from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.validator import constants
 from glassbox.components.validator.evaluated_models import EvaluatedModels, model_ref, validate_models
 from glassbox.protos import validator_config_pb2
@@ -32,8 +33,7 @@ class Executor(base_executor.BaseExecutor):
         self._log_startup(input_dict, output_dict, exec_properties)
         evaluation = artifact_utils.get_single_instance(input_dict[constants.EVALUATION_KEY])
         model = artifact_utils.get_single_instance(input_dict[constants.MODEL_KEY])
-        baselines = input_dict.get(constants.BASELINE_MODEL_KEY) or []
-        baseline = artifact_utils.get_single_instance(baselines) if baselines else None
+        baseline = given_baseline(input_dict.get(constants.BASELINE_MODEL_KEY))
         decision = validate_models(
             evaluation.uri, EvaluatedModels.recorded_on(evaluation), model_ref(model), model_ref(baseline),
             config=proto_utils.json_to_proto(exec_properties[constants.CONFIG_KEY],

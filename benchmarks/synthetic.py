@@ -125,6 +125,8 @@ def train_and_export(dataset: Dataset, export_dir: str, epochs: int = 3, max_tra
     import keras
     import tensorflow as tf
 
+    from glassbox.training.export import examples_signature, write_saved_model
+
     keras.utils.set_random_seed(seed)
     inputs, labels = dataset.inputs[:max_train], dataset.labels[:max_train]
     head, loss = {
@@ -139,18 +141,11 @@ def train_and_export(dataset: Dataset, export_dir: str, epochs: int = 3, max_tra
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
     model.fit(inputs, labels, epochs=epochs, batch_size=256, verbose=0)
 
-    feature_spec = {name: tf.io.FixedLenFeature([1], tf.float32) for name in dataset.input_names}
-
-    def serve(examples):
-        features = tf.io.parse_example(examples, feature_spec)
+    def outputs(features):
         return {OUTPUT_KEY: model(tf.concat([features[n] for n in dataset.input_names], axis=1))}
 
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint("serving_default", serve,
-                         input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-    archive.write_out(export_dir, verbose=False)
-    return export_dir
+    feature_spec = {name: tf.io.FixedLenFeature([1], tf.float32) for name in dataset.input_names}
+    return write_saved_model(model, {"serving_default": examples_signature(feature_spec, outputs)}, export_dir)
 
 
 def _from_sklearn(task: str, bunch, quantile_of: str) -> Dataset:

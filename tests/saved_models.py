@@ -1,7 +1,7 @@
 """Small real test data for every test module: tf.Examples, TFRecord files, Keras SavedModels.
 
 Models are Keras 3 functional models with seeded initialisers (no training, so building one
-takes well under a second) exported with ``keras.export.ExportArchive`` the way TFX Trainer
+takes well under a second) exported with ``glassbox.training.export`` the way TFX Trainer
 modules export them: a ``serving_default`` signature that either parses serialized
 ``tf.Example``s inside a ``tf.function`` (``inputs='examples'``) or takes one named tensor per
 feature (``inputs='features'``).
@@ -21,6 +21,8 @@ from typing import Dict, Iterable, List, Mapping, Sequence, Union
 import keras
 import numpy as np
 import tensorflow as tf
+
+from glassbox.training.export import examples_signature, features_signature, write_saved_model
 
 NUM_NUMERIC = 3
 NUMERIC_FEATURES = tuple(f"x{i}" for i in range(NUM_NUMERIC))
@@ -140,24 +142,10 @@ def export_model(path: str, task: str = "binary", inputs: str = "examples",
         return result
 
     if inputs == "examples":
-        feature_spec = {name: tf.io.FixedLenFeature([1], dtype)
-                        for name, dtype in _FEATURE_DTYPES.items()}
-
-        @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
-        def serve(examples):
-            return outputs(tf.io.parse_example(examples, feature_spec))
+        parse_spec = {name: tf.io.FixedLenFeature([1], dtype) for name, dtype in _FEATURE_DTYPES.items()}
+        serve = examples_signature(parse_spec, outputs)
     elif inputs == "features":
-        specs = {name: tf.TensorSpec([None, *feature_shape], dtype, name=name)
-                 for name, dtype in _FEATURE_DTYPES.items()}
-
-        @tf.function(input_signature=[specs])
-        def serve(features):
-            return outputs(features)
+        serve = features_signature(_FEATURE_DTYPES, outputs, feature_shape)
     else:
         raise ValueError(f"inputs must be 'examples' or 'features', got {inputs!r}")
-
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(signature_name, serve)
-    archive.write_out(path, verbose=False)
-    return path
+    return write_saved_model(model, {signature_name: serve}, path)

@@ -17,10 +17,10 @@ import tensorflow as tf
 
 from glassbox.training.config import TrainingConfig
 from glassbox.training.examples import FeatureSpec
+from glassbox.training.export import examples_signature, features_signature, write_saved_model
 
 SIGNATURE_NAME = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 FEATURES_SIGNATURE_NAME = "serving_features"
-INPUT_NAME = "examples"
 PREDICTION_KEY = "probabilities"
 
 Columns = Mapping[str, np.ndarray]
@@ -53,21 +53,14 @@ def export_serving_model(model: keras.Model, feature_spec: FeatureSpec, export_d
     """
     spec = {name: feature_spec[name] for name in model.input}
 
-    @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name=INPUT_NAME)])
-    def serve(examples):
-        return {PREDICTION_KEY: tf.sigmoid(model(tf.io.parse_example(examples, spec)))}
+    def probabilities(features):
+        return {PREDICTION_KEY: tf.sigmoid(model({name: tf.reshape(features[name], [-1, 1]) for name in spec}))}
 
-    @tf.function(input_signature=[{name: tf.TensorSpec([None], parse.dtype, name=name)
-                                   for name, parse in spec.items()}])
-    def serve_features(features):
-        return {PREDICTION_KEY: tf.sigmoid(model({name: tf.reshape(features[name], [-1, 1])
-                                                  for name in spec}))}
-
-    archive = keras.export.ExportArchive()
-    archive.track(model)
-    archive.add_endpoint(SIGNATURE_NAME, serve)
-    archive.add_endpoint(FEATURES_SIGNATURE_NAME, serve_features)
-    archive.write_out(export_dir, verbose=False)
+    write_saved_model(model, {
+        SIGNATURE_NAME: examples_signature(spec, probabilities),
+        FEATURES_SIGNATURE_NAME: features_signature({name: parse.dtype for name, parse in spec.items()},
+                                                    probabilities),
+    }, export_dir)
 
 
 def _labels(columns: Columns, label: str) -> np.ndarray:

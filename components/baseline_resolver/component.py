@@ -29,9 +29,10 @@ class BaselineResolver(base_component.BaseComponent):
     Pipelines (KFP) recorded them in its ML Metadata; open-source KFP runs it as any other task
     (it runs no resolver tasks, which TFX's Resolver compiles to).
 
-    The output `model` is a Model at the blessed Model's URI; when nothing is blessed yet, a Model
-    marked with `constants.NO_BASELINE_PROPERTY`, which the glassbox Evaluator and Validator take
-    as no baseline. It reaches ML Metadata as `glassbox.kfp.metadata.connection_config` says (on
+    The output `model` is a copy of the blessed Model (KFP records no output outside the run's
+    pipeline root), its source in custom properties; when nothing is blessed yet, a Model marked
+    with `constants.NO_BASELINE_PROPERTY`, which the glassbox Evaluator and Validator take as no
+    baseline. It reaches ML Metadata as `glassbox.kfp.metadata.connection_config` says (on
     KFP, by the environment KFP gives every task). Under LocalDagRunner use TFX's Resolver
     (`glassbox.pipelines.baseline`).
     """

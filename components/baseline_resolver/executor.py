@@ -1,4 +1,4 @@
-"""Executor of the BaselineResolver: queries ML Metadata, then points its Model at the blessed one
+"""Executor of the BaselineResolver: queries ML Metadata, then copies the blessed Model into its own
 or marks it as no baseline."""
 
 from __future__ import annotations
@@ -10,15 +10,21 @@ from ml_metadata.metadata_store import metadata_store
 from tfx import types
 from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
+from tfx.utils import io_utils
 
 from glassbox.components.baseline_resolver import constants
 from glassbox.kfp.metadata import connection_config, latest_blessed_model
 
 
 class Executor(base_executor.BaseExecutor):
-    """Sets the output Model's URI to the latest blessed Model's (KFP's launcher records the URI
-    TFX's entrypoint writes in the executor output), or marks it when nothing is blessed yet.
-    Any error fails the task: no baseline is ever assumed on an error."""
+    """Copies the latest blessed Model into the output Model, or marks it when nothing is blessed yet.
+    Any error fails the task: no baseline is ever assumed on an error.
+
+    A copy, not the blessed Model's URI: TFX's KFP entrypoint would pass a changed output URI on in
+    the executor output, but KFP's launcher then uploads every output from its local path to the
+    key of its URI under this run's pipeline root (launcher_v2.go uploadOutputArtifacts,
+    objectstore KeyFromURI), and fails the task for a URI of an earlier run.
+    """
 
     def Do(self, input_dict: Dict[str, List[types.Artifact]], output_dict: Dict[str, List[types.Artifact]],
            exec_properties: Dict[str, Any]) -> None:
@@ -31,8 +37,9 @@ class Executor(base_executor.BaseExecutor):
             logging.info("No baseline: %s", reason)
             model.set_string_custom_property(constants.NO_BASELINE_PROPERTY, reason)
             return
-        logging.info("Baseline: Model %d at %s, blessed by ModelBlessing %d",
-                     found.model.id, found.model.uri, found.blessing.id)
-        model.uri = found.model.uri
+        logging.info("Baseline: Model %d at %s, blessed by ModelBlessing %d; copied to %s",
+                     found.model.id, found.model.uri, found.blessing.id, model.uri)
+        io_utils.copy_dir(found.model.uri, model.uri)
+        model.set_string_custom_property(constants.RESOLVED_MODEL_URI_PROPERTY, found.model.uri)
         model.set_string_custom_property(constants.RESOLVED_MODEL_ID_PROPERTY, str(found.model.id))
         model.set_string_custom_property(constants.RESOLVED_BLESSING_ID_PROPERTY, str(found.blessing.id))

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from tensorflow_model_analysis.metrics import binary_confusion_matrices, calibration_histogram, metric_types
+from tensorflow_model_analysis.metrics import binary_confusion_matrices, calibration_histogram, calibration_plot, metric_types
 
-from glassbox.evaluation.histogram_matrices import vectorised
+from glassbox.evaluation.histogram_matrices import bucket_sums, reads_key, vectorised
 
 NUM_BUCKETS = calibration_histogram.DEFAULT_NUM_BUCKETS
 
@@ -36,12 +36,15 @@ def tfma_matrices_computation(**kwargs):
     {"thresholds": [0.5], "use_histogram": True},
 ], ids=["default", "3", "200", "from-zero", "above-one", "all-above-one", "single"])
 @pytest.mark.parametrize("num_seen", [0, 5, 3000])
-def test_matrices_equal_tfma_bit_for_bit(kwargs, num_seen):
+@pytest.mark.parametrize("as_arrays", [False, True], ids=["buckets", "bucket sums"])
+def test_matrices_equal_tfma_bit_for_bit(kwargs, num_seen, as_arrays):
+    """From TFMA's list of Buckets or from the same histogram as arrays (BucketSums)."""
     tfma, matrices_key, histogram_key = tfma_matrices_computation(**kwargs)
     ours = vectorised(tfma)
     assert ours is not tfma and ours.keys == tfma.keys
-    metrics = {histogram_key: histogram(seed=num_seen, num_seen=num_seen)}
-    expected, actual = tfma.result(metrics)[matrices_key], ours.result(metrics)[matrices_key]
+    buckets = histogram(seed=num_seen, num_seen=num_seen)
+    ours_in = {histogram_key: bucket_sums(buckets) if as_arrays else buckets}
+    expected, actual = tfma.result({histogram_key: buckets})[matrices_key], ours.result(ours_in)[matrices_key]
     for field in ("thresholds", "tp", "tn", "fp", "fn"):
         assert getattr(actual, field) == getattr(expected, field), field
         assert all(type(v) is float for v in getattr(actual, field)), field
@@ -53,3 +56,16 @@ def test_computations_needing_no_rebinning_are_tfma_s_own():
     other = metric_types.DerivedMetricComputation(keys=[], result=lambda metrics: {})
     for computation in (top_k, exact, other):
         assert vectorised(computation) is computation
+
+
+def test_which_computations_need_the_histogram_as_tfma_buckets():
+    """Only TFMA's own readers of a histogram (e.g. the calibration plot) need its Buckets; the
+    vectorised matrices and computations reading other keys do not; an opaque one may."""
+    tfma, matrices_key, histogram_key = tfma_matrices_computation()
+    plot = [c for c in calibration_plot.CalibrationPlot(num_buckets=NUM_BUCKETS).computations()
+            if isinstance(c, metric_types.DerivedMetricComputation)][-1]
+    other_key = metric_types.MetricKey(name="other")
+    reads_other = metric_types.DerivedMetricComputation(keys=[], result=lambda metrics: {other_key: metrics[other_key]})
+    opaque = metric_types.DerivedMetricComputation(keys=[], result=lambda metrics: {})
+    assert reads_key(plot, histogram_key) and reads_key(tfma, histogram_key) and reads_key(opaque, histogram_key)
+    assert not reads_key(vectorised(tfma), histogram_key) and not reads_key(reads_other, histogram_key)

@@ -10,19 +10,39 @@ It is hand-written because TFMA offers no vectorised form.
 
 ``vectorised`` swaps TFMA's derived computation (a closure inside
 ``binary_confusion_matrices.binary_confusion_matrices``, whose settings it reads from the closure)
-for one running this code.
+for one running this code. It reads the histogram as TFMA's list of Buckets or, cheaper, as
+``BucketSums`` (the combiner's arrays; building ~10,000 Bucket objects per slice costs more than
+all the rest): ``reads_key`` tells when no other computation needs the Buckets.
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict, List
+from typing import Any, Dict, List, NamedTuple, Union
 
 import numpy as np
 from tensorflow_model_analysis.metrics import binary_confusion_matrices, calibration_histogram, metric_types
 
 _EPSILON = binary_confusion_matrices._EPSILON  # pylint: disable=protected-access
 _TFMA_RESULT = "binary_confusion_matrices.<locals>.result"
+
+
+class BucketSums(NamedTuple):
+    """A calibration histogram as arrays: the seen buckets' ids, (k,), ascending, and their
+    weighted labels, weighted predictions and weighted examples, (k, 3)."""
+
+    ids: np.ndarray
+    sums: np.ndarray
+
+
+def bucket_sums(histogram: Union[BucketSums, calibration_histogram.Histogram]) -> BucketSums:
+    """The histogram as BucketSums (TFMA's list of Buckets converted)."""
+    if isinstance(histogram, BucketSums):
+        return histogram
+    ids = np.fromiter((b.bucket_id for b in histogram), np.int64, len(histogram))
+    sums = np.array([(b.weighted_labels, b.weighted_predictions, b.weighted_examples) for b in histogram],
+                    dtype=np.float64).reshape(-1, 3)
+    return BucketSums(ids, sums)
 
 
 def rebin_thresholds(thresholds: List[float]) -> List[float]:
@@ -35,7 +55,7 @@ def rebin_thresholds(thresholds: List[float]) -> List[float]:
     return rebinned
 
 
-def rebin(thresholds: List[float], histogram: calibration_histogram.Histogram,
+def rebin(thresholds: List[float], histogram: Union[BucketSums, calibration_histogram.Histogram],
           num_buckets: int = calibration_histogram.DEFAULT_NUM_BUCKETS) -> np.ndarray:
     """``calibration_histogram.rebin`` (left 0, right 1) as a (len(thresholds), 3) array of
     weighted labels, weighted predictions and weighted examples per new bucket.
@@ -44,9 +64,7 @@ def rebin(thresholds: List[float], histogram: calibration_histogram.Histogram,
     thresholds[i + 1]: the first and last also take the under- and overflow buckets.
     ``thresholds`` must be sorted, as TFMA requires.
     """
-    ids = np.fromiter((b.bucket_id for b in histogram), np.int64, len(histogram))
-    sums = np.array([(b.weighted_labels, b.weighted_predictions, b.weighted_examples) for b in histogram],
-                    dtype=np.float64).reshape(-1, 3)
+    ids, sums = bucket_sums(histogram)
     edges = (ids - 1) / num_buckets  # TFMA's left edge, (id - 1) / num_buckets * (right - left) + left
     edges[ids == 0] = -np.inf
     edges[ids >= num_buckets + 1] = np.inf
@@ -84,11 +102,11 @@ class _HistogramMatrices:
                  matrices_key: metric_types.MetricKey):
         self._thresholds = thresholds
         self._rebin_thresholds = rebin_thresholds(thresholds)
-        self._input_key = input_key
+        self.input_key = input_key
         self._matrices_key = matrices_key
 
     def __call__(self, metrics: Dict[metric_types.MetricKey, Any]) -> Dict[metric_types.MetricKey, Any]:
-        rebinned = rebin(self._rebin_thresholds, metrics[self._input_key])
+        rebinned = rebin(self._rebin_thresholds, metrics[self.input_key])
         return {self._matrices_key: histogram_to_matrices(self._thresholds, rebinned)}
 
 
@@ -109,3 +127,17 @@ def vectorised(computation: metric_types.DerivedMetricComputation) -> metric_typ
     return metric_types.DerivedMetricComputation(
         keys=computation.keys,
         result=_HistogramMatrices(thresholds, settings["input_metric_key"], settings["matrices_key"]))
+
+
+def reads_key(computation: metric_types.DerivedMetricComputation, key: metric_types.MetricKey) -> bool:
+    """Whether the computation may read metrics[key] expecting TFMA's value (a vectorised one
+    takes BucketSums as well). TFMA's derived computations are closures holding the keys they
+    read; any other result function is assumed to read every key."""
+    result = computation.result
+    if isinstance(result, _HistogramMatrices):
+        return False
+    if not inspect.isfunction(result):
+        return True
+    captured = [value for value in inspect.getclosurevars(result).nonlocals.values()
+                if isinstance(value, metric_types.MetricKey)]
+    return not captured or key in captured

@@ -21,7 +21,7 @@ from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import model_util
 
-from glassbox.evaluation import histogram_matrices
+from glassbox.evaluation import histogram_matrices, tfma_combiners
 from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
@@ -105,6 +105,7 @@ class MetricsPlan:
         self._combiners = [batch_combiner_for(c, eval_config) for c in computations.non_derived_computations]
         self._derived = [histogram_matrices.vectorised(c) for c in computations.derived_computations]
         self._ci_derived = computations.ci_derived_computations
+        self._as_bucket_sums = [self._histogram_read_as_arrays_only(c) for c in self._combiners]
         intervals = tfma_evaluator._get_confidence_interval_params(eval_config, specs)
         if intervals.num_jackknife_samples:
             raise ConfigError("EvalConfig field 'options.confidence_intervals.method' is JACKKNIFE; "
@@ -114,6 +115,15 @@ class MetricsPlan:
         baseline = model_util.get_baseline_model_spec(eval_config)
         self._baseline_model = baseline.name if baseline else None
         self._min_slice_size = eval_config.options.min_slice_size.value
+
+    def _histogram_read_as_arrays_only(self, combiner) -> bool:
+        """Whether a combiner is a calibration histogram whose Buckets no one needs: private, and
+        read only by vectorised computations, which take its arrays (``histogram_matrices``)."""
+        if not isinstance(combiner, tfma_combiners.CalibrationHistogram):
+            return False
+        key = combiner.key
+        return tfma_evaluator._is_private_metrics(key) and not any(
+            histogram_matrices.reads_key(c, key) for c in (*self._derived, *self._ci_derived))
 
     def __getstate__(self):
         return self._eval_config.SerializeToString()
@@ -176,8 +186,11 @@ class MetricsPlan:
     def _replicate_metrics(self, acc: SliceAccumulator, replicate: int) -> MetricsDict:
         """Combiner outputs, then derived metrics in TFMA's order, then diffs to the baseline."""
         metrics = {}
-        for combiner, array in zip(self._combiners, acc.arrays):
-            metrics.update(combiner.extract_output(array[replicate]))
+        for combiner, array, as_sums in zip(self._combiners, acc.arrays, self._as_bucket_sums):
+            if as_sums:
+                metrics[combiner.key] = combiner.bucket_sums(array[replicate])
+            else:
+                metrics.update(combiner.extract_output(array[replicate]))
         for computation in self._derived:
             metrics.update(computation.result(metrics))
         return self._add_diff_metrics(metrics)

@@ -26,6 +26,7 @@ from tensorflow_model_analysis.metrics import (
     multi_class_confusion_matrix_metrics as mcm,
 )
 
+from glassbox.evaluation import histogram_matrices
 from glassbox.evaluation.batch_combiner import BatchCombiner, Elements, model_inputs
 from glassbox.evaluation.errors import LabelDomainError, ShapeError, UnsupportedMetricError
 from glassbox.evaluation.label_prediction import (
@@ -108,10 +109,18 @@ class CalibrationHistogram(_LabelPredictionCombiner):
                            np.ones_like(weights)], axis=-1)
         return Elements(entries.rows, self._bucket_index(bucketed), values, self.zeros().shape)
 
-    def extract_output(self, acc: np.ndarray) -> Dict[metric_types.PlotKey, Any]:
+    @property
+    def key(self) -> metric_types.PlotKey:
+        return self._key
+
+    def bucket_sums(self, acc: np.ndarray) -> histogram_matrices.BucketSums:
+        """The histogram as arrays (its Buckets are ``extract_output``'s)."""
         seen = np.flatnonzero(acc[:, 3] > 0)
-        sums = acc[seen, :3].tolist()
-        return {self._key: [calibration_histogram.Bucket(i, *bucket) for i, bucket in zip(seen.tolist(), sums)]}
+        return histogram_matrices.BucketSums(seen, acc[seen, :3])
+
+    def extract_output(self, acc: np.ndarray) -> Dict[metric_types.PlotKey, Any]:
+        ids, sums = self.bucket_sums(acc)
+        return {self._key: [calibration_histogram.Bucket(i, *bucket) for i, bucket in zip(ids.tolist(), sums.tolist())]}
 
 
 class BinaryConfusionMatrices(_LabelPredictionCombiner):

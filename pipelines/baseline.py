@@ -1,7 +1,14 @@
-"""The pipeline's baseline: the latest blessed Model of earlier runs, resolved by either of TFX's
-two mechanisms: the `LatestBlessedModelStrategy` Resolver node (the default; Kubeflow Pipelines v2
-compiles it), or the `LatestPolicyModel` resolver op, which follows lineage from each Model
-through the input key `model` to a ModelBlessing with `blessed` = 1.
+"""The pipeline's baseline: the latest blessed Model of earlier runs, found by one of three mechanisms:
+
+- `LATEST_BLESSED_MODEL_STRATEGY`: TFX's Resolver node with `LatestBlessedModelStrategy` (the local
+  runner's default). `KubeflowV2DagRunner` compiles it into two resolver tasks with artifact
+  queries, which Vertex AI Pipelines runs and open-source Kubeflow Pipelines (KFP) refuses.
+- `LATEST_POLICY_MODEL`: TFX's `LatestPolicyModel` resolver op, which follows lineage from each
+  Model through the input key `model` to a ModelBlessing with `blessed` = 1. Local runs only:
+  `KubeflowV2DagRunner` does not compile it ("Only single Channel is supported").
+- `ML_METADATA_QUERY`: the glassbox BaselineResolver, a container task querying KFP's ML Metadata
+  (the KFP runner's default: open-source KFP runs it as any other task). On a first run it
+  outputs a Model marked as no baseline, which the glassbox Evaluator and Validator take as none.
 """
 
 from __future__ import annotations
@@ -15,10 +22,14 @@ from tfx.dsl.input_resolution.ops import latest_policy_model_op, ops
 from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
 from tfx.types import channel, standard_artifacts
 
+from glassbox.components.baseline_resolver import constants as baseline_resolver_constants
+from glassbox.components.baseline_resolver.component import BaselineResolver
+
 LATEST_BLESSED_MODEL_STRATEGY = "latest_blessed_model_strategy"
 LATEST_POLICY_MODEL = "latest_policy_model"
-RESOLVERS = (LATEST_BLESSED_MODEL_STRATEGY, LATEST_POLICY_MODEL)
-# The Resolver node's id, and the keys of both mechanisms' outputs.
+ML_METADATA_QUERY = "ml_metadata_query"
+RESOLVERS = (LATEST_BLESSED_MODEL_STRATEGY, LATEST_POLICY_MODEL, ML_METADATA_QUERY)
+# The Resolver's and the BaselineResolver's node id, and the keys of the mechanisms' outputs.
 RESOLVER_ID = "latest_blessed_model_resolver"
 MODEL_KEY = "model"
 BLESSING_KEY = "model_blessing"
@@ -36,9 +47,13 @@ def latest_policy_model(models):
                                  raise_skip_signal=False)
 
 
-def latest_blessed_model(resolver: str = LATEST_BLESSED_MODEL_STRATEGY
+def latest_blessed_model(pipeline_name: str, resolver: str = LATEST_BLESSED_MODEL_STRATEGY
                          ) -> Tuple[List[base_node.BaseNode], channel.BaseChannel]:
     """The latest blessed Model's channel, and the nodes the pipeline needs for it.
+
+    Args:
+      pipeline_name: the pipeline's name (whose runs' blessings the ML Metadata query looks up).
+      resolver: one of RESOLVERS.
 
     Raises:
       ValueError: resolver is not one of RESOLVERS.
@@ -50,4 +65,7 @@ def latest_blessed_model(resolver: str = LATEST_BLESSED_MODEL_STRATEGY
         return [node], node.outputs[MODEL_KEY]
     if resolver == LATEST_POLICY_MODEL:
         return [], latest_policy_model({MODEL_KEY: models})[MODEL_KEY]
+    if resolver == ML_METADATA_QUERY:
+        node = BaselineResolver(pipeline_name=pipeline_name).with_id(RESOLVER_ID)
+        return [node], node.outputs[baseline_resolver_constants.MODEL_KEY]
     raise ValueError(f"baseline resolver must be one of {', '.join(RESOLVERS)}, got {resolver!r}")

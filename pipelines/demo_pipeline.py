@@ -118,14 +118,15 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_root: str,
         default `pipeline_root/serving`.
       validator_config: the Validator's gates beyond the EvalConfig's thresholds;
         default `default_validator_config()`.
-      baseline_resolver: how the latest blessed Model is found, one of `baseline.RESOLVERS`.
+      baseline_resolver: how the latest blessed Model is found, one of `baseline.RESOLVERS`
+        (`baseline.ML_METADATA_QUERY` on open-source Kubeflow Pipelines).
       explain_config: the Evaluator's explanations; default `default_explain_config()`.
     """
     example_gen = CsvExampleGen(input_base=data_root)
     examples = example_gen.outputs[standard_component_specs.EXAMPLES_KEY]
     trainer = Trainer(examples=examples, config=training)
     model = trainer.outputs[trainer_constants.MODEL_KEY]
-    resolver_nodes, baseline_model = baseline.latest_blessed_model(baseline_resolver)
+    resolver_nodes, baseline_model = baseline.latest_blessed_model(pipeline_name, baseline_resolver)
     evaluator = Evaluator(examples=examples, model=model, baseline_model=baseline_model,
                           eval_config=eval_config or default_eval_config(training.label),
                           explain_config=explain_config or default_explain_config())

@@ -4,6 +4,8 @@ The pipeline is `demo_pipeline.create_pipeline`'s, as for the local runner, comp
 `KubeflowV2DagRunner` to a KFP pipeline spec 2.1 YAML. Its one run-time parameter, `data_root`,
 is where the CSV files are (a bucket path on a cluster). Every TFX component runs in `image`
 under `glassbox.kfp.tfx_entrypoint`, TFX's container entrypoint with two repairs (see there).
+The baseline is found by the BaselineResolver, a container task querying KFP's ML Metadata, so
+open-source KFP runs the pipeline as compiled (it runs no resolver tasks).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 
 from glassbox.errors import GlassboxError
 from glassbox.kfp import DEFAULT_IMAGE
+from glassbox.pipelines import baseline
 from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING, create_pipeline
 from glassbox.pipelines.local_runner import PIPELINE_NAME
 from glassbox.training.config import TrainingConfig
@@ -37,7 +40,8 @@ class KubeflowError(GlassboxError):
 def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, image: str = DEFAULT_IMAGE,
                         beam_pipeline_args: Sequence[str] = (), serving_dir: Optional[str] = None,
                         training: TrainingConfig = DEFAULT_TRAINING,
-                        eval_config: Optional[config_pb2.EvalConfig] = None) -> pipeline_spec_pb2.PipelineSpec:
+                        eval_config: Optional[config_pb2.EvalConfig] = None,
+                        baseline_resolver: str = baseline.ML_METADATA_QUERY) -> pipeline_spec_pb2.PipelineSpec:
     """The demo pipeline as a KFP PipelineSpec (schema 2.1).
 
     Args:
@@ -49,13 +53,16 @@ def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, ima
       serving_dir: where the Pusher copies blessed models; default pipeline_root/serving.
       training: what the Trainer trains.
       eval_config: the Evaluator's `tfma.EvalConfig`; default the demo's.
+      baseline_resolver: how the baseline is found, one of `baseline.RESOLVERS` but
+        `LATEST_POLICY_MODEL`: by default a task querying KFP's ML Metadata, which open-source KFP
+        runs; `LATEST_BLESSED_MODEL_STRATEGY` compiles to resolver tasks only Vertex AI Pipelines runs.
     """
     check_pipeline_root(pipeline_root)
     pipeline = create_pipeline(
         PIPELINE_NAME, pipeline_root,
         data_types.RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str),
         training=training, eval_config=eval_config, beam_pipeline_args=beam_pipeline_args,
-        serving_dir=serving_dir)
+        serving_dir=serving_dir, baseline_resolver=baseline_resolver)
     config = kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
         default_image=image, default_commands=list(CONTAINER_COMMAND), use_pipeline_spec_2_1=True)
     job = kubeflow_v2_dag_runner.KubeflowV2DagRunner(config).run(

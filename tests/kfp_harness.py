@@ -1,49 +1,54 @@
 """Runs a compiled KFP pipeline spec without a cluster, task by task, as the KFP v2 backend would.
 
 What it mimics of KFP's driver and launcher (kubeflow/pipelines backend/src/v2: driver/,
-component/launcher_v2.go, metadata/), for each task in dependency order:
+component/launcher_v2.go, metadata/client.go), for each task in dependency order:
 
+- A run is recorded in ML Metadata (MLMD) as KFP records it: a `system.Pipeline` context named
+  after the pipeline (pipelineInfo.name) and the run's `system.PipelineRun` context, its child.
 - Container tasks: the ExecutorInput gets the task's parameters (constants, run arguments or the
   pipeline's defaults) and its input artifacts as the driver reads them back from ML Metadata:
   name = the MLMD id, metadata = the artifact's custom properties, and an empty type schema, as the
   open-source backend sends it. Output artifacts get URIs {pipeline_root}/{pipeline}/{run}/{task}/
-  {key} (the pipeline root must be a local directory). `{{$}}` is replaced by the ExecutorInput's JSON and the task's command runs with this
-  venv's python. Then the executor output's URIs and metadata are merged into the outputs, which
-  are recorded in ML Metadata converted as the launcher converts them: numbers become doubles
-  (ints come back as floats), bools ints, lists and structs wrapped in {"list": ...}/{"struct": ...}.
+  {key} (the pipeline root must be a local directory). `{{$}}` is replaced by the ExecutorInput's
+  JSON and the task's command runs with this venv's python, its environment holding
+  `CONNECTION_CONFIG_ENV` (this store's connection, where a pod has KFP's MLMD gRPC address). Then
+  the executor output's URIs and metadata are merged into the outputs (a URI outside the run's
+  root fails the task, as the launcher's upload to the run's pipeline root does), which are
+  recorded in ML Metadata converted as the launcher converts them: numbers become doubles (ints
+  come back as floats), bools ints, lists and structs wrapped in {"list": ...}/{"struct": ...}. The task's
+  execution is recorded with input and output events, associated with both contexts, which its
+  artifacts are attributed to (KFP's PutExecution calls, in one call here).
 - ExampleGen's `lifecycle.preCacheCheck` driver runs first in the same task, as on Vertex AI
   Pipelines (the open-source backend does not run lifecycle hooks).
-- Resolver tasks, which the open-source backend refuses to compile ("resolver executors not
-  implemented"), are resolved as Vertex AI Pipelines resolves them: each output query (clauses
-  `schema_title=`, `state=`, `metadata.<key>.number_value=`, `name=` joined by AND, placeholders
-  over the task's input artifacts) is evaluated over every artifact in ML Metadata, and the latest
-  match is the output; no match, no artifact.
 
-Not mimicked: caching, retries, conditions, loops, importers, output parameters, pod settings,
-object-store transfers (URIs are local paths).
+Not mimicked: caching, retries, conditions, loops, importers, resolver tasks (which the open-source
+backend refuses), output parameters, pod settings, object-store transfers (URIs are local paths, but checked as the upload checks them).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import graphlib
 import os
-import re
 import subprocess
 import sys
 from typing import Any, Dict, List, Mapping, Optional
 
 import yaml
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format, struct_pb2, text_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
+from glassbox.kfp.metadata import CONNECTION_CONFIG_ENV, PIPELINE_CONTEXT_TYPE
+
 MlmdArtifact = metadata_store_pb2.Artifact
-# A task's outputs: output key -> MLMD artifacts (none when a resolver found nothing).
+# A task's artifacts: input or output key -> MLMD artifacts.
 TaskOutputs = Dict[str, List[MlmdArtifact]]
 
 _EXECUTOR_INPUT_PLACEHOLDER = "{{$}}"
-_METADATA_PLACEHOLDER = re.compile(r"\{\{\$\.inputs\.artifacts\['([^']+)'\]\.metadata\['([^']+)'\]\}\}")
+RUN_CONTEXT_TYPE = "system.PipelineRun"
+CONTAINER_EXECUTION_TYPE = "system.ContainerExecution"
 
 
 class TaskFailed(RuntimeError):
@@ -99,16 +104,21 @@ def runtime_artifact(artifact: MlmdArtifact) -> pipeline_spec_pb2.RuntimeArtifac
     return result
 
 
-def _text(value: struct_pb2.Value) -> str:
-    """KFP's PbValueToText: a value in a string placeholder (numbers without a trailing .0)."""
-    if value.WhichOneof("kind") == "number_value":
-        number = value.number_value
-        return str(int(number)) if number.is_integer() else repr(number)
-    return value.string_value
+@dataclasses.dataclass(frozen=True)
+class RunContexts:
+    """A run's ML Metadata contexts, as KFP's driver creates them (metadata.Client.GetPipeline)."""
+
+    pipeline: metadata_store_pb2.Context
+    run: metadata_store_pb2.Context
 
 
 class LocalKfp:
-    """A KFP "cluster" in a directory: an ML Metadata store shared by its runs, and their artifacts."""
+    """A KFP "cluster" in a directory: an ML Metadata store shared by its runs, and their artifacts.
+
+    Tasks reach the store through the text-format ConnectionConfig at `connection_config_path`,
+    named by `CONNECTION_CONFIG_ENV` in their environment. It opens the existing file only: a task
+    must never query a store created empty.
+    """
 
     def __init__(self, root: str):
         self.root = os.path.abspath(root)
@@ -117,6 +127,46 @@ class LocalKfp:
         config.sqlite.filename_uri = os.path.join(self.root, "metadata.sqlite")
         config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
         self.store = metadata_store.MetadataStore(config)
+        config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE
+        self.connection_config_path = os.path.join(self.root, "metadata_connection.pbtxt")
+        with open(self.connection_config_path, "w") as f:
+            f.write(text_format.MessageToString(config))
+
+    def start_run(self, pipeline_name: str, run_id: str, run_root: str = "") -> RunContexts:
+        """The pipeline's context (created by its first run) and the run's, its child."""
+        pipeline = self._context(PIPELINE_CONTEXT_TYPE, pipeline_name)
+        run = self._context(RUN_CONTEXT_TYPE, run_id, pipeline_root=run_root)
+        self.store.put_parent_contexts([metadata_store_pb2.ParentContext(child_id=run.id, parent_id=pipeline.id)])
+        return RunContexts(pipeline=pipeline, run=run)
+
+    def _context(self, type_name: str, name: str, **properties: str) -> metadata_store_pb2.Context:
+        existing = self.store.get_context_by_type_and_name(type_name, name)
+        if existing is not None:
+            return existing
+        context = metadata_store_pb2.Context(
+            type_id=self.store.put_context_type(metadata_store_pb2.ContextType(name=type_name)), name=name)
+        for key, value in properties.items():
+            context.custom_properties[key].string_value = value
+        [context.id] = self.store.put_contexts([context])
+        return context
+
+    def publish(self, contexts: RunContexts, task: str, inputs: TaskOutputs,
+                outputs: Mapping[str, pipeline_spec_pb2.RuntimeArtifact]) -> TaskOutputs:
+        """Records a completed task: its outputs as the launcher converts them (RecordArtifact) and
+        its execution with input and output events, in the run's contexts (PutExecution)."""
+        recorded = {key: [self._record(key, artifact)] for key, artifact in outputs.items()}
+        execution = metadata_store_pb2.Execution(
+            type_id=self.store.put_execution_type(metadata_store_pb2.ExecutionType(name=CONTAINER_EXECUTION_TYPE)),
+            last_known_state=metadata_store_pb2.Execution.COMPLETE)
+        execution.custom_properties["task_name"].string_value = task
+        execution.custom_properties["display_name"].string_value = task
+        events = [(artifact, metadata_store_pb2.Event(type=event_type, path=metadata_store_pb2.Event.Path(
+                      steps=[metadata_store_pb2.Event.Path.Step(key=key)])))
+                  for event_type, artifacts in ((metadata_store_pb2.Event.INPUT, inputs),
+                                                (metadata_store_pb2.Event.OUTPUT, recorded))
+                  for key, artifact_list in artifacts.items() for artifact in artifact_list]
+        self.store.put_execution(execution, events, [contexts.pipeline, contexts.run])
+        return recorded
 
     def run(self, spec: pipeline_spec_pb2.PipelineSpec, run_id: str, arguments: Optional[Mapping[str, Any]] = None,
             pipeline_root: Optional[str] = None) -> Dict[str, TaskOutputs]:
@@ -125,6 +175,7 @@ class LocalKfp:
         pipeline_root: the run's (default: the spec's defaultPipelineRoot), a local directory.
         """
         run_root = os.path.join(pipeline_root or spec.default_pipeline_root, spec.pipeline_info.name, run_id)
+        contexts = self.start_run(spec.pipeline_info.name, run_id, run_root)
         parameters = self._run_parameters(spec, arguments or {})
         tasks = spec.root.dag.tasks
         executors = json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec),
@@ -140,13 +191,10 @@ class LocalKfp:
                       for key, a in task.inputs.artifacts.items()}
             component = spec.components[task.component_ref.name]
             executor = executors[component.executor_label]
-            if executor.HasField("resolver"):
-                outputs[name] = self._resolve(executor.resolver, inputs)
-            elif executor.HasField("container"):
-                outputs[name] = self._execute(executor.container, component, task, parameters, inputs,
-                                              os.path.join(run_root, name))
-            else:
+            if not executor.HasField("container"):
                 raise NotImplementedError(f"task {name}: {executor.WhichOneof('spec')} executors")
+            outputs[name] = self.publish(contexts, name, inputs, self._execute(
+                executor.container, component, task, parameters, inputs, os.path.join(run_root, name)))
         return outputs
 
     @staticmethod
@@ -161,15 +209,18 @@ class LocalKfp:
                 raise ValueError(f"the pipeline's parameter {name!r} has no default: pass it as a run argument")
         return values
 
-    def _execute(self, container, component, task, parameters, inputs: TaskOutputs, task_root: str) -> TaskOutputs:
+    def _execute(self, container, component, task, parameters, inputs: TaskOutputs,
+                 task_root: str) -> Dict[str, pipeline_spec_pb2.RuntimeArtifact]:
+        """Runs the task's command; its outputs merged with the executor output (the launcher's
+        mergeRuntimeArtifacts: the executor's URI, if any, replaces the output's), which fails
+        for a URI outside the run's root, as the launcher's upload of the output does."""
         executor_input = pipeline_spec_pb2.ExecutorInput()
         for key, spec in task.inputs.parameters.items():
             value = (spec.runtime_value.constant if spec.HasField("runtime_value")
                      else parameters[spec.component_input_parameter])
             executor_input.inputs.parameter_values[key].CopyFrom(value)
         for key, artifacts in inputs.items():
-            if artifacts:
-                executor_input.inputs.artifacts[key].artifacts.extend(runtime_artifact(a) for a in artifacts)
+            executor_input.inputs.artifacts[key].artifacts.extend(runtime_artifact(a) for a in artifacts)
         for key, definition in component.output_definitions.artifacts.items():
             executor_input.outputs.artifacts[key].artifacts.add(
                 uri=os.path.join(task_root, key), type=definition.artifact_type, metadata=definition.metadata)
@@ -185,12 +236,24 @@ class LocalKfp:
         if os.path.exists(executor_input.outputs.output_file):
             with open(executor_input.outputs.output_file) as f:
                 json_format.Parse(f.read(), executor_output, ignore_unknown_fields=True)
-        return {key: [self._record(key, artifact, executor_output.artifacts.get(key))]
-                for key, artifact_list in executor_input.outputs.artifacts.items()
-                for artifact in artifact_list.artifacts}
+        outputs = {}
+        run_root = os.path.dirname(task_root)
+        for key, artifact_list in executor_input.outputs.artifacts.items():
+            [artifact] = artifact_list.artifacts
+            output = executor_output.artifacts.get(key)
+            if output is not None and output.artifacts:
+                if output.artifacts[0].uri:
+                    artifact.uri = output.artifacts[0].uri
+                for field, value in output.artifacts[0].metadata.fields.items():
+                    artifact.metadata.fields[field].CopyFrom(value)
+            # The launcher then uploads the output to its URI's key under the run's root (KeyFromURI).
+            if not artifact.uri.startswith(run_root + os.sep):
+                raise TaskFailed(f"failed to upload output artifact {key!r}: URI {artifact.uri!r} does not have "
+                                 f"expected bucket prefix {run_root!r}")
+            outputs[key] = artifact
+        return outputs
 
-    @staticmethod
-    def _run_command(command: List[str], executor_input, task_root: str, log_name: str) -> None:
+    def _run_command(self, command: List[str], executor_input, task_root: str, log_name: str) -> None:
         executor_input_json = json_format.MessageToJson(executor_input)
         argv = [sys.executable if i == 0 and part == "python" else part.replace(_EXECUTOR_INPUT_PLACEHOLDER,
                                                                                 executor_input_json)
@@ -199,20 +262,16 @@ class LocalKfp:
         if leftover:
             raise NotImplementedError(f"placeholders other than {_EXECUTOR_INPUT_PLACEHOLDER}: {leftover}")
         log_path = os.path.join(task_root, f"{log_name}.log")
+        env = {**os.environ, CONNECTION_CONFIG_ENV: self.connection_config_path}
         with open(log_path, "w") as log:
-            code = subprocess.run(argv, cwd=task_root, stdout=log, stderr=subprocess.STDOUT).returncode
+            code = subprocess.run(argv, cwd=task_root, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
         if code:
             with open(log_path) as log:
                 raise TaskFailed(f"{' '.join(argv[:3])} ... exited {code} in {task_root}:\n{log.read()[-5000:]}")
 
-    def _record(self, key: str, artifact: pipeline_spec_pb2.RuntimeArtifact,
-                output: Optional[pipeline_spec_pb2.ArtifactList]) -> MlmdArtifact:
-        """The launcher's mergeRuntimeArtifacts + RecordArtifact."""
-        if output is not None and output.artifacts:
-            if output.artifacts[0].uri:
-                artifact.uri = output.artifacts[0].uri
-            for field, value in output.artifacts[0].metadata.fields.items():
-                artifact.metadata.fields[field].CopyFrom(value)
+    def _record(self, key: str, artifact: pipeline_spec_pb2.RuntimeArtifact) -> MlmdArtifact:
+        """The launcher's RecordArtifact: the artifact typed by its schema title, its metadata
+        converted to custom properties."""
         type_id = self.store.put_artifact_type(metadata_store_pb2.ArtifactType(name=schema_title(artifact.type)))
         mlmd_artifact = MlmdArtifact(type_id=type_id, uri=artifact.uri, state=MlmdArtifact.LIVE)
         for field, value in artifact.metadata.fields.items():
@@ -222,35 +281,24 @@ class LocalKfp:
         [mlmd_artifact.id] = self.store.put_artifacts([mlmd_artifact])
         return self.store.get_artifacts_by_id([mlmd_artifact.id])[0]
 
-    def _resolve(self, resolver, inputs: TaskOutputs) -> TaskOutputs:
-        return {key: self._latest_match(query.filter, inputs)
-                for key, query in resolver.output_artifact_queries.items()}
 
-    def _latest_match(self, query: str, inputs: TaskOutputs) -> List[MlmdArtifact]:
-        """The latest artifact matching a Vertex AI artifact query (the clauses TFX compiles)."""
-        def placeholder_value(match: re.Match) -> str:
-            artifacts = inputs.get(match.group(1)) or []
-            field = runtime_artifact(artifacts[0]).metadata.fields.get(match.group(2)) if artifacts else None
-            return _text(field) if field is not None else "no such artifact"
-
-        types = {t.id: t.name for t in self.store.get_artifact_types()}
-        candidates = self.store.get_artifacts()
-        for clause in _METADATA_PLACEHOLDER.sub(placeholder_value, query).split(" AND "):
-            candidates = [a for a in candidates if _matches(clause, a, types[a.type_id])]
-        return [max(candidates, key=lambda a: a.id)] if candidates else []
+def record_validated_model(kfp: LocalKfp, pipeline_name: str, run_id: str, model_uri: str, blessed: bool,
+                           **blessing_metadata: Any) -> List[MlmdArtifact]:
+    """A run of a pipeline whose Trainer output a Model at model_uri and whose Validator blessed it
+    or not, recorded as KFP records them (the blessing's metadata as our entrypoint writes it,
+    updated by blessing_metadata); returns [model, blessing]."""
+    run = kfp.start_run(pipeline_name, run_id)
+    [model] = kfp.publish(run, "Trainer", {}, {"model": output_artifact("tfx.Model", model_uri)})["model"]
+    metadata = {"blessed": float(blessed), "current_model_id": str(model.id), "current_model": model.uri,
+                **blessing_metadata}
+    [blessing] = kfp.publish(run, "Validator", {"model": [model]}, {"blessing": output_artifact(
+        "tfx.ModelBlessing", os.path.join(kfp.root, run_id, "blessing"), **metadata)})["blessing"]
+    return [model, blessing]
 
 
-def _matches(clause: str, artifact: MlmdArtifact, type_name: str) -> bool:
-    key, _, expected = clause.partition("=")
-    expected = expected.strip('"')
-    if key == "schema_title":
-        return type_name == expected
-    if key == "state":
-        return MlmdArtifact.State.Name(artifact.state) == expected
-    if key == "name":
-        return str(artifact.id) == expected
-    field = re.fullmatch(r"metadata\.(\w+)\.number_value", key)
-    if field:
-        value = artifact.custom_properties.get(field.group(1))
-        return value is not None and to_struct_value(value).number_value == float(expected)
-    raise NotImplementedError(f"resolver query clause {clause!r}")
+def output_artifact(title: str, uri: str, **metadata: Any) -> pipeline_spec_pb2.RuntimeArtifact:
+    """A task's output artifact as its executor output gives it (metadata numbers JSON doubles)."""
+    artifact = pipeline_spec_pb2.RuntimeArtifact(uri=uri)
+    artifact.type.instance_schema = f"title: {title}\ntype: object\n"
+    json_format.ParseDict(metadata, artifact.metadata)
+    return artifact

@@ -20,8 +20,11 @@ from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 from tfx.types import channel_utils, standard_artifacts
 
 from glassbox.components import Evaluator, Trainer, Validator
+from glassbox.components.baseline_resolver.component import BaselineResolver
+from glassbox.kfp.metadata import CONNECTION_CONFIG_ENV
 from glassbox.training.config import TrainingConfig
 from tests import saved_models
+from tests.kfp_harness import LocalKfp, record_validated_model
 from tests.validation_fixtures import OVERALL, metrics, write_evaluation
 
 EVAL_CONFIG = text_format.Parse("""
@@ -29,6 +32,7 @@ model_specs { label_key: "label" }
 slicing_specs { feature_keys: "category" }
 metrics_specs { metrics { class_name: "AUC" } }
 """, config_pb2.EvalConfig())
+PIPELINE_NAME = "conformance"
 TRAINING = TrainingConfig(label="label", numeric_features=saved_models.NUMERIC_FEATURES,
                           categorical_features=("category",), epochs=1)
 
@@ -61,6 +65,10 @@ class Case:
 
 
 CASES = {
+    # Do: finds the fixture model, blessed in the fixture KFP ML Metadata store.
+    "BaselineResolver": Case(
+        build=lambda inputs: BaselineResolver(pipeline_name=PIPELINE_NAME),
+        check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb"))),
     "Evaluator": Case(
         build=lambda inputs: Evaluator(examples=inputs(standard_artifacts.Examples, "examples"),
                                        model=inputs(standard_artifacts.Model, "model"),
@@ -86,13 +94,16 @@ def fixture_uris(tmp_path_factory):
         model_specs { label_key: "label" }
         metrics_specs { metrics { class_name: "AUC" threshold { value_threshold { lower_bound { value: 0.5 } } } } }
         """, {OVERALL: metrics({"auc": 0.8})})
-    return {"examples": examples, "model": model, "evaluation": evaluation}
+    kfp = LocalKfp(str(root / "kfp"))
+    record_validated_model(kfp, PIPELINE_NAME, "run-1", model, blessed=True)
+    return {"examples": examples, "model": model, "evaluation": evaluation,
+            CONNECTION_CONFIG_ENV: kfp.connection_config_path}
 
 
 def _pipeline(name, root):
     inputs = Inputs()
     component = CASES[name].build(inputs)
-    return pipeline.Pipeline(pipeline_name="conformance", pipeline_root=str(root),
+    return pipeline.Pipeline(pipeline_name=PIPELINE_NAME, pipeline_root=str(root),
                              components=[*inputs.importers, component])
 
 
@@ -110,7 +121,8 @@ def test_component_compiles_for_local_and_kubeflow_runners(name, tmp_path):
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_uris):
+def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_uris, monkeypatch):
+    monkeypatch.setenv(CONNECTION_CONFIG_ENV, fixture_uris[CONNECTION_CONFIG_ENV])
     component = CASES[name].build(Inputs(fixture_uris))
     inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
     outputs = {}

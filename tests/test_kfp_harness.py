@@ -1,8 +1,9 @@
 """The whole example pipeline as Kubeflow Pipelines runs it: compiled by the KFP runner, each task
 run from the YAML with its real container command by tests/kfp_harness.py, two runs sharing one
-ML Metadata store. A first model is blessed and pushed; an untrained one, compared against it as
-the baseline the KFP resolvers find, is refused and not pushed. Along the way TFX's int custom
-properties become KFP doubles, and the Pusher and the resolvers still read them right."""
+ML Metadata store. A first model, with no baseline (the baseline step's marker), is blessed and
+pushed; an untrained one, compared against it as the baseline the baseline step finds in ML
+Metadata, is refused and not pushed. Along the way TFX's int custom properties become KFP doubles,
+and the Pusher and the baseline step's query still read them right."""
 
 import dataclasses
 import json
@@ -12,6 +13,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 
+from glassbox.components.baseline_resolver import constants as baseline_constants
 from glassbox.pipelines import baseline, data, kubeflow_runner
 from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING
 from tests.kfp_harness import LocalKfp, load_spec
@@ -54,14 +56,17 @@ def _property(artifact, key):
 
 def test_first_run_has_no_baseline_and_blesses_and_pushes_its_model(cluster):
     _, serving, first, _ = cluster
-    assert first[f"{RESOLVER}-model-blessing-resolver"]["model_blessing"] == []
-    assert first[f"{RESOLVER}-model-resolver"]["model"] == []
+    no_baseline = _only(first, RESOLVER, "model")
+    assert "glassbox-demo" in _property(no_baseline, baseline_constants.NO_BASELINE_PROPERTY)
+    # The Evaluator and Validator took the marked Model as no baseline.
+    assert "baseline_model_id" not in _only(first, "Evaluator", "evaluation").custom_properties
     model = _only(first, "Trainer", "model")
     blessing = _only(first, "Validator", "blessing")
+    assert "baseline_model_id" not in blessing.custom_properties
     # TFX wrote ints; KFP stores them as doubles ...
     assert _property(blessing, "blessed") == 1.0
     assert _property(blessing, "rubber_stamp") == 1.0
-    # ... and model ids as the model's artifact name (its MLMD id), which resolvers match.
+    # ... and model ids as the model's artifact name (its MLMD id), which the baseline step looks up.
     assert _property(blessing, "current_model_id") == str(model.id)
     assert os.path.exists(os.path.join(blessing.uri, "BLESSED"))
 
@@ -72,12 +77,17 @@ def test_first_run_has_no_baseline_and_blesses_and_pushes_its_model(cluster):
     assert tf.saved_model.contains_saved_model(os.path.join(str(serving), version))
 
 
-def test_second_run_compares_with_the_first_model_found_by_the_resolvers(cluster):
+def test_second_run_compares_with_the_first_model_found_in_ml_metadata(cluster):
     _, _, first, second = cluster
-    assert _only(second, f"{RESOLVER}-model-blessing-resolver", "model_blessing").id == \
-        _only(first, "Validator", "blessing").id
-    baseline = _only(second, f"{RESOLVER}-model-resolver", "model")
-    assert baseline.id == _only(first, "Trainer", "model").id
+    baseline = _only(second, RESOLVER, "model")
+    first_model = _only(first, "Trainer", "model")
+    # A copy of the first run's model, in this run's root (the launcher records no other).
+    assert tf.saved_model.contains_saved_model(os.path.join(baseline.uri, "Format-Serving"))
+    assert _property(baseline, baseline_constants.RESOLVED_MODEL_URI_PROPERTY) == first_model.uri
+    assert _property(baseline, baseline_constants.RESOLVED_MODEL_ID_PROPERTY) == str(first_model.id)
+    assert _property(baseline, baseline_constants.RESOLVED_BLESSING_ID_PROPERTY) == str(
+        _only(first, "Validator", "blessing").id)
+    assert baseline_constants.NO_BASELINE_PROPERTY not in baseline.custom_properties
 
     evaluation = _only(second, "Evaluator", "evaluation")
     assert _property(evaluation, "baseline_model_id") == str(baseline.id)
@@ -87,7 +97,7 @@ def test_second_run_compares_with_the_first_model_found_by_the_resolvers(cluster
 
 
 def test_untrained_model_is_refused_and_not_pushed(cluster):
-    _, serving, first, second = cluster
+    _, serving, _, second = cluster
     blessing = _only(second, "Validator", "blessing")
     assert _property(blessing, "blessed") == 0.0
     assert _property(blessing, "rubber_stamp") == 0.0
@@ -95,7 +105,7 @@ def test_untrained_model_is_refused_and_not_pushed(cluster):
     with open(os.path.join(_only(second, "Validator", "validation").uri, "decision.json")) as f:
         decision = json.load(f)
     assert decision["blessed"] is False
-    assert decision["baseline"]["uri"] == _only(first, "Trainer", "model").uri
+    assert decision["baseline"]["uri"] == _only(second, RESOLVER, "model").uri  # the copy of the first model
 
     assert _property(_only(second, "Pusher", "pushed_model"), "pushed") == 0.0
     assert len(tf.io.gfile.listdir(str(serving))) == 1  # still only the first model

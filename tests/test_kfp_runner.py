@@ -1,6 +1,7 @@
 """The KFP runner: the pipeline YAML `glassbox kfp compile` writes (tasks, images, commands, Beam
-args, the data_root parameter, the baseline resolver's queries), `glassbox kfp submit` against a
-stand-in KFP API server, and the repairs of the container entrypoint."""
+args, the data_root parameter, the baseline step open-source KFP runs, no resolver tasks; the
+Vertex AI variant's resolver queries), `glassbox kfp submit` against a stand-in KFP API server,
+and the repairs of the container entrypoint."""
 
 import hashlib
 import http.server
@@ -25,10 +26,9 @@ PIPELINE_ROOT = "gs://bucket/root"
 DATA_ROOT = "gs://bucket/data"
 SERVING_DIR = "gs://bucket/serving"
 BEAM_ARGS = ["--runner=DirectRunner", "--direct_num_workers=2"]
-BLESSING_RESOLVER = f"{baseline.RESOLVER_ID}-model-blessing-resolver"
-MODEL_RESOLVER = f"{baseline.RESOLVER_ID}-model-resolver"
-# Each container task and the executor it runs.
+# Each task, a container, and the executor it runs.
 EXECUTORS = {
+    baseline.RESOLVER_ID: "glassbox.components.baseline_resolver.executor.Executor",
     "CsvExampleGen": "tfx.components.example_gen.csv_example_gen.executor.Executor",
     "Trainer": "glassbox.components.trainer.executor.Executor",
     "Evaluator": "glassbox.components.evaluator.executor.Executor",
@@ -65,7 +65,7 @@ def test_compiled_yaml_is_a_kfp_2_1_pipeline_the_kfp_sdk_loads(compiled, spec):
 
 def test_every_component_is_a_task_each_tfx_one_in_the_image_under_the_glassbox_entrypoint(spec):
     tasks = spec["root"]["dag"]["tasks"]
-    assert set(tasks) == set(EXECUTORS) | {BLESSING_RESOLVER, MODEL_RESOLVER}
+    assert set(tasks) == set(EXECUTORS)
     for task, executor_class in EXECUTORS.items():
         container = _container(spec, task)
         assert container["image"] == IMAGE
@@ -106,19 +106,37 @@ def test_pusher_pushes_to_the_serving_dir_what_the_validator_blessed(spec):
         "producerTask": "Validator", "outputArtifactKey": "blessing"}
 
 
-def test_baseline_is_the_model_of_the_latest_blessing_found_by_two_resolver_queries(spec):
+def test_the_baseline_is_a_container_task_open_source_kfp_runs_not_a_resolver(spec):
+    # Open-source KFP refuses resolver executors ("resolver executors not implemented").
+    assert [label for label, executor in spec["deploymentSpec"]["executors"].items() if "container" not in executor] == []
+    tasks = spec["root"]["dag"]["tasks"]
+    # It looks up the blessings of this pipeline: KFP's system.Pipeline context is named pipelineInfo.name.
+    assert tasks[baseline.RESOLVER_ID]["inputs"]["parameters"]["pipeline_name"] == {
+        "runtimeValue": {"constant": spec["pipelineInfo"]["name"]}}
+    for consumer in ("Evaluator", "Validator"):
+        assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
+            "producerTask": baseline.RESOLVER_ID, "outputArtifactKey": baseline.MODEL_KEY}
+    # A cached baseline step would hand every run the first run's answer.
+    assert not any(task.get("cachingOptions", {}).get("enableCache") for task in tasks.values())
+
+
+def test_the_vertex_variant_finds_the_baseline_by_two_resolver_queries():
+    spec = json_format.MessageToDict(kubeflow_runner.build_pipeline_spec(
+        PIPELINE_ROOT, baseline_resolver=baseline.LATEST_BLESSED_MODEL_STRATEGY))
+    blessing_resolver = f"{baseline.RESOLVER_ID}-model-blessing-resolver"
+    model_resolver = f"{baseline.RESOLVER_ID}-model-resolver"
     executors = spec["deploymentSpec"]["executors"]
-    blessing_query = executors[f"{BLESSING_RESOLVER}_executor"]["resolver"]["outputArtifactQueries"]
+    blessing_query = executors[f"{blessing_resolver}_executor"]["resolver"]["outputArtifactQueries"]
     assert blessing_query[baseline.BLESSING_KEY]["filter"] == (
         'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1')
-    model_query = executors[f"{MODEL_RESOLVER}_executor"]["resolver"]["outputArtifactQueries"]
+    model_query = executors[f"{model_resolver}_executor"]["resolver"]["outputArtifactQueries"]
     assert model_query[baseline.MODEL_KEY]["filter"] == (
         'schema_title="tfx.Model" AND state=LIVE AND '
         "name=\"{{$.inputs.artifacts['input'].metadata['current_model_id']}}\"")
     tasks = spec["root"]["dag"]["tasks"]
     for consumer in ("Evaluator", "Validator"):
         assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
-            "producerTask": MODEL_RESOLVER, "outputArtifactKey": baseline.MODEL_KEY}
+            "producerTask": model_resolver, "outputArtifactKey": baseline.MODEL_KEY}
 
 
 def test_compile_refuses_an_output_that_is_not_yaml(tmp_path, capsys):

@@ -48,6 +48,7 @@ CASES = {
     "binary": (BINARY, {}),
     "binary weighted": (BINARY, {"example_weighted": True}),
     "binary fractional weighted": (FRACTIONAL, {"fractional_labels": True, "example_weighted": True}),
+    "binary 0/1 labels split as fractional": (BINARY, {"fractional_labels": True, "example_weighted": True}),
     "binary unflattened": (BINARY, {"flatten": False, "example_weighted": True}),
     "sparse flattened": (SPARSE, {"example_weighted": True}),
     "sparse fractional": (SPARSE, {"fractional_labels": True, "example_weighted": True}),
@@ -125,3 +126,15 @@ def test_labels_and_predictions_of_different_widths_cannot_be_flattened():
 def test_class_weights_without_flattening_are_refused_up_front():
     with pytest.raises(UnsupportedMetricError, match="'categorical_crossentropy'"):
         LabelPredictionOptions(metric="categorical_crossentropy", class_weights={0: 1.0}, flatten=False)
+
+
+def test_zero_one_labels_with_an_infinite_weight_split_as_in_tfma():
+    """inf * 0 is NaN, not zero: TFMA keeps that entry, so must the shortcut for 0/1 labels."""
+    labels, predictions, weights = np.array([0.0, 1.0]), np.array([0.2, 0.7]), np.array([np.inf, 1.0])
+    options = LabelPredictionOptions(metric="m", fractional_labels=True, example_weighted=True)
+    ours = to_label_prediction_example_weight(labels, predictions, weights, options)
+    tfma = _tfma_entries(labels, predictions, weights, options)
+    assert len(tfma) == 3
+    np.testing.assert_array_equal(ours.rows, [0, 0, 1])
+    np.testing.assert_array_equal(ours.labels, [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(ours.weights, [np.inf, np.nan, 1.0])

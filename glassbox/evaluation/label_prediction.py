@@ -170,6 +170,12 @@ def _split_fractional(flat: LabelPredictionWeight, metric: str) -> LabelPredicti
         raise LabelDomainError(
             f"metric {metric!r} splits fractional labels, which must lie in [0, 1]; "
             f"got label {float(labels[outside][0])!r}")
+    positive = labels == 1.0
+    if np.all(positive | (labels == 0.0)) and np.isfinite(flat.weights).all():
+        # Labels 0 and 1 split into themselves with their weight and a zero-weight entry, dropped.
+        keep = flat.weights != 0.0
+        return LabelPredictionWeight(labels=positive[keep].astype(np.float64), predictions=flat.predictions[keep],
+                                     weights=flat.weights[keep], rows=flat.rows[keep])
     weights = np.stack([flat.weights * (1.0 - labels), flat.weights * labels], axis=1).ravel()
     keep = weights != 0.0
     return LabelPredictionWeight(

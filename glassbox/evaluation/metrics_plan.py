@@ -137,8 +137,11 @@ class MetricsPlan:
 
         ``multipliers`` is (num_replicates, n): row 0 all ones, then bootstrap draws.
         """
-        present, groups = np.unique(membership.groups, return_inverse=True)
+        present = np.flatnonzero(np.bincount(membership.groups, minlength=len(membership.keys)))
         num_groups = len(present)
+        group_of_key = np.zeros(len(membership.keys), dtype=np.int64)
+        group_of_key[present] = np.arange(num_groups)
+        groups = group_of_key[membership.groups]
         layers = slice_layers(membership.rows, groups, batch.num_rows)
         arrays = [c.accumulate(batch, layers, num_groups, multipliers) for c in self._combiners]
         replicates = len(multipliers)

@@ -29,6 +29,10 @@ from glassbox.training.config import TrainingConfig
 
 CONTAINER_COMMAND = ("python", "-m", "glassbox.kfp.tfx_entrypoint")
 DATA_ROOT_PARAMETER = "data_root"
+# The baseline resolvers KubeflowV2DagRunner compiles: the glassbox task querying KFP's ML Metadata
+# (the default; open-source KFP runs it) and TFX's Resolver, whose tasks only Vertex AI Pipelines runs.
+# (`baseline.LATEST_POLICY_MODEL` does not compile: "Only single Channel is supported".)
+KFP_BASELINE_RESOLVERS = (baseline.ML_METADATA_QUERY, baseline.LATEST_BLESSED_MODEL_STRATEGY)
 _YAML_SUFFIXES = (".yaml", ".yml")
 _MINIO_SCHEME = "minio://"
 
@@ -53,11 +57,15 @@ def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, ima
       serving_dir: where the Pusher copies blessed models; default pipeline_root/serving.
       training: what the Trainer trains.
       eval_config: the Evaluator's `tfma.EvalConfig`; default the demo's.
-      baseline_resolver: how the baseline is found, one of `baseline.RESOLVERS` but
-        `LATEST_POLICY_MODEL`: by default a task querying KFP's ML Metadata, which open-source KFP
-        runs; `LATEST_BLESSED_MODEL_STRATEGY` compiles to resolver tasks only Vertex AI Pipelines runs.
+      baseline_resolver: how the baseline is found, one of `KFP_BASELINE_RESOLVERS`.
+
+    Raises:
+      KubeflowError: a MinIO pipeline root, or a baseline resolver KFP cannot run.
     """
     check_pipeline_root(pipeline_root)
+    if baseline_resolver not in KFP_BASELINE_RESOLVERS:
+        raise KubeflowError(f"baseline resolver {baseline_resolver!r} does not compile for Kubeflow Pipelines; "
+                            f"use one of {', '.join(KFP_BASELINE_RESOLVERS)}")
     pipeline = create_pipeline(
         PIPELINE_NAME, pipeline_root,
         data_types.RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str),

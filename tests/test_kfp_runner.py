@@ -120,9 +120,11 @@ def test_the_baseline_is_a_container_task_open_source_kfp_runs_not_a_resolver(sp
     assert not any(task.get("cachingOptions", {}).get("enableCache") for task in tasks.values())
 
 
-def test_the_vertex_variant_finds_the_baseline_by_two_resolver_queries():
-    spec = json_format.MessageToDict(kubeflow_runner.build_pipeline_spec(
-        PIPELINE_ROOT, baseline_resolver=baseline.LATEST_BLESSED_MODEL_STRATEGY))
+def test_the_vertex_variant_finds_the_baseline_by_two_resolver_queries(tmp_path):
+    path = tmp_path / "vertex.yaml"
+    assert main(["kfp", "compile", "--output", str(path), "--pipeline-root", PIPELINE_ROOT,
+                 "--baseline", baseline.LATEST_BLESSED_MODEL_STRATEGY]) == 0
+    spec = yaml.safe_load(path.read_text())
     blessing_resolver = f"{baseline.RESOLVER_ID}-model-blessing-resolver"
     model_resolver = f"{baseline.RESOLVER_ID}-model-resolver"
     executors = spec["deploymentSpec"]["executors"]
@@ -137,6 +139,14 @@ def test_the_vertex_variant_finds_the_baseline_by_two_resolver_queries():
     for consumer in ("Evaluator", "Validator"):
         assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
             "producerTask": model_resolver, "outputArtifactKey": baseline.MODEL_KEY}
+
+
+def test_compile_refuses_a_baseline_resolver_kfp_cannot_compile(tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    assert main(["kfp", "compile", "--output", str(path), "--pipeline-root", PIPELINE_ROOT,
+                 "--baseline", baseline.LATEST_POLICY_MODEL]) == 2
+    assert baseline.LATEST_POLICY_MODEL in capsys.readouterr().err
+    assert not path.exists()
 
 
 def test_compile_refuses_an_output_that_is_not_yaml(tmp_path, capsys):

@@ -41,8 +41,8 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     Writes a ModelEvaluation in TFMA's format (`tfma.load_eval_result` reads it) and sets the
     overall slice's scalar metrics as custom properties of the artifact. With an ExplainConfig,
     the artifact also holds explanations (TFMA attributions and JSON files, see
-    glassbox.explain.writer). `beam_pipeline_args` choose the runner (DirectRunner locally;
-    Dataflow, Flink or Spark at scale).
+    glassbox.explain.writer). `beam_pipeline_args` choose the runner (by default Beam's
+    in-process FnApiRunner, see glassbox.beam_runner; Dataflow, Flink or Spark at scale).
     """
 
     SPEC_CLASS = EvaluatorSpec

@@ -15,7 +15,8 @@ def _compile(args: argparse.Namespace) -> int:
 
     spec = kubeflow_runner.compile_pipeline(
         args.output, args.pipeline_root, data_root=args.data_root, image=args.image,
-        beam_pipeline_args=shlex.split(args.beam_pipeline_args), serving_dir=args.serving_dir)
+        beam_pipeline_args=shlex.split(args.beam_pipeline_args), serving_dir=args.serving_dir,
+        **({"baseline_resolver": args.baseline} if args.baseline else {}))
     print(f"Wrote {args.output}: pipeline {spec.pipeline_info.name!r}, "
           f"{len(spec.root.dag.tasks)} tasks, image {args.image}")
     return 0
@@ -55,6 +56,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     compile_parser.add_argument("--beam-pipeline-args", default="",
                                 help="Beam options of every component, e.g. '--runner=DataflowRunner "
                                      "--project=P --region=R --temp_location=gs://bucket/tmp'")
+    compile_parser.add_argument("--baseline",
+                                help="how a run finds its baseline, the latest blessed model: "
+                                     "ml_metadata_query, a task querying KFP's ML Metadata (default; "
+                                     "open-source KFP runs it), or latest_blessed_model_strategy, TFX's "
+                                     "Resolver, whose tasks only Vertex AI Pipelines runs")
     compile_parser.set_defaults(run=_compile)
 
     submit_parser = actions.add_parser("submit", help="start a run of the pipeline YAML on a KFP API server")

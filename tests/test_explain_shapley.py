@@ -11,6 +11,7 @@ import shap
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.exact_shapley import exact_shapley
 from glassbox.explain.kernel_shap import BATCHES, kernel_shap
+from glassbox.explain.masking import Masker, feature_groups
 from glassbox.explain.model_function import SavedModelFunction
 from glassbox.explain.shapley import shapley_values
 from glassbox.protos.explain_config_pb2 import Shapley
@@ -192,6 +193,41 @@ def test_masked_rows_reach_the_model_in_one_call_per_chunk(model_name, method, r
     assert (explained, background_rows) == (len(rows["x0"]), len(background["x0"]))
     per_coalition = explained * background_rows
     assert coalitions[0] * per_coalition <= masked_rows <= coalitions[1] * per_coalition
+
+
+def _mixed_columns(n, seed):
+    rng = np.random.default_rng(seed)
+    return {"f32": rng.standard_normal(n).astype(np.float32), "f64": rng.standard_normal(n),
+            "i": rng.integers(-5, 5, n), "flag": rng.random(n) < 0.5, "s": rng.choice(["a", "bb", "ccc"], n),
+            "held": rng.standard_normal(n)}
+
+
+def _mixed_model(columns):
+    """A score that tells every column's value apart (numbers of any dtype, strings), elementwise."""
+    return (np.sin(3 * columns["f32"].astype(np.float64)) + np.cos(5 * columns["f64"]) + 0.1 * columns["i"]
+            + 0.37 * columns["flag"] + np.char.str_len(columns["s"]) * columns["held"])
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 64, 10 ** 6])
+def test_masked_rows_take_the_rows_values_on_the_coalition_whatever_the_chunks(chunk_size):
+    rows, background = _mixed_columns(3, seed=1), _mixed_columns(5, seed=2)
+    background["f32"] = background["f32"].astype(np.float64)  # the row's float32 values join float64 ones
+    groups = feature_groups(rows, [("numbers", ["f32", "i"])], ["f64", "flag", "s"])  # "held" in no group
+    masker = Masker(_mixed_model, background, groups, chunk_size=chunk_size)
+    coalitions = np.random.default_rng(3).random((5, 6, len(groups))) < 0.5
+
+    def masked(row, background_row, coalition):
+        kept = {member for keep, (_, members) in zip(coalition, groups) if keep for member in members} | {"held"}
+        return {name: np.asarray([values[row] if name in kept else background[name][background_row]])
+                for name, values in rows.items()}
+
+    expected = np.array([[[_mixed_model(masked(r, b, c))[0] for c in coalitions[b]] for b in range(5)]
+                         for r in range(3)])
+    np.testing.assert_array_equal(masker.baseline_values(rows, coalitions), expected)
+    shared = coalitions[0]
+    by_background = np.array([[[_mixed_model(masked(r, b, c))[0] for b in range(5)] for c in shared]
+                              for r in range(3)])
+    np.testing.assert_allclose(masker.values(rows, shared), by_background.mean(axis=2), rtol=1e-12)
 
 
 def test_config_picks_exact_for_few_groups_and_kernel_beyond(dict_model):

@@ -206,15 +206,18 @@ def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups
                            num_designs=len(masker.weights))
     fits = _Fits(design)
     coalitions = design.coalitions()
+    games = masker.baseline_games(coalitions)
     predictions = model(rows)
     values, errors = np.empty((len(predictions), d)), np.empty((len(predictions), d))
     bases = np.empty(len(predictions))
     block = max(1, _BLOCK_EVALUATIONS // max(1, coalitions[..., 0].size))
+    block_gains = np.empty((min(block, len(predictions)),) + coalitions.shape[:2])  # reused: see baseline_games
     for start in range(0, num_rows(rows), block):
         chosen = slice(start, start + block)
         block_rows = {name: column[chosen] for name, column in rows.items()}
         empty = masker.empty_values(block_rows)
-        gains = masker.baseline_values(block_rows, coalitions) - empty[:, :, None]
+        gains = games(block_rows, block_gains[:len(empty)])
+        gains -= empty[:, :, None]
         totals = predictions[chosen, None] - empty
         bases[chosen] = empty @ masker.weights
         values[chosen], errors[chosen] = fits.solve(gains, totals, masker.weights)

@@ -4,12 +4,13 @@ and the others take a background row's (interventional masking), for many coalit
 A coalition is a boolean vector over feature groups (True: the row's values). Masked copies of the
 rows are built for many (row, coalition, background row) triples at once and handed to the model
 function in chunks of about ``chunk_size`` rows, so the model is called a few times per hundred
-thousand evaluations, never once per coalition.
+thousand evaluations, never once per coalition. The chunks' columns reuse the same memory: a
+model function must not keep the columns it is given after it returns.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -109,17 +110,12 @@ class Masker:
         Raises:
           ExplanationError: coalitions of the wrong shape, or rows lacking a grouped feature.
         """
-        coalitions = self._checked(rows, coalitions, 2)
-        n, k, size = num_rows(rows), len(coalitions), len(self.weights)
-        result = np.empty(n * k)
-        pairs_per_call = max(1, self._chunk_size // size)
-        for start in range(0, n * k, pairs_per_call):
-            pairs = np.arange(start, min(start + pairs_per_call, n * k))
-            # (pair, background row) layout: pair p = (row pairs // k, coalition pairs % k).
-            keep = coalitions[pairs % k].T[:, :, None]
-            scores = self._scores(rows, pairs // k, keep, lambda values: values[None, :], size)
-            result[pairs] = scores.reshape(len(pairs), size) @ self.weights
-        return result.reshape(n, k)
+        coalitions = self._checked(coalitions, 2)
+        # (row, coalition) pairs, each masked against every background row.
+        selections = _Selections(self.groups, coalitions.T[:, :, None],
+                                 {name: np.asarray(values)[None, :] for name, values in self.background.items()})
+        scores = self._pair_scores(rows, selections, len(self.weights), lambda pair_scores: pair_scores @ self.weights)
+        return scores.reshape(num_rows(rows), len(coalitions))
 
     def empty_values(self, rows: Columns) -> np.ndarray:
         """(rows, background rows) values of the empty coalition against each background row alone:
@@ -136,64 +132,156 @@ class Masker:
         Raises:
           ExplanationError: coalitions of the wrong shape, or rows lacking a grouped feature.
         """
-        coalitions = self._checked(rows, coalitions, 3)
-        n, size, k = num_rows(rows), len(self.weights), coalitions.shape[1]
+        return self.baseline_games(coalitions)(rows)
+
+    def baseline_games(self, coalitions: np.ndarray) -> Callable[..., np.ndarray]:
+        """baseline_values(rows, coalitions) as a function games(rows, out=None) of the rows, with
+        the coalitions' masks prepared once for all the rows it is called on; the values are
+        written into out (rows, background rows, k) if given (memory reused: fresh memory costs
+        a page fault per 4 KiB).
+
+        Raises:
+          ExplanationError: coalitions of the wrong shape; (when called) rows lacking a grouped feature.
+        """
+        coalitions = self._checked(coalitions, 3)
+        size, k = len(self.weights), coalitions.shape[1]
         if coalitions.shape[0] != size:
             raise ExplanationError(f"coalitions must have shape ({size}, k, {len(self.groups)}); "
                                    f"got {coalitions.shape}")
-        by_group = np.ascontiguousarray(coalitions.transpose(2, 0, 1))  # (groups, size, k)
-        result = np.empty((n * size, k))
-        # Calls of exactly chunk_size rows (the model function's batches divide them evenly).
-        pairs_per_call = max(1, self._chunk_size // max(1, k))
-        for start in range(0, n * size, pairs_per_call):
-            pairs = np.arange(start, min(start + pairs_per_call, n * size))
-            # (pair, coalition) layout: pair p = (row p // size, background row p % size).
-            background_rows = pairs % size
-            scores = self._scores(rows, pairs // size, by_group[:, background_rows],
-                                  lambda values: values[background_rows][:, None], k)
-            result[pairs] = scores.reshape(len(pairs), k)
-        return result.reshape(n, size, k)
+        # (row, background row) pairs, each masked by its background row's k coalitions.
+        selections = _Selections(self.groups, coalitions.transpose(2, 0, 1),
+                                 {name: np.asarray(values)[:, None] for name, values in self.background.items()})
 
-    def _checked(self, rows: Columns, coalitions: np.ndarray, ndim: int) -> np.ndarray:
+        def games(rows: Columns, out: Optional[np.ndarray] = None) -> np.ndarray:
+            pairs_out = None if out is None else out.reshape(len(out) * size, k)
+            return self._pair_scores(rows, selections, k, out=pairs_out).reshape(num_rows(rows), size, k)
+        return games
+
+    def _checked(self, coalitions: np.ndarray, ndim: int) -> np.ndarray:
         coalitions = np.asarray(coalitions, dtype=bool)
         if coalitions.ndim != ndim or coalitions.shape[-1] != len(self.groups):
             raise ExplanationError(f"coalitions must have {ndim} dimensions, the last of {len(self.groups)} "
                                    f"groups; got shape {coalitions.shape}")
+        return coalitions
+
+    def _pair_scores(self, rows: Columns, selections: "_Selections", width: int,
+                     reduce: Callable[[np.ndarray], np.ndarray] = lambda scores: scores,
+                     out: Optional[np.ndarray] = None) -> np.ndarray:
+        """reduce(scores) of the masked rows of selections laid out (row, j, l), l < width, stacked
+        over the (row, j) pairs (into out, if given); the model is called on whole pairs of about
+        chunk_size rows (exactly, when width divides it: the model function's batches divide
+        those evenly)."""
         for name, members in self.groups:
             for member in members:
                 if member not in rows:
                     raise ExplanationError(f"feature {member!r} (group {name!r}) is not in the explained rows")
-        return coalitions
+        num_pairs, pairs_per_call = num_rows(rows) * selections.num_j, max(1, self._chunk_size // max(1, width))
+        columns = {name: selections.column(name, values) for name, values in rows.items()}
+        result = out
+        for start in range(0, num_pairs, pairs_per_call):
+            stop = min(start + pairs_per_call, num_pairs)
+            masked = {name: selections.buffer(name, values.dtype, (pairs_per_call, width))[:stop - start]
+                      for name, (values, _) in columns.items()}
+            for first_row, last_row, first_j, last_j, first_pair in _blocks(start, stop, selections.num_j):
+                shape = (last_row - first_row, last_j - first_j, width)
+                for name, (values, fill) in columns.items():
+                    target = masked[name][first_pair - start:first_pair - start + shape[0] * shape[1]]
+                    fill(target.reshape(shape), values[first_row:last_row], first_j, last_j)
+            part = reduce(np.asarray(self.model({name: values.reshape(-1) for name, values in masked.items()}),
+                                     dtype=np.float64).reshape(stop - start, width))
+            if result is None:
+                result = np.empty((num_pairs,) + part.shape[1:])
+            result[start:stop] = part
+        return result if result is not None else reduce(np.zeros((0, width)))
 
-    def _scores(self, rows: Columns, row_index: np.ndarray, keep: np.ndarray,
-                background_values: Callable[[np.ndarray], np.ndarray], width: int) -> np.ndarray:
-        """f of masked rows laid out (len(row_index), width): rows[row_index]'s values where
-        keep[group] (broadcast to that shape) holds, background_values(background column) elsewhere.
 
-        Built by broadcasting small arrays, so that masking costs little beside the model.
-        """
-        shape = (len(row_index), width)
-        grouped = {member for _, members in self.groups for member in members}
-        masked = {name: np.broadcast_to(np.asarray(values)[row_index][:, None], shape).ravel()
-                  for name, values in rows.items() if name not in grouped}
-        for group, (_, members) in enumerate(self.groups):
-            for member in members:
-                masked[member] = _select(keep[group], np.asarray(rows[member])[row_index][:, None],
-                                         background_values(np.asarray(self.background[member]))).ravel()
-        return self.model(masked)
+def _blocks(start: int, stop: int, num_j: int) -> Iterator[Tuple[int, int, int, int, int]]:
+    """Pairs start..stop of a (rows, num_j) grid as at most three rectangles (first_row, last_row,
+    first_j, last_j, first pair): a partial first row, whole rows, a partial last row."""
+    while start < stop:
+        row, j = divmod(start, num_j)
+        rows = 1 if j or stop - start < num_j else (stop - start) // num_j
+        end = min(stop, (row + rows) * num_j)
+        yield row, row + rows, j, end - (row + rows - 1) * num_j, start
+        start = end
 
 
-def _select(condition: np.ndarray, where_true: np.ndarray, where_false: np.ndarray) -> np.ndarray:
-    """np.where(condition, where_true, where_false), broadcast.
+class _Selections:
+    """Masked columns laid out (row, j, l): a grouped column takes the row's value where its group's
+    keep[j, l] holds, the background column's [j, l] (broadcast) elsewhere; any other column the
+    row's value.
 
-    Numbers are selected bit by bit (b ^ ((a ^ b) & mask)): np.where branches per element and,
-    on the random masks of coalitions, runs ~8x slower, as slow as a small model.
+    Numbers are selected bit by bit, as (row & mask) ^ (background & ~mask) with the masks' all-ones
+    integers made once: np.where branches per element and, on the random masks of coalitions,
+    runs ~8x slower, as slow as a small model. When the background varies along j only (one
+    background row per j), background & ~mask is made once too, and masking a row costs two
+    vectorised passes: an AND with one number, a XOR with a prepared array.
     """
-    dtype = np.result_type(where_true, where_false)
-    if dtype.kind not in "biuf":
-        return np.where(condition, where_true, where_false)
-    bits = np.dtype(f"u{dtype.itemsize}")
-    true_bits = np.asarray(where_true, dtype).view(bits)
-    false_bits = np.asarray(where_false, dtype).view(bits)
-    mask = np.negative(condition.astype(bits))  # all ones where condition holds
-    return (false_bits ^ ((true_bits ^ false_bits) & mask)).view(dtype)
+
+    def __init__(self, groups: Groups, keep: np.ndarray, background: Columns):
+        self.num_j = keep.shape[1]
+        self._keep = keep  # (groups, J, L)
+        self._background = background  # columns broadcastable to (J, L)
+        self._group_of = {member: group for group, (_, members) in enumerate(groups) for member in members}
+        self._masks = {}
+        self._kept = {}
+        self._buffers = {}
+
+    def buffer(self, name: str, dtype: np.dtype, shape: Tuple[int, int]) -> np.ndarray:
+        """An array for column name's masked rows, the same for every chunk of every call: fresh
+        memory costs a page fault per 4 KiB, as much as the masking itself."""
+        buffer = self._buffers.get(name)
+        if buffer is None or buffer.dtype != dtype or buffer.shape != shape:
+            buffer = self._buffers[name] = np.empty(shape, dtype)
+        return buffer
+
+    def column(self, name: str, values: np.ndarray) -> Tuple[np.ndarray, Callable[..., None]]:
+        """A column's row values in the dtype of its masked rows, and the function filling those:
+        fill(out (rows, last - first, L), row values (rows,), first, last), first <= j < last."""
+        values = np.asarray(values)
+        if name not in self._group_of:
+            return values, _fill_held
+        group, background = self._group_of[name], np.asarray(self._background[name])
+        dtype = np.result_type(values, background)
+        values = values.astype(dtype, copy=False)
+        if dtype.kind not in "biuf":
+            keep = self._keep[group]
+
+            def fill_where(out, rows, first, last):
+                out[...] = np.where(keep[first:last], rows[:, None, None], _j_slice(background, first, last))
+            return values, fill_where
+        bits = np.dtype(f"u{dtype.itemsize}")
+        if (group, bits) not in self._masks:
+            self._masks[group, bits] = np.negative(self._keep[group].astype(bits))  # all ones where kept
+        mask = self._masks[group, bits]
+        if np.broadcast_shapes(background.shape, mask.shape) != mask.shape:
+            false_bits = background.astype(dtype).view(bits)
+
+            def fill_broadcast(out, rows, first, last):
+                out_bits, background_bits = out.view(bits), _j_slice(false_bits, first, last)
+                np.bitwise_and(mask[first:last], np.bitwise_xor(rows.view(bits)[:, None, None], background_bits),
+                               out=out_bits)
+                np.bitwise_xor(out_bits, background_bits, out=out_bits)
+            return values, fill_broadcast
+        if (name, dtype) not in self._kept:
+            self._kept[name, dtype] = np.bitwise_and(background.astype(dtype).view(bits), np.invert(mask))
+        kept = self._kept[name, dtype]
+
+        def fill_kept(out, rows, first, last):
+            out_bits, row_bits, row_mask, row_kept = out.view(bits), rows.view(bits), mask[first:last], kept[first:last]
+            if row_mask.shape == out.shape[1:] and row_mask.size >= 1024:  # operands of one shape or scalars
+                for row, row_out in zip(row_bits, out_bits):
+                    np.bitwise_and(row_mask, row, out=row_out)
+                    np.bitwise_xor(row_out, row_kept, out=row_out)
+            else:
+                np.bitwise_and(row_mask, row_bits[:, None, None], out=out_bits)
+                np.bitwise_xor(out_bits, row_kept, out=out_bits)
+        return values, fill_kept
+
+
+def _fill_held(out: np.ndarray, rows: np.ndarray, first: int, last: int) -> None:
+    out[...] = rows[:, None, None]
+
+
+def _j_slice(background: np.ndarray, first: int, last: int) -> np.ndarray:
+    return background[first:last] if len(background) > 1 else background

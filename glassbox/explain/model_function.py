@@ -1,9 +1,11 @@
 """The model-function contract of every explanation method, and its implementation over a SavedModel.
 
 A model function maps raw feature columns (``{name: array of shape (n,)}``, float, int or
-bytes/str values) to one float64 score per row. :class:`SavedModelFunction` calls a SavedModel
-signature through ``ServingModel`` in large batches, whether the signature takes named feature
-tensors or serialized tf.Examples (then the columns are encoded by tfx_bsl's C++ encoder).
+bytes/str values) to one float64 score per row; it must not keep the columns after it returns
+(the masking engine refills their memory for its next call). :class:`SavedModelFunction` calls
+a SavedModel signature through ``ServingModel`` in large batches, whether the signature takes
+named feature tensors or serialized tf.Examples (then the columns are encoded by tfx_bsl's C++
+encoder).
 """
 
 from __future__ import annotations

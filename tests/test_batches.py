@@ -165,6 +165,7 @@ def test_predict_dofn_turns_files_into_batches(model_dirs, examples, tmp_path):
     with beam.Pipeline() as pipeline:
         summaries = (pipeline
                      | MatchExampleFiles([path])
+                     | beam.Map(lambda path: [path])
                      | beam.ParDo(PredictDoFn(config, {"": model_dirs["binary"]}, batch_size=16))
                      | beam.Map(lambda b: (b.num_rows, float(b.labels[""].sum()), b.predictions[""].shape)))
         # The models see 16 examples at a time; a Batch holds up to ROWS_PER_BATCH of them.
@@ -207,7 +208,7 @@ def assert_same_batches(builder, path, batch_size, num_decoded=0):
     decoded_by_file_batches = []
     build = builder.build
     builder.build = lambda records: decoded_by_file_batches.append(records) or build(records)
-    parsed = list(builder.file_batches(path, batch_size, rows_per_batch=batch_size))
+    parsed = list(builder.file_batches([path], batch_size, rows_per_batch=batch_size))
     builder.build = build
     assert len(decoded_by_file_batches) == num_decoded
     decoded = [builder.build(records) for records in record_lists(path, batch_size)]
@@ -297,7 +298,7 @@ def test_file_batches_fail_as_decoded_batches_do_after_the_good_ones(model_dirs,
     edit(examples)
     path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), examples)
     builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
-    batches = builder.file_batches(path, batch_size=8, rows_per_batch=16)
+    batches = builder.file_batches([path], batch_size=8, rows_per_batch=16)
     assert [next(batches).num_rows for _ in good_sizes] == good_sizes
     with pytest.raises(error, match=message):
         list(batches)
@@ -312,7 +313,7 @@ def test_parsed_batches_hold_several_model_batches(model_dirs, tmp_path, monkeyp
     predict = ServingModel.predict
     monkeypatch.setattr(ServingModel, "predict", lambda self, serialized, features: (
         named_input_calls.append(features.num_rows) or predict(self, serialized, features)))
-    parsed = list(builder.file_batches(path, batch_size=8, rows_per_batch=24))
+    parsed = list(builder.file_batches([path], batch_size=8, rows_per_batch=24))
     assert [b.num_rows for b in parsed] == [24, 16]
     assert named_input_calls == [8, 8, 8, 8, 8]  # the named-input model, one model batch at a time
     decoded = [builder.build(records) for records in record_lists(path, 40)]
@@ -330,4 +331,54 @@ def test_file_batches_of_a_truncated_file_fail_naming_it(model_dirs, tmp_path, g
         f.write(data[: len(data) * 2 // 3])
     builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
     with pytest.raises(ExamplesError, match=r"TFRecord file .*broken\.tfrecord"):
-        list(builder.file_batches(path, batch_size=8, rows_per_batch=8))
+        list(builder.file_batches([path], batch_size=8, rows_per_batch=8))
+
+
+def test_several_files_read_by_one_pipeline_equal_each_file_decoded(model_dirs, tmp_path):
+    """Files in order, each in its own Batches; a feature first seen in the second file (parsed
+    as bytes, it fails there) sends that batch to tfx_bsl, which learns its type; the third file
+    is parsed again."""
+    examples = varied_examples()
+    paths = [saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
+             for i, part in enumerate((examples[:16], examples[16:24], examples[24:]))]
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
+    decoded_by_file_batches = []
+    build = builder.build
+    builder.build = lambda records: decoded_by_file_batches.append(records) or build(records)
+    parsed = list(builder.file_batches(paths, batch_size=8, rows_per_batch=16))
+    builder.build = build
+    assert [b.num_rows for b in parsed] == [16, 8, 16]
+    assert len(decoded_by_file_batches) == 1  # 'late' first seen in the second file
+    decoded = [builder.build(records) for path in paths for records in record_lists(path, 16)]
+    assert [b.num_rows for b in decoded] == [16, 8, 16]
+    for field in ("labels", "predictions", "example_weights"):
+        np.testing.assert_array_equal(np.concatenate([getattr(b, field)[""] for b in parsed]),
+                                      np.concatenate([getattr(b, field)[""] for b in decoded]))
+
+
+@pytest.mark.parametrize("broken", [0, 1], ids=["first-file", "last-file"])
+def test_several_files_fail_naming_the_truncated_one_after_the_good_batches(model_dirs, tmp_path, broken):
+    examples = varied_examples()
+    paths = [saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
+             for i, part in enumerate((examples[:24], examples[24:]))]
+    data = open(paths[broken], "rb").read()
+    with open(paths[broken], "wb") as f:
+        f.write(data[: len(data) * 2 // 3])
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
+    batches = builder.file_batches(paths, batch_size=8, rows_per_batch=8)
+    if broken == 1:
+        assert [next(batches).num_rows for _ in range(3)] == [8, 8, 8]  # the whole first file
+    with pytest.raises(ExamplesError, match=rf"TFRecord file .*eval-{broken}\.gz"):
+        list(batches)
+
+
+def test_an_example_failing_in_a_later_file_is_named_after_the_earlier_files(model_dirs, tmp_path):
+    examples = varied_examples()
+    examples[29].features.feature.pop("label")
+    paths = [saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
+             for i, part in enumerate((examples[:16], examples[16:]))]
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
+    batches = builder.file_batches(paths, batch_size=8, rows_per_batch=16)
+    assert [next(batches).num_rows for _ in range(2)] == [16, 8]  # the first file, the second's first batch
+    with pytest.raises(MissingFeatureError, match=r"1 of 8 examples lack it \(first: row 5\)"):
+        list(batches)

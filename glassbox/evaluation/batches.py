@@ -14,7 +14,8 @@ from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
 from glassbox.evaluation.errors import (ConfigError, EvaluationError, ExamplesError, FeatureTypeError,
                                         PredictionError, SignatureError)
-from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, check_complete, record_dataset, record_lists
+from glassbox.evaluation.examples import (DEFAULT_BATCH_SIZE, check_complete, compression_type, record_dataset,
+                                          record_lists)
 from glassbox.evaluation.feature_columns import dense_values, holds_bytes
 from glassbox.evaluation.models import ServingModel
 from glassbox.evaluation.parsing import FeatureParser
@@ -122,11 +123,11 @@ class BatchBuilder:
     * ``build``: a list of serialized examples, decoded with tfx_bsl's C++ decoder (every feature,
       types inferred per batch or from the Schema), each model called once. Its errors name the
       feature, example or output at fault.
-    * ``file_batches``: a whole TFRecord file, read, parsed and run through the models that take
-      serialized examples by a tf.data pipeline (TF's threads, one batch ahead of Python), with
+    * ``file_batches``: whole TFRecord files, read, parsed and run through the models that take
+      serialized examples by one tf.data pipeline (TF's threads, ahead of Python), with
       ``tf.io.parse_example`` of only the features the evaluation reads (``parsing``). Their types
-      come from the Schema or from the file's first batch, built with ``build``. A batch this
-      fails on, and the rest of its file, are built with ``build``, which reports the problem.
+      come from the Schema or from the first file's first batch, built with ``build``. A batch
+      this fails on, and the rest of its file, are built with ``build``, which reports the problem.
 
     Batch.features holds the features the evaluation reads: labels, example weights, sliced
     features and the inputs of named-input models. A feature nothing reads is not checked.
@@ -183,24 +184,55 @@ class BatchBuilder:
         batch.features = features.select(sorted(self._read_features.intersection(features.schema.names)))
         return batch
 
-    def file_batches(self, path: str, batch_size: int, rows_per_batch: int = ROWS_PER_BATCH) -> Iterator[Batch]:
-        """The Batches of a TFRecord file. The models are called on batch_size examples at a time;
-        the tf.data pipeline's Batches hold as many such batches as fit in rows_per_batch examples
-        (at least one), so that Python's work per batch is spread over many examples; ``build``'s
-        hold one.
+    def file_batches(self, paths: Sequence[str], batch_size: int,
+                     rows_per_batch: int = ROWS_PER_BATCH) -> Iterator[Batch]:
+        """The Batches of TFRecord files, file after file. The models are called on batch_size
+        examples at a time; the tf.data pipeline's Batches hold as many such batches of one file
+        as fit in rows_per_batch examples (at least one), so that Python's work per batch is
+        spread over many examples; ``build``'s hold one.
+
+        One tf.data pipeline reads all the files (it opens, reads and predicts the next file
+        while Python works on the last Batches of the previous one). From a batch it fails on,
+        each remaining file is read on its own (``_one_file_batches``), which reports the problem.
 
         Raises:
-          ExamplesError: the file is missing, truncated or corrupt, and as ``build`` raises.
+          ExamplesError: a file is missing, truncated or corrupt, and as ``build`` raises.
         """
+        paths = list(paths)
+        if not paths:
+            return
         if not self._types_known:
-            self._learn_types(next(record_lists(path, batch_size), []))
-        built = num_records = record_bytes = 0  # built: model batches of batch_size
+            self._learn_types(next(record_lists(paths[0], batch_size), []))
+        model_batches = max(1, rows_per_batch // batch_size)
+        read = [(0, 0, 0)] * len(paths)  # per file: model batches built, records, record bytes
+        complete = 0  # the files before this one are read whole
+        try:
+            for index, batch, batch_bytes, num_batches in self._parsed_batches(paths, batch_size, model_batches):
+                for earlier in range(complete, index):
+                    check_complete(paths[earlier], *read[earlier][1:])
+                complete = index
+                yield batch
+                built, num_records, record_bytes = read[index]
+                read[index] = (built + num_batches, num_records + batch.num_rows, record_bytes + batch_bytes)
+            remaining = []
+            for path, (_, num_records, record_bytes) in zip(paths[complete:], read[complete:]):
+                check_complete(path, num_records, record_bytes)
+        except (tf.errors.OpError, EvaluationError):
+            remaining = range(complete, len(paths))  # read again below, file by file
+        for index in remaining:
+            yield from self._one_file_batches(paths[index], batch_size, model_batches, *read[index])
+
+    def _one_file_batches(self, path: str, batch_size: int, model_batches: int, built: int,
+                          num_records: int, record_bytes: int) -> Iterator[Batch]:
+        """``file_batches`` of one file after its first ``built`` model batches (of num_records
+        records, record_bytes bytes): with tf.data, and from a batch tf.data fails on, with
+        ``build``, whose errors name the problem."""
         while True:
             try:
-                for batch, batch_bytes, model_batches in self._parsed_batches(
-                        path, batch_size, max(1, rows_per_batch // batch_size), skip=built):
+                for _, batch, batch_bytes, num_batches in self._parsed_batches([path], batch_size, model_batches,
+                                                                               skip=built):
                     yield batch
-                    built, num_records, record_bytes = (built + model_batches, num_records + batch.num_rows,
+                    built, num_records, record_bytes = (built + num_batches, num_records + batch.num_rows,
                                                         record_bytes + batch_bytes)
                 break
             except (tf.errors.OpError, EvaluationError):
@@ -224,10 +256,11 @@ class BatchBuilder:
             pass  # the tf.data pipeline fails on this batch too, and ``build`` reports it
         self._types_known = True
 
-    def _parsed_batches(self, path: str, batch_size: int, model_batches: int,
-                        skip: int) -> Iterator[Tuple[Batch, int, int]]:
-        """file_batches' tf.data pipeline from the skip-th model batch on: Batches of model_batches
-        model batches, each with its records' bytes and its number of model batches."""
+    def _parsed_batches(self, paths: List[str], batch_size: int, model_batches: int,
+                        skip: int = 0) -> Iterator[Tuple[int, Batch, int, int]]:
+        """file_batches' tf.data pipeline, from the skip-th model batch of the first file on:
+        Batches of up to model_batches model batches of one file, each with its file's index, its
+        records' bytes and its number of model batches."""
         serialized_runs = {name: run for name, run in self._runs.items() if run.model.takes_serialized_examples}
 
         @tf.autograph.experimental.do_not_convert  # plain TF calls: AutoGraph would only add ~0.2 s
@@ -242,17 +275,29 @@ class BatchBuilder:
                     {name: values.merge_dims(0, 1) for name, values in outputs.items()},
                     tf.reduce_sum(num_rows), tf.reduce_sum(record_bytes), tf.size(num_rows))
 
-        pipeline = (record_dataset(path, batch_size).skip(skip)
+        path_tensor = tf.constant(paths)
+        compressions = tf.constant([compression_type(path) for path in paths])
+
+        @tf.autograph.experimental.do_not_convert
+        def file_pipeline(index):
+            return (record_dataset(path_tensor[index], batch_size, compressions[index])
+                    .skip(tf.where(index == 0, tf.constant(skip, tf.int64), 0))
                     .map(parse_and_predict, num_parallel_calls=_PARALLEL_BATCHES, deterministic=True)
                     .ragged_batch(model_batches).map(concatenate)
+                    .map(lambda *batch: (index, *batch)))
+
+        # Files one after another (cycle_length 1); tf.data's parallel interleave opens the next
+        # file ahead and buffers its first Batches while Python works on this file's last ones.
+        pipeline = (tf.data.Dataset.range(len(paths))
+                    .interleave(file_pipeline, cycle_length=1, num_parallel_calls=1, deterministic=True)
                     .prefetch(1))
-        for parsed, outputs, num_rows, record_bytes, num_batches in pipeline:
+        for index, parsed, outputs, num_rows, record_bytes, num_batches in pipeline:
             features = self._parser.record_batch(parsed)
             outputs = {name: {self._runs[name].output: values.numpy()} for name, values in outputs.items()}
             for name, run in self._runs.items():
                 if name not in outputs:
                     outputs[name] = run.model.predict_in_batches(features, batch_size)
-            yield self._batch(features, outputs, int(num_rows)), int(record_bytes), int(num_batches)
+            yield int(index), self._batch(features, outputs, int(num_rows)), int(record_bytes), int(num_batches)
 
     def _batch(self, features: pa.RecordBatch, outputs: Dict[ModelName, Dict[str, np.ndarray]],
                num_rows: int) -> Batch:
@@ -266,7 +311,7 @@ class BatchBuilder:
 
 
 class PredictDoFn(beam.DoFn):
-    """Beam DoFn: a TFRecord file's path -> its Batches (``BatchBuilder.file_batches``).
+    """Beam DoFn: TFRecord files' paths (a list) -> their Batches (``BatchBuilder.file_batches``).
 
     The models are loaded in ``setup()`` and shared by all DoFn instances of a worker process
     (``apache_beam.utils.shared``), so a multi-threaded worker holds each model once.
@@ -287,5 +332,5 @@ class PredictDoFn(beam.DoFn):
         self._builder = self._shared_builder.acquire(
             lambda: BatchBuilder(self._eval_config, self._model_dirs, self._schema))
 
-    def process(self, path: str) -> Iterator[Batch]:
-        yield from self._builder.file_batches(path, self._batch_size)
+    def process(self, paths: Sequence[str]) -> Iterator[Batch]:
+        yield from self._builder.file_batches(paths, self._batch_size)

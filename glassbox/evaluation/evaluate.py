@@ -1,6 +1,6 @@
 """The evaluation as Beam PTransforms, and `run_evaluation`, which runs it end to end.
 
-    example files --MatchExampleFiles--> paths --PredictBatches--> Batch
+    example files --MatchExampleFiles--> paths --FilesTogether--> lists of paths --PredictBatches--> Batch
       --AccumulateSlices--> (slice, accumulator) per batch and slice
       --CombinePerKey(merge)--> one accumulator per slice
       --compute--> TFMA metrics and plots per slice --WriteEvaluation--> TFMA's on-disk format
@@ -42,6 +42,8 @@ from glassbox.protos.explain_config_pb2 import ExplainConfig
 # Bootstrap draws are seeded per batch from this seed and the batch's content, so a rerun gives
 # the same intervals whatever the runner, worker count or batch order.
 BOOTSTRAP_SEED = 20240101
+# The files of a bundle that one tf.data pipeline reads, one after another (see PredictDoFn).
+FILES_PER_PIPELINE = 64
 
 
 def slicing_specs(eval_config: config_pb2.EvalConfig) -> Sequence[config_pb2.SlicingSpec]:
@@ -168,6 +170,7 @@ class EvaluateExamples(beam.PTransform):
         return (
             pbegin
             | "MatchExampleFiles" >> MatchExampleFiles(self._example_files)
+            | "FilesTogether" >> beam.BatchElements(min_batch_size=FILES_PER_PIPELINE, max_batch_size=FILES_PER_PIPELINE)
             | "PredictBatches" >> beam.ParDo(PredictDoFn(self._eval_config, self._model_dirs, self._schema,
                                                          batch_size or DEFAULT_BATCH_SIZE))
             | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence, Union
 
 import apache_beam as beam
 import tensorflow as tf
@@ -73,12 +73,12 @@ def _has_records(path: str) -> bool:
     size = tf.io.gfile.stat(path).length
     if size == 0:
         return False
-    if size > _MAX_EMPTY_GZIP_BYTES or _compression_type(path) != "GZIP":
+    if size > _MAX_EMPTY_GZIP_BYTES or compression_type(path) != "GZIP":
         return True
     return next(read_records(path), None) is not None
 
 
-def _compression_type(path: str) -> str:
+def compression_type(path: str) -> str:
     """'GZIP' if the file starts with the gzip magic bytes, else '' (uncompressed)."""
     with tf.io.gfile.GFile(path, "rb") as f:
         return "GZIP" if f.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC else ""
@@ -96,7 +96,7 @@ def read_records(path: str) -> Iterator[bytes]:
     """
     num_records = record_bytes = 0
     try:
-        for record in tf.compat.v1.io.tf_record_iterator(path, _compression_type(path)):
+        for record in tf.compat.v1.io.tf_record_iterator(path, compression_type(path)):
             num_records += 1
             record_bytes += len(record)
             yield record
@@ -112,11 +112,16 @@ def record_lists(path: str, batch_size: int, skip: int = 0) -> Iterator[List[byt
     return itertools.islice(lists, skip, None)
 
 
-def record_dataset(path: str, batch_size: int) -> tf.data.Dataset:
+def record_dataset(path: Union[str, tf.Tensor], batch_size: int,
+                   compression: Union[str, tf.Tensor, None] = None) -> tf.data.Dataset:
     """The records of a TFRecord file as a tf.data pipeline of string tensors of at most
     batch_size records: read by TF's C++ reader on tf.data's threads, with no Python object per
-    record. tf.data's errors (missing, corrupt file) are TF errors; see ``check_complete``."""
-    return tf.data.TFRecordDataset(path, _compression_type(path)).batch(batch_size)
+    record. tf.data's errors (missing, corrupt file) are TF errors; see ``check_complete``.
+
+    path and its ``compression_type`` (found from the file unless given) may be string tensors,
+    so that a tf.data function can open files."""
+    return tf.data.TFRecordDataset(path, compression_type(path) if compression is None else compression
+                                   ).batch(batch_size)
 
 
 def check_complete(path: str, num_records: int, record_bytes: int) -> None:
@@ -130,7 +135,7 @@ def check_complete(path: str, num_records: int, record_bytes: int) -> None:
       ExamplesError: the file is truncated.
     """
     uncompressed_size = record_bytes + num_records * _RECORD_FRAMING_BYTES
-    if _compression_type(path) == "GZIP" and _gzip_trailer_size(path) != uncompressed_size % 2**32:
+    if compression_type(path) == "GZIP" and _gzip_trailer_size(path) != uncompressed_size % 2**32:
         raise ExamplesError(f"TFRecord file {path} is truncated: its gzip stream ends before its "
                             "trailer, so some of its records are lost")
 

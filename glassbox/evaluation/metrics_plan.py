@@ -26,6 +26,7 @@ from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
 from glassbox.evaluation.errors import ConfigError, UnsupportedMetricError
+from glassbox.evaluation.slicing import used_codes
 from glassbox.evaluation.types import Batch, SliceKey, SliceMembership
 
 MetricsDict = Dict[metric_types.MetricKey, Any]
@@ -137,11 +138,8 @@ class MetricsPlan:
 
         ``multipliers`` is (num_replicates, n): row 0 all ones, then bootstrap draws.
         """
-        present = np.flatnonzero(np.bincount(membership.groups, minlength=len(membership.keys)))
+        present, groups = used_codes(membership.groups, len(membership.keys))
         num_groups = len(present)
-        group_of_key = np.zeros(len(membership.keys), dtype=np.int64)
-        group_of_key[present] = np.arange(num_groups)
-        groups = group_of_key[membership.groups]
         layers = slice_layers(membership.rows, groups, batch.num_rows)
         arrays = [c.accumulate(batch, layers, num_groups, multipliers) for c in self._combiners]
         replicates = len(multipliers)

@@ -90,6 +90,14 @@ def _cross(rows: np.ndarray, combos: np.ndarray, table: np.ndarray, other_rows: 
     return rows[entry], combos, np.column_stack([table[pairs // other_size], pairs % other_size])
 
 
+def used_codes(codes: np.ndarray, num_codes: int) -> Tuple[np.ndarray, np.ndarray]:
+    """``np.unique(codes, return_inverse=True)`` for codes in [0, num_codes), by counting (no sort)."""
+    used = np.flatnonzero(np.bincount(codes, minlength=num_codes))
+    position = np.zeros(num_codes, dtype=np.int64)
+    position[used] = np.arange(len(used))
+    return used, position[codes]
+
+
 def _key_value(value, feature: str) -> SliceValue:
     if isinstance(value, bytes):
         try:
@@ -131,7 +139,7 @@ class _SpecSlicer:
             else:
                 rows, combos, table = _cross(rows, combos, table, column_rows, column_codes,
                                              len(dictionary), features.num_rows)
-        used, inverse = np.unique(combos, return_inverse=True)
+        used, inverse = used_codes(combos, len(table))
         keys = [tuple(sorted(self._value_matches + [
                     (name, _key_value(dictionary[code].as_py(), name))
                     for name, dictionary, code in zip(self._columns, dictionaries, combo)]))

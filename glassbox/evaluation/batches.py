@@ -271,7 +271,7 @@ class BatchBuilder:
 
         @tf.autograph.experimental.do_not_convert
         def concatenate(parsed, outputs, num_rows, record_bytes):  # ragged_batch's: one more dimension
-            return ({name: values.merge_dims(0, 1) for name, values in parsed.items()},
+            return (self._parser.dense_parts({name: values.merge_dims(0, 1) for name, values in parsed.items()}),
                     {name: values.merge_dims(0, 1) for name, values in outputs.items()},
                     tf.reduce_sum(num_rows), tf.reduce_sum(record_bytes), tf.size(num_rows))
 

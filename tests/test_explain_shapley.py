@@ -189,9 +189,10 @@ def test_masked_rows_reach_the_model_in_one_call_per_chunk(model_name, method, r
 
     method(recorded, rows, background)
 
-    explained, background_rows, masked_rows = sorted(calls)
-    assert (explained, background_rows) == (len(rows["x0"]), len(background["x0"]))
-    per_coalition = explained * background_rows
+    # The explained rows are scored with the background rows, in one call.
+    explained_and_background, masked_rows = sorted(calls)
+    assert explained_and_background == len(rows["x0"]) + len(background["x0"])
+    per_coalition = len(rows["x0"]) * len(background["x0"])
     assert coalitions[0] * per_coalition <= masked_rows <= coalitions[1] * per_coalition
 
 

@@ -58,7 +58,7 @@ def exact_shapley(model: ModelFunction, rows: Columns, background: Columns, grou
                                f"coalitions per row; at most {MAX_GROUPS} groups, or use KernelSHAP")
     masker = Masker(model, background, groups, background_weights)
     d = len(groups)
-    predictions = model(rows)
+    predictions = masker.scores(rows)
     values = np.empty((len(predictions), 2 ** d))
     values[:, 1:-1] = masker.values(rows, all_coalitions(d)[1:-1])
     values[:, 0] = masker.empty_values(rows) @ masker.weights

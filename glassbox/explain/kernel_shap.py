@@ -207,7 +207,7 @@ def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups
     fits = _Fits(design)
     coalitions = design.coalitions()
     games = masker.baseline_games(coalitions)
-    predictions = model(rows)
+    predictions = masker.scores(rows)
     values, errors = np.empty((len(predictions), d)), np.empty((len(predictions), d))
     bases = np.empty(len(predictions))
     block = max(1, _BLOCK_EVALUATIONS // max(1, coalitions[..., 0].size))

@@ -99,6 +99,19 @@ class Masker:
             self._background_scores = self.model(self.background)
         return self._background_scores
 
+    def scores(self, rows: Columns) -> np.ndarray:
+        """f of each row. When the background's scores are still due and the rows have the
+        background's columns and dtypes, both are scored in one model call (a SavedModel call's
+        fixed cost is that of ~20,000 evaluations of a small MLP)."""
+        same = set(rows) == set(self.background) and all(
+            np.asarray(values).dtype == np.asarray(self.background[name]).dtype for name, values in rows.items())
+        if self._background_scores is not None or not same:
+            return self.model(rows)
+        n = num_rows(rows)
+        scores = self.model({name: np.concatenate([values, self.background[name]]) for name, values in rows.items()})
+        self._background_scores = scores[n:]
+        return scores[:n]
+
     @property
     def base_value(self) -> float:
         """E_w[f(background)]: the value of the empty coalition, for every row."""

@@ -13,10 +13,11 @@ through its ``serving_features`` signature, the same explained rows and backgrou
              evaluations), fed the same model function through a matrix wrapper;
   model      bare calls of the model function on as many rows as a method evaluated, in
              chunks as large as the masking engine's: the floor any masking explainer pays.
-Prints, per method, its time, its time over the bare model calls, its relative L2 error against
-the exact values (over all rows) and how much faster it is than shap's KernelExplainer (default).
-Each method and its bare model calls are timed alternately, REPEATS times for glassbox (once for
-shap, slower), keeping the fastest of each: on a shared machine, the least disturbed runs.
+Prints, per method, its time, its time over the bare model calls (wall clock, and CPU time of the
+process: steadier on a shared machine), its relative L2 error against the exact values (over all
+rows) and how much faster it is than shap's KernelExplainer (default). Each method and its bare
+model calls are timed alternately, REPEATS times for glassbox (once for shap, slower), keeping the
+fastest of each: on a shared machine, the least disturbed runs.
 """
 
 from __future__ import annotations
@@ -69,9 +70,10 @@ def bare_calls(model, rows: Dict[str, np.ndarray], evaluations: int) -> Callable
 
 
 def _seconds(run: Callable[[], object]):
-    start = time.perf_counter()
+    """run's result, wall and CPU seconds."""
+    start, cpu = time.perf_counter(), time.process_time()
     result = run()
-    return result, time.perf_counter() - start
+    return result, time.perf_counter() - start, time.process_time() - cpu
 
 
 class Table:
@@ -84,25 +86,27 @@ class Table:
     def measure(self, method: str, run: Callable[[], np.ndarray], evaluations: int, repeats: int = 1) -> np.ndarray:
         """Times run (returning attributions (rows, features)) and its bare model calls, alternately."""
         floor = bare_calls(self._model, self._rows, evaluations)
-        seconds, floors = [], []
+        times, floors = [], []
         for _ in range(repeats):
-            values, elapsed = _seconds(run)
-            seconds.append(elapsed)
-            floors.append(_seconds(floor)[1])
+            values, *elapsed = _seconds(run)
+            times.append(elapsed)
+            floors.append(_seconds(floor)[1:])
         error = (float(np.linalg.norm(values - self._exact) / np.linalg.norm(self._exact))
                  if self._exact is not None else float("nan"))
-        self.rows.append(dict(method=method, seconds=min(seconds), evaluations=evaluations, floor=min(floors),
-                              error=error))
+        (seconds, cpu), (floor_seconds, floor_cpu) = np.min(times, axis=0), np.min(floors, axis=0)
+        self.rows.append(dict(method=method, seconds=seconds, evaluations=evaluations, floor=floor_seconds,
+                              cpu_ratio=cpu / floor_cpu, error=error))
         return values
 
     def print(self) -> None:
         reference = next((row["seconds"] for row in self.rows if row["method"] == KERNEL_DEFAULT), None)
         print(f"{'method':42} {'evaluations':>12} {'seconds':>8} {'model s':>8} {'/ model':>8} "
-              f"{'rel. L2 err':>11} {'vs shap':>8}")
+              f"{'CPU / model':>11} {'rel. L2 err':>11} {'vs shap':>8}")
         for row in self.rows:
             speedup = f"{reference / row['seconds']:7.1f}x" if reference else ""
             print(f"{row['method']:42} {row['evaluations']:12,d} {row['seconds']:8.2f} {row['floor']:8.2f} "
-                  f"{row['seconds'] / row['floor']:7.2f}x {row['error']:11.2e} {speedup:>8}")
+                  f"{row['seconds'] / row['floor']:7.2f}x {row['cpu_ratio']:10.2f}x {row['error']:11.2e} "
+                  f"{speedup:>8}")
 
 
 def run(num_features: int, exact_features: int, num_rows: int, background_size: int, seed: int) -> None:
@@ -128,7 +132,7 @@ def run(num_features: int, exact_features: int, num_rows: int, background_size: 
         model, data = trained_model(num_features, f"{directory}/sampled", seed)
         rows, background = _rows(data, rng, num_rows, background_size)
         model(rows)
-        exact, seconds = _seconds(lambda: exact_shapley(model, rows, background))
+        exact, seconds, _ = _seconds(lambda: exact_shapley(model, rows, background))
         print(f"(exact reference: {seconds:.1f} s)")
         table = Table(model, rows, exact.values)
         for budget in BUDGETS:

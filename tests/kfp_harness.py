@@ -40,7 +40,7 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from glassbox.kfp.metadata import CONNECTION_CONFIG_ENV, PIPELINE_CONTEXT_TYPE
+from glassbox.components.baseline_resolver.kfp_metadata import CONNECTION_CONFIG_ENV, PIPELINE_CONTEXT_TYPE
 
 MlmdArtifact = metadata_store_pb2.Artifact
 # A task's artifacts: input or output key -> MLMD artifacts.

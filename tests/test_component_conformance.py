@@ -21,7 +21,7 @@ from tfx.types import channel_utils, standard_artifacts
 
 from glassbox.components import Evaluator, Trainer, Validator
 from glassbox.components.baseline_resolver.component import BaselineResolver
-from glassbox.kfp.metadata import CONNECTION_CONFIG_ENV
+from glassbox.components.baseline_resolver.kfp_metadata import CONNECTION_CONFIG_ENV
 from glassbox.training.config import TrainingConfig
 from tests import saved_models
 from tests.kfp_harness import LocalKfp, record_validated_model

@@ -14,8 +14,9 @@ from tfx import version as tfx_version
 from tfx.types import standard_artifacts
 
 from glassbox.components.baseline_resolver import constants
+from glassbox.components.baseline_resolver import kfp_metadata as metadata
 from glassbox.components.baseline_resolver.component import BaselineResolver
-from glassbox.kfp import metadata, tfx_entrypoint
+from glassbox.kfp import tfx_entrypoint
 from tests.kfp_harness import LocalKfp, record_validated_model
 
 PIPELINE = "glassbox-demo"

@@ -9,7 +9,7 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
 from glassbox.components.baseline_resolver import constants, executor
-from glassbox.kfp.metadata import check_pipeline_name
+from glassbox.components.baseline_resolver.kfp_metadata import check_pipeline_name
 
 
 class BaselineResolverSpec(ComponentSpec):
@@ -32,7 +32,7 @@ class BaselineResolver(base_component.BaseComponent):
     The output `model` is a copy of the blessed Model (KFP records no output outside the run's
     pipeline root), its source in custom properties; when nothing is blessed yet, a Model marked
     with `constants.NO_BASELINE_PROPERTY`, which the glassbox Evaluator and Validator take as no
-    baseline. It reaches ML Metadata as `glassbox.kfp.metadata.connection_config` says (on
+    baseline. It reaches ML Metadata as `kfp_metadata.connection_config` says (on
     KFP, by the environment KFP gives every task). Under LocalDagRunner use TFX's Resolver
     (`glassbox.pipelines.baseline`).
     """

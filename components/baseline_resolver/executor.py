@@ -13,7 +13,7 @@ from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
 from glassbox.components.baseline_resolver import constants
-from glassbox.kfp.metadata import connection_config, latest_blessed_model
+from glassbox.components.baseline_resolver.kfp_metadata import connection_config, latest_blessed_model
 
 
 class Executor(base_executor.BaseExecutor):

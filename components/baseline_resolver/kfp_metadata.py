@@ -135,8 +135,8 @@ def latest_blessed_model(store: metadata_store.MetadataStore, pipeline_name: str
 
 def _blessed_model(store: metadata_store.MetadataStore,
                    blessing: metadata_store_pb2.Artifact) -> metadata_store_pb2.Artifact:
-    """The Model the blessing names by id (an MLMD id is one artifact; a URI may be several: each
-    baseline step's output shares its Model's URI), checked against the URI it also names."""
+    """The Model the blessing names by id (an MLMD id is one artifact; nothing keeps a URI to one),
+    checked against the URI it also names."""
     about = f"ModelBlessing {blessing.id} ({blessing.uri})"
     model_id = blessing.custom_properties[validator_constants.CURRENT_MODEL_ID_PROPERTY].string_value
     if not model_id.isdigit():

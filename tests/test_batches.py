@@ -349,8 +349,9 @@ def test_several_files_read_by_one_pipeline_equal_each_file_decoded(model_dirs, 
     builder.build = build
     assert [b.num_rows for b in parsed] == [16, 8, 16]
     assert len(decoded_by_file_batches) == 1  # 'late' first seen in the second file
-    decoded = [builder.build(records) for path in paths for records in record_lists(path, 16)]
-    assert [b.num_rows for b in decoded] == [16, 8, 16]
+    # The model sees the same batches of 8 both ways (a float32 matmul's rounding may depend on the batch).
+    decoded = [builder.build(records) for path in paths for records in record_lists(path, 8)]
+    assert [b.num_rows for b in decoded] == [8, 8, 8, 8, 8]
     for field in ("labels", "predictions", "example_weights"):
         np.testing.assert_array_equal(np.concatenate([getattr(b, field)[""] for b in parsed]),
                                       np.concatenate([getattr(b, field)[""] for b in decoded]))

@@ -43,8 +43,10 @@ def load_flat(output_dir: str) -> Flat:
     from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as writer
 
     flat: Flat = {}
-    for kind, records, entries in (("metrics", writer.load_and_deserialize_metrics(output_dir), "metric_keys_and_values"),
-                                   ("plots", writer.load_and_deserialize_plots(output_dir), "plot_keys_and_values")):
+    for kind, records, entries in (
+        ("metrics", writer.load_and_deserialize_metrics(output_dir), "metric_keys_and_values"),
+        ("plots", writer.load_and_deserialize_plots(output_dir), "plot_keys_and_values"),
+    ):
         for record in records:
             slice_key = slicer_lib.deserialize_slice_key(record.slice_key)
             for entry in getattr(record, entries):
@@ -70,30 +72,49 @@ def load_view_flat(output_dir: str) -> Flat:
     return flat
 
 
-def mismatches(expected: Flat, actual: Flat, rtol: float = 1e-4, atol: float = 1e-7) -> Dict[FlatKey, Tuple[Any, Any]]:
+def mismatches(
+    expected: Flat, actual: Flat, rtol: float = 1e-4, atol: float = 1e-7
+) -> Dict[FlatKey, Tuple[Any, Any]]:
     """Keys whose values differ, as (expected, actual); None stands for a key on one side only.
 
     Numbers match within |a - e| <= atol + rtol * |e|; any other leaf must be equal.
     """
-    return {key: (expected.get(key), actual.get(key)) for key in expected.keys() | actual.keys()
-            if not _close(expected.get(key), actual.get(key), rtol, atol)}
+    return {
+        key: (expected.get(key), actual.get(key))
+        for key in expected.keys() | actual.keys()
+        if not _close(expected.get(key), actual.get(key), rtol, atol)
+    }
 
 
 def max_relative_difference(expected: Flat, actual: Flat) -> float:
     """The largest |a - e| / max(|a|, |e|) over the numeric keys both sides have."""
-    return max((abs(a - e) / max(abs(a), abs(e))
-                for key, e in expected.items()
-                if _is_number(e) and _is_number(a := actual.get(key)) and a != e), default=0.0)
+    return max(
+        (
+            abs(a - e) / max(abs(a), abs(e))
+            for key, e in expected.items()
+            if _is_number(e) and _is_number(a := actual.get(key)) and a != e
+        ),
+        default=0.0,
+    )
 
 
 def _id(key) -> Id:
     def one_line(field: str) -> str:
-        return text_format.MessageToString(getattr(key, field), as_one_line=True) if key.HasField(field) else ""
+        return (
+            text_format.MessageToString(getattr(key, field), as_one_line=True)
+            if key.HasField(field)
+            else ""
+        )
 
-    return Id(key.name, key.model_name, key.output_name, one_line("sub_key"),
-              one_line("aggregation_type") if hasattr(key, "aggregation_type") else "",
-              key.example_weighted.value if key.HasField("example_weighted") else None,
-              getattr(key, "is_diff", False))
+    return Id(
+        key.name,
+        key.model_name,
+        key.output_name,
+        one_line("sub_key"),
+        one_line("aggregation_type") if hasattr(key, "aggregation_type") else "",
+        key.example_weighted.value if key.HasField("example_weighted") else None,
+        getattr(key, "is_diff", False),
+    )
 
 
 def _flatten(prefix: FlatKey, value: Any, flat: Flat) -> None:

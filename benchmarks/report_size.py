@@ -34,16 +34,36 @@ SHOP_KEY = "shop"
 def eval_config():
     from tensorflow_model_analysis.proto import config_pb2
 
-    metrics = ["ExampleCount", "WeightedExampleCount", "AUC", "BinaryAccuracy", "Precision", "Recall",
-               "CalibrationPlot", "ConfusionMatrixPlot"]
-    model = dict(label_key=synthetic.LABEL_KEY, example_weight_key=synthetic.WEIGHT_KEY, inference_batch_size=4096)
+    metrics = [
+        "ExampleCount",
+        "WeightedExampleCount",
+        "AUC",
+        "BinaryAccuracy",
+        "Precision",
+        "Recall",
+        "CalibrationPlot",
+        "ConfusionMatrixPlot",
+    ]
+    model = dict(
+        label_key=synthetic.LABEL_KEY,
+        example_weight_key=synthetic.WEIGHT_KEY,
+        inference_batch_size=4096,
+    )
     return config_pb2.EvalConfig(
-        model_specs=[config_pb2.ModelSpec(name="candidate", **model),
-                     config_pb2.ModelSpec(name="baseline", is_baseline=True, **model)],
-        metrics_specs=[config_pb2.MetricsSpec(metrics=[config_pb2.MetricConfig(class_name=m) for m in metrics])],
-        slicing_specs=[config_pb2.SlicingSpec(), config_pb2.SlicingSpec(feature_keys=[synthetic.SEGMENT_KEY]),
-                       config_pb2.SlicingSpec(feature_keys=[synthetic.REGION_KEY]),
-                       config_pb2.SlicingSpec(feature_keys=[SHOP_KEY])])
+        model_specs=[
+            config_pb2.ModelSpec(name="candidate", **model),
+            config_pb2.ModelSpec(name="baseline", is_baseline=True, **model),
+        ],
+        metrics_specs=[
+            config_pb2.MetricsSpec(metrics=[config_pb2.MetricConfig(class_name=m) for m in metrics])
+        ],
+        slicing_specs=[
+            config_pb2.SlicingSpec(),
+            config_pb2.SlicingSpec(feature_keys=[synthetic.SEGMENT_KEY]),
+            config_pb2.SlicingSpec(feature_keys=[synthetic.REGION_KEY]),
+            config_pb2.SlicingSpec(feature_keys=[SHOP_KEY]),
+        ],
+    )
 
 
 def evaluate(workdir: str, num_slices: int, num_examples: int) -> None:
@@ -53,10 +73,14 @@ def evaluate(workdir: str, num_slices: int, num_examples: int) -> None:
     dataset = synthetic.synthetic(synthetic.BINARY, num_examples)
     num_shops = num_slices - 1 - 10 - 3
     shop = np.floor(num_shops * np.random.default_rng(1).random(num_examples) ** 2).astype(int)
-    dataset.extra[SHOP_KEY] = pa.array([[f"shop_{i}".encode()] for i in shop], type=pa.list_(pa.binary()))
+    dataset.extra[SHOP_KEY] = pa.array(
+        [[f"shop_{i}".encode()] for i in shop], type=pa.list_(pa.binary())
+    )
     files = synthetic.write_tfrecords(dataset, os.path.join(workdir, "data"))
     model = synthetic.train_and_export(dataset, os.path.join(workdir, "model"))
-    run_evaluation(eval_config(), model, files, os.path.join(workdir, "evaluation"), baseline_model_dir=model)
+    run_evaluation(
+        eval_config(), model, files, os.path.join(workdir, "evaluation"), baseline_model_dir=model
+    )
 
 
 def build_and_render(evaluation: str, output: str) -> Dict[str, float]:
@@ -73,8 +97,13 @@ def build_and_render(evaluation: str, output: str) -> Dict[str, float]:
     rendered = time.perf_counter()
     write_html(output, page)
     data = page.encode("utf-8")
-    return {"slices": len(report.evaluation.slices), "build s": built - start, "render s": rendered - built,
-            "page MB": len(data) / 1e6, "gzipped MB": len(gzip.compress(data)) / 1e6}
+    return {
+        "slices": len(report.evaluation.slices),
+        "build s": built - start,
+        "render s": rendered - built,
+        "page MB": len(data) / 1e6,
+        "gzipped MB": len(gzip.compress(data)) / 1e6,
+    }
 
 
 def browse(path: str) -> Dict[str, float]:
@@ -82,30 +111,48 @@ def browse(path: str) -> Dict[str, float]:
     from tests import report_browser
 
     timings = {}
-    with tempfile.TemporaryDirectory() as screenshots, report_browser.chromium(screenshots) as browser:
+    with (
+        tempfile.TemporaryDirectory() as screenshots,
+        report_browser.chromium(screenshots) as browser,
+    ):
         page = browser.new_page()
         start = time.perf_counter()
         page.goto("file://" + path)
         report_browser.wait_drawn(page)
         timings["open s"] = time.perf_counter() - start
         for name, action in (
-                ("sort table s", lambda: page.click("[data-table='metrics'] th[data-column='auc']")),
-                ("switch metric s", lambda: page.select_option("select[name='metric']", "binary_accuracy")),
-                ("open plots s", lambda: page.locator("[data-table='metrics'] tbody tr").nth(3).click())):
+            ("sort table s", lambda: page.click("[data-table='metrics'] th[data-column='auc']")),
+            (
+                "switch metric s",
+                lambda: page.select_option("select[name='metric']", "binary_accuracy"),
+            ),
+            (
+                "open plots s",
+                lambda: page.locator("[data-table='metrics'] tbody tr").nth(3).click(),
+            ),
+        ):
             start = time.perf_counter()
             action()
             report_browser.wait_drawn(page)
             timings[name] = time.perf_counter() - start
-        assert not (browser.errors or browser.blocked_requests), (browser.errors, browser.blocked_requests)
+        assert not (browser.errors or browser.blocked_requests), (
+            browser.errors,
+            browser.blocked_requests,
+        )
     return timings
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--slices", type=int, default=1000)
     parser.add_argument("--examples", type=int, default=100_000)
-    parser.add_argument("--workdir", help="where data, model, evaluation and report go (default: a new temp dir); "
-                                          "an evaluation already there is reused")
+    parser.add_argument(
+        "--workdir",
+        help="where data, model, evaluation and report go (default: a new temp dir); "
+        "an evaluation already there is reused",
+    )
     args = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="report_size_")
     evaluation = os.path.join(workdir, "evaluation")

@@ -73,7 +73,9 @@ def synthetic(task: str, num_examples: int, num_inputs: int = 16, seed: int = 0)
         raise ValueError(f"unknown task {task!r}")
     extra = {
         SEGMENT_KEY: _singletons(np.char.add("seg_", segment.astype(str))),
-        REGION_KEY: _singletons(np.array(["north", "south", "west"])[rng.integers(0, 3, num_examples)]),
+        REGION_KEY: _singletons(
+            np.array(["north", "south", "west"])[rng.integers(0, 3, num_examples)]
+        ),
         TAGS_KEY: _random_tags(rng, num_examples),
         WEIGHT_KEY: _singletons(rng.uniform(0.5, 2.0, num_examples).astype(np.float32)),
     }
@@ -114,8 +116,9 @@ def write_tfrecords(dataset: Dataset, directory: str, num_shards: int = 1) -> Li
     return paths
 
 
-def train_and_export(dataset: Dataset, export_dir: str, epochs: int = 3, max_train: int = 50_000,
-                     seed: int = 0) -> str:
+def train_and_export(
+    dataset: Dataset, export_dir: str, epochs: int = 3, max_train: int = 50_000, seed: int = 0
+) -> str:
     """Trains a small Keras MLP on the dataset briefly and exports it as a TFX-style SavedModel.
 
     The ``serving_default`` signature takes serialized tf.Examples (input ``examples``) and
@@ -131,13 +134,22 @@ def train_and_export(dataset: Dataset, export_dir: str, epochs: int = 3, max_tra
     inputs, labels = dataset.inputs[:max_train], dataset.labels[:max_train]
     head, loss = {
         BINARY: (keras.layers.Dense(1, activation="sigmoid"), "binary_crossentropy"),
-        MULTICLASS: (keras.layers.Dense(NUM_CLASSES, activation="softmax"), "sparse_categorical_crossentropy"),
+        MULTICLASS: (
+            keras.layers.Dense(NUM_CLASSES, activation="softmax"),
+            "sparse_categorical_crossentropy",
+        ),
         REGRESSION: (keras.layers.Dense(1), "mse"),
     }[dataset.task]
     normalize = keras.layers.Normalization()
     normalize.adapt(inputs)
-    model = keras.Sequential([keras.Input((inputs.shape[1],)), normalize,
-                              keras.layers.Dense(16, activation="relu"), head])
+    model = keras.Sequential(
+        [
+            keras.Input((inputs.shape[1],)),
+            normalize,
+            keras.layers.Dense(16, activation="relu"),
+            head,
+        ]
+    )
     model.compile(optimizer=keras.optimizers.Adam(0.01), loss=loss)
     model.fit(inputs, labels, epochs=epochs, batch_size=256, verbose=0)
 
@@ -145,7 +157,9 @@ def train_and_export(dataset: Dataset, export_dir: str, epochs: int = 3, max_tra
         return {OUTPUT_KEY: model(tf.concat([features[n] for n in dataset.input_names], axis=1))}
 
     feature_spec = {name: tf.io.FixedLenFeature([1], tf.float32) for name in dataset.input_names}
-    return write_saved_model(model, {"serving_default": examples_signature(feature_spec, outputs)}, export_dir)
+    return write_saved_model(
+        model, {"serving_default": examples_signature(feature_spec, outputs)}, export_dir
+    )
 
 
 def _from_sklearn(task: str, bunch, quantile_of: str) -> Dataset:

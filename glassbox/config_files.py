@@ -14,8 +14,13 @@ from glassbox.errors import GlassboxError
 Message = TypeVar("Message", bound=message.Message)
 
 
-def parse_config(content: str, message_type: Type[Message], what: str, error: Type[GlassboxError],
-                 source: str = "<string>") -> Message:
+def parse_config(
+    content: str,
+    message_type: Type[Message],
+    what: str,
+    error: Type[GlassboxError],
+    source: str = "<string>",
+) -> Message:
     """Parses JSON or text proto; `what` names the config in errors ('eval config')."""
     config = message_type()
     try:
@@ -28,7 +33,9 @@ def parse_config(content: str, message_type: Type[Message], what: str, error: Ty
     return config
 
 
-def load_config(path: str, message_type: Type[Message], what: str, error: Type[GlassboxError]) -> Message:
+def load_config(
+    path: str, message_type: Type[Message], what: str, error: Type[GlassboxError]
+) -> Message:
     """Reads a config file; errors name the file."""
     try:
         with open(path, encoding="utf-8") as f:

@@ -19,7 +19,9 @@ from tfx.dsl.components.base import base_node
 from tfx.dsl.components.common.resolver import Resolver
 from tfx.dsl.input_resolution import resolver_function
 from tfx.dsl.input_resolution.ops import latest_policy_model_op, ops
-from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import LatestBlessedModelStrategy
+from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
+    LatestBlessedModelStrategy,
+)
 from tfx.types import channel, standard_artifacts
 
 from glassbox.components.baseline_resolver import constants as baseline_resolver_constants
@@ -36,19 +38,27 @@ BLESSING_KEY = "model_blessing"
 
 
 @resolver_function.resolver_function(
-    output_type={MODEL_KEY: standard_artifacts.Model, BLESSING_KEY: standard_artifacts.ModelBlessing})
+    output_type={
+        MODEL_KEY: standard_artifacts.Model,
+        BLESSING_KEY: standard_artifacts.ModelBlessing,
+    }
+)
 def latest_policy_model(models):
     """The latest Model blessed by an evaluator, and its ModelBlessing; nothing on a first run.
 
     tfx.v1 exposes this as `tfx.dsl.experimental.latest_policy_model`, which this project does not
     import (tfx.v1 pulls in TFDV), so it is built here from the same op.
     """
-    return ops.LatestPolicyModel(models, policy=latest_policy_model_op.Policy.LATEST_EVALUATOR_BLESSED,
-                                 raise_skip_signal=False)
+    return ops.LatestPolicyModel(
+        models,
+        policy=latest_policy_model_op.Policy.LATEST_EVALUATOR_BLESSED,
+        raise_skip_signal=False,
+    )
 
 
-def latest_blessed_model(pipeline_name: str, resolver: str = LATEST_BLESSED_MODEL_STRATEGY
-                         ) -> Tuple[List[base_node.BaseNode], channel.BaseChannel]:
+def latest_blessed_model(
+    pipeline_name: str, resolver: str = LATEST_BLESSED_MODEL_STRATEGY
+) -> Tuple[List[base_node.BaseNode], channel.BaseChannel]:
     """The latest blessed Model's channel, and the nodes the pipeline needs for it.
 
     Args:
@@ -60,8 +70,13 @@ def latest_blessed_model(pipeline_name: str, resolver: str = LATEST_BLESSED_MODE
     """
     models = channel.Channel(type=standard_artifacts.Model)
     if resolver == LATEST_BLESSED_MODEL_STRATEGY:
-        node = Resolver(strategy_class=LatestBlessedModelStrategy, **{
-            MODEL_KEY: models, BLESSING_KEY: channel.Channel(type=standard_artifacts.ModelBlessing)}).with_id(RESOLVER_ID)
+        node = Resolver(
+            strategy_class=LatestBlessedModelStrategy,
+            **{
+                MODEL_KEY: models,
+                BLESSING_KEY: channel.Channel(type=standard_artifacts.ModelBlessing),
+            },
+        ).with_id(RESOLVER_ID)
         return [node], node.outputs[MODEL_KEY]
     if resolver == LATEST_POLICY_MODEL:
         return [], latest_policy_model({MODEL_KEY: models})[MODEL_KEY]

@@ -17,8 +17,14 @@ SLICE_FEATURES = ("occupation", "religious")
 CSV_FILE_NAME = "fair.csv"
 
 # The survey's codes (statsmodels.datasets.fair.NOTE).
-_OCCUPATIONS = {1: "student", 2: "unskilled", 3: "white_collar", 4: "skilled", 5: "managerial",
-                6: "professional"}
+_OCCUPATIONS = {
+    1: "student",
+    2: "unskilled",
+    3: "white_collar",
+    4: "skilled",
+    5: "managerial",
+    6: "professional",
+}
 _RELIGIOUSNESS = {1: "not", 2: "mildly", 3: "fairly", 4: "strongly"}
 
 
@@ -31,7 +37,9 @@ def write_fair_csv(data_dir: str) -> str:
     try:
         from statsmodels.datasets import fair
     except ImportError as e:
-        raise ImportError("the demo dataset needs statsmodels: pip install 'tfx-glassbox[demo]'") from e
+        raise ImportError(
+            "the demo dataset needs statsmodels: pip install 'tfx-glassbox[demo]'"
+        ) from e
 
     raw = fair.load_pandas().data
     table = raw[list(NUMERIC_FEATURES)].copy()

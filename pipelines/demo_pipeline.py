@@ -32,8 +32,11 @@ from glassbox.protos import explain_config_pb2, validator_config_pb2
 from glassbox.training.config import TrainingConfig
 from glassbox.training.model import FEATURES_SIGNATURE_NAME, PREDICTION_KEY
 
-DEFAULT_TRAINING = TrainingConfig(label=data.LABEL, numeric_features=data.NUMERIC_FEATURES,
-                                  categorical_features=data.CATEGORICAL_FEATURES)
+DEFAULT_TRAINING = TrainingConfig(
+    label=data.LABEL,
+    numeric_features=data.NUMERIC_FEATURES,
+    categorical_features=data.CATEGORICAL_FEATURES,
+)
 # The demo's thresholds on (ROC) AUC: an untrained model (about 0.42) fails them all, a logistic
 # regression (0.71) passes, the default network (0.73) passes against it as the baseline.
 AUC = "auc"
@@ -71,37 +74,49 @@ def default_validator_config() -> validator_config_pb2.ValidatorConfig:
     return config
 
 
-def default_eval_config(label: str = data.LABEL,
-                        slice_features: Sequence[str] = data.SLICE_FEATURES) -> config_pb2.EvalConfig:
+def default_eval_config(
+    label: str = data.LABEL, slice_features: Sequence[str] = data.SLICE_FEATURES
+) -> config_pb2.EvalConfig:
     """TFMA's default binary-classification metrics, overall and sliced by each slice feature, and
     the thresholds the Validator checks on AUC: overall at least `MIN_AUC` and at most
     `MAX_AUC_DROP` below the baseline's; on each slice of the last slice feature at least
     `MIN_SLICE_AUC`. (A threshold outside per_slice_thresholds would apply to every slice.)"""
     metrics_specs = default_binary_classification_specs()
-    (auc,) = [metric for spec in metrics_specs for metric in spec.metrics
-              if metric.class_name == "AUC" and json.loads(metric.config).get("name") == AUC]
+    (auc,) = [
+        metric
+        for spec in metrics_specs
+        for metric in spec.metrics
+        if metric.class_name == "AUC" and json.loads(metric.config).get("name") == AUC
+    ]
     overall = auc.per_slice_thresholds.add(slicing_specs=[config_pb2.SlicingSpec()])
     overall.threshold.value_threshold.lower_bound.value = MIN_AUC
     overall.threshold.change_threshold.direction = config_pb2.MetricDirection.HIGHER_IS_BETTER
     overall.threshold.change_threshold.absolute.value = -MAX_AUC_DROP
-    sliced = auc.per_slice_thresholds.add(slicing_specs=[config_pb2.SlicingSpec(feature_keys=[slice_features[-1]])])
+    sliced = auc.per_slice_thresholds.add(
+        slicing_specs=[config_pb2.SlicingSpec(feature_keys=[slice_features[-1]])]
+    )
     sliced.threshold.value_threshold.lower_bound.value = MIN_SLICE_AUC
     return config_pb2.EvalConfig(
         model_specs=[config_pb2.ModelSpec(label_key=label, prediction_key=PREDICTION_KEY)],
-        slicing_specs=[config_pb2.SlicingSpec()] + [
-            config_pb2.SlicingSpec(feature_keys=[feature]) for feature in slice_features],
-        metrics_specs=metrics_specs)
+        slicing_specs=[config_pb2.SlicingSpec()]
+        + [config_pb2.SlicingSpec(feature_keys=[feature]) for feature in slice_features],
+        metrics_specs=metrics_specs,
+    )
 
 
-def create_pipeline(pipeline_name: str, pipeline_root: str, data_root: str,
-                    training: TrainingConfig = DEFAULT_TRAINING,
-                    eval_config: Optional[config_pb2.EvalConfig] = None,
-                    metadata_path: Optional[str] = None,
-                    beam_pipeline_args: Sequence[str] = (),
-                    serving_dir: Optional[str] = None,
-                    validator_config: Optional[validator_config_pb2.ValidatorConfig] = None,
-                    baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY,
-                    explain_config: Optional[explain_config_pb2.ExplainConfig] = None) -> pipeline.Pipeline:
+def create_pipeline(
+    pipeline_name: str,
+    pipeline_root: str,
+    data_root: str,
+    training: TrainingConfig = DEFAULT_TRAINING,
+    eval_config: Optional[config_pb2.EvalConfig] = None,
+    metadata_path: Optional[str] = None,
+    beam_pipeline_args: Sequence[str] = (),
+    serving_dir: Optional[str] = None,
+    validator_config: Optional[validator_config_pb2.ValidatorConfig] = None,
+    baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY,
+    explain_config: Optional[explain_config_pb2.ExplainConfig] = None,
+) -> pipeline.Pipeline:
     """The demo pipeline over the CSV files in data_root.
 
     Args:
@@ -127,19 +142,34 @@ def create_pipeline(pipeline_name: str, pipeline_root: str, data_root: str,
     trainer = Trainer(examples=examples, config=training)
     model = trainer.outputs[trainer_constants.MODEL_KEY]
     resolver_nodes, baseline_model = baseline.latest_blessed_model(pipeline_name, baseline_resolver)
-    evaluator = Evaluator(examples=examples, model=model, baseline_model=baseline_model,
-                          eval_config=eval_config or default_eval_config(training.label),
-                          explain_config=explain_config or default_explain_config())
-    validator = Validator(evaluation=evaluator.outputs[evaluator_constants.EVALUATION_KEY], model=model,
-                          baseline_model=baseline_model, config=validator_config or default_validator_config())
-    pusher = Pusher(model=model, model_blessing=validator.outputs[validator_constants.BLESSING_KEY],
-                    push_destination=pusher_pb2.PushDestination(
-                        filesystem=pusher_pb2.PushDestination.Filesystem(
-                            base_directory=serving_dir or os.path.join(pipeline_root, SERVING_DIR_NAME))))
+    evaluator = Evaluator(
+        examples=examples,
+        model=model,
+        baseline_model=baseline_model,
+        eval_config=eval_config or default_eval_config(training.label),
+        explain_config=explain_config or default_explain_config(),
+    )
+    validator = Validator(
+        evaluation=evaluator.outputs[evaluator_constants.EVALUATION_KEY],
+        model=model,
+        baseline_model=baseline_model,
+        config=validator_config or default_validator_config(),
+    )
+    pusher = Pusher(
+        model=model,
+        model_blessing=validator.outputs[validator_constants.BLESSING_KEY],
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(
+                base_directory=serving_dir or os.path.join(pipeline_root, SERVING_DIR_NAME)
+            )
+        ),
+    )
     return pipeline.Pipeline(
         pipeline_name=pipeline_name,
         pipeline_root=pipeline_root,
         components=[example_gen, trainer, *resolver_nodes, evaluator, validator, pusher],
         metadata_connection_config=(
-            metadata.sqlite_metadata_connection_config(metadata_path) if metadata_path else None),
-        beam_pipeline_args=list(beam_pipeline_args))
+            metadata.sqlite_metadata_connection_config(metadata_path) if metadata_path else None
+        ),
+        beam_pipeline_args=list(beam_pipeline_args),
+    )

@@ -41,11 +41,16 @@ class KubeflowError(GlassboxError):
     """Bad input to the KFP runner: an output path, a host, a run argument."""
 
 
-def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, image: str = DEFAULT_IMAGE,
-                        beam_pipeline_args: Sequence[str] = (), serving_dir: Optional[str] = None,
-                        training: TrainingConfig = DEFAULT_TRAINING,
-                        eval_config: Optional[config_pb2.EvalConfig] = None,
-                        baseline_resolver: str = baseline.ML_METADATA_QUERY) -> pipeline_spec_pb2.PipelineSpec:
+def build_pipeline_spec(
+    pipeline_root: str,
+    data_root: Optional[str] = None,
+    image: str = DEFAULT_IMAGE,
+    beam_pipeline_args: Sequence[str] = (),
+    serving_dir: Optional[str] = None,
+    training: TrainingConfig = DEFAULT_TRAINING,
+    eval_config: Optional[config_pb2.EvalConfig] = None,
+    baseline_resolver: str = baseline.ML_METADATA_QUERY,
+) -> pipeline_spec_pb2.PipelineSpec:
     """The demo pipeline as a KFP PipelineSpec (schema 2.1).
 
     Args:
@@ -64,17 +69,28 @@ def build_pipeline_spec(pipeline_root: str, data_root: Optional[str] = None, ima
     """
     check_pipeline_root(pipeline_root)
     if baseline_resolver not in KFP_BASELINE_RESOLVERS:
-        raise KubeflowError(f"baseline resolver {baseline_resolver!r} does not compile for Kubeflow Pipelines; "
-                            f"use one of {', '.join(KFP_BASELINE_RESOLVERS)}")
+        raise KubeflowError(
+            f"baseline resolver {baseline_resolver!r} does not compile for Kubeflow Pipelines; "
+            f"use one of {', '.join(KFP_BASELINE_RESOLVERS)}"
+        )
     pipeline = create_pipeline(
-        PIPELINE_NAME, pipeline_root,
+        PIPELINE_NAME,
+        pipeline_root,
         data_types.RuntimeParameter(name=DATA_ROOT_PARAMETER, ptype=str),
-        training=training, eval_config=eval_config, beam_pipeline_args=beam_pipeline_args,
-        serving_dir=serving_dir, baseline_resolver=baseline_resolver)
+        training=training,
+        eval_config=eval_config,
+        beam_pipeline_args=beam_pipeline_args,
+        serving_dir=serving_dir,
+        baseline_resolver=baseline_resolver,
+    )
     config = kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(
-        default_image=image, default_commands=list(CONTAINER_COMMAND), use_pipeline_spec_2_1=True)
+        default_image=image, default_commands=list(CONTAINER_COMMAND), use_pipeline_spec_2_1=True
+    )
     job = kubeflow_v2_dag_runner.KubeflowV2DagRunner(config).run(
-        pipeline, parameter_values={DATA_ROOT_PARAMETER: data_root} if data_root else None, write_out=False)
+        pipeline,
+        parameter_values={DATA_ROOT_PARAMETER: data_root} if data_root else None,
+        write_out=False,
+    )
     return _spec_with_runtime_config(job)
 
 
@@ -83,14 +99,17 @@ def check_pipeline_root(pipeline_root: str) -> None:
     if pipeline_root.startswith(_MINIO_SCHEME):
         raise KubeflowError(
             f"pipeline root {pipeline_root!r}: TFX components write artifacts with TensorFlow's file systems, "
-            f"which have no {_MINIO_SCHEME}; use a gs:// bucket (or s3:// with tensorflow-io in the image)")
+            f"which have no {_MINIO_SCHEME}; use a gs:// bucket (or s3:// with tensorflow-io in the image)"
+        )
 
 
 def _spec_with_runtime_config(job: Dict[str, Any]) -> pipeline_spec_pb2.PipelineSpec:
     """The job's PipelineSpec, holding what the runner put in the job's runtimeConfig, which a
     pipeline YAML has no place for: the pipeline root and the parameters' defaults."""
     spec = json_format.ParseDict(job["pipelineSpec"], pipeline_spec_pb2.PipelineSpec())
-    runtime_config = json_format.ParseDict(job["runtimeConfig"], pipeline_spec_pb2.PipelineJob.RuntimeConfig())
+    runtime_config = json_format.ParseDict(
+        job["runtimeConfig"], pipeline_spec_pb2.PipelineJob.RuntimeConfig()
+    )
     spec.default_pipeline_root = runtime_config.gcs_output_directory
     for name, value in runtime_config.parameter_values.items():
         parameter = spec.root.input_definitions.parameters[name]
@@ -99,30 +118,47 @@ def _spec_with_runtime_config(job: Dict[str, Any]) -> pipeline_spec_pb2.Pipeline
     return spec
 
 
-def compile_pipeline(output_path: str, pipeline_root: str, **kwargs) -> pipeline_spec_pb2.PipelineSpec:
+def compile_pipeline(
+    output_path: str, pipeline_root: str, **kwargs
+) -> pipeline_spec_pb2.PipelineSpec:
     """Writes `build_pipeline_spec(pipeline_root, **kwargs)` to output_path (.yaml or .yml)."""
     if not output_path.endswith(_YAML_SUFFIXES):
         raise KubeflowError(f"output {output_path!r}: a KFP pipeline file ends in .yaml or .yml")
     spec = build_pipeline_spec(pipeline_root, **kwargs)
     os.makedirs(os.path.dirname(os.path.abspath(output_path)), exist_ok=True)
     pipeline_spec_builder.write_pipeline_spec_to_file(
-        spec, None, pipeline_spec_pb2.PlatformSpec(), output_path)
+        spec, None, pipeline_spec_pb2.PlatformSpec(), output_path
+    )
     return spec
 
 
-def submit_pipeline(package_path: str, host: str, arguments: Optional[Dict[str, Any]] = None,
-                    run_name: Optional[str] = None, experiment_name: Optional[str] = None,
-                    namespace: Optional[str] = None, pipeline_root: Optional[str] = None,
-                    service_account: Optional[str] = None) -> str:
+def submit_pipeline(
+    package_path: str,
+    host: str,
+    arguments: Optional[Dict[str, Any]] = None,
+    run_name: Optional[str] = None,
+    experiment_name: Optional[str] = None,
+    namespace: Optional[str] = None,
+    pipeline_root: Optional[str] = None,
+    service_account: Optional[str] = None,
+) -> str:
     """Starts a run of the pipeline file on the KFP API server at host; returns the run's id."""
     import kfp
 
     if pipeline_root:
         check_pipeline_root(pipeline_root)
     if not os.path.isfile(package_path):
-        raise KubeflowError(f"pipeline file {package_path!r} does not exist; write it with `glassbox kfp compile`")
+        raise KubeflowError(
+            f"pipeline file {package_path!r} does not exist; write it with `glassbox kfp compile`"
+        )
     client = kfp.Client(host=host, namespace=namespace) if namespace else kfp.Client(host=host)
     run = client.create_run_from_pipeline_package(
-        package_path, arguments=arguments or {}, run_name=run_name, experiment_name=experiment_name,
-        namespace=namespace, pipeline_root=pipeline_root, service_account=service_account)
+        package_path,
+        arguments=arguments or {},
+        run_name=run_name,
+        experiment_name=experiment_name,
+        namespace=namespace,
+        pipeline_root=pipeline_root,
+        service_account=service_account,
+    )
     return run.run_id

@@ -36,16 +36,22 @@ def open_store(path: str) -> metadata_store.MetadataStore:
         raise LineageError(f"{path!r} is not an ML Metadata store: {e}") from e
 
 
-def pipeline_context(store: metadata_store.MetadataStore, store_path: str, name: Optional[str] = None) -> Context:
+def pipeline_context(
+    store: metadata_store.MetadataStore, store_path: str, name: Optional[str] = None
+) -> Context:
     """The context of the pipeline called name; with no name, of the store's only pipeline."""
-    pipelines = sorted(store.get_contexts_by_type(compiler_constants.PIPELINE_CONTEXT_TYPE_NAME),
-                       key=lambda context: context.name)
+    pipelines = sorted(
+        store.get_contexts_by_type(compiler_constants.PIPELINE_CONTEXT_TYPE_NAME),
+        key=lambda context: context.name,
+    )
     found = [context for context in pipelines if name is None or context.name == name]
     if len(found) == 1:
         return found[0]
     names = ", ".join(context.name for context in pipelines)
     if not pipelines:
-        problem = "no pipeline runs" + (f" (asked for pipeline {name!r})" if name is not None else "")
+        problem = "no pipeline runs" + (
+            f" (asked for pipeline {name!r})" if name is not None else ""
+        )
     elif name is None:
         problem = f"several pipelines, choose one: {names}"
     else:
@@ -53,23 +59,33 @@ def pipeline_context(store: metadata_store.MetadataStore, store_path: str, name:
     raise LineageError(f"ML Metadata store {store_path!r} holds {problem}")
 
 
-def pipeline_artifacts(store: metadata_store.MetadataStore, pipeline: Context, type_name: str) -> List[Artifact]:
+def pipeline_artifacts(
+    store: metadata_store.MetadataStore, pipeline: Context, type_name: str
+) -> List[Artifact]:
     """The pipeline's published (live) artifacts of type_name, oldest first."""
     type_ids = _type_ids(store, type_name)
-    artifacts = [a for a in store.get_artifacts_by_context(pipeline.id)
-                 if a.type_id in type_ids and a.state == Artifact.LIVE]
+    artifacts = [
+        a
+        for a in store.get_artifacts_by_context(pipeline.id)
+        if a.type_id in type_ids and a.state == Artifact.LIVE
+    ]
     return sorted(artifacts, key=lambda a: (a.create_time_since_epoch, a.id))
 
 
-def artifact_by_id(store: metadata_store.MetadataStore, store_path: str, artifact_id: int,
-                   type_name: str) -> Artifact:
+def artifact_by_id(
+    store: metadata_store.MetadataStore, store_path: str, artifact_id: int, type_name: str
+) -> Artifact:
     """The artifact with this id, which must be of type_name."""
     found = store.get_artifacts_by_id([artifact_id])
     if not found:
-        raise LineageError(f"ML Metadata store {store_path!r} holds no artifact with id {artifact_id}")
+        raise LineageError(
+            f"ML Metadata store {store_path!r} holds no artifact with id {artifact_id}"
+        )
     actual = type_of(store, found[0])
     if actual != type_name:
-        raise LineageError(f"artifact {artifact_id} in {store_path!r} is a {actual} ({found[0].uri}), not a {type_name}")
+        raise LineageError(
+            f"artifact {artifact_id} in {store_path!r} is a {actual} ({found[0].uri}), not a {type_name}"
+        )
     return found[0]
 
 
@@ -78,12 +94,24 @@ def type_of(store: metadata_store.MetadataStore, artifact: Artifact) -> str:
     return store.get_artifact_types_by_id([artifact.type_id])[0].name
 
 
-def outputs_of_type(store: metadata_store.MetadataStore, execution_ids: Iterable[int], type_name: str) -> List[Artifact]:
+def outputs_of_type(
+    store: metadata_store.MetadataStore, execution_ids: Iterable[int], type_name: str
+) -> List[Artifact]:
     """The artifacts of type_name that the executions output, oldest first."""
     type_ids = _type_ids(store, type_name)
-    events = [event for event in store.get_events_by_execution_ids(list(execution_ids)) if event.type == Event.OUTPUT]
-    return sorted((a for a in store.get_artifacts_by_id(list({event.artifact_id for event in events}))
-                   if a.type_id in type_ids), key=lambda a: a.id)
+    events = [
+        event
+        for event in store.get_events_by_execution_ids(list(execution_ids))
+        if event.type == Event.OUTPUT
+    ]
+    return sorted(
+        (
+            a
+            for a in store.get_artifacts_by_id(list({event.artifact_id for event in events}))
+            if a.type_id in type_ids
+        ),
+        key=lambda a: a.id,
+    )
 
 
 def latest_artifact(store: metadata_store.MetadataStore, type_name: str) -> Artifact:
@@ -96,29 +124,51 @@ def latest_artifact(store: metadata_store.MetadataStore, type_name: str) -> Arti
 
 def producer_execution(store: metadata_store.MetadataStore, artifact: Artifact) -> Execution:
     """The execution that output artifact."""
-    return store.get_executions_by_id([_only_execution(store, artifact, Event.OUTPUT, "producing")])[0]
+    return store.get_executions_by_id(
+        [_only_execution(store, artifact, Event.OUTPUT, "producing")]
+    )[0]
 
 
-def producer_inputs(store: metadata_store.MetadataStore, artifact: Artifact) -> Dict[str, List[Artifact]]:
+def producer_inputs(
+    store: metadata_store.MetadataStore, artifact: Artifact
+) -> Dict[str, List[Artifact]]:
     """The inputs of the execution that output artifact, by the key it consumed them under."""
-    return execution_artifacts(store, _only_execution(store, artifact, Event.OUTPUT, "producing"), Event.INPUT)
+    return execution_artifacts(
+        store, _only_execution(store, artifact, Event.OUTPUT, "producing"), Event.INPUT
+    )
 
 
-def consumer_outputs(store: metadata_store.MetadataStore, artifact: Artifact) -> Dict[str, List[Artifact]]:
+def consumer_outputs(
+    store: metadata_store.MetadataStore, artifact: Artifact
+) -> Dict[str, List[Artifact]]:
     """The outputs of the execution that consumed artifact, by the key it output them under."""
-    return execution_artifacts(store, _only_execution(store, artifact, Event.INPUT, "consuming"), Event.OUTPUT)
+    return execution_artifacts(
+        store, _only_execution(store, artifact, Event.INPUT, "consuming"), Event.OUTPUT
+    )
 
 
-def consumers(store: metadata_store.MetadataStore, artifact: Artifact, key: Optional[str] = None) -> List[int]:
+def consumers(
+    store: metadata_store.MetadataStore, artifact: Artifact, key: Optional[str] = None
+) -> List[int]:
     """The ids of the executions that took artifact as an input (under key, if given), oldest first."""
-    return sorted({event.execution_id for event in store.get_events_by_artifact_ids([artifact.id])
-                   if event.type == Event.INPUT and (key is None or event.path.steps[0].key == key)})
+    return sorted(
+        {
+            event.execution_id
+            for event in store.get_events_by_artifact_ids([artifact.id])
+            if event.type == Event.INPUT and (key is None or event.path.steps[0].key == key)
+        }
+    )
 
 
-def execution_artifacts(store: metadata_store.MetadataStore, execution_id: int,
-                        event_type: int) -> Dict[str, List[Artifact]]:
+def execution_artifacts(
+    store: metadata_store.MetadataStore, execution_id: int, event_type: int
+) -> Dict[str, List[Artifact]]:
     """An execution's inputs (event_type Event.INPUT) or outputs (Event.OUTPUT), by key."""
-    events = [event for event in store.get_events_by_execution_ids([execution_id]) if event.type == event_type]
+    events = [
+        event
+        for event in store.get_events_by_execution_ids([execution_id])
+        if event.type == event_type
+    ]
     by_id = {a.id: a for a in store.get_artifacts_by_id([event.artifact_id for event in events])}
     artifacts = collections.defaultdict(list)
     for event in events:
@@ -136,18 +186,33 @@ def pipeline_name(store: metadata_store.MetadataStore, execution: Execution) -> 
     return _context_name(store, execution, compiler_constants.PIPELINE_CONTEXT_TYPE_NAME)
 
 
-def _context_name(store: metadata_store.MetadataStore, execution: Execution, context_type: str) -> Optional[str]:
-    return next((context.name for context in store.get_contexts_by_execution(execution.id)
-                 if context.type == context_type), None)
+def _context_name(
+    store: metadata_store.MetadataStore, execution: Execution, context_type: str
+) -> Optional[str]:
+    return next(
+        (
+            context.name
+            for context in store.get_contexts_by_execution(execution.id)
+            if context.type == context_type
+        ),
+        None,
+    )
 
 
 def _type_ids(store: metadata_store.MetadataStore, type_name: str) -> Set[int]:
     return {t.id for t in store.get_artifact_types() if t.name == type_name}
 
 
-def _only_execution(store: metadata_store.MetadataStore, artifact: Artifact, event_type: int, role: str) -> int:
-    executions = {event.execution_id for event in store.get_events_by_artifact_ids([artifact.id])
-                  if event.type == event_type}
+def _only_execution(
+    store: metadata_store.MetadataStore, artifact: Artifact, event_type: int, role: str
+) -> int:
+    executions = {
+        event.execution_id
+        for event in store.get_events_by_artifact_ids([artifact.id])
+        if event.type == event_type
+    }
     if len(executions) != 1:
-        raise LineageError(f"artifact {artifact.id} ({artifact.uri}) has {len(executions)} {role} executions, not 1")
+        raise LineageError(
+            f"artifact {artifact.id} ({artifact.uri}) has {len(executions)} {role} executions, not 1"
+        )
     return executions.pop()

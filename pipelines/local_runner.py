@@ -29,10 +29,15 @@ PIPELINE_NAME = "glassbox-demo"
 METADATA_FILE_NAME = "metadata.sqlite"
 # `glassbox demo`'s story, run after run on one root: (what is trained, how).
 DEMO_RUNS = (
-    ("a first model, a logistic regression (1 epoch)",
-     dataclasses.replace(DEFAULT_TRAINING, hidden_units=(), epochs=1)),
-    (f"a better model, a hidden layer of {DEFAULT_TRAINING.hidden_units[0]} units "
-     f"({DEFAULT_TRAINING.epochs} epochs)", DEFAULT_TRAINING),
+    (
+        "a first model, a logistic regression (1 epoch)",
+        dataclasses.replace(DEFAULT_TRAINING, hidden_units=(), epochs=1),
+    ),
+    (
+        f"a better model, a hidden layer of {DEFAULT_TRAINING.hidden_units[0]} units "
+        f"({DEFAULT_TRAINING.epochs} epochs)",
+        DEFAULT_TRAINING,
+    ),
     ("an untrained model (0 epochs)", dataclasses.replace(DEFAULT_TRAINING, epochs=0)),
 )
 # Custom properties of the stock Pusher's PushedModel (private constants of its executor).
@@ -48,7 +53,9 @@ def check_fresh_root(root: str) -> None:
     """Raises DemoRootInUseError unless root holds no ML Metadata yet (the first run has no baseline)."""
     path = os.path.join(root, METADATA_FILE_NAME)
     if os.path.exists(path):
-        raise DemoRootInUseError(f"{path} exists: {root} holds earlier runs; remove it or pass another --root")
+        raise DemoRootInUseError(
+            f"{path} exists: {root} holds earlier runs; remove it or pass another --root"
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,18 +80,30 @@ class DemoRun:
     pushed_destination: Optional[str]
 
 
-def run_demo(root: str, training: TrainingConfig = DEFAULT_TRAINING,
-             eval_config: Optional[config_pb2.EvalConfig] = None,
-             beam_pipeline_args: Sequence[str] = (),
-             baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY) -> DemoRun:
+def run_demo(
+    root: str,
+    training: TrainingConfig = DEFAULT_TRAINING,
+    eval_config: Optional[config_pb2.EvalConfig] = None,
+    beam_pipeline_args: Sequence[str] = (),
+    baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY,
+) -> DemoRun:
     """Writes the dataset under root, runs the pipeline on it and reads the results from MLMD."""
     root = os.path.abspath(root)
     data_root = os.path.dirname(data.write_fair_csv(os.path.join(root, "data")))
     metadata_path = os.path.join(root, METADATA_FILE_NAME)
-    LocalDagRunner().run(create_pipeline(
-        PIPELINE_NAME, os.path.join(root, "pipeline"), data_root, training=training,
-        eval_config=eval_config, metadata_path=metadata_path, beam_pipeline_args=beam_pipeline_args,
-        serving_dir=os.path.join(root, SERVING_DIR_NAME), baseline_resolver=baseline_resolver))
+    LocalDagRunner().run(
+        create_pipeline(
+            PIPELINE_NAME,
+            os.path.join(root, "pipeline"),
+            data_root,
+            training=training,
+            eval_config=eval_config,
+            metadata_path=metadata_path,
+            beam_pipeline_args=beam_pipeline_args,
+            serving_dir=os.path.join(root, SERVING_DIR_NAME),
+            baseline_resolver=baseline_resolver,
+        )
+    )
 
     store = metadata_store.MetadataStore(metadata.sqlite_metadata_connection_config(metadata_path))
     evaluation = latest_artifact(store, standard_artifacts.ModelEvaluation.TYPE_NAME)
@@ -104,12 +123,19 @@ def run_demo(root: str, training: TrainingConfig = DEFAULT_TRAINING,
         examples_uri=examples.uri,
         model_uri=model.uri,
         evaluation_uri=evaluation.uri,
-        overall_metrics={name[len(prefix):]: value.double_value
-                         for name, value in evaluation.custom_properties.items() if name.startswith(prefix)},
+        overall_metrics={
+            name[len(prefix) :]: value.double_value
+            for name, value in evaluation.custom_properties.items()
+            if name.startswith(prefix)
+        },
         baseline_model_uri=baselines[0].uri if baselines else None,
         validation_uri=validation.uri,
         blessing_uri=blessing.uri,
         blessed=blessing.custom_properties[validator_constants.BLESSED_PROPERTY].int_value == 1,
         decision=decision,
-        pushed_destination=(pushed.custom_properties[PUSHED_DESTINATION_PROPERTY].string_value
-                            if pushed.custom_properties[PUSHED_PROPERTY].int_value == 1 else None))
+        pushed_destination=(
+            pushed.custom_properties[PUSHED_DESTINATION_PROPERTY].string_value
+            if pushed.custom_properties[PUSHED_PROPERTY].int_value == 1
+            else None
+        ),
+    )

@@ -33,8 +33,14 @@ def generate() -> Dict[str, str]:
             return {}
         include = str(importlib.resources.files("grpc_tools") / "_proto")
         # In a process of its own: protoc crashes inside a process that has loaded TensorFlow.
-        args = [sys.executable, "-m", "grpc_tools.protoc", f"-I{staging}", f"-I{include}",
-                f"--python_out={staging}"]
+        args = [
+            sys.executable,
+            "-m",
+            "grpc_tools.protoc",
+            f"-I{staging}",
+            f"-I{include}",
+            f"--python_out={staging}",
+        ]
         args += [os.path.join(PACKAGE_PATH, os.path.basename(source)) for source in sources]
         subprocess.run(args, cwd=staging, check=True)
         generated = {}

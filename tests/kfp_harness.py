@@ -22,7 +22,8 @@ component/launcher_v2.go, metadata/client.go), for each task in dependency order
   Pipelines (the open-source backend does not run lifecycle hooks).
 
 Not mimicked: caching, retries, conditions, loops, importers, resolver tasks (which the open-source
-backend refuses), output parameters, pod settings, object-store transfers (URIs are local paths, but checked as the upload checks them).
+backend refuses), output parameters, pod settings, object-store transfers (URIs are local paths,
+but checked as the upload checks them).
 """
 
 from __future__ import annotations
@@ -40,7 +41,10 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from glassbox.components.baseline_resolver.kfp_metadata import CONNECTION_CONFIG_ENV, PIPELINE_CONTEXT_TYPE
+from glassbox.components.baseline_resolver.kfp_metadata import (
+    CONNECTION_CONFIG_ENV,
+    PIPELINE_CONTEXT_TYPE,
+)
 
 MlmdArtifact = metadata_store_pb2.Artifact
 # A task's artifacts: input or output key -> MLMD artifacts.
@@ -125,7 +129,9 @@ class LocalKfp:
         os.makedirs(self.root, exist_ok=True)
         config = metadata_store_pb2.ConnectionConfig()
         config.sqlite.filename_uri = os.path.join(self.root, "metadata.sqlite")
-        config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+        config.sqlite.connection_mode = (
+            metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE_OPENCREATE
+        )
         self.store = metadata_store.MetadataStore(config)
         config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE
         self.connection_config_path = os.path.join(self.root, "metadata_connection.pbtxt")
@@ -136,7 +142,9 @@ class LocalKfp:
         """The pipeline's context (created by its first run) and the run's, its child."""
         pipeline = self._context(PIPELINE_CONTEXT_TYPE, pipeline_name)
         run = self._context(RUN_CONTEXT_TYPE, run_id, pipeline_root=run_root)
-        self.store.put_parent_contexts([metadata_store_pb2.ParentContext(child_id=run.id, parent_id=pipeline.id)])
+        self.store.put_parent_contexts(
+            [metadata_store_pb2.ParentContext(child_id=run.id, parent_id=pipeline.id)]
+        )
         return RunContexts(pipeline=pipeline, run=run)
 
     def _context(self, type_name: str, name: str, **properties: str) -> metadata_store_pb2.Context:
@@ -144,61 +152,112 @@ class LocalKfp:
         if existing is not None:
             return existing
         context = metadata_store_pb2.Context(
-            type_id=self.store.put_context_type(metadata_store_pb2.ContextType(name=type_name)), name=name)
+            type_id=self.store.put_context_type(metadata_store_pb2.ContextType(name=type_name)),
+            name=name,
+        )
         for key, value in properties.items():
             context.custom_properties[key].string_value = value
         [context.id] = self.store.put_contexts([context])
         return context
 
-    def publish(self, contexts: RunContexts, task: str, inputs: TaskOutputs,
-                outputs: Mapping[str, pipeline_spec_pb2.RuntimeArtifact]) -> TaskOutputs:
+    def publish(
+        self,
+        contexts: RunContexts,
+        task: str,
+        inputs: TaskOutputs,
+        outputs: Mapping[str, pipeline_spec_pb2.RuntimeArtifact],
+    ) -> TaskOutputs:
         """Records a completed task: its outputs as the launcher converts them (RecordArtifact) and
         its execution with input and output events, in the run's contexts (PutExecution)."""
         recorded = {key: [self._record(key, artifact)] for key, artifact in outputs.items()}
         execution = metadata_store_pb2.Execution(
-            type_id=self.store.put_execution_type(metadata_store_pb2.ExecutionType(name=CONTAINER_EXECUTION_TYPE)),
-            last_known_state=metadata_store_pb2.Execution.COMPLETE)
+            type_id=self.store.put_execution_type(
+                metadata_store_pb2.ExecutionType(name=CONTAINER_EXECUTION_TYPE)
+            ),
+            last_known_state=metadata_store_pb2.Execution.COMPLETE,
+        )
         execution.custom_properties["task_name"].string_value = task
         execution.custom_properties["display_name"].string_value = task
-        events = [(artifact, metadata_store_pb2.Event(type=event_type, path=metadata_store_pb2.Event.Path(
-                      steps=[metadata_store_pb2.Event.Path.Step(key=key)])))
-                  for event_type, artifacts in ((metadata_store_pb2.Event.INPUT, inputs),
-                                                (metadata_store_pb2.Event.OUTPUT, recorded))
-                  for key, artifact_list in artifacts.items() for artifact in artifact_list]
+        events = [
+            (
+                artifact,
+                metadata_store_pb2.Event(
+                    type=event_type,
+                    path=metadata_store_pb2.Event.Path(
+                        steps=[metadata_store_pb2.Event.Path.Step(key=key)]
+                    ),
+                ),
+            )
+            for event_type, artifacts in (
+                (metadata_store_pb2.Event.INPUT, inputs),
+                (metadata_store_pb2.Event.OUTPUT, recorded),
+            )
+            for key, artifact_list in artifacts.items()
+            for artifact in artifact_list
+        ]
         self.store.put_execution(execution, events, [contexts.pipeline, contexts.run])
         return recorded
 
-    def run(self, spec: pipeline_spec_pb2.PipelineSpec, run_id: str, arguments: Optional[Mapping[str, Any]] = None,
-            pipeline_root: Optional[str] = None) -> Dict[str, TaskOutputs]:
+    def run(
+        self,
+        spec: pipeline_spec_pb2.PipelineSpec,
+        run_id: str,
+        arguments: Optional[Mapping[str, Any]] = None,
+        pipeline_root: Optional[str] = None,
+    ) -> Dict[str, TaskOutputs]:
         """Runs every task of the spec; returns each task's outputs. Raises TaskFailed.
 
         pipeline_root: the run's (default: the spec's defaultPipelineRoot), a local directory.
         """
-        run_root = os.path.join(pipeline_root or spec.default_pipeline_root, spec.pipeline_info.name, run_id)
+        run_root = os.path.join(
+            pipeline_root or spec.default_pipeline_root, spec.pipeline_info.name, run_id
+        )
         contexts = self.start_run(spec.pipeline_info.name, run_id, run_root)
         parameters = self._run_parameters(spec, arguments or {})
         tasks = spec.root.dag.tasks
-        executors = json_format.ParseDict(json_format.MessageToDict(spec.deployment_spec),
-                                          pipeline_spec_pb2.PipelineDeploymentConfig()).executors
-        order = graphlib.TopologicalSorter({
-            name: set(task.dependent_tasks) | {a.task_output_artifact.producer_task
-                                               for a in task.inputs.artifacts.values()}
-            for name, task in tasks.items()})
+        executors = json_format.ParseDict(
+            json_format.MessageToDict(spec.deployment_spec),
+            pipeline_spec_pb2.PipelineDeploymentConfig(),
+        ).executors
+        order = graphlib.TopologicalSorter(
+            {
+                name: set(task.dependent_tasks)
+                | {a.task_output_artifact.producer_task for a in task.inputs.artifacts.values()}
+                for name, task in tasks.items()
+            }
+        )
         outputs: Dict[str, TaskOutputs] = {}
         for name in order.static_order():
             task = tasks[name]
-            inputs = {key: outputs[a.task_output_artifact.producer_task][a.task_output_artifact.output_artifact_key]
-                      for key, a in task.inputs.artifacts.items()}
+            inputs = {
+                key: outputs[a.task_output_artifact.producer_task][
+                    a.task_output_artifact.output_artifact_key
+                ]
+                for key, a in task.inputs.artifacts.items()
+            }
             component = spec.components[task.component_ref.name]
             executor = executors[component.executor_label]
             if not executor.HasField("container"):
                 raise NotImplementedError(f"task {name}: {executor.WhichOneof('spec')} executors")
-            outputs[name] = self.publish(contexts, name, inputs, self._execute(
-                executor.container, component, task, parameters, inputs, os.path.join(run_root, name)))
+            outputs[name] = self.publish(
+                contexts,
+                name,
+                inputs,
+                self._execute(
+                    executor.container,
+                    component,
+                    task,
+                    parameters,
+                    inputs,
+                    os.path.join(run_root, name),
+                ),
+            )
         return outputs
 
     @staticmethod
-    def _run_parameters(spec: pipeline_spec_pb2.PipelineSpec, arguments: Mapping[str, Any]) -> Dict[str, struct_pb2.Value]:
+    def _run_parameters(
+        spec: pipeline_spec_pb2.PipelineSpec, arguments: Mapping[str, Any]
+    ) -> Dict[str, struct_pb2.Value]:
         values = {}
         for name, definition in spec.root.input_definitions.parameters.items():
             if name in arguments:
@@ -206,31 +265,44 @@ class LocalKfp:
             elif definition.HasField("default_value"):
                 values[name] = definition.default_value
             else:
-                raise ValueError(f"the pipeline's parameter {name!r} has no default: pass it as a run argument")
+                raise ValueError(
+                    f"the pipeline's parameter {name!r} has no default: pass it as a run argument"
+                )
         return values
 
-    def _execute(self, container, component, task, parameters, inputs: TaskOutputs,
-                 task_root: str) -> Dict[str, pipeline_spec_pb2.RuntimeArtifact]:
+    def _execute(
+        self, container, component, task, parameters, inputs: TaskOutputs, task_root: str
+    ) -> Dict[str, pipeline_spec_pb2.RuntimeArtifact]:
         """Runs the task's command; its outputs merged with the executor output (the launcher's
         mergeRuntimeArtifacts: the executor's URI, if any, replaces the output's), which fails
         for a URI outside the run's root, as the launcher's upload of the output does."""
         executor_input = pipeline_spec_pb2.ExecutorInput()
         for key, spec in task.inputs.parameters.items():
-            value = (spec.runtime_value.constant if spec.HasField("runtime_value")
-                     else parameters[spec.component_input_parameter])
+            value = (
+                spec.runtime_value.constant
+                if spec.HasField("runtime_value")
+                else parameters[spec.component_input_parameter]
+            )
             executor_input.inputs.parameter_values[key].CopyFrom(value)
         for key, artifacts in inputs.items():
-            executor_input.inputs.artifacts[key].artifacts.extend(runtime_artifact(a) for a in artifacts)
+            executor_input.inputs.artifacts[key].artifacts.extend(
+                runtime_artifact(a) for a in artifacts
+            )
         for key, definition in component.output_definitions.artifacts.items():
             executor_input.outputs.artifacts[key].artifacts.add(
-                uri=os.path.join(task_root, key), type=definition.artifact_type, metadata=definition.metadata)
+                uri=os.path.join(task_root, key),
+                type=definition.artifact_type,
+                metadata=definition.metadata,
+            )
         executor_input.outputs.output_file = os.path.join(task_root, "executor_output.json")
         os.makedirs(task_root, exist_ok=True)
 
         if container.lifecycle.HasField("pre_cache_check"):
             hook = container.lifecycle.pre_cache_check
             self._run_command([*hook.command, *hook.args], executor_input, task_root, "driver")
-        self._run_command([*container.command, *container.args], executor_input, task_root, "executor")
+        self._run_command(
+            [*container.command, *container.args], executor_input, task_root, "executor"
+        )
 
         executor_output = pipeline_spec_pb2.ExecutorOutput()
         if os.path.exists(executor_input.outputs.output_file):
@@ -248,31 +320,46 @@ class LocalKfp:
                     artifact.metadata.fields[field].CopyFrom(value)
             # The launcher then uploads the output to its URI's key under the run's root (KeyFromURI).
             if not artifact.uri.startswith(run_root + os.sep):
-                raise TaskFailed(f"failed to upload output artifact {key!r}: URI {artifact.uri!r} does not have "
-                                 f"expected bucket prefix {run_root!r}")
+                raise TaskFailed(
+                    f"failed to upload output artifact {key!r}: URI {artifact.uri!r} does not have "
+                    f"expected bucket prefix {run_root!r}"
+                )
             outputs[key] = artifact
         return outputs
 
-    def _run_command(self, command: List[str], executor_input, task_root: str, log_name: str) -> None:
+    def _run_command(
+        self, command: List[str], executor_input, task_root: str, log_name: str
+    ) -> None:
         executor_input_json = json_format.MessageToJson(executor_input)
-        argv = [sys.executable if i == 0 and part == "python" else part.replace(_EXECUTOR_INPUT_PLACEHOLDER,
-                                                                                executor_input_json)
-                for i, part in enumerate(command)]
+        argv = [
+            sys.executable
+            if i == 0 and part == "python"
+            else part.replace(_EXECUTOR_INPUT_PLACEHOLDER, executor_input_json)
+            for i, part in enumerate(command)
+        ]
         leftover = [part for part in argv if "{{$" in part]
         if leftover:
-            raise NotImplementedError(f"placeholders other than {_EXECUTOR_INPUT_PLACEHOLDER}: {leftover}")
+            raise NotImplementedError(
+                f"placeholders other than {_EXECUTOR_INPUT_PLACEHOLDER}: {leftover}"
+            )
         log_path = os.path.join(task_root, f"{log_name}.log")
         env = {**os.environ, CONNECTION_CONFIG_ENV: self.connection_config_path}
         with open(log_path, "w") as log:
-            code = subprocess.run(argv, cwd=task_root, env=env, stdout=log, stderr=subprocess.STDOUT).returncode
+            code = subprocess.run(
+                argv, cwd=task_root, env=env, stdout=log, stderr=subprocess.STDOUT
+            ).returncode
         if code:
             with open(log_path) as log:
-                raise TaskFailed(f"{' '.join(argv[:3])} ... exited {code} in {task_root}:\n{log.read()[-5000:]}")
+                raise TaskFailed(
+                    f"{' '.join(argv[:3])} ... exited {code} in {task_root}:\n{log.read()[-5000:]}"
+                )
 
     def _record(self, key: str, artifact: pipeline_spec_pb2.RuntimeArtifact) -> MlmdArtifact:
         """The launcher's RecordArtifact: the artifact typed by its schema title, its metadata
         converted to custom properties."""
-        type_id = self.store.put_artifact_type(metadata_store_pb2.ArtifactType(name=schema_title(artifact.type)))
+        type_id = self.store.put_artifact_type(
+            metadata_store_pb2.ArtifactType(name=schema_title(artifact.type))
+        )
         mlmd_artifact = MlmdArtifact(type_id=type_id, uri=artifact.uri, state=MlmdArtifact.LIVE)
         for field, value in artifact.metadata.fields.items():
             mlmd_artifact.custom_properties[field].CopyFrom(to_mlmd_value(value))
@@ -282,17 +369,37 @@ class LocalKfp:
         return self.store.get_artifacts_by_id([mlmd_artifact.id])[0]
 
 
-def record_validated_model(kfp: LocalKfp, pipeline_name: str, run_id: str, model_uri: str, blessed: bool,
-                           **blessing_metadata: Any) -> List[MlmdArtifact]:
+def record_validated_model(
+    kfp: LocalKfp,
+    pipeline_name: str,
+    run_id: str,
+    model_uri: str,
+    blessed: bool,
+    **blessing_metadata: Any,
+) -> List[MlmdArtifact]:
     """A run of a pipeline whose Trainer output a Model at model_uri and whose Validator blessed it
     or not, recorded as KFP records them (the blessing's metadata as our entrypoint writes it,
     updated by blessing_metadata); returns [model, blessing]."""
     run = kfp.start_run(pipeline_name, run_id)
-    [model] = kfp.publish(run, "Trainer", {}, {"model": output_artifact("tfx.Model", model_uri)})["model"]
-    metadata = {"blessed": float(blessed), "current_model_id": str(model.id), "current_model": model.uri,
-                **blessing_metadata}
-    [blessing] = kfp.publish(run, "Validator", {"model": [model]}, {"blessing": output_artifact(
-        "tfx.ModelBlessing", os.path.join(kfp.root, run_id, "blessing"), **metadata)})["blessing"]
+    [model] = kfp.publish(run, "Trainer", {}, {"model": output_artifact("tfx.Model", model_uri)})[
+        "model"
+    ]
+    metadata = {
+        "blessed": float(blessed),
+        "current_model_id": str(model.id),
+        "current_model": model.uri,
+        **blessing_metadata,
+    }
+    [blessing] = kfp.publish(
+        run,
+        "Validator",
+        {"model": [model]},
+        {
+            "blessing": output_artifact(
+                "tfx.ModelBlessing", os.path.join(kfp.root, run_id, "blessing"), **metadata
+            )
+        },
+    )["blessing"]
     return [model, blessing]
 
 

@@ -17,8 +17,15 @@ from typing import Iterator, List
 from playwright.sync_api import Page, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 RENDERED = "html[data-rendered]"  # set by the report's script once a view and its charts are drawn
 
 
@@ -35,7 +42,9 @@ class Browser:
     def new_page(self) -> Page:
         """A new page whose console errors, page errors and dialogs are collected."""
         page = self.context.new_page()
-        page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        page.on(
+            "console", lambda message: message.type == "error" and self.errors.append(message.text)
+        )
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("dialog", self._dismiss)
         return page
@@ -59,7 +68,9 @@ class Browser:
 
 def screenshot_dir(tmp_path_factory, request) -> str:
     """$GLASSBOX_SCREENSHOTS (created) or a temporary directory; printed in pytest's summary."""
-    directory = os.environ.get("GLASSBOX_SCREENSHOTS") or str(tmp_path_factory.mktemp("screenshots"))
+    directory = os.environ.get("GLASSBOX_SCREENSHOTS") or str(
+        tmp_path_factory.mktemp("screenshots")
+    )
     os.makedirs(directory, exist_ok=True)
     with request.config.pluginmanager.get_plugin("capturemanager").global_and_fixture_disabled():
         print(f"\n{request.node.name}: report screenshots in {directory}")
@@ -71,8 +82,12 @@ def chromium(screenshots: str) -> Iterator[Browser]:
     """A Chromium context with a fresh profile and the network cut off."""
     with sync_playwright() as playwright, tempfile.TemporaryDirectory() as profile:
         context = playwright.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1400, "height": 1000})
+            profile,
+            executable_path=CHROMIUM,
+            args=CHROMIUM_ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
         browser = Browser(context, screenshots)
 
         def route(route):
@@ -96,10 +111,15 @@ def wait_drawn(page: Page) -> None:
 
 def chart_data(page: Page, name: str):
     """The plotly traces and layout of the chart data-chart=name."""
-    return page.evaluate("name => { const d = document.querySelector(`[data-chart='${name}']`);"
-                         " return {data: d.data, layout: d.layout}; }", name)
+    return page.evaluate(
+        "name => { const d = document.querySelector(`[data-chart='${name}']`);"
+        " return {data: d.data, layout: d.layout}; }",
+        name,
+    )
 
 
 def table_column(page: Page, table: str, column: int = 0) -> List[str]:
     """The texts of a column of the table data-table=table, on the page shown."""
-    return page.locator(f"[data-table='{table}'] tbody tr td:nth-child({column + 1})").all_inner_texts()
+    return page.locator(
+        f"[data-table='{table}'] tbody tr td:nth-child({column + 1})"
+    ).all_inner_texts()

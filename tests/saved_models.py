@@ -30,8 +30,11 @@ CATEGORIES = ("a", "b", "c")
 NUM_CLASSES = 3
 MODEL_FEATURES = NUMERIC_FEATURES + ("category", "count")
 
-_FEATURE_DTYPES = {**{name: tf.float32 for name in NUMERIC_FEATURES},
-                   "category": tf.string, "count": tf.int64}
+_FEATURE_DTYPES = {
+    **{name: tf.float32 for name in NUMERIC_FEATURES},
+    "category": tf.string,
+    "count": tf.int64,
+}
 
 FeatureValue = Union[None, float, int, str, bytes, Sequence]
 
@@ -81,8 +84,9 @@ def serialize(examples: Iterable[Union[tf.train.Example, bytes]]) -> List[bytes]
     return [e if isinstance(e, bytes) else e.SerializeToString() for e in examples]
 
 
-def write_tfrecords(path: str, examples: Iterable[Union[tf.train.Example, bytes]],
-                    gzip: bool = True) -> str:
+def write_tfrecords(
+    path: str, examples: Iterable[Union[tf.train.Example, bytes]], gzip: bool = True
+) -> str:
     """Writes examples to one TFRecord file (GZIP-compressed unless gzip=False); returns path."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     with tf.io.TFRecordWriter(path, options="GZIP" if gzip else None) as writer:
@@ -91,15 +95,18 @@ def write_tfrecords(path: str, examples: Iterable[Union[tf.train.Example, bytes]
     return path
 
 
-def write_examples_artifact(uri: str, splits: Mapping[str, Sequence[tf.train.Example]],
-                            num_shards: int = 1) -> str:
+def write_examples_artifact(
+    uri: str, splits: Mapping[str, Sequence[tf.train.Example]], num_shards: int = 1
+) -> str:
     """Lays out a TFX Examples artifact as ExampleGen does: uri/Split-<name>/data_tfrecord-*.gz."""
     for split, examples in splits.items():
         for shard in range(num_shards):
             write_tfrecords(
-                os.path.join(uri, f"Split-{split}",
-                             f"data_tfrecord-{shard:05d}-of-{num_shards:05d}.gz"),
-                examples[shard::num_shards])
+                os.path.join(
+                    uri, f"Split-{split}", f"data_tfrecord-{shard:05d}-of-{num_shards:05d}.gz"
+                ),
+                examples[shard::num_shards],
+            )
     return uri
 
 
@@ -109,20 +116,32 @@ def build_keras_model(task: str = "binary", seed: int = 0) -> keras.Model:
     task: 'binary' (1 logit), 'multiclass' (NUM_CLASSES logits) or 'regression' (1 value).
     """
     units = {"binary": 1, "multiclass": NUM_CLASSES, "regression": 1}[task]
-    inputs = {name: keras.Input(shape=(1,), name=name, dtype=_FEATURE_DTYPES[name].name)
-              for name in MODEL_FEATURES}
+    inputs = {
+        name: keras.Input(shape=(1,), name=name, dtype=_FEATURE_DTYPES[name].name)
+        for name in MODEL_FEATURES
+    }
     category = keras.layers.StringLookup(vocabulary=list(CATEGORIES), output_mode="one_hot")(
-        inputs["category"])
+        inputs["category"]
+    )
     count = keras.layers.Lambda(lambda x: keras.ops.cast(x, "float32"))(inputs["count"])
     hidden = keras.layers.Concatenate()([inputs[n] for n in NUMERIC_FEATURES] + [category, count])
-    logits = keras.layers.Dense(units, kernel_initializer=keras.initializers.GlorotUniform(seed),
-                                bias_initializer=keras.initializers.RandomNormal(seed=seed))(hidden)
+    logits = keras.layers.Dense(
+        units,
+        kernel_initializer=keras.initializers.GlorotUniform(seed),
+        bias_initializer=keras.initializers.RandomNormal(seed=seed),
+    )(hidden)
     return keras.Model(inputs, logits)
 
 
-def export_model(path: str, task: str = "binary", inputs: str = "examples",
-                 feature_shape: Sequence[int] = (), with_logits: bool = False,
-                 signature_name: str = "serving_default", seed: int = 0) -> str:
+def export_model(
+    path: str,
+    task: str = "binary",
+    inputs: str = "examples",
+    feature_shape: Sequence[int] = (),
+    with_logits: bool = False,
+    signature_name: str = "serving_default",
+    seed: int = 0,
+) -> str:
     """Exports build_keras_model(task, seed) as a SavedModel at path; returns path.
 
     inputs: 'examples' -> one tf.string input ``examples`` of shape [None] (serialized
@@ -132,7 +151,9 @@ def export_model(path: str, task: str = "binary", inputs: str = "examples",
     {'logits': ...} when with_logits.
     """
     model = build_keras_model(task, seed)
-    activation = {"binary": tf.sigmoid, "multiclass": tf.nn.softmax, "regression": tf.identity}[task]
+    activation = {"binary": tf.sigmoid, "multiclass": tf.nn.softmax, "regression": tf.identity}[
+        task
+    ]
 
     def outputs(features: Dict[str, tf.Tensor]) -> Dict[str, tf.Tensor]:
         logits = model({name: tf.reshape(features[name], [-1, 1]) for name in MODEL_FEATURES})
@@ -142,7 +163,9 @@ def export_model(path: str, task: str = "binary", inputs: str = "examples",
         return result
 
     if inputs == "examples":
-        parse_spec = {name: tf.io.FixedLenFeature([1], dtype) for name, dtype in _FEATURE_DTYPES.items()}
+        parse_spec = {
+            name: tf.io.FixedLenFeature([1], dtype) for name, dtype in _FEATURE_DTYPES.items()
+        }
         serve = examples_signature(parse_spec, outputs)
     elif inputs == "features":
         serve = features_signature(_FEATURE_DTYPES, outputs, feature_shape)

@@ -23,12 +23,15 @@ from glassbox.evaluation.models import ModelLoadError
 from tests import saved_models
 from tests.validation_fixtures import OVERALL, metrics, write_evaluation
 
-EVAL_CONFIG = text_format.Parse("""
+EVAL_CONFIG = text_format.Parse(
+    """
 model_specs { label_key: "label" }
 metrics_specs { metrics { class_name: "AUC" threshold {
   value_threshold { lower_bound { value: 0.5 } }
   change_threshold { direction: HIGHER_IS_BETTER absolute { value: -0.01 } } } } }
-""", config_pb2.EvalConfig())
+""",
+    config_pb2.EvalConfig(),
+)
 
 
 def _baseline(uri, marked):
@@ -38,10 +41,14 @@ def _baseline(uri, marked):
     runtime = pipeline_spec_pb2.RuntimeArtifact(name="41", uri=uri)
     runtime.type.instance_schema = "title: tfx.Model\ntype: object\n"
     if marked:
-        json_format.ParseDict({baseline_constants.NO_BASELINE_PROPERTY: "no Model of pipeline 'p' is blessed"},
-                              runtime.metadata)
+        json_format.ParseDict(
+            {baseline_constants.NO_BASELINE_PROPERTY: "no Model of pipeline 'p' is blessed"},
+            runtime.metadata,
+        )
     artifacts = pipeline_spec_pb2.ArtifactList(artifacts=[runtime])
-    return kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict({"baseline_model": artifacts}, {})["baseline_model"]
+    return kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict({"baseline_model": artifacts}, {})[
+        "baseline_model"
+    ]
 
 
 def _model(uri, model_id):
@@ -58,7 +65,9 @@ def _do(component, outputs):
 @pytest.fixture(scope="module")
 def fixtures(tmp_path_factory):
     root = tmp_path_factory.mktemp("marker")
-    examples = saved_models.write_examples_artifact(str(root / "examples"), {"eval": saved_models.make_examples(200, seed=2)})
+    examples = saved_models.write_examples_artifact(
+        str(root / "examples"), {"eval": saved_models.make_examples(200, seed=2)}
+    )
     model = os.path.dirname(saved_models.export_model(str(root / "model" / "Format-Serving")))
     return examples, model
 
@@ -67,9 +76,12 @@ def _evaluate(tmp_path, fixtures, baseline):
     examples_uri, model_uri = fixtures
     examples = standard_artifacts.Examples()
     examples.uri, examples.split_names = examples_uri, '["eval"]'
-    evaluator = Evaluator(examples=channel_utils.as_channel([examples]),
-                          model=channel_utils.as_channel([_model(model_uri, 7)]),
-                          baseline_model=channel_utils.as_channel(baseline), eval_config=EVAL_CONFIG)
+    evaluator = Evaluator(
+        examples=channel_utils.as_channel([examples]),
+        model=channel_utils.as_channel([_model(model_uri, 7)]),
+        baseline_model=channel_utils.as_channel(baseline),
+        eval_config=EVAL_CONFIG,
+    )
     evaluation = standard_artifacts.ModelEvaluation()
     evaluation.uri = str(tmp_path / "evaluation")
     os.makedirs(evaluation.uri)
@@ -78,7 +90,9 @@ def _evaluate(tmp_path, fixtures, baseline):
 
 
 def test_evaluator_evaluates_the_candidate_alone_given_the_marked_model(tmp_path, fixtures):
-    evaluation = _evaluate(tmp_path, fixtures, _baseline(str(tmp_path / "no-baseline"), marked=True))
+    evaluation = _evaluate(
+        tmp_path, fixtures, _baseline(str(tmp_path / "no-baseline"), marked=True)
+    )
 
     assert not evaluation.has_custom_property(evaluator_constants.BASELINE_MODEL_ID_PROPERTY)
     assert not evaluation.has_custom_property(evaluator_constants.BASELINE_MODEL_URI_PROPERTY)
@@ -93,17 +107,29 @@ def test_evaluator_fails_on_an_empty_baseline_without_the_marker(tmp_path, fixtu
 def _validate(tmp_path, baseline):
     """The Validator's executor on an evaluation of the candidate alone; returns the blessing."""
     evaluation = standard_artifacts.ModelEvaluation()
-    evaluation.uri = write_evaluation(str(tmp_path / "evaluation"), EVAL_CONFIG, {OVERALL: metrics({"auc": 0.8})})
-    evaluation.set_string_custom_property(evaluator_constants.CANDIDATE_MODEL_URI_PROPERTY, "/models/candidate")
+    evaluation.uri = write_evaluation(
+        str(tmp_path / "evaluation"), EVAL_CONFIG, {OVERALL: metrics({"auc": 0.8})}
+    )
+    evaluation.set_string_custom_property(
+        evaluator_constants.CANDIDATE_MODEL_URI_PROPERTY, "/models/candidate"
+    )
     evaluation.set_int_custom_property(evaluator_constants.CANDIDATE_MODEL_ID_PROPERTY, 7)
-    validator = Validator(evaluation=channel_utils.as_channel([evaluation]),
-                          model=channel_utils.as_channel([_model("/models/candidate", 7)]),
-                          baseline_model=channel_utils.as_channel(baseline))
+    validator = Validator(
+        evaluation=channel_utils.as_channel([evaluation]),
+        model=channel_utils.as_channel([_model("/models/candidate", 7)]),
+        baseline_model=channel_utils.as_channel(baseline),
+    )
     blessing, validation = standard_artifacts.ModelBlessing(), ValidationResult()
     blessing.uri, validation.uri = str(tmp_path / "blessing"), str(tmp_path / "validation")
     os.makedirs(blessing.uri)
     os.makedirs(validation.uri)
-    _do(validator, {validator_constants.BLESSING_KEY: [blessing], validator_constants.VALIDATION_KEY: [validation]})
+    _do(
+        validator,
+        {
+            validator_constants.BLESSING_KEY: [blessing],
+            validator_constants.VALIDATION_KEY: [validation],
+        },
+    )
     return blessing
 
 
@@ -115,7 +141,9 @@ def test_validator_rubber_stamps_the_candidate_given_the_marked_model(tmp_path):
     assert not blessing.has_custom_property(validator_constants.BASELINE_MODEL_ID_PROPERTY)
 
 
-def test_validator_refuses_when_given_an_unmarked_baseline_the_evaluation_did_not_compare_against(tmp_path):
+def test_validator_refuses_when_given_an_unmarked_baseline_the_evaluation_did_not_compare_against(
+    tmp_path,
+):
     blessing = _validate(tmp_path, _baseline(str(tmp_path / "empty"), marked=False))
 
     assert blessing.get_int_custom_property(validator_constants.BLESSED_PROPERTY) == 0

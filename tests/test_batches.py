@@ -2,17 +2,22 @@
 
 import apache_beam as beam
 import numpy as np
-import pyarrow as pa
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 from google.protobuf import text_format
+from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_model_analysis.metrics import metric_util
 from tensorflow_model_analysis.proto import config_pb2
-from tensorflow_metadata.proto.v0 import schema_pb2
 
 from glassbox.evaluation.batches import BatchBuilder, PredictDoFn
-from glassbox.evaluation.errors import (ConfigError, ExamplesError, FeatureTypeError, MissingFeatureError,
-                                        PredictionError, SignatureError)
+from glassbox.evaluation.errors import (
+    ConfigError,
+    ExamplesError,
+    FeatureTypeError,
+    MissingFeatureError,
+    PredictionError,
+    SignatureError,
+)
 from glassbox.evaluation.examples import MatchExampleFiles, record_lists
 from glassbox.evaluation.models import ServingModel
 from tests import saved_models
@@ -21,8 +26,9 @@ N = 40
 
 
 def eval_config(*model_specs: str) -> config_pb2.EvalConfig:
-    return text_format.Parse(" ".join(f"model_specs {{ {s} }}" for s in model_specs),
-                             config_pb2.EvalConfig())
+    return text_format.Parse(
+        " ".join(f"model_specs {{ {s} }}" for s in model_specs), config_pb2.EvalConfig()
+    )
 
 
 def columns(examples, name):
@@ -40,9 +46,12 @@ def model_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("models")
     return {
         "binary": saved_models.export_model(str(root / "binary"), with_logits=True),
-        "multiclass": saved_models.export_model(str(root / "multiclass"), task="multiclass",
-                                                inputs="features"),
-        "regression": saved_models.export_model(str(root / "regression"), task="regression", seed=3),
+        "multiclass": saved_models.export_model(
+            str(root / "multiclass"), task="multiclass", inputs="features"
+        ),
+        "regression": saved_models.export_model(
+            str(root / "regression"), task="regression", seed=3
+        ),
     }
 
 
@@ -55,7 +64,9 @@ def build(config, dirs, examples):
     return BatchBuilder(config, dirs).build(saved_models.serialize(examples))
 
 
-def test_binary_model_batch_has_float64_labels_squeezed_predictions_and_unit_weights(model_dirs, examples):
+def test_binary_model_batch_has_float64_labels_squeezed_predictions_and_unit_weights(
+    model_dirs, examples
+):
     batch = build(eval_config('label_key: "label"'), {"": model_dirs["binary"]}, examples)
     serialized = saved_models.serialize(examples)
     direct = ServingModel(model_dirs["binary"]).predict(serialized, batch.features)["predictions"]
@@ -63,14 +74,21 @@ def test_binary_model_batch_has_float64_labels_squeezed_predictions_and_unit_wei
     np.testing.assert_array_equal(batch.predictions[""], direct[:, 0])
     np.testing.assert_array_equal(batch.labels[""], columns(examples, "label"))
     np.testing.assert_array_equal(batch.example_weights[""], np.ones(N))
-    assert {a.dtype for a in (batch.labels[""], batch.predictions[""], batch.example_weights[""])} == {np.dtype(np.float64)}
+    assert {
+        a.dtype for a in (batch.labels[""], batch.predictions[""], batch.example_weights[""])
+    } == {np.dtype(np.float64)}
 
 
 def test_candidate_and_baseline_are_keyed_by_spec_name_with_their_own_keys(model_dirs, examples):
-    config = eval_config('name: "candidate" label_key: "class" example_weight_key: "weight"',
-                         'name: "baseline" label_key: "target" is_baseline: true')
-    batch = build(config, {"candidate": model_dirs["multiclass"], "baseline": model_dirs["regression"]},
-                  examples)
+    config = eval_config(
+        'name: "candidate" label_key: "class" example_weight_key: "weight"',
+        'name: "baseline" label_key: "target" is_baseline: true',
+    )
+    batch = build(
+        config,
+        {"candidate": model_dirs["multiclass"], "baseline": model_dirs["regression"]},
+        examples,
+    )
     assert batch.predictions["candidate"].shape == (N, saved_models.NUM_CLASSES)
     np.testing.assert_allclose(batch.predictions["candidate"].sum(axis=1), 1, rtol=1e-6)
     np.testing.assert_array_equal(batch.labels["candidate"], columns(examples, "class"))
@@ -96,24 +114,37 @@ def test_output_is_chosen_as_tfma_chooses_it(model_dirs, examples):
     outputs = ServingModel(model_dirs["binary"]).predict(serialized, batch.features)
     _, tfma_choice = metric_util.prepare_labels_and_predictions(np.array([1.0]), outputs)
     np.testing.assert_array_equal(batch.predictions[""], tfma_choice[:, 0])
-    logits = build(eval_config('label_key: "label" prediction_key: "logits"'),
-                   {"": model_dirs["binary"]}, examples)
+    logits = build(
+        eval_config('label_key: "label" prediction_key: "logits"'),
+        {"": model_dirs["binary"]},
+        examples,
+    )
     np.testing.assert_array_equal(logits.predictions[""], outputs["logits"][:, 0])
 
 
 def test_unknown_prediction_key_lists_the_outputs(model_dirs):
-    with pytest.raises(SignatureError, match=r"outputs \['logits', 'predictions'\]; set prediction_key 'probs'"):
-        BatchBuilder(eval_config('label_key: "label" prediction_key: "probs"'), {"": model_dirs["binary"]})
+    with pytest.raises(
+        SignatureError, match=r"outputs \['logits', 'predictions'\]; set prediction_key 'probs'"
+    ):
+        BatchBuilder(
+            eval_config('label_key: "label" prediction_key: "probs"'), {"": model_dirs["binary"]}
+        )
 
 
 def test_unknown_signature_is_refused(model_dirs):
     with pytest.raises(SignatureError, match=r"signature 'eval' not found .*\['serving_default'\]"):
-        BatchBuilder(eval_config('label_key: "label" signature_name: "eval"'), {"": model_dirs["binary"]})
+        BatchBuilder(
+            eval_config('label_key: "label" signature_name: "eval"'), {"": model_dirs["binary"]}
+        )
 
 
 def test_model_without_directory_is_a_config_error(model_dirs):
-    config = eval_config('name: "candidate" label_key: "label"', 'name: "baseline" label_key: "label"')
-    with pytest.raises(ConfigError, match=r"no model directory for model 'baseline'.*\['candidate'\]"):
+    config = eval_config(
+        'name: "candidate" label_key: "label"', 'name: "baseline" label_key: "label"'
+    )
+    with pytest.raises(
+        ConfigError, match=r"no model directory for model 'baseline'.*\['candidate'\]"
+    ):
         BatchBuilder(config, {"candidate": model_dirs["binary"]})
 
 
@@ -123,22 +154,56 @@ def edited(edit):
     return examples
 
 
-@pytest.mark.parametrize("edit, error, message", [
-    (lambda ex: [e.features.feature.pop("label") for e in ex], MissingFeatureError,
-     r"feature 'label' \(label_key of model '' .*\) is in none of the examples"),
-    (lambda ex: [ex[i].features.feature.pop("label") for i in (5, 9, 11)], MissingFeatureError,
-     r"feature 'label' \(label_key .*\): 3 of 40 examples lack it \(first: row 5\)"),
-    (lambda ex: ex[4].features.feature["label"].int64_list.value.append(1), FeatureTypeError,
-     r"feature 'label' .*1 of 40 examples hold a number of values other than 1 \(first: row 4; row 4 holds 2\)"),
-    (lambda ex: [e.features.feature["label"].int64_list.value.append(1) for e in ex], FeatureTypeError,
-     r"feature 'label' \(label_key .*\) holds 2 values per example; expected 1$"),
-    (lambda ex: [e.features.feature["label"].CopyFrom(saved_models.to_example({"l": "yes"}).features.feature["l"])
-                 for e in ex], FeatureTypeError,
-     r"feature 'label' \(label_key .*\) holds bytes; numbers are needed"),
-    (lambda ex: [ex[i].features.feature["x0"].float_list.value.__setitem__(0, np.nan) for i in (3, 7)],
-     PredictionError, r"output 'predictions' of model '' .* is NaN or infinite for 2 of 40 examples \(first: row 3\)"),
-], ids=["label-absent", "label-missing-in-some", "label-multivalued-in-one", "label-multivalued",
-        "label-bytes", "nan-prediction"])
+@pytest.mark.parametrize(
+    "edit, error, message",
+    [
+        (
+            lambda ex: [e.features.feature.pop("label") for e in ex],
+            MissingFeatureError,
+            r"feature 'label' \(label_key of model '' .*\) is in none of the examples",
+        ),
+        (
+            lambda ex: [ex[i].features.feature.pop("label") for i in (5, 9, 11)],
+            MissingFeatureError,
+            r"feature 'label' \(label_key .*\): 3 of 40 examples lack it \(first: row 5\)",
+        ),
+        (
+            lambda ex: ex[4].features.feature["label"].int64_list.value.append(1),
+            FeatureTypeError,
+            r"feature 'label' .*1 of 40 examples hold a number of values other than 1 \(first: row 4; row 4 holds 2\)",
+        ),
+        (
+            lambda ex: [e.features.feature["label"].int64_list.value.append(1) for e in ex],
+            FeatureTypeError,
+            r"feature 'label' \(label_key .*\) holds 2 values per example; expected 1$",
+        ),
+        (
+            lambda ex: [
+                e.features.feature["label"].CopyFrom(
+                    saved_models.to_example({"l": "yes"}).features.feature["l"]
+                )
+                for e in ex
+            ],
+            FeatureTypeError,
+            r"feature 'label' \(label_key .*\) holds bytes; numbers are needed",
+        ),
+        (
+            lambda ex: [
+                ex[i].features.feature["x0"].float_list.value.__setitem__(0, np.nan) for i in (3, 7)
+            ],
+            PredictionError,
+            r"output 'predictions' of model '' .* is NaN or infinite for 2 of 40 examples \(first: row 3\)",
+        ),
+    ],
+    ids=[
+        "label-absent",
+        "label-missing-in-some",
+        "label-multivalued-in-one",
+        "label-multivalued",
+        "label-bytes",
+        "nan-prediction",
+    ],
+)
 def test_bad_examples_are_reported_naming_the_feature(model_dirs, edit, error, message):
     with pytest.raises(error, match=message):
         build(eval_config('label_key: "label"'), {"": model_dirs["binary"]}, edited(edit))
@@ -147,27 +212,40 @@ def test_bad_examples_are_reported_naming_the_feature(model_dirs, edit, error, m
 def test_undecodable_examples_are_reported_naming_the_feature(model_dirs, examples):
     builder = BatchBuilder(eval_config('label_key: "label"'), {"": model_dirs["binary"]})
     mixed = saved_models.serialize(examples[:3] + [saved_models.to_example({"category": 7})])
-    with pytest.raises(ExamplesError, match=r"wrong type, expected bytes_list, found int64_list for feature \"category\""):
+    with pytest.raises(
+        ExamplesError,
+        match=r"wrong type, expected bytes_list, found int64_list for feature \"category\"",
+    ):
         builder.build(mixed)
-    with pytest.raises(ExamplesError, match="cannot decode a batch of 2 tf.Examples: .*Unable to parse"):
+    with pytest.raises(
+        ExamplesError, match="cannot decode a batch of 2 tf.Examples: .*Unable to parse"
+    ):
         builder.build([b"\xff\xff not an example", saved_models.serialize(examples[:1])[0]])
 
 
 def test_weight_missing_in_some_examples_is_named(model_dirs):
     examples = edited(lambda ex: ex[2].features.feature.pop("weight"))
-    with pytest.raises(MissingFeatureError, match=r"'weight' \(example_weight_key .*1 of 40 examples lack it"):
-        build(eval_config('label_key: "label" example_weight_key: "weight"'), {"": model_dirs["binary"]}, examples)
+    with pytest.raises(
+        MissingFeatureError, match=r"'weight' \(example_weight_key .*1 of 40 examples lack it"
+    ):
+        build(
+            eval_config('label_key: "label" example_weight_key: "weight"'),
+            {"": model_dirs["binary"]},
+            examples,
+        )
 
 
 def test_predict_dofn_turns_files_into_batches(model_dirs, examples, tmp_path):
     path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), examples)
     config = eval_config('label_key: "label"')
     with beam.Pipeline() as pipeline:
-        summaries = (pipeline
-                     | MatchExampleFiles([path])
-                     | beam.Map(lambda path: [path])
-                     | beam.ParDo(PredictDoFn(config, {"": model_dirs["binary"]}, batch_size=16))
-                     | beam.Map(lambda b: (b.num_rows, float(b.labels[""].sum()), b.predictions[""].shape)))
+        summaries = (
+            pipeline
+            | MatchExampleFiles([path])
+            | beam.Map(lambda path: [path])
+            | beam.ParDo(PredictDoFn(config, {"": model_dirs["binary"]}, batch_size=16))
+            | beam.Map(lambda b: (b.num_rows, float(b.labels[""].sum()), b.predictions[""].shape))
+        )
         # The models see 16 examples at a time; a Batch holds up to ROWS_PER_BATCH of them.
         assert_that(summaries, equal_to([(N, float(columns(examples, "label").sum()), (N,))]))
 
@@ -180,12 +258,15 @@ def test_batch_size_must_be_positive(model_dirs):
 def test_schema_decides_the_decoded_columns_and_a_type_mismatch_is_named(model_dirs, examples):
     config = eval_config('label_key: "label"')
     config.slicing_specs.add(feature_keys=["count", "rare", "x0"])
-    schema = text_format.Parse("""
+    schema = text_format.Parse(
+        """
         feature { name: "label" type: INT }
         feature { name: "count" type: INT }
         feature { name: "rare" type: BYTES }
         feature { name: "weight" type: FLOAT }
-    """, schema_pb2.Schema())
+    """,
+        schema_pb2.Schema(),
+    )
     builder = BatchBuilder(config, {"": model_dirs["binary"]}, schema.SerializeToString())
     features = builder.build(saved_models.serialize(examples)).features
     # Declared and read by the evaluation ('weight' is not read, 'x0' not declared).
@@ -201,6 +282,7 @@ def test_schema_decides_the_decoded_columns_and_a_type_mismatch_is_named(model_d
 # Files read with tf.data and tf.io.parse_example (BatchBuilder.file_batches) give the Batches that
 # tfx_bsl decoding of the same records (BatchBuilder.build) gives, and the same errors.
 
+
 def assert_same_batches(builder, path, batch_size, num_decoded=0):
     """file_batches equals build on the same records, batch by batch (one model batch each),
     having built num_decoded of them with build (those after a batch the tf.data pipeline failed
@@ -215,13 +297,19 @@ def assert_same_batches(builder, path, batch_size, num_decoded=0):
     assert len(parsed) == len(decoded)
     for ours, reference in zip(parsed, decoded):
         assert ours.features.schema.names == reference.features.schema.names
-        for name in ours.features.schema.names:  # empty lists where tfx_bsl has nulls: both no value
-            assert (ours.features.column(name).fill_null([]).to_pylist()
-                    == reference.features.column(name).fill_null([]).to_pylist()), name
+        for (
+            name
+        ) in ours.features.schema.names:  # empty lists where tfx_bsl has nulls: both no value
+            assert (
+                ours.features.column(name).fill_null([]).to_pylist()
+                == reference.features.column(name).fill_null([]).to_pylist()
+            ), name
         for field in ("labels", "predictions", "example_weights"):
             assert getattr(ours, field).keys() == getattr(reference, field).keys()
             for model in getattr(ours, field):
-                np.testing.assert_array_equal(getattr(ours, field)[model], getattr(reference, field)[model])
+                np.testing.assert_array_equal(
+                    getattr(ours, field)[model], getattr(reference, field)[model]
+                )
     return parsed
 
 
@@ -237,7 +325,9 @@ def varied_examples(n=N):
     'late' only in the second half (in no example of the first batch)."""
     examples = saved_models.make_examples(n, seed=4)
     for i, example in enumerate(examples):
-        example.features.feature["tags"].bytes_list.value.extend(f"t{(i + j) % 4}".encode() for j in range(i % 4))
+        example.features.feature["tags"].bytes_list.value.extend(
+            f"t{(i + j) % 4}".encode() for j in range(i % 4)
+        )
         if i >= n // 2:
             example.features.feature["late"].int64_list.value.append(i % 3)
     return examples
@@ -245,28 +335,46 @@ def varied_examples(n=N):
 
 def test_file_batches_equal_decoded_batches(model_dirs, tmp_path):
     path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), varied_examples())
-    config = sliced_config('name: "candidate" label_key: "class" example_weight_key: "weight"',
-                           'name: "baseline" label_key: "label" is_baseline: true')
-    builder = BatchBuilder(config, {"candidate": model_dirs["multiclass"], "baseline": model_dirs["binary"]})
+    config = sliced_config(
+        'name: "candidate" label_key: "class" example_weight_key: "weight"',
+        'name: "baseline" label_key: "label" is_baseline: true',
+    )
+    builder = BatchBuilder(
+        config, {"candidate": model_dirs["multiclass"], "baseline": model_dirs["binary"]}
+    )
     # 'late' is first seen in the second batch: parsed as bytes, it fails; that batch is decoded
     # by tfx_bsl, which learns its type, and the next one is parsed again.
     batches = assert_same_batches(builder, path, batch_size=16, num_decoded=1)
     # Read features only: both models' labels, the weight, the sliced features, the named inputs.
     assert set(batches[-1].features.schema.names) == {
-        "class", "label", "weight", "category", "tags", "count", "late", *saved_models.NUMERIC_FEATURES}
-    assert "late" not in batches[0].features.schema.names  # in none of its examples, as with tfx_bsl
+        "class",
+        "label",
+        "weight",
+        "category",
+        "tags",
+        "count",
+        "late",
+        *saved_models.NUMERIC_FEATURES,
+    }
+    assert (
+        "late" not in batches[0].features.schema.names
+    )  # in none of its examples, as with tfx_bsl
 
 
 def test_file_batches_with_a_schema_equal_decoded_batches(model_dirs, tmp_path):
     path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), varied_examples())
-    schema = text_format.Parse("""
+    schema = text_format.Parse(
+        """
         feature { name: "label" type: INT }
         feature { name: "tags" type: BYTES }
         feature { name: "count" type: INT }
         feature { name: "late" type: INT }
-    """, schema_pb2.Schema())
-    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]},
-                           schema.SerializeToString())
+    """,
+        schema_pb2.Schema(),
+    )
+    builder = BatchBuilder(
+        sliced_config('label_key: "label"'), {"": model_dirs["binary"]}, schema.SerializeToString()
+    )
     assert_same_batches(builder, path, batch_size=16)
 
 
@@ -283,16 +391,37 @@ def test_a_feature_changing_type_between_batches_is_decoded_like_tfx_bsl(model_d
     assert_same_batches(builder, path, batch_size=8, num_decoded=3)
 
 
-@pytest.mark.parametrize("edit, good_sizes, error, message", [
-    (lambda ex: ex[21].features.feature.pop("label"), [16], MissingFeatureError,
-     r"feature 'label' \(label_key .*\): 1 of 8 examples lack it \(first: row 5\)"),
-    (lambda ex: ex[30].features.feature["x0"].float_list.value.__setitem__(0, np.nan), [16, 8], PredictionError,
-     r"NaN or infinite for 1 of 8 examples \(first: row 6\)"),
-    (lambda ex: ex[19].features.feature["tags"].CopyFrom(saved_models.to_example({"t": 1}).features.feature["t"]),
-     [16], ExamplesError, r"cannot decode a batch of 8 tf.Examples: .*\"tags\""),
-], ids=["label-missing", "nan-prediction", "sliced-feature-type"])
-def test_file_batches_fail_as_decoded_batches_do_after_the_good_ones(model_dirs, tmp_path, edit, good_sizes,
-                                                                     error, message):
+@pytest.mark.parametrize(
+    "edit, good_sizes, error, message",
+    [
+        (
+            lambda ex: ex[21].features.feature.pop("label"),
+            [16],
+            MissingFeatureError,
+            r"feature 'label' \(label_key .*\): 1 of 8 examples lack it \(first: row 5\)",
+        ),
+        (
+            lambda ex: ex[30].features.feature["x0"].float_list.value.__setitem__(0, np.nan),
+            [16, 8],
+            PredictionError,
+            r"NaN or infinite for 1 of 8 examples \(first: row 6\)",
+        ),
+        (
+            lambda ex: (
+                ex[19]
+                .features.feature["tags"]
+                .CopyFrom(saved_models.to_example({"t": 1}).features.feature["t"])
+            ),
+            [16],
+            ExamplesError,
+            r"cannot decode a batch of 8 tf.Examples: .*\"tags\"",
+        ),
+    ],
+    ids=["label-missing", "nan-prediction", "sliced-feature-type"],
+)
+def test_file_batches_fail_as_decoded_batches_do_after_the_good_ones(
+    model_dirs, tmp_path, edit, good_sizes, error, message
+):
     """A parsed Batch of two model batches fails: its model batches are built again with build."""
     examples = varied_examples()
     edit(examples)
@@ -306,26 +435,41 @@ def test_file_batches_fail_as_decoded_batches_do_after_the_good_ones(model_dirs,
 
 def test_parsed_batches_hold_several_model_batches(model_dirs, tmp_path, monkeypatch):
     path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), varied_examples())
-    config = sliced_config('name: "candidate" label_key: "label"',
-                           'name: "baseline" label_key: "class" is_baseline: true', slices=(["tags"],))
-    builder = BatchBuilder(config, {"candidate": model_dirs["binary"], "baseline": model_dirs["multiclass"]})
+    config = sliced_config(
+        'name: "candidate" label_key: "label"',
+        'name: "baseline" label_key: "class" is_baseline: true',
+        slices=(["tags"],),
+    )
+    builder = BatchBuilder(
+        config, {"candidate": model_dirs["binary"], "baseline": model_dirs["multiclass"]}
+    )
     named_input_calls = []
     predict = ServingModel.predict
-    monkeypatch.setattr(ServingModel, "predict", lambda self, serialized, features: (
-        named_input_calls.append(features.num_rows) or predict(self, serialized, features)))
+    monkeypatch.setattr(
+        ServingModel,
+        "predict",
+        lambda self, serialized, features: (
+            named_input_calls.append(features.num_rows) or predict(self, serialized, features)
+        ),
+    )
     parsed = list(builder.file_batches([path], batch_size=8, rows_per_batch=24))
     assert [b.num_rows for b in parsed] == [24, 16]
     assert named_input_calls == [8, 8, 8, 8, 8]  # the named-input model, one model batch at a time
     decoded = [builder.build(records) for records in record_lists(path, 40)]
     for field in ("labels", "predictions", "example_weights"):
         for model in ("candidate", "baseline"):
-            np.testing.assert_allclose(np.concatenate([getattr(b, field)[model] for b in parsed]),
-                                       getattr(decoded[0], field)[model], rtol=1e-6)
+            np.testing.assert_allclose(
+                np.concatenate([getattr(b, field)[model] for b in parsed]),
+                getattr(decoded[0], field)[model],
+                rtol=1e-6,
+            )
 
 
 @pytest.mark.parametrize("gzip", [True, False], ids=["gzip", "uncompressed"])
 def test_file_batches_of_a_truncated_file_fail_naming_it(model_dirs, tmp_path, gzip):
-    path = saved_models.write_tfrecords(str(tmp_path / "broken.tfrecord"), varied_examples(), gzip=gzip)
+    path = saved_models.write_tfrecords(
+        str(tmp_path / "broken.tfrecord"), varied_examples(), gzip=gzip
+    )
     data = open(path, "rb").read()
     with open(path, "wb") as f:
         f.write(data[: len(data) * 2 // 3])
@@ -339,8 +483,10 @@ def test_several_files_read_by_one_pipeline_equal_each_file_decoded(model_dirs, 
     as bytes, it fails there) sends that batch to tfx_bsl, which learns its type; the third file
     is parsed again."""
     examples = varied_examples()
-    paths = [saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
-             for i, part in enumerate((examples[:16], examples[16:24], examples[24:]))]
+    paths = [
+        saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
+        for i, part in enumerate((examples[:16], examples[16:24], examples[24:]))
+    ]
     builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
     decoded_by_file_batches = []
     build = builder.build
@@ -353,15 +499,21 @@ def test_several_files_read_by_one_pipeline_equal_each_file_decoded(model_dirs, 
     decoded = [builder.build(records) for path in paths for records in record_lists(path, 8)]
     assert [b.num_rows for b in decoded] == [8, 8, 8, 8, 8]
     for field in ("labels", "predictions", "example_weights"):
-        np.testing.assert_array_equal(np.concatenate([getattr(b, field)[""] for b in parsed]),
-                                      np.concatenate([getattr(b, field)[""] for b in decoded]))
+        np.testing.assert_array_equal(
+            np.concatenate([getattr(b, field)[""] for b in parsed]),
+            np.concatenate([getattr(b, field)[""] for b in decoded]),
+        )
 
 
 @pytest.mark.parametrize("broken", [0, 1], ids=["first-file", "last-file"])
-def test_several_files_fail_naming_the_truncated_one_after_the_good_batches(model_dirs, tmp_path, broken):
+def test_several_files_fail_naming_the_truncated_one_after_the_good_batches(
+    model_dirs, tmp_path, broken
+):
     examples = varied_examples()
-    paths = [saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
-             for i, part in enumerate((examples[:24], examples[24:]))]
+    paths = [
+        saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
+        for i, part in enumerate((examples[:24], examples[24:]))
+    ]
     data = open(paths[broken], "rb").read()
     with open(paths[broken], "wb") as f:
         f.write(data[: len(data) * 2 // 3])
@@ -376,10 +528,15 @@ def test_several_files_fail_naming_the_truncated_one_after_the_good_batches(mode
 def test_an_example_failing_in_a_later_file_is_named_after_the_earlier_files(model_dirs, tmp_path):
     examples = varied_examples()
     examples[29].features.feature.pop("label")
-    paths = [saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
-             for i, part in enumerate((examples[:16], examples[16:]))]
+    paths = [
+        saved_models.write_tfrecords(str(tmp_path / f"eval-{i}.gz"), part)
+        for i, part in enumerate((examples[:16], examples[16:]))
+    ]
     builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
     batches = builder.file_batches(paths, batch_size=8, rows_per_batch=16)
-    assert [next(batches).num_rows for _ in range(2)] == [16, 8]  # the first file, the second's first batch
+    assert [next(batches).num_rows for _ in range(2)] == [
+        16,
+        8,
+    ]  # the first file, the second's first batch
     with pytest.raises(MissingFeatureError, match=r"1 of 8 examples lack it \(first: row 5\)"):
         list(batches)

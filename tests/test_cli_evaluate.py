@@ -26,8 +26,12 @@ def files(tmp_path_factory):
     paths = {
         "model": saved_models.export_model(str(root / "model")),
         "examples": saved_models.write_tfrecords(str(root / "data" / "eval.gz"), examples),
-        "plain": saved_models.write_tfrecords(str(root / "plain" / "eval.tfrecord"), examples, gzip=False),
-        "artifact": saved_models.write_examples_artifact(str(root / "artifact"), {"eval": examples, "empty": []}),
+        "plain": saved_models.write_tfrecords(
+            str(root / "plain" / "eval.tfrecord"), examples, gzip=False
+        ),
+        "artifact": saved_models.write_examples_artifact(
+            str(root / "artifact"), {"eval": examples, "empty": []}
+        ),
     }
     with open(paths["examples"], "rb") as f:
         data = f.read()
@@ -50,10 +54,22 @@ def files(tmp_path_factory):
 
 def _evaluate(tmp_path, files, examples=None, model=None, config=None, config_text=None, extra=()):
     config_path = tmp_path / "eval_config.pbtxt"
-    config_path.write_text(config_text if config_text is not None else CONFIG % {**GOOD, **(config or {})})
+    config_path.write_text(
+        config_text if config_text is not None else CONFIG % {**GOOD, **(config or {})}
+    )
     output = tmp_path / "out"
-    argv = ["evaluate", "--model", model or files["model"], "--examples", examples or files["examples"],
-            "--eval-config", str(config_path), "--output", str(output), *extra]
+    argv = [
+        "evaluate",
+        "--model",
+        model or files["model"],
+        "--examples",
+        examples or files["examples"],
+        "--eval-config",
+        str(config_path),
+        "--output",
+        str(output),
+        *extra,
+    ]
     return cli.main(argv), output
 
 
@@ -69,23 +85,33 @@ def test_evaluate_writes_what_tfma_loads(tmp_path, files, capsys):
 def test_evaluate_reads_a_split_of_an_examples_artifact(tmp_path, files):
     code, output = _evaluate(tmp_path, files, examples=files["artifact"], extra=["--split", "eval"])
     assert code == 0
-    assert dict(tfma.load_eval_result(str(output)).slicing_metrics)[()][""][""]["example_count"]["doubleValue"] == 400
+    assert (
+        dict(tfma.load_eval_result(str(output)).slicing_metrics)[()][""][""]["example_count"][
+            "doubleValue"
+        ]
+        == 400
+    )
 
 
-@pytest.mark.parametrize("case, culprit", [
-    (dict(config={"label": "no_such_label"}), "no_such_label"),
-    (dict(config={"slice": "no_such_feature"}), "no_such_feature"),
-    (dict(examples="bad_labels"), "label"),
-    (dict(examples="nan"), "NaN"),
-    (dict(config={"signature": "no_such_signature"}), "no_such_signature"),
-    (dict(model="missing_model"), "missing_model"),
-    (dict(model="corrupt_model"), "corrupt_model"),
-    (dict(examples="truncated"), "truncated.gz"),
-    (dict(examples="artifact", extra=["--split", "empty"]), "empty"),
-    (dict(config={"metric": "NoSuchMetric"}), "NoSuchMetric"),
-    (dict(config_text="model_specs { label_key: "), "eval_config.pbtxt"),
-])
-def test_bad_input_is_refused_naming_the_culprit_and_nothing_is_written(tmp_path, files, capsys, case, culprit):
+@pytest.mark.parametrize(
+    "case, culprit",
+    [
+        (dict(config={"label": "no_such_label"}), "no_such_label"),
+        (dict(config={"slice": "no_such_feature"}), "no_such_feature"),
+        (dict(examples="bad_labels"), "label"),
+        (dict(examples="nan"), "NaN"),
+        (dict(config={"signature": "no_such_signature"}), "no_such_signature"),
+        (dict(model="missing_model"), "missing_model"),
+        (dict(model="corrupt_model"), "corrupt_model"),
+        (dict(examples="truncated"), "truncated.gz"),
+        (dict(examples="artifact", extra=["--split", "empty"]), "empty"),
+        (dict(config={"metric": "NoSuchMetric"}), "NoSuchMetric"),
+        (dict(config_text="model_specs { label_key: "), "eval_config.pbtxt"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_culprit_and_nothing_is_written(
+    tmp_path, files, capsys, case, culprit
+):
     case = dict(case)
     for key in ("examples", "model"):
         if key in case:

@@ -11,17 +11,19 @@ import tensorflow_model_analysis as tfma
 from glassbox.cli import main
 from tests.validation_fixtures import OVERALL, metrics, write_evaluation
 
-EVAL_CONFIG = '''
+EVAL_CONFIG = """
 model_specs { label_key: "label" }
 metrics_specs { metrics { class_name: "AUC" threshold { value_threshold { lower_bound { value: 0.7 } } } } }
-'''
+"""
 
 
 @pytest.fixture(scope="module")
 def evaluations(tmp_path_factory):
     root = tmp_path_factory.mktemp("evaluations")
-    return {name: write_evaluation(str(root / name), EVAL_CONFIG, {OVERALL: metrics({"auc": auc})})
-            for name, auc in (("good", 0.75), ("bad", 0.65))}
+    return {
+        name: write_evaluation(str(root / name), EVAL_CONFIG, {OVERALL: metrics({"auc": auc})})
+        for name, auc in (("good", 0.75), ("bad", 0.65))
+    }
 
 
 def _validate(capsys, *args):
@@ -33,8 +35,10 @@ def test_a_blessed_model_exits_0_and_prints_the_decision(evaluations, tmp_path, 
     output = str(tmp_path / "out")
     code, printed = _validate(capsys, "--evaluation", evaluations["good"], "--output", output)
     assert code == 0
-    assert printed.out.startswith("# Validation: BLESSED\n\nBlessed: the 1 check passed (first model: no baseline "
-                                  "to compare with, rubber stamp).\n")
+    assert printed.out.startswith(
+        "# Validation: BLESSED\n\nBlessed: the 1 check passed (first model: no baseline "
+        "to compare with, rubber stamp).\n"
+    )
     assert "- auc on Overall is 0.75, within the bounds (>= 0.7). `value_threshold`" in printed.out
     assert printed.out.endswith(f"Wrote validation to {output}\n")
     assert tfma.load_validation_result(output).validation_ok
@@ -53,32 +57,61 @@ def test_a_model_failing_a_threshold_exits_1(evaluations, tmp_path, capsys):
 
 
 def test_a_given_config_and_eval_config_are_applied(evaluations, tmp_path, capsys):
-    (tmp_path / "eval_config.json").write_text(json.dumps({"metricsSpecs": [{"metrics": [{
-        "className": "AUC", "threshold": {"valueThreshold": {"lowerBound": 0.6}}}]}]}))
-    (tmp_path / "validator.pbtxt").write_text("significance_gates { metric: 'auc' direction: HIGHER_IS_BETTER }")
-    code, printed = _validate(capsys, "--evaluation", evaluations["bad"], "--output", str(tmp_path / "out"),
-                              "--eval-config", str(tmp_path / "eval_config.json"),
-                              "--config", str(tmp_path / "validator.pbtxt"))
+    (tmp_path / "eval_config.json").write_text(
+        json.dumps(
+            {
+                "metricsSpecs": [
+                    {
+                        "metrics": [
+                            {
+                                "className": "AUC",
+                                "threshold": {"valueThreshold": {"lowerBound": 0.6}},
+                            }
+                        ]
+                    }
+                ]
+            }
+        )
+    )
+    (tmp_path / "validator.pbtxt").write_text(
+        "significance_gates { metric: 'auc' direction: HIGHER_IS_BETTER }"
+    )
+    code, printed = _validate(
+        capsys,
+        "--evaluation",
+        evaluations["bad"],
+        "--output",
+        str(tmp_path / "out"),
+        "--eval-config",
+        str(tmp_path / "eval_config.json"),
+        "--config",
+        str(tmp_path / "validator.pbtxt"),
+    )
     assert code == 0, printed
     assert "within the bounds (>= 0.6)" in printed.out
     assert "The significance gate on auc for Overall is skipped" in printed.out
 
 
-@pytest.mark.parametrize("case, culprit", [
-    ("missing evaluation", "does not exist"),
-    ("malformed config", "malformed validator config in"),
-    ("unreadable config", "cannot read validator config file"),
-    ("bad gate", "'slice_gaps[0].direction' is unset"),
-    ("malformed eval config", "malformed eval config in"),
-    ("output holds a validation", "already holds a validation"),
-])
+@pytest.mark.parametrize(
+    "case, culprit",
+    [
+        ("missing evaluation", "does not exist"),
+        ("malformed config", "malformed validator config in"),
+        ("unreadable config", "cannot read validator config file"),
+        ("bad gate", "'slice_gaps[0].direction' is unset"),
+        ("malformed eval config", "malformed eval config in"),
+        ("output holds a validation", "already holds a validation"),
+    ],
+)
 def test_bad_input_exits_2_naming_the_culprit(evaluations, tmp_path, capsys, case, culprit):
     evaluation, output = evaluations["good"], str(tmp_path / "out")
     args = []
     if case == "missing evaluation":
         evaluation = str(tmp_path / "nowhere")
     elif case in ("malformed config", "bad gate"):
-        (tmp_path / "c.pbtxt").write_text("slice_gaps { metric: 'auc' }" if case == "bad gate" else "gates {")
+        (tmp_path / "c.pbtxt").write_text(
+            "slice_gaps { metric: 'auc' }" if case == "bad gate" else "gates {"
+        )
         args = ["--config", str(tmp_path / "c.pbtxt")]
     elif case == "unreadable config":
         args = ["--config", str(tmp_path / "nope.pbtxt")]

@@ -27,14 +27,21 @@ from tests import saved_models
 from tests.kfp_harness import LocalKfp, record_validated_model
 from tests.validation_fixtures import OVERALL, metrics, write_evaluation
 
-EVAL_CONFIG = text_format.Parse("""
+EVAL_CONFIG = text_format.Parse(
+    """
 model_specs { label_key: "label" }
 slicing_specs { feature_keys: "category" }
 metrics_specs { metrics { class_name: "AUC" } }
-""", config_pb2.EvalConfig())
+""",
+    config_pb2.EvalConfig(),
+)
 PIPELINE_NAME = "conformance"
-TRAINING = TrainingConfig(label="label", numeric_features=saved_models.NUMERIC_FEATURES,
-                          categorical_features=("category",), epochs=1)
+TRAINING = TrainingConfig(
+    label="label",
+    numeric_features=saved_models.NUMERIC_FEATURES,
+    categorical_features=("category",),
+    epochs=1,
+)
 
 
 class Inputs:
@@ -46,7 +53,9 @@ class Inputs:
 
     def __call__(self, artifact_type, key):
         if self._uris is None:
-            importer = Importer(source_uri=f"/{key}", artifact_type=artifact_type).with_id(f"import_{key}")
+            importer = Importer(source_uri=f"/{key}", artifact_type=artifact_type).with_id(
+                f"import_{key}"
+            )
             self.importers.append(importer)
             return importer.outputs["result"]
         artifact = artifact_type()
@@ -68,43 +77,72 @@ CASES = {
     # Do: finds the fixture model, blessed in the fixture KFP ML Metadata store.
     "BaselineResolver": Case(
         build=lambda inputs: BaselineResolver(pipeline_name=PIPELINE_NAME),
-        check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb"))),
+        check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb")),
+    ),
     "Evaluator": Case(
-        build=lambda inputs: Evaluator(examples=inputs(standard_artifacts.Examples, "examples"),
-                                       model=inputs(standard_artifacts.Model, "model"),
-                                       eval_config=EVAL_CONFIG),
-        check=lambda uri: os.path.exists(os.path.join(uri, "eval_config.json")), report="evaluation"),
+        build=lambda inputs: Evaluator(
+            examples=inputs(standard_artifacts.Examples, "examples"),
+            model=inputs(standard_artifacts.Model, "model"),
+            eval_config=EVAL_CONFIG,
+        ),
+        check=lambda uri: os.path.exists(os.path.join(uri, "eval_config.json")),
+        report="evaluation",
+    ),
     "Trainer": Case(
-        build=lambda inputs: Trainer(examples=inputs(standard_artifacts.Examples, "examples"), config=TRAINING),
-        check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb"))),
+        build=lambda inputs: Trainer(
+            examples=inputs(standard_artifacts.Examples, "examples"), config=TRAINING
+        ),
+        check=lambda uri: os.path.exists(os.path.join(uri, "Format-Serving", "saved_model.pb")),
+    ),
     "Validator": Case(
-        build=lambda inputs: Validator(evaluation=inputs(standard_artifacts.ModelEvaluation, "evaluation"),
-                                       model=inputs(standard_artifacts.Model, "model")),
-        check=lambda uri: os.listdir(uri) == ["BLESSED"], output="blessing", report="validation"),
+        build=lambda inputs: Validator(
+            evaluation=inputs(standard_artifacts.ModelEvaluation, "evaluation"),
+            model=inputs(standard_artifacts.Model, "model"),
+        ),
+        check=lambda uri: os.listdir(uri) == ["BLESSED"],
+        output="blessing",
+        report="validation",
+    ),
 }
 
 
 @pytest.fixture(scope="module")
 def fixture_uris(tmp_path_factory):
     root = tmp_path_factory.mktemp("fixtures")
-    examples = saved_models.write_examples_artifact(str(root / "examples"), {
-        "train": saved_models.make_examples(200, seed=1), "eval": saved_models.make_examples(200, seed=2)})
+    examples = saved_models.write_examples_artifact(
+        str(root / "examples"),
+        {
+            "train": saved_models.make_examples(200, seed=1),
+            "eval": saved_models.make_examples(200, seed=2),
+        },
+    )
     model = os.path.dirname(saved_models.export_model(str(root / "model" / "Format-Serving")))
-    evaluation = write_evaluation(str(root / "evaluation"), """
+    evaluation = write_evaluation(
+        str(root / "evaluation"),
+        """
         model_specs { label_key: "label" }
         metrics_specs { metrics { class_name: "AUC" threshold { value_threshold { lower_bound { value: 0.5 } } } } }
-        """, {OVERALL: metrics({"auc": 0.8})})
+        """,
+        {OVERALL: metrics({"auc": 0.8})},
+    )
     kfp = LocalKfp(str(root / "kfp"))
     record_validated_model(kfp, PIPELINE_NAME, "run-1", model, blessed=True)
-    return {"examples": examples, "model": model, "evaluation": evaluation,
-            CONNECTION_CONFIG_ENV: kfp.connection_config_path}
+    return {
+        "examples": examples,
+        "model": model,
+        "evaluation": evaluation,
+        CONNECTION_CONFIG_ENV: kfp.connection_config_path,
+    }
 
 
 def _pipeline(name, root):
     inputs = Inputs()
     component = CASES[name].build(inputs)
-    return pipeline.Pipeline(pipeline_name=PIPELINE_NAME, pipeline_root=str(root),
-                             components=[*inputs.importers, component])
+    return pipeline.Pipeline(
+        pipeline_name=PIPELINE_NAME,
+        pipeline_root=str(root),
+        components=[*inputs.importers, component],
+    )
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -114,7 +152,9 @@ def test_component_compiles_for_local_and_kubeflow_runners(name, tmp_path):
     assert ir.nodes[-1].pipeline_node.node_info.id == name
     runner = kubeflow_v2_dag_runner.KubeflowV2DagRunner(
         config=kubeflow_v2_dag_runner.KubeflowV2DagRunnerConfig(default_image="glassbox:test"),
-        output_dir=str(tmp_path), output_filename="pipeline.json")
+        output_dir=str(tmp_path),
+        output_filename="pipeline.json",
+    )
     runner.run(_pipeline(name, tmp_path), write_out=True)
     spec = json.loads((tmp_path / "pipeline.json").read_text())
     assert name in spec["pipelineSpec"]["root"]["dag"]["tasks"]
@@ -133,15 +173,22 @@ def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_ur
         outputs[key] = [artifact]
     executor = component.executor_spec.executor_class()
     executor.Do(inputs, outputs, component.exec_properties)
-    [artifact] = outputs[CASES[name].output] if CASES[name].output else [a for [a] in outputs.values()]
+    [artifact] = (
+        outputs[CASES[name].output] if CASES[name].output else [a for [a] in outputs.values()]
+    )
     assert CASES[name].check(artifact.uri)
     if CASES[name].report:
         [artifact] = outputs[CASES[name].report]
         # The report of the evaluation (the one made, or the one validated), with the decision if any.
         report = _report_data(os.path.join(artifact.uri, "report.html"))
-        assert report["evaluation"]["path"] == (inputs.get("evaluation") or outputs["evaluation"])[0].uri
+        assert (
+            report["evaluation"]["path"]
+            == (inputs.get("evaluation") or outputs["evaluation"])[0].uri
+        )
         assert "auc" in [column["id"] for column in report["evaluation"]["columns"]]
-        decision = _json(os.path.join(artifact.uri, "decision.json")) if name == "Validator" else None
+        decision = (
+            _json(os.path.join(artifact.uri, "decision.json")) if name == "Validator" else None
+        )
         assert report["validation"] == decision and (decision is None or decision["blessed"])
 
 

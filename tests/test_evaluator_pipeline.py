@@ -18,7 +18,8 @@ from glassbox.components import Evaluator
 from glassbox.components.evaluator import constants
 from tests import saved_models
 
-EVAL_CONFIG = text_format.Parse("""
+EVAL_CONFIG = text_format.Parse(
+    """
 model_specs { label_key: "label" }
 slicing_specs {}
 slicing_specs { feature_keys: "category" }
@@ -27,32 +28,54 @@ metrics_specs {
   metrics { class_name: "AUC" }
   metrics { class_name: "BinaryAccuracy" }
 }
-""", config_pb2.EvalConfig())
+""",
+    config_pb2.EvalConfig(),
+)
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("inputs")
     data = root / "data"
-    saved_models.write_tfrecords(str(data / "train" / "part.gz"), saved_models.make_examples(300, seed=1))
-    saved_models.write_tfrecords(str(data / "eval" / "part.gz"), saved_models.make_examples(500, seed=2))
+    saved_models.write_tfrecords(
+        str(data / "train" / "part.gz"), saved_models.make_examples(300, seed=1)
+    )
+    saved_models.write_tfrecords(
+        str(data / "eval" / "part.gz"), saved_models.make_examples(500, seed=2)
+    )
     model = saved_models.export_model(str(root / "model" / "Format-Serving"))
     return str(data), os.path.dirname(model)
 
 
 def _run(tmp_path, inputs, beam_pipeline_args=()):
     data, model = inputs
-    example_gen = ImportExampleGen(input_base=data, input_config=example_gen_pb2.Input(splits=[
-        example_gen_pb2.Input.Split(name="train", pattern="train/*"),
-        example_gen_pb2.Input.Split(name="eval", pattern="eval/*")]))
-    model_importer = Importer(source_uri=model, artifact_type=standard_artifacts.Model).with_id("model_importer")
-    evaluator = Evaluator(examples=example_gen.outputs["examples"], model=model_importer.outputs["result"],
-                          eval_config=EVAL_CONFIG)
+    example_gen = ImportExampleGen(
+        input_base=data,
+        input_config=example_gen_pb2.Input(
+            splits=[
+                example_gen_pb2.Input.Split(name="train", pattern="train/*"),
+                example_gen_pb2.Input.Split(name="eval", pattern="eval/*"),
+            ]
+        ),
+    )
+    model_importer = Importer(source_uri=model, artifact_type=standard_artifacts.Model).with_id(
+        "model_importer"
+    )
+    evaluator = Evaluator(
+        examples=example_gen.outputs["examples"],
+        model=model_importer.outputs["result"],
+        eval_config=EVAL_CONFIG,
+    )
     connection = metadata.sqlite_metadata_connection_config(str(tmp_path / "metadata.sqlite"))
-    LocalDagRunner().run(pipeline.Pipeline(
-        pipeline_name="evaluator_test", pipeline_root=str(tmp_path / "root"),
-        components=[example_gen, model_importer, evaluator], metadata_connection_config=connection,
-        beam_pipeline_args=list(beam_pipeline_args)))
+    LocalDagRunner().run(
+        pipeline.Pipeline(
+            pipeline_name="evaluator_test",
+            pipeline_root=str(tmp_path / "root"),
+            components=[example_gen, model_importer, evaluator],
+            metadata_connection_config=connection,
+            beam_pipeline_args=list(beam_pipeline_args),
+        )
+    )
     return mlmd.MetadataStore(connection)
 
 
@@ -84,4 +107,6 @@ def test_local_dag_runner_writes_a_tfma_readable_evaluation_with_mlmd_properties
 
 @pytest.mark.slow
 def test_same_pipeline_on_multi_process_beam(tmp_path, inputs):
-    _check_store(_run(tmp_path, inputs, ["--direct_running_mode=multi_processing", "--direct_num_workers=2"]))
+    _check_store(
+        _run(tmp_path, inputs, ["--direct_running_mode=multi_processing", "--direct_num_workers=2"])
+    )

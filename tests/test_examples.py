@@ -7,8 +7,13 @@ import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
 from glassbox.evaluation.errors import ExamplesError
-from glassbox.evaluation.examples import (MatchExampleFiles, check_complete, record_dataset, record_lists,
-                                          resolve_example_files)
+from glassbox.evaluation.examples import (
+    MatchExampleFiles,
+    check_complete,
+    record_dataset,
+    record_lists,
+    resolve_example_files,
+)
 from tests import saved_models
 
 RECORDS = saved_models.serialize(saved_models.make_examples(25))
@@ -27,22 +32,28 @@ def assert_batches(path, batch_size, sizes, records):
 def artifact(tmp_path_factory):
     uri = str(tmp_path_factory.mktemp("examples"))
     return saved_models.write_examples_artifact(
-        uri, {"train": RECORDS, "eval": RECORDS[:10], "empty": []}, num_shards=2)
+        uri, {"train": RECORDS, "eval": RECORDS[:10], "empty": []}, num_shards=2
+    )
 
 
 def test_artifact_splits_default_to_eval_as_tfx_evaluator(artifact):
     files = resolve_example_files(artifact)
     assert files == sorted(
-        os.path.join(artifact, "Split-eval", f"data_tfrecord-0000{i}-of-00002.gz") for i in (0, 1))
+        os.path.join(artifact, "Split-eval", f"data_tfrecord-0000{i}-of-00002.gz") for i in (0, 1)
+    )
 
 
 def test_artifact_splits_are_selected_by_name(artifact):
     files = resolve_example_files(artifact, splits=["train", "eval"])
-    assert [os.path.basename(os.path.dirname(f)) for f in files] == ["Split-train"] * 2 + ["Split-eval"] * 2
+    assert [os.path.basename(os.path.dirname(f)) for f in files] == ["Split-train"] * 2 + [
+        "Split-eval"
+    ] * 2
 
 
 def test_missing_split_lists_the_existing_ones(artifact):
-    with pytest.raises(ExamplesError, match=r"split 'test' not found.*\['empty', 'eval', 'train'\]"):
+    with pytest.raises(
+        ExamplesError, match=r"split 'test' not found.*\['empty', 'eval', 'train'\]"
+    ):
         resolve_example_files(artifact, splits=["test"])
 
 
@@ -77,7 +88,9 @@ def test_splits_of_a_plain_directory_are_refused(tmp_path):
         resolve_example_files(str(tmp_path), splits=["eval"])
 
 
-@pytest.mark.parametrize("name, gzip", [("gzip.gz", True), ("gzip_no_extension", True), ("plain.gz", False)])
+@pytest.mark.parametrize(
+    "name, gzip", [("gzip.gz", True), ("gzip_no_extension", True), ("plain.gz", False)]
+)
 def test_batches_hold_every_record_whatever_the_compression_or_extension(tmp_path, name, gzip):
     # Compression is read from the magic bytes, not the name.
     path = saved_models.write_tfrecords(str(tmp_path / name), RECORDS, gzip=gzip)
@@ -91,7 +104,9 @@ def test_record_lists_skip_whole_batches(tmp_path):
 
 
 def test_patterns_are_expanded_into_files_in_beam(tmp_path):
-    files = [saved_models.write_tfrecords(str(tmp_path / f"part-{i}.gz"), RECORDS) for i in range(3)]
+    files = [
+        saved_models.write_tfrecords(str(tmp_path / f"part-{i}.gz"), RECORDS) for i in range(3)
+    ]
     other = saved_models.write_tfrecords(str(tmp_path / "other.tfrecord"), RECORDS, gzip=False)
     with beam.Pipeline() as pipeline:
         paths = pipeline | MatchExampleFiles([str(tmp_path / "part-*.gz"), other])
@@ -124,5 +139,7 @@ def test_corrupt_record_fails_naming_the_file(tmp_path):
     data[len(data) // 2] ^= 0xFF
     with open(path, "wb") as f:
         f.write(bytes(data))
-    with pytest.raises(ExamplesError, match=r"cannot read TFRecord file .*corrupt\.tfrecord.*corrupted record"):
+    with pytest.raises(
+        ExamplesError, match=r"cannot read TFRecord file .*corrupt\.tfrecord.*corrupted record"
+    ):
         list(record_lists(path, 10))

@@ -16,21 +16,29 @@ N = 4000
 
 def _columns(seed=0):
     rng = np.random.default_rng(seed)
-    return {"x0": rng.normal(size=N).astype(np.float32),
-            "category": np.array([b"a", b"b", b"c"], dtype=object)[rng.integers(0, 3, N)],
-            "count": rng.integers(0, 5, N),
-            "noise": rng.normal(size=N)}
+    return {
+        "x0": rng.normal(size=N).astype(np.float32),
+        "category": np.array([b"a", b"b", b"c"], dtype=object)[rng.integers(0, 3, N)],
+        "count": rng.integers(0, 5, N),
+        "noise": rng.normal(size=N),
+    }
 
 
 def _tree_model(columns):
     """0.9 if x0 > 0.5 and category is b, else 0.6 if count >= 3, else 0.1."""
-    return np.where((columns["x0"] > 0.5) & (columns["category"] == b"b"), 0.9,
-                    np.where(columns["count"] >= 3, 0.6, 0.1))
+    return np.where(
+        (columns["x0"] > 0.5) & (columns["category"] == b"b"),
+        0.9,
+        np.where(columns["count"] >= 3, 0.6, 0.1),
+    )
 
 
 def _slices(columns):
-    return {OVERALL: np.ones(N, dtype=bool), "category:a": columns["category"] == b"a",
-            "category:b": columns["category"] == b"b"}
+    return {
+        OVERALL: np.ones(N, dtype=bool),
+        "category:a": columns["category"] == b"a",
+        "category:b": columns["category"] == b"b",
+    }
 
 
 def test_recovers_a_tree_structured_model_with_readable_rules():
@@ -51,7 +59,9 @@ def test_recovers_a_tree_structured_model_with_readable_rules():
 def test_json_is_the_surrogate_json_layout_and_fidelity_is_honest_for_a_smooth_model():
     columns = _columns(seed=1)
     scores = 1 / (1 + np.exp(-3 * columns["x0"] - columns["noise"]))
-    tree = fit_global_surrogate(columns, scores, slices=_slices(columns), config=GlobalSurrogate(max_depth=2))
+    tree = fit_global_surrogate(
+        columns, scores, slices=_slices(columns), config=GlobalSurrogate(max_depth=2)
+    )
 
     document = json.loads(json.dumps(tree.to_json()))
     assert document["rules"] == tree.rules
@@ -66,15 +76,21 @@ def test_json_is_the_surrogate_json_layout_and_fidelity_is_honest_for_a_smooth_m
 def test_equal_seeds_give_equal_rules():
     columns = _columns(seed=2)
     scores = columns["x0"] * columns["count"]
-    assert fit_global_surrogate(columns, scores, seed=3).rules == fit_global_surrogate(columns, scores, seed=3).rules
+    assert (
+        fit_global_surrogate(columns, scores, seed=3).rules
+        == fit_global_surrogate(columns, scores, seed=3).rules
+    )
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(features=["x0", "missing"]), "unknown feature 'missing'"),
-    (dict(scores=np.zeros(N - 1)), "feature 'x0' has shape"),
-    (dict(scores=np.full(N, np.nan)), "non-finite"),
-    (dict(slices={"bad": np.ones(3, dtype=bool)}), "slice 'bad'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(features=["x0", "missing"]), "unknown feature 'missing'"),
+        (dict(scores=np.zeros(N - 1)), "feature 'x0' has shape"),
+        (dict(scores=np.full(N, np.nan)), "non-finite"),
+        (dict(slices={"bad": np.ones(3, dtype=bool)}), "slice 'bad'"),
+    ],
+)
 def test_bad_input_is_a_clear_error(change, message):
     columns = _columns()
     arguments = dict(columns=columns, scores=_tree_model(columns))

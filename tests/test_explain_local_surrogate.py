@@ -23,7 +23,9 @@ ROOMS_SLOPE = 0.4
 
 @pytest.fixture(scope="module")
 def mlp(tmp_path_factory):
-    path = explain_models.export(explain_models.dict_model(seed=3), str(tmp_path_factory.mktemp("mlp")))
+    path = explain_models.export(
+        explain_models.dict_model(seed=3), str(tmp_path_factory.mktemp("mlp"))
+    )
     return SavedModelFunction(path, signature_name=FEATURES_SIGNATURE_NAME)
 
 
@@ -32,15 +34,20 @@ def _city_effect(cities):
 
 
 def _linear(columns):
-    return (sum(w * np.asarray(columns[f"x{i}"], np.float64) for i, w in enumerate(WEIGHTS))
-            + _city_effect(columns["city"]) + ROOMS_SLOPE * columns["rooms"])
+    return (
+        sum(w * np.asarray(columns[f"x{i}"], np.float64) for i, w in enumerate(WEIGHTS))
+        + _city_effect(columns["city"])
+        + ROOMS_SLOPE * columns["rooms"]
+    )
 
 
 def test_recovers_a_linear_models_local_effects_against_one_background_row():
     background = {name: values[:1] for name, values in BACKGROUND.items()}
     result = local_surrogate(_linear, ROWS, background, groups=[("x01", ["x0", "x1"])])
 
-    x = np.stack([ROWS[f"x{i}"] for i in range(3)], axis=1) - np.stack([background[f"x{i}"] for i in range(3)], axis=1)
+    x = np.stack([ROWS[f"x{i}"] for i in range(3)], axis=1) - np.stack(
+        [background[f"x{i}"] for i in range(3)], axis=1
+    )
     city = _city_effect(ROWS["city"]) - _city_effect(background["city"])
     rooms = ROOMS_SLOPE * (ROWS["rooms"] - background["rooms"])
     expected = np.stack([x[:, :2] @ WEIGHTS[:2], x[:, 2] * WEIGHTS[2], city, rooms], axis=1)
@@ -82,25 +89,47 @@ def test_a_fixed_seed_gives_equal_results_and_the_stability_across_seeds_is_repo
 
 def test_more_samples_make_the_surrogate_more_stable(mlp):
     few = local_surrogate(mlp, ROWS, BACKGROUND, config=LocalSurrogate(num_samples=50, num_seeds=3))
-    many = local_surrogate(mlp, ROWS, BACKGROUND, config=LocalSurrogate(num_samples=2000, num_seeds=3))
+    many = local_surrogate(
+        mlp, ROWS, BACKGROUND, config=LocalSurrogate(num_samples=2000, num_seeds=3)
+    )
     assert many.attributions.standard_errors.mean() < 0.5 * few.attributions.standard_errors.mean()
     assert many.rank_correlation.mean() > few.rank_correlation.mean()
 
 
 def test_one_seed_reports_no_stability():
-    result = local_surrogate(_linear, ROWS, BACKGROUND, config=LocalSurrogate(num_samples=100, num_seeds=1))
-    assert np.isnan(result.attributions.standard_errors).all() and np.isnan(result.rank_correlation).all()
+    result = local_surrogate(
+        _linear, ROWS, BACKGROUND, config=LocalSurrogate(num_samples=100, num_seeds=1)
+    )
+    assert (
+        np.isnan(result.attributions.standard_errors).all()
+        and np.isnan(result.rank_correlation).all()
+    )
     document = result.to_json()
     assert document["mean_rank_correlation"] is None and document["mean_coefficient_std"] is None
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(background={name: values[:0] for name, values in BACKGROUND.items()}), "background has no rows"),
-    (dict(background={"x0": BACKGROUND["x0"]}), r"feature 'x1' \(group 'x1'\) is not in the background"),
-    (dict(groups=[("g", ["x0", "nowhere"])]), "feature 'nowhere' of group 'g' is not a feature"),
-    (dict(background_weights=-np.ones(16)), "background weights must be 16 non-negative numbers"),
-    (dict(config=LocalSurrogate(num_samples=1)), "num_samples must be at least 2"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            dict(background={name: values[:0] for name, values in BACKGROUND.items()}),
+            "background has no rows",
+        ),
+        (
+            dict(background={"x0": BACKGROUND["x0"]}),
+            r"feature 'x1' \(group 'x1'\) is not in the background",
+        ),
+        (
+            dict(groups=[("g", ["x0", "nowhere"])]),
+            "feature 'nowhere' of group 'g' is not a feature",
+        ),
+        (
+            dict(background_weights=-np.ones(16)),
+            "background weights must be 16 non-negative numbers",
+        ),
+        (dict(config=LocalSurrogate(num_samples=1)), "num_samples must be at least 2"),
+    ],
+)
 def test_bad_input_is_a_clear_error(change, message):
     arguments = dict(model=_linear, rows=ROWS, background=BACKGROUND)
     arguments.update(change)

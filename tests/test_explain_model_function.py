@@ -25,7 +25,9 @@ def model_dir(keras_model, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def multiclass_dir(tmp_path_factory):
-    return explain_models.export(explain_models.dict_model(outputs=3), str(tmp_path_factory.mktemp("multi")))
+    return explain_models.export(
+        explain_models.dict_model(outputs=3), str(tmp_path_factory.mktemp("multi"))
+    )
 
 
 def _keras_scores(model, columns):
@@ -48,8 +50,12 @@ def test_both_signatures_score_as_the_keras_model(keras_model, model_dir):
 
 def test_strings_may_be_str_or_bytes_and_numbers_any_width(model_dir):
     function = SavedModelFunction(model_dir, signature_name=FEATURES_SIGNATURE_NAME)
-    other = dict(ROWS, city=ROWS["city"].astype(str), rooms=ROWS["rooms"].astype(np.int32),
-                 x0=ROWS["x0"].astype(np.float64))
+    other = dict(
+        ROWS,
+        city=ROWS["city"].astype(str),
+        rooms=ROWS["rooms"].astype(np.int32),
+        x0=ROWS["x0"].astype(np.float64),
+    )
     np.testing.assert_array_equal(function(other), function(ROWS))
     np.testing.assert_array_equal(SavedModelFunction(model_dir)(other), function(ROWS))
 
@@ -58,7 +64,11 @@ def test_calls_the_signature_once_per_batch(model_dir, monkeypatch):
     function = SavedModelFunction(model_dir, batch_size=200)
     calls = []
     predict = function.model.predict
-    monkeypatch.setattr(function.model, "predict", lambda s, batch: calls.append(batch.num_rows) or predict(s, batch))
+    monkeypatch.setattr(
+        function.model,
+        "predict",
+        lambda s, batch: calls.append(batch.num_rows) or predict(s, batch),
+    )
 
     scores = function(ROWS)
 
@@ -68,7 +78,9 @@ def test_calls_the_signature_once_per_batch(model_dir, monkeypatch):
 
 def test_class_index_picks_a_column_of_a_multi_column_output(multiclass_dir):
     all_classes = SavedModelFunction(multiclass_dir, signature_name=FEATURES_SIGNATURE_NAME)
-    with pytest.raises(ExplanationError, match="'probabilities' .* has 3 columns; set a class_index"):
+    with pytest.raises(
+        ExplanationError, match="'probabilities' .* has 3 columns; set a class_index"
+    ):
         all_classes(ROWS)
     with pytest.raises(ExplanationError, match="class_index 3 is out of range"):
         SavedModelFunction(multiclass_dir, class_index=3)(ROWS)
@@ -91,9 +103,13 @@ def test_bad_columns_are_named(model_dir):
 
 def test_a_model_with_a_multi_value_input_cannot_be_explained(tmp_path):
     module = tf.Module()
-    module.serve = tf.function(lambda tokens: {"score": tf.reduce_sum(tokens, axis=1)},
-                               input_signature=[tf.TensorSpec([None, 20], tf.float32, name="tokens")])
+    module.serve = tf.function(
+        lambda tokens: {"score": tf.reduce_sum(tokens, axis=1)},
+        input_signature=[tf.TensorSpec([None, 20], tf.float32, name="tokens")],
+    )
     tf.saved_model.save(module, str(tmp_path), signatures={"serving_default": module.serve})
 
-    with pytest.raises(ExplanationError, match=r"input 'tokens' .* has shape \(None, 20\).*\[None\] or \[None, 1\]"):
+    with pytest.raises(
+        ExplanationError, match=r"input 'tokens' .* has shape \(None, 20\).*\[None\] or \[None, 1\]"
+    ):
         SavedModelFunction(str(tmp_path))

@@ -18,8 +18,11 @@ from tests.explain_known_models import linear_model
 
 N = 2000
 COLUMNS = explain_models.columns(N, seed=1)
-SLICES = {OVERALL: np.ones(N, dtype=bool), "city:paris": COLUMNS["city"] == "paris",
-          "city:lyon": COLUMNS["city"] == "lyon"}
+SLICES = {
+    OVERALL: np.ones(N, dtype=bool),
+    "city:paris": COLUMNS["city"] == "paris",
+    "city:lyon": COLUMNS["city"] == "lyon",
+}
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +39,12 @@ def labels(model):
 
 
 @pytest.mark.parametrize("metric", sorted(METRICS))
-def test_key_feature_ranks_highest_and_unused_features_are_zero_in_every_slice(model, labels, metric):
-    result = permutation_importance(model, COLUMNS, labels, config=PermutationImportance(metric=metric),
-                                    slices=SLICES, seed=1)
+def test_key_feature_ranks_highest_and_unused_features_are_zero_in_every_slice(
+    model, labels, metric
+):
+    result = permutation_importance(
+        model, COLUMNS, labels, config=PermutationImportance(metric=metric), slices=SLICES, seed=1
+    )
 
     assert result.group_names == ("x0", "x1", "x2", "city", "rooms")
     for name, importance in result.slices.items():
@@ -58,8 +64,15 @@ def test_default_metric_json_seeds_groups_and_batched_calls(model, labels):
         sizes.append(len(columns["x0"]))
         return model(columns)
 
-    result = permutation_importance(counting, COLUMNS, labels, groups=[("numbers", ["x0", "x1"])],
-                                    config=PermutationImportance(num_repeats=3), slices=SLICES, seed=7)
+    result = permutation_importance(
+        counting,
+        COLUMNS,
+        labels,
+        groups=[("numbers", ["x0", "x1"])],
+        config=PermutationImportance(num_repeats=3),
+        slices=SLICES,
+        seed=7,
+    )
     assert result.metric == "log_loss"  # probabilities of 0/1 labels
     assert result.group_names == ("numbers", "x2", "city", "rooms")
     # The rows, then 4 groups x 3 repeats of 2000 permuted rows in calls of >= 10k rows.
@@ -67,36 +80,73 @@ def test_default_metric_json_seeds_groups_and_batched_calls(model, labels):
 
     document = json.loads(json.dumps(result.to_json()))
     assert set(document["slices"]) == set(SLICES)
-    assert document["slices"][OVERALL]["metric_value"] == pytest.approx(result.slices[OVERALL].metric_value)
+    assert document["slices"][OVERALL]["metric_value"] == pytest.approx(
+        result.slices[OVERALL].metric_value
+    )
     assert set(document["slices"][OVERALL]["importance"]["numbers"]) == {"mean", "std"}
 
-    again = permutation_importance(model, COLUMNS, labels, groups=[("numbers", ["x0", "x1"])],
-                                   config=PermutationImportance(num_repeats=3), slices=SLICES, seed=7)
-    other = permutation_importance(model, COLUMNS, labels, groups=[("numbers", ["x0", "x1"])],
-                                   config=PermutationImportance(num_repeats=3), slices=SLICES, seed=8)
-    np.testing.assert_array_equal(again.slices[OVERALL].importances, result.slices[OVERALL].importances)
+    again = permutation_importance(
+        model,
+        COLUMNS,
+        labels,
+        groups=[("numbers", ["x0", "x1"])],
+        config=PermutationImportance(num_repeats=3),
+        slices=SLICES,
+        seed=7,
+    )
+    other = permutation_importance(
+        model,
+        COLUMNS,
+        labels,
+        groups=[("numbers", ["x0", "x1"])],
+        config=PermutationImportance(num_repeats=3),
+        slices=SLICES,
+        seed=8,
+    )
+    np.testing.assert_array_equal(
+        again.slices[OVERALL].importances, result.slices[OVERALL].importances
+    )
     assert not np.array_equal(other.slices[OVERALL].importances, result.slices[OVERALL].importances)
 
 
 def test_auc_of_a_slice_with_one_class_is_undefined(model, labels):
     one_class = labels == 1
-    result = permutation_importance(model, COLUMNS, labels, config=PermutationImportance(metric="auc", num_repeats=2),
-                                    slices={OVERALL: np.ones(N, dtype=bool), "positives": one_class})
+    result = permutation_importance(
+        model,
+        COLUMNS,
+        labels,
+        config=PermutationImportance(metric="auc", num_repeats=2),
+        slices={OVERALL: np.ones(N, dtype=bool), "positives": one_class},
+    )
     document = result.to_json()["slices"]
     assert document["positives"]["metric_value"] is None
     assert document["positives"]["importance"]["x0"] == {"mean": None, "std": None}
     assert document[OVERALL]["importance"]["x0"]["mean"] > 0
 
 
-@pytest.mark.parametrize("change, message", [
-    (dict(config=PermutationImportance(metric="f1")), "metric 'f1' is unknown"),
-    (dict(groups=[("g", ["x0", "nowhere"])]), "feature 'nowhere' of group 'g' is not a feature"),
-    (dict(labels=np.full(N, 2), config=PermutationImportance(metric="auc")), r"needs binary labels .* \[2\]"),
-    (dict(model=lambda columns: 3.0 * columns["x0"], config=PermutationImportance(metric="log_loss")),
-     r"needs probabilities in \[0, 1\]"),
-    (dict(labels=np.zeros(N - 1)), "feature 'x0' has shape"),
-    (dict(slices={"bad": np.ones(N)}), "slice 'bad'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(config=PermutationImportance(metric="f1")), "metric 'f1' is unknown"),
+        (
+            dict(groups=[("g", ["x0", "nowhere"])]),
+            "feature 'nowhere' of group 'g' is not a feature",
+        ),
+        (
+            dict(labels=np.full(N, 2), config=PermutationImportance(metric="auc")),
+            r"needs binary labels .* \[2\]",
+        ),
+        (
+            dict(
+                model=lambda columns: 3.0 * columns["x0"],
+                config=PermutationImportance(metric="log_loss"),
+            ),
+            r"needs probabilities in \[0, 1\]",
+        ),
+        (dict(labels=np.zeros(N - 1)), "feature 'x0' has shape"),
+        (dict(slices={"bad": np.ones(N)}), "slice 'bad'"),
+    ],
+)
 def test_bad_input_is_a_clear_error(model, labels, change, message):
     arguments = dict(model=model, columns=COLUMNS, labels=labels)
     arguments.update(change)

@@ -46,10 +46,17 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("inputs")
-    examples = saved_models.write_examples_artifact(str(root / "examples"), {
-        "train": saved_models.make_examples(100, seed=1), "eval": saved_models.make_examples(600, seed=2)})
-    model, baseline = (os.path.dirname(saved_models.export_model(str(root / name / "Format-Serving"), seed=seed))
-                       for name, seed in (("model", 0), ("baseline", 1)))
+    examples = saved_models.write_examples_artifact(
+        str(root / "examples"),
+        {
+            "train": saved_models.make_examples(100, seed=1),
+            "eval": saved_models.make_examples(600, seed=2),
+        },
+    )
+    model, baseline = (
+        os.path.dirname(saved_models.export_model(str(root / name / "Format-Serving"), seed=seed))
+        for name, seed in (("model", 0), ("baseline", 1))
+    )
     return {"examples": examples, "model": model, "baseline_model": baseline}
 
 
@@ -69,17 +76,26 @@ def evaluate_and_validate(examples: str, model: str, baseline_model: str) -> Out
         examples=dsl.importer(artifact_uri=examples, artifact_class=dsl.Dataset).output,
         model=dsl.importer(artifact_uri=model, artifact_class=dsl.Model).output,
         baseline_model=dsl.importer(artifact_uri=baseline_model, artifact_class=dsl.Model).output,
-        eval_config=EVAL_CONFIG)
+        eval_config=EVAL_CONFIG,
+    )
     validated = components.validate(evaluation=evaluated.outputs["evaluation"])
-    return Outputs(evaluation=evaluated.outputs["evaluation"], metrics=evaluated.outputs["metrics"],
-                   blessing=validated.outputs["blessing"], validation=validated.outputs["validation"],
-                   evaluation_report=evaluated.outputs["report"], validation_report=validated.outputs["report"],
-                   blessed=validated.outputs["Output"])
+    return Outputs(
+        evaluation=evaluated.outputs["evaluation"],
+        metrics=evaluated.outputs["metrics"],
+        blessing=validated.outputs["blessing"],
+        validation=validated.outputs["validation"],
+        evaluation_report=evaluated.outputs["report"],
+        validation_report=validated.outputs["report"],
+        blessed=validated.outputs["Output"],
+    )
 
 
 @pytest.fixture(scope="module")
 def native(inputs, tmp_path_factory):
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(tmp_path_factory.mktemp("kfp")))
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(tmp_path_factory.mktemp("kfp")),
+    )
     return evaluate_and_validate(**inputs).outputs
 
 
@@ -93,7 +109,10 @@ def _artifact(artifact_type, uri, **properties):
 
 def _do(component, output_dir):
     """Runs the component's executor on its (fixed) inputs; returns its outputs by key."""
-    outputs = {key: [_artifact(channel.type, str(output_dir / key))] for key, channel in component.outputs.items()}
+    outputs = {
+        key: [_artifact(channel.type, str(output_dir / key))]
+        for key, channel in component.outputs.items()
+    }
     inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
     component.executor_spec.executor_class().Do(inputs, outputs, component.exec_properties)
     return {key: artifact for key, (artifact,) in outputs.items()}
@@ -102,37 +121,67 @@ def _do(component, output_dir):
 @pytest.fixture(scope="module")
 def tfx(inputs, tmp_path_factory):
     root = tmp_path_factory.mktemp("tfx")
-    model, baseline = (channel_utils.as_channel([_artifact(standard_artifacts.Model, inputs[key], id=i)])
-                       for i, key in ((1, "model"), (2, "baseline_model")))
-    examples = _artifact(standard_artifacts.Examples, inputs["examples"], split_names='["train", "eval"]')
-    evaluated = _do(Evaluator(examples=channel_utils.as_channel([examples]), model=model, baseline_model=baseline,
-                              eval_config=text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig())), root)
-    validated = _do(Validator(evaluation=channel_utils.as_channel([evaluated["evaluation"]]), model=model,
-                              baseline_model=baseline), root)
+    model, baseline = (
+        channel_utils.as_channel([_artifact(standard_artifacts.Model, inputs[key], id=i)])
+        for i, key in ((1, "model"), (2, "baseline_model"))
+    )
+    examples = _artifact(
+        standard_artifacts.Examples, inputs["examples"], split_names='["train", "eval"]'
+    )
+    evaluated = _do(
+        Evaluator(
+            examples=channel_utils.as_channel([examples]),
+            model=model,
+            baseline_model=baseline,
+            eval_config=text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
+        ),
+        root,
+    )
+    validated = _do(
+        Validator(
+            evaluation=channel_utils.as_channel([evaluated["evaluation"]]),
+            model=model,
+            baseline_model=baseline,
+        ),
+        root,
+    )
     return {**evaluated, **validated}
 
 
 def test_native_evaluation_has_the_tfx_evaluators_metrics_on_every_slice(native, tfx):
     def by_slice(uri):
-        return {slice_key: metrics for slice_key, metrics in tfma.load_eval_result(uri).slicing_metrics}
+        return {
+            slice_key: metrics for slice_key, metrics in tfma.load_eval_result(uri).slicing_metrics
+        }
 
     assert by_slice(native["evaluation"].uri) == by_slice(tfx["evaluation"].uri)
 
 
 def test_native_metrics_are_the_overall_metrics_the_tfx_evaluator_records(native, tfx):
     prefix = "overall_"
-    recorded = {name[len(prefix):]: value.double_value
-                for name, value in tfx["evaluation"].mlmd_artifact.custom_properties.items() if name.startswith(prefix)}
+    recorded = {
+        name[len(prefix) :]: value.double_value
+        for name, value in tfx["evaluation"].mlmd_artifact.custom_properties.items()
+        if name.startswith(prefix)
+    }
     assert {"auc", "diff_auc", "example_count", "binary_accuracy"} <= set(recorded)
     assert native["metrics"].metadata == recorded
-    assert native["evaluation"].metadata == {prefix + name: value for name, value in recorded.items()}
+    assert native["evaluation"].metadata == {
+        prefix + name: value for name, value in recorded.items()
+    }
 
 
 def _checks(validation_uri):
     with open(os.path.join(validation_uri, "decision.json")) as f:
         decision = json.load(f)
-    checks = [{key: check[key] for key in ("kind", "slice", "metric", "passed", "skipped", "value", "baseline_value")}
-              for check in decision["checks"] if check["kind"] not in TFX_ONLY_CHECKS]
+    checks = [
+        {
+            key: check[key]
+            for key in ("kind", "slice", "metric", "passed", "skipped", "value", "baseline_value")
+        }
+        for check in decision["checks"]
+        if check["kind"] not in TFX_ONLY_CHECKS
+    ]
     return decision["blessed"], checks
 
 
@@ -147,7 +196,8 @@ def test_native_decision_is_the_tfx_validators(native, tfx):
         assert native["blessing"].metadata[key] == tfx_blessing.get_int_custom_property(key)
     # The native blessing names the SavedModel the evaluation read; the TFX one the Model artifact.
     assert native["blessing"].metadata["current_model"] == resolve_model_dir(
-        tfx_blessing.get_string_custom_property("current_model"))
+        tfx_blessing.get_string_custom_property("current_model")
+    )
     assert os.listdir(native["blessing"].uri) == os.listdir(tfx_blessing.uri) == ["NOT_BLESSED"]
 
 

@@ -18,7 +18,10 @@ from glassbox.pipelines import baseline, data, kubeflow_runner
 from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING
 from tests.kfp_harness import LocalKfp, load_spec
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]  # the runs, in the first test, take minutes
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(3600),
+]  # the runs, in the first test, take minutes
 
 FIRST = dataclasses.replace(DEFAULT_TRAINING, hidden_units=(), epochs=1)  # AUC ~0.71: passes
 UNTRAINED = dataclasses.replace(DEFAULT_TRAINING, epochs=0)  # AUC ~0.42: fails every threshold
@@ -34,8 +37,13 @@ def cluster(tmp_path_factory):
     def run(run_id, training):
         path = str(root / f"{run_id}.yaml")
         kubeflow_runner.compile_pipeline(
-            path, str(root / "pipeline_root"), data_root=data_root, serving_dir=str(root / "serving"),
-            beam_pipeline_args=["--runner=DirectRunner"], training=training)
+            path,
+            str(root / "pipeline_root"),
+            data_root=data_root,
+            serving_dir=str(root / "serving"),
+            beam_pipeline_args=["--runner=DirectRunner"],
+            training=training,
+        )
         return kfp.run(load_spec(path), run_id)
 
     first = run("run-1", FIRST)
@@ -73,7 +81,9 @@ def test_first_run_has_no_baseline_and_blesses_and_pushes_its_model(cluster):
     pushed = _only(first, "Pusher", "pushed_model")
     assert _property(pushed, "pushed") == 1.0  # the Pusher read blessed = 1.0 as blessed
     (version,) = tf.io.gfile.listdir(str(serving))
-    assert _property(pushed, "pushed_destination").rstrip("/") == os.path.join(str(serving), version.rstrip("/"))
+    assert _property(pushed, "pushed_destination").rstrip("/") == os.path.join(
+        str(serving), version.rstrip("/")
+    )
     assert tf.saved_model.contains_saved_model(os.path.join(str(serving), version))
 
 
@@ -86,13 +96,18 @@ def test_second_run_compares_with_the_first_model_found_in_ml_metadata(cluster):
     assert _property(baseline, baseline_constants.RESOLVED_MODEL_URI_PROPERTY) == first_model.uri
     assert _property(baseline, baseline_constants.RESOLVED_MODEL_ID_PROPERTY) == str(first_model.id)
     assert _property(baseline, baseline_constants.RESOLVED_BLESSING_ID_PROPERTY) == str(
-        _only(first, "Validator", "blessing").id)
+        _only(first, "Validator", "blessing").id
+    )
     assert baseline_constants.NO_BASELINE_PROPERTY not in baseline.custom_properties
 
     evaluation = _only(second, "Evaluator", "evaluation")
     assert _property(evaluation, "baseline_model_id") == str(baseline.id)
-    auc = {model: tfma.load_eval_result(evaluation.uri, model_name=model).get_metrics_for_slice()["auc"]["doubleValue"]
-           for model in ("candidate", "baseline")}
+    auc = {
+        model: tfma.load_eval_result(evaluation.uri, model_name=model).get_metrics_for_slice()[
+            "auc"
+        ]["doubleValue"]
+        for model in ("candidate", "baseline")
+    }
     assert auc["candidate"] < 0.6 < auc["baseline"]
 
 
@@ -105,7 +120,9 @@ def test_untrained_model_is_refused_and_not_pushed(cluster):
     with open(os.path.join(_only(second, "Validator", "validation").uri, "decision.json")) as f:
         decision = json.load(f)
     assert decision["blessed"] is False
-    assert decision["baseline"]["uri"] == _only(second, RESOLVER, "model").uri  # the copy of the first model
+    assert (
+        decision["baseline"]["uri"] == _only(second, RESOLVER, "model").uri
+    )  # the copy of the first model
 
     assert _property(_only(second, "Pusher", "pushed_model"), "pushed") == 0.0
     assert len(tf.io.gfile.listdir(str(serving))) == 1  # still only the first model

@@ -40,9 +40,27 @@ EXECUTORS = {
 @pytest.fixture(scope="module")
 def compiled(tmp_path_factory):
     path = tmp_path_factory.mktemp("kfp") / "pipeline.yaml"
-    assert main(["kfp", "compile", "--output", str(path), "--pipeline-root", PIPELINE_ROOT,
-                 "--data-root", DATA_ROOT, "--serving-dir", SERVING_DIR, "--image", IMAGE,
-                 "--beam-pipeline-args", " ".join(BEAM_ARGS)]) == 0
+    assert (
+        main(
+            [
+                "kfp",
+                "compile",
+                "--output",
+                str(path),
+                "--pipeline-root",
+                PIPELINE_ROOT,
+                "--data-root",
+                DATA_ROOT,
+                "--serving-dir",
+                SERVING_DIR,
+                "--image",
+                IMAGE,
+                "--beam-pipeline-args",
+                " ".join(BEAM_ARGS),
+            ]
+        )
+        == 0
+    )
     return path
 
 
@@ -52,7 +70,9 @@ def spec(compiled):
 
 
 def _container(spec, task):
-    label = spec["components"][spec["root"]["dag"]["tasks"][task]["componentRef"]["name"]]["executorLabel"]
+    label = spec["components"][spec["root"]["dag"]["tasks"][task]["componentRef"]["name"]][
+        "executorLabel"
+    ]
     return spec["deploymentSpec"]["executors"][label]["container"]
 
 
@@ -75,88 +95,154 @@ def test_every_component_is_a_task_each_tfx_one_in_the_image_under_the_glassbox_
         assert args[args.index("--json_serialized_invocation_args") + 1] == "{{$}}"
         # Spec 2.1 passes the input definitions (types of parameters and artifacts) to the entrypoint.
         assert "--json_serialized_inputs_spec_args" in args
-        assert args[-len(BEAM_ARGS):] == BEAM_ARGS
+        assert args[-len(BEAM_ARGS) :] == BEAM_ARGS
 
 
 def test_every_artifact_type_is_one_the_tfx_entrypoint_can_import(spec):
-    definitions = [definition for component in spec["components"].values()
-                   for io in ("inputDefinitions", "outputDefinitions")
-                   for definition in component.get(io, {}).get("artifacts", {}).values()]
+    definitions = [
+        definition
+        for component in spec["components"].values()
+        for io in ("inputDefinitions", "outputDefinitions")
+        for definition in component.get(io, {}).get("artifacts", {}).values()
+    ]
     titles = set()
     for definition in definitions:
-        schema = pipeline_spec_pb2.ArtifactTypeSchema(instance_schema=definition["artifactType"]["instanceSchema"])
+        schema = pipeline_spec_pb2.ArtifactTypeSchema(
+            instance_schema=definition["artifactType"]["instanceSchema"]
+        )
         titles.add(yaml.safe_load(schema.instance_schema)["title"])
-        artifact_class = import_utils.import_class_by_path(kubeflow_v2_entrypoint_utils._retrieve_class_path(schema))
+        artifact_class = import_utils.import_class_by_path(
+            kubeflow_v2_entrypoint_utils._retrieve_class_path(schema)
+        )
         assert issubclass(artifact_class, artifact.Artifact)
     assert "glassbox.ValidationResult" in titles  # a custom type, imported by its type name
 
 
 def test_data_root_is_a_pipeline_parameter_with_the_compiled_default(spec):
     assert spec["root"]["inputDefinitions"]["parameters"][kubeflow_runner.DATA_ROOT_PARAMETER] == {
-        "parameterType": "STRING", "defaultValue": DATA_ROOT, "isOptional": True}
+        "parameterType": "STRING",
+        "defaultValue": DATA_ROOT,
+        "isOptional": True,
+    }
     example_gen = spec["root"]["dag"]["tasks"]["CsvExampleGen"]["inputs"]["parameters"]
-    assert example_gen["input_base"] == {"componentInputParameter": kubeflow_runner.DATA_ROOT_PARAMETER}
+    assert example_gen["input_base"] == {
+        "componentInputParameter": kubeflow_runner.DATA_ROOT_PARAMETER
+    }
 
 
 def test_pusher_pushes_to_the_serving_dir_what_the_validator_blessed(spec):
     pusher = spec["root"]["dag"]["tasks"]["Pusher"]["inputs"]
     assert json.loads(pusher["parameters"]["push_destination"]["runtimeValue"]["constant"]) == {
-        "filesystem": {"base_directory": SERVING_DIR}}
+        "filesystem": {"base_directory": SERVING_DIR}
+    }
     assert pusher["artifacts"]["model_blessing"]["taskOutputArtifact"] == {
-        "producerTask": "Validator", "outputArtifactKey": "blessing"}
+        "producerTask": "Validator",
+        "outputArtifactKey": "blessing",
+    }
 
 
 def test_the_baseline_is_a_container_task_open_source_kfp_runs_not_a_resolver(spec):
     # Open-source KFP refuses resolver executors ("resolver executors not implemented").
-    assert [label for label, executor in spec["deploymentSpec"]["executors"].items() if "container" not in executor] == []
+    assert [
+        label
+        for label, executor in spec["deploymentSpec"]["executors"].items()
+        if "container" not in executor
+    ] == []
     tasks = spec["root"]["dag"]["tasks"]
     # It looks up the blessings of this pipeline: KFP's system.Pipeline context is named pipelineInfo.name.
     assert tasks[baseline.RESOLVER_ID]["inputs"]["parameters"]["pipeline_name"] == {
-        "runtimeValue": {"constant": spec["pipelineInfo"]["name"]}}
+        "runtimeValue": {"constant": spec["pipelineInfo"]["name"]}
+    }
     for consumer in ("Evaluator", "Validator"):
         assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
-            "producerTask": baseline.RESOLVER_ID, "outputArtifactKey": baseline.MODEL_KEY}
+            "producerTask": baseline.RESOLVER_ID,
+            "outputArtifactKey": baseline.MODEL_KEY,
+        }
     # A cached baseline step would hand every run the first run's answer.
     assert not any(task.get("cachingOptions", {}).get("enableCache") for task in tasks.values())
 
 
 def test_the_vertex_variant_finds_the_baseline_by_two_resolver_queries(tmp_path):
     path = tmp_path / "vertex.yaml"
-    assert main(["kfp", "compile", "--output", str(path), "--pipeline-root", PIPELINE_ROOT,
-                 "--baseline", baseline.LATEST_BLESSED_MODEL_STRATEGY]) == 0
+    assert (
+        main(
+            [
+                "kfp",
+                "compile",
+                "--output",
+                str(path),
+                "--pipeline-root",
+                PIPELINE_ROOT,
+                "--baseline",
+                baseline.LATEST_BLESSED_MODEL_STRATEGY,
+            ]
+        )
+        == 0
+    )
     spec = yaml.safe_load(path.read_text())
     blessing_resolver = f"{baseline.RESOLVER_ID}-model-blessing-resolver"
     model_resolver = f"{baseline.RESOLVER_ID}-model-resolver"
     executors = spec["deploymentSpec"]["executors"]
     blessing_query = executors[f"{blessing_resolver}_executor"]["resolver"]["outputArtifactQueries"]
     assert blessing_query[baseline.BLESSING_KEY]["filter"] == (
-        'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1')
+        'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1'
+    )
     model_query = executors[f"{model_resolver}_executor"]["resolver"]["outputArtifactQueries"]
     assert model_query[baseline.MODEL_KEY]["filter"] == (
         'schema_title="tfx.Model" AND state=LIVE AND '
-        "name=\"{{$.inputs.artifacts['input'].metadata['current_model_id']}}\"")
+        "name=\"{{$.inputs.artifacts['input'].metadata['current_model_id']}}\""
+    )
     tasks = spec["root"]["dag"]["tasks"]
     for consumer in ("Evaluator", "Validator"):
         assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
-            "producerTask": model_resolver, "outputArtifactKey": baseline.MODEL_KEY}
+            "producerTask": model_resolver,
+            "outputArtifactKey": baseline.MODEL_KEY,
+        }
 
 
 def test_compile_refuses_a_baseline_resolver_kfp_cannot_compile(tmp_path, capsys):
     path = tmp_path / "p.yaml"
-    assert main(["kfp", "compile", "--output", str(path), "--pipeline-root", PIPELINE_ROOT,
-                 "--baseline", baseline.LATEST_POLICY_MODEL]) == 2
+    assert (
+        main(
+            [
+                "kfp",
+                "compile",
+                "--output",
+                str(path),
+                "--pipeline-root",
+                PIPELINE_ROOT,
+                "--baseline",
+                baseline.LATEST_POLICY_MODEL,
+            ]
+        )
+        == 2
+    )
     assert baseline.LATEST_POLICY_MODEL in capsys.readouterr().err
     assert not path.exists()
 
 
 def test_compile_refuses_an_output_that_is_not_yaml(tmp_path, capsys):
-    assert main(["kfp", "compile", "--output", str(tmp_path / "pipeline.json"), "--pipeline-root", "gs://b"]) == 2
+    assert (
+        main(
+            [
+                "kfp",
+                "compile",
+                "--output",
+                str(tmp_path / "pipeline.json"),
+                "--pipeline-root",
+                "gs://b",
+            ]
+        )
+        == 2
+    )
     assert "pipeline.json" in capsys.readouterr().err
 
 
 def test_compile_refuses_a_minio_pipeline_root_tfx_cannot_write(tmp_path, capsys):
     root = "minio://mlpipeline/v2/artifacts"
-    assert main(["kfp", "compile", "--output", str(tmp_path / "p.yaml"), "--pipeline-root", root]) == 2
+    assert (
+        main(["kfp", "compile", "--output", str(tmp_path / "p.yaml"), "--pipeline-root", root]) == 2
+    )
     assert root in capsys.readouterr().err
     assert not (tmp_path / "p.yaml").exists()
 
@@ -170,7 +256,12 @@ class _KfpApi(http.server.BaseHTTPRequestHandler):
         if self.path.startswith("/apis/v2beta1/healthz"):
             self._reply({"multi_user": False})
         elif self.path.startswith("/apis/v2beta1/experiments"):
-            self._reply({"experiments": [{"experiment_id": "exp-1", "display_name": "glassbox"}], "total_size": 1})
+            self._reply(
+                {
+                    "experiments": [{"experiment_id": "exp-1", "display_name": "glassbox"}],
+                    "total_size": 1,
+                }
+            )
         else:
             self._reply({"error": self.path}, status=404)
 
@@ -203,22 +294,59 @@ def kfp_api():
     server.shutdown()
 
 
-def test_submit_starts_a_run_of_the_compiled_spec_with_the_run_arguments(compiled, spec, kfp_api, capsys):
-    assert main(["kfp", "submit", "--host", kfp_api, "--package", str(compiled), "--data-root", "gs://other/data",
-                 "--pipeline-root", "gs://other/root", "--run-name", "nightly", "--experiment", "glassbox",
-                 "--service-account", "glassbox-pipeline-runner"]) == 0
+def test_submit_starts_a_run_of_the_compiled_spec_with_the_run_arguments(
+    compiled, spec, kfp_api, capsys
+):
+    assert (
+        main(
+            [
+                "kfp",
+                "submit",
+                "--host",
+                kfp_api,
+                "--package",
+                str(compiled),
+                "--data-root",
+                "gs://other/data",
+                "--pipeline-root",
+                "gs://other/root",
+                "--run-name",
+                "nightly",
+                "--experiment",
+                "glassbox",
+                "--service-account",
+                "glassbox-pipeline-runner",
+            ]
+        )
+        == 0
+    )
 
     assert "Started run run-1" in capsys.readouterr().out
     (run,) = _KfpApi.runs
     assert run["display_name"] == "nightly"
     assert run["experiment_id"] == "exp-1"
     assert run["pipeline_spec"] == spec
-    assert run["runtime_config"] == {"parameters": {"data_root": "gs://other/data"}, "pipeline_root": "gs://other/root"}
+    assert run["runtime_config"] == {
+        "parameters": {"data_root": "gs://other/data"},
+        "pipeline_root": "gs://other/root",
+    }
     assert run["service_account"] == "glassbox-pipeline-runner"
 
 
 def test_submit_refuses_a_missing_pipeline_file(tmp_path, capsys):
-    assert main(["kfp", "submit", "--host", "http://127.0.0.1:9", "--package", str(tmp_path / "none.yaml")]) == 2
+    assert (
+        main(
+            [
+                "kfp",
+                "submit",
+                "--host",
+                "http://127.0.0.1:9",
+                "--package",
+                str(tmp_path / "none.yaml"),
+            ]
+        )
+        == 2
+    )
     assert "none.yaml" in capsys.readouterr().err
 
 
@@ -229,7 +357,9 @@ def _hashed_id(name):
 
 def test_entrypoint_gives_untyped_inputs_their_declared_type():
     executor_input = pipeline_spec_pb2.ExecutorInput()
-    untyped = executor_input.inputs.artifacts["examples"].artifacts.add(name="7", uri="gs://b/examples")
+    untyped = executor_input.inputs.artifacts["examples"].artifacts.add(
+        name="7", uri="gs://b/examples"
+    )
     untyped.type.instance_schema = ""  # as the open-source KFP backend sends inputs
     typed = executor_input.inputs.artifacts["model"].artifacts.add(name="8", uri="gs://b/model")
     typed.type.schema_title = "tfx.Model"
@@ -251,14 +381,24 @@ def test_entrypoint_passes_model_ids_between_tasks_as_names_and_gives_tfx_its_ex
     executor_input.inputs.artifacts["baseline_model"].artifacts.add(name="5")
     executor_output = pipeline_spec_pb2.ExecutorOutput()
     blessing = executor_output.artifacts["blessing"].artifacts.add()
-    json_format.ParseDict({"blessed": 1.0, "current_model_id": float(_hashed_id("12")),
-                           "baseline_model_id": float(_hashed_id("5")), "current_model": "gs://b/model"},
-                          blessing.metadata)
+    json_format.ParseDict(
+        {
+            "blessed": 1.0,
+            "current_model_id": float(_hashed_id("12")),
+            "baseline_model_id": float(_hashed_id("5")),
+            "current_model": "gs://b/model",
+        },
+        blessing.metadata,
+    )
 
     tfx_entrypoint.model_ids_to_names(executor_input, executor_output)
 
     assert json_format.MessageToDict(blessing.metadata) == {
-        "blessed": 1.0, "current_model_id": "12", "baseline_model_id": "5", "current_model": "gs://b/model"}
+        "blessed": 1.0,
+        "current_model_id": "12",
+        "baseline_model_id": "5",
+        "current_model": "gs://b/model",
+    }
 
     # Task 2 gets the blessing as an input: TFX sees the exact ids it gives artifacts "12" and "5".
     next_input = pipeline_spec_pb2.ExecutorInput()

@@ -23,8 +23,10 @@ import yaml
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 K8S = os.path.join(ROOT, "kubernetes")
-OVERLAYS = sorted(os.path.basename(os.path.dirname(p))
-                  for p in glob.glob(os.path.join(K8S, "overlays", "*", "kustomization.yaml")))
+OVERLAYS = sorted(
+    os.path.basename(os.path.dirname(p))
+    for p in glob.glob(os.path.join(K8S, "overlays", "*", "kustomization.yaml"))
+)
 # The schemas the output must match, strictly (unknown fields are errors).
 KUBERNETES_VERSION = "1.34.0"
 CREDENTIALS_FILE = "mysql.env"
@@ -61,8 +63,12 @@ def workdir(tmp_path_factory):
 def _render(workdir, overlay):
     if overlay not in _rendered:
         copy, credentials = workdir
-        done = subprocess.run(["kubectl", "kustomize", str(copy / "overlays" / overlay)],
-                              capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            ["kubectl", "kustomize", str(copy / "overlays" / overlay)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert done.returncode == 0, done.stderr
         path = copy.parent / f"{overlay}.yaml"
         path.write_text(done.stdout)
@@ -77,7 +83,9 @@ def rendered(request, workdir):
 
 
 def _find(docs, kind, name=None):
-    return [d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)]
+    return [
+        d for d in docs if d["kind"] == kind and (name is None or d["metadata"]["name"] == name)
+    ]
 
 
 def _one(docs, kind, name):
@@ -100,8 +108,13 @@ def _containers(pod_spec):
 
 def _generated(docs, kind, name, namespace):
     """The object kustomize generated as `name-<hash>`."""
-    found = [d for d in docs if d["kind"] == kind and d["metadata"].get("namespace") == namespace
-             and re.fullmatch(rf"{re.escape(name)}-[a-z0-9]{{10}}", d["metadata"]["name"])]
+    found = [
+        d
+        for d in docs
+        if d["kind"] == kind
+        and d["metadata"].get("namespace") == namespace
+        and re.fullmatch(rf"{re.escape(name)}-[a-z0-9]{{10}}", d["metadata"]["name"])
+    ]
     assert len(found) == 1, f"no generated {kind} {name} in {namespace}"
     return found[0]
 
@@ -111,9 +124,20 @@ def test_there_are_overlays_to_build():
 
 
 def test_output_validates_strictly_against_pinned_kubernetes_schemas(rendered):
-    done = subprocess.run([sys.executable, "-m", "kubernetes_validate", "--strict",
-                           "--kubernetes-version", KUBERNETES_VERSION, rendered["path"]],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "kubernetes_validate",
+            "--strict",
+            "--kubernetes-version",
+            KUBERNETES_VERSION,
+            rendered["path"],
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     # A kind without a schema is only a warning for the tool: not validated means not passed.
     assert done.returncode == 0 and "WARN" not in done.stdout, done.stdout + done.stderr
     assert done.stdout.count(" passed ") == len(rendered["docs"])
@@ -145,11 +169,12 @@ def test_every_container_has_requests_and_limits(rendered):
             resources = container.get("resources", {})
             for bound in ("requests", "limits"):
                 assert set(resources.get(bound, {})) >= {"cpu", "memory"}, (
-                    f"{workload['metadata']['name']}/{container['name']}: {bound}")
+                    f"{workload['metadata']['name']}/{container['name']}: {bound}"
+                )
 
 
 def test_every_image_is_pinned(rendered):
-    for workload, template in _pod_templates(rendered["docs"]):
+    for _workload, template in _pod_templates(rendered["docs"]):
         for container in _containers(template["spec"]):
             image = container["image"]
             pinned = PINNED_IMAGE.match(image)
@@ -163,7 +188,9 @@ def test_writable_volumes_are_bounded(rendered):
     for workload, template in _pod_templates(rendered["docs"]):
         for volume in template["spec"].get("volumes", []):
             if "emptyDir" in volume:
-                assert "sizeLimit" in volume["emptyDir"], f"{workload['metadata']['name']}: {volume}"
+                assert "sizeLimit" in volume["emptyDir"], (
+                    f"{workload['metadata']['name']}: {volume}"
+                )
 
 
 def test_references_resolve(rendered):
@@ -197,15 +224,22 @@ def test_references_resolve(rendered):
                     assert var in defined, f"{container['name']}: $({var}) is not defined"
     for service in _find(docs, "Service"):
         namespace = service["metadata"]["namespace"]
-        selected = [t for w, t in _pod_templates(docs) if w["metadata"]["namespace"] == namespace
-                    and service["spec"]["selector"].items() <= t["metadata"]["labels"].items()]
+        selected = [
+            t
+            for w, t in _pod_templates(docs)
+            if w["metadata"]["namespace"] == namespace
+            and service["spec"]["selector"].items() <= t["metadata"]["labels"].items()
+        ]
         assert len(selected) == 1, f"Service {service['metadata']['name']} selects {len(selected)}"
-        ports = {p.get("name") for c in selected[0]["spec"]["containers"] for p in c.get("ports", [])}
+        ports = {
+            p.get("name") for c in selected[0]["spec"]["containers"] for p in c.get("ports", [])
+        }
         for port in service["spec"]["ports"]:
             assert port["targetPort"] in ports, f"Service {service['metadata']['name']}: {port}"
     for statefulset in _find(docs, "StatefulSet"):
-        governing = by_key[("Service", statefulset["metadata"]["namespace"],
-                            statefulset["spec"]["serviceName"])]
+        governing = by_key[
+            ("Service", statefulset["metadata"]["namespace"], statefulset["spec"]["serviceName"])
+        ]
         assert governing["spec"]["clusterIP"] == "None"
 
 
@@ -225,9 +259,12 @@ def test_credentials_file_is_gitignored_and_no_secret_is_committed():
         assert ignored.returncode == 0, f"{path} is not gitignored"
         with open(os.path.join(K8S, "overlays", overlay, "kustomization.yaml")) as f:
             generators = yaml.safe_load(f).get("secretGenerator", [])
-        assert [g["envs"] for g in generators if g["name"] == "mysql-credentials"] == [[CREDENTIALS_FILE]]
-    tracked = subprocess.run(["git", "ls-files", "kubernetes"], cwd=ROOT, capture_output=True,
-                             text=True, check=True).stdout.split()
+        assert [g["envs"] for g in generators if g["name"] == "mysql-credentials"] == [
+            [CREDENTIALS_FILE]
+        ]
+    tracked = subprocess.run(
+        ["git", "ls-files", "kubernetes"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
     assert not [p for p in tracked if os.path.basename(p) == CREDENTIALS_FILE]
     for path in tracked:
         if path.endswith((".yaml", ".yml")) and os.path.exists(os.path.join(ROOT, path)):
@@ -242,8 +279,11 @@ def test_metadata_namespace_enforces_restricted_pod_security(rendered):
 
 
 def test_only_the_mlmd_server_reaches_mysql(rendered):
-    policies = [p for p in _find(rendered["docs"], "NetworkPolicy")
-                if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "mysql"}]
+    policies = [
+        p
+        for p in _find(rendered["docs"], "NetworkPolicy")
+        if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "mysql"}
+    ]
     assert len(policies) == 1
     (rule,) = policies[0]["spec"]["ingress"]
     assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "mlmd"}}}]
@@ -256,10 +296,14 @@ def test_pipeline_runner_has_least_privilege(rendered):
     account = _one(docs, "ServiceAccount", "glassbox-pipeline-runner")
     assert account["metadata"]["namespace"] == "kubeflow"
     binding = _one(docs, "RoleBinding", "glassbox-pipeline-runner")
-    assert binding["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                                  "name": "glassbox-pipeline-runner"}
-    assert binding["subjects"] == [{"kind": "ServiceAccount", "name": "glassbox-pipeline-runner",
-                                    "namespace": "kubeflow"}]
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": "glassbox-pipeline-runner",
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "glassbox-pipeline-runner", "namespace": "kubeflow"}
+    ]
     role = _one(docs, "Role", "glassbox-pipeline-runner")
     granted = set()
     for rule in role["rules"]:
@@ -278,8 +322,9 @@ def test_pipeline_runner_has_least_privilege(rendered):
 
 def test_workloads_that_need_no_api_get_no_token(rendered):
     for workload, template in _pod_templates(rendered["docs"]):
-        assert template["spec"].get("automountServiceAccountToken") is False, (
-            workload["metadata"]["name"])
+        assert template["spec"].get("automountServiceAccountToken") is False, workload["metadata"][
+            "name"
+        ]
 
 
 def test_production_is_sized_and_guarded_unlike_local(workdir):
@@ -290,13 +335,18 @@ def test_production_is_sized_and_guarded_unlike_local(workdir):
 
     def upgrade(docs):
         return _generated(docs, "ConfigMap", "mlmd-config", "glassbox")["data"][
-            "MLMD_ENABLE_DATABASE_UPGRADE"]
+            "MLMD_ENABLE_DATABASE_UPGRADE"
+        ]
 
     def storage(docs):
-        return mysql(docs)["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"]["storage"]
+        return mysql(docs)["spec"]["volumeClaimTemplates"][0]["spec"]["resources"]["requests"][
+            "storage"
+        ]
 
     def memory_limit(docs):
-        return mysql(docs)["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"]
+        return mysql(docs)["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"][
+            "memory"
+        ]
 
     assert (storage(local), storage(production)) == ("5Gi", "50Gi")
     assert (memory_limit(local), memory_limit(production)) == ("1Gi", "4Gi")

@@ -23,22 +23,35 @@ NUM_ROWS = 300
 NUM_CLASSES = 4
 rng = np.random.default_rng(3)
 # Every example is in the overall slice; two thirds also in ('color', 'red'), a sixth in ('color', 'blue').
-SLICES = [[(), (("color", "red"),)] if i % 3 else ([(), (("color", "blue"),)] if i % 2 else [()])
-          for i in range(NUM_ROWS)]
+SLICES = [
+    [(), (("color", "red"),)] if i % 3 else ([(), (("color", "blue"),)] if i % 2 else [()])
+    for i in range(NUM_ROWS)
+]
 WEIGHTS = rng.uniform(0.5, 2.0, NUM_ROWS)
 MULTI_PREDICTIONS = rng.dirichlet(np.ones(NUM_CLASSES), NUM_ROWS)
-BINARY = make_batch({"": rng.integers(0, 2, NUM_ROWS).astype(float)}, {"": rng.random(NUM_ROWS)}, {"": WEIGHTS})
-MULTI_CLASS = make_batch({"": rng.integers(0, NUM_CLASSES, NUM_ROWS).astype(float)}, {"": MULTI_PREDICTIONS},
-                         {"": WEIGHTS})
+BINARY = make_batch(
+    {"": rng.integers(0, 2, NUM_ROWS).astype(float)}, {"": rng.random(NUM_ROWS)}, {"": WEIGHTS}
+)
+MULTI_CLASS = make_batch(
+    {"": rng.integers(0, NUM_CLASSES, NUM_ROWS).astype(float)},
+    {"": MULTI_PREDICTIONS},
+    {"": WEIGHTS},
+)
 _regression_labels = rng.normal(5.0, 2.0, NUM_ROWS).round(1)
 _regression_labels[:4] = 0.0
-REGRESSION = make_batch({"": _regression_labels}, {"": rng.normal(5.0, 2.0, NUM_ROWS)}, {"": WEIGHTS})
+REGRESSION = make_batch(
+    {"": _regression_labels}, {"": rng.normal(5.0, 2.0, NUM_ROWS)}, {"": WEIGHTS}
+)
 
 
 def _config(specs, weighted=True, **options) -> config_pb2.EvalConfig:
     model = config_pb2.ModelSpec(label_key="label", example_weight_key="weight" if weighted else "")
-    return prepare_eval_config(config_pb2.EvalConfig(
-        model_specs=[model], metrics_specs=specs, options=config_pb2.Options(**options)), has_baseline=False)
+    return prepare_eval_config(
+        config_pb2.EvalConfig(
+            model_specs=[model], metrics_specs=specs, options=config_pb2.Options(**options)
+        ),
+        has_baseline=False,
+    )
 
 
 def _specs(text: str):
@@ -119,17 +132,29 @@ metrics_specs {
 CONFIGS = {
     "binary defaults": (BINARY, metric_specs.default_binary_classification_specs()),
     "binary explicit": (BINARY, EXPLICIT_BINARY),
-    "multi-class defaults": (MULTI_CLASS, metric_specs.default_multi_class_classification_specs(
-        binarize=config_pb2.BinarizationOptions(class_ids={"values": [1]}, top_k_list={"values": [2]}))),
+    "multi-class defaults": (
+        MULTI_CLASS,
+        metric_specs.default_multi_class_classification_specs(
+            binarize=config_pb2.BinarizationOptions(
+                class_ids={"values": [1]}, top_k_list={"values": [2]}
+            )
+        ),
+    ),
     "multi-class explicit": (MULTI_CLASS, EXPLICIT_MULTI_CLASS),
-    "regression defaults": (REGRESSION, metric_specs.default_regression_specs(min_value=0.0, max_value=10.0)),
+    "regression defaults": (
+        REGRESSION,
+        metric_specs.default_regression_specs(min_value=0.0, max_value=10.0),
+    ),
     "regression explicit": (REGRESSION, EXPLICIT_REGRESSION),
 }
 
 
 def _compute_all(plan: MetricsPlan, batch, slices=SLICES, multipliers=None):
     multipliers = np.ones((1, batch.num_rows)) if multipliers is None else multipliers
-    return {key: plan.compute(key, acc) for key, acc in plan.accumulate(batch, membership_of(slices), multipliers)}
+    return {
+        key: plan.compute(key, acc)
+        for key, acc in plan.accumulate(batch, membership_of(slices), multipliers)
+    }
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -146,12 +171,18 @@ def test_metrics_and_plots_match_tfma_evaluator_on_each_slice(name):
 
 def test_diff_metrics_against_a_baseline_match_tfma():
     labels = BINARY.labels[""]
-    batch = make_batch({"candidate": labels, "baseline": labels},
-                       {"candidate": BINARY.predictions[""], "baseline": rng.random(NUM_ROWS)},
-                       {"candidate": WEIGHTS, "baseline": WEIGHTS})
+    batch = make_batch(
+        {"candidate": labels, "baseline": labels},
+        {"candidate": BINARY.predictions[""], "baseline": rng.random(NUM_ROWS)},
+        {"candidate": WEIGHTS, "baseline": WEIGHTS},
+    )
     model = config_pb2.ModelSpec(label_key="label", example_weight_key="weight")
-    eval_config = prepare_eval_config(config_pb2.EvalConfig(
-        model_specs=[model], metrics_specs=metric_specs.default_binary_classification_specs()), has_baseline=True)
+    eval_config = prepare_eval_config(
+        config_pb2.EvalConfig(
+            model_specs=[model], metrics_specs=metric_specs.default_binary_classification_specs()
+        ),
+        has_baseline=True,
+    )
     ours = _compute_all(MetricsPlan(eval_config), batch)
     expected = tfma_evaluate(eval_config, batch, SLICES)
     assert any(key.is_diff for key in expected[()][0])
@@ -160,12 +191,20 @@ def test_diff_metrics_against_a_baseline_match_tfma():
 
 
 def test_slices_below_min_slice_size_are_the_ones_tfma_hides():
-    eval_config = _config(metric_specs.default_binary_classification_specs(), min_slice_size={"value": 60})
+    eval_config = _config(
+        metric_specs.default_binary_classification_specs(), min_slice_size={"value": 60}
+    )
     plan = MetricsPlan(eval_config)
-    hidden = {key for key, acc in plan.accumulate(BINARY, membership_of(SLICES), np.ones((1, NUM_ROWS)))
-              if key and plan.below_min_slice_size(acc)}
-    expected = {key for key, (metrics, _) in tfma_evaluate(eval_config, BINARY, SLICES).items()
-                if "__ERROR__" in metrics}  # TFMA keys the error by a plain string
+    hidden = {
+        key
+        for key, acc in plan.accumulate(BINARY, membership_of(SLICES), np.ones((1, NUM_ROWS)))
+        if key and plan.below_min_slice_size(acc)
+    }
+    expected = {
+        key
+        for key, (metrics, _) in tfma_evaluate(eval_config, BINARY, SLICES).items()
+        if "__ERROR__" in metrics
+    }  # TFMA keys the error by a plain string
     assert hidden == expected == {(("color", "blue"),)}
 
 
@@ -174,11 +213,19 @@ def test_merging_two_halves_equals_one_pass(name):
     batch, specs = CONFIGS[name]
     plan = MetricsPlan(_config(specs))
     half = NUM_ROWS // 2
-    halves = [make_batch({"": batch.labels[""][part]}, {"": batch.predictions[""][part]},
-                         {"": batch.example_weights[""][part]}) for part in (slice(None, half), slice(half, None))]
+    halves = [
+        make_batch(
+            {"": batch.labels[""][part]},
+            {"": batch.predictions[""][part]},
+            {"": batch.example_weights[""][part]},
+        )
+        for part in (slice(None, half), slice(half, None))
+    ]
     merged = {}
     for part, rows in zip(halves, (slice(None, half), slice(half, None))):
-        for key, acc in plan.accumulate(part, membership_of(SLICES[rows]), np.ones((1, part.num_rows))):
+        for key, acc in plan.accumulate(
+            part, membership_of(SLICES[rows]), np.ones((1, part.num_rows))
+        ):
             merged[key] = plan.merge([merged[key], acc]) if key in merged else acc
     one_pass = _compute_all(plan, batch)
     for key, acc in merged.items():
@@ -188,19 +235,31 @@ def test_merging_two_halves_equals_one_pass(name):
 def test_bootstrap_replicates_give_t_distributions_with_sane_standard_errors():
     num_rows = 3000
     predictions = rng.random(num_rows)
-    batch = make_batch({"": rng.integers(0, 2, num_rows).astype(float)}, {"": predictions}, {"": np.ones(num_rows)})
+    batch = make_batch(
+        {"": rng.integers(0, 2, num_rows).astype(float)}, {"": predictions}, {"": np.ones(num_rows)}
+    )
     specs = metric_specs.default_binary_classification_specs()
     plan = MetricsPlan(_config(specs, weighted=False, compute_confidence_intervals={"value": True}))
-    assert plan.num_replicates == 21  # TFMA's default of 20 bootstrap samples, plus the point estimate
+    assert (
+        plan.num_replicates == 21
+    )  # TFMA's default of 20 bootstrap samples, plus the point estimate
     multipliers = np.vstack([np.ones(num_rows), rng.poisson(1.0, (20, num_rows))])
     slices = [[()]] * num_rows
-    (metrics, plots), = _compute_all(plan, batch, slices, multipliers).values()
-    (point_metrics, _), = _compute_all(MetricsPlan(_config(specs, weighted=False)), batch, slices).values()
+    ((metrics, plots),) = _compute_all(plan, batch, slices, multipliers).values()
+    ((point_metrics, _),) = _compute_all(
+        MetricsPlan(_config(specs, weighted=False)), batch, slices
+    ).values()
 
-    with_intervals = {key for key, value in metrics.items() if isinstance(value, tfma_types.ValueWithTDistribution)}
+    with_intervals = {
+        key
+        for key, value in metrics.items()
+        if isinstance(value, tfma_types.ValueWithTDistribution)
+    }
     # TFMA computes no interval for example counts, and one for every other metric.
-    assert set(point_metrics) - with_intervals == {metric_types.MetricKey("example_count"),
-                                                   metric_types.MetricKey("weighted_example_count", example_weighted=True)}
+    assert set(point_metrics) - with_intervals == {
+        metric_types.MetricKey("example_count"),
+        metric_types.MetricKey("weighted_example_count", example_weighted=True),
+    }
     for key, value in point_metrics.items():
         unsampled = metrics[key].unsampled_value if key in with_intervals else metrics[key]
         assert_equivalent(value, unsampled, rtol=1e-9, path=str(key))
@@ -223,8 +282,11 @@ def test_a_resample_that_draws_none_of_a_slice_leaves_it_without_intervals_as_in
     results = _compute_all(plan, BINARY, small, multipliers)
     metrics, _ = results[(("id", 0),)]
     assert metrics[metric_types.MetricKey("__ERROR__")] == (
-        "CI not computed because only 19 samples were non-empty. Expected 20.")
-    assert not any(isinstance(value, tfma_types.ValueWithTDistribution) for value in metrics.values())
+        "CI not computed because only 19 samples were non-empty. Expected 20."
+    )
+    assert not any(
+        isinstance(value, tfma_types.ValueWithTDistribution) for value in metrics.values()
+    )
     assert metric_types.MetricKey("__ERROR__") not in results[()][0]
 
 
@@ -234,11 +296,17 @@ def test_plan_pickles_as_its_config_and_computes_the_same_after():
     assert_equivalent(_compute_all(plan, BINARY), _compute_all(restored, BINARY), rtol=0.0)
 
 
-@pytest.mark.parametrize("metric, message", [
-    ('class_name: "SquaredPearsonCorrelation"', r"metrics_specs\[0\].metrics\[1\].*'SquaredPearsonCorrelation'"),
-    ('class_name: "NoSuchMetric"', r"metrics_specs\[0\].metrics\[1\].*'NoSuchMetric'"),
-    ('class_name: "Hinge"', r"metrics_specs\[0\].metrics\[1\].*'Hinge'"),
-])
+@pytest.mark.parametrize(
+    "metric, message",
+    [
+        (
+            'class_name: "SquaredPearsonCorrelation"',
+            r"metrics_specs\[0\].metrics\[1\].*'SquaredPearsonCorrelation'",
+        ),
+        ('class_name: "NoSuchMetric"', r"metrics_specs\[0\].metrics\[1\].*'NoSuchMetric'"),
+        ('class_name: "Hinge"', r"metrics_specs\[0\].metrics\[1\].*'Hinge'"),
+    ],
+)
 def test_unsupported_metrics_are_refused_up_front_by_name(metric, message):
     specs = _specs(f'metrics_specs {{ metrics {{ class_name: "AUC" }} metrics {{ {metric} }} }}')
     with pytest.raises(UnsupportedMetricError, match=message):
@@ -246,8 +314,12 @@ def test_unsupported_metrics_are_refused_up_front_by_name(metric, message):
 
 
 def test_mean_label_at_top_k_is_refused_because_tfma_fails_on_it():
-    specs = _specs('metrics_specs { metrics { class_name: "MeanLabel" } binarize { top_k_list { values: [2] } } }')
-    with pytest.raises(UnsupportedMetricError, match=r"metrics_specs\[0\].metrics\[0\].*'MeanLabel'.*top_k=2"):
+    specs = _specs(
+        'metrics_specs { metrics { class_name: "MeanLabel" } binarize { top_k_list { values: [2] } } }'
+    )
+    with pytest.raises(
+        UnsupportedMetricError, match=r"metrics_specs\[0\].metrics\[0\].*'MeanLabel'.*top_k=2"
+    ):
         MetricsPlan(_config(specs))
 
 

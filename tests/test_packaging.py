@@ -1,6 +1,7 @@
 """The wheel holds every package of the source tree: pyproject's explicit list misses none."""
 
 import os
+
 import tomllib
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

@@ -38,8 +38,9 @@ SLICING_SPECS = [
 ]
 
 
-def evaluate_both(tmp_dir: str, eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str],
-                  example_files) -> Tuple[str, str]:
+def evaluate_both(
+    tmp_dir: str, eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str], example_files
+) -> Tuple[str, str]:
     """Runs TFMA and glassbox on the same inputs; returns (TFMA's, glassbox's) output directories.
 
     model_dirs is keyed by ModelSpec.name; a spec with is_baseline names the baseline. The
@@ -47,15 +48,24 @@ def evaluate_both(tmp_dir: str, eval_config: config_pb2.EvalConfig, model_dirs: 
     """
     baseline = next((s.name for s in eval_config.model_specs if s.is_baseline), None)
     candidate = next(s.name for s in eval_config.model_specs if not s.is_baseline)
-    shared_models = [model_eval_lib.default_eval_shared_model(path, eval_config=eval_config, model_name=name)
-                     for name, path in model_dirs.items()]
+    shared_models = [
+        model_eval_lib.default_eval_shared_model(path, eval_config=eval_config, model_name=name)
+        for name, path in model_dirs.items()
+    ]
     tfma_dir, ours_dir = os.path.join(tmp_dir, "tfma"), os.path.join(tmp_dir, "glassbox")
     model_eval_lib.run_model_analysis(
-        shared_models if len(shared_models) > 1 else shared_models[0], eval_config,
+        shared_models if len(shared_models) > 1 else shared_models[0],
+        eval_config,
         data_location=os.path.join(os.path.dirname(example_files[0]), "*"),
-        output_path=tfma_dir)
-    run_evaluation(eval_config, model_dirs[candidate], example_files, ours_dir,
-                   baseline_model_dir=model_dirs.get(baseline))
+        output_path=tfma_dir,
+    )
+    run_evaluation(
+        eval_config,
+        model_dirs[candidate],
+        example_files,
+        ours_dir,
+        baseline_model_dir=model_dirs.get(baseline),
+    )
     return tfma_dir, ours_dir
 
 
@@ -63,12 +73,16 @@ def load_both(output_dirs: Tuple[str, str]) -> Tuple[Flat, Flat]:
     return eval_results.load_flat(output_dirs[0]), eval_results.load_flat(output_dirs[1])
 
 
-def assert_parity(expected: Flat, actual: Flat, where: Callable[[Id], bool] = lambda key: True) -> None:
+def assert_parity(
+    expected: Flat, actual: Flat, where: Callable[[Id], bool] = lambda key: True
+) -> None:
     """Asserts that the selected metric/plot keys are the same on both sides and their values agree."""
     expected = {k: v for k, v in expected.items() if where(k[2])}
     actual = {k: v for k, v in actual.items() if where(k[2])}
     assert expected, "the selection matches no TFMA output"
-    assert sorted(map(repr, expected.keys() - actual.keys()))[:20] == [], "TFMA keys missing from ours"
+    assert sorted(map(repr, expected.keys() - actual.keys()))[:20] == [], (
+        "TFMA keys missing from ours"
+    )
     assert sorted(map(repr, actual.keys() - expected.keys()))[:20] == [], "keys TFMA does not write"
     counts = {k: v for k, v in expected.items() if k[2].name == "example_count"}
     assert counts and {k: actual[k] for k in counts} == counts
@@ -84,9 +98,15 @@ def slice_keys(flat: Flat) -> set:
     return {key[1] for key in flat}
 
 
-def model_spec(name: str = "", weighted: bool = True, is_baseline: bool = False) -> config_pb2.ModelSpec:
-    return config_pb2.ModelSpec(name=name, label_key=synthetic.LABEL_KEY, is_baseline=is_baseline,
-                                example_weight_key=synthetic.WEIGHT_KEY if weighted else "")
+def model_spec(
+    name: str = "", weighted: bool = True, is_baseline: bool = False
+) -> config_pb2.ModelSpec:
+    return config_pb2.ModelSpec(
+        name=name,
+        label_key=synthetic.LABEL_KEY,
+        is_baseline=is_baseline,
+        example_weight_key=synthetic.WEIGHT_KEY if weighted else "",
+    )
 
 
 def _write(tmp_dir: str, dataset: synthetic.Dataset, **train) -> Tuple[list, str]:
@@ -101,22 +121,41 @@ def binary_dirs(tmp_path_factory) -> Tuple[str, str]:
     tmp_dir = str(tmp_path_factory.mktemp("binary"))
     dataset = synthetic.synthetic(synthetic.BINARY, NUM_EXAMPLES, seed=1)
     files, candidate_dir = _write(tmp_dir, dataset)
-    baseline_dir = synthetic.train_and_export(dataset, os.path.join(tmp_dir, "baseline"), epochs=1, seed=7)
+    baseline_dir = synthetic.train_and_export(
+        dataset, os.path.join(tmp_dir, "baseline"), epochs=1, seed=7
+    )
     thresholds = [0.25, 0.5, 0.75]
-    family = tfma.metrics.specs_from_metrics([
-        tfma.metrics.TruePositives(thresholds=thresholds), tfma.metrics.FalsePositives(thresholds=thresholds),
-        tfma.metrics.TrueNegatives(thresholds=thresholds), tfma.metrics.FalseNegatives(thresholds=thresholds),
-        tfma.metrics.Precision(name="precision_at_thresholds", thresholds=thresholds),
-        tfma.metrics.Recall(name="recall_at_thresholds", thresholds=thresholds),
-        tfma.metrics.F1Score(), tfma.metrics.Specificity(), tfma.metrics.FallOut(), tfma.metrics.MissRate(),
-        tfma.metrics.PrecisionAtRecall(recall=0.5), tfma.metrics.RecallAtPrecision(precision=0.7),
-        tfma.metrics.BinaryCrossEntropy(),
-    ], model_names=[CANDIDATE, BASELINE], include_example_count=False, include_weighted_example_count=False)
+    family = tfma.metrics.specs_from_metrics(
+        [
+            tfma.metrics.TruePositives(thresholds=thresholds),
+            tfma.metrics.FalsePositives(thresholds=thresholds),
+            tfma.metrics.TrueNegatives(thresholds=thresholds),
+            tfma.metrics.FalseNegatives(thresholds=thresholds),
+            tfma.metrics.Precision(name="precision_at_thresholds", thresholds=thresholds),
+            tfma.metrics.Recall(name="recall_at_thresholds", thresholds=thresholds),
+            tfma.metrics.F1Score(),
+            tfma.metrics.Specificity(),
+            tfma.metrics.FallOut(),
+            tfma.metrics.MissRate(),
+            tfma.metrics.PrecisionAtRecall(recall=0.5),
+            tfma.metrics.RecallAtPrecision(precision=0.7),
+            tfma.metrics.BinaryCrossEntropy(),
+        ],
+        model_names=[CANDIDATE, BASELINE],
+        include_example_count=False,
+        include_weighted_example_count=False,
+    )
     eval_config = config_pb2.EvalConfig(
         model_specs=[model_spec(CANDIDATE), model_spec(BASELINE, is_baseline=True)],
-        metrics_specs=tfma.metrics.default_binary_classification_specs(model_names=[CANDIDATE, BASELINE]) + family,
-        slicing_specs=SLICING_SPECS)
-    return evaluate_both(tmp_dir, eval_config, {CANDIDATE: candidate_dir, BASELINE: baseline_dir}, files)
+        metrics_specs=tfma.metrics.default_binary_classification_specs(
+            model_names=[CANDIDATE, BASELINE]
+        )
+        + family,
+        slicing_specs=SLICING_SPECS,
+    )
+    return evaluate_both(
+        tmp_dir, eval_config, {CANDIDATE: candidate_dir, BASELINE: baseline_dir}, files
+    )
 
 
 @pytest.fixture(scope="module")
@@ -127,10 +166,23 @@ def binary(binary_dirs) -> Tuple[Flat, Flat]:
 def test_binary_metrics_and_plots_match_tfma_on_every_slicing_spec(binary):
     expected, actual = binary
     assert_parity(expected, actual, lambda key: key.model_name == CANDIDATE and not key.is_diff)
-    assert {(), (("segment", "seg_3"),), (("region", "north"),), (("tags", "b"),),
-            (("region", "west"), ("tags", "c"))} <= slice_keys(actual)
-    assert {"f1_score", "precision_at_recall", "binary_crossentropy", "calibration", "auc"} <= names(actual)
-    assert {"calibrationHistogramBuckets", "confusionMatrixAtThresholds"} <= {k[4] for k in actual if k[0] == "plots"}
+    assert {
+        (),
+        (("segment", "seg_3"),),
+        (("region", "north"),),
+        (("tags", "b"),),
+        (("region", "west"), ("tags", "c")),
+    } <= slice_keys(actual)
+    assert {
+        "f1_score",
+        "precision_at_recall",
+        "binary_crossentropy",
+        "calibration",
+        "auc",
+    } <= names(actual)
+    assert {"calibrationHistogramBuckets", "confusionMatrixAtThresholds"} <= {
+        k[4] for k in actual if k[0] == "plots"
+    }
 
 
 def test_baseline_and_diff_metrics_match_tfma(binary):
@@ -152,19 +204,36 @@ def multiclass(tmp_path_factory) -> Tuple[Flat, Flat]:
     """3 classes on generated data: TFMA's default multi-class metrics, binarized per class id
     and top k, micro-averaged (the default), plus macro and weighted-macro averages."""
     tmp_dir = str(tmp_path_factory.mktemp("multiclass"))
-    files, model_dir = _write(tmp_dir, synthetic.synthetic(synthetic.MULTICLASS, NUM_EXAMPLES, seed=2))
-    averaged = [spec for kind in ("macro_average", "weighted_macro_average")  # distinct names: keys would collide
-                for spec in tfma.metrics.specs_from_metrics(
-                    [tfma.metrics.Precision(name=f"{kind}_precision"), tfma.metrics.Recall(name=f"{kind}_recall"),
-                     tfma.metrics.AUC(name=f"{kind}_auc")],
-                    aggregate=config_pb2.AggregationOptions(class_weights=CLASS_WEIGHTS, **{kind: True}),
-                    include_example_count=False, include_weighted_example_count=False)]
+    files, model_dir = _write(
+        tmp_dir, synthetic.synthetic(synthetic.MULTICLASS, NUM_EXAMPLES, seed=2)
+    )
+    averaged = [
+        spec
+        for kind in (
+            "macro_average",
+            "weighted_macro_average",
+        )  # distinct names: keys would collide
+        for spec in tfma.metrics.specs_from_metrics(
+            [
+                tfma.metrics.Precision(name=f"{kind}_precision"),
+                tfma.metrics.Recall(name=f"{kind}_recall"),
+                tfma.metrics.AUC(name=f"{kind}_auc"),
+            ],
+            aggregate=config_pb2.AggregationOptions(class_weights=CLASS_WEIGHTS, **{kind: True}),
+            include_example_count=False,
+            include_weighted_example_count=False,
+        )
+    ]
     eval_config = config_pb2.EvalConfig(
         model_specs=[model_spec()],
         metrics_specs=tfma.metrics.default_multi_class_classification_specs(
-            binarize=config_pb2.BinarizationOptions(class_ids={"values": [0, 1, 2]}, top_k_list={"values": [2]}))
+            binarize=config_pb2.BinarizationOptions(
+                class_ids={"values": [0, 1, 2]}, top_k_list={"values": [2]}
+            )
+        )
         + averaged,
-        slicing_specs=SLICING_SPECS[:2])
+        slicing_specs=SLICING_SPECS[:2],
+    )
     return load_both(evaluate_both(tmp_dir, eval_config, {"": model_dir}, files))
 
 
@@ -174,9 +243,11 @@ def test_multiclass_metrics_and_plots_match_tfma(multiclass):
     assert_parity(expected, actual)
     assert {"class_id { value: 2 }", "top_k { value: 2 }"} <= {k[2].sub_key for k in actual}
     # TFMA keys weighted macro averages with aggregation_type macro_average too.
-    assert {("precision", "micro_average: true"), ("macro_average_auc", "macro_average: true"),
-            ("weighted_macro_average_auc", "macro_average: true")} <= {
-        (k[2].name, k[2].aggregation_type) for k in actual}
+    assert {
+        ("precision", "micro_average: true"),
+        ("macro_average_auc", "macro_average: true"),
+        ("weighted_macro_average_auc", "macro_average: true"),
+    } <= {(k[2].name, k[2].aggregation_type) for k in actual}
     assert "multi_class_confusion_matrix_plot" in {k[2].name for k in actual if k[0] == "plots"}
 
 
@@ -188,14 +259,22 @@ def regression(tmp_path_factory) -> Tuple[Flat, Flat]:
     dataset = synthetic.synthetic(synthetic.REGRESSION, NUM_EXAMPLES, seed=3)
     files, model_dir = _write(tmp_dir, dataset)
     errors = tfma.metrics.specs_from_metrics(
-        [tfma.metrics.MeanSquaredError(), tfma.metrics.MeanAbsoluteError(),
-         tfma.metrics.MeanAbsolutePercentageError()],
-        include_example_count=False, include_weighted_example_count=False)
+        [
+            tfma.metrics.MeanSquaredError(),
+            tfma.metrics.MeanAbsoluteError(),
+            tfma.metrics.MeanAbsolutePercentageError(),
+        ],
+        include_example_count=False,
+        include_weighted_example_count=False,
+    )
     eval_config = config_pb2.EvalConfig(
         model_specs=[model_spec()],
         metrics_specs=tfma.metrics.default_regression_specs(
-            min_value=float(dataset.labels.min()), max_value=float(dataset.labels.max())) + errors,
-        slicing_specs=SLICING_SPECS[:2])
+            min_value=float(dataset.labels.min()), max_value=float(dataset.labels.max())
+        )
+        + errors,
+        slicing_specs=SLICING_SPECS[:2],
+    )
     return load_both(evaluate_both(tmp_dir, eval_config, {"": model_dir}, files))
 
 
@@ -203,22 +282,38 @@ def regression(tmp_path_factory) -> Tuple[Flat, Flat]:
 def test_regression_metrics_and_plots_match_tfma(regression):
     expected, actual = regression
     assert_parity(expected, actual)
-    assert {"mse", "mean_squared_error", "mean_absolute_error", "mean_absolute_percentage_error",
-            "calibration"} <= names(actual)
+    assert {
+        "mse",
+        "mean_squared_error",
+        "mean_absolute_error",
+        "mean_absolute_percentage_error",
+        "calibration",
+    } <= names(actual)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("load", [synthetic.breast_cancer, synthetic.iris], ids=["breast_cancer", "iris"])
+@pytest.mark.parametrize(
+    "load", [synthetic.breast_cancer, synthetic.iris], ids=["breast_cancer", "iris"]
+)
 def test_real_dataset_metrics_match_tfma(tmp_path, load):
     """scikit-learn's datasets, unweighted, sliced by a quartile of one feature."""
     dataset = load()
     files, model_dir = _write(str(tmp_path), dataset)
-    specs = (tfma.metrics.default_binary_classification_specs() if dataset.task == synthetic.BINARY else
-             tfma.metrics.default_multi_class_classification_specs(
-                 binarize=config_pb2.BinarizationOptions(class_ids={"values": [0, 1, 2]})))
+    specs = (
+        tfma.metrics.default_binary_classification_specs()
+        if dataset.task == synthetic.BINARY
+        else tfma.metrics.default_multi_class_classification_specs(
+            binarize=config_pb2.BinarizationOptions(class_ids={"values": [0, 1, 2]})
+        )
+    )
     eval_config = config_pb2.EvalConfig(
-        model_specs=[model_spec(weighted=False)], metrics_specs=specs,
-        slicing_specs=[config_pb2.SlicingSpec(), config_pb2.SlicingSpec(feature_keys=[synthetic.SEGMENT_KEY])])
+        model_specs=[model_spec(weighted=False)],
+        metrics_specs=specs,
+        slicing_specs=[
+            config_pb2.SlicingSpec(),
+            config_pb2.SlicingSpec(feature_keys=[synthetic.SEGMENT_KEY]),
+        ],
+    )
     expected, actual = load_both(evaluate_both(str(tmp_path), eval_config, {"": model_dir}, files))
     assert_parity(expected, actual)
     assert len(slice_keys(actual)) == 5

@@ -53,14 +53,22 @@ options { min_slice_size { value: 50 } compute_confidence_intervals { value: tru
 
 def _write_attributions(evaluation_dir):
     """Mean |attribution| per feature of three slices, through TFMA's attributions proto."""
-    key = metric_types.AttributionsKey(name="mean_absolute_attributions", model_name="candidate",
-                                       example_weighted=True)
-    slices = {(): {"x0": 0.3, "x1": 0.1, XSS_FEATURE: 0.2}, (("region", "north"),): {"x0": 0.25, "x1": 0.05},
-              (("region", XSS_SLICE),): {"x0": 0.1, XSS_FEATURE: 0.4}}
+    key = metric_types.AttributionsKey(
+        name="mean_absolute_attributions", model_name="candidate", example_weighted=True
+    )
+    slices = {
+        (): {"x0": 0.3, "x1": 0.1, XSS_FEATURE: 0.2},
+        (("region", "north"),): {"x0": 0.25, "x1": 0.05},
+        (("region", XSS_SLICE),): {"x0": 0.1, XSS_FEATURE: 0.4},
+    }
     path = os.path.join(evaluation_dir, "attributions-00000-of-00001.tfrecord")
     with tf.io.TFRecordWriter(path) as writer:
         for slice_key, values in slices.items():
-            writer.write(mpv_writer.convert_slice_attributions_to_proto((slice_key, {key: values})).SerializeToString())
+            writer.write(
+                mpv_writer.convert_slice_attributions_to_proto(
+                    (slice_key, {key: values})
+                ).SerializeToString()
+            )
 
 
 def _write_surrogate(evaluation_dir, examples):
@@ -68,8 +76,11 @@ def _write_surrogate(evaluation_dir, examples):
     x0 = np.array([e.features.feature["x0"].float_list.value[0] for e in examples])
     region = np.array([e.features.feature["region"].bytes_list.value[0].decode() for e in examples])
     scores = 1 / (1 + np.exp(-x0)) * np.where(region == XSS_SLICE, 0.5, 1.0)
-    tree = fit_global_surrogate({"x0": x0, "region": region}, scores,
-                                slices={f"region:{r}": region == r for r in REGIONS + (TINY,)})
+    tree = fit_global_surrogate(
+        {"x0": x0, "region": region},
+        scores,
+        slices={f"region:{r}": region == r for r in REGIONS + (TINY,)},
+    )
     with open(os.path.join(evaluation_dir, "surrogate.json"), "w") as f:
         json.dump(tree.to_json(), f)
     return tree
@@ -77,16 +88,44 @@ def _write_surrogate(evaluation_dir, examples):
 
 # explanation_summary.json as glassbox.explain.writer writes it (the parts the report shows).
 SUMMARY = {
-    "models": {role: {
-        "primary_method": "exact_shapley",
-        "methods": {"exact_shapley": {"accuracy": {"method": "exact_shapley", "mean_standard_error": 0.0,
-                                                   "max_standard_error": 0.0}, "slices": {}}},
-        "permutation_importance": {"metric": "auc", "num_repeats": 5, "slices": {"Overall": {
-            "metric_value": 0.76, "importance": {"x0": {"mean": 0.107029, "std": 0.0535}, "x1": {"mean": -0.002, "std": 0.015}}}}},
-        "global_surrogate": None} for role in ("candidate", "baseline")},
-    "shift": {"candidate_method": "exact_shapley", "baseline_method": "exact_shapley", "slices": {
-        "Overall": {"attribution_shift": 0.210759, "top_k": 5, "top_k_overlap": 3},
-        "region:north": {"attribution_shift": 0.0421, "top_k": 5, "top_k_overlap": 4}}},
+    "models": {
+        role: {
+            "primary_method": "exact_shapley",
+            "methods": {
+                "exact_shapley": {
+                    "accuracy": {
+                        "method": "exact_shapley",
+                        "mean_standard_error": 0.0,
+                        "max_standard_error": 0.0,
+                    },
+                    "slices": {},
+                }
+            },
+            "permutation_importance": {
+                "metric": "auc",
+                "num_repeats": 5,
+                "slices": {
+                    "Overall": {
+                        "metric_value": 0.76,
+                        "importance": {
+                            "x0": {"mean": 0.107029, "std": 0.0535},
+                            "x1": {"mean": -0.002, "std": 0.015},
+                        },
+                    }
+                },
+            },
+            "global_surrogate": None,
+        }
+        for role in ("candidate", "baseline")
+    },
+    "shift": {
+        "candidate_method": "exact_shapley",
+        "baseline_method": "exact_shapley",
+        "slices": {
+            "Overall": {"attribution_shift": 0.210759, "top_k": 5, "top_k_overlap": 3},
+            "region:north": {"attribution_shift": 0.0421, "top_k": 5, "top_k_overlap": 4},
+        },
+    },
 }
 
 
@@ -99,9 +138,13 @@ def artifacts(tmp_path_factory):
         example.features.feature["region"].bytes_list.value.append(region.encode())
     data = saved_models.write_tfrecords(str(root / "eval.gz"), examples)
     evaluation = str(root / "evaluation")
-    run_evaluation(text_format.Parse(CONFIG, config_pb2.EvalConfig()),
-                   saved_models.export_model(str(root / "candidate"), seed=0), [data], evaluation,
-                   baseline_model_dir=saved_models.export_model(str(root / "baseline"), seed=1))
+    run_evaluation(
+        text_format.Parse(CONFIG, config_pb2.EvalConfig()),
+        saved_models.export_model(str(root / "candidate"), seed=0),
+        [data],
+        evaluation,
+        baseline_model_dir=saved_models.export_model(str(root / "baseline"), seed=1),
+    )
     _write_attributions(evaluation)
     surrogate = _write_surrogate(evaluation, examples)
     with open(os.path.join(evaluation, "explanation_summary.json"), "w") as f:
@@ -110,8 +153,13 @@ def artifacts(tmp_path_factory):
     write_validation(validate(evaluation), validation)
     with open(os.path.join(validation, "decision.json")) as f:
         decision = json.load(f)
-    return {"root": root, "evaluation": evaluation, "validation": validation, "decision": decision,
-            "surrogate": surrogate}
+    return {
+        "root": root,
+        "evaluation": evaluation,
+        "validation": validation,
+        "decision": decision,
+        "surrogate": surrogate,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +171,24 @@ def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, rep
     evaluation = report.evaluation
     names = [row.name for row in evaluation.slices]
     assert names[0] == "Overall"
-    assert set(names) == {"Overall", *(f"region:{r}" for r in REGIONS + (TINY,)), "category:a", "category:b", "category:c"}
+    assert set(names) == {
+        "Overall",
+        *(f"region:{r}" for r in REGIONS + (TINY,)),
+        "category:a",
+        "category:b",
+        "category:c",
+    }
     ids = [column.id for column in evaluation.columns]
-    assert {"auc", "auc (baseline)", "auc (diff)", "binary_accuracy", "weighted_example_count"} <= set(ids)
-    assert evaluation.default_metric == "auc" and evaluation.count_column == "weighted_example_count"
+    assert {
+        "auc",
+        "auc (baseline)",
+        "auc (diff)",
+        "binary_accuracy",
+        "weighted_example_count",
+    } <= set(ids)
+    assert (
+        evaluation.default_metric == "auc" and evaluation.count_column == "weighted_example_count"
+    )
 
     # The numbers are TFMA's (to the report's 6 significant digits), intervals included.
     loaded = tfma.load_eval_result(artifacts["evaluation"])
@@ -147,24 +209,44 @@ def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, rep
         series = {s.role: s for s in evaluation.plots[row.name]}
         assert set(series) == {"candidate", "baseline"}
         curve = series["candidate"].thresholds
-        assert 2 < len(curve.threshold) <= MAX_CURVE_POINTS and curve.threshold == sorted(curve.threshold)
-        assert sum(series["candidate"].calibration.weight) == pytest.approx(row.values[count], rel=1e-3)
+        assert 2 < len(curve.threshold) <= MAX_CURVE_POINTS and curve.threshold == sorted(
+            curve.threshold
+        )
+        assert sum(series["candidate"].calibration.weight) == pytest.approx(
+            row.values[count], rel=1e-3
+        )
 
     [attributions] = evaluation.attributions
     assert attributions.metric == "mean_absolute_attributions"
     assert attributions.by_slice[f"region:{XSS_SLICE}"] == {"x0": 0.1, XSS_FEATURE: 0.4}
-    assert evaluation.surrogate.rules == artifacts["surrogate"].rules and XSS_SLICE in evaluation.surrogate.rules
+    assert (
+        evaluation.surrogate.rules == artifacts["surrogate"].rules
+        and XSS_SLICE in evaluation.surrogate.rules
+    )
     assert evaluation.surrogate.fidelity["region:north"]["agreement"] == pytest.approx(
-        artifacts["surrogate"].fidelity["region:north"].agreement)
+        artifacts["surrogate"].fidelity["region:north"].agreement
+    )
     # The explanation summary: each method's accuracy, the shift and permutation importance per slice.
     summary = evaluation.explanation_summary
     assert [(a.model, a.method, a.accuracy) for a in summary.accuracy] == [
-        (role, "exact_shapley", "mean_standard_error 0, max_standard_error 0") for role in ("candidate", "baseline")]
+        (role, "exact_shapley", "mean_standard_error 0, max_standard_error 0")
+        for role in ("candidate", "baseline")
+    ]
     assert [(s.slice, s.attribution_shift, s.top_k_overlap, s.top_k) for s in summary.shift] == [
-        ("Overall", 0.210759, 3, 5), ("region:north", 0.0421, 4, 5)]
-    assert {(p.model, p.feature, p.metric, p.mean, p.std) for p in summary.permutation if p.slice == "Overall"} == {
-        (role, feature, "auc", value["mean"], value["std"]) for role in ("candidate", "baseline")
-        for feature, value in SUMMARY["models"][role]["permutation_importance"]["slices"]["Overall"]["importance"].items()}
+        ("Overall", 0.210759, 3, 5),
+        ("region:north", 0.0421, 4, 5),
+    ]
+    assert {
+        (p.model, p.feature, p.metric, p.mean, p.std)
+        for p in summary.permutation
+        if p.slice == "Overall"
+    } == {
+        (role, feature, "auc", value["mean"], value["std"])
+        for role in ("candidate", "baseline")
+        for feature, value in SUMMARY["models"][role]["permutation_importance"]["slices"][
+            "Overall"
+        ]["importance"].items()
+    }
     assert report.validation == artifacts["decision"]
     assert report.views() == ["validation", "slices", "plots", "explanations"]
 
@@ -172,8 +254,24 @@ def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, rep
 def test_glassbox_report_writes_the_page_and_kubeflow_metadata(artifacts, capsys):
     output = artifacts["root"] / "out" / "report.html"
     metadata = artifacts["root"] / "out" / "mlpipeline-ui-metadata.json"
-    assert cli.main(["report", "--evaluation", artifacts["evaluation"], "--validation", artifacts["validation"],
-                     "--output", str(output), "--kfp-ui-metadata", str(metadata), "--title", "Release <42>"]) == 0
+    assert (
+        cli.main(
+            [
+                "report",
+                "--evaluation",
+                artifacts["evaluation"],
+                "--validation",
+                artifacts["validation"],
+                "--output",
+                str(output),
+                "--kfp-ui-metadata",
+                str(metadata),
+                "--title",
+                "Release <42>",
+            ]
+        )
+        == 0
+    )
     assert str(output) in capsys.readouterr().out
     page = output.read_text(encoding="utf-8")
     assert "<title>Release &lt;42&gt;</title>" in page
@@ -183,8 +281,18 @@ def test_glassbox_report_writes_the_page_and_kubeflow_metadata(artifacts, capsys
     assert [f for f in os.listdir(output.parent) if ".tmp" in f] == []
 
 
-@pytest.mark.parametrize("case", ["no_dir", "not_evaluation", "no_validation_dir", "not_validation",
-                                  "bad_decision", "bad_surrogate", "no_source"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no_dir",
+        "not_evaluation",
+        "no_validation_dir",
+        "not_validation",
+        "bad_decision",
+        "bad_surrogate",
+        "no_source",
+    ],
+)
 def test_bad_input_exits_2_naming_the_path_and_writes_nothing(artifacts, tmp_path, capsys, case):
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -216,7 +324,9 @@ def test_bad_input_exits_2_naming_the_path_and_writes_nothing(artifacts, tmp_pat
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory, request):
-    with report_browser.chromium(report_browser.screenshot_dir(tmp_path_factory, request)) as browser:
+    with report_browser.chromium(
+        report_browser.screenshot_dir(tmp_path_factory, request)
+    ) as browser:
         yield browser
 
 
@@ -230,20 +340,28 @@ def report_file(report, tmp_path_factory):
 def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifacts):
     page = browser.open(report_file)
     decision = artifacts["decision"]
-    assert page.locator(".decision strong").inner_text() == ("Blessed" if decision["blessed"] else "Not blessed")
+    assert page.locator(".decision strong").inner_text() == (
+        "Blessed" if decision["blessed"] else "Not blessed"
+    )
     assert len(decision["checks"]) <= 100  # one page
-    assert sorted(report_browser.table_column(page, "checks", 7)) == sorted(c["sentence"] for c in decision["checks"])
+    assert sorted(report_browser.table_column(page, "checks", 7)) == sorted(
+        c["sentence"] for c in decision["checks"]
+    )
     browser.screenshot(page, "validation")
 
     page.click("nav [data-view='slices']")
     report_browser.wait_drawn(page)
-    assert page.locator("[data-chart='overview']").count() == 1  # few slices: the overview is the default
+    assert (
+        page.locator("[data-chart='overview']").count() == 1
+    )  # few slices: the overview is the default
     browser.screenshot(page, "slices-overview")
     page.select_option("select[name='viz']", "histogram")
     report_browser.wait_drawn(page)
     browser.screenshot(page, "slices-histogram")
 
-    page.locator("[data-table='metrics'] td", has_text="region:north").click()  # a row opens its plots
+    page.locator(
+        "[data-table='metrics'] td", has_text="region:north"
+    ).click()  # a row opens its plots
     report_browser.wait_drawn(page)
     assert page.input_value("select[name='slice']") == "region:north"
     roc = report_browser.chart_data(page, "roc")["data"]
@@ -256,7 +374,10 @@ def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifa
     report_browser.wait_drawn(page)
     assert report_browser.table_column(page, "shift", 1) == ["0.21076", "0.0421"]
     assert report_browser.table_column(page, "shift", 2) == ["3 of 5", "4 of 5"]
-    assert report_browser.table_column(page, "permutation", 4)[:2] == ["0.10703", "0.10703"]  # by mean, descending
+    assert report_browser.table_column(page, "permutation", 4)[:2] == [
+        "0.10703",
+        "0.10703",
+    ]  # by mean, descending
     browser.screenshot(page, "explanations")
     assert browser.blocked_requests == [] and browser.errors == [] and browser.dialogs == []
     page.close()
@@ -271,7 +392,11 @@ def test_html_in_slice_values_and_feature_names_is_shown_as_text_never_run(brows
     assert page.input_value("select[name='slice']") == f"region:{XSS_SLICE}"
     page.goto(page.url.split("#")[0] + f"#view=explanations&slice=region:{XSS_SLICE}")
     report_browser.wait_drawn(page)
-    assert page.locator("[data-table='attributions']").get_by_text(XSS_FEATURE, exact=True).is_visible()
+    assert (
+        page.locator("[data-table='attributions']")
+        .get_by_text(XSS_FEATURE, exact=True)
+        .is_visible()
+    )
     assert XSS_SLICE in page.locator("pre.rules").inner_text()
     assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
     assert browser.dialogs == [] and browser.errors == [] and browser.blocked_requests == []
@@ -281,7 +406,10 @@ def test_html_in_slice_values_and_feature_names_is_shown_as_text_never_run(brows
 def test_jupyter_shows_the_report_in_a_sandboxed_iframe(browser, artifacts, tmp_path):
     view = show_report(artifacts["evaluation"], artifacts["validation"], height=700)
     cell = view._repr_html_()
-    srcdoc = re.fullmatch(r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts[^"]*" style="[^"]*700px[^"]*"></iframe>', cell)
+    srcdoc = re.fullmatch(
+        r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts[^"]*" style="[^"]*700px[^"]*"></iframe>',
+        cell,
+    )
     assert srcdoc and html.unescape(srcdoc.group(1)) == view.html
     notebook = tmp_path / "notebook.html"
     notebook.write_text(f"<!DOCTYPE html><html><body>{cell}</body></html>", encoding="utf-8")
@@ -289,6 +417,11 @@ def test_jupyter_shows_the_report_in_a_sandboxed_iframe(browser, artifacts, tmp_
     page.goto("file://" + str(notebook))
     frame = page.frame_locator("iframe")
     frame.locator(report_browser.RENDERED).wait_for()
-    assert frame.locator("nav button").all_inner_texts() == ["Validation", "Slices", "Plots", "Explanations"]
+    assert frame.locator("nav button").all_inner_texts() == [
+        "Validation",
+        "Slices",
+        "Plots",
+        "Explanations",
+    ]
     browser.screenshot(page, "jupyter-iframe")
     page.close()

@@ -3,7 +3,12 @@ show: the ROC and PR curves keep their area, calibration buckets their exact sum
 
 import numpy as np
 
-from glassbox.report.curves import CALIBRATION_BUCKETS, MAX_CURVE_POINTS, curve_point_indices, rebin_calibration
+from glassbox.report.curves import (
+    CALIBRATION_BUCKETS,
+    MAX_CURVE_POINTS,
+    curve_point_indices,
+    rebin_calibration,
+)
 
 
 def _confusion_at_thresholds(num_thresholds=1000, seed=0):
@@ -51,10 +56,19 @@ def test_calibration_buckets_merge_with_exact_sums():
     label = weight * rng.random(len(lower))
     prediction = weight * (lower.clip(0, 1) + 0.0005)
     present = weight != 0  # the report passes the non-empty buckets only
-    low, high, w, l, p = rebin_calibration(lower[present], upper[present], weight[present], label[present],
-                                           prediction[present], low=0.0, high=1.0)
+    low, high, w, y, p = rebin_calibration(
+        lower[present],
+        upper[present],
+        weight[present],
+        label[present],
+        prediction[present],
+        low=0.0,
+        high=1.0,
+    )
     assert len(low) == CALIBRATION_BUCKETS - 2  # [0.30, 0.35) and [0.35, 0.40) were empty
     assert np.allclose(high - low, 1 / CALIBRATION_BUCKETS)
-    assert np.allclose([w.sum(), l.sum(), p.sum()], [weight.sum(), label.sum(), prediction.sum()], rtol=1e-12)
+    assert np.allclose(
+        [w.sum(), y.sum(), p.sum()], [weight.sum(), label.sum(), prediction.sum()], rtol=1e-12
+    )
     assert w[0] == weight[lower < 0.05].sum()  # the open-ended first bucket joins the first
     assert np.all((p / w >= low) & (p / w <= high))  # each mean prediction lies in its bucket

@@ -17,13 +17,31 @@ COLUMNS = ("accuracy", "auc", "weighted_example_count")
 
 def _report() -> Report:
     rng = np.random.default_rng(0)
-    rows = [SliceRow(name=f"region:{i:03d}", values=[
-        round(float(rng.uniform(0.4, 0.9)), 4), round(float(rng.uniform(0.5, 1.0)), 4),
-        round(float(rng.lognormal(6, 1.5)), 1)]) for i in range(NUM_SLICES)]
-    return Report(title="Synthetic", evaluation=EvaluationView(
-        path="/nowhere", candidate="candidate", baseline=None, model_locations={},
-        columns=[MetricColumn(id=name, name=name, role=CANDIDATE) for name in COLUMNS], slices=rows,
-        default_metric="accuracy", count_column="weighted_example_count", plots={}))
+    rows = [
+        SliceRow(
+            name=f"region:{i:03d}",
+            values=[
+                round(float(rng.uniform(0.4, 0.9)), 4),
+                round(float(rng.uniform(0.5, 1.0)), 4),
+                round(float(rng.lognormal(6, 1.5)), 1),
+            ],
+        )
+        for i in range(NUM_SLICES)
+    ]
+    return Report(
+        title="Synthetic",
+        evaluation=EvaluationView(
+            path="/nowhere",
+            candidate="candidate",
+            baseline=None,
+            model_locations={},
+            columns=[MetricColumn(id=name, name=name, role=CANDIDATE) for name in COLUMNS],
+            slices=rows,
+            default_metric="accuracy",
+            count_column="weighted_example_count",
+            plots={},
+        ),
+    )
 
 
 REPORT = _report()
@@ -45,7 +63,9 @@ def _buckets(values, count, low=None, high=None):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory, request):
-    with report_browser.chromium(report_browser.screenshot_dir(tmp_path_factory, request)) as browser:
+    with report_browser.chromium(
+        report_browser.screenshot_dir(tmp_path_factory, request)
+    ) as browser:
         yield browser
     assert browser.errors == [] and browser.blocked_requests == [] and browser.dialogs == []
 
@@ -78,7 +98,11 @@ def _set(page, name, value):
 def test_many_slices_open_on_the_histogram_of_the_default_metric(browser, page):
     histogram = report_browser.chart_data(page, "histogram")
     assert histogram["data"][0]["y"] == _buckets(list(_values("accuracy").values()), 10)
-    assert page.locator(".summary").inner_text().startswith(f"{NUM_SLICES} of {NUM_SLICES} slices shown")
+    assert (
+        page.locator(".summary")
+        .inner_text()
+        .startswith(f"{NUM_SLICES} of {NUM_SLICES} slices shown")
+    )
     browser.screenshot(page, "ui-histogram")
 
 
@@ -89,21 +113,33 @@ def test_the_table_sorts_by_any_column_both_ways_and_pages(page):
     assert report_browser.table_column(page, "metrics") == [name for name, _ in by_auc[:100]]
     page.click("[data-table='metrics'] th[data-column='auc']")
     report_browser.wait_drawn(page)
-    by_auc_descending = sorted(_values("auc").items(), key=lambda item: -item[1])  # ties keep their order
-    assert report_browser.table_column(page, "metrics")[:5] == [name for name, _ in by_auc_descending[:5]]
+    by_auc_descending = sorted(
+        _values("auc").items(), key=lambda item: -item[1]
+    )  # ties keep their order
+    assert report_browser.table_column(page, "metrics")[:5] == [
+        name for name, _ in by_auc_descending[:5]
+    ]
     page.click("text=Next ›")
     report_browser.wait_drawn(page)
-    assert report_browser.table_column(page, "metrics") == [name for name, _ in by_auc_descending[100:200]]
+    assert report_browser.table_column(page, "metrics") == [
+        name for name, _ in by_auc_descending[100:200]
+    ]
     assert "rows 101–200 of 300" in page.locator(".pager").inner_text()
     page.click("[data-table='metrics'] th[data-column='slice']")
     report_browser.wait_drawn(page)
-    assert report_browser.table_column(page, "metrics")[:3] == ["region:000", "region:001", "region:002"]
+    assert report_browser.table_column(page, "metrics")[:3] == [
+        "region:000",
+        "region:001",
+        "region:002",
+    ]
 
 
 def test_the_metric_selector_switches_the_histogram_and_the_column_chooser_the_table(page):
     page.select_option("select[name='metric']", "auc")
     report_browser.wait_drawn(page)
-    assert report_browser.chart_data(page, "histogram")["data"][0]["y"] == _buckets(list(_values("auc").values()), 10)
+    assert report_browser.chart_data(page, "histogram")["data"][0]["y"] == _buckets(
+        list(_values("auc").values()), 10
+    )
     page.click("details.columns summary")
     page.uncheck("input[name='col'][value='accuracy']")
     report_browser.wait_drawn(page)
@@ -124,9 +160,15 @@ def test_histogram_buckets_log_scale_count_filter_and_range(browser, page):
     counts = _values("weighted_example_count")
     kept = {name: value for name, value in _values("accuracy").items() if counts[name] >= 500}
     assert 0 < len(kept) < NUM_SLICES
-    assert page.locator(".summary").inner_text().startswith(f"{len(kept)} of {NUM_SLICES} slices shown")
+    assert (
+        page.locator(".summary")
+        .inner_text()
+        .startswith(f"{len(kept)} of {NUM_SLICES} slices shown")
+    )
     assert sorted(report_browser.table_column(page, "metrics")) == sorted(kept)[:100]
-    assert report_browser.chart_data(page, "histogram")["data"][0]["y"] == _buckets(list(kept.values()), 4)
+    assert report_browser.chart_data(page, "histogram")["data"][0]["y"] == _buckets(
+        list(kept.values()), 4
+    )
 
     _set(page, "from", 0.5)
     _set(page, "to", 0.7)
@@ -143,13 +185,19 @@ def test_dragging_across_the_histogram_keeps_that_range_of_values(page):
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.5, y, steps=8)
     page.mouse.up()
-    page.wait_for_function("() => location.hash.includes('range=')")  # plotly reports the selection after the drag
+    page.wait_for_function(
+        "() => location.hash.includes('range=')"
+    )  # plotly reports the selection after the drag
     report_browser.wait_drawn(page)
     low, high = map(float, _state(page)["range"][0].split(","))
     accuracy = _values("accuracy")
     assert accuracy and min(accuracy.values()) < low < high < max(accuracy.values())
     expected = [name for name, value in accuracy.items() if low <= value <= high]
-    assert page.locator(".summary").inner_text().startswith(f"{len(expected)} of {NUM_SLICES} slices shown")
+    assert (
+        page.locator(".summary")
+        .inner_text()
+        .startswith(f"{len(expected)} of {NUM_SLICES} slices shown")
+    )
 
 
 def test_the_overview_orders_slices_by_another_metric(page):
@@ -182,8 +230,10 @@ def test_a_link_reopens_the_same_view(browser, page):
     assert reopened.input_value("select[name='metric']") == "auc"
     assert reopened.input_value("input[name='min']") == "200"
     assert reopened.input_value("input[name='buckets']") == "7"
-    assert {"rows": report_browser.table_column(reopened, "metrics"),
-            "histogram": report_browser.chart_data(reopened, "histogram")["data"][0]["y"],
-            "summary": reopened.locator(".summary").inner_text()} == expected
+    assert {
+        "rows": report_browser.table_column(reopened, "metrics"),
+        "histogram": report_browser.chart_data(reopened, "histogram")["data"][0]["y"],
+        "summary": reopened.locator(".summary").inner_text(),
+    } == expected
     assert len(expected["histogram"]) == 7
     reopened.close()

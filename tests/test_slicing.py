@@ -46,7 +46,8 @@ SPECS = [
 
 def decode(rows):
     return ExamplesToRecordBatchDecoder().DecodeBatch(
-        saved_models.serialize(saved_models.to_example(row) for row in rows))
+        saved_models.serialize(saved_models.to_example(row) for row in rows)
+    )
 
 
 def typed(key):
@@ -59,8 +60,11 @@ def tfma_slices(features, specs):
     tfma_specs = [slicer_lib.SingleSliceSpec(spec=spec) for spec in specs]
     pairs = set()
     for row in range(features.num_rows):
-        example = {name: column[row].values.to_numpy(zero_copy_only=False)
-                   for name, column in zip(features.schema.names, features.columns) if column[row].is_valid}
+        example = {
+            name: column[row].values.to_numpy(zero_copy_only=False)
+            for name, column in zip(features.schema.names, features.columns)
+            if column[row].is_valid
+        }
         # SliceKeyExtractor dedups each example's keys with set(): equal keys (2 == 2.0) keep the first.
         keys = set(slicer_lib.get_slices_for_features_dicts([], example, tfma_specs))
         pairs |= {(row, typed(key)) for key in keys}
@@ -69,7 +73,10 @@ def tfma_slices(features, specs):
 
 def our_slices(features, specs):
     membership = Slicer(specs).membership(features)
-    pairs = [(int(row), typed(membership.keys[group])) for row, group in zip(membership.rows, membership.groups)]
+    pairs = [
+        (int(row), typed(membership.keys[group]))
+        for row, group in zip(membership.rows, membership.groups)
+    ]
     assert len(pairs) == len(set(pairs)), "a row is listed twice in one slice"
     assert len(membership.keys) == len(set(membership.keys))
     assert set(membership.groups.tolist()) == set(range(len(membership.keys))), "a key without rows"
@@ -106,5 +113,7 @@ def test_overall_slice_holds_every_row_once():
 
 def test_non_utf8_slice_value_is_refused_naming_the_feature():
     features = decode([dict(category=b"\xff\xfe"), dict(category="a")])
-    with pytest.raises(FeatureTypeError, match=r"feature 'category' .*non-UTF-8 value b'\\xff\\xfe'"):
+    with pytest.raises(
+        FeatureTypeError, match=r"feature 'category' .*non-UTF-8 value b'\\xff\\xfe'"
+    ):
         Slicer([config_pb2.SlicingSpec(feature_keys=["category"])]).membership(features)

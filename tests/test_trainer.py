@@ -13,10 +13,21 @@ from glassbox.components.trainer import constants
 from glassbox.components.trainer.executor import Executor
 from glassbox.training.config import TrainingConfig
 from glassbox.training.train import train_and_export
-from tests.saved_models import make_examples, serialize, to_example, write_examples_artifact, write_tfrecords
+from tests.saved_models import (
+    make_examples,
+    serialize,
+    to_example,
+    write_examples_artifact,
+    write_tfrecords,
+)
 
-CONFIG = TrainingConfig(label="label", numeric_features=("x0", "x1", "x2"),
-                        categorical_features=("category", "count"), hidden_units=(8,), epochs=5)
+CONFIG = TrainingConfig(
+    label="label",
+    numeric_features=("x0", "x1", "x2"),
+    categorical_features=("category", "count"),
+    hidden_units=(8,),
+    epochs=5,
+)
 EVAL_EXAMPLES = make_examples(300, seed=1)
 EVAL_LABELS = [e.features.feature["label"].int64_list.value[0] for e in EVAL_EXAMPLES]
 
@@ -53,7 +64,9 @@ def test_same_seed_gives_the_same_model_and_another_seed_another(train_files, tm
 
 def test_trained_model_ranks_far_better_than_an_untrained_one(train_files, tmp_path):
     train_and_export(train_files, str(tmp_path / "trained"), CONFIG)
-    train_and_export(train_files, str(tmp_path / "untrained"), dataclasses.replace(CONFIG, epochs=0))
+    train_and_export(
+        train_files, str(tmp_path / "untrained"), dataclasses.replace(CONFIG, epochs=0)
+    )
 
     assert roc_auc_score(EVAL_LABELS, _score(str(tmp_path / "trained"))) > 0.85
     assert roc_auc_score(EVAL_LABELS, _score(str(tmp_path / "untrained"))) < 0.75
@@ -73,19 +86,25 @@ def test_missing_feature_is_named(train_files, tmp_path):
 
 def test_non_binary_label_is_refused(train_files, tmp_path):
     config = dataclasses.replace(CONFIG, label="class")  # values 0, 1, 2
-    with pytest.raises(ValueError, match="label 'class' must hold 0 or 1 in every training example; found \\[0, 1, 2\\]"):
+    with pytest.raises(
+        ValueError,
+        match="label 'class' must hold 0 or 1 in every training example; found \\[0, 1, 2\\]",
+    ):
         train_and_export(train_files, str(tmp_path / "model"), config)
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"numeric_features": (), "categorical_features": ()}, "has no features"),
-    ({"categorical_features": ("label",)}, "label 'label' is also listed as a feature"),
-    ({"numeric_features": ("x0", "x0")}, r"names features \['x0'\] more than once"),
-    ({"numeric_features": "x0"}, "numeric_features must be a sequence"),
-    ({"hidden_units": (8, 0)}, "hidden_units must all be positive"),
-    ({"epochs": -1}, "epochs must be >= 0"),
-    ({"learning_rate": 0.0}, "learning_rate must be positive"),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"numeric_features": (), "categorical_features": ()}, "has no features"),
+        ({"categorical_features": ("label",)}, "label 'label' is also listed as a feature"),
+        ({"numeric_features": ("x0", "x0")}, r"names features \['x0'\] more than once"),
+        ({"numeric_features": "x0"}, "numeric_features must be a sequence"),
+        ({"hidden_units": (8, 0)}, "hidden_units must all be positive"),
+        ({"epochs": -1}, "epochs must be >= 0"),
+        ({"learning_rate": 0.0}, "learning_rate must be positive"),
+    ],
+)
 def test_bad_config_is_refused_naming_the_field(fields, message):
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(CONFIG, **fields)
@@ -93,8 +112,9 @@ def test_bad_config_is_refused_naming_the_field(fields, message):
 
 def test_executor_exports_to_the_model_artifacts_format_serving_dir(tmp_path):
     examples = standard_artifacts.Examples()
-    examples.uri = write_examples_artifact(str(tmp_path / "examples"),
-                                           {"train": make_examples(200), "eval": make_examples(50, seed=1)})
+    examples.uri = write_examples_artifact(
+        str(tmp_path / "examples"), {"train": make_examples(200), "eval": make_examples(50, seed=1)}
+    )
     model = standard_artifacts.Model()
     model.uri = str(tmp_path / "model")
     exec_properties = {
@@ -108,7 +128,9 @@ def test_executor_exports_to_the_model_artifacts_format_serving_dir(tmp_path):
         constants.SEED_KEY: 0,
     }
 
-    Executor().Do({constants.EXAMPLES_KEY: [examples]}, {constants.MODEL_KEY: [model]}, exec_properties)
+    Executor().Do(
+        {constants.EXAMPLES_KEY: [examples]}, {constants.MODEL_KEY: [model]}, exec_properties
+    )
 
     assert tf.saved_model.contains_saved_model(os.path.join(model.uri, "Format-Serving"))
     assert _score(os.path.join(model.uri, "Format-Serving")).shape == (300, 1)

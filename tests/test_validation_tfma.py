@@ -26,7 +26,7 @@ from tests import saved_models
 from tests.test_parity_tfma import evaluate_both
 
 CANDIDATE, BASELINE = "candidate", "baseline"
-EVAL_CONFIG = '''
+EVAL_CONFIG = """
 model_specs { name: "candidate" label_key: "label" }
 model_specs { name: "baseline" label_key: "label" is_baseline: true }
 slicing_specs {}
@@ -55,7 +55,7 @@ metrics_specs {
   metrics { class_name: "MeanSquaredError"
     threshold { change_threshold { direction: LOWER_IS_BETTER absolute { value: -1 } } } }
 }
-'''
+"""
 # (slice key, metric key, serialized threshold): one threshold applied to one slice.
 Applied = Tuple[tuple, metric_types.MetricKey, bytes]
 
@@ -64,11 +64,18 @@ Applied = Tuple[tuple, metric_types.MetricKey, bytes]
 def evaluations(tmp_path_factory) -> Tuple[str, str]:
     """(TFMA's, our Evaluator's) evaluation of the same candidate, baseline and examples."""
     tmp_dir = str(tmp_path_factory.mktemp("validation_tfma"))
-    files = [saved_models.write_tfrecords(os.path.join(tmp_dir, "examples", "data.gz"),
-                                          saved_models.make_examples(400, seed=3))]
-    models = {name: saved_models.export_model(os.path.join(tmp_dir, name), seed=seed)
-              for name, seed in ((CANDIDATE, 0), (BASELINE, 1))}
-    return evaluate_both(tmp_dir, text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()), models, files)
+    files = [
+        saved_models.write_tfrecords(
+            os.path.join(tmp_dir, "examples", "data.gz"), saved_models.make_examples(400, seed=3)
+        )
+    ]
+    models = {
+        name: saved_models.export_model(os.path.join(tmp_dir, name), seed=seed)
+        for name, seed in ((CANDIDATE, 0), (BASELINE, 1))
+    }
+    return evaluate_both(
+        tmp_dir, text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()), models, files
+    )
 
 
 def _tfma_failures(evaluation_dir: str) -> Dict[Applied, str]:
@@ -77,17 +84,29 @@ def _tfma_failures(evaluation_dir: str) -> Dict[Applied, str]:
     for per_slice in result.metric_validations_per_slice:
         for failure in per_slice.failures:
             threshold = failure.metric_threshold
-            generic = threshold.value_threshold if threshold.HasField("value_threshold") else threshold.change_threshold
-            failures[(slicer_lib.deserialize_slice_key(per_slice.slice_key),
-                      metric_types.MetricKey.from_proto(failure.metric_key), generic.SerializeToString())] = failure.message
+            generic = (
+                threshold.value_threshold
+                if threshold.HasField("value_threshold")
+                else threshold.change_threshold
+            )
+            failures[
+                (
+                    slicer_lib.deserialize_slice_key(per_slice.slice_key),
+                    metric_types.MetricKey.from_proto(failure.metric_key),
+                    generic.SerializeToString(),
+                )
+            ] = failure.message
     return failures
 
 
 def _our_verdicts(evaluation_dir: str):
     """({applied threshold: passed}, decision) of our engine on an evaluation."""
     decision = validate(evaluation_dir)
-    return {(c.slice_key, c.metric_key, c.tfma_threshold.SerializeToString()): c.passed
-            for c in decision.checks if c.slice_key is not None}, decision
+    return {
+        (c.slice_key, c.metric_key, c.tfma_threshold.SerializeToString()): c.passed
+        for c in decision.checks
+        if c.slice_key is not None
+    }, decision
 
 
 def _is_relative(applied: Applied) -> bool:
@@ -97,7 +116,9 @@ def _is_relative(applied: Applied) -> bool:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("evaluator", ["tfma", "glassbox"])
-def test_our_engine_fails_what_tfma_fails_except_where_tfma_departs_from_its_docs(evaluations, evaluator):
+def test_our_engine_fails_what_tfma_fails_except_where_tfma_departs_from_its_docs(
+    evaluations, evaluator
+):
     tfma_dir, ours_dir = evaluations
     expected = _tfma_failures(tfma_dir)
     verdicts, decision = _our_verdicts(tfma_dir if evaluator == "tfma" else ours_dir)
@@ -106,25 +127,43 @@ def test_our_engine_fails_what_tfma_fails_except_where_tfma_departs_from_its_doc
     # TFMA fails, where a slice lacks the metric, every per-slice threshold of it, applicable or not.
     not_applicable = {a for a in expected if a not in verdicts and a not in relative}
     assert not_applicable and {expected[a] for a in not_applicable} == {"Metric not found."}
-    assert {a[0] for a in not_applicable} <= {c.slice_key for c in decision.checks if c.kind == "missing_metric"}
+    assert {a[0] for a in not_applicable} <= {
+        c.slice_key for c in decision.checks if c.kind == "missing_metric"
+    }
     assert set(expected) - relative - not_applicable == ours - relative
     # Kinds covered: value and change thresholds passing and failing, per-slice ones, withheld slices.
     kinds = {(c.kind, c.passed) for c in decision.checks}
-    assert {("value_threshold", True), ("value_threshold", False), ("change_threshold", True),
-            ("change_threshold", False), ("missing_metric", False), ("missing_slice", False)} <= kinds
+    assert {
+        ("value_threshold", True),
+        ("value_threshold", False),
+        ("change_threshold", True),
+        ("change_threshold", False),
+        ("missing_metric", False),
+        ("missing_slice", False),
+    } <= kinds
     result = tfma.load_validation_result(tfma_dir)
-    assert [dict(s.feature_values) for s in decision.validation_result.missing_slices] == [
-        dict(s.feature_values) for s in result.missing_slices] == [{"category": "zzz"}]
+    assert (
+        [dict(s.feature_values) for s in decision.validation_result.missing_slices]
+        == [dict(s.feature_values) for s in result.missing_slices]
+        == [{"category": "zzz"}]
+    )
     assert decision.validation_result.validation_ok == result.validation_ok is False
 
 
 @pytest.mark.slow
-def test_relative_thresholds_follow_the_docs_ratio_where_tfmas_code_uses_the_relative_change(evaluations):
+def test_relative_thresholds_follow_the_docs_ratio_where_tfmas_code_uses_the_relative_change(
+    evaluations,
+):
     tfma_dir, _ = evaluations
     expected = _tfma_failures(tfma_dir)
     verdicts, decision = _our_verdicts(tfma_dir)
-    checks = {(c.slice_key, c.metric_key, c.tfma_threshold.SerializeToString()): c for c in decision.checks
-              if c.slice_key is not None and c.kind == "change_threshold" and c.tfma_threshold.HasField("relative")}
+    checks = {
+        (c.slice_key, c.metric_key, c.tfma_threshold.SerializeToString()): c
+        for c in decision.checks
+        if c.slice_key is not None
+        and c.kind == "change_threshold"
+        and c.tfma_threshold.HasField("relative")
+    }
     assert checks
     disagreements = 0
     for applied, check in checks.items():
@@ -132,10 +171,17 @@ def test_relative_thresholds_follow_the_docs_ratio_where_tfmas_code_uses_the_rel
         if not check.baseline_value > 0:  # both fail: no ratio (ours), NaN ratio (TFMA's)
             assert not check.passed and applied in expected
             continue
-        ratio, relative_change = check.value / check.baseline_value, (check.value - check.baseline_value) / check.baseline_value
+        ratio, relative_change = (
+            check.value / check.baseline_value,
+            (check.value - check.baseline_value) / check.baseline_value,
+        )
         higher = threshold.direction == config_pb2.MetricDirection.HIGHER_IS_BETTER
         docs = ratio >= threshold.relative.value if higher else ratio <= threshold.relative.value
-        code = relative_change >= threshold.relative.value if higher else relative_change <= threshold.relative.value
+        code = (
+            relative_change >= threshold.relative.value
+            if higher
+            else relative_change <= threshold.relative.value
+        )
         assert not math.isclose(ratio, threshold.relative.value) and check.passed is docs
         assert (applied not in expected) is code
         disagreements += docs != code

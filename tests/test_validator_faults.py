@@ -30,21 +30,38 @@ BLOCKED = "validation partly written"
 
 def _pipeline(root, evaluation_uri, record=None):
     """Imported evaluation and model -> Validator -> Pusher; record: the evaluation's model record."""
-    evaluation = Importer(source_uri=evaluation_uri, artifact_type=standard_artifacts.ModelEvaluation,
-                          custom_properties=record or {}).with_id("evaluation")
-    model = Importer(source_uri=os.path.join(root, "model"), artifact_type=standard_artifacts.Model).with_id("model")
+    evaluation = Importer(
+        source_uri=evaluation_uri,
+        artifact_type=standard_artifacts.ModelEvaluation,
+        custom_properties=record or {},
+    ).with_id("evaluation")
+    model = Importer(
+        source_uri=os.path.join(root, "model"), artifact_type=standard_artifacts.Model
+    ).with_id("model")
     validator = Validator(evaluation=evaluation.outputs["result"], model=model.outputs["result"])
-    pusher = Pusher(model=model.outputs["result"], model_blessing=validator.outputs["blessing"],
-                    push_destination=pusher_pb2.PushDestination(
-                        filesystem=pusher_pb2.PushDestination.Filesystem(base_directory=os.path.join(root, "serving"))))
+    pusher = Pusher(
+        model=model.outputs["result"],
+        model_blessing=validator.outputs["blessing"],
+        push_destination=pusher_pb2.PushDestination(
+            filesystem=pusher_pb2.PushDestination.Filesystem(
+                base_directory=os.path.join(root, "serving")
+            )
+        ),
+    )
     return pipeline.Pipeline(
-        pipeline_name="faults", pipeline_root=os.path.join(root, "pipeline"),
+        pipeline_name="faults",
+        pipeline_root=os.path.join(root, "pipeline"),
         components=[evaluation, model, validator, pusher],
-        metadata_connection_config=metadata.sqlite_metadata_connection_config(os.path.join(root, "metadata.sqlite")))
+        metadata_connection_config=metadata.sqlite_metadata_connection_config(
+            os.path.join(root, "metadata.sqlite")
+        ),
+    )
 
 
 def _assert_nothing_blessed_or_pushed(root):
-    store = mlmd.MetadataStore(metadata.sqlite_metadata_connection_config(os.path.join(root, "metadata.sqlite")))
+    store = mlmd.MetadataStore(
+        metadata.sqlite_metadata_connection_config(os.path.join(root, "metadata.sqlite"))
+    )
     for blessing in store.get_artifacts_by_type("ModelBlessing"):
         assert blessing.custom_properties["blessed"].int_value == 0
     for pushed in store.get_artifacts_by_type("PushedModel"):
@@ -58,8 +75,9 @@ def _assert_nothing_blessed_or_pushed(root):
 @pytest.fixture(scope="module")
 def evaluation(tmp_path_factory):
     """A complete evaluation whose candidate meets its thresholds: blessed, were nothing wrong."""
-    return write_evaluation(str(tmp_path_factory.mktemp("evaluation")), THRESHOLDS,
-                            {OVERALL: metrics({"auc": 0.8})})
+    return write_evaluation(
+        str(tmp_path_factory.mktemp("evaluation")), THRESHOLDS, {OVERALL: metrics({"auc": 0.8})}
+    )
 
 
 def _damaged(evaluation, root, damage):
@@ -74,7 +92,9 @@ def _damaged(evaluation, root, damage):
 
 
 @pytest.mark.parametrize("damage", ["missing", "truncated"])
-def test_a_missing_or_truncated_evaluation_fails_the_run_blessing_nothing(tmp_path, evaluation, damage):
+def test_a_missing_or_truncated_evaluation_fails_the_run_blessing_nothing(
+    tmp_path, evaluation, damage
+):
     root = str(tmp_path)
     os.makedirs(os.path.join(root, "model"))
     with pytest.raises(Exception, match="evaluation"):
@@ -86,9 +106,16 @@ def test_a_missing_or_truncated_evaluation_fails_the_run_blessing_nothing(tmp_pa
 def test_an_evaluation_of_another_model_is_refused_and_not_pushed(tmp_path, evaluation):
     root = str(tmp_path)
     os.makedirs(os.path.join(root, "model"))
-    LocalDagRunner().run(_pipeline(root, evaluation, record={
-        evaluator_constants.CANDIDATE_MODEL_URI_PROPERTY: "/models/another",
-        evaluator_constants.CANDIDATE_MODEL_ID_PROPERTY: 999}))
+    LocalDagRunner().run(
+        _pipeline(
+            root,
+            evaluation,
+            record={
+                evaluator_constants.CANDIDATE_MODEL_URI_PROPERTY: "/models/another",
+                evaluator_constants.CANDIDATE_MODEL_ID_PROPERTY: 999,
+            },
+        )
+    )
     store, written = _assert_nothing_blessed_or_pushed(root)
     (blessing,) = store.get_artifacts_by_type("ModelBlessing")
     assert "not of the candidate" in blessing.custom_properties["reason"].string_value
@@ -120,10 +147,19 @@ def test_a_validator_killed_while_writing_leaves_nothing_blessed(tmp_path, evalu
     root = str(tmp_path)
     os.makedirs(os.path.join(root, "model"))
     child = subprocess.Popen(
-        [sys.executable, "-c", "import sys; from tests.test_validator_faults import _run_blocking_mid_write; "
-                               "_run_blocking_mid_write(*sys.argv[1:])", root, evaluation],
-        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))), stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.test_validator_faults import _run_blocking_mid_write; "
+            "_run_blocking_mid_write(*sys.argv[1:])",
+            root,
+            evaluation,
+        ],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         ready, _, _ = select.select([child.stdout], [], [], 600)
         assert ready and child.stdout.readline().strip() == BLOCKED
@@ -136,8 +172,14 @@ def test_a_validator_killed_while_writing_leaves_nothing_blessed(tmp_path, evalu
     (validation,) = glob.glob(os.path.join(root, "pipeline", "Validator", "validation", "*"))
     in_place = os.listdir(validation)
     assert "validations.tfrecord" in in_place and "decision.json" not in in_place
-    assert all("blessed" not in blessing.custom_properties for blessing in store.get_artifacts_by_type("ModelBlessing"))
+    assert all(
+        "blessed" not in blessing.custom_properties
+        for blessing in store.get_artifacts_by_type("ModelBlessing")
+    )
     assert store.get_artifacts_by_type("PushedModel") == []
-    (execution,) = [e for e in store.get_executions()
-                    if store.get_execution_types_by_id([e.type_id])[0].name.endswith("Validator")]
+    (execution,) = [
+        e
+        for e in store.get_executions()
+        if store.get_execution_types_by_id([e.type_id])[0].name.endswith("Validator")
+    ]
     assert execution.last_known_state == execution.RUNNING

@@ -25,12 +25,19 @@ OVERALL = ()
 Value = Union[float, Tuple[float, float, float]]
 
 
-def key(name: str, model: str = CANDIDATE, diff: bool = False, weighted: bool = False) -> metric_types.MetricKey:
-    return metric_types.MetricKey(name=name, model_name=model, is_diff=diff, example_weighted=weighted)
+def key(
+    name: str, model: str = CANDIDATE, diff: bool = False, weighted: bool = False
+) -> metric_types.MetricKey:
+    return metric_types.MetricKey(
+        name=name, model_name=model, is_diff=diff, example_weighted=weighted
+    )
 
 
-def metrics(candidate: Mapping[str, Value], baseline: Optional[Mapping[str, Value]] = None,
-            diffs: Optional[Mapping[str, Value]] = None) -> Dict[metric_types.MetricKey, Value]:
+def metrics(
+    candidate: Mapping[str, Value],
+    baseline: Optional[Mapping[str, Value]] = None,
+    diffs: Optional[Mapping[str, Value]] = None,
+) -> Dict[metric_types.MetricKey, Value]:
     """One slice's metrics by name: the candidate's (model "" without a baseline), the baseline's, diffs.
 
     Without explicit diffs, each metric both models have gets candidate - baseline as its diff.
@@ -40,7 +47,11 @@ def metrics(candidate: Mapping[str, Value], baseline: Optional[Mapping[str, Valu
     result = {key(name): value for name, value in candidate.items()}
     result.update({key(name, BASELINE): value for name, value in baseline.items()})
     if diffs is None:
-        diffs = {name: _point(candidate[name]) - _point(baseline[name]) for name in candidate if name in baseline}
+        diffs = {
+            name: _point(candidate[name]) - _point(baseline[name])
+            for name in candidate
+            if name in baseline
+        }
     result.update({key(name, diff=True): value for name, value in diffs.items()})
     return result
 
@@ -49,9 +60,13 @@ def _point(value: Value) -> float:
     return value[0] if isinstance(value, tuple) else value
 
 
-def write_evaluation(path: str, eval_config: Union[str, config_pb2.EvalConfig],
-                     slices: Mapping[tuple, Dict[metric_types.MetricKey, Value]], has_baseline: bool = False,
-                     withheld: Mapping[tuple, str] = ()) -> str:
+def write_evaluation(
+    path: str,
+    eval_config: Union[str, config_pb2.EvalConfig],
+    slices: Mapping[tuple, Dict[metric_types.MetricKey, Value]],
+    has_baseline: bool = False,
+    withheld: Mapping[tuple, str] = (),
+) -> str:
     """Writes eval_config.json (the config as the Evaluator prepares it) and one metrics file.
 
     withheld: {slice key: TFMA's error message} for slices whose metrics were not written.
@@ -64,7 +79,9 @@ def write_evaluation(path: str, eval_config: Union[str, config_pb2.EvalConfig],
         for slice_key, values in slices.items():
             writer.write(_record(slice_key, values).SerializeToString())
         for slice_key, message in dict(withheld).items():
-            record = metrics_for_slice_pb2.MetricsForSlice(slice_key=slicer_lib.serialize_slice_key(slice_key))
+            record = metrics_for_slice_pb2.MetricsForSlice(
+                slice_key=slicer_lib.serialize_slice_key(slice_key)
+            )
             record.metrics["__ERROR__"].debug_message = message
             writer.write(record.SerializeToString())
     models = {spec.name: f"/models/{spec.name or 'candidate'}" for spec in prepared.model_specs}
@@ -72,8 +89,12 @@ def write_evaluation(path: str, eval_config: Union[str, config_pb2.EvalConfig],
     return path
 
 
-def _record(slice_key: tuple, values: Dict[metric_types.MetricKey, Value]) -> metrics_for_slice_pb2.MetricsForSlice:
-    record = metrics_for_slice_pb2.MetricsForSlice(slice_key=slicer_lib.serialize_slice_key(slice_key))
+def _record(
+    slice_key: tuple, values: Dict[metric_types.MetricKey, Value]
+) -> metrics_for_slice_pb2.MetricsForSlice:
+    record = metrics_for_slice_pb2.MetricsForSlice(
+        slice_key=slicer_lib.serialize_slice_key(slice_key)
+    )
     for metric_key, value in values.items():
         entry = record.metric_keys_and_values.add(key=metric_key.to_proto())
         entry.value.double_value.value = _point(value)

@@ -51,6 +51,8 @@ class BaselineResolver(base_component.BaseComponent):
           MetadataStoreError: an empty pipeline name, or one with quotes or backslashes.
         """
         check_pipeline_name(pipeline_name)
-        super().__init__(spec=BaselineResolverSpec(
-            pipeline_name=pipeline_name,
-            model=types.Channel(type=standard_artifacts.Model)))
+        super().__init__(
+            spec=BaselineResolverSpec(
+                pipeline_name=pipeline_name, model=types.Channel(type=standard_artifacts.Model)
+            )
+        )

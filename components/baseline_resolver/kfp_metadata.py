@@ -71,7 +71,8 @@ def connection_config(environ: Mapping[str, str] = os.environ) -> Config:
         raise MetadataStoreError(
             f"no ML Metadata to query: {' and '.join(missing)} not set (KFP sets {HOST_ENV} and {PORT_ENV} in "
             f"every task pod from its metadata-grpc-configmap); set them, or {CONNECTION_CONFIG_ENV} to a "
-            "text-format ml_metadata ConnectionConfig or MetadataStoreClientConfig file")
+            "text-format ml_metadata ConnectionConfig or MetadataStoreClientConfig file"
+        )
     port = environ[PORT_ENV]
     if not port.isdigit():
         raise MetadataStoreError(f"{PORT_ENV}={port!r} is not a port number")
@@ -84,8 +85,10 @@ def _read_connection_config(path: str) -> Config:
             text = f.read()
     except OSError as error:
         raise MetadataStoreError(f"{CONNECTION_CONFIG_ENV}={path!r}: {error.strerror}") from error
-    for config, is_complete in ((metadata_store_pb2.ConnectionConfig(), lambda c: c.WhichOneof("config")),
-                                (metadata_store_pb2.MetadataStoreClientConfig(), lambda c: c.host)):
+    for config, is_complete in (
+        (metadata_store_pb2.ConnectionConfig(), lambda c: c.WhichOneof("config")),
+        (metadata_store_pb2.MetadataStoreClientConfig(), lambda c: c.host),
+    ):
         try:
             text_format.Parse(text, config)
         except text_format.ParseError:
@@ -94,7 +97,8 @@ def _read_connection_config(path: str) -> Config:
             return config
     raise MetadataStoreError(
         f"{CONNECTION_CONFIG_ENV}={path!r} holds neither a text-format ml_metadata ConnectionConfig "
-        "(with a database) nor a MetadataStoreClientConfig (with a host)")
+        "(with a database) nor a MetadataStoreClientConfig (with a host)"
+    )
 
 
 def check_pipeline_name(pipeline_name: str) -> None:
@@ -104,10 +108,14 @@ def check_pipeline_name(pipeline_name: str) -> None:
       MetadataStoreError: naming the name.
     """
     if not pipeline_name or _UNQUOTABLE.search(pipeline_name):
-        raise MetadataStoreError(f"pipeline name {pipeline_name!r}: must be non-empty, without quotes or backslashes")
+        raise MetadataStoreError(
+            f"pipeline name {pipeline_name!r}: must be non-empty, without quotes or backslashes"
+        )
 
 
-def latest_blessed_model(store: metadata_store.MetadataStore, pipeline_name: str) -> Optional[BlessedModel]:
+def latest_blessed_model(
+    store: metadata_store.MetadataStore, pipeline_name: str
+) -> Optional[BlessedModel]:
     """The Model of the latest ModelBlessing with `blessed` = 1 of the pipeline's runs; None when
     none is blessed yet.
 
@@ -120,37 +128,56 @@ def latest_blessed_model(store: metadata_store.MetadataStore, pipeline_name: str
     if store.get_context_by_type_and_name(PIPELINE_CONTEXT_TYPE, pipeline_name) is None:
         raise MetadataStoreError(
             f"ML Metadata has no {PIPELINE_CONTEXT_TYPE} context named {pipeline_name!r}, which KFP creates as a "
-            "run of the pipeline starts: this is not the store KFP records this run in, or not the pipeline's name")
+            "run of the pipeline starts: this is not the store KFP records this run in, or not the pipeline's name"
+        )
     blessed = validator_constants.BLESSED_PROPERTY
     # KFP stores the Validator's int as a double; a bool would be an int. MLMD ids grow with time.
-    blessings = store.get_artifacts(list_options=metadata_store.ListOptions(
-        filter_query=(f"type = '{BLESSING_TYPE}' AND state = LIVE AND contexts_a.type = '{PIPELINE_CONTEXT_TYPE}' "
-                      f"AND contexts_a.name = '{pipeline_name}' AND (custom_properties.{blessed}.double_value = 1 "
-                      f"OR custom_properties.{blessed}.int_value = 1)"),
-        order_by=metadata_store.OrderByField.ID, is_asc=False, limit=1))
+    blessings = store.get_artifacts(
+        list_options=metadata_store.ListOptions(
+            filter_query=(
+                f"type = '{BLESSING_TYPE}' AND state = LIVE AND contexts_a.type = '{PIPELINE_CONTEXT_TYPE}' "
+                f"AND contexts_a.name = '{pipeline_name}' AND (custom_properties.{blessed}.double_value = 1 "
+                f"OR custom_properties.{blessed}.int_value = 1)"
+            ),
+            order_by=metadata_store.OrderByField.ID,
+            is_asc=False,
+            limit=1,
+        )
+    )
     if not blessings:
         return None
     return BlessedModel(model=_blessed_model(store, blessings[0]), blessing=blessings[0])
 
 
-def _blessed_model(store: metadata_store.MetadataStore,
-                   blessing: metadata_store_pb2.Artifact) -> metadata_store_pb2.Artifact:
+def _blessed_model(
+    store: metadata_store.MetadataStore, blessing: metadata_store_pb2.Artifact
+) -> metadata_store_pb2.Artifact:
     """The Model the blessing names by id (an MLMD id is one artifact; nothing keeps a URI to one),
     checked against the URI it also names."""
     about = f"ModelBlessing {blessing.id} ({blessing.uri})"
-    model_id = blessing.custom_properties[validator_constants.CURRENT_MODEL_ID_PROPERTY].string_value
+    model_id = blessing.custom_properties[
+        validator_constants.CURRENT_MODEL_ID_PROPERTY
+    ].string_value
     if not model_id.isdigit():
         raise BlessedModelError(
             f"{about}: {validator_constants.CURRENT_MODEL_ID_PROPERTY} is not a KFP artifact name (an MLMD id): "
-            f"{blessing.custom_properties[validator_constants.CURRENT_MODEL_ID_PROPERTY]}")
+            f"{blessing.custom_properties[validator_constants.CURRENT_MODEL_ID_PROPERTY]}"
+        )
     models = store.get_artifacts_by_id([int(model_id)])
     if not models:
-        raise BlessedModelError(f"{about} blesses model {model_id}, which ML Metadata does not have")
+        raise BlessedModelError(
+            f"{about} blesses model {model_id}, which ML Metadata does not have"
+        )
     model = models[0]
     [model_type] = store.get_artifact_types_by_id([model.type_id])
     uri = blessing.custom_properties[validator_constants.CURRENT_MODEL_URI_PROPERTY].string_value
-    if model_type.name != MODEL_TYPE or model.state != metadata_store_pb2.Artifact.LIVE or model.uri != uri:
+    if (
+        model_type.name != MODEL_TYPE
+        or model.state != metadata_store_pb2.Artifact.LIVE
+        or model.uri != uri
+    ):
         raise BlessedModelError(
             f"{about} blesses model {model_id} at {uri!r}, but ML Metadata holds a "
-            f"{metadata_store_pb2.Artifact.State.Name(model.state)} {model_type.name} at {model.uri!r} under that id")
+            f"{metadata_store_pb2.Artifact.State.Name(model.state)} {model_type.name} at {model.uri!r} under that id"
+        )
     return model

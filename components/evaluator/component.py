@@ -27,7 +27,9 @@ class EvaluatorSpec(ComponentSpec):
     INPUTS = {
         constants.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
         constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        constants.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
+        constants.BASELINE_MODEL_KEY: ChannelParameter(
+            type=standard_artifacts.Model, optional=True
+        ),
         constants.SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
     }
     OUTPUTS = {
@@ -48,12 +50,16 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     SPEC_CLASS = EvaluatorSpec
     EXECUTOR_SPEC = executor_spec.BeamExecutorSpec(executor.Executor)
 
-    def __init__(self, examples: types.BaseChannel, model: types.BaseChannel,
-                 eval_config: config_pb2.EvalConfig,
-                 baseline_model: Optional[types.BaseChannel] = None,
-                 schema: Optional[types.BaseChannel] = None,
-                 example_splits: Optional[List[str]] = None,
-                 explain_config: Optional[ExplainConfig] = None):
+    def __init__(
+        self,
+        examples: types.BaseChannel,
+        model: types.BaseChannel,
+        eval_config: config_pb2.EvalConfig,
+        baseline_model: Optional[types.BaseChannel] = None,
+        schema: Optional[types.BaseChannel] = None,
+        example_splits: Optional[List[str]] = None,
+        explain_config: Optional[ExplainConfig] = None,
+    ):
         """Builds the component.
 
         Args:
@@ -71,12 +77,15 @@ class Evaluator(base_beam_component.BaseBeamComponent):
         """
         if explain_config is not None:
             check_explain_config(explain_config)
-        super().__init__(spec=EvaluatorSpec(
-            examples=examples,
-            model=model,
-            baseline_model=baseline_model,
-            schema=schema,
-            eval_config=eval_config,
-            example_splits=json_utils.dumps(example_splits),
-            explain_config=explain_config,
-            evaluation=types.Channel(type=standard_artifacts.ModelEvaluation)))
+        super().__init__(
+            spec=EvaluatorSpec(
+                examples=examples,
+                model=model,
+                baseline_model=baseline_model,
+                schema=schema,
+                eval_config=eval_config,
+                example_splits=json_utils.dumps(example_splits),
+                explain_config=explain_config,
+                evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
+            )
+        )

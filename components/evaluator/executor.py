@@ -28,12 +28,19 @@ def _read_schema(uri: str):
 class Executor(base_beam_executor.BaseBeamExecutor):
     """Evaluates the model artifact(s) on the example splits; writes the ModelEvaluation."""
 
-    def Do(self, input_dict: Dict[str, List[types.Artifact]], output_dict: Dict[str, List[types.Artifact]],
-           exec_properties: Dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: Dict[str, List[types.Artifact]],
+        output_dict: Dict[str, List[types.Artifact]],
+        exec_properties: Dict[str, Any],
+    ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
-        eval_config = proto_utils.json_to_proto(exec_properties[constants.EVAL_CONFIG_KEY], config_pb2.EvalConfig())
-        splits = (json_utils.loads(exec_properties.get(constants.EXAMPLE_SPLITS_KEY) or "null")
-                  or list(constants.DEFAULT_EXAMPLE_SPLITS))
+        eval_config = proto_utils.json_to_proto(
+            exec_properties[constants.EVAL_CONFIG_KEY], config_pb2.EvalConfig()
+        )
+        splits = json_utils.loads(
+            exec_properties.get(constants.EXAMPLE_SPLITS_KEY) or "null"
+        ) or list(constants.DEFAULT_EXAMPLE_SPLITS)
         examples = artifact_utils.get_single_instance(input_dict[constants.EXAMPLES_KEY])
         model = artifact_utils.get_single_instance(input_dict[constants.MODEL_KEY])
         baseline = given_baseline(input_dict.get(constants.BASELINE_MODEL_KEY))
@@ -49,14 +56,23 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             baseline_model_dir=resolve_model_dir(baseline.uri) if baseline else None,
             beam_pipeline_args=self._beam_pipeline_args,
             schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None,
-            explain_config=proto_utils.json_to_proto(explain_json, ExplainConfig()) if explain_json else None)
+            explain_config=proto_utils.json_to_proto(explain_json, ExplainConfig())
+            if explain_json
+            else None,
+        )
         write_report(os.path.join(evaluation.uri, constants.REPORT_FILE_NAME), evaluation.uri)
 
-        evaluation.set_string_custom_property(constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits))
+        evaluation.set_string_custom_property(
+            constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits)
+        )
         evaluation.set_string_custom_property(constants.CANDIDATE_MODEL_URI_PROPERTY, model.uri)
         evaluation.set_int_custom_property(constants.CANDIDATE_MODEL_ID_PROPERTY, model.id)
         if baseline:
-            evaluation.set_string_custom_property(constants.BASELINE_MODEL_URI_PROPERTY, baseline.uri)
+            evaluation.set_string_custom_property(
+                constants.BASELINE_MODEL_URI_PROPERTY, baseline.uri
+            )
             evaluation.set_int_custom_property(constants.BASELINE_MODEL_ID_PROPERTY, baseline.id)
         for name, value in overall.items():
-            evaluation.set_float_custom_property(constants.OVERALL_METRIC_PROPERTY_PREFIX + name, value)
+            evaluation.set_float_custom_property(
+                constants.OVERALL_METRIC_PROPERTY_PREFIX + name, value
+            )

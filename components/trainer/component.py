@@ -53,14 +53,17 @@ class Trainer(base_component.BaseComponent):
         """
         if not isinstance(config, TrainingConfig):
             raise TypeError(f"Trainer config must be a TrainingConfig, got {type(config).__name__}")
-        super().__init__(spec=TrainerSpec(
-            examples=examples,
-            label=config.label,
-            numeric_features=json_utils.dumps(list(config.numeric_features)),
-            categorical_features=json_utils.dumps(list(config.categorical_features)),
-            hidden_units=json_utils.dumps(list(config.hidden_units)),
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            learning_rate=config.learning_rate,
-            seed=config.seed,
-            model=types.Channel(type=standard_artifacts.Model)))
+        super().__init__(
+            spec=TrainerSpec(
+                examples=examples,
+                label=config.label,
+                numeric_features=json_utils.dumps(list(config.numeric_features)),
+                categorical_features=json_utils.dumps(list(config.categorical_features)),
+                hidden_units=json_utils.dumps(list(config.hidden_units)),
+                epochs=config.epochs,
+                batch_size=config.batch_size,
+                learning_rate=config.learning_rate,
+                seed=config.seed,
+                model=types.Channel(type=standard_artifacts.Model),
+            )
+        )

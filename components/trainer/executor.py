@@ -18,19 +18,29 @@ from glassbox.training.train import train_and_export
 class Executor(base_executor.BaseExecutor):
     """Trains on the examples' train split; exports the SavedModel to the Model's Format-Serving/."""
 
-    def Do(self, input_dict: Dict[str, List[types.Artifact]], output_dict: Dict[str, List[types.Artifact]],
-           exec_properties: Dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: Dict[str, List[types.Artifact]],
+        output_dict: Dict[str, List[types.Artifact]],
+        exec_properties: Dict[str, Any],
+    ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         config = TrainingConfig(
             label=exec_properties[constants.LABEL_KEY],
             numeric_features=json_utils.loads(exec_properties[constants.NUMERIC_FEATURES_KEY]),
-            categorical_features=json_utils.loads(exec_properties[constants.CATEGORICAL_FEATURES_KEY]),
+            categorical_features=json_utils.loads(
+                exec_properties[constants.CATEGORICAL_FEATURES_KEY]
+            ),
             hidden_units=json_utils.loads(exec_properties[constants.HIDDEN_UNITS_KEY]),
             epochs=exec_properties[constants.EPOCHS_KEY],
             batch_size=exec_properties[constants.BATCH_SIZE_KEY],
             learning_rate=exec_properties[constants.LEARNING_RATE_KEY],
-            seed=exec_properties[constants.SEED_KEY])
+            seed=exec_properties[constants.SEED_KEY],
+        )
         examples = artifact_utils.get_single_instance(input_dict[constants.EXAMPLES_KEY])
         model = artifact_utils.get_single_instance(output_dict[constants.MODEL_KEY])
-        train_and_export(resolve_example_files(examples.uri, [constants.TRAIN_SPLIT]),
-                         path_utils.serving_model_dir(model.uri), config)
+        train_and_export(
+            resolve_example_files(examples.uri, [constants.TRAIN_SPLIT]),
+            path_utils.serving_model_dir(model.uri),
+            config,
+        )

@@ -28,7 +28,9 @@ class ValidatorSpec(ComponentSpec):
     INPUTS = {
         constants.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
         constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        constants.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
+        constants.BASELINE_MODEL_KEY: ChannelParameter(
+            type=standard_artifacts.Model, optional=True
+        ),
     }
     OUTPUTS = {
         constants.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
@@ -42,11 +44,16 @@ def _producer_eval_config(evaluation: types.BaseChannel) -> Optional[config_pb2.
         return None
     value = evaluation.producer_component.exec_properties.get(constants.PRODUCER_EVAL_CONFIG_KEY)
     # Components keep proto parameters as JSON; anything else (e.g. a RuntimeParameter) is unknown now.
-    return proto_utils.json_to_proto(value, config_pb2.EvalConfig()) if isinstance(value, str) else None
+    return (
+        proto_utils.json_to_proto(value, config_pb2.EvalConfig())
+        if isinstance(value, str)
+        else None
+    )
 
 
-def _with_opt_in(config: Optional[validator_config_pb2.ValidatorConfig],
-                 allow_no_thresholds: bool) -> validator_config_pb2.ValidatorConfig:
+def _with_opt_in(
+    config: Optional[validator_config_pb2.ValidatorConfig], allow_no_thresholds: bool
+) -> validator_config_pb2.ValidatorConfig:
     """A copy of config (default: no gate), allowing no thresholds if it or the argument does."""
     result = validator_config_pb2.ValidatorConfig()
     if config is not None:
@@ -67,11 +74,15 @@ class Validator(base_component.BaseComponent):
     SPEC_CLASS = ValidatorSpec
     EXECUTOR_SPEC = executor_spec.ExecutorClassSpec(executor.Executor)
 
-    def __init__(self, evaluation: types.BaseChannel, model: types.BaseChannel,
-                 baseline_model: Optional[types.BaseChannel] = None,
-                 eval_config: Optional[config_pb2.EvalConfig] = None,
-                 config: Optional[validator_config_pb2.ValidatorConfig] = None,
-                 allow_no_thresholds: bool = False):
+    def __init__(
+        self,
+        evaluation: types.BaseChannel,
+        model: types.BaseChannel,
+        baseline_model: Optional[types.BaseChannel] = None,
+        eval_config: Optional[config_pb2.EvalConfig] = None,
+        config: Optional[validator_config_pb2.ValidatorConfig] = None,
+        allow_no_thresholds: bool = False,
+    ):
         """Builds the component.
 
         Args:
@@ -92,17 +103,25 @@ class Validator(base_component.BaseComponent):
         known = eval_config if eval_config is not None else _producer_eval_config(evaluation)
         # Evaluations from elsewhere (e.g. imported) reveal their thresholds only when the
         # executor reads them; validate() refuses them then.
-        if known is not None and not config.allow_no_thresholds and not has_thresholds(known, config):
+        if (
+            known is not None
+            and not config.allow_no_thresholds
+            and not has_thresholds(known, config)
+        ):
             raise NoThresholdsError(
                 "Validator: nothing to check: the EvalConfig of "
                 f"{'eval_config' if eval_config is not None else evaluation.producer_component_id} "
                 "has no value or change threshold and the ValidatorConfig no gate; add thresholds to "
-                "its metrics_specs, or pass allow_no_thresholds=True to bless with nothing checked")
-        super().__init__(spec=ValidatorSpec(
-            evaluation=evaluation,
-            model=model,
-            baseline_model=baseline_model,
-            eval_config=eval_config,
-            config=config,
-            blessing=types.Channel(type=standard_artifacts.ModelBlessing),
-            validation=types.Channel(type=ValidationResult)))
+                "its metrics_specs, or pass allow_no_thresholds=True to bless with nothing checked"
+            )
+        super().__init__(
+            spec=ValidatorSpec(
+                evaluation=evaluation,
+                model=model,
+                baseline_model=baseline_model,
+                eval_config=eval_config,
+                config=config,
+                blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+                validation=types.Channel(type=ValidationResult),
+            )
+        )

@@ -13,7 +13,11 @@ from tfx.utils import io_utils, proto_utils
 
 from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.validator import constants
-from glassbox.components.validator.evaluated_models import EvaluatedModels, model_ref, validate_models
+from glassbox.components.validator.evaluated_models import (
+    EvaluatedModels,
+    model_ref,
+    validate_models,
+)
 from glassbox.protos import validator_config_pb2
 from glassbox.report import write_report
 from glassbox.validation.decision import Decision
@@ -28,29 +32,49 @@ class Executor(base_executor.BaseExecutor):
     of a failed execution).
     """
 
-    def Do(self, input_dict: Dict[str, List[types.Artifact]], output_dict: Dict[str, List[types.Artifact]],
-           exec_properties: Dict[str, Any]) -> None:
+    def Do(
+        self,
+        input_dict: Dict[str, List[types.Artifact]],
+        output_dict: Dict[str, List[types.Artifact]],
+        exec_properties: Dict[str, Any],
+    ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         evaluation = artifact_utils.get_single_instance(input_dict[constants.EVALUATION_KEY])
         model = artifact_utils.get_single_instance(input_dict[constants.MODEL_KEY])
         baseline = given_baseline(input_dict.get(constants.BASELINE_MODEL_KEY))
         decision = validate_models(
-            evaluation.uri, EvaluatedModels.recorded_on(evaluation), model_ref(model), model_ref(baseline),
-            config=proto_utils.json_to_proto(exec_properties[constants.CONFIG_KEY],
-                                             validator_config_pb2.ValidatorConfig()),
-            eval_config=_optional_eval_config(exec_properties.get(constants.EVAL_CONFIG_KEY)))
+            evaluation.uri,
+            EvaluatedModels.recorded_on(evaluation),
+            model_ref(model),
+            model_ref(baseline),
+            config=proto_utils.json_to_proto(
+                exec_properties[constants.CONFIG_KEY], validator_config_pb2.ValidatorConfig()
+            ),
+            eval_config=_optional_eval_config(exec_properties.get(constants.EVAL_CONFIG_KEY)),
+        )
         validation_uri = artifact_utils.get_single_uri(output_dict[constants.VALIDATION_KEY])
         write_validation(decision, validation_uri)
-        write_report(os.path.join(validation_uri, constants.REPORT_FILE_NAME), evaluation.uri, validation_uri)
-        _bless(artifact_utils.get_single_instance(output_dict[constants.BLESSING_KEY]), decision, model, baseline)
+        write_report(
+            os.path.join(validation_uri, constants.REPORT_FILE_NAME), evaluation.uri, validation_uri
+        )
+        _bless(
+            artifact_utils.get_single_instance(output_dict[constants.BLESSING_KEY]),
+            decision,
+            model,
+            baseline,
+        )
 
 
 def _optional_eval_config(json_text: Optional[str]) -> Optional[config_pb2.EvalConfig]:
     return proto_utils.json_to_proto(json_text, config_pb2.EvalConfig()) if json_text else None
 
 
-def _bless(blessing: types.Artifact, decision: Decision, model: types.Artifact,
-           baseline: Optional[types.Artifact]) -> None:
+def _bless(
+    blessing: types.Artifact,
+    decision: Decision,
+    model: types.Artifact,
+    baseline: Optional[types.Artifact],
+) -> None:
     """Sets the ModelBlessing's properties as the stock Evaluator does (plus the decision in
     brief), then writes its BLESSED or NOT_BLESSED file."""
     blessing.set_string_custom_property(constants.CURRENT_MODEL_URI_PROPERTY, model.uri)

@@ -12,8 +12,8 @@ def _run(args: argparse.Namespace) -> int:
     from glassbox.components.evaluator.constants import REPORT_FILE_NAME as EVALUATION_REPORT
     from glassbox.components.validator.constants import REPORT_FILE_NAME as VALIDATION_REPORT
     from glassbox.pipelines.demo_pipeline import AUC
-    from glassbox.validation.checks import ATTRIBUTION
     from glassbox.pipelines.local_runner import DEMO_RUNS, check_fresh_root, run_demo
+    from glassbox.validation.checks import ATTRIBUTION
 
     check_fresh_root(args.root)
     for number, (title, training) in enumerate(DEMO_RUNS, start=1):
@@ -40,13 +40,18 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "demo", help="run the example pipeline locally on Fair's affairs data, three times",
+        "demo",
+        help="run the example pipeline locally on Fair's affairs data, three times",
         description="Runs CsvExampleGen -> Trainer -> Evaluator -> Validator -> Pusher under TFX's "
-                    "LocalDagRunner with a SQLite ML Metadata store, three times: a first model "
-                    "(rubber-stamped: no baseline yet), a better one (blessed against it) and an "
-                    "untrained one (refused). Prints each run's artifacts, metrics, decision and "
-                    "reports (HTML, written into the evaluation and validation artifacts).")
-    parser.add_argument("--root", default="demo_output",
-                        help="new directory for the data, artifacts, pushed models and metadata.sqlite "
-                             "(default: %(default)s)")
+        "LocalDagRunner with a SQLite ML Metadata store, three times: a first model "
+        "(rubber-stamped: no baseline yet), a better one (blessed against it) and an "
+        "untrained one (refused). Prints each run's artifacts, metrics, decision and "
+        "reports (HTML, written into the evaluation and validation artifacts).",
+    )
+    parser.add_argument(
+        "--root",
+        default="demo_output",
+        help="new directory for the data, artifacts, pushed models and metadata.sqlite "
+        "(default: %(default)s)",
+    )
     parser.set_defaults(run=_run)

@@ -22,7 +22,8 @@ def _run(args: argparse.Namespace) -> int:
         output_dir=args.output,
         baseline_model_dir=resolve_model_dir(args.baseline) if args.baseline else None,
         beam_pipeline_args=shlex.split(args.beam_pipeline_args),
-        explain_config=load_explain_config(args.explain_config) if args.explain_config else None)
+        explain_config=load_explain_config(args.explain_config) if args.explain_config else None,
+    )
     print(f"Wrote evaluation to {args.output}")
     print_metrics(overall)
     return 0
@@ -30,22 +31,42 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "evaluate", help="compute sliced metrics of a SavedModel in TFMA's format",
+        "evaluate",
+        help="compute sliced metrics of a SavedModel in TFMA's format",
         description="Evaluates a model on TFRecord examples under a tfma.EvalConfig and writes "
-                    "TFMA's format (tfma.load_eval_result reads it).")
-    parser.add_argument("--model", required=True,
-                        help="SavedModel dir, or a TFX Model artifact dir holding Format-Serving/")
-    parser.add_argument("--examples", required=True,
-                        help="TFRecord file, glob or dir (gzip or not), or a TFX Examples artifact dir")
-    parser.add_argument("--split", action="append",
-                        help="with a TFX Examples artifact dir: split to use (repeatable; default: all)")
-    parser.add_argument("--eval-config", required=True, help="tfma.EvalConfig as text proto or JSON")
-    parser.add_argument("--output", required=True, help="output dir (must not hold an evaluation yet)")
+        "TFMA's format (tfma.load_eval_result reads it).",
+    )
+    parser.add_argument(
+        "--model",
+        required=True,
+        help="SavedModel dir, or a TFX Model artifact dir holding Format-Serving/",
+    )
+    parser.add_argument(
+        "--examples",
+        required=True,
+        help="TFRecord file, glob or dir (gzip or not), or a TFX Examples artifact dir",
+    )
+    parser.add_argument(
+        "--split",
+        action="append",
+        help="with a TFX Examples artifact dir: split to use (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--eval-config", required=True, help="tfma.EvalConfig as text proto or JSON"
+    )
+    parser.add_argument(
+        "--output", required=True, help="output dir (must not hold an evaluation yet)"
+    )
     parser.add_argument("--baseline", help="baseline model dir, for diff metrics")
-    parser.add_argument("--explain-config",
-                        help="glassbox ExplainConfig as text proto or JSON: explanations to compute "
-                             "(protos/explain_config.proto)")
-    parser.add_argument("--beam-pipeline-args", default="",
-                        help="Beam options, e.g. '--direct_num_workers=2 --direct_running_mode=multi_processing' "
-                             "(runner: FnApiRunner unless --runner names one)")
+    parser.add_argument(
+        "--explain-config",
+        help="glassbox ExplainConfig as text proto or JSON: explanations to compute "
+        "(protos/explain_config.proto)",
+    )
+    parser.add_argument(
+        "--beam-pipeline-args",
+        default="",
+        help="Beam options, e.g. '--direct_num_workers=2 --direct_running_mode=multi_processing' "
+        "(runner: FnApiRunner unless --runner names one)",
+    )
     parser.set_defaults(run=_run)

@@ -24,14 +24,24 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "history", help="a metric over a pipeline's runs, blessed and refused models marked (from ML Metadata)",
+        "history",
+        help="a metric over a pipeline's runs, blessed and refused models marked (from ML Metadata)",
         description="Lists the pipeline's evaluations, oldest first, with the model, examples and baseline "
-                    "each evaluated, the metric's value on the slice and the verdict on the model.")
+        "each evaluated, the metric's value on the slice and the verdict on the model.",
+    )
     mlmd_args.add_store_arguments(parser)
-    parser.add_argument("--metric", required=True,
-                        help="metric name as the evaluation records it: auc, loss, example_count, diff_auc, ...")
-    parser.add_argument("--slice", default="Overall",
-                        help="slice in TFMA's notation: Overall, occupation:student, a_X_b:1_X_2 (default: %(default)s)")
+    parser.add_argument(
+        "--metric",
+        required=True,
+        help="metric name as the evaluation records it: auc, loss, example_count, diff_auc, ...",
+    )
+    parser.add_argument(
+        "--slice",
+        default="Overall",
+        help="slice in TFMA's notation: Overall, occupation:student, a_X_b:1_X_2 (default: %(default)s)",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--html", metavar="FILE", help="also write the history view as a self-contained HTML page")
+    parser.add_argument(
+        "--html", metavar="FILE", help="also write the history view as a self-contained HTML page"
+    )
     parser.set_defaults(run=_run)

@@ -18,10 +18,12 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
-        "lineage", help="how a model was trained, evaluated, judged and pushed (from ML Metadata)",
+        "lineage",
+        help="how a model was trained, evaluated, judged and pushed (from ML Metadata)",
         description="Walks ML Metadata from a model, a blessing or a push: the examples the model was "
-                    "trained on, the evaluation (its examples and EvalConfig), the validation (verdict and "
-                    "every check), the baseline it was compared with, and where it was pushed.")
+        "trained on, the evaluation (its examples and EvalConfig), the validation (verdict and "
+        "every check), the baseline it was compared with, and where it was pushed.",
+    )
     mlmd_args.add_store_arguments(parser)
     mlmd_args.add_model_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")

@@ -53,8 +53,9 @@ def slice_layers(rows: np.ndarray, groups: np.ndarray, num_rows: int) -> List[np
     return layers
 
 
-def sum_into_slices(elements: Elements, layers: Sequence[np.ndarray], num_groups: int,
-                    multipliers: np.ndarray) -> np.ndarray:
+def sum_into_slices(
+    elements: Elements, layers: Sequence[np.ndarray], num_groups: int, multipliers: np.ndarray
+) -> np.ndarray:
     """Sums elements per slice and replicate -> (num_groups, R, *elements.shape).
 
     ``layers`` (``slice_layers``) say which slices each batch row is in; ``multipliers[r, row]``
@@ -78,24 +79,37 @@ def sum_into_slices(elements: Elements, layers: Sequence[np.ndarray], num_groups
         scale = multipliers[:, elements.rows[picked]]
         # A row drawn 0 times adds nothing, as TFMA's resampling never feeds it (not 0 * inf = NaN).
         replicate, drawn = np.nonzero(scale)
-        index = (slices[drawn] * num_replicates + replicate) * num_cells + elements.cells[picked[drawn]]
+        index = (slices[drawn] * num_replicates + replicate) * num_cells + elements.cells[
+            picked[drawn]
+        ]
         values = values[drawn] * scale[replicate, drawn][:, None]
     # One bincount over (cell, value column) pairs writes the accumulator's layout directly.
     width = elements.shape[-1]
     flat_index = (index[:, None] * width + np.arange(width)).ravel()
-    sums = np.bincount(flat_index, weights=values.ravel(), minlength=num_groups * num_replicates * num_cells * width)
+    sums = np.bincount(
+        flat_index,
+        weights=values.ravel(),
+        minlength=num_groups * num_replicates * num_cells * width,
+    )
     return sums.reshape((num_groups, num_replicates) + tuple(elements.shape))
 
 
-def model_inputs(batch: Batch, model_name: Optional[str]) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def model_inputs(
+    batch: Batch, model_name: Optional[str]
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The model's labels, predictions and example weights in the batch (no name, as in TFMA, is '')."""
     model_name = model_name or ""
     try:
-        return batch.labels[model_name], batch.predictions[model_name], batch.example_weights[model_name]
+        return (
+            batch.labels[model_name],
+            batch.predictions[model_name],
+            batch.example_weights[model_name],
+        )
     except KeyError:
         raise EvaluationError(
             f"a metric reads model {model_name!r}, but the batch holds models "
-            f"{sorted(batch.predictions)}") from None
+            f"{sorted(batch.predictions)}"
+        ) from None
 
 
 class BatchCombiner(abc.ABC):
@@ -113,8 +127,9 @@ class BatchCombiner(abc.ABC):
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         """TFMA's combiner output, with TFMA's Python types, for one slice and one replicate."""
 
-    def accumulate(self, batch: Batch, layers: Sequence[np.ndarray], num_groups: int,
-                   multipliers: np.ndarray) -> np.ndarray:
+    def accumulate(
+        self, batch: Batch, layers: Sequence[np.ndarray], num_groups: int, multipliers: np.ndarray
+    ) -> np.ndarray:
         """Accumulators of the batch's slices, shape (num_groups, R, *accumulator shape).
 
         Args:

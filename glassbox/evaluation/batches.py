@@ -12,10 +12,21 @@ from apache_beam.utils import shared
 from tensorflow_model_analysis.proto import config_pb2
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.errors import (ConfigError, EvaluationError, ExamplesError, FeatureTypeError,
-                                        PredictionError, SignatureError)
-from glassbox.evaluation.examples import (DEFAULT_BATCH_SIZE, check_complete, compression_type, record_dataset,
-                                          record_lists)
+from glassbox.evaluation.errors import (
+    ConfigError,
+    EvaluationError,
+    ExamplesError,
+    FeatureTypeError,
+    PredictionError,
+    SignatureError,
+)
+from glassbox.evaluation.examples import (
+    DEFAULT_BATCH_SIZE,
+    check_complete,
+    compression_type,
+    record_dataset,
+    record_lists,
+)
 from glassbox.evaluation.feature_columns import dense_values, holds_bytes
 from glassbox.evaluation.models import ServingModel
 from glassbox.evaluation.parsing import FeatureParser
@@ -30,8 +41,14 @@ _PARALLEL_BATCHES = 2
 ROWS_PER_BATCH = 16384
 # The outputs TFMA picks, in this order, from a multi-output model without a prediction_key
 # (metric_util.prepare_labels_and_predictions).
-_COMMON_PREDICTION_KEYS = (tf.saved_model.CLASSIFY_OUTPUT_SCORES, tf.saved_model.REGRESS_OUTPUTS,
-                           "predictions", "logistic", "probabilities", "logits")
+_COMMON_PREDICTION_KEYS = (
+    tf.saved_model.CLASSIFY_OUTPUT_SCORES,
+    tf.saved_model.REGRESS_OUTPUTS,
+    "predictions",
+    "logistic",
+    "probabilities",
+    "logits",
+)
 
 
 def model_name(spec: config_pb2.ModelSpec, eval_config: config_pb2.EvalConfig) -> ModelName:
@@ -56,9 +73,13 @@ def prediction_output(model: ServingModel, prediction_key: str) -> str:
     candidates = [prediction_key] if prediction_key else _COMMON_PREDICTION_KEYS
     chosen = next((key for key in candidates if key in outputs), None)
     if chosen is None:
-        wanted = f"prediction_key {prediction_key!r}" if prediction_key else "a ModelSpec.prediction_key"
-        raise SignatureError(f"signature {model.signature_name!r} of model {model.model_dir} has "
-                             f"outputs {outputs}; set {wanted} naming one of them")
+        wanted = (
+            f"prediction_key {prediction_key!r}" if prediction_key else "a ModelSpec.prediction_key"
+        )
+        raise SignatureError(
+            f"signature {model.signature_name!r} of model {model.model_dir} has "
+            f"outputs {outputs}; set {wanted} naming one of them"
+        )
     return chosen
 
 
@@ -81,13 +102,17 @@ class _ModelRun:
         if values.ndim == 2 and values.shape[1] == 1:
             values = values[:, 0]
         if values.ndim not in (1, 2) or values.shape[0] != num_rows:
-            raise PredictionError(f"output {self.output!r} of {self.describe} has shape {values.shape} "
-                                  f"for {num_rows} examples; expected ({num_rows},) or ({num_rows}, classes)")
+            raise PredictionError(
+                f"output {self.output!r} of {self.describe} has shape {values.shape} "
+                f"for {num_rows} examples; expected ({num_rows},) or ({num_rows}, classes)"
+            )
         bad = ~np.isfinite(values)
         rows = np.flatnonzero(bad if values.ndim == 1 else bad.any(axis=1))
         if rows.size:
-            raise PredictionError(f"output {self.output!r} of {self.describe} is NaN or infinite for "
-                                  f"{rows.size} of {values.shape[0]} examples (first: row {rows[0]})")
+            raise PredictionError(
+                f"output {self.output!r} of {self.describe} is NaN or infinite for "
+                f"{rows.size} of {values.shape[0]} examples (first: row {rows[0]})"
+            )
         return values
 
     def labels(self, features: pa.RecordBatch, prediction_width: int) -> np.ndarray:
@@ -98,7 +123,8 @@ class _ModelRun:
         if values.shape[1] not in (1, prediction_width):
             raise FeatureTypeError(
                 f"feature {key!r} ({use}) holds {values.shape[1]} values per example; expected 1"
-                + (f" or {prediction_width} (one per class)" if prediction_width > 1 else ""))
+                + (f" or {prediction_width} (one per class)" if prediction_width > 1 else "")
+            )
         return values[:, 0] if values.shape[1] == 1 else values
 
     def example_weights(self, features: pa.RecordBatch) -> np.ndarray:
@@ -109,7 +135,9 @@ class _ModelRun:
         return self._numbers(features, key, f"example_weight_key of {self.describe}", width=1)[:, 0]
 
     @staticmethod
-    def _numbers(features: pa.RecordBatch, key: str, use: str, width: Optional[int] = None) -> np.ndarray:
+    def _numbers(
+        features: pa.RecordBatch, key: str, use: str, width: Optional[int] = None
+    ) -> np.ndarray:
         values = dense_values(features, key, use, width)
         if holds_bytes(features.column(key)):
             raise FeatureTypeError(f"feature {key!r} ({use}) holds bytes; numbers are needed")
@@ -146,19 +174,31 @@ class BatchBuilder:
       ModelLoadError, SignatureError: as ServingModel and ``prediction_output`` raise them.
     """
 
-    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str],
-                 schema: Optional[bytes] = None):
+    def __init__(
+        self,
+        eval_config: config_pb2.EvalConfig,
+        model_dirs: Dict[ModelName, str],
+        schema: Optional[bytes] = None,
+    ):
         self._runs: Dict[ModelName, _ModelRun] = {}
         for spec in eval_config.model_specs:
             name = model_name(spec, eval_config)
             if name not in model_dirs:
-                raise ConfigError(f"no model directory for model {name!r}; "
-                                  f"directories are given for {sorted(model_dirs)}")
+                raise ConfigError(
+                    f"no model directory for model {name!r}; "
+                    f"directories are given for {sorted(model_dirs)}"
+                )
             self._runs[name] = _ModelRun(spec, name, model_dirs[name])
-        self._decoder = ExamplesToRecordBatchDecoder(schema) if schema else ExamplesToRecordBatchDecoder()
+        self._decoder = (
+            ExamplesToRecordBatchDecoder(schema) if schema else ExamplesToRecordBatchDecoder()
+        )
         self._read_features = set(sliced_features(eval_config.slicing_specs))
         for run in self._runs.values():
-            self._read_features |= {run.spec.label_key, run.spec.example_weight_key, *run.model.input_features}
+            self._read_features |= {
+                run.spec.label_key,
+                run.spec.example_weight_key,
+                *run.model.input_features,
+            }
         self._read_features.discard("")
         self._parser = FeatureParser(self._read_features, schema)
         self._types_known = schema is not None
@@ -176,16 +216,23 @@ class BatchBuilder:
         try:
             features = self._decoder.DecodeBatch(list(serialized))
         except RuntimeError as e:
-            raise ExamplesError(f"cannot decode a batch of {len(serialized)} tf.Examples: {e}") from e
+            raise ExamplesError(
+                f"cannot decode a batch of {len(serialized)} tf.Examples: {e}"
+            ) from e
         self._parser.learn(features)
         self._types_known = True
-        outputs = {name: run.model.predict(serialized, features) for name, run in self._runs.items()}
+        outputs = {
+            name: run.model.predict(serialized, features) for name, run in self._runs.items()
+        }
         batch = self._batch(features, outputs, len(serialized))
-        batch.features = features.select(sorted(self._read_features.intersection(features.schema.names)))
+        batch.features = features.select(
+            sorted(self._read_features.intersection(features.schema.names))
+        )
         return batch
 
-    def file_batches(self, paths: Sequence[str], batch_size: int,
-                     rows_per_batch: int = ROWS_PER_BATCH) -> Iterator[Batch]:
+    def file_batches(
+        self, paths: Sequence[str], batch_size: int, rows_per_batch: int = ROWS_PER_BATCH
+    ) -> Iterator[Batch]:
         """The Batches of TFRecord files, file after file. The models are called on batch_size
         examples at a time; the tf.data pipeline's Batches hold as many such batches of one file
         as fit in rows_per_batch examples (at least one), so that Python's work per batch is
@@ -207,13 +254,19 @@ class BatchBuilder:
         read = [(0, 0, 0)] * len(paths)  # per file: model batches built, records, record bytes
         complete = 0  # the files before this one are read whole
         try:
-            for index, batch, batch_bytes, num_batches in self._parsed_batches(paths, batch_size, model_batches):
+            for index, batch, batch_bytes, num_batches in self._parsed_batches(
+                paths, batch_size, model_batches
+            ):
                 for earlier in range(complete, index):
                     check_complete(paths[earlier], *read[earlier][1:])
                 complete = index
                 yield batch
                 built, num_records, record_bytes = read[index]
-                read[index] = (built + num_batches, num_records + batch.num_rows, record_bytes + batch_bytes)
+                read[index] = (
+                    built + num_batches,
+                    num_records + batch.num_rows,
+                    record_bytes + batch_bytes,
+                )
             remaining = []
             for path, (_, num_records, record_bytes) in zip(paths[complete:], read[complete:]):
                 check_complete(path, num_records, record_bytes)
@@ -222,18 +275,29 @@ class BatchBuilder:
         for index in remaining:
             yield from self._one_file_batches(paths[index], batch_size, model_batches, *read[index])
 
-    def _one_file_batches(self, path: str, batch_size: int, model_batches: int, built: int,
-                          num_records: int, record_bytes: int) -> Iterator[Batch]:
+    def _one_file_batches(
+        self,
+        path: str,
+        batch_size: int,
+        model_batches: int,
+        built: int,
+        num_records: int,
+        record_bytes: int,
+    ) -> Iterator[Batch]:
         """``file_batches`` of one file after its first ``built`` model batches (of num_records
         records, record_bytes bytes): with tf.data, and from a batch tf.data fails on, with
         ``build``, whose errors name the problem."""
         while True:
             try:
-                for _, batch, batch_bytes, num_batches in self._parsed_batches([path], batch_size, model_batches,
-                                                                               skip=built):
+                for _, batch, batch_bytes, num_batches in self._parsed_batches(
+                    [path], batch_size, model_batches, skip=built
+                ):
                     yield batch
-                    built, num_records, record_bytes = (built + num_batches, num_records + batch.num_rows,
-                                                        record_bytes + batch_bytes)
+                    built, num_records, record_bytes = (
+                        built + num_batches,
+                        num_records + batch.num_rows,
+                        record_bytes + batch_bytes,
+                    )
                 break
             except (tf.errors.OpError, EvaluationError):
                 pass  # the batch is built again below, by tfx_bsl, whose errors name the problem
@@ -241,7 +305,10 @@ class BatchBuilder:
             for serialized in record_lists(path, batch_size, skip=built):
                 yield self.build(serialized)
                 built += 1
-                num_records, record_bytes = num_records + len(serialized), record_bytes + sum(map(len, serialized))
+                num_records, record_bytes = (
+                    num_records + len(serialized),
+                    record_bytes + sum(map(len, serialized)),
+                )
                 if self._parser.typed_features != typed:
                     break  # a feature's type was learnt (first seen): back to tf.data
             else:
@@ -256,56 +323,88 @@ class BatchBuilder:
             pass  # the tf.data pipeline fails on this batch too, and ``build`` reports it
         self._types_known = True
 
-    def _parsed_batches(self, paths: List[str], batch_size: int, model_batches: int,
-                        skip: int = 0) -> Iterator[Tuple[int, Batch, int, int]]:
+    def _parsed_batches(
+        self, paths: List[str], batch_size: int, model_batches: int, skip: int = 0
+    ) -> Iterator[Tuple[int, Batch, int, int]]:
         """file_batches' tf.data pipeline, from the skip-th model batch of the first file on:
         Batches of up to model_batches model batches of one file, each with its file's index, its
         records' bytes and its number of model batches."""
-        serialized_runs = {name: run for name, run in self._runs.items() if run.model.takes_serialized_examples}
+        serialized_runs = {
+            name: run for name, run in self._runs.items() if run.model.takes_serialized_examples
+        }
 
         @tf.autograph.experimental.do_not_convert  # plain TF calls: AutoGraph would only add ~0.2 s
         def parse_and_predict(serialized):
-            outputs = {name: run.model.call_serialized(serialized)[run.output] for name, run in serialized_runs.items()}
+            outputs = {
+                name: run.model.call_serialized(serialized)[run.output]
+                for name, run in serialized_runs.items()
+            }
             record_bytes = tf.reduce_sum(tf.cast(tf.strings.length(serialized), tf.int64))
             return self._parser.parse(serialized), outputs, tf.size(serialized), record_bytes
 
         @tf.autograph.experimental.do_not_convert
-        def concatenate(parsed, outputs, num_rows, record_bytes):  # ragged_batch's: one more dimension
-            return (self._parser.dense_parts({name: values.merge_dims(0, 1) for name, values in parsed.items()}),
-                    {name: values.merge_dims(0, 1) for name, values in outputs.items()},
-                    tf.reduce_sum(num_rows), tf.reduce_sum(record_bytes), tf.size(num_rows))
+        def concatenate(
+            parsed, outputs, num_rows, record_bytes
+        ):  # ragged_batch's: one more dimension
+            return (
+                self._parser.dense_parts(
+                    {name: values.merge_dims(0, 1) for name, values in parsed.items()}
+                ),
+                {name: values.merge_dims(0, 1) for name, values in outputs.items()},
+                tf.reduce_sum(num_rows),
+                tf.reduce_sum(record_bytes),
+                tf.size(num_rows),
+            )
 
         path_tensor = tf.constant(paths)
         compressions = tf.constant([compression_type(path) for path in paths])
 
         @tf.autograph.experimental.do_not_convert
         def file_pipeline(index):
-            return (record_dataset(path_tensor[index], batch_size, compressions[index])
-                    .skip(tf.where(index == 0, tf.constant(skip, tf.int64), 0))
-                    .map(parse_and_predict, num_parallel_calls=_PARALLEL_BATCHES, deterministic=True)
-                    .ragged_batch(model_batches).map(concatenate)
-                    .map(lambda *batch: (index, *batch)))
+            return (
+                record_dataset(path_tensor[index], batch_size, compressions[index])
+                .skip(tf.where(index == 0, tf.constant(skip, tf.int64), 0))
+                .map(parse_and_predict, num_parallel_calls=_PARALLEL_BATCHES, deterministic=True)
+                .ragged_batch(model_batches)
+                .map(concatenate)
+                .map(lambda *batch: (index, *batch))
+            )
 
         # Files one after another (cycle_length 1); tf.data's parallel interleave opens the next
         # file ahead and buffers its first Batches while Python works on this file's last ones.
-        pipeline = (tf.data.Dataset.range(len(paths))
-                    .interleave(file_pipeline, cycle_length=1, num_parallel_calls=1, deterministic=True)
-                    .prefetch(1))
+        pipeline = (
+            tf.data.Dataset.range(len(paths))
+            .interleave(file_pipeline, cycle_length=1, num_parallel_calls=1, deterministic=True)
+            .prefetch(1)
+        )
         for index, parsed, outputs, num_rows, record_bytes, num_batches in pipeline:
             features = self._parser.record_batch(parsed)
-            outputs = {name: {self._runs[name].output: values.numpy()} for name, values in outputs.items()}
+            outputs = {
+                name: {self._runs[name].output: values.numpy()} for name, values in outputs.items()
+            }
             for name, run in self._runs.items():
                 if name not in outputs:
                     outputs[name] = run.model.predict_in_batches(features, batch_size)
-            yield int(index), self._batch(features, outputs, int(num_rows)), int(record_bytes), int(num_batches)
+            yield (
+                int(index),
+                self._batch(features, outputs, int(num_rows)),
+                int(record_bytes),
+                int(num_batches),
+            )
 
-    def _batch(self, features: pa.RecordBatch, outputs: Dict[ModelName, Dict[str, np.ndarray]],
-               num_rows: int) -> Batch:
+    def _batch(
+        self,
+        features: pa.RecordBatch,
+        outputs: Dict[ModelName, Dict[str, np.ndarray]],
+        num_rows: int,
+    ) -> Batch:
         batch = Batch(features=features, labels={}, predictions={}, example_weights={})
         for name, run in self._runs.items():
             predictions = run.predictions(outputs[name], num_rows)
             batch.predictions[name] = predictions
-            batch.labels[name] = run.labels(features, predictions.shape[1] if predictions.ndim == 2 else 1)
+            batch.labels[name] = run.labels(
+                features, predictions.shape[1] if predictions.ndim == 2 else 1
+            )
             batch.example_weights[name] = run.example_weights(features)
         return batch
 
@@ -317,8 +416,13 @@ class PredictDoFn(beam.DoFn):
     (``apache_beam.utils.shared``), so a multi-threaded worker holds each model once.
     """
 
-    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str],
-                 schema: Optional[bytes] = None, batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self,
+        eval_config: config_pb2.EvalConfig,
+        model_dirs: Dict[ModelName, str],
+        schema: Optional[bytes] = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
         if batch_size < 1:
             raise ConfigError(f"batch_size must be positive, got {batch_size}")
         self._eval_config = eval_config
@@ -330,7 +434,8 @@ class PredictDoFn(beam.DoFn):
 
     def setup(self):
         self._builder = self._shared_builder.acquire(
-            lambda: BatchBuilder(self._eval_config, self._model_dirs, self._schema))
+            lambda: BatchBuilder(self._eval_config, self._model_dirs, self._schema)
+        )
 
     def process(self, paths: Sequence[str]) -> Iterator[Batch]:
         yield from self._builder.file_batches(paths, self._batch_size)

@@ -51,20 +51,26 @@ _BATCH_INPUTS = {constants.LABELS_KEY, constants.PREDICTIONS_KEY, constants.EXAM
 
 
 def _describe(computation: metric_types.MetricComputation) -> str:
-    return f"{type(computation.combiner).__name__} (metrics {[key.name for key in computation.keys]})"
+    return (
+        f"{type(computation.combiner).__name__} (metrics {[key.name for key in computation.keys]})"
+    )
 
 
 def _check_preprocessors(computation: metric_types.MetricComputation) -> None:
     for preprocessor in computation.preprocessors:
-        if (type(preprocessor) is not metric_types.StandardMetricInputsPreprocessor
-                or not set(preprocessor.include_filter) <= _BATCH_INPUTS):
+        if (
+            type(preprocessor) is not metric_types.StandardMetricInputsPreprocessor
+            or not set(preprocessor.include_filter) <= _BATCH_INPUTS
+        ):
             raise UnsupportedMetricError(
                 f"{_describe(computation)} uses preprocessor {preprocessor.name!r}, which needs inputs other than "
-                "labels, predictions and example weights")
+                "labels, predictions and example weights"
+            )
 
 
-def batch_combiner_for(computation: metric_types.MetricComputation,
-                       eval_config: config_pb2.EvalConfig) -> BatchCombiner:
+def batch_combiner_for(
+    computation: metric_types.MetricComputation, eval_config: config_pb2.EvalConfig
+) -> BatchCombiner:
     """The batch combiner computing what ``computation``'s TFMA combiner computes.
 
     ``eval_config`` is accepted for symmetry with TFMA's computations; everything our combiners

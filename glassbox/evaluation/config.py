@@ -7,7 +7,6 @@ Metric-level checks (class names, binarization, ...) happen when the metrics pla
 
 from __future__ import annotations
 
-
 from google.protobuf import message
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import config_util
@@ -40,14 +39,38 @@ _SUPPORTED_FIELDS = {
         "per_slice_thresholds",
         "cross_slice_thresholds",
     },
-    "MetricConfig": {"class_name", "module", "config", "threshold", "per_slice_thresholds", "cross_slice_thresholds"},
-    "Options": {"include_default_metrics", "compute_confidence_intervals", "confidence_intervals", "min_slice_size", "disabled_outputs"},
+    "MetricConfig": {
+        "class_name",
+        "module",
+        "config",
+        "threshold",
+        "per_slice_thresholds",
+        "cross_slice_thresholds",
+    },
+    "Options": {
+        "include_default_metrics",
+        "compute_confidence_intervals",
+        "confidence_intervals",
+        "min_slice_size",
+        "disabled_outputs",
+    },
     "ConfidenceIntervalOptions": {"method"},
 }
 # Submessages whose content is checked elsewhere (metric level) or is free-form.
-_OPAQUE = {"BinarizationOptions", "AggregationOptions", "ExampleWeightOptions", "MetricThreshold",
-           "PerSliceMetricThreshold", "CrossSliceMetricThreshold", "GenericValueThreshold",
-           "GenericChangeThreshold", "BoolValue", "Int32Value", "DoubleValue", "StringValue"}
+_OPAQUE = {
+    "BinarizationOptions",
+    "AggregationOptions",
+    "ExampleWeightOptions",
+    "MetricThreshold",
+    "PerSliceMetricThreshold",
+    "CrossSliceMetricThreshold",
+    "GenericValueThreshold",
+    "GenericChangeThreshold",
+    "BoolValue",
+    "Int32Value",
+    "DoubleValue",
+    "StringValue",
+}
 # SavedModels are called through their serving signature, whatever produced them.
 _SUPPORTED_MODEL_TYPES = {"", "tf_generic", "tf_keras"}
 _BOOTSTRAP = config_pb2.ConfidenceIntervalOptions.POISSON_BOOTSTRAP
@@ -87,31 +110,40 @@ def check_eval_config(eval_config: config_pb2.EvalConfig) -> None:
     """Refuses settings the engine cannot honour, naming the field."""
     _check_fields(eval_config)
     if not eval_config.model_specs:
-        raise ConfigError("EvalConfig field 'model_specs' is empty: at least one ModelSpec is required")
+        raise ConfigError(
+            "EvalConfig field 'model_specs' is empty: at least one ModelSpec is required"
+        )
     for i, spec in enumerate(eval_config.model_specs):
         if spec.model_type not in _SUPPORTED_MODEL_TYPES:
             raise ConfigError(
                 f"EvalConfig field 'model_specs[{i}].model_type' is {spec.model_type!r}; glassbox evaluates "
-                f"SavedModels through their signature (model_type one of {sorted(_SUPPORTED_MODEL_TYPES)})")
+                f"SavedModels through their signature (model_type one of {sorted(_SUPPORTED_MODEL_TYPES)})"
+            )
         if not spec.label_key:
             raise ConfigError(f"EvalConfig field 'model_specs[{i}].label_key' is required")
     options = eval_config.options
     if options.HasField("include_default_metrics") and options.include_default_metrics.value:
         raise ConfigError(
             "EvalConfig field 'options.include_default_metrics' is true: metrics compiled into a Keras "
-            "model are not read from a SavedModel's signature; list them in metrics_specs instead")
+            "model are not read from a SavedModel's signature; list them in metrics_specs instead"
+        )
     if options.confidence_intervals.method not in (_UNKNOWN_CI_METHOD, _BOOTSTRAP):
         raise ConfigError(
             "EvalConfig field 'options.confidence_intervals.method' must be POISSON_BOOTSTRAP "
-            "(glassbox computes confidence intervals by Poisson bootstrap)")
+            "(glassbox computes confidence intervals by Poisson bootstrap)"
+        )
     for i, spec in enumerate(eval_config.slicing_specs):
         duplicate = set(spec.feature_keys) & set(spec.feature_values)
         if duplicate:
-            raise ConfigError(f"EvalConfig field 'slicing_specs[{i}]' names {sorted(duplicate)} in both "
-                              "feature_keys and feature_values")
+            raise ConfigError(
+                f"EvalConfig field 'slicing_specs[{i}]' names {sorted(duplicate)} in both "
+                "feature_keys and feature_values"
+            )
 
 
-def prepare_eval_config(eval_config: config_pb2.EvalConfig, has_baseline: bool) -> config_pb2.EvalConfig:
+def prepare_eval_config(
+    eval_config: config_pb2.EvalConfig, has_baseline: bool
+) -> config_pb2.EvalConfig:
     """Checks the config and applies TFMA's defaults, as TFMA records them in eval_config.json.
 
     With a baseline, TFMA names the models 'candidate' and 'baseline'; confidence intervals, when
@@ -120,7 +152,8 @@ def prepare_eval_config(eval_config: config_pb2.EvalConfig, has_baseline: bool) 
     check_eval_config(eval_config)
     try:
         prepared = config_util.update_eval_config_with_defaults(
-            eval_config, has_baseline=has_baseline, rubber_stamp=not has_baseline)
+            eval_config, has_baseline=has_baseline, rubber_stamp=not has_baseline
+        )
     except (RuntimeError, ValueError) as e:
         raise ConfigError(f"invalid EvalConfig: {e}") from e
     if prepared.options.compute_confidence_intervals.value:

@@ -57,7 +57,9 @@ def bootstrap_multipliers(batch: Batch, num_replicates: int) -> np.ndarray:
     if num_replicates > 1:
         fingerprint = 0
         for name in sorted(batch.predictions):
-            fingerprint = zlib.crc32(np.ascontiguousarray(batch.predictions[name]).tobytes(), fingerprint)
+            fingerprint = zlib.crc32(
+                np.ascontiguousarray(batch.predictions[name]).tobytes(), fingerprint
+            )
         rng = np.random.default_rng([BOOTSTRAP_SEED, fingerprint])
         multipliers[1:] = rng.poisson(1.0, size=(num_replicates - 1, batch.num_rows))
     return multipliers
@@ -90,7 +92,11 @@ class _MergeSlices(beam.CombineFn):
 
     def add_input(self, accumulator, element):
         # The accumulator is the combiner's own (a copy of the first element): summed into in place.
-        return self._plan.merge([element]) if accumulator is None else self._plan.add_into(accumulator, element)
+        return (
+            self._plan.merge([element])
+            if accumulator is None
+            else self._plan.add_into(accumulator, element)
+        )
 
     def merge_accumulators(self, accumulators):
         # Beam lets the first accumulator be modified and returned.
@@ -103,8 +109,10 @@ class _MergeSlices(beam.CombineFn):
 
 def _min_slice_size_message(min_slice_size: int) -> str:
     # TFMA's wording (slicer_lib.FilterOutSlices), so tools that key on it keep working.
-    return ("Example count for this slice key is lower than the minimum required value: %d. "
-            "No data is aggregated for this slice." % min_slice_size)
+    return (
+        "Example count for this slice key is lower than the minimum required value: %d. "
+        "No data is aggregated for this slice." % min_slice_size
+    )
 
 
 def compute_slice(element: Tuple[SliceKey, object], plan: MetricsPlan, min_slice_size: int):
@@ -115,17 +123,25 @@ def compute_slice(element: Tuple[SliceKey, object], plan: MetricsPlan, min_slice
     return (slice_key, *plan.compute(slice_key, accumulator))
 
 
-def check_slice_features(slice_keys: Iterable[SliceKey], specs: Sequence[config_pb2.SlicingSpec]) -> None:
+def check_slice_features(
+    slice_keys: Iterable[SliceKey], specs: Sequence[config_pb2.SlicingSpec]
+) -> None:
     """Fails when a feature_keys spec matched no example: almost always a misspelt feature key.
 
     (A feature_values spec that matches nothing is a missing slice, which the Validator reports.)
     """
     column_sets = {frozenset(column for column, _ in key) for key in slice_keys}
     for i, spec in enumerate(specs):
-        if spec.feature_keys and not spec.feature_values and frozenset(spec.feature_keys) not in column_sets:
+        if (
+            spec.feature_keys
+            and not spec.feature_values
+            and frozenset(spec.feature_keys) not in column_sets
+        ):
             raise MissingFeatureError(
                 f"slicing_specs[{i}] slices on feature_keys {list(spec.feature_keys)}, "
-                "but no example has " + ("this feature" if len(spec.feature_keys) == 1 else "all of them"))
+                "but no example has "
+                + ("this feature" if len(spec.feature_keys) == 1 else "all of them")
+            )
 
 
 class ComputeSlicedMetrics(beam.PTransform):
@@ -140,25 +156,37 @@ class ComputeSlicedMetrics(beam.PTransform):
         accumulators = (
             batches
             | "AccumulateSlices" >> beam.ParDo(_AccumulateSlices(self._eval_config, plan))
-            | "MergeSlices" >> beam.CombinePerKey(_MergeSlices(plan)))
+            | "MergeSlices" >> beam.CombinePerKey(_MergeSlices(plan))
+        )
         _ = (
             accumulators
             | "SliceKeys" >> beam.Keys()
-            | "AllSliceKeys" >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
-            | "CheckSliceFeatures" >> beam.Map(check_slice_features, slicing_specs(self._eval_config)))
+            | "AllSliceKeys"
+            >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
+            | "CheckSliceFeatures"
+            >> beam.Map(check_slice_features, slicing_specs(self._eval_config))
+        )
         results = accumulators | "ComputeSlices" >> beam.Map(
-            compute_slice, plan, self._eval_config.options.min_slice_size.value)
+            compute_slice, plan, self._eval_config.options.min_slice_size.value
+        )
         return {
-            "metrics": results | "Metrics" >> beam.Map(lambda r: (r[0], r[1])).with_output_types(Tuple[Any, Any]),
-            "plots": results | "Plots" >> beam.Map(lambda r: (r[0], r[2])).with_output_types(Tuple[Any, Any]),
+            "metrics": results
+            | "Metrics" >> beam.Map(lambda r: (r[0], r[1])).with_output_types(Tuple[Any, Any]),
+            "plots": results
+            | "Plots" >> beam.Map(lambda r: (r[0], r[2])).with_output_types(Tuple[Any, Any]),
         }
 
 
 class EvaluateExamples(beam.PTransform):
     """Pipeline root -> TFMA-keyed metrics and plots of the models on the example files."""
 
-    def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str],
-                 example_files: Sequence[str], schema: Optional[bytes] = None):
+    def __init__(
+        self,
+        eval_config: config_pb2.EvalConfig,
+        model_dirs: Dict[str, str],
+        example_files: Sequence[str],
+        schema: Optional[bytes] = None,
+    ):
         super().__init__()
         self._eval_config = eval_config
         self._model_dirs = model_dirs
@@ -170,19 +198,33 @@ class EvaluateExamples(beam.PTransform):
         return (
             pbegin
             | "MatchExampleFiles" >> MatchExampleFiles(self._example_files)
-            | "FilesTogether" >> beam.BatchElements(min_batch_size=FILES_PER_PIPELINE, max_batch_size=FILES_PER_PIPELINE)
-            | "PredictBatches" >> beam.ParDo(PredictDoFn(self._eval_config, self._model_dirs, self._schema,
-                                                         batch_size or DEFAULT_BATCH_SIZE))
-            | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config))
+            | "FilesTogether"
+            >> beam.BatchElements(
+                min_batch_size=FILES_PER_PIPELINE, max_batch_size=FILES_PER_PIPELINE
+            )
+            | "PredictBatches"
+            >> beam.ParDo(
+                PredictDoFn(
+                    self._eval_config,
+                    self._model_dirs,
+                    self._schema,
+                    batch_size or DEFAULT_BATCH_SIZE,
+                )
+            )
+            | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config)
+        )
 
 
-def model_dirs_by_name(eval_config: config_pb2.EvalConfig, model_dir: str,
-                       baseline_model_dir: Optional[str]) -> Dict[str, str]:
+def model_dirs_by_name(
+    eval_config: config_pb2.EvalConfig, model_dir: str, baseline_model_dir: Optional[str]
+) -> Dict[str, str]:
     """Maps the prepared config's model names to the candidate and baseline directories."""
     candidates = [s.name for s in eval_config.model_specs if not s.is_baseline]
     if len(candidates) != 1:
-        raise ConfigError(f"EvalConfig field 'model_specs' has {len(candidates)} candidate models "
-                          f"{candidates}; glassbox evaluates one candidate and optionally a baseline")
+        raise ConfigError(
+            f"EvalConfig field 'model_specs' has {len(candidates)} candidate models "
+            f"{candidates}; glassbox evaluates one candidate and optionally a baseline"
+        )
     dirs = {candidates[0]: model_dir}
     baseline = config_lib.baseline_name(eval_config)
     if baseline is not None:
@@ -202,11 +244,16 @@ def _garbage_collector_spared():
         gc.unfreeze()
 
 
-def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_files: Sequence[str],
-                   output_dir: str, baseline_model_dir: Optional[str] = None,
-                   beam_pipeline_args: Sequence[str] = (), schema: Optional[bytes] = None,
-                   explain_config: Optional[ExplainConfig] = None,
-                   ) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
+def run_evaluation(
+    eval_config: config_pb2.EvalConfig,
+    model_dir: str,
+    example_files: Sequence[str],
+    output_dir: str,
+    baseline_model_dir: Optional[str] = None,
+    beam_pipeline_args: Sequence[str] = (),
+    schema: Optional[bytes] = None,
+    explain_config: Optional[ExplainConfig] = None,
+) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
     """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
 
     beam_pipeline_args: Beam options; the runner is glassbox.beam_runner.DEFAULT_RUNNER unless
@@ -219,29 +266,39 @@ def run_evaluation(eval_config: config_pb2.EvalConfig, model_dir: str, example_f
     last. Returns the config as applied (TFMA's defaults filled in) and the candidate's overall
     scalar metrics.
     """
-    prepared = config_lib.prepare_eval_config(eval_config, has_baseline=baseline_model_dir is not None)
+    prepared = config_lib.prepare_eval_config(
+        eval_config, has_baseline=baseline_model_dir is not None
+    )
     model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
     if tf.io.gfile.exists(os.path.join(output_dir, writer.EVAL_CONFIG_FILE)):
-        raise ConfigError(f"output directory {output_dir!r} already holds an evaluation; "
-                          "choose a new directory so that nothing is overwritten")
+        raise ConfigError(
+            f"output directory {output_dir!r} already holds an evaluation; "
+            "choose a new directory so that nothing is overwritten"
+        )
     staging = os.path.join(output_dir, f".incomplete-{uuid.uuid4().hex}")
     tf.io.gfile.makedirs(staging)
     try:
         options = PipelineOptions(with_default_runner(beam_pipeline_args))
         with _garbage_collector_spared(), beam.Pipeline(options=options) as pipeline:
-            _ = (pipeline
-                 | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files, schema)
-                 | "Write" >> writer.WriteEvaluation(staging, prepared))
+            _ = (
+                pipeline
+                | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files, schema)
+                | "Write" >> writer.WriteEvaluation(staging, prepared)
+            )
             if explain_config is not None:
-                _ = (pipeline
-                     | "Explain" >> ExplainExamples(explain_config, prepared, model_dirs, example_files, schema)
-                     | "WriteExplanations" >> WriteExplanations(staging, prepared))
+                _ = (
+                    pipeline
+                    | "Explain"
+                    >> ExplainExamples(explain_config, prepared, model_dirs, example_files, schema)
+                    | "WriteExplanations" >> WriteExplanations(staging, prepared)
+                )
         for path in tf.io.gfile.listdir(staging):
             tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))
     finally:
         if tf.io.gfile.exists(staging):
             tf.io.gfile.rmtree(staging)
-    writer.write_eval_config(output_dir, prepared, data_location=",".join(example_files),
-                             model_locations=model_dirs)
+    writer.write_eval_config(
+        output_dir, prepared, data_location=",".join(example_files), model_locations=model_dirs
+    )
     candidate = next(s.name for s in prepared.model_specs if not s.is_baseline)
     return prepared, writer.overall_scalar_metrics(output_dir, candidate)

@@ -40,19 +40,21 @@ def resolve_example_files(path_or_glob: str, splits: Optional[Sequence[str]] = N
     """
     split_dirs = sorted(tf.io.gfile.glob(os.path.join(path_or_glob, _SPLIT_DIR_PREFIX + "*")))
     if split_dirs:
-        existing = {os.path.basename(d)[len(_SPLIT_DIR_PREFIX):]: d for d in split_dirs}
+        existing = {os.path.basename(d)[len(_SPLIT_DIR_PREFIX) :]: d for d in split_dirs}
         files = []
         for split in splits or [DEFAULT_SPLIT]:
             if split not in existing:
                 raise ExamplesError(
                     f"split {split!r} not found in Examples artifact {path_or_glob}; "
-                    f"its splits are {sorted(existing)}")
+                    f"its splits are {sorted(existing)}"
+                )
             files += _non_empty_files(os.path.join(existing[split], "*"), f"split {split!r} of")
         return files
     if splits:
         raise ExamplesError(
             f"cannot select splits {list(splits)} from {path_or_glob}: it is not a TFX Examples "
-            f"artifact (no {_SPLIT_DIR_PREFIX}<name>/ subdirectories)")
+            f"artifact (no {_SPLIT_DIR_PREFIX}<name>/ subdirectories)"
+        )
     if tf.io.gfile.isdir(path_or_glob):
         return _non_empty_files(os.path.join(path_or_glob, "*"), "directory")
     return _non_empty_files(path_or_glob, "pattern")
@@ -112,16 +114,18 @@ def record_lists(path: str, batch_size: int, skip: int = 0) -> Iterator[List[byt
     return itertools.islice(lists, skip, None)
 
 
-def record_dataset(path: Union[str, tf.Tensor], batch_size: int,
-                   compression: Union[str, tf.Tensor, None] = None) -> tf.data.Dataset:
+def record_dataset(
+    path: Union[str, tf.Tensor], batch_size: int, compression: Union[str, tf.Tensor, None] = None
+) -> tf.data.Dataset:
     """The records of a TFRecord file as a tf.data pipeline of string tensors of at most
     batch_size records: read by TF's C++ reader on tf.data's threads, with no Python object per
     record. tf.data's errors (missing, corrupt file) are TF errors; see ``check_complete``.
 
     path and its ``compression_type`` (found from the file unless given) may be string tensors,
     so that a tf.data function can open files."""
-    return tf.data.TFRecordDataset(path, compression_type(path) if compression is None else compression
-                                   ).batch(batch_size)
+    return tf.data.TFRecordDataset(
+        path, compression_type(path) if compression is None else compression
+    ).batch(batch_size)
 
 
 def check_complete(path: str, num_records: int, record_bytes: int) -> None:
@@ -136,8 +140,10 @@ def check_complete(path: str, num_records: int, record_bytes: int) -> None:
     """
     uncompressed_size = record_bytes + num_records * _RECORD_FRAMING_BYTES
     if compression_type(path) == "GZIP" and _gzip_trailer_size(path) != uncompressed_size % 2**32:
-        raise ExamplesError(f"TFRecord file {path} is truncated: its gzip stream ends before its "
-                            "trailer, so some of its records are lost")
+        raise ExamplesError(
+            f"TFRecord file {path} is truncated: its gzip stream ends before its "
+            "trailer, so some of its records are lost"
+        )
 
 
 def _gzip_trailer_size(path: str) -> int:
@@ -159,7 +165,9 @@ class MatchExampleFiles(beam.PTransform):
         self._file_patterns = list(file_patterns)
 
     def expand(self, pbegin: beam.pvalue.PBegin) -> beam.PCollection:
-        return (pbegin
-                | "FilePatterns" >> beam.Create(self._file_patterns)
-                | "MatchFiles" >> beam.FlatMap(tf.io.gfile.glob)
-                | "SpreadFiles" >> beam.Reshuffle())
+        return (
+            pbegin
+            | "FilePatterns" >> beam.Create(self._file_patterns)
+            | "MatchFiles" >> beam.FlatMap(tf.io.gfile.glob)
+            | "SpreadFiles" >> beam.Reshuffle()
+        )

@@ -18,12 +18,17 @@ from glassbox.evaluation.errors import FeatureTypeError, MissingFeatureError
 def holds_bytes(column: pa.Array) -> bool:
     """Whether a list column's values are bytes/strings (tf.Example bytes_list)."""
     value_type = column.type.value_type
-    return pa.types.is_binary(value_type) or pa.types.is_large_binary(value_type) or \
-        pa.types.is_string(value_type) or pa.types.is_large_string(value_type)
+    return (
+        pa.types.is_binary(value_type)
+        or pa.types.is_large_binary(value_type)
+        or pa.types.is_string(value_type)
+        or pa.types.is_large_string(value_type)
+    )
 
 
-def dense_values(features: pa.RecordBatch, name: str, use: str,
-                 width: Optional[int] = None) -> np.ndarray:
+def dense_values(
+    features: pa.RecordBatch, name: str, use: str, width: Optional[int] = None
+) -> np.ndarray:
     """Feature ``name`` as an (n, width) numpy array; every example must hold exactly width values.
 
     width None accepts any width the examples agree on. ``use`` says what the feature is for
@@ -37,21 +42,36 @@ def dense_values(features: pa.RecordBatch, name: str, use: str,
     index = features.schema.get_field_index(name)
     if index < 0:
         raise MissingFeatureError(
-            f"feature {name!r} ({use}) is in none of the examples; they have {sorted(features.schema.names)}")
+            f"feature {name!r} ({use}) is in none of the examples; they have {sorted(features.schema.names)}"
+        )
     column = features.column(index)
     lengths = np.asarray(pc.list_value_length(column).fill_null(0))
     _check_rows(lengths == 0, name, use, "lack it", MissingFeatureError)
     width = int(lengths[0]) if width is None else width
-    _check_rows(lengths != width, name, use, f"hold a number of values other than {width}",
-                FeatureTypeError, lengths)
+    _check_rows(
+        lengths != width,
+        name,
+        use,
+        f"hold a number of values other than {width}",
+        FeatureTypeError,
+        lengths,
+    )
     return pc.list_flatten(column).to_numpy(zero_copy_only=False).reshape(len(lengths), width)
 
 
-def _check_rows(bad: np.ndarray, name: str, use: str, problem: str, error: type,
-                lengths: Optional[np.ndarray] = None) -> None:
+def _check_rows(
+    bad: np.ndarray,
+    name: str,
+    use: str,
+    problem: str,
+    error: type,
+    lengths: Optional[np.ndarray] = None,
+) -> None:
     rows = np.flatnonzero(bad)
     if rows.size:
         first = rows[0]
         detail = f"; row {first} holds {lengths[first]}" if lengths is not None else ""
-        raise error(f"feature {name!r} ({use}): {rows.size} of {bad.size} examples {problem} "
-                    f"(first: row {first}{detail})")
+        raise error(
+            f"feature {name!r} ({use}): {rows.size} of {bad.size} examples {problem} "
+            f"(first: row {first}{detail})"
+        )

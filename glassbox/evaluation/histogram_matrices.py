@@ -21,7 +21,11 @@ import inspect
 from typing import Any, Dict, List, NamedTuple, Union
 
 import numpy as np
-from tensorflow_model_analysis.metrics import binary_confusion_matrices, calibration_histogram, metric_types
+from tensorflow_model_analysis.metrics import (
+    binary_confusion_matrices,
+    calibration_histogram,
+    metric_types,
+)
 
 _EPSILON = binary_confusion_matrices._EPSILON  # pylint: disable=protected-access
 _TFMA_RESULT = "binary_confusion_matrices.<locals>.result"
@@ -40,8 +44,10 @@ def bucket_sums(histogram: Union[BucketSums, calibration_histogram.Histogram]) -
     if isinstance(histogram, BucketSums):
         return histogram
     ids = np.fromiter((b.bucket_id for b in histogram), np.int64, len(histogram))
-    sums = np.array([(b.weighted_labels, b.weighted_predictions, b.weighted_examples) for b in histogram],
-                    dtype=np.float64).reshape(-1, 3)
+    sums = np.array(
+        [(b.weighted_labels, b.weighted_predictions, b.weighted_examples) for b in histogram],
+        dtype=np.float64,
+    ).reshape(-1, 3)
     return BucketSums(ids, sums)
 
 
@@ -55,8 +61,11 @@ def rebin_thresholds(thresholds: List[float]) -> List[float]:
     return rebinned
 
 
-def rebin(thresholds: List[float], histogram: Union[BucketSums, calibration_histogram.Histogram],
-          num_buckets: int = calibration_histogram.DEFAULT_NUM_BUCKETS) -> np.ndarray:
+def rebin(
+    thresholds: List[float],
+    histogram: Union[BucketSums, calibration_histogram.Histogram],
+    num_buckets: int = calibration_histogram.DEFAULT_NUM_BUCKETS,
+) -> np.ndarray:
     """``calibration_histogram.rebin`` (left 0, right 1) as a (len(thresholds), 3) array of
     weighted labels, weighted predictions and weighted examples per new bucket.
 
@@ -65,15 +74,21 @@ def rebin(thresholds: List[float], histogram: Union[BucketSums, calibration_hist
     ``thresholds`` must be sorted, as TFMA requires.
     """
     ids, sums = bucket_sums(histogram)
-    edges = (ids - 1) / num_buckets  # TFMA's left edge, (id - 1) / num_buckets * (right - left) + left
+    edges = (
+        ids - 1
+    ) / num_buckets  # TFMA's left edge, (id - 1) / num_buckets * (right - left) + left
     edges[ids == 0] = -np.inf
     edges[ids >= num_buckets + 1] = np.inf
     new_ids = np.searchsorted(np.asarray(thresholds[1:], dtype=np.float64), edges, side="right")
-    return np.stack([np.bincount(new_ids, weights=sums[:, j], minlength=len(thresholds)) for j in range(3)],
-                    axis=-1)
+    return np.stack(
+        [np.bincount(new_ids, weights=sums[:, j], minlength=len(thresholds)) for j in range(3)],
+        axis=-1,
+    )
 
 
-def histogram_to_matrices(thresholds: List[float], rebinned: np.ndarray) -> binary_confusion_matrices.Matrices:
+def histogram_to_matrices(
+    thresholds: List[float], rebinned: np.ndarray
+) -> binary_confusion_matrices.Matrices:
     """``_histogram_to_binary_confusion_matrices`` over a rebinned histogram (``rebin``'s array).
 
     At threshold i, tp/fp are the positive/negative weight in buckets >= i and fn/tn those below.
@@ -86,31 +101,41 @@ def histogram_to_matrices(thresholds: List[float], rebinned: np.ndarray) -> bina
     tn = np.cumsum(np.concatenate([[0.0], negatives[:-1]]))
     # TFMA drops the -epsilon bucket it added (or keeps one bucket for a single threshold).
     offset = 1 if (thresholds[0] >= 0 or len(thresholds) == 1) and len(rebinned) > 1 else 0
-    tp, fp, fn, tn = (a[offset:offset + len(thresholds)].copy() for a in (tp, fp, fn, tn))
+    tp, fp, fn, tn = (a[offset : offset + len(thresholds)].copy() for a in (tp, fp, fn, tn))
     # Above 1 + epsilon nothing is predicted positive; TFMA fills these in threshold order, so
     # when the first threshold is such one, the counts it copies are already zeroed.
-    above = np.asarray(thresholds, dtype=np.float64)[:len(tp)] >= 1.0 + _EPSILON
+    above = np.asarray(thresholds, dtype=np.float64)[: len(tp)] >= 1.0 + _EPSILON
     first_tp, first_fp = (0.0, 0.0) if above[:1].any() else (tp[0], fp[0])
     tp[above], fp[above], fn[above], tn[above] = 0.0, 0.0, first_tp, first_fp
-    return binary_confusion_matrices.Matrices(thresholds, tp.tolist(), tn.tolist(), fp.tolist(), fn.tolist())
+    return binary_confusion_matrices.Matrices(
+        thresholds, tp.tolist(), tn.tolist(), fp.tolist(), fn.tolist()
+    )
 
 
 class _HistogramMatrices:
     """The derived computation's result function: histogram at input_key -> matrices at matrices_key."""
 
-    def __init__(self, thresholds: List[float], input_key: metric_types.MetricKey,
-                 matrices_key: metric_types.MetricKey):
+    def __init__(
+        self,
+        thresholds: List[float],
+        input_key: metric_types.MetricKey,
+        matrices_key: metric_types.MetricKey,
+    ):
         self._thresholds = thresholds
         self._rebin_thresholds = rebin_thresholds(thresholds)
         self.input_key = input_key
         self._matrices_key = matrices_key
 
-    def __call__(self, metrics: Dict[metric_types.MetricKey, Any]) -> Dict[metric_types.MetricKey, Any]:
+    def __call__(
+        self, metrics: Dict[metric_types.MetricKey, Any]
+    ) -> Dict[metric_types.MetricKey, Any]:
         rebinned = rebin(self._rebin_thresholds, metrics[self.input_key])
         return {self._matrices_key: histogram_to_matrices(self._thresholds, rebinned)}
 
 
-def vectorised(computation: metric_types.DerivedMetricComputation) -> metric_types.DerivedMetricComputation:
+def vectorised(
+    computation: metric_types.DerivedMetricComputation,
+) -> metric_types.DerivedMetricComputation:
     """The computation with TFMA's histogram-to-matrices result replaced by the vectorised one;
     any other computation (or one that needs no rebinning: a single negative threshold, as for
     top-k metrics) unchanged."""
@@ -126,10 +151,15 @@ def vectorised(computation: metric_types.DerivedMetricComputation) -> metric_typ
         return computation  # TFMA's rebin assumes sorted thresholds; keep its result for any other
     return metric_types.DerivedMetricComputation(
         keys=computation.keys,
-        result=_HistogramMatrices(thresholds, settings["input_metric_key"], settings["matrices_key"]))
+        result=_HistogramMatrices(
+            thresholds, settings["input_metric_key"], settings["matrices_key"]
+        ),
+    )
 
 
-def reads_key(computation: metric_types.DerivedMetricComputation, key: metric_types.MetricKey) -> bool:
+def reads_key(
+    computation: metric_types.DerivedMetricComputation, key: metric_types.MetricKey
+) -> bool:
     """Whether the computation may read metrics[key] expecting TFMA's value (a vectorised one
     takes BucketSums as well). TFMA's derived computations are closures holding the keys they
     read; any other result function is assumed to read every key."""
@@ -138,6 +168,9 @@ def reads_key(computation: metric_types.DerivedMetricComputation, key: metric_ty
         return False
     if not inspect.isfunction(result):
         return True
-    captured = [value for value in inspect.getclosurevars(result).nonlocals.values()
-                if isinstance(value, metric_types.MetricKey)]
+    captured = [
+        value
+        for value in inspect.getclosurevars(result).nonlocals.values()
+        if isinstance(value, metric_types.MetricKey)
+    ]
     return not captured or key in captured

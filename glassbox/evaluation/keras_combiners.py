@@ -37,14 +37,18 @@ def _mean_last(values: np.ndarray) -> np.ndarray:
 
 def _same_shape(labels: np.ndarray, predictions: np.ndarray, metric: str) -> None:
     if labels.shape != predictions.shape:
-        raise ShapeError(f"Keras metric {metric!r} needs labels shaped like predictions, got labels of width "
-                         f"{labels.shape[1]} and predictions of width {predictions.shape[1]}")
+        raise ShapeError(
+            f"Keras metric {metric!r} needs labels shaped like predictions, got labels of width "
+            f"{labels.shape[1]} and predictions of width {predictions.shape[1]}"
+        )
 
 
 def _sparse_ids(labels: np.ndarray, metric: str) -> np.ndarray:
     if labels.shape[1] != 1:
-        raise ShapeError(f"Keras metric {metric!r} needs sparse labels (one class id per example), "
-                         f"got labels of width {labels.shape[1]}")
+        raise ShapeError(
+            f"Keras metric {metric!r} needs sparse labels (one class id per example), "
+            f"got labels of width {labels.shape[1]}"
+        )
     return labels[:, 0]
 
 
@@ -56,10 +60,15 @@ def _log_softmax(logits: np.ndarray) -> np.ndarray:
 def _binary_crossentropy(labels, predictions, metric, from_logits=False, label_smoothing=0.0):
     labels = labels * (1.0 - label_smoothing) + 0.5 * label_smoothing
     if from_logits:  # tf.nn.sigmoid_cross_entropy_with_logits
-        return _mean_last(np.maximum(predictions, 0) - predictions * labels
-                          + np.log1p(np.exp(-np.abs(predictions))))
+        return _mean_last(
+            np.maximum(predictions, 0)
+            - predictions * labels
+            + np.log1p(np.exp(-np.abs(predictions)))
+        )
     clipped = np.clip(predictions, _EPSILON, 1.0 - _EPSILON)
-    return _mean_last(-(labels * np.log(clipped + _EPSILON) + (1 - labels) * np.log(1 - clipped + _EPSILON)))
+    return _mean_last(
+        -(labels * np.log(clipped + _EPSILON) + (1 - labels) * np.log(1 - clipped + _EPSILON))
+    )
 
 
 def _categorical_crossentropy(labels, predictions, metric, from_logits=False, label_smoothing=0.0):
@@ -77,8 +86,10 @@ def _sparse_categorical_crossentropy(labels, predictions, metric, from_logits=Fa
     num_classes = predictions.shape[1]
     outside = (ids < 0) | (ids >= num_classes)
     if outside.any():
-        raise LabelDomainError(f"Keras metric {metric!r}: label {float(ids[outside][0])!r} is not a class id in "
-                               f"[0, {num_classes})")
+        raise LabelDomainError(
+            f"Keras metric {metric!r}: label {float(ids[outside][0])!r} is not a class id in "
+            f"[0, {num_classes})"
+        )
     logits = predictions if from_logits else np.log(np.clip(predictions, _EPSILON, 1.0 - _EPSILON))
     log_probabilities = _log_softmax(logits)  # tf.nn.sparse_softmax_cross_entropy_with_logits
     return -log_probabilities[np.arange(len(ids)), ids.astype(np.int64)][:, None]
@@ -98,7 +109,9 @@ def _categorical_accuracy(labels, predictions, metric):
 
 
 def _sparse_categorical_accuracy(labels, predictions, metric):
-    return (_sparse_ids(labels, metric) == np.argmax(predictions, axis=1)).astype(np.float64)[:, None]
+    return (_sparse_ids(labels, metric) == np.argmax(predictions, axis=1)).astype(np.float64)[
+        :, None
+    ]
 
 
 def _log_cosh(labels, predictions, metric):
@@ -117,18 +130,25 @@ class _KerasMetric:
 
 
 _KERAS_METRICS: Dict[str, _KerasMetric] = {
-    "BinaryCrossentropy": _KerasMetric(_binary_crossentropy, frozenset({"from_logits", "label_smoothing"})),
-    "CategoricalCrossentropy": _KerasMetric(_categorical_crossentropy, frozenset({"from_logits", "label_smoothing"})),
-    "SparseCategoricalCrossentropy": _KerasMetric(_sparse_categorical_crossentropy, frozenset({"from_logits"})),
+    "BinaryCrossentropy": _KerasMetric(
+        _binary_crossentropy, frozenset({"from_logits", "label_smoothing"})
+    ),
+    "CategoricalCrossentropy": _KerasMetric(
+        _categorical_crossentropy, frozenset({"from_logits", "label_smoothing"})
+    ),
+    "SparseCategoricalCrossentropy": _KerasMetric(
+        _sparse_categorical_crossentropy, frozenset({"from_logits"})
+    ),
     "BinaryAccuracy": _KerasMetric(_binary_accuracy, frozenset({"threshold"})),
     "Accuracy": _KerasMetric(_accuracy),
     "CategoricalAccuracy": _KerasMetric(_categorical_accuracy),
     "SparseCategoricalAccuracy": _KerasMetric(_sparse_categorical_accuracy),
-    "MeanSquaredError": _KerasMetric(lambda l, p, metric: _mean_last((p - l) ** 2)),
-    "MeanAbsoluteError": _KerasMetric(lambda l, p, metric: _mean_last(np.abs(p - l))),
+    "MeanSquaredError": _KerasMetric(lambda y, p, metric: _mean_last((p - y) ** 2)),
+    "MeanAbsoluteError": _KerasMetric(lambda y, p, metric: _mean_last(np.abs(p - y))),
     "MeanAbsolutePercentageError": _KerasMetric(
-        lambda l, p, metric: 100.0 * _mean_last(np.abs(l - p) / np.maximum(np.abs(l), _EPSILON))),
-    "RootMeanSquaredError": _KerasMetric(lambda l, p, metric: (p - l) ** 2, finish=np.sqrt),
+        lambda y, p, metric: 100.0 * _mean_last(np.abs(y - p) / np.maximum(np.abs(y), _EPSILON))
+    ),
+    "RootMeanSquaredError": _KerasMetric(lambda y, p, metric: (p - y) ** 2, finish=np.sqrt),
     "LogCoshError": _KerasMetric(_log_cosh),
 }
 # Settings that only pick the default computation.
@@ -152,22 +172,32 @@ def _configure(metric_config: Dict[str, Any]) -> _ConfiguredMetric:
     name = settings.pop("name")
     dtype = settings.pop("dtype", "float32")
     if class_name not in _KERAS_METRICS:
-        raise UnsupportedMetricError(f"Keras metric class_name {class_name!r} (metric {name!r}) is not supported; "
-                                     f"supported Keras metrics: {sorted(_KERAS_METRICS)}")
+        raise UnsupportedMetricError(
+            f"Keras metric class_name {class_name!r} (metric {name!r}) is not supported; "
+            f"supported Keras metrics: {sorted(_KERAS_METRICS)}"
+        )
     if dtype not in _DTYPES:
-        raise UnsupportedMetricError(f"Keras metric {name!r} ({class_name}) has dtype {dtype!r}; "
-                                     f"supported: {sorted(_DTYPES)}")
+        raise UnsupportedMetricError(
+            f"Keras metric {name!r} ({class_name}) has dtype {dtype!r}; "
+            f"supported: {sorted(_DTYPES)}"
+        )
     for setting, default in _DEFAULT_SETTINGS.items():
         if settings.pop(setting, default) != default:
-            raise UnsupportedMetricError(f"Keras metric {name!r} ({class_name}) setting {setting!r} must be {default}")
+            raise UnsupportedMetricError(
+                f"Keras metric {name!r} ({class_name}) setting {setting!r} must be {default}"
+            )
     spec = _KERAS_METRICS[class_name]
     unknown = set(settings) - spec.settings
     if unknown:
-        raise UnsupportedMetricError(f"Keras metric {name!r} ({class_name}) settings {sorted(unknown)} are not supported")
+        raise UnsupportedMetricError(
+            f"Keras metric {name!r} ({class_name}) settings {sorted(unknown)} are not supported"
+        )
     dtype = _DTYPES[dtype]
     # Keras casts float settings (threshold, label smoothing) to the metric's dtype, as its inputs.
     settings = {k: dtype(v) if isinstance(v, float) else v for k, v in settings.items()}
-    return _ConfiguredMetric(name, dtype, functools.partial(spec.values, metric=name, **settings), spec.finish)
+    return _ConfiguredMetric(
+        name, dtype, functools.partial(spec.values, metric=name, **settings), spec.finish
+    )
 
 
 class KerasMetrics(BatchCombiner):
@@ -178,24 +208,45 @@ class KerasMetrics(BatchCombiner):
         if losses:
             raise UnsupportedMetricError(
                 f"Keras losses {[loss['class_name'] for loss in losses]} are not supported (their value depends on "
-                "how examples are batched); use the matching Keras metric class instead")
+                "how examples are batched); use the matching Keras metric class instead"
+            )
         if combiner._output_names != [""]:
-            raise UnsupportedMetricError(f"Keras metrics per model output {combiner._output_names} are not supported")
-        custom = [name for name, cls in tf_metric_wrapper._load_custom_objects(combiner._custom_objects).items()
-                  if getattr(tf_keras.metrics, name, None) is not cls]
+            raise UnsupportedMetricError(
+                f"Keras metrics per model output {combiner._output_names} are not supported"
+            )
+        custom = [
+            name
+            for name, cls in tf_metric_wrapper._load_custom_objects(
+                combiner._custom_objects
+            ).items()
+            if getattr(tf_keras.metrics, name, None) is not cls
+        ]
         if custom:
             raise UnsupportedMetricError(f"custom Keras metrics {custom} are not supported")
         if combiner._sub_key_in_config:
             raise UnsupportedMetricError("Keras metrics configured with top_k are not supported")
-        self._metrics: List[_ConfiguredMetric] = [_configure(c) for c in combiner._metric_configs[0]]
+        self._metrics: List[_ConfiguredMetric] = [
+            _configure(c) for c in combiner._metric_configs[0]
+        ]
         self._model_name = combiner._model_name
-        self._keys = [metric_types.MetricKey(name=m.name, model_name=combiner._model_name, sub_key=combiner._sub_key,
-                                             example_weighted=combiner._example_weighted) for m in self._metrics]
+        self._keys = [
+            metric_types.MetricKey(
+                name=m.name,
+                model_name=combiner._model_name,
+                sub_key=combiner._sub_key,
+                example_weighted=combiner._example_weighted,
+            )
+            for m in self._metrics
+        ]
         aggregation = combiner._aggregation_type
         self._options = LabelPredictionOptions(
-            metric=", ".join(m.name for m in self._metrics), sub_key=combiner._sub_key, aggregation_type=aggregation,
-            class_weights=combiner._class_weights, example_weighted=combiner._example_weighted,
-            flatten=bool(aggregation and aggregation.micro_average))
+            metric=", ".join(m.name for m in self._metrics),
+            sub_key=combiner._sub_key,
+            aggregation_type=aggregation,
+            class_weights=combiner._class_weights,
+            example_weighted=combiner._example_weighted,
+            flatten=bool(aggregation and aggregation.micro_average),
+        )
 
     def zeros(self) -> np.ndarray:
         """Per metric: total weighted value and total weight (Keras Mean's total and count)."""
@@ -214,8 +265,12 @@ class KerasMetrics(BatchCombiner):
             with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 values = metric.values(*rounded)
             columns += [values.sum(axis=1) * entries.weights, values.shape[1] * entries.weights]
-        return Elements(entries.rows, np.zeros(len(entries.rows), dtype=np.int64), np.stack(columns, axis=-1),
-                        self.zeros().shape)
+        return Elements(
+            entries.rows,
+            np.zeros(len(entries.rows), dtype=np.int64),
+            np.stack(columns, axis=-1),
+            self.zeros().shape,
+        )
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         result = {}

@@ -43,7 +43,8 @@ class LabelPredictionOptions:
         if not self.flatten and (self.class_weights or self.fractional_labels):
             raise UnsupportedMetricError(
                 f"metric {self.metric!r}: class weights and fractional labels need per-class "
-                "(flattened) inputs, which this metric does not use; TFMA fails on it too")
+                "(flattened) inputs, which this metric does not use; TFMA fails on it too"
+            )
 
 
 @dataclasses.dataclass
@@ -77,7 +78,8 @@ def _one_hot(labels: np.ndarray, num_classes: int, metric: str) -> np.ndarray:
     if not valid.all():
         raise LabelDomainError(
             f"metric {metric!r}: label {float(ids[~valid][0])!r} is not a class id in [0, {num_classes}) "
-            f"(or -1 for an unknown class) for predictions of {num_classes} classes")
+            f"(or -1 for an unknown class) for predictions of {num_classes} classes"
+        )
     ids = ids.astype(np.int64)
     known = np.flatnonzero(ids >= 0)
     result = np.zeros((len(ids), num_classes))
@@ -90,14 +92,17 @@ def check_broadcastable(labels: np.ndarray, predictions: np.ndarray, metric: str
     try:
         np.broadcast_shapes(labels.shape, predictions.shape)
     except ValueError:
-        raise ShapeError(f"metric {metric!r}: labels of width {labels.shape[1]} and predictions of width "
-                         f"{predictions.shape[1]} cannot be paired") from None
+        raise ShapeError(
+            f"metric {metric!r}: labels of width {labels.shape[1]} and predictions of width "
+            f"{predictions.shape[1]} cannot be paired"
+        ) from None
 
 
 def _check_width(num_classes: int, needed: int, what: str, metric: str) -> None:
     if num_classes < needed:
         raise ShapeError(
-            f"metric {metric!r}: {what} needs predictions of at least {needed} classes, got {num_classes}")
+            f"metric {metric!r}: {what} needs predictions of at least {needed} classes, got {num_classes}"
+        )
 
 
 def _top_columns(predictions: np.ndarray, count: int) -> np.ndarray:
@@ -142,14 +147,17 @@ def _apply_sub_key(labels, predictions, options: LabelPredictionOptions):
     return labels, predictions
 
 
-def _flatten(labels, predictions, weights, options: LabelPredictionOptions) -> LabelPredictionWeight:
+def _flatten(
+    labels, predictions, weights, options: LabelPredictionOptions
+) -> LabelPredictionWeight:
     """One entry per class, as TFMA's ``flatten=True``; class weights apply by position, as TFMA."""
     n, width = predictions.shape
     if labels.shape[1] != width:
         if labels.shape[1] != 1:
             raise ShapeError(
                 f"metric {options.metric!r}: cannot pair labels of width {labels.shape[1]} with "
-                f"predictions of width {width}")
+                f"predictions of width {width}"
+            )
         labels = _one_hot(labels, width, options.metric)
     per_class = np.ones(width)
     if options.class_weights:
@@ -169,13 +177,18 @@ def _split_fractional(flat: LabelPredictionWeight, metric: str) -> LabelPredicti
     if outside.any():
         raise LabelDomainError(
             f"metric {metric!r} splits fractional labels, which must lie in [0, 1]; "
-            f"got label {float(labels[outside][0])!r}")
+            f"got label {float(labels[outside][0])!r}"
+        )
     positive = labels == 1.0
     if np.all(positive | (labels == 0.0)) and np.isfinite(flat.weights).all():
         # Labels 0 and 1 split into themselves with their weight and a zero-weight entry, dropped.
         keep = flat.weights != 0.0
-        return LabelPredictionWeight(labels=positive[keep].astype(np.float64), predictions=flat.predictions[keep],
-                                     weights=flat.weights[keep], rows=flat.rows[keep])
+        return LabelPredictionWeight(
+            labels=positive[keep].astype(np.float64),
+            predictions=flat.predictions[keep],
+            weights=flat.weights[keep],
+            rows=flat.rows[keep],
+        )
     weights = np.stack([flat.weights * (1.0 - labels), flat.weights * labels], axis=1).ravel()
     keep = weights != 0.0
     return LabelPredictionWeight(
@@ -205,8 +218,11 @@ def to_label_prediction_example_weight(
     if labels.ndim != 2 or predictions.ndim != 2 or len(labels) != n:
         raise ShapeError(
             f"metric {options.metric!r}: labels {labels.shape} and predictions {predictions.shape} "
-            "must be (n,) or (n, k) with the same n")
-    weights = np.asarray(example_weights, dtype=np.float64) if options.example_weighted else np.ones(n)
+            "must be (n,) or (n, k) with the same n"
+        )
+    weights = (
+        np.asarray(example_weights, dtype=np.float64) if options.example_weighted else np.ones(n)
+    )
     if options.sub_key is not None:
         labels, predictions = _apply_sub_key(labels, predictions, options)
     if not options.flatten:

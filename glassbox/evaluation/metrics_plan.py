@@ -16,7 +16,9 @@ from typing import Any, Dict, Iterable, List, NamedTuple, Tuple
 
 import numpy as np
 from tensorflow_model_analysis.evaluators import confidence_intervals_util, poisson_bootstrap
-from tensorflow_model_analysis.evaluators import metrics_plots_and_validations_evaluator as tfma_evaluator
+from tensorflow_model_analysis.evaluators import (
+    metrics_plots_and_validations_evaluator as tfma_evaluator,
+)
 from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import model_util
@@ -42,7 +44,9 @@ class SliceAccumulator(NamedTuple):
     counts: np.ndarray
 
 
-def _single_metric_spec(spec: config_pb2.MetricsSpec, metric: config_pb2.MetricConfig) -> config_pb2.MetricsSpec:
+def _single_metric_spec(
+    spec: config_pb2.MetricsSpec, metric: config_pb2.MetricConfig
+) -> config_pb2.MetricsSpec:
     single = config_pb2.MetricsSpec()
     single.CopyFrom(spec)
     del single.metrics[:]
@@ -52,13 +56,18 @@ def _single_metric_spec(spec: config_pb2.MetricsSpec, metric: config_pb2.MetricC
 
 def _check_model_names(eval_config: config_pb2.EvalConfig) -> None:
     """Metrics must name models as TFMA keys them in batches ('' for a single model)."""
-    models = [spec.name for spec in eval_config.model_specs] if len(eval_config.model_specs) > 1 else [""]
+    models = (
+        [spec.name for spec in eval_config.model_specs]
+        if len(eval_config.model_specs) > 1
+        else [""]
+    )
     for i, spec in enumerate(eval_config.metrics_specs):
         for name in spec.model_names or [""]:
             if name not in models:
                 raise ConfigError(
                     f"EvalConfig field 'metrics_specs[{i}].model_names' names model {name!r}, but the models are "
-                    f"{models} (apply config_util.update_eval_config_with_defaults to the config first)")
+                    f"{models} (apply config_util.update_eval_config_with_defaults to the config first)"
+                )
 
 
 def _check_each_metric(eval_config: config_pb2.EvalConfig) -> None:
@@ -67,9 +76,13 @@ def _check_each_metric(eval_config: config_pb2.EvalConfig) -> None:
         for j, metric in enumerate(spec.metrics):
             where = f"metrics_specs[{i}].metrics[{j}] (class_name {metric.class_name!r})"
             try:
-                computations = metric_specs.to_computations([_single_metric_spec(spec, metric)], eval_config)
+                computations = metric_specs.to_computations(
+                    [_single_metric_spec(spec, metric)], eval_config
+                )
             except _CONFIG_ERRORS as e:
-                raise UnsupportedMetricError(f"EvalConfig {where}: TFMA cannot build it: {e}") from e
+                raise UnsupportedMetricError(
+                    f"EvalConfig {where}: TFMA cannot build it: {e}"
+                ) from e
             for computation in computations:
                 if isinstance(computation, metric_types.MetricComputation):
                     try:
@@ -98,19 +111,28 @@ class MetricsPlan:
         specs = list(eval_config.metrics_specs)
         try:
             computations = tfma_evaluator._filter_and_separate_computations(
-                metric_specs.to_computations(specs, eval_config=eval_config))
+                metric_specs.to_computations(specs, eval_config=eval_config)
+            )
         except _CONFIG_ERRORS as e:
-            raise UnsupportedMetricError(f"EvalConfig field 'metrics_specs': TFMA cannot build them: {e}") from e
+            raise UnsupportedMetricError(
+                f"EvalConfig field 'metrics_specs': TFMA cannot build them: {e}"
+            ) from e
         if computations.cross_slice_computations:
             raise UnsupportedMetricError("cross-slice metric computations are not supported")
-        self._combiners = [batch_combiner_for(c, eval_config) for c in computations.non_derived_computations]
-        self._derived = [histogram_matrices.vectorised(c) for c in computations.derived_computations]
+        self._combiners = [
+            batch_combiner_for(c, eval_config) for c in computations.non_derived_computations
+        ]
+        self._derived = [
+            histogram_matrices.vectorised(c) for c in computations.derived_computations
+        ]
         self._ci_derived = computations.ci_derived_computations
         self._as_bucket_sums = [self._histogram_read_as_arrays_only(c) for c in self._combiners]
         intervals = tfma_evaluator._get_confidence_interval_params(eval_config, specs)
         if intervals.num_jackknife_samples:
-            raise ConfigError("EvalConfig field 'options.confidence_intervals.method' is JACKKNIFE; "
-                              "glassbox computes confidence intervals by Poisson bootstrap")
+            raise ConfigError(
+                "EvalConfig field 'options.confidence_intervals.method' is JACKKNIFE; "
+                "glassbox computes confidence intervals by Poisson bootstrap"
+            )
         self.num_replicates = 1 + intervals.num_bootstrap_samples
         self._skip_ci_keys = intervals.skip_ci_metric_keys
         baseline = model_util.get_baseline_model_spec(eval_config)
@@ -124,7 +146,8 @@ class MetricsPlan:
             return False
         key = combiner.key
         return tfma_evaluator._is_private_metrics(key) and not any(
-            histogram_matrices.reads_key(c, key) for c in (*self._derived, *self._ci_derived))
+            histogram_matrices.reads_key(c, key) for c in (*self._derived, *self._ci_derived)
+        )
 
     def __getstate__(self):
         return self._eval_config.SerializeToString()
@@ -132,8 +155,9 @@ class MetricsPlan:
     def __setstate__(self, state):
         self.__dict__.update(_unpickled_plan(state).__dict__)
 
-    def accumulate(self, batch: Batch, membership: SliceMembership,
-                   multipliers: np.ndarray) -> List[Tuple[SliceKey, SliceAccumulator]]:
+    def accumulate(
+        self, batch: Batch, membership: SliceMembership, multipliers: np.ndarray
+    ) -> List[Tuple[SliceKey, SliceAccumulator]]:
         """One accumulator per slice with examples in the batch.
 
         ``multipliers`` is (num_replicates, n): row 0 all ones, then bootstrap draws.
@@ -144,10 +168,18 @@ class MetricsPlan:
         arrays = [c.accumulate(batch, layers, num_groups, multipliers) for c in self._combiners]
         replicates = len(multipliers)
         index = (groups * replicates + np.arange(replicates)[:, None]).ravel()
-        counts = np.bincount(index, weights=multipliers[:, membership.rows].ravel(),
-                             minlength=num_groups * replicates).reshape(num_groups, replicates)
-        return [(membership.keys[key_index], SliceAccumulator([a[group] for a in arrays], counts[group]))
-                for group, key_index in enumerate(present)]
+        counts = np.bincount(
+            index,
+            weights=multipliers[:, membership.rows].ravel(),
+            minlength=num_groups * replicates,
+        ).reshape(num_groups, replicates)
+        return [
+            (
+                membership.keys[key_index],
+                SliceAccumulator([a[group] for a in arrays], counts[group]),
+            )
+            for group, key_index in enumerate(present)
+        ]
 
     def merge(self, accumulators: Iterable[SliceAccumulator]) -> SliceAccumulator:
         """The accumulator of the union of the accumulators' examples (a new one)."""
@@ -161,9 +193,13 @@ class MetricsPlan:
         """total with acc's examples added: total's arrays are added to in place (merging Beam
         accumulators allocates nothing but the arrays that grow)."""
         total.counts[:] += acc.counts
-        return SliceAccumulator([add_into(t, a) for t, a in zip(total.arrays, acc.arrays)], total.counts)
+        return SliceAccumulator(
+            [add_into(t, a) for t, a in zip(total.arrays, acc.arrays)], total.counts
+        )
 
-    def compute(self, slice_key: SliceKey, acc: SliceAccumulator) -> Tuple[MetricsDict, MetricsDict]:
+    def compute(
+        self, slice_key: SliceKey, acc: SliceAccumulator
+    ) -> Tuple[MetricsDict, MetricsDict]:
         """The slice's public metrics and plots, keyed and valued as TFMA's evaluator outputs them.
 
         (TFMA's computations do not depend on the slice key.)
@@ -176,8 +212,11 @@ class MetricsPlan:
             result.update(computation.result(result))
         public = {k: v for k, v in result.items() if not tfma_evaluator._is_private_metrics(k)}
         plots = {k: v for k, v in public.items() if isinstance(k, metric_types.PlotKey)}
-        metrics = {k: v for k, v in public.items()
-                   if not isinstance(k, (metric_types.PlotKey, metric_types.AttributionsKey))}
+        metrics = {
+            k: v
+            for k, v in public.items()
+            if not isinstance(k, (metric_types.PlotKey, metric_types.AttributionsKey))
+        }
         return metrics, plots
 
     def below_min_slice_size(self, acc: SliceAccumulator) -> bool:
@@ -203,7 +242,11 @@ class MetricsPlan:
             return metrics
         diffs = {}
         for key, value in metrics.items():
-            if tfma_evaluator._is_private_metrics(key) or key.is_diff or key.model_name == self._baseline_model:
+            if (
+                tfma_evaluator._is_private_metrics(key)
+                or key.is_diff
+                or key.model_name == self._baseline_model
+            ):
                 continue
             baseline_key = key.make_baseline_key(self._baseline_model)
             if baseline_key in metrics and tfma_evaluator._is_metric_diffable(value):
@@ -219,13 +262,22 @@ class MetricsPlan:
         then keeps the point estimates and says why under '__ERROR__'.
         """
         combine = poisson_bootstrap._BootstrapSampleCombineFn(
-            num_bootstrap_samples=self.num_replicates - 1, skip_ci_metric_keys=self._skip_ci_keys)
+            num_bootstrap_samples=self.num_replicates - 1, skip_ci_metric_keys=self._skip_ci_keys
+        )
         accumulator = combine.create_accumulator()
-        combine.add_input(accumulator, confidence_intervals_util.SampleMetrics(
-            metrics=point, sample_id=poisson_bootstrap._FULL_SAMPLE_ID))
+        combine.add_input(
+            accumulator,
+            confidence_intervals_util.SampleMetrics(
+                metrics=point, sample_id=poisson_bootstrap._FULL_SAMPLE_ID
+            ),
+        )
         for replicate in np.flatnonzero(acc.counts[1:]) + 1:
-            combine.add_input(accumulator, confidence_intervals_util.SampleMetrics(
-                metrics=self._replicate_metrics(acc, replicate), sample_id=int(replicate) - 1))
+            combine.add_input(
+                accumulator,
+                confidence_intervals_util.SampleMetrics(
+                    metrics=self._replicate_metrics(acc, replicate), sample_id=int(replicate) - 1
+                ),
+            )
         return combine.extract_output(accumulator)
 
 

@@ -10,8 +10,12 @@ import pyarrow as pa
 import tensorflow as tf
 from tfx.utils import path_utils
 
-from glassbox.evaluation.errors import (FeatureTypeError, ModelLoadError, PredictionError,
-                                        SignatureError)
+from glassbox.evaluation.errors import (
+    FeatureTypeError,
+    ModelLoadError,
+    PredictionError,
+    SignatureError,
+)
 from glassbox.evaluation.feature_columns import dense_values, holds_bytes
 
 DEFAULT_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
@@ -67,26 +71,34 @@ class ServingModel:
             raise ModelLoadError(f"cannot load SavedModel {model_dir}: {e}") from e
         signatures = self._model.signatures
         if self.signature_name not in signatures:
-            raise SignatureError(f"signature {self.signature_name!r} not found in model {model_dir}; "
-                                 f"its signatures are {sorted(signatures)}")
+            raise SignatureError(
+                f"signature {self.signature_name!r} not found in model {model_dir}; "
+                f"its signatures are {sorted(signatures)}"
+            )
         self._signature = signatures[self.signature_name]
-        self.input_specs: Dict[str, tf.TensorSpec] = dict(self._signature.structured_input_signature[1])
+        self.input_specs: Dict[str, tf.TensorSpec] = dict(
+            self._signature.structured_input_signature[1]
+        )
         self.output_names = sorted(self._signature.structured_outputs)
         only_input = next(iter(self.input_specs.values())) if len(self.input_specs) == 1 else None
-        self.takes_serialized_examples = (only_input is not None and only_input.dtype == tf.string
-                                          and only_input.shape.rank == 1)
+        self.takes_serialized_examples = (
+            only_input is not None and only_input.dtype == tf.string and only_input.shape.rank == 1
+        )
         for name, spec in self.input_specs.items():
             if spec.shape.rank is None or spec.shape.rank < 1 or None in spec.shape[1:]:
                 raise SignatureError(
                     f"input {name!r} of signature {self.signature_name!r} in model {model_dir} has "
-                    f"shape {spec.shape}; only [None] and fixed [None, d, ...] inputs can be fed")
+                    f"shape {spec.shape}; only [None] and fixed [None, d, ...] inputs can be fed"
+                )
 
     @property
     def signature(self):
         """The loaded signature: a concrete function taking the inputs by name (differentiable)."""
         return self._signature
 
-    def predict(self, serialized: Optional[Sequence[bytes]], features: pa.RecordBatch) -> Dict[str, np.ndarray]:
+    def predict(
+        self, serialized: Optional[Sequence[bytes]], features: pa.RecordBatch
+    ) -> Dict[str, np.ndarray]:
         """The signature's outputs for a batch, as numpy arrays keyed by output name.
 
         serialized and features are the same examples, raw and decoded; the signature is fed
@@ -102,17 +114,27 @@ class ServingModel:
             if self.takes_serialized_examples:
                 outputs = self.call_serialized(tf.constant(serialized, dtype=tf.string))
             else:
-                outputs = self._signature(**{name: self._input_tensor(features, name, spec)
-                                             for name, spec in self.input_specs.items()})
+                outputs = self._signature(
+                    **{
+                        name: self._input_tensor(features, name, spec)
+                        for name, spec in self.input_specs.items()
+                    }
+                )
         except tf.errors.OpError as e:
-            raise PredictionError(f"signature {self.signature_name!r} of model {self.model_dir} "
-                                  f"failed on a batch of {features.num_rows} examples: {e.message}") from e
+            raise PredictionError(
+                f"signature {self.signature_name!r} of model {self.model_dir} "
+                f"failed on a batch of {features.num_rows} examples: {e.message}"
+            ) from e
         return {name: tensor.numpy() for name, tensor in outputs.items()}
 
-    def predict_in_batches(self, features: pa.RecordBatch, batch_size: int) -> Dict[str, np.ndarray]:
+    def predict_in_batches(
+        self, features: pa.RecordBatch, batch_size: int
+    ) -> Dict[str, np.ndarray]:
         """``predict`` of a named-input signature, called on batch_size examples at a time."""
-        parts = [self.predict(None, features.slice(start, batch_size))
-                 for start in range(0, features.num_rows, batch_size)]
+        parts = [
+            self.predict(None, features.slice(start, batch_size))
+            for start in range(0, features.num_rows, batch_size)
+        ]
         return {name: np.concatenate([part[name] for part in parts]) for name in self.output_names}
 
     def call_serialized(self, serialized: tf.Tensor) -> Dict[str, tf.Tensor]:
@@ -126,7 +148,11 @@ class ServingModel:
         if self.takes_serialized_examples:
             return []
         names = list(self.input_specs)
-        return names + [name[: -len(_KERAS_INPUT_SUFFIX)] for name in names if name.endswith(_KERAS_INPUT_SUFFIX)]
+        return names + [
+            name[: -len(_KERAS_INPUT_SUFFIX)]
+            for name in names
+            if name.endswith(_KERAS_INPUT_SUFFIX)
+        ]
 
     def _input_tensor(self, features: pa.RecordBatch, name: str, spec: tf.TensorSpec) -> tf.Tensor:
         feature = name
@@ -136,7 +162,9 @@ class ServingModel:
         inner_shape = spec.shape[1:].as_list()
         values = dense_values(features, feature, use, width=math.prod(inner_shape))
         if holds_bytes(features.column(feature)) != (spec.dtype == tf.string):
-            raise FeatureTypeError(f"feature {feature!r} ({use}) holds "
-                                   f"{features.column(feature).type.value_type} values, the "
-                                   f"signature's input {name!r} takes {spec.dtype.name}")
+            raise FeatureTypeError(
+                f"feature {feature!r} ({use}) holds "
+                f"{features.column(feature).type.value_type} values, the "
+                f"signature's input {name!r} takes {spec.dtype.name}"
+            )
         return tf.constant(values.reshape([-1] + inner_shape).astype(spec.dtype.as_numpy_dtype))

@@ -19,7 +19,11 @@ import pyarrow as pa
 import tensorflow as tf
 from tensorflow_metadata.proto.v0 import schema_pb2
 
-_SCHEMA_TYPES = {schema_pb2.INT: tf.int64, schema_pb2.FLOAT: tf.float32, schema_pb2.BYTES: tf.string}
+_SCHEMA_TYPES = {
+    schema_pb2.INT: tf.int64,
+    schema_pb2.FLOAT: tf.float32,
+    schema_pb2.BYTES: tf.string,
+}
 # A feature not seen yet is parsed as bytes (see the module docstring).
 _UNSEEN_TYPE = tf.string
 
@@ -49,7 +53,10 @@ class FeatureParser:
         self._types: Dict[str, tf.DType] = {}
         self._keep_empty = schema is not None
         if schema is not None:
-            declared = {f.name: _SCHEMA_TYPES.get(f.type) for f in schema_pb2.Schema.FromString(schema).feature}
+            declared = {
+                f.name: _SCHEMA_TYPES.get(f.type)
+                for f in schema_pb2.Schema.FromString(schema).feature
+            }
             self._names = [name for name in self._names if declared.get(name) is not None]
             self._types = {name: declared[name] for name in self._names}
 
@@ -73,8 +80,12 @@ class FeatureParser:
         Raises (when run):
           tf.errors.InvalidArgumentError: a record is not a tf.Example or a feature has another type.
         """
-        spec = {name: tf.io.RaggedFeature(self._types.get(name, _UNSEEN_TYPE), row_splits_dtype=tf.int64)
-                for name in self._names}
+        spec = {
+            name: tf.io.RaggedFeature(
+                self._types.get(name, _UNSEEN_TYPE), row_splits_dtype=tf.int64
+            )
+            for name in self._names
+        }
         return tf.io.parse_example(serialized, spec)
 
     @staticmethod
@@ -83,15 +94,25 @@ class FeatureParser:
         string values as their lengths and their bytes joined into one string. (A tf.data iterator
         hands plain tensors to Python without decoding ragged variants, and joined bytes without a
         Python object per value.)"""
-        return {name: (tensor.row_splits, tf.strings.length(tensor.values), tf.strings.reduce_join(tensor.values))
-                if tensor.dtype == tf.string else (tensor.row_splits, tensor.values)
-                for name, tensor in parsed.items()}
+        return {
+            name: (
+                tensor.row_splits,
+                tf.strings.length(tensor.values),
+                tf.strings.reduce_join(tensor.values),
+            )
+            if tensor.dtype == tf.string
+            else (tensor.row_splits, tensor.values)
+            for name, tensor in parsed.items()
+        }
 
     def record_batch(self, parts: Dict[str, Tuple[tf.Tensor, ...]]) -> pa.RecordBatch:
         """``dense_parts``' output as tfx_bsl's list-typed Arrow columns (large_list of int64,
         float32 or large_binary), built from the tensors' buffers (numeric values without a copy;
         tfx_bsl's TensorsToRecordBatchConverter gives the same columns at several times the cost)."""
-        columns = {name: _list_array(*(tensor.numpy() for tensor in tensors)) for name, tensors in parts.items()}
+        columns = {
+            name: _list_array(*(tensor.numpy() for tensor in tensors))
+            for name, tensors in parts.items()
+        }
         if not self._keep_empty:
             columns = {name: column for name, column in columns.items() if len(column.values) > 0}
         return pa.RecordBatch.from_arrays(list(columns.values()), list(columns))
@@ -103,8 +124,9 @@ def _list_array(row_splits: np.ndarray, *values: np.ndarray) -> pa.LargeListArra
         lengths, joined = values
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
-        values = pa.LargeBinaryArray.from_buffers(pa.large_binary(), len(lengths),
-                                                  [None, pa.py_buffer(offsets), pa.py_buffer(joined)])
+        values = pa.LargeBinaryArray.from_buffers(
+            pa.large_binary(), len(lengths), [None, pa.py_buffer(offsets), pa.py_buffer(joined)]
+        )
     else:
         values = pa.array(values[0])
     return pa.LargeListArray.from_arrays(pa.array(row_splits), values)

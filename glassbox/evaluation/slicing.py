@@ -72,9 +72,15 @@ def _distinct_values(column: pa.Array) -> Tuple[np.ndarray, np.ndarray, pa.Array
     return rows, codes, encoded.dictionary
 
 
-def _cross(rows: np.ndarray, combos: np.ndarray, table: np.ndarray, other_rows: np.ndarray,
-           other_codes: np.ndarray, other_size: int,
-           num_rows: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cross(
+    rows: np.ndarray,
+    combos: np.ndarray,
+    table: np.ndarray,
+    other_rows: np.ndarray,
+    other_codes: np.ndarray,
+    other_size: int,
+    num_rows: int,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pairs every entry with every other entry of its row (other_rows grouped by row).
 
     An entry's combo indexes ``table``, whose rows hold a code per column crossed so far.
@@ -86,7 +92,9 @@ def _cross(rows: np.ndarray, combos: np.ndarray, table: np.ndarray, other_rows: 
     entry = np.repeat(np.arange(rows.size), repeats)
     offsets = np.arange(entry.size) - np.repeat(np.cumsum(repeats) - repeats, repeats)
     other_entry = other_starts[rows[entry]] + offsets
-    pairs, combos = np.unique(combos[entry] * other_size + other_codes[other_entry], return_inverse=True)
+    pairs, combos = np.unique(
+        combos[entry] * other_size + other_codes[other_entry], return_inverse=True
+    )
     return rows[entry], combos, np.column_stack([table[pairs // other_size], pairs % other_size])
 
 
@@ -103,8 +111,10 @@ def _key_value(value, feature: str) -> SliceValue:
         try:
             return value.decode()
         except UnicodeDecodeError as e:
-            raise FeatureTypeError(f"feature {feature!r} is sliced on but holds the non-UTF-8 "
-                                   f"value {value!r}, which cannot be a slice key") from e
+            raise FeatureTypeError(
+                f"feature {feature!r} is sliced on but holds the non-UTF-8 "
+                f"value {value!r}, which cannot be a slice key"
+            ) from e
     return value
 
 
@@ -113,7 +123,9 @@ class _SpecSlicer:
 
     def __init__(self, spec: config_pb2.SlicingSpec):
         self._columns = sorted(set(spec.feature_keys))
-        self._value_matches = sorted((name, spec_value(v)) for name, v in spec.feature_values.items())
+        self._value_matches = sorted(
+            (name, spec_value(v)) for name, v in spec.feature_values.items()
+        )
 
     def slices(self, features: pa.RecordBatch) -> Tuple[np.ndarray, List[SliceKey], np.ndarray]:
         """(rows, keys, key index of each row entry); a row appears once per slice it is in."""
@@ -137,13 +149,28 @@ class _SpecSlicer:
             if rows is None:
                 rows, combos, table = column_rows, column_codes, np.arange(len(dictionary))[:, None]
             else:
-                rows, combos, table = _cross(rows, combos, table, column_rows, column_codes,
-                                             len(dictionary), features.num_rows)
+                rows, combos, table = _cross(
+                    rows,
+                    combos,
+                    table,
+                    column_rows,
+                    column_codes,
+                    len(dictionary),
+                    features.num_rows,
+                )
         used, inverse = used_codes(combos, len(table))
-        keys = [tuple(sorted(self._value_matches + [
-                    (name, _key_value(dictionary[code].as_py(), name))
-                    for name, dictionary, code in zip(self._columns, dictionaries, combo)]))
-                for combo in table[used]]
+        keys = [
+            tuple(
+                sorted(
+                    self._value_matches
+                    + [
+                        (name, _key_value(dictionary[code].as_py(), name))
+                        for name, dictionary, code in zip(self._columns, dictionaries, combo)
+                    ]
+                )
+            )
+            for combo in table[used]
+        ]
         return rows, keys, inverse.reshape(-1)
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 from typing import Any, Callable, Dict
 
 import numpy as np
-from tensorflow_model_analysis.contrib.aggregates import binary_confusion_matrices as bcm_computations
+from tensorflow_model_analysis.contrib.aggregates import (
+    binary_confusion_matrices as bcm_computations,
+)
 from tensorflow_model_analysis.metrics import (
     aggregation,
     binary_confusion_matrices,
@@ -23,6 +25,8 @@ from tensorflow_model_analysis.metrics import (
     mean_regression_error,
     metric_types,
     metric_util,
+)
+from tensorflow_model_analysis.metrics import (
     multi_class_confusion_matrix_metrics as mcm,
 )
 
@@ -40,24 +44,34 @@ from glassbox.evaluation.types import Batch
 
 def _options(key: metric_types.MetricKey, combiner, **overrides) -> LabelPredictionOptions:
     """The label/prediction options a TFMA combiner uses, read from its settings."""
-    settings = dict(metric=key.name, sub_key=key.sub_key, aggregation_type=combiner._aggregation_type,
-                    class_weights=combiner._class_weights, example_weighted=combiner._example_weighted)
+    settings = dict(
+        metric=key.name,
+        sub_key=key.sub_key,
+        aggregation_type=combiner._aggregation_type,
+        class_weights=combiner._class_weights,
+        example_weighted=combiner._example_weighted,
+    )
     settings.update(overrides)
     return LabelPredictionOptions(**settings)
 
 
 def _require_default_extraction(combiner, key: metric_types.MetricKey) -> None:
-    if combiner._extract_label_prediction_and_weight is not metric_util.to_label_prediction_example_weight:
+    if (
+        combiner._extract_label_prediction_and_weight
+        is not metric_util.to_label_prediction_example_weight
+    ):
         raise UnsupportedMetricError(
             f"metric {key.name!r} extracts labels and predictions with a custom function "
-            f"({combiner._extract_label_prediction_and_weight.__name__})")
+            f"({combiner._extract_label_prediction_and_weight.__name__})"
+        )
 
 
 def _require_distinct(thresholds, key: metric_types.MetricKey) -> None:
     if len(set(thresholds)) != len(thresholds):
         raise UnsupportedMetricError(
             f"metric {key.name!r} repeats a threshold in {list(thresholds)}; TFMA counts repeated "
-            "thresholds several times, depending on how Beam merges, so we refuse them")
+            "thresholds several times, depending on how Beam merges, so we refuse them"
+        )
 
 
 class _LabelPredictionCombiner(BatchCombiner):
@@ -74,16 +88,22 @@ class _LabelPredictionCombiner(BatchCombiner):
 
 def _scalar_elements(rows: np.ndarray, *values: np.ndarray) -> Elements:
     """Elements adding ``values`` (one array per accumulator column) to a single cell."""
-    return Elements(rows=rows, cells=np.zeros(len(rows), dtype=np.int64),
-                    values=np.stack(values, axis=-1), shape=(1, len(values)))
+    return Elements(
+        rows=rows,
+        cells=np.zeros(len(rows), dtype=np.int64),
+        values=np.stack(values, axis=-1),
+        shape=(1, len(values)),
+    )
 
 
 class CalibrationHistogram(_LabelPredictionCombiner):
     """``calibration_histogram._CalibrationHistogramCombiner``."""
 
     def __init__(self, combiner: calibration_histogram._CalibrationHistogramCombiner):
-        super().__init__(combiner._key, _options(combiner._key, combiner,
-                                                  fractional_labels=combiner._fractional_labels))
+        super().__init__(
+            combiner._key,
+            _options(combiner._key, combiner, fractional_labels=combiner._fractional_labels),
+        )
         self._num_buckets = combiner._num_buckets
         self._left = combiner._left
         self._range = combiner._range
@@ -97,7 +117,9 @@ class CalibrationHistogram(_LabelPredictionCombiner):
     def _bucket_index(self, values: np.ndarray) -> np.ndarray:
         """TFMA's ``_bucket_index``: truncated, with under- and overflow buckets at the ends."""
         if np.isnan(values).any():
-            raise LabelDomainError(f"metric {self._key.name!r}: cannot bucket NaN labels or predictions")
+            raise LabelDomainError(
+                f"metric {self._key.name!r}: cannot bucket NaN labels or predictions"
+            )
         index = (values - self._left) / self._range * self._num_buckets + 1
         return np.clip(index, 0, self._num_buckets + 1).astype(np.int64)
 
@@ -105,8 +127,15 @@ class CalibrationHistogram(_LabelPredictionCombiner):
         entries = self._inputs(batch)
         weights = entries.weights
         bucketed = entries.predictions if self._by_prediction else entries.labels
-        values = np.stack([entries.labels * weights, entries.predictions * weights, weights,
-                           np.ones_like(weights)], axis=-1)
+        values = np.stack(
+            [
+                entries.labels * weights,
+                entries.predictions * weights,
+                weights,
+                np.ones_like(weights),
+            ],
+            axis=-1,
+        )
         return Elements(entries.rows, self._bucket_index(bucketed), values, self.zeros().shape)
 
     @property
@@ -120,7 +149,12 @@ class CalibrationHistogram(_LabelPredictionCombiner):
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.PlotKey, Any]:
         ids, sums = self.bucket_sums(acc)
-        return {self._key: [calibration_histogram.Bucket(i, *bucket) for i, bucket in zip(ids.tolist(), sums.tolist())]}
+        return {
+            self._key: [
+                calibration_histogram.Bucket(i, *bucket)
+                for i, bucket in zip(ids.tolist(), sums.tolist())
+            ]
+        }
 
 
 class BinaryConfusionMatrices(_LabelPredictionCombiner):
@@ -136,9 +170,12 @@ class BinaryConfusionMatrices(_LabelPredictionCombiner):
         _require_default_extraction(combiner, key)
         if combiner._example_id_key:
             raise UnsupportedMetricError(
-                f"metric {key.name!r} samples example ids ({combiner._example_id_key!r}), which glassbox does not do")
+                f"metric {key.name!r} samples example ids ({combiner._example_id_key!r}), which glassbox does not do"
+            )
         if not matrices._enable_fractional_labels:
-            raise UnsupportedMetricError(f"metric {key.name!r} compares labels to thresholds (fractional_labels=False)")
+            raise UnsupportedMetricError(
+                f"metric {key.name!r} compares labels to thresholds (fractional_labels=False)"
+            )
         _require_distinct(matrices._thresholds, key)
         super().__init__(key, _options(key, combiner, fractional_labels=True))
         self._thresholds = list(matrices._thresholds)
@@ -176,7 +213,8 @@ class WeightedLabelsPredictionsExamples(_LabelPredictionCombiner):
         if key.sub_key and key.sub_key.top_k not in (None, 1):
             raise UnsupportedMetricError(
                 f"metric {key.name!r} with top_k={key.sub_key.top_k}: TFMA's combiner fails on it "
-                "(it indexes past each flattened label)")
+                "(it indexes past each flattened label)"
+            )
         super().__init__(key, _options(key, combiner))
 
     def zeros(self) -> np.ndarray:
@@ -203,7 +241,9 @@ class ExampleCount(BatchCombiner):
 
     def __init__(self, combiner: example_count._ExampleCountCombiner):
         if combiner._output_name:
-            raise UnsupportedMetricError(f"example counts per output ({combiner._output_name!r}) are not supported")
+            raise UnsupportedMetricError(
+                f"example counts per output ({combiner._output_name!r}) are not supported"
+            )
         self._keys = combiner._keys
         self._model_name = combiner._model_name
         self._example_weighted = combiner._example_weighted
@@ -214,9 +254,17 @@ class ExampleCount(BatchCombiner):
 
     def elements(self, batch: Batch) -> Elements:
         weights = model_inputs(batch, self._model_name)[2]
-        counted = np.asarray(weights, dtype=np.float64) if self._example_weighted else np.ones(batch.num_rows)
-        return Elements(np.arange(batch.num_rows), np.zeros(batch.num_rows, dtype=np.int64),
-                        counted[:, None], self.zeros().shape)
+        counted = (
+            np.asarray(weights, dtype=np.float64)
+            if self._example_weighted
+            else np.ones(batch.num_rows)
+        )
+        return Elements(
+            np.arange(batch.num_rows),
+            np.zeros(batch.num_rows, dtype=np.int64),
+            counted[:, None],
+            self.zeros().shape,
+        )
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         return {key: np.float64(acc[0, 0]) for key in self._keys}
@@ -224,12 +272,14 @@ class ExampleCount(BatchCombiner):
 
 # TFMA's _regression_error of each mean_regression_error combiner, per (label, prediction) entry.
 _REGRESSION_ERRORS: Dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    mean_regression_error._MeanAbsoluteErrorCombiner: lambda l, p: np.abs(l - p),
-    mean_regression_error._MeanSquaredErrorCombiner: lambda l, p: (l - p) ** 2,
-    mean_regression_error._MeanAbsolutePercentageErrorCombiner:
-        lambda l, p: np.where(l == 0, np.nan, 100 * np.abs((l - p) / l)),
-    mean_regression_error._MeanSquaredLogarithmicErrorCombiner:
-        lambda l, p: (np.log(l + 1) - np.log(p + 1)) ** 2,
+    mean_regression_error._MeanAbsoluteErrorCombiner: lambda y, p: np.abs(y - p),
+    mean_regression_error._MeanSquaredErrorCombiner: lambda y, p: (y - p) ** 2,
+    mean_regression_error._MeanAbsolutePercentageErrorCombiner: lambda y, p: np.where(
+        y == 0, np.nan, 100 * np.abs((y - p) / y)
+    ),
+    mean_regression_error._MeanSquaredLogarithmicErrorCombiner: lambda y, p: (
+        (np.log(y + 1) - np.log(p + 1)) ** 2
+    ),
 }
 
 
@@ -260,7 +310,11 @@ class MeanRegressionError(_LabelPredictionCombiner):
 
 def _binary_cross_entropy(labels, predictions, from_logits: bool):
     if from_logits:
-        return np.maximum(predictions, 0) - predictions * labels + np.log(1 + np.exp(-np.abs(predictions)))
+        return (
+            np.maximum(predictions, 0)
+            - predictions * labels
+            + np.log(1 + np.exp(-np.abs(predictions)))
+        )
     return -labels * np.log(predictions) - (1 - labels) * np.log(1 - predictions)
 
 
@@ -269,8 +323,12 @@ class CrossEntropy(_LabelPredictionCombiner):
     examples of each example's cross entropy, with TFMA's formulas (no clipping)."""
 
     def __init__(self, combiner: cross_entropy_metrics._CrossEntropyCombiner):
-        super().__init__(combiner._metric_key, _options(combiner._metric_key, combiner, flatten=False))
-        self._categorical = isinstance(combiner, cross_entropy_metrics._CategoricalCrossEntropyCombiner)
+        super().__init__(
+            combiner._metric_key, _options(combiner._metric_key, combiner, flatten=False)
+        )
+        self._categorical = isinstance(
+            combiner, cross_entropy_metrics._CategoricalCrossEntropyCombiner
+        )
         self._from_logits = combiner._from_logits
         self._label_smoothing = combiner._label_smoothing
 
@@ -314,8 +372,12 @@ class MultiClassConfusionMatrices(_LabelPredictionCombiner):
         key = combiner._key
         _require_default_extraction(combiner, key)
         _require_distinct(combiner._thresholds, key)
-        super().__init__(key, LabelPredictionOptions(metric=key.name, example_weighted=combiner._example_weighted,
-                                                     flatten=False))
+        super().__init__(
+            key,
+            LabelPredictionOptions(
+                metric=key.name, example_weighted=combiner._example_weighted, flatten=False
+            ),
+        )
         self._thresholds = list(combiner._thresholds)
 
     def zeros(self) -> np.ndarray:
@@ -329,7 +391,9 @@ class MultiClassConfusionMatrices(_LabelPredictionCombiner):
         ids = labels[:, 0]
         valid = (ids == np.round(ids)) & (ids >= -1)
         if not valid.all():
-            raise LabelDomainError(f"metric {self._key.name!r}: label {float(ids[~valid][0])!r} is not a class id")
+            raise LabelDomainError(
+                f"metric {self._key.name!r}: label {float(ids[~valid][0])!r} is not a class id"
+            )
         return ids.astype(np.int64)
 
     def elements(self, batch: Batch) -> Elements:
@@ -337,19 +401,29 @@ class MultiClassConfusionMatrices(_LabelPredictionCombiner):
         predictions = entries.predictions
         n, num_classes = predictions.shape
         if num_classes < 2:
-            raise ShapeError(f"metric {self._key.name!r} needs predictions of at least 2 classes, got {num_classes}")
+            raise ShapeError(
+                f"metric {self._key.name!r} needs predictions of at least 2 classes, got {num_classes}"
+            )
         actual = self._actual_classes(entries.labels)
         predicted = np.argmax(predictions, axis=1)
         top = predictions[np.arange(n), predicted]
-        none = np.logical_or.accumulate(top[:, None] <= np.asarray(self._thresholds)[None, :], axis=1)
+        none = np.logical_or.accumulate(
+            top[:, None] <= np.asarray(self._thresholds)[None, :], axis=1
+        )
         predicted = np.where(none, mcm.NO_PREDICTED_CLASS_ID, predicted[:, None])
         num_actual = int(actual.max()) + 2 if n else 0
         shape = (len(self._thresholds), num_actual, num_classes + 1, 2)
         threshold_index = np.arange(len(self._thresholds))[None, :]
-        cells = (threshold_index * num_actual + actual[:, None] + 1) * (num_classes + 1) + predicted + 1
+        cells = (
+            (threshold_index * num_actual + actual[:, None] + 1) * (num_classes + 1) + predicted + 1
+        )
         values = np.stack([entries.weights, np.ones(n)], axis=-1)
-        return Elements(np.repeat(entries.rows, len(self._thresholds)), cells.ravel(),
-                        np.repeat(values, len(self._thresholds), axis=0), shape)
+        return Elements(
+            np.repeat(entries.rows, len(self._thresholds)),
+            cells.ravel(),
+            np.repeat(values, len(self._thresholds), axis=0),
+            shape,
+        )
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         matrices = mcm.Matrices()
@@ -358,7 +432,8 @@ class MultiClassConfusionMatrices(_LabelPredictionCombiner):
                 actual, predicted = np.nonzero(acc[i, :, :, 1])
                 matrices[threshold] = {
                     mcm.MatrixEntryKey(int(a) - 1, int(p) - 1): float(acc[i, a, p, 0])
-                    for a, p in zip(actual, predicted)}
+                    for a, p in zip(actual, predicted)
+                }
         return {self._key: matrices}
 
 
@@ -367,8 +442,14 @@ class ClassWeightsFromLabels(_LabelPredictionCombiner):
     which weights the per-class metrics of a weighted macro average."""
 
     def __init__(self, combiner: aggregation._ClassWeightsFromLabelsCombiner):
-        super().__init__(combiner._key, LabelPredictionOptions(
-            metric=combiner._key.name, example_weighted=combiner._example_weighted, flatten=False))
+        super().__init__(
+            combiner._key,
+            LabelPredictionOptions(
+                metric=combiner._key.name,
+                example_weighted=combiner._example_weighted,
+                flatten=False,
+            ),
+        )
         self._class_ids = list(combiner._class_ids)
 
     def zeros(self) -> np.ndarray:
@@ -384,15 +465,25 @@ class ClassWeightsFromLabels(_LabelPredictionCombiner):
             _check_class_ids(self._key, self._class_ids, labels.shape[1])
             per_class = labels[:, self._class_ids]
         num_classes = len(self._class_ids)
-        return Elements(np.repeat(entries.rows, num_classes), np.tile(np.arange(num_classes), len(labels)),
-                        (per_class * entries.weights[:, None]).reshape(-1, 1), self.zeros().shape)
+        return Elements(
+            np.repeat(entries.rows, num_classes),
+            np.tile(np.arange(num_classes), len(labels)),
+            (per_class * entries.weights[:, None]).reshape(-1, 1),
+            self.zeros().shape,
+        )
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
         totals = dict(zip(self._class_ids, map(float, acc[:, 0])))
         total = sum(totals.values())
-        return {self._key: {class_id: value / total if total else 0.0 for class_id, value in totals.items()}}
+        return {
+            self._key: {
+                class_id: value / total if total else 0.0 for class_id, value in totals.items()
+            }
+        }
 
 
 def _check_class_ids(key: metric_types.MetricKey, class_ids, num_classes: int) -> None:
     if max(class_ids) >= num_classes:
-        raise ShapeError(f"metric {key.name!r}: class_id {max(class_ids)} is outside labels of {num_classes} classes")
+        raise ShapeError(
+            f"metric {key.name!r}: class_id {max(class_ids)} is outside labels of {num_classes} classes"
+        )

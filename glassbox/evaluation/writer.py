@@ -27,13 +27,19 @@ DATA_FILE_FORMAT = "tfrecords"
 
 # Beam's WriteToTFRecord, which TFMA's writer uses, names a single shard so.
 _SINGLE_SHARD_SUFFIX = "-00000-of-00001.tfrecord"
-_TO_PROTO = {tfma_constants.METRICS_KEY: mpv_writer.convert_slice_metrics_to_proto,
-             tfma_constants.PLOTS_KEY: mpv_writer.convert_slice_plots_to_proto}
+_TO_PROTO = {
+    tfma_constants.METRICS_KEY: mpv_writer.convert_slice_metrics_to_proto,
+    tfma_constants.PLOTS_KEY: mpv_writer.convert_slice_plots_to_proto,
+}
 
 
 def _output_files(output_dir: str, eval_config: config_pb2.EvalConfig) -> Dict[str, str]:
     disabled = set(eval_config.options.disabled_outputs.values)
-    return {key: os.path.join(output_dir, key + _SINGLE_SHARD_SUFFIX) for key in _TO_PROTO if key not in disabled}
+    return {
+        key: os.path.join(output_dir, key + _SINGLE_SHARD_SUFFIX)
+        for key in _TO_PROTO
+        if key not in disabled
+    }
 
 
 def _serialized_proto(element: Tuple[Any, Any], output: str) -> Tuple[str, bytes]:
@@ -41,7 +47,9 @@ def _serialized_proto(element: Tuple[Any, Any], output: str) -> Tuple[str, bytes
     return output, _TO_PROTO[output](element, add_metrics_callbacks=None).SerializeToString()
 
 
-def _write_records(output_and_records: Tuple[str, Iterable[bytes]], files: Mapping[str, str]) -> None:
+def _write_records(
+    output_and_records: Tuple[str, Iterable[bytes]], files: Mapping[str, str]
+) -> None:
     output, records = output_and_records
     with tf.io.TFRecordWriter(files[output]) as f:
         for record in records:
@@ -61,19 +69,29 @@ class WriteEvaluation(beam.PTransform):
         self._files = _output_files(output_dir, eval_config)
 
     def expand(self, evaluation):
-        records = [evaluation[output] | f"{output.capitalize()}ToProtos" >> beam.Map(_serialized_proto, output)
-                   for output in self._files]
-        return (records
-                | "AllRecords" >> beam.Flatten()
-                | "ByOutput" >> beam.GroupByKey()
-                | "WriteFiles" >> beam.Map(_write_records, self._files))
+        records = [
+            evaluation[output]
+            | f"{output.capitalize()}ToProtos" >> beam.Map(_serialized_proto, output)
+            for output in self._files
+        ]
+        return (
+            records
+            | "AllRecords" >> beam.Flatten()
+            | "ByOutput" >> beam.GroupByKey()
+            | "WriteFiles" >> beam.Map(_write_records, self._files)
+        )
 
 
-def write_eval_config(output_dir: str, eval_config: config_pb2.EvalConfig, data_location: str,
-                      model_locations: Mapping[str, str]) -> None:
+def write_eval_config(
+    output_dir: str,
+    eval_config: config_pb2.EvalConfig,
+    data_location: str,
+    model_locations: Mapping[str, str],
+) -> None:
     """Writes eval_config.json as TFMA does, via a temporary file renamed into place."""
     content = eval_config_writer._serialize_eval_run(  # pylint: disable=protected-access
-        eval_config, data_location, DATA_FILE_FORMAT, dict(model_locations))
+        eval_config, data_location, DATA_FILE_FORMAT, dict(model_locations)
+    )
     path = os.path.join(output_dir, EVAL_CONFIG_FILE)
     tmp = f"{path}.tmp-{uuid.uuid4().hex}"
     with tf.io.gfile.GFile(tmp, "w") as f:
@@ -85,13 +103,20 @@ def overall_scalar_metrics(output_dir: str, model_name: str = "") -> Dict[str, f
     """The overall slice's scalar metrics of one model, read back with TFMA's loader, named as
     `headline_metrics` names them."""
     return headline_metrics(
-        ((metric_types.MetricKey.from_proto(entry.key), entry.value.double_value.value)
-         for metrics in mpv_writer.load_and_deserialize_metrics(output_dir) if not metrics.slice_key.single_slice_keys
-         for entry in metrics.metric_keys_and_values if entry.value.HasField("double_value")),
-        model_name)
+        (
+            (metric_types.MetricKey.from_proto(entry.key), entry.value.double_value.value)
+            for metrics in mpv_writer.load_and_deserialize_metrics(output_dir)
+            if not metrics.slice_key.single_slice_keys
+            for entry in metrics.metric_keys_and_values
+            if entry.value.HasField("double_value")
+        ),
+        model_name,
+    )
 
 
-def headline_metrics(values: Iterable[Tuple[metric_types.MetricKey, float]], model_name: str) -> Dict[str, float]:
+def headline_metrics(
+    values: Iterable[Tuple[metric_types.MetricKey, float]], model_name: str
+) -> Dict[str, float]:
     """One model's scalar metric values by name, from (key, value) pairs of a slice.
 
     Keys are metric names, with '_weighted' appended where the weighted and unweighted variants
@@ -103,5 +128,7 @@ def headline_metrics(values: Iterable[Tuple[metric_types.MetricKey, float]], mod
         if not key.sub_key and key.model_name == model_name and not math.isnan(value):
             found[(("diff_" if key.is_diff else "") + key.name, key.example_weighted)] = value
     names = collections.Counter(name for name, _ in found)
-    return {f"{name}_weighted" if weighted and names[name] > 1 else name: value
-            for (name, weighted), value in found.items()}
+    return {
+        f"{name}_weighted" if weighted and names[name] > 1 else name: value
+        for (name, weighted), value in found.items()
+    }

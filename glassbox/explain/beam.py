@@ -38,7 +38,11 @@ class _DrawExamples(beam.DoFn):
         self._batch_size = batch_size
 
     def setup(self):
-        self._decoder = ExamplesToRecordBatchDecoder(self._schema) if self._schema else ExamplesToRecordBatchDecoder()
+        self._decoder = (
+            ExamplesToRecordBatchDecoder(self._schema)
+            if self._schema
+            else ExamplesToRecordBatchDecoder()
+        )
         self._slicer = Slicer(self._plan.slicing_specs) if self._plan.slicing_specs else None
         seed = self._plan.config.seed
         self._keys = draws_lib.hash_key(seed, EXPLAINED), draws_lib.hash_key(seed, BACKGROUND)
@@ -54,11 +58,15 @@ class _DrawExamples(beam.DoFn):
         records = serialized.numpy().tolist()
         features = self._decoded(records) if self._plan.needs_features else None
         yield from draws_lib.batch_draws(
-            records, draws_lib.record_hashes(serialized, self._keys[0]), draws_lib.record_hashes(serialized, self._keys[1]),
-            self._plan.explained_rows, background_limit(self._plan),
+            records,
+            draws_lib.record_hashes(serialized, self._keys[0]),
+            draws_lib.record_hashes(serialized, self._keys[1]),
+            self._plan.explained_rows,
+            background_limit(self._plan),
             membership=self._slicer.membership(features) if self._slicer else None,
-            features=features, stratify_by=self._plan.stratify_by)
-
+            features=features,
+            stratify_by=self._plan.stratify_by,
+        )
 
     def _decoded(self, records: Sequence[bytes]):
         try:
@@ -84,23 +92,46 @@ class _MergeDraws(beam.CombineFn):
         return accumulator
 
 
-def _explain(draws: Dict[DrawKey, Draw], plan: ExplainPlan, models: Sequence[Tuple[str, str, str]],
-             schema: Optional[bytes]) -> Explanation:
+def _explain(
+    draws: Dict[DrawKey, Draw],
+    plan: ExplainPlan,
+    models: Sequence[Tuple[str, str, str]],
+    schema: Optional[bytes],
+) -> Explanation:
     """Loads the models, decodes the sample and runs every method."""
     output = plan.config.model_output
-    functions = [(role, name, SavedModelFunction(
-        model_dir, output.signature_name, output.output_key,
-        output.class_index if output.HasField("class_index") else None)) for role, name, model_dir in models]
+    functions = [
+        (
+            role,
+            name,
+            SavedModelFunction(
+                model_dir,
+                output.signature_name,
+                output.output_key,
+                output.class_index if output.HasField("class_index") else None,
+            ),
+        )
+        for role, name, model_dir in models
+    ]
     named = [function.features for _, _, function in functions]
     features = None if None in named else sorted({name for names in named for name in names})
     sample = build_sample(plan, draws, features, permutation_label(plan), schema)
     return explain(plan, sample, functions)
 
 
-def _models(eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str]) -> Tuple[Tuple[str, str, str], ...]:
+def _models(
+    eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str]
+) -> Tuple[Tuple[str, str, str], ...]:
     """(role, model name, directory) of the candidate and, if any, the baseline."""
-    return tuple(sorted(((BASELINE if spec.is_baseline else CANDIDATE, spec.name, model_dirs[spec.name])
-                         for spec in eval_config.model_specs), key=lambda model: model[0] != CANDIDATE))
+    return tuple(
+        sorted(
+            (
+                (BASELINE if spec.is_baseline else CANDIDATE, spec.name, model_dirs[spec.name])
+                for spec in eval_config.model_specs
+            ),
+            key=lambda model: model[0] != CANDIDATE,
+        )
+    )
 
 
 class ExplainExamples(beam.PTransform):
@@ -117,9 +148,15 @@ class ExplainExamples(beam.PTransform):
       ExplanationError: a malformed ExplainConfig (at construction, naming the field).
     """
 
-    def __init__(self, explain_config: ExplainConfig, eval_config: config_pb2.EvalConfig,
-                 model_dirs: Dict[str, str], example_files: Sequence[str], schema: Optional[bytes] = None,
-                 batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self,
+        explain_config: ExplainConfig,
+        eval_config: config_pb2.EvalConfig,
+        model_dirs: Dict[str, str],
+        example_files: Sequence[str],
+        schema: Optional[bytes] = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
         super().__init__()
         self._plan = explain_plan(explain_config, eval_config)
         self._models = _models(eval_config, model_dirs)
@@ -128,9 +165,12 @@ class ExplainExamples(beam.PTransform):
         self._batch_size = batch_size
 
     def expand(self, pbegin):
-        return (pbegin
-                | "MatchExampleFiles" >> MatchExampleFiles(self._example_files)
-                | "DrawExamples" >> beam.ParDo(_DrawExamples(self._plan, self._schema, self._batch_size))
-                | "MergeDraws" >> beam.CombinePerKey(_MergeDraws())
-                | "AllDraws" >> beam.combiners.ToDict()
-                | "Explain" >> beam.Map(_explain, self._plan, self._models, self._schema))
+        return (
+            pbegin
+            | "MatchExampleFiles" >> MatchExampleFiles(self._example_files)
+            | "DrawExamples"
+            >> beam.ParDo(_DrawExamples(self._plan, self._schema, self._batch_size))
+            | "MergeDraws" >> beam.CombinePerKey(_MergeDraws())
+            | "AllDraws" >> beam.combiners.ToDict()
+            | "Explain" >> beam.Map(_explain, self._plan, self._models, self._schema)
+        )

@@ -40,26 +40,36 @@ def check_explain_config(config: ExplainConfig) -> None:
         sampling or permutation metric, a feature group without a name or features.
     """
     if not config.methods:
-        raise ExplanationError(f"{_field('methods')} is empty: list at least one method, e.g. methods {{ shapley {{}} }}")
+        raise ExplanationError(
+            f"{_field('methods')} is empty: list at least one method, e.g. methods {{ shapley {{}} }}"
+        )
     seen = {}
     for i, method in enumerate(config.methods):
         kind = method.WhichOneof("method")
         if kind is None:
             raise ExplanationError(f"{_field(f'methods[{i}]')} sets no method")
         if kind in seen:
-            raise ExplanationError(f"{_field(f'methods[{i}]')} repeats {kind} (also methods[{seen[kind]}]); "
-                                   "each method runs at most once")
+            raise ExplanationError(
+                f"{_field(f'methods[{i}]')} repeats {kind} (also methods[{seen[kind]}]); "
+                "each method runs at most once"
+            )
         seen[kind] = i
     if config.background.sampling not in Background.Sampling.values():
-        raise ExplanationError(f"{_field('background.sampling')} is {config.background.sampling}, not a Sampling")
+        raise ExplanationError(
+            f"{_field('background.sampling')} is {config.background.sampling}, not a Sampling"
+        )
     for i, method in enumerate(config.methods):
         metric = method.permutation_importance.metric
         if method.HasField("permutation_importance") and metric and metric not in METRICS:
-            raise ExplanationError(f"{_field(f'methods[{i}].permutation_importance.metric')} is {metric!r}; "
-                                   f"one of {sorted(METRICS)}")
+            raise ExplanationError(
+                f"{_field(f'methods[{i}].permutation_importance.metric')} is {metric!r}; "
+                f"one of {sorted(METRICS)}"
+            )
     for i, group in enumerate(config.feature_groups):
         if not group.name or not group.features:
-            raise ExplanationError(f"{_field(f'feature_groups[{i}]')} needs a name and at least one feature")
+            raise ExplanationError(
+                f"{_field(f'feature_groups[{i}]')} needs a name and at least one feature"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,4 +124,5 @@ def explain_plan(config: ExplainConfig, eval_config: config_pb2.EvalConfig) -> E
         min_slice_size=eval_config.options.min_slice_size.value,
         label_key=candidate.label_key,
         stratify_by=(config.background.label_key or candidate.label_key) if stratified else "",
-        weight_key=candidate.example_weight_key)
+        weight_key=candidate.example_weight_key,
+    )

@@ -27,12 +27,17 @@ BACKGROUND = "background"
 # (EXPLAINED, slice key) or (BACKGROUND, label value; None when not stratified).
 DrawKey = Tuple[str, Any]
 # The largest bucket count to_hash_bucket_strong takes: hashes fill the non-negative int64s.
-_HASH_BUCKETS = 2 ** 63 - 1
+_HASH_BUCKETS = 2**63 - 1
 
 
 def _state(seed: int, purpose: str, words: int) -> np.ndarray:
     """words non-negative int64-sized integers derived from seed for one purpose."""
-    return np.random.SeedSequence([seed, zlib.crc32(purpose.encode())]).generate_state(words, np.uint64) >> 1
+    return (
+        np.random.SeedSequence([seed, zlib.crc32(purpose.encode())]).generate_state(
+            words, np.uint64
+        )
+        >> 1
+    )
 
 
 def derived_seed(seed: int, purpose: str) -> int:
@@ -72,8 +77,12 @@ def draw(hashes: np.ndarray, records: Sequence[bytes], rows: np.ndarray, limit: 
 def merge_draws(draws: Iterable[Draw]) -> Draw:
     """One Draw of all the draws' records (of one stratum, with one limit)."""
     draws = list(draws)
-    return _sorted(draws[0].limit, sum(d.count for d in draws), np.concatenate([d.hashes for d in draws]),
-                   [record for d in draws for record in d.records])
+    return _sorted(
+        draws[0].limit,
+        sum(d.count for d in draws),
+        np.concatenate([d.hashes for d in draws]),
+        [record for d in draws for record in d.records],
+    )
 
 
 def _sorted(limit: int, count: int, hashes: np.ndarray, records: List[bytes]) -> Draw:
@@ -85,13 +94,22 @@ def _strata(values: np.ndarray) -> Iterator[Tuple[Any, np.ndarray]]:
     """(value, rows) of each distinct value; bytes decoded, numbers as Python numbers."""
     distinct, inverse = np.unique(values, return_inverse=True)
     for code, value in enumerate(distinct):
-        yield (value.decode("utf-8", "replace") if isinstance(value, bytes) else value.item()), \
-            np.flatnonzero(inverse == code)
+        yield (
+            (value.decode("utf-8", "replace") if isinstance(value, bytes) else value.item()),
+            np.flatnonzero(inverse == code),
+        )
 
 
-def batch_draws(records: Sequence[bytes], explained_hashes: np.ndarray, background_hashes: np.ndarray,
-                explained_rows: int, background_rows: int, membership: Optional[SliceMembership] = None,
-                features: Optional[pa.RecordBatch] = None, stratify_by: str = "") -> Iterator[Tuple[DrawKey, Draw]]:
+def batch_draws(
+    records: Sequence[bytes],
+    explained_hashes: np.ndarray,
+    background_hashes: np.ndarray,
+    explained_rows: int,
+    background_rows: int,
+    membership: Optional[SliceMembership] = None,
+    features: Optional[pa.RecordBatch] = None,
+    stratify_by: str = "",
+) -> Iterator[Tuple[DrawKey, Draw]]:
     """A batch's Draws: explained rows overall and per slice of membership, background rows overall
     or per value of feature stratify_by (read from features).
 
@@ -108,7 +126,9 @@ def batch_draws(records: Sequence[bytes], explained_hashes: np.ndarray, backgrou
     if not stratify_by:
         yield (BACKGROUND, None), draw(background_hashes, records, every_row, background_rows)
         return
-    labels = dense_values(features, stratify_by, "Background.label_key of the ExplainConfig", width=1)[:, 0]
+    labels = dense_values(
+        features, stratify_by, "Background.label_key of the ExplainConfig", width=1
+    )[:, 0]
     for value, rows in _strata(labels):
         yield (BACKGROUND, value), draw(background_hashes, records, rows, background_rows)
 
@@ -120,8 +140,13 @@ def stratified(draws: Dict[Any, Draw], size: int) -> Tuple[bytes, ...]:
     total = sum(draws[s].count for s in strata)
     quotas = [min(size, total) * draws[s].count / total for s in strata]
     counts = [int(q) for q in quotas]
-    for i in sorted(range(len(strata)), key=lambda i: (counts[i] - quotas[i], i))[:min(size, total) - sum(counts)]:
+    for i in sorted(range(len(strata)), key=lambda i: (counts[i] - quotas[i], i))[
+        : min(size, total) - sum(counts)
+    ]:
         counts[i] += 1
-    pairs = sorted((h, record) for s, c in zip(strata, counts)
-                   for h, record in zip(draws[s].hashes[:c].tolist(), draws[s].records[:c]))
+    pairs = sorted(
+        (h, record)
+        for s, c in zip(strata, counts)
+        for h, record in zip(draws[s].hashes[:c].tolist(), draws[s].records[:c])
+    )
     return tuple(record for _, record in pairs)

@@ -96,7 +96,9 @@ def global_importance(values: np.ndarray, mask: np.ndarray) -> GlobalImportance:
     selected = values[mask]
     rows = len(selected)
     spread = np.abs(selected).std(axis=0, ddof=1) if rows > 1 else np.full(values.shape[1], np.nan)
-    return GlobalImportance(rows, np.abs(selected).mean(axis=0), selected.mean(axis=0), spread / np.sqrt(rows))
+    return GlobalImportance(
+        rows, np.abs(selected).mean(axis=0), selected.mean(axis=0), spread / np.sqrt(rows)
+    )
 
 
 def permutation_label(plan: ExplainPlan) -> str:
@@ -109,30 +111,65 @@ def permutation_label(plan: ExplainPlan) -> str:
 
 def _own(columns: Columns, function: SavedModelFunction) -> Columns:
     """The columns a model takes (all of them for a model parsing tf.Examples)."""
-    return columns if function.features is None else {name: columns[name] for name in function.features}
+    return (
+        columns
+        if function.features is None
+        else {name: columns[name] for name in function.features}
+    )
 
 
-def _local(method: Method, function: SavedModelFunction, rows: Columns, background: Columns,
-           sample: ExplainedSample, groups: Sequence[Tuple[str, Sequence[str]]], features: Sequence[str],
-           seed: int) -> LocalResult:
+def _local(
+    method: Method,
+    function: SavedModelFunction,
+    rows: Columns,
+    background: Columns,
+    sample: ExplainedSample,
+    groups: Sequence[Tuple[str, Sequence[str]]],
+    features: Sequence[str],
+    seed: int,
+) -> LocalResult:
     kind = method.WhichOneof("method")
     weights = sample.background_weights
     if kind == "shapley":
-        result = shapley_values(function, rows, background, groups, method.shapley, seed, weights, features)
+        result = shapley_values(
+            function, rows, background, groups, method.shapley, seed, weights, features
+        )
         errors = result.standard_errors
-        return LocalResult(result, {"method": result.method, "mean_standard_error": float(errors.mean()),
-                                    "max_standard_error": float(errors.max())})
+        return LocalResult(
+            result,
+            {
+                "method": result.method,
+                "mean_standard_error": float(errors.mean()),
+                "max_standard_error": float(errors.max()),
+            },
+        )
     if kind == "integrated_gradients":
-        result = integrated_gradients(signature_scores(function), rows, background, groups, features,
-                                      method.integrated_gradients, weights)
-        return LocalResult(result.attributions, {**result.to_json(),
-                                                 "mean_convergence_delta": float(result.convergence_delta.mean())})
-    result = local_surrogate(function, rows, background, groups, method.local_surrogate, seed, weights, features)
+        result = integrated_gradients(
+            signature_scores(function),
+            rows,
+            background,
+            groups,
+            features,
+            method.integrated_gradients,
+            weights,
+        )
+        return LocalResult(
+            result.attributions,
+            {**result.to_json(), "mean_convergence_delta": float(result.convergence_delta.mean())},
+        )
+    result = local_surrogate(
+        function, rows, background, groups, method.local_surrogate, seed, weights, features
+    )
     return LocalResult(result.attributions, result.to_json())
 
 
-def explain_model(plan: ExplainPlan, function: SavedModelFunction, sample: ExplainedSample, role: str,
-                  model_name: str) -> ModelExplanation:
+def explain_model(
+    plan: ExplainPlan,
+    function: SavedModelFunction,
+    sample: ExplainedSample,
+    role: str,
+    model_name: str,
+) -> ModelExplanation:
     """Runs every method of the plan on one model.
 
     Raises:
@@ -151,23 +188,44 @@ def explain_model(plan: ExplainPlan, function: SavedModelFunction, sample: Expla
             kind = method.WhichOneof("method")
             seed = draws_lib.derived_seed(config.seed, kind)
             if kind == "permutation_importance":
-                permutation = permutation_importance(function, rows, sample.labels, groups,
-                                                     method.permutation_importance, sample.slices, seed,
-                                                     sample.weights, features)
+                permutation = permutation_importance(
+                    function,
+                    rows,
+                    sample.labels,
+                    groups,
+                    method.permutation_importance,
+                    sample.slices,
+                    seed,
+                    sample.weights,
+                    features,
+                )
             elif kind == "global_surrogate":
-                attributed = [member for _, members in feature_groups(rows, groups, features) for member in members]
-                surrogate = fit_global_surrogate(rows, predictions, attributed, sample.slices,
-                                                 method.global_surrogate, seed=seed)
+                attributed = [
+                    member
+                    for _, members in feature_groups(rows, groups, features)
+                    for member in members
+                ]
+                surrogate = fit_global_surrogate(
+                    rows, predictions, attributed, sample.slices, method.global_surrogate, seed=seed
+                )
             else:
                 result = _local(method, function, rows, background, sample, groups, features, seed)
                 local[result.attributions.method] = result
     except ExplanationError as e:
-        raise ExplanationError(f"cannot explain the {role} model {function.model.model_dir}: {e}") from e
-    return ModelExplanation(role, model_name, function.model.model_dir, predictions, local, permutation, surrogate)
+        raise ExplanationError(
+            f"cannot explain the {role} model {function.model.model_dir}: {e}"
+        ) from e
+    return ModelExplanation(
+        role, model_name, function.model.model_dir, predictions, local, permutation, surrogate
+    )
 
 
-def explain(plan: ExplainPlan, sample: ExplainedSample,
-            models: List[Tuple[str, str, SavedModelFunction]]) -> Explanation:
+def explain(
+    plan: ExplainPlan, sample: ExplainedSample, models: List[Tuple[str, str, SavedModelFunction]]
+) -> Explanation:
     """Explains each (role, model name, model function), the candidate first."""
-    return Explanation(plan.config, sample,
-                       tuple(explain_model(plan, function, sample, role, name) for role, name, function in models))
+    return Explanation(
+        plan.config,
+        sample,
+        tuple(explain_model(plan, function, sample, role, name) for role, name, function in models),
+    )

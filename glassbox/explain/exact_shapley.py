@@ -24,24 +24,33 @@ MAX_GROUPS = 16
 
 def all_coalitions(d: int) -> np.ndarray:
     """(2^d, d) booleans: coalition k holds group i iff bit i of k is set."""
-    return (np.arange(2 ** d)[:, None] >> np.arange(d)) & 1 == 1
+    return (np.arange(2**d)[:, None] >> np.arange(d)) & 1 == 1
 
 
 def shapley_from_values(values: np.ndarray) -> np.ndarray:
     """(rows, d) Shapley values from (rows, 2^d) values of all_coalitions(d)."""
     d = int(math.log2(values.shape[1]))
     sizes = all_coalitions(d).sum(axis=1)
-    weight_of_size = np.array([math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d)
-                               for s in range(d)])
+    weight_of_size = np.array(
+        [math.factorial(s) * math.factorial(d - s - 1) / math.factorial(d) for s in range(d)]
+    )
     result = np.empty((values.shape[0], d))
     for i in range(d):
-        without = np.flatnonzero((np.arange(2 ** d) >> i) & 1 == 0)
-        result[:, i] = (values[:, without | (1 << i)] - values[:, without]) @ weight_of_size[sizes[without]]
+        without = np.flatnonzero((np.arange(2**d) >> i) & 1 == 0)
+        result[:, i] = (values[:, without | (1 << i)] - values[:, without]) @ weight_of_size[
+            sizes[without]
+        ]
     return result
 
 
-def exact_shapley(model: ModelFunction, rows: Columns, background: Columns, groups: FeatureGroups = (),
-                  background_weights: Optional[np.ndarray] = None, features: Sequence[str] = ()) -> Attributions:
+def exact_shapley(
+    model: ModelFunction,
+    rows: Columns,
+    background: Columns,
+    groups: FeatureGroups = (),
+    background_weights: Optional[np.ndarray] = None,
+    features: Sequence[str] = (),
+) -> Attributions:
     """Exact Shapley values of each row's score over the feature groups (groups and features: see
     masking.feature_groups).
 
@@ -54,14 +63,22 @@ def exact_shapley(model: ModelFunction, rows: Columns, background: Columns, grou
     """
     groups = feature_groups(rows, groups, features)
     if len(groups) > MAX_GROUPS:
-        raise ExplanationError(f"exact Shapley values over {len(groups)} feature groups need 2^{len(groups)} "
-                               f"coalitions per row; at most {MAX_GROUPS} groups, or use KernelSHAP")
+        raise ExplanationError(
+            f"exact Shapley values over {len(groups)} feature groups need 2^{len(groups)} "
+            f"coalitions per row; at most {MAX_GROUPS} groups, or use KernelSHAP"
+        )
     masker = Masker(model, background, groups, background_weights)
     d = len(groups)
     predictions = masker.scores(rows)
-    values = np.empty((len(predictions), 2 ** d))
+    values = np.empty((len(predictions), 2**d))
     values[:, 1:-1] = masker.values(rows, all_coalitions(d)[1:-1])
     values[:, 0] = masker.empty_values(rows) @ masker.weights
     values[:, -1] = predictions
-    return Attributions("exact_shapley", tuple(name for name, _ in groups), shapley_from_values(values),
-                        predictions, float(values[:, 0].mean()), np.zeros((len(predictions), d)))
+    return Attributions(
+        "exact_shapley",
+        tuple(name for name, _ in groups),
+        shapley_from_values(values),
+        predictions,
+        float(values[:, 0].mean()),
+        np.zeros((len(predictions), d)),
+    )

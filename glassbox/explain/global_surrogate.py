@@ -59,20 +59,26 @@ class SurrogateTree:
     min_samples_leaf: int
 
     def to_json(self) -> dict:
-        return {"rules": self.rules,
-                "fidelity": {name: f.to_json() for name, f in self.fidelity.items()},
-                "threshold": self.threshold, "max_depth": self.max_depth,
-                "min_samples_leaf": self.min_samples_leaf}
+        return {
+            "rules": self.rules,
+            "fidelity": {name: f.to_json() for name, f in self.fidelity.items()},
+            "threshold": self.threshold,
+            "max_depth": self.max_depth,
+            "min_samples_leaf": self.min_samples_leaf,
+        }
 
 
 def _as_text(column: np.ndarray) -> np.ndarray:
     """str values of a bytes/str column (bytes decoded as UTF-8)."""
-    return np.array([v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in column],
-                    dtype=object)
+    return np.array(
+        [v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v) for v in column],
+        dtype=object,
+    )
 
 
-def _encode(columns: Mapping[str, np.ndarray], features: Sequence[str],
-            max_categories: int) -> Tuple[np.ndarray, List[str], Dict[str, Tuple[str, str]]]:
+def _encode(
+    columns: Mapping[str, np.ndarray], features: Sequence[str], max_categories: int
+) -> Tuple[np.ndarray, List[str], Dict[str, Tuple[str, str]]]:
     """The tree's input matrix, its column names, and each one-hot name's (feature, value)."""
     blocks, names, one_hot = [], [], {}
     for feature in features:
@@ -81,18 +87,22 @@ def _encode(columns: Mapping[str, np.ndarray], features: Sequence[str],
             blocks.append(column.astype(np.float64).reshape(-1, 1))
             names.append(feature)
             continue
-        encoder = OneHotEncoder(handle_unknown="infrequent_if_exist", sparse_output=False,
-                                max_categories=max_categories,
-                                feature_name_combiner=lambda f, value: f"{f}{_ONE_HOT_SEPARATOR}{value}")
+        encoder = OneHotEncoder(
+            handle_unknown="infrequent_if_exist",
+            sparse_output=False,
+            max_categories=max_categories,
+            feature_name_combiner=lambda f, value: f"{f}{_ONE_HOT_SEPARATOR}{value}",
+        )
         blocks.append(encoder.fit_transform(_as_text(column).reshape(-1, 1)))
         for name in encoder.get_feature_names_out([feature]):
             names.append(str(name))
-            one_hot[str(name)] = (feature, str(name)[len(feature) + len(_ONE_HOT_SEPARATOR):])
+            one_hot[str(name)] = (feature, str(name)[len(feature) + len(_ONE_HOT_SEPARATOR) :])
     return np.hstack(blocks), names, one_hot
 
 
-def _readable_rules(tree: DecisionTreeRegressor, names: List[str],
-                    one_hot: Mapping[str, Tuple[str, str]]) -> str:
+def _readable_rules(
+    tree: DecisionTreeRegressor, names: List[str], one_hot: Mapping[str, Tuple[str, str]]
+) -> str:
     """export_text's rules, with a split on a one-hot column (always at 0.5) as == / !=."""
     rules = export_text(tree, feature_names=names, decimals=_DECIMALS)
     half = f"{0.5:.{_DECIMALS}f}"
@@ -104,23 +114,35 @@ def _readable_rules(tree: DecisionTreeRegressor, names: List[str],
 
 def _check(columns: Mapping[str, np.ndarray], scores: np.ndarray, features: Sequence[str]) -> None:
     if scores.ndim != 1 or len(scores) < 2:
-        raise ExplanationError(f"scores must be one float per row for at least 2 rows, got shape {scores.shape}")
+        raise ExplanationError(
+            f"scores must be one float per row for at least 2 rows, got shape {scores.shape}"
+        )
     if not np.all(np.isfinite(scores)):
         raise ExplanationError(f"scores hold {np.sum(~np.isfinite(scores))} non-finite values")
     if not features:
         raise ExplanationError("no features to fit the global surrogate on")
     for feature in features:
         if feature not in columns:
-            raise ExplanationError(f"unknown feature {feature!r}; the columns are {sorted(columns)}")
+            raise ExplanationError(
+                f"unknown feature {feature!r}; the columns are {sorted(columns)}"
+            )
         if np.shape(columns[feature]) != scores.shape:
-            raise ExplanationError(f"feature {feature!r} has shape {np.shape(columns[feature])}, "
-                                   f"the scores {scores.shape}")
+            raise ExplanationError(
+                f"feature {feature!r} has shape {np.shape(columns[feature])}, "
+                f"the scores {scores.shape}"
+            )
 
 
-def fit_global_surrogate(columns: Mapping[str, np.ndarray], scores: np.ndarray, features: Sequence[str] = (),
-                         slices: Optional[Mapping[str, np.ndarray]] = None,
-                         config: Optional[GlobalSurrogate] = None, threshold: float = 0.5, seed: int = 0,
-                         max_categories: int = 20) -> SurrogateTree:
+def fit_global_surrogate(
+    columns: Mapping[str, np.ndarray],
+    scores: np.ndarray,
+    features: Sequence[str] = (),
+    slices: Optional[Mapping[str, np.ndarray]] = None,
+    config: Optional[GlobalSurrogate] = None,
+    threshold: float = 0.5,
+    seed: int = 0,
+    max_categories: int = 20,
+) -> SurrogateTree:
     """Fits a decision tree to the model's scores on these rows, and measures its fidelity.
 
     Takes the scores the model already gave the rows (the Evaluator has them), not the model.
@@ -149,13 +171,26 @@ def fit_global_surrogate(columns: Mapping[str, np.ndarray], scores: np.ndarray, 
     _check(columns, scores, features)
     masks = slice_masks(slices, len(scores))
     inputs, names, one_hot = _encode(columns, features, max_categories)
-    tree = DecisionTreeRegressor(max_depth=max_depth, min_samples_leaf=min_samples_leaf, random_state=seed,
-                                 min_impurity_decrease=_MIN_RELATIVE_GAIN * scores.var())
+    tree = DecisionTreeRegressor(
+        max_depth=max_depth,
+        min_samples_leaf=min_samples_leaf,
+        random_state=seed,
+        min_impurity_decrease=_MIN_RELATIVE_GAIN * scores.var(),
+    )
     tree.fit(inputs, scores)
     fitted = tree.predict(inputs)
     agrees = (fitted >= threshold) == (scores >= threshold)
-    fidelity = {name: Fidelity(r2=float(r2_score(scores[mask], fitted[mask])) if mask.sum() >= 2 else np.nan,
-                               agreement=float(agrees[mask].mean()) if mask.any() else np.nan)
-                for name, mask in masks.items()}
-    return SurrogateTree(rules=_readable_rules(tree, names, one_hot), fidelity=fidelity, threshold=threshold,
-                         max_depth=max_depth, min_samples_leaf=min_samples_leaf)
+    fidelity = {
+        name: Fidelity(
+            r2=float(r2_score(scores[mask], fitted[mask])) if mask.sum() >= 2 else np.nan,
+            agreement=float(agrees[mask].mean()) if mask.any() else np.nan,
+        )
+        for name, mask in masks.items()
+    }
+    return SurrogateTree(
+        rules=_readable_rules(tree, names, one_hot),
+        fidelity=fidelity,
+        threshold=threshold,
+        max_depth=max_depth,
+        min_samples_leaf=min_samples_leaf,
+    )

@@ -24,7 +24,12 @@ import tensorflow as tf
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.masking import FeatureGroups, Groups, feature_groups
-from glassbox.explain.model_function import DEFAULT_BATCH_SIZE, Columns, SavedModelFunction, num_rows
+from glassbox.explain.model_function import (
+    DEFAULT_BATCH_SIZE,
+    Columns,
+    SavedModelFunction,
+    num_rows,
+)
 from glassbox.protos.explain_config_pb2 import IntegratedGradients
 
 DEFAULT_STEPS = 64
@@ -46,10 +51,14 @@ def _one_score_per_row(output: tf.Tensor, class_index: Optional[int], describe: 
     width = output.shape[1]
     if class_index is None:
         if width != 1:
-            raise ExplanationError(f"{describe} has {width} columns; set a class_index to explain one of them")
+            raise ExplanationError(
+                f"{describe} has {width} columns; set a class_index to explain one of them"
+            )
         return output[:, 0]
     if not 0 <= class_index < width:
-        raise ExplanationError(f"{describe} has {width} columns; class_index {class_index} is out of range")
+        raise ExplanationError(
+            f"{describe} has {width} columns; class_index {class_index} is out of range"
+        )
     return output[:, class_index]
 
 
@@ -61,16 +70,26 @@ def keras_scores(model: keras.Model, class_index: Optional[int] = None) -> Diffe
         than one value per row.
     """
     if not isinstance(model.input, dict):
-        raise ExplanationError(f"Keras model {model.name!r} takes {type(model.input).__name__} inputs; "
-                               "integrated gradients need a model taking a dict of named feature inputs")
-    specs = {name: tf.TensorSpec(tensor.shape, tf.as_dtype(tensor.dtype), name=name)
-             for name, tensor in model.input.items()}
+        raise ExplanationError(
+            f"Keras model {model.name!r} takes {type(model.input).__name__} inputs; "
+            "integrated gradients need a model taking a dict of named feature inputs"
+        )
+    specs = {
+        name: tf.TensorSpec(tensor.shape, tf.as_dtype(tensor.dtype), name=name)
+        for name, tensor in model.input.items()
+    }
     for name, spec in specs.items():
         if spec.shape[1:].num_elements() != 1:
-            raise ExplanationError(f"input {name!r} of Keras model {model.name!r} has shape {spec.shape}; "
-                                   "explanations take one value per feature and row ([None] or [None, 1])")
-    return DifferentiableModel(specs, lambda inputs: _one_score_per_row(
-        model(inputs), class_index, f"the output of Keras model {model.name!r}"))
+            raise ExplanationError(
+                f"input {name!r} of Keras model {model.name!r} has shape {spec.shape}; "
+                "explanations take one value per feature and row ([None] or [None, 1])"
+            )
+    return DifferentiableModel(
+        specs,
+        lambda inputs: _one_score_per_row(
+            model(inputs), class_index, f"the output of Keras model {model.name!r}"
+        ),
+    )
 
 
 def signature_scores(function: SavedModelFunction) -> DifferentiableModel:
@@ -85,10 +104,15 @@ def signature_scores(function: SavedModelFunction) -> DifferentiableModel:
         raise ExplanationError(
             f"signature {model.signature_name!r} of model {model.model_dir} parses serialized tf.Examples, so "
             "no gradient reaches the features; integrated gradients need a signature taking named feature "
-            "tensors (the glassbox Trainer exports one as 'serving_features')")
+            "tensors (the glassbox Trainer exports one as 'serving_features')"
+        )
     describe = f"output {function.output_key!r} of model {model.model_dir}"
-    return DifferentiableModel(model.input_specs, lambda inputs: _one_score_per_row(
-        model.signature(**inputs)[function.output_key], function.class_index, describe))
+    return DifferentiableModel(
+        model.input_specs,
+        lambda inputs: _one_score_per_row(
+            model.signature(**inputs)[function.output_key], function.class_index, describe
+        ),
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,14 +145,21 @@ class IntegratedGradientsAttributions:
 
     def to_json(self) -> dict:
         relative = self.relative_delta
-        return {"method": self.attributions.method, "steps": self.steps,
-                "not_attributed": list(self.not_attributed),
-                "max_convergence_delta": float(self.convergence_delta.max()),
-                "max_relative_delta": float(np.nanmax(relative)) if np.isfinite(relative).any() else None}
+        return {
+            "method": self.attributions.method,
+            "steps": self.steps,
+            "not_attributed": list(self.not_attributed),
+            "max_convergence_delta": float(self.convergence_delta.max()),
+            "max_relative_delta": float(np.nanmax(relative))
+            if np.isfinite(relative).any()
+            else None,
+        }
 
 
 def _feed(values: np.ndarray, spec: tf.TensorSpec) -> tf.Tensor:
-    return tf.constant(np.asarray(values).reshape([-1] + spec.shape[1:].as_list()), dtype=spec.dtype)
+    return tf.constant(
+        np.asarray(values).reshape([-1] + spec.shape[1:].as_list()), dtype=spec.dtype
+    )
 
 
 def _differentiable_inputs(model: DifferentiableModel, rows: Columns) -> List[str]:
@@ -140,8 +171,10 @@ def _differentiable_inputs(model: DifferentiableModel, rows: Columns) -> List[st
     floats = [name for name, spec in model.input_specs.items() if spec.dtype.is_floating]
     described = ", ".join(f"{name} ({spec.dtype.name})" for name, spec in model.input_specs.items())
     if not floats:
-        raise ExplanationError(f"the model takes no float input, so it is not differentiable in any input "
-                               f"(its inputs: {described}); use Shapley values or a local surrogate")
+        raise ExplanationError(
+            f"the model takes no float input, so it is not differentiable in any input "
+            f"(its inputs: {described}); use Shapley values or a local surrogate"
+        )
     inputs = {name: _feed(rows[name][:1], spec) for name, spec in model.input_specs.items()}
     with tf.GradientTape() as tape:
         tape.watch([inputs[name] for name in floats])
@@ -149,9 +182,11 @@ def _differentiable_inputs(model: DifferentiableModel, rows: Columns) -> List[st
     gradients = tape.gradient(score, [inputs[name] for name in floats])
     differentiable = [name for name, gradient in zip(floats, gradients) if gradient is not None]
     if not differentiable:
-        raise ExplanationError(f"the model's score has no gradient for any of its float inputs {floats} (they "
-                               "pass through rounding, comparisons or lookups), so it is not differentiable in "
-                               "any input; use Shapley values or a local surrogate")
+        raise ExplanationError(
+            f"the model's score has no gradient for any of its float inputs {floats} (they "
+            "pass through rounding, comparisons or lookups), so it is not differentiable in "
+            "any input; use Shapley values or a local surrogate"
+        )
     return differentiable
 
 
@@ -165,37 +200,51 @@ def _attributed_groups(groups: Groups, differentiable: Sequence[str]) -> Groups:
     for name, members in groups:
         held = [member for member in members if member not in differentiable]
         if held and len(held) < len(members):
-            raise ExplanationError(f"feature group {name!r} mixes differentiable float inputs with inputs "
-                                   f"integrated gradients cannot attribute ({held}); group them apart")
+            raise ExplanationError(
+                f"feature group {name!r} mixes differentiable float inputs with inputs "
+                f"integrated gradients cannot attribute ({held}); group them apart"
+            )
         if not held:
             result.append((name, members))
     return result
 
 
-def _baselines(kind: int, background: Columns, names: Sequence[str],
-               weights: Optional[np.ndarray]) -> Tuple[Columns, Optional[np.ndarray]]:
+def _baselines(
+    kind: int, background: Columns, names: Sequence[str], weights: Optional[np.ndarray]
+) -> Tuple[Columns, Optional[np.ndarray]]:
     """The baseline rows of an IntegratedGradients.Baseline and their weights."""
     if kind == IntegratedGradients.ZERO:
         return {name: np.zeros(1) for name in names}, None
     if kind == IntegratedGradients.BACKGROUND_ROWS:
         return background, weights
-    return {name: np.average(np.asarray(background[name], np.float64), weights=weights, keepdims=True)
-            for name in names}, None
+    return {
+        name: np.average(np.asarray(background[name], np.float64), weights=weights, keepdims=True)
+        for name in names
+    }, None
 
 
 def _check_columns(columns: Columns, names: Sequence[str], what: str) -> int:
     missing = [name for name in names if name not in columns]
     if missing:
-        raise ExplanationError(f"the {what} lack the model inputs {missing}; they have {sorted(columns)}")
+        raise ExplanationError(
+            f"the {what} lack the model inputs {missing}; they have {sorted(columns)}"
+        )
     n = num_rows({name: columns[name] for name in names})
     if n == 0:
         raise ExplanationError(f"the {what} have no rows")
     return n
 
 
-def _path_integrals(model: DifferentiableModel, rows: Columns, baselines: Columns, attributed: Sequence[str],
-                    held: Sequence[str], pairs: Tuple[np.ndarray, np.ndarray], alphas: np.ndarray,
-                    weights: np.ndarray) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _path_integrals(
+    model: DifferentiableModel,
+    rows: Columns,
+    baselines: Columns,
+    attributed: Sequence[str],
+    held: Sequence[str],
+    pairs: Tuple[np.ndarray, np.ndarray],
+    alphas: np.ndarray,
+    weights: np.ndarray,
+) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For (row, baseline) pairs: each attributed input's integral, f(x) and f(baseline).
 
     alphas end with 0 and 1 (weights 0 there), which score the baseline and the row themselves.
@@ -207,25 +256,44 @@ def _path_integrals(model: DifferentiableModel, rows: Columns, baselines: Column
         x = np.asarray(rows[name], dtype=np.float64)[row_index]
         x0 = np.asarray(baselines[name], dtype=np.float64)[baseline_index]
         differences[name] = x - x0
-        inputs[name] = _feed(x0[:, None] + alphas[None, :] * differences[name][:, None], model.input_specs[name])
+        inputs[name] = _feed(
+            x0[:, None] + alphas[None, :] * differences[name][:, None], model.input_specs[name]
+        )
     for name in held:
-        inputs[name] = _feed(np.repeat(np.asarray(rows[name])[row_index], num_alphas), model.input_specs[name])
+        inputs[name] = _feed(
+            np.repeat(np.asarray(rows[name])[row_index], num_alphas), model.input_specs[name]
+        )
     with tf.GradientTape() as tape:
         tape.watch([inputs[name] for name in attributed])
         scores = model.scores(inputs)
-    gradients = tape.gradient(scores, [inputs[name] for name in attributed],
-                              unconnected_gradients=tf.UnconnectedGradients.ZERO)
-    integrals = np.stack([gradient.numpy().astype(np.float64).reshape(-1, num_alphas) @ weights * differences[name]
-                          for name, gradient in zip(attributed, gradients)], axis=1)
+    gradients = tape.gradient(
+        scores,
+        [inputs[name] for name in attributed],
+        unconnected_gradients=tf.UnconnectedGradients.ZERO,
+    )
+    integrals = np.stack(
+        [
+            gradient.numpy().astype(np.float64).reshape(-1, num_alphas)
+            @ weights
+            * differences[name]
+            for name, gradient in zip(attributed, gradients)
+        ],
+        axis=1,
+    )
     scores = scores.numpy().astype(np.float64).reshape(-1, num_alphas)
     return integrals, scores[:, -1], scores[:, -2]
 
 
-def integrated_gradients(model: DifferentiableModel, rows: Columns, background: Columns,
-                         groups: FeatureGroups = (), features: Sequence[str] = (),
-                         config: Optional[IntegratedGradients] = None,
-                         background_weights: Optional[np.ndarray] = None,
-                         batch_size: int = DEFAULT_BATCH_SIZE) -> IntegratedGradientsAttributions:
+def integrated_gradients(
+    model: DifferentiableModel,
+    rows: Columns,
+    background: Columns,
+    groups: FeatureGroups = (),
+    features: Sequence[str] = (),
+    config: Optional[IntegratedGradients] = None,
+    background_weights: Optional[np.ndarray] = None,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+) -> IntegratedGradientsAttributions:
     """Integrated gradients of each row, from config.baseline (default: the background's mean).
 
     Against a single baseline (BACKGROUND_MEAN, ZERO) these are classic integrated gradients;
@@ -254,38 +322,78 @@ def integrated_gradients(model: DifferentiableModel, rows: Columns, background: 
     differentiable = _differentiable_inputs(model, rows)
     resolved = _attributed_groups(feature_groups(inputs, groups, features), differentiable)
     if not resolved:
-        raise ExplanationError(f"none of the features asked for is a differentiable model input; the model's score "
-                               f"has gradients for {differentiable}")
+        raise ExplanationError(
+            f"none of the features asked for is a differentiable model input; the model's score "
+            f"has gradients for {differentiable}"
+        )
     attributed = [member for _, members in resolved for member in members]
     held = [name for name in inputs if name not in attributed]
     if config.baseline != IntegratedGradients.ZERO:
         size = _check_columns(background, attributed, "background rows")
-        if background_weights is not None and (np.shape(background_weights) != (size,)
-                                               or np.any(np.asarray(background_weights) < 0)
-                                               or not np.sum(background_weights) > 0):
-            raise ExplanationError(f"background weights must be {size} non-negative numbers with a positive sum; "
-                                   f"got shape {np.shape(background_weights)}")
-    baselines, baseline_weights = _baselines(config.baseline, background, attributed, background_weights)
+        if background_weights is not None and (
+            np.shape(background_weights) != (size,)
+            or np.any(np.asarray(background_weights) < 0)
+            or not np.sum(background_weights) > 0
+        ):
+            raise ExplanationError(
+                f"background weights must be {size} non-negative numbers with a positive sum; "
+                f"got shape {np.shape(background_weights)}"
+            )
+    baselines, baseline_weights = _baselines(
+        config.baseline, background, attributed, background_weights
+    )
     b = num_rows({name: baselines[name] for name in attributed})
     nodes, node_weights = np.polynomial.legendre.leggauss(steps)
     alphas = np.concatenate([(nodes + 1) / 2, [0.0, 1.0]])
     weights = np.concatenate([node_weights / 2, [0.0, 0.0]])
     row_index, baseline_index = np.divmod(np.arange(n * b), b)
     pairs_per_call = max(1, batch_size // len(alphas))
-    parts = [_path_integrals(model, rows, baselines, attributed, held,
-                             (row_index[start:start + pairs_per_call], baseline_index[start:start + pairs_per_call]),
-                             alphas, weights)
-             for start in range(0, n * b, pairs_per_call)]
+    parts = [
+        _path_integrals(
+            model,
+            rows,
+            baselines,
+            attributed,
+            held,
+            (
+                row_index[start : start + pairs_per_call],
+                baseline_index[start : start + pairs_per_call],
+            ),
+            alphas,
+            weights,
+        )
+        for start in range(0, n * b, pairs_per_call)
+    ]
     integrals, scores, baseline_scores = (
-        np.average(np.concatenate(part).reshape(n, b, -1), axis=1, weights=baseline_weights) for part in zip(*parts))
-    if not (np.isfinite(integrals).all() and np.isfinite(scores).all() and np.isfinite(baseline_scores).all()):
-        raise ExplanationError("the model's scores or gradients are not finite on the path from a baseline "
-                               "to an explained row")
+        np.average(np.concatenate(part).reshape(n, b, -1), axis=1, weights=baseline_weights)
+        for part in zip(*parts)
+    )
+    if not (
+        np.isfinite(integrals).all()
+        and np.isfinite(scores).all()
+        and np.isfinite(baseline_scores).all()
+    ):
+        raise ExplanationError(
+            "the model's scores or gradients are not finite on the path from a baseline "
+            "to an explained row"
+        )
     position = {name: i for i, name in enumerate(attributed)}
-    values = np.stack([integrals[:, [position[m] for m in members]].sum(axis=1) for _, members in resolved], axis=1)
+    values = np.stack(
+        [integrals[:, [position[m] for m in members]].sum(axis=1) for _, members in resolved],
+        axis=1,
+    )
     scores, baseline_scores = scores[:, 0], baseline_scores[:, 0]
-    attributions = Attributions("integrated_gradients", tuple(name for name, _ in resolved), values, scores,
-                                float(baseline_scores.mean()))
-    return IntegratedGradientsAttributions(attributions, baseline_scores,
-                                           np.abs(values.sum(axis=1) - (scores - baseline_scores)),
-                                           tuple(held), steps)
+    attributions = Attributions(
+        "integrated_gradients",
+        tuple(name for name, _ in resolved),
+        values,
+        scores,
+        float(baseline_scores.mean()),
+    )
+    return IntegratedGradientsAttributions(
+        attributions,
+        baseline_scores,
+        np.abs(values.sum(axis=1) - (scores - baseline_scores)),
+        tuple(held),
+        steps,
+    )

@@ -72,7 +72,9 @@ def kernel_weights_by_size(d: int) -> np.ndarray:
     return weights / weights.sum() if d > 1 else weights
 
 
-def paired_design(d: int, num_coalitions: int, rng: np.random.Generator, num_designs: int = 1) -> Design:
+def paired_design(
+    d: int, num_coalitions: int, rng: np.random.Generator, num_designs: int = 1
+) -> Design:
     """num_designs designs of at most num_coalitions coalitions each.
 
     Sizes s and d - s form one stratum of pairs. Strata are enumerated from the smallest s while
@@ -108,7 +110,9 @@ def paired_design(d: int, num_coalitions: int, rng: np.random.Generator, num_des
     if per_batch:
         mass = np.array([by_size[s] + (by_size[d - s] if 2 * s != d else 0) for s in strata])
         sizes = rng.choice(strata, size=(num_designs, BATCHES, per_batch), p=mass / mass.sum())
-        members = rng.random((num_designs, BATCHES, per_batch, d)).argsort(axis=3) < sizes[..., None]
+        members = (
+            rng.random((num_designs, BATCHES, per_batch, d)).argsort(axis=3) < sizes[..., None]
+        )
         sampled = np.concatenate([members, ~members], axis=2)
         sampled_weight = mass.sum() / (2 * per_batch * BATCHES)
     return Design(np.concatenate(enumerated), np.concatenate(weights), sampled, sampled_weight)
@@ -126,8 +130,12 @@ class _Fits:
     def __init__(self, design: Design):
         self._design = design
         z = design.sampled.astype(np.float64)
-        self._weighted_sampled = design.sampled_weight * z.swapaxes(-1, -2)  # (designs, BATCHES, d, m)
-        self._weighted_enumerated = (design.enumerated * design.enumerated_weights[:, None]).T  # (d, e)
+        self._weighted_sampled = design.sampled_weight * z.swapaxes(
+            -1, -2
+        )  # (designs, BATCHES, d, m)
+        self._weighted_enumerated = (
+            design.enumerated * design.enumerated_weights[:, None]
+        ).T  # (d, e)
         enumerated_gram = self._weighted_enumerated @ design.enumerated
         batch_grams = self._weighted_sampled @ z  # (designs, BATCHES, d, d)
         # Enumerated sizes include the singletons and their complements, which determine every fit.
@@ -139,7 +147,9 @@ class _Fits:
     def has_batches(self) -> bool:
         return self._design.sampled.shape[2] > 0
 
-    def solve(self, gains: np.ndarray, totals: np.ndarray, weights: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    def solve(
+        self, gains: np.ndarray, totals: np.ndarray, weights: np.ndarray
+    ) -> Tuple[np.ndarray, np.ndarray]:
         """Shapley values (rows, d) and their standard errors from gains (rows, designs, k) of
         Design.coalitions() and totals (rows, designs), averaged over designs with weights."""
         n, designs, _ = gains.shape
@@ -147,13 +157,21 @@ class _Fits:
         m = self._design.sampled.shape[2]
         enumerated_rhs = gains[:, :, :e] @ self._weighted_enumerated.T  # (rows, designs, d)
         sampled_gains = gains[:, :, e:].reshape(n, designs, BATCHES, m).transpose(1, 2, 3, 0)
-        batch_rhs = (self._weighted_sampled @ sampled_gains).transpose(3, 0, 1, 2)  # (rows, designs, BATCHES, d)
-        values = np.einsum("rbd,b->rd", _solve(self._inverse, enumerated_rhs + batch_rhs.sum(axis=2), totals),
-                           weights)
+        batch_rhs = (self._weighted_sampled @ sampled_gains).transpose(
+            3, 0, 1, 2
+        )  # (rows, designs, BATCHES, d)
+        values = np.einsum(
+            "rbd,b->rd",
+            _solve(self._inverse, enumerated_rhs + batch_rhs.sum(axis=2), totals),
+            weights,
+        )
         if not self.has_batches:
             return values, np.zeros_like(values)
-        parts = _solve(self._batch_inverse, enumerated_rhs[:, :, None] + BATCHES * batch_rhs,
-                       totals[:, :, None])
+        parts = _solve(
+            self._batch_inverse,
+            enumerated_rhs[:, :, None] + BATCHES * batch_rhs,
+            totals[:, :, None],
+        )
         parts = np.einsum("rbgd,b->grd", parts, weights)
         return values, np.std(parts, axis=0, ddof=1) / math.sqrt(BATCHES)
 
@@ -174,13 +192,22 @@ def _pseudo_inverse(kkt: np.ndarray) -> np.ndarray:
 
 def _solve(inverse: np.ndarray, rhs: np.ndarray, totals: np.ndarray) -> np.ndarray:
     """phi (rows, ..., d) from KKT inverses (..., d+1, d+1), right-hand sides (rows, ..., d) and totals (rows, ...)."""
-    right = np.concatenate([rhs, np.broadcast_to(totals[..., None], rhs.shape[:-1] + (1,))], axis=-1)
+    right = np.concatenate(
+        [rhs, np.broadcast_to(totals[..., None], rhs.shape[:-1] + (1,))], axis=-1
+    )
     return np.einsum("...ij,r...j->r...i", inverse, right)[..., :-1]
 
 
-def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups: FeatureGroups = (),
-                num_coalitions: int = DEFAULT_NUM_COALITIONS, seed: int = 0,
-                background_weights: Optional[np.ndarray] = None, features: Sequence[str] = ()) -> Attributions:
+def kernel_shap(
+    model: ModelFunction,
+    rows: Columns,
+    background: Columns,
+    groups: FeatureGroups = (),
+    num_coalitions: int = DEFAULT_NUM_COALITIONS,
+    seed: int = 0,
+    background_weights: Optional[np.ndarray] = None,
+    features: Sequence[str] = (),
+) -> Attributions:
     """Paired-KernelSHAP estimates of each row's Shapley values over the feature groups, with
     standard errors; equal seeds give equal results.
 
@@ -199,11 +226,16 @@ def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups
     d = len(groups)
     least = 2 * max(d, BATCHES)
     if num_coalitions < least:
-        raise ExplanationError(f"num_coalitions {num_coalitions} is too few for {d} feature groups; "
-                               f"at least {least}")
+        raise ExplanationError(
+            f"num_coalitions {num_coalitions} is too few for {d} feature groups; at least {least}"
+        )
     masker = Masker(model, background, groups, background_weights)
-    design = paired_design(d, min(num_coalitions, 2 ** d - 2), np.random.default_rng(seed),
-                           num_designs=len(masker.weights))
+    design = paired_design(
+        d,
+        min(num_coalitions, 2**d - 2),
+        np.random.default_rng(seed),
+        num_designs=len(masker.weights),
+    )
     fits = _Fits(design)
     coalitions = design.coalitions()
     games = masker.baseline_games(coalitions)
@@ -211,15 +243,23 @@ def kernel_shap(model: ModelFunction, rows: Columns, background: Columns, groups
     values, errors = np.empty((len(predictions), d)), np.empty((len(predictions), d))
     bases = np.empty(len(predictions))
     block = max(1, _BLOCK_EVALUATIONS // max(1, coalitions[..., 0].size))
-    block_gains = np.empty((min(block, len(predictions)),) + coalitions.shape[:2])  # reused: see baseline_games
+    block_gains = np.empty(
+        (min(block, len(predictions)),) + coalitions.shape[:2]
+    )  # reused: see baseline_games
     for start in range(0, num_rows(rows), block):
         chosen = slice(start, start + block)
         block_rows = {name: column[chosen] for name, column in rows.items()}
         empty = masker.empty_values(block_rows)
-        gains = games(block_rows, block_gains[:len(empty)])
+        gains = games(block_rows, block_gains[: len(empty)])
         gains -= empty[:, :, None]
         totals = predictions[chosen, None] - empty
         bases[chosen] = empty @ masker.weights
         values[chosen], errors[chosen] = fits.solve(gains, totals, masker.weights)
-    return Attributions("kernel_shap", tuple(name for name, _ in groups), values, predictions,
-                        float(bases.mean()), errors)
+    return Attributions(
+        "kernel_shap",
+        tuple(name for name, _ in groups),
+        values,
+        predictions,
+        float(bases.mean()),
+        errors,
+    )

@@ -25,8 +25,9 @@ Groups = List[Tuple[str, Tuple[str, ...]]]
 DEFAULT_CHUNK_SIZE = 131072
 
 
-def feature_groups(columns: Iterable[str], groups: FeatureGroups = (),
-                   features: Sequence[str] = ()) -> Groups:
+def feature_groups(
+    columns: Iterable[str], groups: FeatureGroups = (), features: Sequence[str] = ()
+) -> Groups:
     """The groups attributed: ``groups``, then each of ``features`` (default: every column) in no group.
 
     Raises:
@@ -44,15 +45,21 @@ def feature_groups(columns: Iterable[str], groups: FeatureGroups = (),
             raise ExplanationError(f"feature group {name!r} has no features")
         for member in members:
             if member not in known:
-                raise ExplanationError(f"feature {member!r} of group {name!r} is not a feature of the "
-                                       f"rows; they have {sorted(known)}")
+                raise ExplanationError(
+                    f"feature {member!r} of group {name!r} is not a feature of the "
+                    f"rows; they have {sorted(known)}"
+                )
             if member in owner:
-                raise ExplanationError(f"feature {member!r} is in groups {owner[member]!r} and {name!r}")
+                raise ExplanationError(
+                    f"feature {member!r} is in groups {owner[member]!r} and {name!r}"
+                )
             owner[member] = name
         result.append((name, tuple(members)))
     for feature in features or columns:
         if feature not in known:
-            raise ExplanationError(f"feature {feature!r} is not a feature of the rows; they have {sorted(known)}")
+            raise ExplanationError(
+                f"feature {feature!r} is not a feature of the rows; they have {sorted(known)}"
+            )
         if feature not in owner and feature not in {name for name, _ in result}:
             result.append((feature, (feature,)))
     if not result:
@@ -71,20 +78,34 @@ class Masker:
         are not one non-negative number per background row with a positive sum.
     """
 
-    def __init__(self, model: ModelFunction, background: Columns, groups: Groups,
-                 background_weights: Optional[np.ndarray] = None, chunk_size: int = DEFAULT_CHUNK_SIZE):
+    def __init__(
+        self,
+        model: ModelFunction,
+        background: Columns,
+        groups: Groups,
+        background_weights: Optional[np.ndarray] = None,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+    ):
         size = num_rows(background)
         if size == 0:
             raise ExplanationError("the background has no rows")
         for name, members in groups:
             for member in members:
                 if member not in background:
-                    raise ExplanationError(f"feature {member!r} (group {name!r}) is not in the background; "
-                                           f"it has {sorted(background)}")
-        weights = np.ones(size) if background_weights is None else np.asarray(background_weights, np.float64)
+                    raise ExplanationError(
+                        f"feature {member!r} (group {name!r}) is not in the background; "
+                        f"it has {sorted(background)}"
+                    )
+        weights = (
+            np.ones(size)
+            if background_weights is None
+            else np.asarray(background_weights, np.float64)
+        )
         if weights.shape != (size,) or (weights < 0).any() or not weights.sum() > 0:
-            raise ExplanationError(f"background weights must be {size} non-negative numbers with a "
-                                   f"positive sum; got shape {weights.shape}")
+            raise ExplanationError(
+                f"background weights must be {size} non-negative numbers with a "
+                f"positive sum; got shape {weights.shape}"
+            )
         self.model = model
         self.groups = groups
         self.background = background
@@ -104,11 +125,15 @@ class Masker:
         background's columns and dtypes, both are scored in one model call (a SavedModel call's
         fixed cost is that of ~20,000 evaluations of a small MLP)."""
         same = set(rows) == set(self.background) and all(
-            np.asarray(values).dtype == np.asarray(self.background[name]).dtype for name, values in rows.items())
+            np.asarray(values).dtype == np.asarray(self.background[name]).dtype
+            for name, values in rows.items()
+        )
         if self._background_scores is not None or not same:
             return self.model(rows)
         n = num_rows(rows)
-        scores = self.model({name: np.concatenate([values, self.background[name]]) for name, values in rows.items()})
+        scores = self.model(
+            {name: np.concatenate([values, self.background[name]]) for name, values in rows.items()}
+        )
         self._background_scores = scores[n:]
         return scores[:n]
 
@@ -125,9 +150,14 @@ class Masker:
         """
         coalitions = self._checked(coalitions, 2)
         # (row, coalition) pairs, each masked against every background row.
-        selections = _Selections(self.groups, coalitions.T[:, :, None],
-                                 {name: np.asarray(values)[None, :] for name, values in self.background.items()})
-        scores = self._pair_scores(rows, selections, len(self.weights), lambda pair_scores: pair_scores @ self.weights)
+        selections = _Selections(
+            self.groups,
+            coalitions.T[:, :, None],
+            {name: np.asarray(values)[None, :] for name, values in self.background.items()},
+        )
+        scores = self._pair_scores(
+            rows, selections, len(self.weights), lambda pair_scores: pair_scores @ self.weights
+        )
         return scores.reshape(num_rows(rows), len(coalitions))
 
     def empty_values(self, rows: Columns) -> np.ndarray:
@@ -136,7 +166,9 @@ class Masker:
         grouped = {member for _, members in self.groups for member in members}
         if grouped.issuperset(rows):
             return np.broadcast_to(self.background_scores, (num_rows(rows), len(self.weights)))
-        return self.baseline_values(rows, np.zeros((len(self.weights), 1, len(self.groups)), dtype=bool))[:, :, 0]
+        return self.baseline_values(
+            rows, np.zeros((len(self.weights), 1, len(self.groups)), dtype=bool)
+        )[:, :, 0]
 
     def baseline_values(self, rows: Columns, coalitions: np.ndarray) -> np.ndarray:
         """(rows, background rows, k) values of coalitions (background rows, k, groups): coalition
@@ -159,27 +191,42 @@ class Masker:
         coalitions = self._checked(coalitions, 3)
         size, k = len(self.weights), coalitions.shape[1]
         if coalitions.shape[0] != size:
-            raise ExplanationError(f"coalitions must have shape ({size}, k, {len(self.groups)}); "
-                                   f"got {coalitions.shape}")
+            raise ExplanationError(
+                f"coalitions must have shape ({size}, k, {len(self.groups)}); "
+                f"got {coalitions.shape}"
+            )
         # (row, background row) pairs, each masked by its background row's k coalitions.
-        selections = _Selections(self.groups, coalitions.transpose(2, 0, 1),
-                                 {name: np.asarray(values)[:, None] for name, values in self.background.items()})
+        selections = _Selections(
+            self.groups,
+            coalitions.transpose(2, 0, 1),
+            {name: np.asarray(values)[:, None] for name, values in self.background.items()},
+        )
 
         def games(rows: Columns, out: Optional[np.ndarray] = None) -> np.ndarray:
             pairs_out = None if out is None else out.reshape(len(out) * size, k)
-            return self._pair_scores(rows, selections, k, out=pairs_out).reshape(num_rows(rows), size, k)
+            return self._pair_scores(rows, selections, k, out=pairs_out).reshape(
+                num_rows(rows), size, k
+            )
+
         return games
 
     def _checked(self, coalitions: np.ndarray, ndim: int) -> np.ndarray:
         coalitions = np.asarray(coalitions, dtype=bool)
         if coalitions.ndim != ndim or coalitions.shape[-1] != len(self.groups):
-            raise ExplanationError(f"coalitions must have {ndim} dimensions, the last of {len(self.groups)} "
-                                   f"groups; got shape {coalitions.shape}")
+            raise ExplanationError(
+                f"coalitions must have {ndim} dimensions, the last of {len(self.groups)} "
+                f"groups; got shape {coalitions.shape}"
+            )
         return coalitions
 
-    def _pair_scores(self, rows: Columns, selections: "_Selections", width: int,
-                     reduce: Callable[[np.ndarray], np.ndarray] = lambda scores: scores,
-                     out: Optional[np.ndarray] = None) -> np.ndarray:
+    def _pair_scores(
+        self,
+        rows: Columns,
+        selections: "_Selections",
+        width: int,
+        reduce: Callable[[np.ndarray], np.ndarray] = lambda scores: scores,
+        out: Optional[np.ndarray] = None,
+    ) -> np.ndarray:
         """reduce(scores) of the masked rows of selections laid out (row, j, l), l < width, stacked
         over the (row, j) pairs (into out, if given); the model is called on whole pairs of about
         chunk_size rows (exactly, when width divides it: the model function's batches divide
@@ -187,21 +234,36 @@ class Masker:
         for name, members in self.groups:
             for member in members:
                 if member not in rows:
-                    raise ExplanationError(f"feature {member!r} (group {name!r}) is not in the explained rows")
-        num_pairs, pairs_per_call = num_rows(rows) * selections.num_j, max(1, self._chunk_size // max(1, width))
+                    raise ExplanationError(
+                        f"feature {member!r} (group {name!r}) is not in the explained rows"
+                    )
+        num_pairs, pairs_per_call = (
+            num_rows(rows) * selections.num_j,
+            max(1, self._chunk_size // max(1, width)),
+        )
         columns = {name: selections.column(name, values) for name, values in rows.items()}
         result = out
         for start in range(0, num_pairs, pairs_per_call):
             stop = min(start + pairs_per_call, num_pairs)
-            masked = {name: selections.buffer(name, values.dtype, (pairs_per_call, width))[:stop - start]
-                      for name, (values, _) in columns.items()}
-            for first_row, last_row, first_j, last_j, first_pair in _blocks(start, stop, selections.num_j):
+            masked = {
+                name: selections.buffer(name, values.dtype, (pairs_per_call, width))[: stop - start]
+                for name, (values, _) in columns.items()
+            }
+            for first_row, last_row, first_j, last_j, first_pair in _blocks(
+                start, stop, selections.num_j
+            ):
                 shape = (last_row - first_row, last_j - first_j, width)
                 for name, (values, fill) in columns.items():
-                    target = masked[name][first_pair - start:first_pair - start + shape[0] * shape[1]]
+                    target = masked[name][
+                        first_pair - start : first_pair - start + shape[0] * shape[1]
+                    ]
                     fill(target.reshape(shape), values[first_row:last_row], first_j, last_j)
-            part = reduce(np.asarray(self.model({name: values.reshape(-1) for name, values in masked.items()}),
-                                     dtype=np.float64).reshape(stop - start, width))
+            part = reduce(
+                np.asarray(
+                    self.model({name: values.reshape(-1) for name, values in masked.items()}),
+                    dtype=np.float64,
+                ).reshape(stop - start, width)
+            )
             if result is None:
                 result = np.empty((num_pairs,) + part.shape[1:])
             result[start:stop] = part
@@ -235,7 +297,9 @@ class _Selections:
         self.num_j = keep.shape[1]
         self._keep = keep  # (groups, J, L)
         self._background = background  # columns broadcastable to (J, L)
-        self._group_of = {member: group for group, (_, members) in enumerate(groups) for member in members}
+        self._group_of = {
+            member: group for group, (_, members) in enumerate(groups) for member in members
+        }
         self._masks = {}
         self._kept = {}
         self._buffers = {}
@@ -261,34 +325,53 @@ class _Selections:
             keep = self._keep[group]
 
             def fill_where(out, rows, first, last):
-                out[...] = np.where(keep[first:last], rows[:, None, None], _j_slice(background, first, last))
+                out[...] = np.where(
+                    keep[first:last], rows[:, None, None], _j_slice(background, first, last)
+                )
+
             return values, fill_where
         bits = np.dtype(f"u{dtype.itemsize}")
         if (group, bits) not in self._masks:
-            self._masks[group, bits] = np.negative(self._keep[group].astype(bits))  # all ones where kept
+            self._masks[group, bits] = np.negative(
+                self._keep[group].astype(bits)
+            )  # all ones where kept
         mask = self._masks[group, bits]
         if np.broadcast_shapes(background.shape, mask.shape) != mask.shape:
             false_bits = background.astype(dtype).view(bits)
 
             def fill_broadcast(out, rows, first, last):
                 out_bits, background_bits = out.view(bits), _j_slice(false_bits, first, last)
-                np.bitwise_and(mask[first:last], np.bitwise_xor(rows.view(bits)[:, None, None], background_bits),
-                               out=out_bits)
+                np.bitwise_and(
+                    mask[first:last],
+                    np.bitwise_xor(rows.view(bits)[:, None, None], background_bits),
+                    out=out_bits,
+                )
                 np.bitwise_xor(out_bits, background_bits, out=out_bits)
+
             return values, fill_broadcast
         if (name, dtype) not in self._kept:
-            self._kept[name, dtype] = np.bitwise_and(background.astype(dtype).view(bits), np.invert(mask))
+            self._kept[name, dtype] = np.bitwise_and(
+                background.astype(dtype).view(bits), np.invert(mask)
+            )
         kept = self._kept[name, dtype]
 
         def fill_kept(out, rows, first, last):
-            out_bits, row_bits, row_mask, row_kept = out.view(bits), rows.view(bits), mask[first:last], kept[first:last]
-            if row_mask.shape == out.shape[1:] and row_mask.size >= 1024:  # operands of one shape or scalars
+            out_bits, row_bits, row_mask, row_kept = (
+                out.view(bits),
+                rows.view(bits),
+                mask[first:last],
+                kept[first:last],
+            )
+            if (
+                row_mask.shape == out.shape[1:] and row_mask.size >= 1024
+            ):  # operands of one shape or scalars
                 for row, row_out in zip(row_bits, out_bits):
                     np.bitwise_and(row_mask, row, out=row_out)
                     np.bitwise_xor(row_out, row_kept, out=row_out)
             else:
                 np.bitwise_and(row_mask, row_bits[:, None, None], out=out_bits)
                 np.bitwise_xor(out_bits, row_kept, out=out_bits)
+
         return values, fill_kept
 
 

@@ -39,8 +39,10 @@ def num_rows(columns: Columns) -> int:
     lengths = {}
     for name, values in columns.items():
         if np.ndim(values) != 1:
-            raise ExplanationError(f"feature column {name!r} has shape {np.shape(values)}; "
-                                   "explanations take one value per row, shape (n,)")
+            raise ExplanationError(
+                f"feature column {name!r} has shape {np.shape(values)}; "
+                "explanations take one value per row, shape (n,)"
+            )
         lengths[name] = len(values)
     if len(set(lengths.values())) > 1:
         raise ExplanationError(f"feature columns have different lengths: {lengths}")
@@ -63,8 +65,10 @@ def to_record_batch(columns: Columns) -> pa.RecordBatch:
         elif values.dtype.kind == "f":
             flat = pa.array(values.astype(np.float32, copy=False))
         else:
-            raise ExplanationError(f"feature column {name!r} holds {values.dtype} values; "
-                                   "expected floats, integers, bytes or strings")
+            raise ExplanationError(
+                f"feature column {name!r} holds {values.dtype} values; "
+                "expected floats, integers, bytes or strings"
+            )
         arrays[name] = pa.ListArray.from_arrays(offsets, flat)
     return pa.RecordBatch.from_pydict(arrays)
 
@@ -85,13 +89,21 @@ class SavedModelFunction:
         of shape [None, 20]): no attribution method can mask it as a raw feature.
     """
 
-    def __init__(self, model_dir: str, signature_name: str = "", output_key: str = "",
-                 class_index: Optional[int] = None, batch_size: int = DEFAULT_BATCH_SIZE):
+    def __init__(
+        self,
+        model_dir: str,
+        signature_name: str = "",
+        output_key: str = "",
+        class_index: Optional[int] = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+    ):
         self.model = ServingModel(resolve_model_dir(model_dir), signature_name)
         self.output_key = prediction_output(self.model, output_key)
         self.class_index = class_index
         self._batch_size = batch_size
-        self._encoder = RecordBatchToExamplesEncoder() if self.model.takes_serialized_examples else None
+        self._encoder = (
+            RecordBatchToExamplesEncoder() if self.model.takes_serialized_examples else None
+        )
         if self.model.takes_serialized_examples:
             self.features = None
             return
@@ -100,7 +112,8 @@ class SavedModelFunction:
                 raise ExplanationError(
                     f"input {name!r} of signature {self.model.signature_name!r} in model "
                     f"{self.model.model_dir} has shape {spec.shape}: explanations mask one value "
-                    "per feature and row, so every input must have shape [None] or [None, 1]")
+                    "per feature and row, so every input must have shape [None] or [None, 1]"
+                )
         # By name: a loaded signature's input order follows a protobuf map's, which varies between
         # processes, and attributions must come out in the same order wherever they are computed.
         self.features = tuple(sorted(self.model.input_specs))
@@ -114,17 +127,28 @@ class SavedModelFunction:
           MissingFeatureError / FeatureTypeError / PredictionError: see ServingModel.predict.
         """
         n = num_rows(columns)
-        return np.concatenate([self._scores({name: values[start:start + self._batch_size]
-                                             for name, values in columns.items()})
-                               for start in range(0, n, self._batch_size)] or [np.zeros(0)])
+        return np.concatenate(
+            [
+                self._scores(
+                    {
+                        name: values[start : start + self._batch_size]
+                        for name, values in columns.items()
+                    }
+                )
+                for start in range(0, n, self._batch_size)
+            ]
+            or [np.zeros(0)]
+        )
 
     def _scores(self, columns: Columns) -> np.ndarray:
         batch = to_record_batch(columns)
         serialized = self._encoder.encode(batch) if self._encoder else []
         output = self.model.predict(serialized, batch)[self.output_key]
         if output.dtype.kind not in "fiub":
-            raise ExplanationError(f"output {self.output_key!r} of model {self.model.model_dir} holds "
-                                   f"{output.dtype} values; explanations need a numeric score")
+            raise ExplanationError(
+                f"output {self.output_key!r} of model {self.model.model_dir} holds "
+                f"{output.dtype} values; explanations need a numeric score"
+            )
         output = output.reshape(len(output), -1)
         describe = f"output {self.output_key!r} of model {self.model.model_dir} has {output.shape[1]} columns"
         if self.class_index is None:

@@ -44,11 +44,15 @@ def _log_loss(labels, scores, sample_weight):
 
 
 def _accuracy(labels, scores, sample_weight):
-    return sk_metrics.accuracy_score(labels, (scores >= 0.5).astype(labels.dtype), sample_weight=sample_weight)
+    return sk_metrics.accuracy_score(
+        labels, (scores >= 0.5).astype(labels.dtype), sample_weight=sample_weight
+    )
 
 
 METRICS: Dict[str, Metric] = {
-    "auc": Metric(sk_metrics.roc_auc_score, higher_is_better=True, binary=True, needs_both_classes=True),
+    "auc": Metric(
+        sk_metrics.roc_auc_score, higher_is_better=True, binary=True, needs_both_classes=True
+    ),
     "log_loss": Metric(_log_loss, higher_is_better=False, binary=True, probabilities=True),
     "accuracy": Metric(_accuracy, higher_is_better=True, binary=True, probabilities=True),
     "mse": Metric(sk_metrics.mean_squared_error, higher_is_better=False),
@@ -88,24 +92,42 @@ class PermutationImportances:
     slices: Dict[str, SliceImportance]
 
     def to_json(self) -> dict:
-        return {"metric": self.metric, "num_repeats": self.num_repeats, "seed": self.seed,
-                "slices": {name: {"metric_value": finite_or_none(s.metric_value),
-                                  "importance": {group: {"mean": finite_or_none(mean), "std": finite_or_none(std)}
-                                                 for group, mean, std in zip(self.group_names, s.mean, s.std)}}
-                           for name, s in self.slices.items()}}
+        return {
+            "metric": self.metric,
+            "num_repeats": self.num_repeats,
+            "seed": self.seed,
+            "slices": {
+                name: {
+                    "metric_value": finite_or_none(s.metric_value),
+                    "importance": {
+                        group: {"mean": finite_or_none(mean), "std": finite_or_none(std)}
+                        for group, mean, std in zip(self.group_names, s.mean, s.std)
+                    },
+                }
+                for name, s in self.slices.items()
+            },
+        }
 
 
-def _check(columns: Columns, labels: np.ndarray, weights: Optional[np.ndarray], num_repeats: int) -> int:
+def _check(
+    columns: Columns, labels: np.ndarray, weights: Optional[np.ndarray], num_repeats: int
+) -> int:
     if num_repeats < 1:
-        raise ExplanationError(f"PermutationImportance.num_repeats must be at least 1, got {num_repeats}")
+        raise ExplanationError(
+            f"PermutationImportance.num_repeats must be at least 1, got {num_repeats}"
+        )
     n = len(labels)
     if labels.ndim != 1 or n < 2:
-        raise ExplanationError(f"labels must be one value per row for at least 2 rows, got shape {labels.shape}")
+        raise ExplanationError(
+            f"labels must be one value per row for at least 2 rows, got shape {labels.shape}"
+        )
     if weights is not None and np.shape(weights) != labels.shape:
         raise ExplanationError(f"weights have shape {np.shape(weights)}, the labels {labels.shape}")
     for name, values in columns.items():
         if np.shape(values) != labels.shape:
-            raise ExplanationError(f"feature {name!r} has shape {np.shape(values)}, the labels {labels.shape}")
+            raise ExplanationError(
+                f"feature {name!r} has shape {np.shape(values)}, the labels {labels.shape}"
+            )
     return n
 
 
@@ -120,14 +142,20 @@ def _chosen_metric(name: str, labels: np.ndarray, scores: np.ndarray) -> str:
     if not name:
         return "log_loss" if binary and probabilities else "mse"
     if name not in METRICS:
-        raise ExplanationError(f"PermutationImportance.metric {name!r} is unknown; permutation importance "
-                               f"computes {sorted(METRICS)}")
+        raise ExplanationError(
+            f"PermutationImportance.metric {name!r} is unknown; permutation importance "
+            f"computes {sorted(METRICS)}"
+        )
     if METRICS[name].binary and not binary:
-        raise ExplanationError(f"metric {name!r} needs binary labels (0 or 1); the labels hold "
-                               f"{np.unique(labels[~np.isin(labels, (0, 1))])[:5].tolist()}")
+        raise ExplanationError(
+            f"metric {name!r} needs binary labels (0 or 1); the labels hold "
+            f"{np.unique(labels[~np.isin(labels, (0, 1))])[:5].tolist()}"
+        )
     if METRICS[name].probabilities and not probabilities:
-        raise ExplanationError(f"metric {name!r} needs probabilities in [0, 1]; the model's scores range over "
-                               f"[{scores.min():g}, {scores.max():g}] (explain a probability output)")
+        raise ExplanationError(
+            f"metric {name!r} needs probabilities in [0, 1]; the model's scores range over "
+            f"[{scores.min():g}, {scores.max():g}] (explain a probability output)"
+        )
     return name
 
 
@@ -139,45 +167,64 @@ def _scores(model: ModelFunction, columns: Columns, n: int) -> np.ndarray:
     """
     scores = np.asarray(model(columns), dtype=np.float64)
     if scores.shape != (n,) or not np.all(np.isfinite(scores)):
-        raise ExplanationError(f"the model function returned scores of shape {scores.shape} (non-finite: "
-                               f"{np.sum(~np.isfinite(scores))}) for {n} rows; expected one finite float per row")
+        raise ExplanationError(
+            f"the model function returned scores of shape {scores.shape} (non-finite: "
+            f"{np.sum(~np.isfinite(scores))}) for {n} rows; expected one finite float per row"
+        )
     return scores
 
 
-def _permuted_copies(columns: Columns, n: int, groups: Groups, num_repeats: int,
-                     rng: np.random.Generator) -> Iterator[Dict[str, np.ndarray]]:
+def _permuted_copies(
+    columns: Columns, n: int, groups: Groups, num_repeats: int, rng: np.random.Generator
+) -> Iterator[Dict[str, np.ndarray]]:
     """For each group and repeat, the columns with the group's columns permuted together."""
     for _, group_columns in groups:
         for _ in range(num_repeats):
             permutation = rng.permutation(n)
-            yield {name: np.asarray(values)[permutation] if name in group_columns else values
-                   for name, values in columns.items()}
+            yield {
+                name: np.asarray(values)[permutation] if name in group_columns else values
+                for name, values in columns.items()
+            }
 
 
-def _scores_of_copies(model: ModelFunction, copies: Iterator[Dict[str, np.ndarray]], num_copies: int,
-                      n: int) -> np.ndarray:
+def _scores_of_copies(
+    model: ModelFunction, copies: Iterator[Dict[str, np.ndarray]], num_copies: int, n: int
+) -> np.ndarray:
     """The model's scores of each copy, (num_copies, n), from calls of >= _MIN_ROWS_PER_CALL rows."""
     copies_per_call = math.ceil(_MIN_ROWS_PER_CALL / n)
     scores: List[np.ndarray] = []
     for start in range(0, num_copies, copies_per_call):
         chunk = [next(copies) for _ in range(min(copies_per_call, num_copies - start))]
-        scores.append(_scores(model, {name: np.concatenate([c[name] for c in chunk]) for name in chunk[0]},
-                              len(chunk) * n))
+        scores.append(
+            _scores(
+                model,
+                {name: np.concatenate([c[name] for c in chunk]) for name in chunk[0]},
+                len(chunk) * n,
+            )
+        )
     return np.concatenate(scores).reshape(num_copies, n)
 
 
-def _metric_value(metric: Metric, labels: np.ndarray, scores: np.ndarray, weights: Optional[np.ndarray]) -> float:
+def _metric_value(
+    metric: Metric, labels: np.ndarray, scores: np.ndarray, weights: Optional[np.ndarray]
+) -> float:
     """The metric, NaN where it is undefined (no rows, or one class for AUC)."""
     if not len(labels) or (metric.needs_both_classes and len(np.unique(labels)) < 2):
         return np.nan
     return float(metric.compute(labels, scores, sample_weight=weights))
 
 
-def permutation_importance(model: ModelFunction, columns: Columns, labels: np.ndarray, groups: FeatureGroups = (),
-                           config: Optional[PermutationImportance] = None,
-                           slices: Optional[Mapping[str, np.ndarray]] = None, seed: int = 0,
-                           weights: Optional[np.ndarray] = None,
-                           features: Sequence[str] = ()) -> PermutationImportances:
+def permutation_importance(
+    model: ModelFunction,
+    columns: Columns,
+    labels: np.ndarray,
+    groups: FeatureGroups = (),
+    config: Optional[PermutationImportance] = None,
+    slices: Optional[Mapping[str, np.ndarray]] = None,
+    seed: int = 0,
+    weights: Optional[np.ndarray] = None,
+    features: Sequence[str] = (),
+) -> PermutationImportances:
     """Each feature group's permutation importance on config.metric, per slice.
 
     A group's columns are permuted together (one permutation per repeat, drawn across all rows,
@@ -208,15 +255,26 @@ def permutation_importance(model: ModelFunction, columns: Columns, labels: np.nd
     scores = _scores(model, columns, n)
     metric = _chosen_metric(config.metric, labels, scores)
     copies = _permuted_copies(columns, n, groups, num_repeats, np.random.default_rng(seed))
-    permuted = _scores_of_copies(model, copies, len(groups) * num_repeats, n).reshape(len(groups), num_repeats, n)
+    permuted = _scores_of_copies(model, copies, len(groups) * num_repeats, n).reshape(
+        len(groups), num_repeats, n
+    )
     chosen = METRICS[metric]
     sign = 1.0 if chosen.higher_is_better else -1.0
     results = {}
     for name, mask in masks.items():
         w = None if weights is None else np.asarray(weights)[mask]
         value = _metric_value(chosen, labels[mask], scores[mask], w)
-        drops = [[sign * (value - _metric_value(chosen, labels[mask], copy[mask], w)) for copy in group]
-                 for group in permuted]
-        results[name] = SliceImportance(metric_value=value, importances=np.array(drops).reshape(len(groups), num_repeats))
-    return PermutationImportances(metric=metric, group_names=tuple(name for name, _ in groups),
-                                  num_repeats=num_repeats, seed=seed, slices=results)
+        drops = [
+            [sign * (value - _metric_value(chosen, labels[mask], copy[mask], w)) for copy in group]
+            for group in permuted
+        ]
+        results[name] = SliceImportance(
+            metric_value=value, importances=np.array(drops).reshape(len(groups), num_repeats)
+        )
+    return PermutationImportances(
+        metric=metric,
+        group_names=tuple(name for name, _ in groups),
+        num_repeats=num_repeats,
+        seed=seed,
+        slices=results,
+    )

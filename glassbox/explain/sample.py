@@ -68,7 +68,10 @@ def _explained_draws(plan: ExplainPlan, draws: Dict[DrawKey, Draw]) -> Dict[Slic
     min_slice_size left out (their metrics are withheld too)."""
     by_slice = {key: d for (kind, key), d in draws.items() if kind == EXPLAINED}
     kept = [key for key in by_slice if not key or by_slice[key].count >= plan.min_slice_size]
-    return {key: by_slice[key] for key in sorted(kept, key=lambda k: (bool(k), slicer_lib.stringify_slice_key(k)))}
+    return {
+        key: by_slice[key]
+        for key in sorted(kept, key=lambda k: (bool(k), slicer_lib.stringify_slice_key(k)))
+    }
 
 
 def _background_records(plan: ExplainPlan, draws: Dict[DrawKey, Draw]) -> Tuple[bytes, ...]:
@@ -121,22 +124,36 @@ def kmeans_background(pool: Columns, size: int, seed: int) -> Tuple[Columns, np.
     """
     numeric = [name for name, values in pool.items() if values.dtype.kind in "iuf"]
     if not numeric:
-        raise ExplanationError(f"a KMEANS background clusters numeric features, and the features {sorted(pool)} "
-                               "hold none; use RANDOM or STRATIFIED_BY_LABEL sampling")
+        raise ExplanationError(
+            f"a KMEANS background clusters numeric features, and the features {sorted(pool)} "
+            "hold none; use RANDOM or STRATIFIED_BY_LABEL sampling"
+        )
     matrix = np.column_stack([pool[name].astype(np.float64) for name in numeric])
     spread = matrix.std(axis=0)
     matrix = (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
     clusters = min(size, len(np.unique(matrix, axis=0)))
-    labels = KMeans(n_clusters=clusters, random_state=seed, n_init=_KMEANS_INITS).fit_predict(matrix)
+    labels = KMeans(n_clusters=clusters, random_state=seed, n_init=_KMEANS_INITS).fit_predict(
+        matrix
+    )
     members = [labels == c for c in range(clusters)]
-    centroids = {name: (np.array([values[m].mean() for m in members], values.dtype) if values.dtype.kind == "f"
-                        else np.array([_mode(values[m]) for m in members], values.dtype))
-                 for name, values in pool.items()}
+    centroids = {
+        name: (
+            np.array([values[m].mean() for m in members], values.dtype)
+            if values.dtype.kind == "f"
+            else np.array([_mode(values[m]) for m in members], values.dtype)
+        )
+        for name, values in pool.items()
+    }
     return centroids, np.array([m.sum() for m in members], np.float64)
 
 
-def build_sample(plan: ExplainPlan, draws: Dict[DrawKey, Draw], features: Optional[Collection[str]],
-                 label_key: str = "", schema: Optional[bytes] = None) -> ExplainedSample:
+def build_sample(
+    plan: ExplainPlan,
+    draws: Dict[DrawKey, Draw],
+    features: Optional[Collection[str]],
+    label_key: str = "",
+    schema: Optional[bytes] = None,
+) -> ExplainedSample:
     """Decodes the drawn examples into the explained rows and the background.
 
     Args:
@@ -156,7 +173,9 @@ def build_sample(plan: ExplainPlan, draws: Dict[DrawKey, Draw], features: Option
     by_slice = _explained_draws(plan, draws)
     if () not in by_slice or not by_slice[()].records:
         raise ExplanationError("the evaluation data holds no examples to explain")
-    pairs = sorted({(h, record) for d in by_slice.values() for h, record in zip(d.hashes.tolist(), d.records)})
+    pairs = sorted(
+        {(h, record) for d in by_slice.values() for h, record in zip(d.hashes.tolist(), d.records)}
+    )
     records = [record for _, record in pairs]
     background = _background_records(plan, draws)
     decoder = ExamplesToRecordBatchDecoder(schema) if schema else ExamplesToRecordBatchDecoder()
@@ -172,7 +191,10 @@ def build_sample(plan: ExplainPlan, draws: Dict[DrawKey, Draw], features: Option
     background_weights = None
     if plan.config.background.sampling == Background.KMEANS:
         background_columns, background_weights = kmeans_background(
-            background_columns, plan.background_size, draws_lib.derived_seed(plan.config.seed, "kmeans"))
+            background_columns,
+            plan.background_size,
+            draws_lib.derived_seed(plan.config.seed, "kmeans"),
+        )
     position = {pair: i for i, pair in enumerate(pairs)}
     slices = {}
     for key, d in by_slice.items():
@@ -181,10 +203,18 @@ def build_sample(plan: ExplainPlan, draws: Dict[DrawKey, Draw], features: Option
         slices[slicer_lib.stringify_slice_key(key)] = mask
     rows_batch = batch.slice(0, n)
     return ExplainedSample(
-        rows=rows, ids=tuple(f"{h:016x}" for h, _ in pairs), slices=slices,
+        rows=rows,
+        ids=tuple(f"{h:016x}" for h, _ in pairs),
+        slices=slices,
         slice_keys={slicer_lib.stringify_slice_key(key): key for key in by_slice},
         slice_sizes={slicer_lib.stringify_slice_key(key): d.count for key, d in by_slice.items()},
-        background=background_columns, background_weights=background_weights,
-        labels=_numbers(rows_batch, label_key, "the label of permutation importance") if label_key else None,
-        weights=_numbers(rows_batch, plan.weight_key, "example_weight_key of the candidate") if plan.weight_key else None,
-        not_attributed=tuple(not_attributed))
+        background=background_columns,
+        background_weights=background_weights,
+        labels=_numbers(rows_batch, label_key, "the label of permutation importance")
+        if label_key
+        else None,
+        weights=_numbers(rows_batch, plan.weight_key, "example_weight_key of the candidate")
+        if plan.weight_key
+        else None,
+        not_attributed=tuple(not_attributed),
+    )

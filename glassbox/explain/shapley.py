@@ -17,9 +17,16 @@ from glassbox.protos.explain_config_pb2 import Shapley
 DEFAULT_MAX_EXACT_FEATURES = 12
 
 
-def shapley_values(model: ModelFunction, rows: Columns, background: Columns, groups: FeatureGroups = (),
-                   config: Optional[Shapley] = None, seed: int = 0,
-                   background_weights: Optional[np.ndarray] = None, features: Sequence[str] = ()) -> Attributions:
+def shapley_values(
+    model: ModelFunction,
+    rows: Columns,
+    background: Columns,
+    groups: FeatureGroups = (),
+    config: Optional[Shapley] = None,
+    seed: int = 0,
+    background_weights: Optional[np.ndarray] = None,
+    features: Sequence[str] = (),
+) -> Attributions:
     """Shapley values of each row by config's algorithm (default: AUTO, 2048 coalitions) over the
     groups and features attributed (see masking.feature_groups).
 
@@ -29,13 +36,24 @@ def shapley_values(model: ModelFunction, rows: Columns, background: Columns, gro
     config = config if config is not None else Shapley()
     max_exact = config.max_exact_features or DEFAULT_MAX_EXACT_FEATURES
     if max_exact > exact_shapley.MAX_GROUPS:
-        raise ExplanationError(f"Shapley.max_exact_features is {max_exact}; at most {exact_shapley.MAX_GROUPS}")
+        raise ExplanationError(
+            f"Shapley.max_exact_features is {max_exact}; at most {exact_shapley.MAX_GROUPS}"
+        )
     algorithm = config.algorithm
     if algorithm in (Shapley.ALGORITHM_UNSPECIFIED, Shapley.AUTO):
         exact = len(feature_groups(rows, groups, features)) <= max_exact
         algorithm = Shapley.EXACT if exact else Shapley.KERNEL
     if algorithm == Shapley.EXACT:
-        return exact_shapley.exact_shapley(model, rows, background, groups, background_weights, features)
-    return kernel_shap.kernel_shap(model, rows, background, groups,
-                                   config.num_coalitions or kernel_shap.DEFAULT_NUM_COALITIONS, seed,
-                                   background_weights, features)
+        return exact_shapley.exact_shapley(
+            model, rows, background, groups, background_weights, features
+        )
+    return kernel_shap.kernel_shap(
+        model,
+        rows,
+        background,
+        groups,
+        config.num_coalitions or kernel_shap.DEFAULT_NUM_COALITIONS,
+        seed,
+        background_weights,
+        features,
+    )

@@ -25,7 +25,9 @@ def slice_masks(slices: Optional[Mapping[str, np.ndarray]], num_rows: int) -> Di
     for name, mask in slices.items():
         mask = np.asarray(mask)
         if mask.dtype != bool or mask.shape != (num_rows,):
-            raise ExplanationError(f"slice {name!r}: its mask must be a boolean array of shape ({num_rows},) "
-                                   f"(one entry per row), got {mask.dtype} of shape {mask.shape}")
+            raise ExplanationError(
+                f"slice {name!r}: its mask must be a boolean array of shape ({num_rows},) "
+                f"(one entry per row), got {mask.dtype} of shape {mask.shape}"
+            )
         masks[name] = mask
     return masks

@@ -30,7 +30,13 @@ from tensorflow_model_analysis.writers import metrics_plots_and_validations_writ
 
 from glassbox.evaluation.types import SliceKey
 from glassbox.explain import shift
-from glassbox.explain.evaluation import BASELINE, CANDIDATE, Explanation, ModelExplanation, global_importance
+from glassbox.explain.evaluation import (
+    BASELINE,
+    CANDIDATE,
+    Explanation,
+    ModelExplanation,
+    global_importance,
+)
 from glassbox.explain.json_values import finite_or_none
 from glassbox.protos.explain_config_pb2 import Background
 
@@ -66,8 +72,13 @@ def tfma_attributions(explanation: Explanation) -> List[SliceAttributions]:
                 continue
             attributions = model.local[model.primary].attributions
             importance = global_importance(attributions.values, mask)
-            for metric, numbers in ((MEAN_ABSOLUTE, importance.mean_absolute), (MEAN, importance.mean)):
-                key = metric_types.AttributionsKey(name=metric, model_name=model.model_name, example_weighted=False)
+            for metric, numbers in (
+                (MEAN_ABSOLUTE, importance.mean_absolute),
+                (MEAN, importance.mean),
+            ):
+                key = metric_types.AttributionsKey(
+                    name=metric, model_name=model.model_name, example_weighted=False
+                )
                 values[key] = dict(zip(attributions.groups, numbers.tolist()))
         if values:
             result.append((explanation.sample.slice_keys[name], values))
@@ -81,27 +92,45 @@ def _method_summary(model: ModelExplanation, explanation: Explanation) -> Dict[s
         slices = {}
         for name, mask in explanation.sample.slices.items():
             importance = global_importance(local.attributions.values, mask)
-            slices[name] = {"rows": importance.rows,
-                            "mean_absolute_attribution": _by_group(groups, importance.mean_absolute),
-                            "mean_attribution": _by_group(groups, importance.mean),
-                            "standard_error": _by_group(groups, importance.standard_error)}
+            slices[name] = {
+                "rows": importance.rows,
+                "mean_absolute_attribution": _by_group(groups, importance.mean_absolute),
+                "mean_attribution": _by_group(groups, importance.mean),
+                "standard_error": _by_group(groups, importance.standard_error),
+            }
         result[method] = {"accuracy": local.accuracy, "slices": slices}
     return result
 
 
 def _primary_importance(model: ModelExplanation, mask: np.ndarray) -> Dict[str, float]:
     attributions = model.local[model.primary].attributions
-    return dict(zip(attributions.groups, global_importance(attributions.values, mask).mean_absolute.tolist()))
+    return dict(
+        zip(
+            attributions.groups, global_importance(attributions.values, mask).mean_absolute.tolist()
+        )
+    )
 
 
 def _shift(explanation: Explanation) -> Optional[dict]:
     roles = {model.role: model for model in explanation.models}
     candidate, baseline = roles.get(CANDIDATE), roles.get(BASELINE)
-    if candidate is None or baseline is None or candidate.primary is None or baseline.primary is None:
+    if (
+        candidate is None
+        or baseline is None
+        or candidate.primary is None
+        or baseline.primary is None
+    ):
         return None
-    return {"candidate_method": candidate.primary, "baseline_method": baseline.primary,
-            "slices": {name: shift.comparison(_primary_importance(candidate, mask), _primary_importance(baseline, mask))
-                       for name, mask in explanation.sample.slices.items()}}
+    return {
+        "candidate_method": candidate.primary,
+        "baseline_method": baseline.primary,
+        "slices": {
+            name: shift.comparison(
+                _primary_importance(candidate, mask), _primary_importance(baseline, mask)
+            )
+            for name, mask in explanation.sample.slices.items()
+        },
+    }
 
 
 def summary_json(explanation: Explanation) -> dict:
@@ -112,21 +141,38 @@ def summary_json(explanation: Explanation) -> dict:
         "config": json_format.MessageToDict(config, preserving_proto_field_name=True),
         "sample": {
             "seed": config.seed,
-            "slices": {name: {"explained_rows": int(mask.sum()), "examples": sample.slice_sizes[name]}
-                       for name, mask in sample.slices.items()},
-            "background": {"rows": len(next(iter(sample.background.values()))),
-                           "sampling": Background.Sampling.Name(config.background.sampling or Background.RANDOM),
-                           "weights": None if sample.background_weights is None
-                           else sample.background_weights.tolist(),
-                           "features": {name: [_json_value(v) for v in values]
-                                        for name, values in sample.background.items()}},
-            "not_attributed": list(sample.not_attributed)},
-        "models": {model.role: {
-            "model_name": model.model_name, "model_dir": model.model_dir, "primary_method": model.primary,
-            "methods": _method_summary(model, explanation),
-            "permutation_importance": model.permutation.to_json() if model.permutation else None,
-            "global_surrogate": model.surrogate.to_json() if model.surrogate else None,
-        } for model in explanation.models},
+            "slices": {
+                name: {"explained_rows": int(mask.sum()), "examples": sample.slice_sizes[name]}
+                for name, mask in sample.slices.items()
+            },
+            "background": {
+                "rows": len(next(iter(sample.background.values()))),
+                "sampling": Background.Sampling.Name(
+                    config.background.sampling or Background.RANDOM
+                ),
+                "weights": None
+                if sample.background_weights is None
+                else sample.background_weights.tolist(),
+                "features": {
+                    name: [_json_value(v) for v in values]
+                    for name, values in sample.background.items()
+                },
+            },
+            "not_attributed": list(sample.not_attributed),
+        },
+        "models": {
+            model.role: {
+                "model_name": model.model_name,
+                "model_dir": model.model_dir,
+                "primary_method": model.primary,
+                "methods": _method_summary(model, explanation),
+                "permutation_importance": model.permutation.to_json()
+                if model.permutation
+                else None,
+                "global_surrogate": model.surrogate.to_json() if model.surrogate else None,
+            }
+            for model in explanation.models
+        },
         "shift": _shift(explanation),
     }
 
@@ -142,25 +188,38 @@ def examples_json(explanation: Explanation) -> dict:
             methods = {}
             for method, local in model.local.items():
                 a = local.attributions
-                methods[method] = {"base_value": finite_or_none(a.base_value),
-                                   "attributions": _by_group(a.groups, a.values[i]),
-                                   "standard_errors": None if a.standard_errors is None
-                                   else _by_group(a.groups, a.standard_errors[i])}
-            models[model.role] = {"prediction": finite_or_none(model.predictions[i]), "methods": methods}
-        examples.append({
-            "id": row_id,
-            "slices": [name for name, mask in sample.slices.items() if mask[i]],
-            "features": {name: _json_value(values[i]) for name, values in sample.rows.items()},
-            "label": None if sample.labels is None else finite_or_none(sample.labels[i]),
-            "models": models})
-    return {"primary_methods": {model.role: model.primary for model in explanation.models},
-            "model_names": {model.role: model.model_name for model in explanation.models},
-            "examples": examples}
+                methods[method] = {
+                    "base_value": finite_or_none(a.base_value),
+                    "attributions": _by_group(a.groups, a.values[i]),
+                    "standard_errors": None
+                    if a.standard_errors is None
+                    else _by_group(a.groups, a.standard_errors[i]),
+                }
+            models[model.role] = {
+                "prediction": finite_or_none(model.predictions[i]),
+                "methods": methods,
+            }
+        examples.append(
+            {
+                "id": row_id,
+                "slices": [name for name, mask in sample.slices.items() if mask[i]],
+                "features": {name: _json_value(values[i]) for name, values in sample.rows.items()},
+                "label": None if sample.labels is None else finite_or_none(sample.labels[i]),
+                "models": models,
+            }
+        )
+    return {
+        "primary_methods": {model.role: model.primary for model in explanation.models},
+        "model_names": {model.role: model.model_name for model in explanation.models},
+        "examples": examples,
+    }
 
 
 def surrogate_json(explanation: Explanation) -> Optional[dict]:
     """The candidate's surrogate tree and fidelity, the baseline's under 'baseline'; None without one."""
-    trees = {model.role: model.surrogate.to_json() for model in explanation.models if model.surrogate}
+    trees = {
+        model.role: model.surrogate.to_json() for model in explanation.models if model.surrogate
+    }
     if CANDIDATE not in trees:
         return None
     return {**trees[CANDIDATE], **({BASELINE: trees[BASELINE]} if BASELINE in trees else {})}
@@ -191,8 +250,14 @@ class WriteExplanations(beam.PTransform):
 
     def expand(self, explanations):
         attributions = explanations | "TfmaAttributions" >> beam.FlatMap(tfma_attributions)
-        output_paths = {tfma_constants.ATTRIBUTIONS_KEY: os.path.join(self._output_dir, tfma_constants.ATTRIBUTIONS_KEY)}
-        _ = ({tfma_constants.ATTRIBUTIONS_KEY: attributions}
-             | "WriteAttributions" >> mpv_writer.MetricsPlotsAndValidationsWriter(
-                 output_paths=output_paths, eval_config=self._eval_config).ptransform)
+        output_paths = {
+            tfma_constants.ATTRIBUTIONS_KEY: os.path.join(
+                self._output_dir, tfma_constants.ATTRIBUTIONS_KEY
+            )
+        }
+        _ = {
+            tfma_constants.ATTRIBUTIONS_KEY: attributions
+        } | "WriteAttributions" >> mpv_writer.MetricsPlotsAndValidationsWriter(
+            output_paths=output_paths, eval_config=self._eval_config
+        ).ptransform
         return explanations | "WriteJsonFiles" >> beam.Map(_write_json_files, self._output_dir)

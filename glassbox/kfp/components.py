@@ -18,10 +18,17 @@ from glassbox.kfp import DEFAULT_IMAGE
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
-def evaluate(examples: dsl.Input[dsl.Dataset], model: dsl.Input[dsl.Model], eval_config: str,
-             evaluation: dsl.Output[dsl.Artifact], metrics: dsl.Output[dsl.Metrics],
-             report: dsl.Output[dsl.HTML], baseline_model: Optional[dsl.Input[dsl.Model]] = None, example_splits: List[str] = [],
-             beam_pipeline_args: List[str] = []):
+def evaluate(
+    examples: dsl.Input[dsl.Dataset],
+    model: dsl.Input[dsl.Model],
+    eval_config: str,
+    evaluation: dsl.Output[dsl.Artifact],
+    metrics: dsl.Output[dsl.Metrics],
+    report: dsl.Output[dsl.HTML],
+    baseline_model: Optional[dsl.Input[dsl.Model]] = None,
+    example_splits: List[str] = [],
+    beam_pipeline_args: List[str] = [],
+):
     """Sliced metrics of `model` (and diffs against `baseline_model`) on `examples`, as the glassbox
     Evaluator computes them.
 
@@ -39,14 +46,28 @@ def evaluate(examples: dsl.Input[dsl.Dataset], model: dsl.Input[dsl.Model], eval
     """
     from glassbox.kfp import steps
 
-    steps.evaluate(examples, model, eval_config, evaluation, metrics, report, baseline_model, example_splits,
-                   beam_pipeline_args)
+    steps.evaluate(
+        examples,
+        model,
+        eval_config,
+        evaluation,
+        metrics,
+        report,
+        baseline_model,
+        example_splits,
+        beam_pipeline_args,
+    )
 
 
 @dsl.component(base_image=DEFAULT_IMAGE, install_kfp_package=False)
-def validate(evaluation: dsl.Input[dsl.Artifact], blessing: dsl.Output[dsl.Artifact],
-             validation: dsl.Output[dsl.Artifact], report: dsl.Output[dsl.HTML], config: str = "",
-             eval_config: str = "") -> bool:
+def validate(
+    evaluation: dsl.Input[dsl.Artifact],
+    blessing: dsl.Output[dsl.Artifact],
+    validation: dsl.Output[dsl.Artifact],
+    report: dsl.Output[dsl.HTML],
+    config: str = "",
+    eval_config: str = "",
+) -> bool:
     """Blesses the evaluated model or refuses it, as the glassbox Validator does; returns whether blessed.
 
     Args:

@@ -22,10 +22,15 @@ from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx.components.evaluator import constants as tfx_evaluator_constants
 from tfx.dsl.io import fileio
-from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils, kubeflow_v2_run_executor
+from tfx.orchestration.kubeflow.v2.container import (
+    kubeflow_v2_entrypoint_utils,
+    kubeflow_v2_run_executor,
+)
 
-MODEL_ID_PROPERTIES = (tfx_evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
-                       tfx_evaluator_constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY)
+MODEL_ID_PROPERTIES = (
+    tfx_evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
+    tfx_evaluator_constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY,
+)
 
 
 def tfx_id(name: str) -> int:
@@ -33,8 +38,10 @@ def tfx_id(name: str) -> int:
     return kubeflow_v2_entrypoint_utils._get_hashed_id(name, {})  # pylint: disable=protected-access
 
 
-def fill_input_types(executor_input: pipeline_spec_pb2.ExecutorInput,
-                     inputs_spec: pipeline_spec_pb2.ComponentInputsSpec) -> None:
+def fill_input_types(
+    executor_input: pipeline_spec_pb2.ExecutorInput,
+    inputs_spec: pipeline_spec_pb2.ComponentInputsSpec,
+) -> None:
     """Gives every input artifact without a type schema the type its component declares."""
     for key, artifact_list in executor_input.inputs.artifacts.items():
         for artifact in artifact_list.artifacts:
@@ -54,28 +61,46 @@ def model_ids_to_tfx(executor_input: pipeline_spec_pb2.ExecutorInput) -> None:
                     del artifact.metadata.fields[key]
 
 
-def model_ids_to_names(executor_input: pipeline_spec_pb2.ExecutorInput,
-                       executor_output: pipeline_spec_pb2.ExecutorOutput) -> None:
+def model_ids_to_names(
+    executor_input: pipeline_spec_pb2.ExecutorInput,
+    executor_output: pipeline_spec_pb2.ExecutorOutput,
+) -> None:
     """Turns output metadata model ids that are TFX's ids of input artifacts (written as JSON
     doubles, so compared as doubles) into those artifacts' names."""
-    names = {float(tfx_id(artifact.name)): artifact.name
-             for artifact_list in executor_input.inputs.artifacts.values()
-             for artifact in artifact_list.artifacts if artifact.name}
+    names = {
+        float(tfx_id(artifact.name)): artifact.name
+        for artifact_list in executor_input.inputs.artifacts.values()
+        for artifact in artifact_list.artifacts
+        if artifact.name
+    }
     for artifact_list in executor_output.artifacts.values():
         for artifact in artifact_list.artifacts:
             for key in MODEL_ID_PROPERTIES:
                 value = artifact.metadata.fields.get(key)
-                if value is not None and value.WhichOneof("kind") == "number_value" and value.number_value in names:
+                if (
+                    value is not None
+                    and value.WhichOneof("kind") == "number_value"
+                    and value.number_value in names
+                ):
                     value.string_value = names[value.number_value]
 
 
 def _run(parsed_args: Tuple[object, List[str]]) -> None:
     args, beam_args = parsed_args
-    executor_input = json_format.Parse(args.json_serialized_invocation_args, pipeline_spec_pb2.ExecutorInput(),
-                                       ignore_unknown_fields=True)
+    executor_input = json_format.Parse(
+        args.json_serialized_invocation_args,
+        pipeline_spec_pb2.ExecutorInput(),
+        ignore_unknown_fields=True,
+    )
     if args.json_serialized_inputs_spec_args:
-        fill_input_types(executor_input, json_format.Parse(
-            args.json_serialized_inputs_spec_args, pipeline_spec_pb2.ComponentInputsSpec(), ignore_unknown_fields=True))
+        fill_input_types(
+            executor_input,
+            json_format.Parse(
+                args.json_serialized_inputs_spec_args,
+                pipeline_spec_pb2.ComponentInputsSpec(),
+                ignore_unknown_fields=True,
+            ),
+        )
     model_ids_to_tfx(executor_input)
     args.json_serialized_invocation_args = json_format.MessageToJson(executor_input)
     kubeflow_v2_run_executor.main((args, beam_args))

@@ -18,8 +18,10 @@ def card_page(card: Dict[str, Any]) -> str:
     """The card as a self-contained HTML page."""
     from glassbox.report.page import render_page
 
-    return render_page(f"Model card: {card.get('model_details', {}).get('name', 'model')}",
-                       {"views": ["model_card"], "model_card": card})
+    return render_page(
+        f"Model card: {card.get('model_details', {}).get('name', 'model')}",
+        {"views": ["model_card"], "model_card": card},
+    )
 
 
 def write_model_card(output_dir: str, card: Dict[str, Any]) -> List[str]:
@@ -27,8 +29,11 @@ def write_model_card(output_dir: str, card: Dict[str, Any]) -> List[str]:
     from glassbox.report.render import write_text_atomically
 
     paths = []
-    for name, text in ((MODEL_CARD_JSON, json.dumps(card, indent=2, allow_nan=False) + "\n"),
-                       (MODEL_CARD_MARKDOWN, render_markdown(card)), (MODEL_CARD_HTML, card_page(card))):
+    for name, text in (
+        (MODEL_CARD_JSON, json.dumps(card, indent=2, allow_nan=False) + "\n"),
+        (MODEL_CARD_MARKDOWN, render_markdown(card)),
+        (MODEL_CARD_HTML, card_page(card)),
+    ):
         paths.append(os.path.join(output_dir, name))
         write_text_atomically(paths[-1], text)
     return paths

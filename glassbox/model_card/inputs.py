@@ -9,8 +9,9 @@ from glassbox.model_card.card import OVERALL, CardInputs
 from glassbox.provenance.trail import DecisionTrail
 
 
-def load_inputs(evaluation_dir: str, validation_dir: Optional[str] = None,
-                trail: Optional[DecisionTrail] = None) -> CardInputs:
+def load_inputs(
+    evaluation_dir: str, validation_dir: Optional[str] = None, trail: Optional[DecisionTrail] = None
+) -> CardInputs:
     """The card's inputs from artifact directories (and the model's trail, when known)."""
     from glassbox.evaluation.writer import headline_metrics
     from glassbox.report.load import load_decision, load_surrogate
@@ -19,23 +20,37 @@ def load_inputs(evaluation_dir: str, validation_dir: Optional[str] = None,
     evaluation = read_evaluation(evaluation_dir)
 
     def by_slice(model_name: str) -> Dict[str, Dict[str, float]]:
-        return {slice_label(key): headline_metrics(((k, m.value) for k, m in metrics.metrics.items()), model_name)
-                for key, metrics in evaluation.slices.items() if not metrics.error}
+        return {
+            slice_label(key): headline_metrics(
+                ((k, m.value) for k, m in metrics.metrics.items()), model_name
+            )
+            for key, metrics in evaluation.slices.items()
+            if not metrics.error
+        }
 
     candidate = evaluation.candidate_name
     overall_attributions = evaluation.attributions.get((), {})
-    attribution_keys = sorted((key for key in overall_attributions if key.model_name == candidate), key=str)
+    attribution_keys = sorted(
+        (key for key in overall_attributions if key.model_name == candidate), key=str
+    )
     surrogate = load_surrogate(evaluation_dir)
     return CardInputs(
-        model=f"{trail.pipeline}: {trail.model.label}" if trail else evaluation.model_locations.get(candidate, candidate),
+        model=f"{trail.pipeline}: {trail.model.label}"
+        if trail
+        else evaluation.model_locations.get(candidate, candidate),
         evaluation=evaluation_dir,
         candidate=by_slice(candidate),
         baseline=by_slice(evaluation.baseline_name) if evaluation.baseline_name is not None else {},
-        withheld={slice_label(key): metrics.error for key, metrics in evaluation.slices.items() if metrics.error},
+        withheld={
+            slice_label(key): metrics.error
+            for key, metrics in evaluation.slices.items()
+            if metrics.error
+        },
         attributions=overall_attributions[attribution_keys[0]] if attribution_keys else {},
         decision=load_decision(validation_dir) if validation_dir else None,
         trail=trail,
-        surrogate_fidelity=surrogate.fidelity.get(OVERALL) if surrogate else None)
+        surrogate_fidelity=surrogate.fidelity.get(OVERALL) if surrogate else None,
+    )
 
 
 def trail_inputs(trail: DecisionTrail) -> CardInputs:

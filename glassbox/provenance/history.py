@@ -52,7 +52,9 @@ class History:
         return dataclasses.asdict(self)
 
 
-def read_history(store_path: str, metric: str, slice_name: str = OVERALL, pipeline: Optional[str] = None) -> History:
+def read_history(
+    store_path: str, metric: str, slice_name: str = OVERALL, pipeline: Optional[str] = None
+) -> History:
     """The history of metric (a name as in the evaluation's properties, e.g. 'auc', 'diff_auc',
     'example_count') on slice_name (TFMA's slice string) over the pipeline's evaluations.
 
@@ -64,16 +66,27 @@ def read_history(store_path: str, metric: str, slice_name: str = OVERALL, pipeli
     context = lineage.pipeline_context(store, store_path, pipeline)
     evaluations = lineage.pipeline_artifacts(store, context, records.MODEL_EVALUATION)
     if not evaluations:
-        raise ProvenanceError(f"pipeline {context.name!r} in {store_path!r} has no {records.MODEL_EVALUATION} yet")
+        raise ProvenanceError(
+            f"pipeline {context.name!r} in {store_path!r} has no {records.MODEL_EVALUATION} yet"
+        )
     found = [(evaluation, _metrics(evaluation, slice_name)) for evaluation in evaluations]
     if all(metric not in metrics for _, metrics in found if metrics is not None):
         raise ProvenanceError(_missing(context.name, metric, slice_name, found))
-    return History(store=store_path, pipeline=context.name, metric=metric, slice=slice_name,
-                   points=[_point(store, evaluation, None if metrics is None else metrics.get(metric))
-                           for evaluation, metrics in found])
+    return History(
+        store=store_path,
+        pipeline=context.name,
+        metric=metric,
+        slice=slice_name,
+        points=[
+            _point(store, evaluation, None if metrics is None else metrics.get(metric))
+            for evaluation, metrics in found
+        ],
+    )
 
 
-def _metrics(evaluation: metadata_store_pb2.Artifact, slice_name: str) -> Optional[Dict[str, float]]:
+def _metrics(
+    evaluation: metadata_store_pb2.Artifact, slice_name: str
+) -> Optional[Dict[str, float]]:
     """The evaluation's candidate metrics on the slice by name; None when it has no such slice."""
     recorded = records.overall_metrics(evaluation)
     if slice_name == OVERALL and recorded:
@@ -84,23 +97,36 @@ def _metrics(evaluation: metadata_store_pb2.Artifact, slice_name: str) -> Option
     read = read_evaluation(evaluation.uri)
     for slice_key, slice_metrics in read.slices.items():
         if slice_label(slice_key) == slice_name:
-            return headline_metrics(((key, m.value) for key, m in slice_metrics.metrics.items()), read.candidate_name)
+            return headline_metrics(
+                ((key, m.value) for key, m in slice_metrics.metrics.items()), read.candidate_name
+            )
     return None
 
 
-def _missing(pipeline: str, metric: str, slice_name: str,
-             found: List[Tuple[metadata_store_pb2.Artifact, Optional[Dict[str, float]]]]) -> str:
+def _missing(
+    pipeline: str,
+    metric: str,
+    slice_name: str,
+    found: List[Tuple[metadata_store_pb2.Artifact, Optional[Dict[str, float]]]],
+) -> str:
     evaluation, metrics = found[-1]
     if all(metrics is None for _, metrics in found):
-        return (f"no evaluation of pipeline {pipeline!r} has the slice {slice_name!r} (slices are named as TFMA "
-                f"names them: 'Overall', 'feature:value', 'a_X_b:x_X_y'; see {evaluation.uri})")
+        return (
+            f"no evaluation of pipeline {pipeline!r} has the slice {slice_name!r} (slices are named as TFMA "
+            f"names them: 'Overall', 'feature:value', 'a_X_b:x_X_y'; see {evaluation.uri})"
+        )
     has = next(metrics for _, metrics in reversed(found) if metrics is not None)
-    return (f"no evaluation of pipeline {pipeline!r} has the metric {metric!r} on {slice_name}; "
-            f"the latest with that slice has: {', '.join(sorted(has))}")
+    return (
+        f"no evaluation of pipeline {pipeline!r} has the metric {metric!r} on {slice_name}; "
+        f"the latest with that slice has: {', '.join(sorted(has))}"
+    )
 
 
-def _point(store: metadata_store.MetadataStore, evaluation: metadata_store_pb2.Artifact,
-           value: Optional[float]) -> HistoryPoint:
+def _point(
+    store: metadata_store.MetadataStore,
+    evaluation: metadata_store_pb2.Artifact,
+    value: Optional[float],
+) -> HistoryPoint:
     execution = lineage.producer_execution(store, evaluation)
     inputs = lineage.execution_artifacts(store, execution.id, lineage.Event.INPUT)
     (model,) = inputs[records.MODEL_KEY]
@@ -109,19 +135,26 @@ def _point(store: metadata_store.MetadataStore, evaluation: metadata_store_pb2.A
     blessing = blessing_of(store, evaluation)
     return HistoryPoint(
         run=lineage.run_name(store, execution),
-        evaluation=artifact_ref(store, evaluation), model=artifact_ref(store, model),
+        evaluation=artifact_ref(store, evaluation),
+        model=artifact_ref(store, model),
         examples=artifact_ref(store, examples),
         baseline_model=artifact_ref(store, baselines[0]) if baselines else None,
         value=value,
         blessing=artifact_ref(store, blessing) if blessing else None,
-        blessed=None if blessing is None else records.property_value(blessing, records.BLESSED_PROPERTY) == 1,
-        reason=(blessing and records.property_value(blessing, records.REASON_PROPERTY)) or "")
+        blessed=None
+        if blessing is None
+        else records.property_value(blessing, records.BLESSED_PROPERTY) == 1,
+        reason=(blessing and records.property_value(blessing, records.REASON_PROPERTY)) or "",
+    )
 
 
-def blessing_of(store: metadata_store.MetadataStore,
-                evaluation: metadata_store_pb2.Artifact) -> Optional[metadata_store_pb2.Artifact]:
+def blessing_of(
+    store: metadata_store.MetadataStore, evaluation: metadata_store_pb2.Artifact
+) -> Optional[metadata_store_pb2.Artifact]:
     """The latest ModelBlessing made on an evaluation: output by an execution that consumed it
     (glassbox's Validator) or by the one that produced it (TFX's Evaluator); None if none."""
-    executions = lineage.consumers(store, evaluation) + [lineage.producer_execution(store, evaluation).id]
+    executions = lineage.consumers(store, evaluation) + [
+        lineage.producer_execution(store, evaluation).id
+    ]
     blessings = lineage.outputs_of_type(store, executions, records.MODEL_BLESSING)
     return blessings[-1] if blessings else None

@@ -13,8 +13,11 @@ def history_page(history: History, title: Optional[str] = None) -> str:
     """The history view as a self-contained HTML page."""
     from glassbox.report.page import render_page
 
-    return render_page(title or f"glassbox history: {history.metric} on {history.slice}, pipeline {history.pipeline}",
-                       {"views": ["history"], "history": history.to_json()})
+    return render_page(
+        title
+        or f"glassbox history: {history.metric} on {history.slice}, pipeline {history.pipeline}",
+        {"views": ["history"], "history": history.to_json()},
+    )
 
 
 def model_page(trail: DecisionTrail, card: Dict[str, Any], title: Optional[str] = None) -> str:
@@ -25,6 +28,10 @@ def model_page(trail: DecisionTrail, card: Dict[str, Any], title: Optional[str] 
 
     result = trail.validation.result
     title = title or f"glassbox: {trail.pipeline} {trail.model.label}"
-    payload = build_report(trail.evaluation.evaluation.uri, result.uri if result else None, title).payload()
-    payload.update(views=["model_card", "lineage"] + payload["views"], model_card=card, lineage=trail.to_json())
+    payload = build_report(
+        trail.evaluation.evaluation.uri, result.uri if result else None, title
+    ).payload()
+    payload.update(
+        views=["model_card", "lineage"] + payload["views"], model_card=card, lineage=trail.to_json()
+    )
     return render_page(title, payload)

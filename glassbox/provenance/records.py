@@ -50,14 +50,24 @@ class ArtifactRef:
         return f"{self.type} {self.id}"
 
 
-def artifact_ref(store: metadata_store.MetadataStore, artifact: metadata_store_pb2.Artifact) -> ArtifactRef:
+def artifact_ref(
+    store: metadata_store.MetadataStore, artifact: metadata_store_pb2.Artifact
+) -> ArtifactRef:
     """The plain-value reference of an artifact."""
-    created = datetime.datetime.fromtimestamp(artifact.create_time_since_epoch / 1000, datetime.timezone.utc)
-    return ArtifactRef(id=artifact.id, type=type_of(store, artifact), uri=artifact.uri,
-                       created=created.isoformat(timespec="seconds"))
+    created = datetime.datetime.fromtimestamp(
+        artifact.create_time_since_epoch / 1000, datetime.timezone.utc
+    )
+    return ArtifactRef(
+        id=artifact.id,
+        type=type_of(store, artifact),
+        uri=artifact.uri,
+        created=created.isoformat(timespec="seconds"),
+    )
 
 
-def property_value(node: Union[metadata_store_pb2.Artifact, metadata_store_pb2.Execution], name: str) -> Any:
+def property_value(
+    node: Union[metadata_store_pb2.Artifact, metadata_store_pb2.Execution], name: str
+) -> Any:
     """A custom property's value (int, float or string) of an artifact or execution; None when absent."""
     if name not in node.custom_properties:
         return None
@@ -67,6 +77,8 @@ def property_value(node: Union[metadata_store_pb2.Artifact, metadata_store_pb2.E
 
 def overall_metrics(artifact: metadata_store_pb2.Artifact) -> Dict[str, float]:
     """An evaluation's overall metrics recorded as custom properties, by metric name."""
-    return {name[len(OVERALL_METRIC_PREFIX):]: value.double_value
-            for name, value in sorted(artifact.custom_properties.items())
-            if name.startswith(OVERALL_METRIC_PREFIX) and value.WhichOneof("value") == "double_value"}
+    return {
+        name[len(OVERALL_METRIC_PREFIX) :]: value.double_value
+        for name, value in sorted(artifact.custom_properties.items())
+        if name.startswith(OVERALL_METRIC_PREFIX) and value.WhichOneof("value") == "double_value"
+    }

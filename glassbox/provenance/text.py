@@ -14,14 +14,27 @@ _INDENT = " " * 12
 def format_history(history: History) -> str:
     """A table of the history, oldest first, one evaluation per row."""
     header = ["Run", "Evaluation", "Model", "Baseline", "Examples", history.metric, "Verdict"]
-    rows = [[point.run or "-", str(point.evaluation.id), str(point.model.id),
-             str(point.baseline_model.id) if point.baseline_model else "-", str(point.examples.id),
-             "-" if point.value is None else f"{point.value:.6g}", _verdict(point)] for point in history.points]
+    rows = [
+        [
+            point.run or "-",
+            str(point.evaluation.id),
+            str(point.model.id),
+            str(point.baseline_model.id) if point.baseline_model else "-",
+            str(point.examples.id),
+            "-" if point.value is None else f"{point.value:.6g}",
+            _verdict(point),
+        ]
+        for point in history.points
+    ]
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header) - 1)]
-    lines = [f"{history.metric} on {history.slice}, pipeline {history.pipeline} ({history.store}), oldest first "
-             "(ids of ML Metadata artifacts):"]
-    lines += ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1]
-              for row in [header] + rows]
+    lines = [
+        f"{history.metric} on {history.slice}, pipeline {history.pipeline} ({history.store}), oldest first "
+        "(ids of ML Metadata artifacts):"
+    ]
+    lines += [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1]
+        for row in [header] + rows
+    ]
     return "\n".join(lines)
 
 
@@ -34,25 +47,49 @@ def _verdict(point: HistoryPoint) -> str:
 def format_trail(trail: DecisionTrail) -> str:
     """The trail, step by step: model, training, evaluation, baseline, validation, push."""
     training, evaluation, validation = trail.training, trail.evaluation, trail.validation
-    lines = [f"Decision trail of {trail.model.label} (pipeline {trail.pipeline or '-'}, run {trail.run or '-'}, "
-             f"{trail.store})",
-             _row("Model", _ref(trail.model)),
-             _row("Training", f"{training.component} (execution {training.execution_id}) on "
-                  + (", ".join(_ref(e) for e in training.examples) or "no examples")),
-             _INDENT + ", ".join(f"{name}={value}" for name, value in training.parameters.items()),
-             _row("Evaluation", _ref(evaluation.evaluation)),
-             _INDENT + f"on {_ref(evaluation.examples)}"
-             + (f" (splits: {', '.join(evaluation.example_splits)})" if evaluation.example_splits else ""),
-             _INDENT + "slices: " + ", ".join(slicing_names(evaluation.eval_config)),
-             _INDENT + "overall: " + ", ".join(f"{name} {value:.6g}" for name, value in evaluation.overall_metrics.items()
-                                               if not name.startswith("diff_")),
-             _row("Baseline", f"{_ref(trail.baseline_model)} (its trail: --model-id {trail.baseline_model.id})"
-                  if trail.baseline_model else "none: nothing to compare with (rubber stamp)"),
-             _row("Validation", f"{validation.blessing.label}: "
-                  + (validation.reason or ("Blessed" if validation.blessed else "Not blessed")))]
+    lines = [
+        f"Decision trail of {trail.model.label} (pipeline {trail.pipeline or '-'}, run {trail.run or '-'}, "
+        f"{trail.store})",
+        _row("Model", _ref(trail.model)),
+        _row(
+            "Training",
+            f"{training.component} (execution {training.execution_id}) on "
+            + (", ".join(_ref(e) for e in training.examples) or "no examples"),
+        ),
+        _INDENT + ", ".join(f"{name}={value}" for name, value in training.parameters.items()),
+        _row("Evaluation", _ref(evaluation.evaluation)),
+        _INDENT
+        + f"on {_ref(evaluation.examples)}"
+        + (
+            f" (splits: {', '.join(evaluation.example_splits)})"
+            if evaluation.example_splits
+            else ""
+        ),
+        _INDENT + "slices: " + ", ".join(slicing_names(evaluation.eval_config)),
+        _INDENT
+        + "overall: "
+        + ", ".join(
+            f"{name} {value:.6g}"
+            for name, value in evaluation.overall_metrics.items()
+            if not name.startswith("diff_")
+        ),
+        _row(
+            "Baseline",
+            f"{_ref(trail.baseline_model)} (its trail: --model-id {trail.baseline_model.id})"
+            if trail.baseline_model
+            else "none: nothing to compare with (rubber stamp)",
+        ),
+        _row(
+            "Validation",
+            f"{validation.blessing.label}: "
+            + (validation.reason or ("Blessed" if validation.blessed else "Not blessed")),
+        ),
+    ]
     if validation.result:
         lines.append(_INDENT + f"{validation.result.label}: {validation.result.uri}")
-    lines += [_INDENT + f"{_check_result(check):8} {check['sentence']}" for check in validation.checks]
+    lines += [
+        _INDENT + f"{_check_result(check):8} {check['sentence']}" for check in validation.checks
+    ]
     lines.append(_row("Push", _push(trail)))
     return "\n".join(lines)
 
@@ -63,7 +100,9 @@ def slicing_names(eval_config: Dict[str, Any]) -> List[str]:
 
 
 def _slicing_name(spec: Dict[str, Any]) -> str:
-    parts = list(spec.get("feature_keys", [])) + [f"{k}={v}" for k, v in spec.get("feature_values", {}).items()]
+    parts = list(spec.get("feature_keys", [])) + [
+        f"{k}={v}" for k, v in spec.get("feature_values", {}).items()
+    ]
     return " x ".join(parts) or "Overall"
 
 

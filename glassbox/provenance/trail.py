@@ -90,8 +90,14 @@ class DecisionTrail:
         return dataclasses.asdict(self)
 
 
-def decision_trail(store_path: str, *, model_id: Optional[int] = None, blessing_id: Optional[int] = None,
-                   pushed_model_id: Optional[int] = None, pipeline: Optional[str] = None) -> DecisionTrail:
+def decision_trail(
+    store_path: str,
+    *,
+    model_id: Optional[int] = None,
+    blessing_id: Optional[int] = None,
+    pushed_model_id: Optional[int] = None,
+    pipeline: Optional[str] = None,
+) -> DecisionTrail:
     """The trail of the model with model_id (its latest validation), of the blessing with
     blessing_id, of the push with pushed_model_id, or, with none of them, of the pipeline's latest
     push.
@@ -105,114 +111,181 @@ def decision_trail(store_path: str, *, model_id: Optional[int] = None, blessing_
         raise ValueError("give at most one of model_id, blessing_id and pushed_model_id")
     store = lineage.open_store(store_path)
     if model_id is not None:
-        blessing = _latest_blessing(store, _in_pipeline(store, store_path, pipeline, lineage.artifact_by_id(
-            store, store_path, model_id, records.MODEL)))
+        blessing = _latest_blessing(
+            store,
+            _in_pipeline(
+                store,
+                store_path,
+                pipeline,
+                lineage.artifact_by_id(store, store_path, model_id, records.MODEL),
+            ),
+        )
     elif blessing_id is not None:
-        blessing = _in_pipeline(store, store_path, pipeline, lineage.artifact_by_id(
-            store, store_path, blessing_id, records.MODEL_BLESSING))
+        blessing = _in_pipeline(
+            store,
+            store_path,
+            pipeline,
+            lineage.artifact_by_id(store, store_path, blessing_id, records.MODEL_BLESSING),
+        )
     else:
-        blessing = _blessing_of_push(store, _pushed_model(store, store_path, pushed_model_id, pipeline))
+        blessing = _blessing_of_push(
+            store, _pushed_model(store, store_path, pushed_model_id, pipeline)
+        )
     return _trail(store, store_path, blessing)
 
 
-def _in_pipeline(store: metadata_store.MetadataStore, store_path: str, pipeline: Optional[str],
-                 artifact: Artifact) -> Artifact:
+def _in_pipeline(
+    store: metadata_store.MetadataStore,
+    store_path: str,
+    pipeline: Optional[str],
+    artifact: Artifact,
+) -> Artifact:
     if pipeline is not None:
         context = lineage.pipeline_context(store, store_path, pipeline)
         if context.id not in {c.id for c in store.get_contexts_by_artifact(artifact.id)}:
-            raise lineage.LineageError(f"artifact {artifact.id} ({artifact.uri}) in {store_path!r} is not of "
-                                       f"pipeline {pipeline!r}")
+            raise lineage.LineageError(
+                f"artifact {artifact.id} ({artifact.uri}) in {store_path!r} is not of "
+                f"pipeline {pipeline!r}"
+            )
     return artifact
 
 
-def _pushed_model(store: metadata_store.MetadataStore, store_path: str, pushed_model_id: Optional[int],
-                  pipeline: Optional[str]) -> Artifact:
+def _pushed_model(
+    store: metadata_store.MetadataStore,
+    store_path: str,
+    pushed_model_id: Optional[int],
+    pipeline: Optional[str],
+) -> Artifact:
     """The PushedModel with this id, or the pipeline's latest that records a push."""
     if pushed_model_id is None:
         context = lineage.pipeline_context(store, store_path, pipeline)
-        pushes = [a for a in lineage.pipeline_artifacts(store, context, records.PUSHED_MODEL)
-                  if property_value(a, records.PUSHED_PROPERTY) == 1]
+        pushes = [
+            a
+            for a in lineage.pipeline_artifacts(store, context, records.PUSHED_MODEL)
+            if property_value(a, records.PUSHED_PROPERTY) == 1
+        ]
         if not pushes:
-            raise ProvenanceError(f"pipeline {context.name!r} in {store_path!r} has never pushed a model")
+            raise ProvenanceError(
+                f"pipeline {context.name!r} in {store_path!r} has never pushed a model"
+            )
         return pushes[-1]
-    pushed = _in_pipeline(store, store_path, pipeline, lineage.artifact_by_id(
-        store, store_path, pushed_model_id, records.PUSHED_MODEL))
+    pushed = _in_pipeline(
+        store,
+        store_path,
+        pipeline,
+        lineage.artifact_by_id(store, store_path, pushed_model_id, records.PUSHED_MODEL),
+    )
     if property_value(pushed, records.PUSHED_PROPERTY) != 1:
         (model,) = lineage.producer_inputs(store, pushed)[records.MODEL_KEY]
         blessing = _blessing_of_push(store, pushed)
         raise ProvenanceError(
             f"PushedModel {pushed.id} in {store_path!r} records no push: model {model.id} ({model.uri}) was not "
             f"pushed ({property_value(blessing, records.REASON_PROPERTY) or 'not blessed'}); "
-            f"its trail: --model-id {model.id}")
+            f"its trail: --model-id {model.id}"
+        )
     return pushed
 
 
 def _blessing_of_push(store: metadata_store.MetadataStore, pushed: Artifact) -> Artifact:
-    return _only(lineage.producer_inputs(store, pushed).get(records.MODEL_BLESSING_KEY, []),
-                 f"ModelBlessing input of the Pusher of PushedModel {pushed.id}")
+    return _only(
+        lineage.producer_inputs(store, pushed).get(records.MODEL_BLESSING_KEY, []),
+        f"ModelBlessing input of the Pusher of PushedModel {pushed.id}",
+    )
 
 
 def _latest_blessing(store: metadata_store.MetadataStore, model: Artifact) -> Artifact:
     """The latest ModelBlessing made with model as the candidate."""
-    blessings = lineage.outputs_of_type(store, lineage.consumers(store, model, records.MODEL_KEY), records.MODEL_BLESSING)
+    blessings = lineage.outputs_of_type(
+        store, lineage.consumers(store, model, records.MODEL_KEY), records.MODEL_BLESSING
+    )
     if not blessings:
-        raise ProvenanceError(f"model {model.id} ({model.uri}) was never validated: no ModelBlessing judges it")
+        raise ProvenanceError(
+            f"model {model.id} ({model.uri}) was never validated: no ModelBlessing judges it"
+        )
     return blessings[-1]
 
 
-def _trail(store: metadata_store.MetadataStore, store_path: str, blessing: Artifact) -> DecisionTrail:
+def _trail(
+    store: metadata_store.MetadataStore, store_path: str, blessing: Artifact
+) -> DecisionTrail:
     validator = lineage.producer_execution(store, blessing)
     inputs = lineage.execution_artifacts(store, validator.id, lineage.Event.INPUT)
     what = f"of the execution {validator.id} that made ModelBlessing {blessing.id}"
     model = _only(inputs.get(records.MODEL_KEY, []), f"model input {what}")
     # glassbox's Validator takes the evaluation as input; TFX's Evaluator outputs it beside the blessing.
-    evaluation = _only(inputs.get(records.EVALUATION_KEY)
-                       or lineage.outputs_of_type(store, [validator.id], records.MODEL_EVALUATION), f"evaluation {what}")
+    evaluation = _only(
+        inputs.get(records.EVALUATION_KEY)
+        or lineage.outputs_of_type(store, [validator.id], records.MODEL_EVALUATION),
+        f"evaluation {what}",
+    )
     results = lineage.outputs_of_type(store, [validator.id], records.VALIDATION_RESULT)
     baselines = inputs.get(records.BASELINE_MODEL_KEY, [])
     return DecisionTrail(
-        store=store_path, pipeline=lineage.pipeline_name(store, validator), run=lineage.run_name(store, validator),
-        model=artifact_ref(store, model), training=_training(store, model),
+        store=store_path,
+        pipeline=lineage.pipeline_name(store, validator),
+        run=lineage.run_name(store, validator),
+        model=artifact_ref(store, model),
+        training=_training(store, model),
         evaluation=_evaluation_step(store, evaluation),
         validation=ValidationStep(
             blessing=artifact_ref(store, blessing),
             blessed=property_value(blessing, records.BLESSED_PROPERTY) == 1,
             reason=property_value(blessing, records.REASON_PROPERTY) or "",
             result=artifact_ref(store, results[0]) if results else None,
-            checks=_checks(results[0].uri) if results else []),
+            checks=_checks(results[0].uri) if results else [],
+        ),
         baseline_model=artifact_ref(store, baselines[0]) if baselines else None,
-        push=_push_step(store, blessing))
+        push=_push_step(store, blessing),
+    )
 
 
 def _training(store: metadata_store.MetadataStore, model: Artifact) -> Training:
     trainer = lineage.producer_execution(store, model)
     return Training(
-        component=store.get_execution_types_by_id([trainer.type_id])[0].name, execution_id=trainer.id,
-        parameters={name: property_value(trainer, name) for name in sorted(trainer.custom_properties)},
-        examples=[artifact_ref(store, a) for a in lineage.execution_artifacts(
-            store, trainer.id, lineage.Event.INPUT).get(records.EXAMPLES_KEY, [])])
+        component=store.get_execution_types_by_id([trainer.type_id])[0].name,
+        execution_id=trainer.id,
+        parameters={
+            name: property_value(trainer, name) for name in sorted(trainer.custom_properties)
+        },
+        examples=[
+            artifact_ref(store, a)
+            for a in lineage.execution_artifacts(store, trainer.id, lineage.Event.INPUT).get(
+                records.EXAMPLES_KEY, []
+            )
+        ],
+    )
 
 
 def _evaluation_step(store: metadata_store.MetadataStore, evaluation: Artifact) -> EvaluationStep:
     evaluator = lineage.producer_execution(store, evaluation)
-    examples = _only(lineage.execution_artifacts(store, evaluator.id, lineage.Event.INPUT).get(records.EXAMPLES_KEY, []),
-                     f"examples input of the execution {evaluator.id} that made ModelEvaluation {evaluation.id}")
+    examples = _only(
+        lineage.execution_artifacts(store, evaluator.id, lineage.Event.INPUT).get(
+            records.EXAMPLES_KEY, []
+        ),
+        f"examples input of the execution {evaluator.id} that made ModelEvaluation {evaluation.id}",
+    )
     return EvaluationStep(
-        evaluation=artifact_ref(store, evaluation), examples=artifact_ref(store, examples),
+        evaluation=artifact_ref(store, evaluation),
+        examples=artifact_ref(store, examples),
         example_splits=_json_property(evaluation, EXAMPLE_SPLITS_PROPERTY),
         eval_config=_json_property(evaluator, EVAL_CONFIG_PROPERTY) or {},
-        overall_metrics=records.overall_metrics(evaluation))
+        overall_metrics=records.overall_metrics(evaluation),
+    )
 
 
 def _push_step(store: metadata_store.MetadataStore, blessing: Artifact) -> Optional[PushStep]:
-    pushes = lineage.outputs_of_type(store, lineage.consumers(store, blessing, records.MODEL_BLESSING_KEY),
-                                     records.PUSHED_MODEL)
+    pushes = lineage.outputs_of_type(
+        store, lineage.consumers(store, blessing, records.MODEL_BLESSING_KEY), records.PUSHED_MODEL
+    )
     if not pushes:
         return None
     pushed = pushes[-1]
     done = property_value(pushed, records.PUSHED_PROPERTY) == 1
-    return PushStep(pushed_model=artifact_ref(store, pushed), pushed=done,
-                    destination=property_value(pushed, records.PUSHED_DESTINATION_PROPERTY) if done else None)
+    return PushStep(
+        pushed_model=artifact_ref(store, pushed),
+        pushed=done,
+        destination=property_value(pushed, records.PUSHED_DESTINATION_PROPERTY) if done else None,
+    )
 
 
 def _checks(validation_uri: str) -> List[Dict[str, Any]]:

@@ -12,5 +12,15 @@ from glassbox.report.model import Report
 from glassbox.report.notebook import ReportView, show_report
 from glassbox.report.render import REPORT_FILE, render_html, write_html, write_report
 
-__all__ = ["REPORT_FILE", "Report", "ReportView", "build_report", "kfp_ui_metadata", "render_html",
-           "show_report", "write_html", "write_kfp_ui_metadata", "write_report"]
+__all__ = [
+    "REPORT_FILE",
+    "Report",
+    "ReportView",
+    "build_report",
+    "kfp_ui_metadata",
+    "render_html",
+    "show_report",
+    "write_html",
+    "write_kfp_ui_metadata",
+    "write_report",
+]

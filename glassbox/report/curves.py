@@ -14,7 +14,9 @@ MAX_CURVE_POINTS = 64
 CALIBRATION_BUCKETS = 20
 
 
-def _rates(tp: np.ndarray, fp: np.ndarray, positives: float, negatives: float) -> Tuple[np.ndarray, ...]:
+def _rates(
+    tp: np.ndarray, fp: np.ndarray, positives: float, negatives: float
+) -> Tuple[np.ndarray, ...]:
     """(false positive rate, recall, precision) with TFMA's conventions: precision 1 and rates 0
     where undefined (the page computes them the same way)."""
     fpr = fp / negatives if negatives > 0 else np.zeros_like(fp)
@@ -24,8 +26,13 @@ def _rates(tp: np.ndarray, fp: np.ndarray, positives: float, negatives: float) -
     return fpr, recall, precision
 
 
-def curve_point_indices(tp: Sequence[float], fp: Sequence[float], positives: float, negatives: float,
-                        max_points: int = MAX_CURVE_POINTS) -> np.ndarray:
+def curve_point_indices(
+    tp: Sequence[float],
+    fp: Sequence[float],
+    positives: float,
+    negatives: float,
+    max_points: int = MAX_CURVE_POINTS,
+) -> np.ndarray:
     """Indices of the thresholds to keep so that the ROC and PR curves keep their shape.
 
     tp, fp: true and false positives at each threshold; positives, negatives: the totals.
@@ -43,8 +50,13 @@ def curve_point_indices(tp: Sequence[float], fp: Sequence[float], positives: flo
         return kept
     fpr, recall, precision = _rates(tp[kept], fp[kept], positives, negatives)
     half = max(max_points // 2 - 1, 1)
-    chosen = np.concatenate([[0, len(kept) - 1], _evenly_along(fpr, recall, half),
-                             _evenly_along(recall, precision, half)])
+    chosen = np.concatenate(
+        [
+            [0, len(kept) - 1],
+            _evenly_along(fpr, recall, half),
+            _evenly_along(recall, precision, half),
+        ]
+    )
     return kept[np.unique(chosen)]
 
 
@@ -54,9 +66,16 @@ def _evenly_along(x: np.ndarray, y: np.ndarray, n: int) -> np.ndarray:
     return np.searchsorted(length, np.linspace(0.0, length[-1], n)).clip(0, len(x) - 1)
 
 
-def rebin_calibration(lower: Sequence[float], upper: Sequence[float], weight: Sequence[float],
-                      label: Sequence[float], prediction: Sequence[float], low: float, high: float,
-                      num_buckets: int = CALIBRATION_BUCKETS) -> Tuple[np.ndarray, ...]:
+def rebin_calibration(
+    lower: Sequence[float],
+    upper: Sequence[float],
+    weight: Sequence[float],
+    label: Sequence[float],
+    prediction: Sequence[float],
+    low: float,
+    high: float,
+    num_buckets: int = CALIBRATION_BUCKETS,
+) -> Tuple[np.ndarray, ...]:
     """Merges calibration buckets [lower, upper) into `num_buckets` equal-width ones over
     [low, high); returns (lower, upper, weight, label, prediction) of the non-empty ones.
 
@@ -68,7 +87,9 @@ def rebin_calibration(lower: Sequence[float], upper: Sequence[float], weight: Se
     width = (high - low) / num_buckets or 1.0
     middle = np.where(np.isinf(lower), upper, np.where(np.isinf(upper), lower, (lower + upper) / 2))
     group = np.clip(np.floor((middle - low) / width), 0, num_buckets - 1).astype(int)
-    merged = np.stack([np.bincount(group, sums[:, i], minlength=num_buckets) for i in range(3)], axis=1)
+    merged = np.stack(
+        [np.bincount(group, sums[:, i], minlength=num_buckets) for i in range(3)], axis=1
+    )
     keep = merged[:, 0] != 0
     edges = low + width * np.arange(num_buckets + 1)
     return edges[:-1][keep], edges[1:][keep], merged[keep, 0], merged[keep, 1], merged[keep, 2]

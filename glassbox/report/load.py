@@ -18,10 +18,25 @@ import numpy as np
 
 from glassbox.report import curves
 from glassbox.report.errors import ReportError
-from glassbox.report.model import (BASELINE, CANDIDATE, DIFF, Attributions, AttributionShift, Calibration,
-                                   ClassMatrix, EvaluationView, ExplanationSummary, FeatureImportance,
-                                   MethodAccuracy, MetricColumn, PlotSeries, Report, SliceRow, Surrogate,
-                                   ThresholdCurve)
+from glassbox.report.model import (
+    BASELINE,
+    CANDIDATE,
+    DIFF,
+    Attributions,
+    AttributionShift,
+    Calibration,
+    ClassMatrix,
+    EvaluationView,
+    ExplanationSummary,
+    FeatureImportance,
+    MethodAccuracy,
+    MetricColumn,
+    PlotSeries,
+    Report,
+    SliceRow,
+    Surrogate,
+    ThresholdCurve,
+)
 
 # The weighted example count the slice filter uses: the first of these the evaluation has.
 COUNT_METRICS = ("weighted_example_count", "example_count")
@@ -29,12 +44,17 @@ VALUE_DIGITS = 6  # significant digits of metric values and attributions
 PLOT_DIGITS = 4  # significant digits of plot data
 
 
-def build_report(evaluation_dir: str, validation_dir: Optional[str] = None, title: Optional[str] = None) -> Report:
+def build_report(
+    evaluation_dir: str, validation_dir: Optional[str] = None, title: Optional[str] = None
+) -> Report:
     """The report of an evaluation directory and, optionally, of the validation made on it."""
     evaluation = load_evaluation(evaluation_dir)
     validation = load_decision(validation_dir) if validation_dir else None
-    return Report(title=title or f"glassbox report: {evaluation.candidate or 'model'}",
-                  evaluation=evaluation, validation=validation)
+    return Report(
+        title=title or f"glassbox report: {evaluation.candidate or 'model'}",
+        evaluation=evaluation,
+        validation=validation,
+    )
 
 
 def load_evaluation(path: str) -> EvaluationView:
@@ -43,33 +63,64 @@ def load_evaluation(path: str) -> EvaluationView:
 
     evaluation = read_evaluation(path)
     baseline = evaluation.baseline_name
-    keys = sorted({key for metrics in evaluation.slices.values() for key in metrics.metrics},
-                  key=lambda key: (key.name, _sub_label(key), _role(key, baseline) != CANDIDATE,
-                                   key.is_diff, not key.example_weighted))
+    keys = sorted(
+        {key for metrics in evaluation.slices.values() for key in metrics.metrics},
+        key=lambda key: (
+            key.name,
+            _sub_label(key),
+            _role(key, baseline) != CANDIDATE,
+            key.is_diff,
+            not key.example_weighted,
+        ),
+    )
     labels = _labels(keys, _role_qualifier(baseline))
-    columns = [MetricColumn(id=labels[key], name=key.name, role=_role(key, baseline), sub_key=_sub_label(key))
-               for key in keys]
+    columns = [
+        MetricColumn(
+            id=labels[key], name=key.name, role=_role(key, baseline), sub_key=_sub_label(key)
+        )
+        for key in keys
+    ]
     rows = []
     for slice_key, metrics in evaluation.slices.items():
         values = [metrics.metrics.get(key) for key in keys]
-        rows.append(SliceRow(
-            name=slice_label(slice_key),
-            values=[_rounded(m.value, VALUE_DIGITS) if m else None for m in values],
-            intervals={i: (_rounded(m.lower_bound, VALUE_DIGITS), _rounded(m.upper_bound, VALUE_DIGITS))
-                       for i, m in enumerate(values) if m and m.has_interval},
-            error=metrics.error or ""))
+        rows.append(
+            SliceRow(
+                name=slice_label(slice_key),
+                values=[_rounded(m.value, VALUE_DIGITS) if m else None for m in values],
+                intervals={
+                    i: (
+                        _rounded(m.lower_bound, VALUE_DIGITS),
+                        _rounded(m.upper_bound, VALUE_DIGITS),
+                    )
+                    for i, m in enumerate(values)
+                    if m and m.has_interval
+                },
+                error=metrics.error or "",
+            )
+        )
     count = _count_key(keys, evaluation.candidate_name)
-    headline = next((labels[key] for key in keys
-                     if _role(key, baseline) == CANDIDATE and key.name not in COUNT_METRICS), None)
+    headline = next(
+        (
+            labels[key]
+            for key in keys
+            if _role(key, baseline) == CANDIDATE and key.name not in COUNT_METRICS
+        ),
+        None,
+    )
     return EvaluationView(
-        path=path, candidate=evaluation.candidate_name, baseline=baseline,
-        model_locations=dict(evaluation.model_locations), columns=columns, slices=rows,
+        path=path,
+        candidate=evaluation.candidate_name,
+        baseline=baseline,
+        model_locations=dict(evaluation.model_locations),
+        columns=columns,
+        slices=rows,
         default_metric=headline or (columns[0].id if columns else None),
         count_column=labels[count] if count else None,
         plots=_plots(path, baseline, slice_label),
         attributions=_attributions(evaluation.attributions, baseline, slice_label),
         surrogate=load_surrogate(path),
-        explanation_summary=load_explanation_summary(path))
+        explanation_summary=load_explanation_summary(path),
+    )
 
 
 def _role(key, baseline: Optional[str]) -> str:
@@ -85,12 +136,17 @@ def _role_qualifier(baseline: Optional[str]) -> Callable[[Any], List[str]]:
 
 def _sub_label(key) -> str:
     """The parts of a metric or plot key below its name: output, class or top k, aggregation."""
-    parts = [key.output_name, str(key.sub_key) if key.sub_key else "",
-             str(key.aggregation_type) if key.aggregation_type else ""]
+    parts = [
+        key.output_name,
+        str(key.sub_key) if key.sub_key else "",
+        str(key.aggregation_type) if key.aggregation_type else "",
+    ]
     return " ".join(part for part in parts if part)
 
 
-def _labels(keys: Sequence, qualifiers: Callable[[Any], List[str]], with_name: bool = True) -> Dict[Any, str]:
+def _labels(
+    keys: Sequence, qualifiers: Callable[[Any], List[str]], with_name: bool = True
+) -> Dict[Any, str]:
     """A unique label per key: its name, its sub label in brackets and qualifiers in parentheses.
 
     The weighting is a qualifier only where a metric exists both weighted and unweighted.
@@ -103,15 +159,28 @@ def _labels(keys: Sequence, qualifiers: Callable[[Any], List[str]], with_name: b
             extra = extra + ["weighted" if key.example_weighted else "unweighted"]
         sub = _sub_label(key)
         text = (key.name + (f" [{sub}]" if sub else "")) if with_name else sub
-        labels[key] = " ".join(part for part in [text, f"({', '.join(extra)})" if extra else ""] if part)
+        labels[key] = " ".join(
+            part for part in [text, f"({', '.join(extra)})" if extra else ""] if part
+        )
     return labels
 
 
 def _count_key(keys: Iterable, candidate: str):
     """The candidate's weighted example count (else its example count), for the slice filter."""
-    counts = [key for key in keys if key.name in COUNT_METRICS and key.model_name == candidate and not key.is_diff]
-    return min(counts, key=lambda key: (COUNT_METRICS.index(key.name), not key.example_weighted,
-                                        bool(_sub_label(key))), default=None)
+    counts = [
+        key
+        for key in keys
+        if key.name in COUNT_METRICS and key.model_name == candidate and not key.is_diff
+    ]
+    return min(
+        counts,
+        key=lambda key: (
+            COUNT_METRICS.index(key.name),
+            not key.example_weighted,
+            bool(_sub_label(key)),
+        ),
+        default=None,
+    )
 
 
 def _rounded(value: Optional[float], digits: int) -> Optional[float]:
@@ -143,27 +212,40 @@ def _plots(path: str, baseline: Optional[str], slice_label) -> Dict[str, List[Pl
         for record in records:
             if record.HasField("cross_slice_key"):
                 continue
-            keyed = [(metric_types.PlotKey.from_proto(entry.key), entry.value)
-                     for entry in record.plot_keys_and_values]
+            keyed = [
+                (metric_types.PlotKey.from_proto(entry.key), entry.value)
+                for entry in record.plot_keys_and_values
+            ]
             if not keyed:
                 continue  # a slice withheld by min_slice_size
             labels = _labels([key for key, _ in keyed], lambda key: [], with_name=False)
-            series = plots.setdefault(slice_label(slicer_lib.deserialize_slice_key(record.slice_key)), [])
-            series.extend(_plot_series(_role(key, baseline), labels[key], data) for key, data in keyed)
+            series = plots.setdefault(
+                slice_label(slicer_lib.deserialize_slice_key(record.slice_key)), []
+            )
+            series.extend(
+                _plot_series(_role(key, baseline), labels[key], data) for key, data in keyed
+            )
     return plots
 
 
 def _plot_series(role: str, curve_label: str, data) -> PlotSeries:
     return PlotSeries(
-        role=role, curve_label=curve_label,
+        role=role,
+        curve_label=curve_label,
         thresholds=_threshold_curve(data.confusion_matrix_at_thresholds.matrices),
         calibration=_calibration(data.calibration_histogram_buckets.buckets),
         class_matrices=[
-            ClassMatrix(threshold=matrix.threshold,
-                        actual=[e.actual_class_id for e in matrix.entries],
-                        predicted=[e.predicted_class_id for e in matrix.entries],
-                        weight=_rounded_list([e.num_weighted_examples for e in matrix.entries], VALUE_DIGITS))
-            for matrix in data.multi_class_confusion_matrix_at_thresholds.matrices])
+            ClassMatrix(
+                threshold=matrix.threshold,
+                actual=[e.actual_class_id for e in matrix.entries],
+                predicted=[e.predicted_class_id for e in matrix.entries],
+                weight=_rounded_list(
+                    [e.num_weighted_examples for e in matrix.entries], VALUE_DIGITS
+                ),
+            )
+            for matrix in data.multi_class_confusion_matrix_at_thresholds.matrices
+        ],
+    )
 
 
 def _threshold_curve(matrices) -> Optional[ThresholdCurve]:
@@ -175,9 +257,13 @@ def _threshold_curve(matrices) -> Optional[ThresholdCurve]:
     fp = np.array([m.false_positives for m in matrices])
     positives, negatives = tp[0] + matrices[0].false_negatives, fp[0] + matrices[0].true_negatives
     kept = curves.curve_point_indices(tp, fp, positives, negatives)
-    return ThresholdCurve(threshold=_rounded_list([matrices[int(i)].threshold for i in kept]),
-                          tp=_rounded_list(tp[kept], VALUE_DIGITS), fp=_rounded_list(fp[kept], VALUE_DIGITS),
-                          positives=_rounded(positives, VALUE_DIGITS), negatives=_rounded(negatives, VALUE_DIGITS))
+    return ThresholdCurve(
+        threshold=_rounded_list([matrices[int(i)].threshold for i in kept]),
+        tp=_rounded_list(tp[kept], VALUE_DIGITS),
+        fp=_rounded_list(fp[kept], VALUE_DIGITS),
+        positives=_rounded(positives, VALUE_DIGITS),
+        negatives=_rounded(negatives, VALUE_DIGITS),
+    )
 
 
 def _calibration(buckets) -> Optional[Calibration]:
@@ -187,10 +273,14 @@ def _calibration(buckets) -> Optional[Calibration]:
     if not present:
         return None
     merged = curves.rebin_calibration(
-        [b.lower_threshold_inclusive for b in present], [b.upper_threshold_exclusive for b in present],
-        weight[weight != 0], [b.total_weighted_label.value for b in present],
+        [b.lower_threshold_inclusive for b in present],
+        [b.upper_threshold_exclusive for b in present],
+        weight[weight != 0],
+        [b.total_weighted_label.value for b in present],
         [b.total_weighted_refined_prediction.value for b in present],
-        low=buckets[0].upper_threshold_exclusive, high=buckets[-1].lower_threshold_inclusive)
+        low=buckets[0].upper_threshold_exclusive,
+        high=buckets[-1].lower_threshold_inclusive,
+    )
     return Calibration(*(_rounded_list(column) for column in merged))
 
 
@@ -198,9 +288,20 @@ def _attributions(by_slice_key: Dict, baseline: Optional[str], slice_label) -> L
     """Per attribution metric (e.g. mean |attribution| of a model), per slice, per feature."""
     keys = sorted({key for metrics in by_slice_key.values() for key in metrics}, key=str)
     labels = _labels(keys, _role_qualifier(baseline))
-    return [Attributions(metric=labels[key], by_slice={
-        slice_label(slice_key): {feature: _rounded(value, VALUE_DIGITS) for feature, value in metrics[key].items()}
-        for slice_key, metrics in by_slice_key.items() if key in metrics}) for key in keys]
+    return [
+        Attributions(
+            metric=labels[key],
+            by_slice={
+                slice_label(slice_key): {
+                    feature: _rounded(value, VALUE_DIGITS)
+                    for feature, value in metrics[key].items()
+                }
+                for slice_key, metrics in by_slice_key.items()
+                if key in metrics
+            },
+        )
+        for key in keys
+    ]
 
 
 def _read_json(path: str, what: str) -> Any:
@@ -217,6 +318,7 @@ def _read_json(path: str, what: str) -> Any:
 def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
     """The global surrogate written into the evaluation directory, if any."""
     import tensorflow as tf
+
     from glassbox.explain.writer import SURROGATE_FILE
 
     path = os.path.join(evaluation_dir, SURROGATE_FILE)
@@ -224,19 +326,35 @@ def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
         return None
     content = _read_json(path, "the surrogate")
     fidelity = content.get("fidelity", {}) if isinstance(content, dict) else None
-    if not (isinstance(fidelity, dict) and isinstance(content.get("rules"), str)
-            and all(isinstance(values, dict) and all(v is None or isinstance(v, (int, float)) for v in values.values())
-                    for values in fidelity.values())):
-        raise ReportError(f"{path} is not a surrogate: expected "
-                          '{"rules": "...", "fidelity": {"<slice>": {"r2": <number or null>, "agreement": <number or null>}}}')
-    return Surrogate(rules=content["rules"], fidelity={
-        slice_name: {name: None if value is None else _rounded(value, VALUE_DIGITS) for name, value in values.items()}
-        for slice_name, values in fidelity.items()})
+    if not (
+        isinstance(fidelity, dict)
+        and isinstance(content.get("rules"), str)
+        and all(
+            isinstance(values, dict)
+            and all(v is None or isinstance(v, (int, float)) for v in values.values())
+            for values in fidelity.values()
+        )
+    ):
+        raise ReportError(
+            f"{path} is not a surrogate: expected "
+            '{"rules": "...", "fidelity": {"<slice>": {"r2": <number or null>, "agreement": <number or null>}}}'
+        )
+    return Surrogate(
+        rules=content["rules"],
+        fidelity={
+            slice_name: {
+                name: None if value is None else _rounded(value, VALUE_DIGITS)
+                for name, value in values.items()
+            }
+            for slice_name, values in fidelity.items()
+        },
+    )
 
 
 def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary]:
     """The explanations' summary written into the evaluation directory, if any."""
     import tensorflow as tf
+
     from glassbox.explain.writer import SUMMARY_FILE
 
     path = os.path.join(evaluation_dir, SUMMARY_FILE)
@@ -246,29 +364,56 @@ def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary
     try:
         models = content["models"]
         return ExplanationSummary(
-            accuracy=[MethodAccuracy(model=role, method=method, accuracy=_statement(result["accuracy"]))
-                      for role, summary in models.items() for method, result in summary["methods"].items()],
-            permutation=[row for role, summary in models.items()
-                         for row in _permutation_importance(role, summary["permutation_importance"])],
-            shift=[AttributionShift(slice=slice_name, attribution_shift=_rounded(result["attribution_shift"], VALUE_DIGITS),
-                                    top_k=result["top_k"], top_k_overlap=result["top_k_overlap"])
-                   for slice_name, result in ((content["shift"] or {}).get("slices") or {}).items()])
+            accuracy=[
+                MethodAccuracy(model=role, method=method, accuracy=_statement(result["accuracy"]))
+                for role, summary in models.items()
+                for method, result in summary["methods"].items()
+            ],
+            permutation=[
+                row
+                for role, summary in models.items()
+                for row in _permutation_importance(role, summary["permutation_importance"])
+            ],
+            shift=[
+                AttributionShift(
+                    slice=slice_name,
+                    attribution_shift=_rounded(result["attribution_shift"], VALUE_DIGITS),
+                    top_k=result["top_k"],
+                    top_k_overlap=result["top_k_overlap"],
+                )
+                for slice_name, result in ((content["shift"] or {}).get("slices") or {}).items()
+            ],
+        )
     except (KeyError, TypeError, AttributeError) as e:
-        raise ReportError(f"{path} is not an explanation summary (as glassbox.explain.writer writes it): "
-                          f"{type(e).__name__}: {e}") from e
+        raise ReportError(
+            f"{path} is not an explanation summary (as glassbox.explain.writer writes it): "
+            f"{type(e).__name__}: {e}"
+        ) from e
 
 
-def _permutation_importance(role: str, permutation: Optional[Dict[str, Any]]) -> List[FeatureImportance]:
+def _permutation_importance(
+    role: str, permutation: Optional[Dict[str, Any]]
+) -> List[FeatureImportance]:
     """A model's permutation importances, per slice and feature (none when not computed)."""
-    return [FeatureImportance(model=role, slice=slice_name, metric=permutation["metric"], feature=feature,
-                              mean=_rounded(value["mean"], VALUE_DIGITS), std=_rounded(value["std"], VALUE_DIGITS))
-            for slice_name, result in (permutation["slices"].items() if permutation else ())
-            for feature, value in result["importance"].items()]
+    return [
+        FeatureImportance(
+            model=role,
+            slice=slice_name,
+            metric=permutation["metric"],
+            feature=feature,
+            mean=_rounded(value["mean"], VALUE_DIGITS),
+            std=_rounded(value["std"], VALUE_DIGITS),
+        )
+        for slice_name, result in (permutation["slices"].items() if permutation else ())
+        for feature, value in result["importance"].items()
+    ]
 
 
 def _statement(accuracy: Dict[str, Any]) -> str:
     """A method's accuracy statement as text: each figure (but the method's name) with its value."""
-    return ", ".join(f"{name} {_figure(value)}" for name, value in accuracy.items() if name != "method")
+    return ", ".join(
+        f"{name} {_figure(value)}" for name, value in accuracy.items() if name != "method"
+    )
 
 
 def _figure(value: Any) -> str:
@@ -282,6 +427,7 @@ def _figure(value: Any) -> str:
 def load_decision(validation_dir: str) -> Dict[str, Any]:
     """decision.json of a validation directory, checked for the fields the report shows."""
     import tensorflow as tf
+
     from glassbox.validation.validate import DECISION_JSON
 
     if not tf.io.gfile.isdir(validation_dir):
@@ -290,8 +436,14 @@ def load_decision(validation_dir: str) -> Dict[str, Any]:
     if not tf.io.gfile.exists(path):
         raise ReportError(f"{path} not found: {validation_dir!r} is not a validation output")
     decision = _read_json(path, "the decision")
-    if not (isinstance(decision, dict) and isinstance(decision.get("blessed"), bool)
-            and isinstance(decision.get("checks"), list) and all(isinstance(c, dict) for c in decision["checks"])):
-        raise ReportError(f"{path} is not a validation decision: expected an object with "
-                          "'blessed' (true/false) and 'checks' (a list of objects)")
+    if not (
+        isinstance(decision, dict)
+        and isinstance(decision.get("blessed"), bool)
+        and isinstance(decision.get("checks"), list)
+        and all(isinstance(c, dict) for c in decision["checks"])
+    ):
+        raise ReportError(
+            f"{path} is not a validation decision: expected an object with "
+            "'blessed' (true/false) and 'checks' (a list of objects)"
+        )
     return decision

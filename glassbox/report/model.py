@@ -168,11 +168,16 @@ class Report:
     def views(self) -> List[str]:
         """The page's views (tabs), the decision first; views with nothing to show are left out."""
         evaluation = self.evaluation
-        return ((["validation"] if self.validation is not None else [])
-                + ["slices"]
-                + (["plots"] if evaluation.plots else [])
-                + (["explanations"] if evaluation.attributions or evaluation.surrogate
-                   or evaluation.explanation_summary else []))
+        return (
+            (["validation"] if self.validation is not None else [])
+            + ["slices"]
+            + (["plots"] if evaluation.plots else [])
+            + (
+                ["explanations"]
+                if evaluation.attributions or evaluation.surrogate or evaluation.explanation_summary
+                else []
+            )
+        )
 
     def payload(self) -> Dict[str, Any]:
         """The data the page draws from (dataclasses become JSON objects, see page.render_page)."""

@@ -23,12 +23,18 @@ class ReportView:
         self.height = height
 
     def _repr_html_(self) -> str:
-        return (f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
-                'sandbox="allow-scripts allow-downloads allow-popups" '
-                f'style="width: 100%; height: {self.height}px; border: 1px solid #dadce0;"></iframe>')
+        return (
+            f'<iframe srcdoc="{html.escape(self.html, quote=True)}" '
+            'sandbox="allow-scripts allow-downloads allow-popups" '
+            f'style="width: 100%; height: {self.height}px; border: 1px solid #dadce0;"></iframe>'
+        )
 
 
-def show_report(evaluation_dir: str, validation_dir: Optional[str] = None, title: Optional[str] = None,
-                height: int = IFRAME_HEIGHT) -> ReportView:
+def show_report(
+    evaluation_dir: str,
+    validation_dir: Optional[str] = None,
+    title: Optional[str] = None,
+    height: int = IFRAME_HEIGHT,
+) -> ReportView:
     """The report of an evaluation (and validation) directory, for display in a notebook cell."""
     return ReportView(render_html(build_report(evaluation_dir, validation_dir, title)), height)

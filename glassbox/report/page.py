@@ -23,8 +23,10 @@ ASSETS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 DATA_ELEMENT_ID = "glassbox-data"
 PLOTLY_ELEMENT_ID = "glassbox-plotly"
 # Inline scripts and styles only; images as data:/blob: URLs (plotly's PNG export); nothing fetched.
-CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-                           "img-src data: blob:; font-src data:")
+CONTENT_SECURITY_POLICY = (
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:"
+)
 
 
 def render_page(title: str, payload: Mapping[str, Any]) -> str:
@@ -33,26 +35,32 @@ def render_page(title: str, payload: Mapping[str, Any]) -> str:
     The payload may hold dataclasses (as JSON objects); NaN and infinities raise ValueError (JSON
     has none: readers turn them into null).
     """
-    return "".join([
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">",
-        f"<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTENT_SECURITY_POLICY}\">",
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">",
-        f"<title>{html.escape(title)}</title><style>{_asset('report.css')}</style></head><body>",
-        f"<header><h1>{html.escape(title)}</h1></header><nav id=\"tabs\"></nav><main id=\"view\"></main>",
-        f"<script type=\"application/octet-stream\" id=\"{PLOTLY_ELEMENT_ID}\">{_packed_plotly_js()}</script>",
-        f"<script type=\"application/octet-stream\" id=\"{DATA_ELEMENT_ID}\">{pack(_json(payload))}</script>",
-        f"<script>{_asset('report.js')}</script>",
-        "</body></html>\n",
-    ])
+    return "".join(
+        [
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
+            f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{html.escape(title)}</title><style>{_asset('report.css')}</style></head><body>",
+            f'<header><h1>{html.escape(title)}</h1></header><nav id="tabs"></nav><main id="view"></main>',
+            f'<script type="application/octet-stream" id="{PLOTLY_ELEMENT_ID}">{_packed_plotly_js()}</script>',
+            f'<script type="application/octet-stream" id="{DATA_ELEMENT_ID}">{pack(_json(payload))}</script>',
+            f"<script>{_asset('report.js')}</script>",
+            "</body></html>\n",
+        ]
+    )
 
 
 def pack(text: str) -> str:
     """gzip, then base64: how the page carries plotly.js and its data."""
-    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode("ascii")
+    return base64.b64encode(gzip.compress(text.encode("utf-8"), compresslevel=6, mtime=0)).decode(
+        "ascii"
+    )
 
 
 def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_fields)
+    return json.dumps(
+        value, ensure_ascii=False, separators=(",", ":"), allow_nan=False, default=_fields
+    )
 
 
 def _fields(value: Any) -> Dict[str, Any]:

@@ -20,8 +20,12 @@ def render_html(report: Report) -> str:
     return render_page(report.title, report.payload())
 
 
-def write_report(output_path: str, evaluation_dir: str, validation_dir: Optional[str] = None,
-                 title: Optional[str] = None) -> str:
+def write_report(
+    output_path: str,
+    evaluation_dir: str,
+    validation_dir: Optional[str] = None,
+    title: Optional[str] = None,
+) -> str:
     """Writes the report of an evaluation (and of the validation made on it); see write_html."""
     return write_html(output_path, render_html(build_report(evaluation_dir, validation_dir, title)))
 

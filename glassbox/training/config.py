@@ -34,26 +34,36 @@ class TrainingConfig:
         for name in ("numeric_features", "categorical_features", "hidden_units"):
             value = getattr(self, name)
             if isinstance(value, (str, bytes)):
-                raise ValueError(f"TrainingConfig.{name} must be a sequence, got the string {value!r}")
+                raise ValueError(
+                    f"TrainingConfig.{name} must be a sequence, got the string {value!r}"
+                )
             object.__setattr__(self, name, tuple(value))
         if not self.label:
-            raise ValueError("TrainingConfig.label is empty: name the feature holding the 0/1 label")
+            raise ValueError(
+                "TrainingConfig.label is empty: name the feature holding the 0/1 label"
+            )
         features = self.feature_keys
         if not features:
-            raise ValueError("TrainingConfig has no features: give numeric_features and/or categorical_features")
+            raise ValueError(
+                "TrainingConfig has no features: give numeric_features and/or categorical_features"
+            )
         repeated = sorted({f for f in features if features.count(f) > 1})
         if repeated:
             raise ValueError(f"TrainingConfig names features {repeated} more than once")
         if self.label in features:
             raise ValueError(f"TrainingConfig.label {self.label!r} is also listed as a feature")
         if any(units < 1 for units in self.hidden_units):
-            raise ValueError(f"TrainingConfig.hidden_units must all be positive, got {list(self.hidden_units)}")
+            raise ValueError(
+                f"TrainingConfig.hidden_units must all be positive, got {list(self.hidden_units)}"
+            )
         if self.epochs < 0:
             raise ValueError(f"TrainingConfig.epochs must be >= 0, got {self.epochs}")
         if self.batch_size < 1:
             raise ValueError(f"TrainingConfig.batch_size must be positive, got {self.batch_size}")
         if not self.learning_rate > 0:
-            raise ValueError(f"TrainingConfig.learning_rate must be positive, got {self.learning_rate}")
+            raise ValueError(
+                f"TrainingConfig.learning_rate must be positive, got {self.learning_rate}"
+            )
 
     @property
     def feature_keys(self) -> Tuple[str, ...]:

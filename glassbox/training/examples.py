@@ -22,7 +22,9 @@ def infer_feature_spec(record: bytes, keys: Sequence[str]) -> FeatureSpec:
     spec = {}
     for key in keys:
         if key not in features:
-            raise ValueError(f"feature {key!r} is not in the training examples; they have {sorted(features)}")
+            raise ValueError(
+                f"feature {key!r} is not in the training examples; they have {sorted(features)}"
+            )
         kind = features[key].WhichOneof("kind")
         if kind is None:
             raise ValueError(f"feature {key!r} has no values in the first training example")
@@ -35,6 +37,8 @@ def parse_columns(records: Sequence[bytes], spec: FeatureSpec) -> Dict[str, np.n
     try:
         parsed = tf.io.parse_example(list(records), spec)
     except tf.errors.InvalidArgumentError as e:
-        raise ValueError(f"training examples do not all hold one value of each feature "
-                         f"{sorted(spec)}: {e.message}") from e
+        raise ValueError(
+            f"training examples do not all hold one value of each feature "
+            f"{sorted(spec)}: {e.message}"
+        ) from e
     return {key: value.numpy() for key, value in parsed.items()}

@@ -30,19 +30,28 @@ def examples_signature(feature_spec: Mapping[str, ParseSpec], outputs: Outputs) 
     return serve
 
 
-def features_signature(dtypes: Mapping[str, tf.DType], outputs: Outputs,
-                       feature_shape: Sequence[int] = ()) -> Signature:
+def features_signature(
+    dtypes: Mapping[str, tf.DType], outputs: Outputs, feature_shape: Sequence[int] = ()
+) -> Signature:
     """A signature over one tensor per feature, named as it, of shape [None, *feature_shape]: its outputs."""
 
-    @tf.function(input_signature=[{name: tf.TensorSpec([None, *feature_shape], dtype, name=name)
-                                   for name, dtype in dtypes.items()}])
+    @tf.function(
+        input_signature=[
+            {
+                name: tf.TensorSpec([None, *feature_shape], dtype, name=name)
+                for name, dtype in dtypes.items()
+            }
+        ]
+    )
     def serve(features):
         return outputs(features)
 
     return serve
 
 
-def write_saved_model(model: keras.Model, signatures: Mapping[str, Signature], export_dir: str) -> str:
+def write_saved_model(
+    model: keras.Model, signatures: Mapping[str, Signature], export_dir: str
+) -> str:
     """Writes model's variables and the signatures (by name) as a SavedModel at export_dir; returns it."""
     archive = keras.export.ExportArchive()
     archive.track(model)

@@ -34,13 +34,19 @@ def train_model(columns: Columns, config: TrainingConfig) -> keras.Model:
     """
     keras.utils.set_random_seed(config.seed)
     model = _build_model(columns, config)
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate),
-                  loss=keras.losses.BinaryCrossentropy(from_logits=True))
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=keras.losses.BinaryCrossentropy(from_logits=True),
+    )
     if config.epochs:
         labels = _labels(columns, config.label)
-        data = (tf.data.Dataset.from_tensor_slices(({key: columns[key] for key in config.feature_keys}, labels))
-                .shuffle(len(labels), seed=config.seed)
-                .batch(config.batch_size))
+        data = (
+            tf.data.Dataset.from_tensor_slices(
+                ({key: columns[key] for key in config.feature_keys}, labels)
+            )
+            .shuffle(len(labels), seed=config.seed)
+            .batch(config.batch_size)
+        )
         model.fit(data, epochs=config.epochs, shuffle=False, verbose=0)  # `data` shuffles, seeded
     return model
 
@@ -54,32 +60,52 @@ def export_serving_model(model: keras.Model, feature_spec: FeatureSpec, export_d
     spec = {name: feature_spec[name] for name in model.input}
 
     def probabilities(features):
-        return {PREDICTION_KEY: tf.sigmoid(model({name: tf.reshape(features[name], [-1, 1]) for name in spec}))}
+        return {
+            PREDICTION_KEY: tf.sigmoid(
+                model({name: tf.reshape(features[name], [-1, 1]) for name in spec})
+            )
+        }
 
-    write_saved_model(model, {
-        SIGNATURE_NAME: examples_signature(spec, probabilities),
-        FEATURES_SIGNATURE_NAME: features_signature({name: parse.dtype for name, parse in spec.items()},
-                                                    probabilities),
-    }, export_dir)
+    write_saved_model(
+        model,
+        {
+            SIGNATURE_NAME: examples_signature(spec, probabilities),
+            FEATURES_SIGNATURE_NAME: features_signature(
+                {name: parse.dtype for name, parse in spec.items()}, probabilities
+            ),
+        },
+        export_dir,
+    )
 
 
 def _labels(columns: Columns, label: str) -> np.ndarray:
     values = columns[label]
     if values.dtype == object or not np.isin(values, (0, 1)).all():
         found = sorted(set(values.ravel().tolist()))[:5]
-        raise ValueError(f"label {label!r} must hold 0 or 1 in every training example; found {found}")
+        raise ValueError(
+            f"label {label!r} must hold 0 or 1 in every training example; found {found}"
+        )
     return values.astype(np.float32)
 
 
 def _build_model(columns: Columns, config: TrainingConfig) -> keras.Model:
-    inputs = {key: keras.Input(shape=(1,), name=key, dtype=_input_dtype(columns[key]))
-              for key in config.feature_keys}
+    inputs = {
+        key: keras.Input(shape=(1,), name=key, dtype=_input_dtype(columns[key]))
+        for key in config.feature_keys
+    }
     encoded: List[keras.KerasTensor] = []
     if config.numeric_features:
-        numeric = np.concatenate([columns[key].astype(np.float32) for key in config.numeric_features], axis=1)
+        numeric = np.concatenate(
+            [columns[key].astype(np.float32) for key in config.numeric_features], axis=1
+        )
         stacked = keras.ops.concatenate(
-            [keras.ops.cast(inputs[key], "float32") for key in config.numeric_features], axis=1)
-        encoded.append(keras.layers.Normalization(mean=numeric.mean(axis=0), variance=numeric.var(axis=0))(stacked))
+            [keras.ops.cast(inputs[key], "float32") for key in config.numeric_features], axis=1
+        )
+        encoded.append(
+            keras.layers.Normalization(mean=numeric.mean(axis=0), variance=numeric.var(axis=0))(
+                stacked
+            )
+        )
     for key in config.categorical_features:
         encoded.append(_one_hot_lookup(key, columns[key])(inputs[key]))
     hidden = keras.ops.concatenate(encoded, axis=1) if len(encoded) > 1 else encoded[0]
@@ -96,9 +122,11 @@ def _one_hot_lookup(key: str, column: np.ndarray) -> keras.layers.Layer:
     """One-hot over the column's sorted distinct values, plus one slot for unseen values."""
     if column.dtype == object:
         return keras.layers.StringLookup(
-            vocabulary=sorted({v.decode() for v in column.ravel()}), output_mode="one_hot")
+            vocabulary=sorted({v.decode() for v in column.ravel()}), output_mode="one_hot"
+        )
     if np.issubdtype(column.dtype, np.integer):
         return keras.layers.IntegerLookup(vocabulary=np.unique(column), output_mode="one_hot")
-    raise ValueError(f"categorical feature {key!r} holds {column.dtype} values; "
-                     "categorical features must be strings or integers")
-
+    raise ValueError(
+        f"categorical feature {key!r} holds {column.dtype} values; "
+        "categorical features must be strings or integers"
+    )

@@ -49,10 +49,17 @@ class Check:
     tfma_threshold: Optional[message.Message] = None
 
     def to_json(self) -> Dict[str, Any]:
-        return {"kind": self.kind, "passed": self.passed, "skipped": self.skipped, "slice": self.slice,
-                "metric": self.metric, "value": _finite_or_none(self.value),
-                "baseline_value": _finite_or_none(self.baseline_value), "threshold": self.threshold,
-                "sentence": self.sentence}
+        return {
+            "kind": self.kind,
+            "passed": self.passed,
+            "skipped": self.skipped,
+            "slice": self.slice,
+            "metric": self.metric,
+            "value": _finite_or_none(self.value),
+            "baseline_value": _finite_or_none(self.baseline_value),
+            "threshold": self.threshold,
+            "sentence": self.sentence,
+        }
 
 
 def _finite_or_none(value: Optional[float]) -> Optional[float]:

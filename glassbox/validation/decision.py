@@ -23,7 +23,10 @@ class ModelRef:
         return dataclasses.asdict(self)
 
     def describe(self) -> str:
-        parts = [f"`{self.uri}`" if self.uri else None, f"MLMD id {self.id}" if self.id is not None else None]
+        parts = [
+            f"`{self.uri}`" if self.uri else None,
+            f"MLMD id {self.id}" if self.id is not None else None,
+        ]
         details = ", ".join(p for p in parts if p)
         return f"{self.name or '(unnamed)'}" + (f" ({details})" if details else "")
 
@@ -53,25 +56,42 @@ class Decision:
         return sum(not check.passed for check in self.checks)
 
     def to_json(self) -> Dict[str, Any]:
-        return {"blessed": self.blessed, "validation_ok": self.validation_ok, "rubber_stamp": self.rubber_stamp,
-                "failures": self.failures, "reason": self.reason, "evaluation": self.evaluation,
-                "candidate": self.candidate.to_json(),
-                "baseline": self.baseline.to_json() if self.baseline else None,
-                "checks": [check.to_json() for check in self.checks]}
+        return {
+            "blessed": self.blessed,
+            "validation_ok": self.validation_ok,
+            "rubber_stamp": self.rubber_stamp,
+            "failures": self.failures,
+            "reason": self.reason,
+            "evaluation": self.evaluation,
+            "candidate": self.candidate.to_json(),
+            "baseline": self.baseline.to_json() if self.baseline else None,
+            "checks": [check.to_json() for check in self.checks],
+        }
 
     def to_json_text(self) -> str:
         return json.dumps(self.to_json(), indent=2, allow_nan=False) + "\n"
 
     def to_markdown(self) -> str:
         verdict = "BLESSED" if self.blessed else "NOT BLESSED"
-        lines = [f"# Validation: {verdict}", "", self.reason, "",
-                 f"- Evaluation: `{self.evaluation}`",
-                 f"- Candidate: {self.candidate.describe()}",
-                 "- Baseline: " + (self.baseline.describe() if self.baseline else
-                                   "none (first model: comparisons skipped, rubber stamp)")]
-        groups = (("Failed", [c for c in self.checks if not c.passed]),
-                  ("Passed", [c for c in self.checks if c.passed and not c.skipped]),
-                  ("Skipped", [c for c in self.checks if c.skipped]))
+        lines = [
+            f"# Validation: {verdict}",
+            "",
+            self.reason,
+            "",
+            f"- Evaluation: `{self.evaluation}`",
+            f"- Candidate: {self.candidate.describe()}",
+            "- Baseline: "
+            + (
+                self.baseline.describe()
+                if self.baseline
+                else "none (first model: comparisons skipped, rubber stamp)"
+            ),
+        ]
+        groups = (
+            ("Failed", [c for c in self.checks if not c.passed]),
+            ("Passed", [c for c in self.checks if c.passed and not c.skipped]),
+            ("Skipped", [c for c in self.checks if c.skipped]),
+        )
         for title, group in groups:
             if group:
                 lines += ["", f"## {title} ({len(group)})", ""]
@@ -84,7 +104,9 @@ def reason(checks: List[Check], rubber_stamp: bool) -> str:
     failed = [c for c in checks if not c.passed]
     skipped = sum(c.skipped for c in checks)
     if not checks:
-        return "Blessed without checks: nothing is configured to check and allow_no_thresholds is set."
+        return (
+            "Blessed without checks: nothing is configured to check and allow_no_thresholds is set."
+        )
     if failed:
         first = failed[0].sentence
         return f"Not blessed: {len(failed)} of {len(checks)} checks failed, first: {first}"
@@ -97,9 +119,21 @@ def reason(checks: List[Check], rubber_stamp: bool) -> str:
     return text + "."
 
 
-def decide(checks: List[Check], evaluation: str, candidate: ModelRef, baseline: Optional[ModelRef],
-           result: validation_result_pb2.ValidationResult) -> Decision:
-    return Decision(blessed=result.validation_ok, validation_ok=result.validation_ok,
-                    rubber_stamp=result.rubber_stamp, reason=reason(checks, result.rubber_stamp),
-                    evaluation=evaluation, candidate=candidate, baseline=baseline, checks=list(checks),
-                    validation_result=result)
+def decide(
+    checks: List[Check],
+    evaluation: str,
+    candidate: ModelRef,
+    baseline: Optional[ModelRef],
+    result: validation_result_pb2.ValidationResult,
+) -> Decision:
+    return Decision(
+        blessed=result.validation_ok,
+        validation_ok=result.validation_ok,
+        rubber_stamp=result.rubber_stamp,
+        reason=reason(checks, result.rubber_stamp),
+        evaluation=evaluation,
+        candidate=candidate,
+        baseline=baseline,
+        checks=list(checks),
+        validation_result=result,
+    )

@@ -24,38 +24,56 @@ from glassbox.validation.thresholds import missing_metric_sentence
 
 EXAMPLE_COUNT = "example_count"
 OVERALL: tuple = ()
-_KINDS = {vc.MinExampleCount: checks_lib.MIN_EXAMPLE_COUNT, vc.SliceGap: checks_lib.SLICE_GAP,
-          vc.SignificanceGate: checks_lib.SIGNIFICANCE}
-_GATE_NAMES = {vc.MinExampleCount: "minimum example count gate", vc.SliceGap: "slice gap gate",
-               vc.SignificanceGate: "significance gate"}
+_KINDS = {
+    vc.MinExampleCount: checks_lib.MIN_EXAMPLE_COUNT,
+    vc.SliceGap: checks_lib.SLICE_GAP,
+    vc.SignificanceGate: checks_lib.SIGNIFICANCE,
+}
+_GATE_NAMES = {
+    vc.MinExampleCount: "minimum example count gate",
+    vc.SliceGap: "slice gap gate",
+    vc.SignificanceGate: "significance gate",
+}
 
 
 def has_gates(config: vc.ValidatorConfig) -> bool:
-    return bool(config.min_example_counts or config.slice_gaps or config.significance_gates
-                or config.attribution_gates)
+    return bool(
+        config.min_example_counts
+        or config.slice_gaps
+        or config.significance_gates
+        or config.attribution_gates
+    )
 
 
 def check_config(config: vc.ValidatorConfig) -> None:
     """Refuses what no evaluation could satisfy or what is ambiguous, naming the field."""
     for i, gate in enumerate(config.min_example_counts):
         if gate.min_count <= 0:
-            raise ValidatorConfigError(f"ValidatorConfig field 'min_example_counts[{i}].min_count' must be > 0, "
-                                       f"got {gate.min_count}")
+            raise ValidatorConfigError(
+                f"ValidatorConfig field 'min_example_counts[{i}].min_count' must be > 0, "
+                f"got {gate.min_count}"
+            )
     for field, tolerance in (("slice_gaps", "max_gap"), ("significance_gates", "margin")):
         for i, gate in enumerate(getattr(config, field)):
             path = f"ValidatorConfig field '{field}[{i}]"
             if not gate.metric:
                 raise ValidatorConfigError(f"{path}.metric' is empty: name a metric, e.g. 'auc'")
             if gate.direction not in (vc.HIGHER_IS_BETTER, vc.LOWER_IS_BETTER):
-                raise ValidatorConfigError(f"{path}.direction' is unset; set HIGHER_IS_BETTER or LOWER_IS_BETTER")
+                raise ValidatorConfigError(
+                    f"{path}.direction' is unset; set HIGHER_IS_BETTER or LOWER_IS_BETTER"
+                )
             value = getattr(gate, tolerance)
             if not value >= 0 or math.isinf(value):
-                raise ValidatorConfigError(f"{path}.{tolerance}' must be a finite number >= 0, got {value}")
+                raise ValidatorConfigError(
+                    f"{path}.{tolerance}' must be a finite number >= 0, got {value}"
+                )
     for i, gate in enumerate(config.attribution_gates):
         attributions.check_gate(gate, f"ValidatorConfig field 'attribution_gates[{i}]")
 
 
-def gate_checks(evaluation: Evaluation, config: vc.ValidatorConfig, has_baseline: bool) -> List[Check]:
+def gate_checks(
+    evaluation: Evaluation, config: vc.ValidatorConfig, has_baseline: bool
+) -> List[Check]:
     result = []
     for gate in config.min_example_counts:
         result += min_example_count_checks(evaluation, gate)
@@ -71,8 +89,12 @@ def gate_checks(evaluation: Evaluation, config: vc.ValidatorConfig, has_baseline
 Selection = List[Tuple[Optional[config_pb2.SlicingSpec], SliceMetrics]]
 
 
-def _select(evaluation: Evaluation, gate: message.Message, metric: str,
-            specs: List[Optional[config_pb2.SlicingSpec]]) -> Tuple[Selection, List[Check]]:
+def _select(
+    evaluation: Evaluation,
+    gate: message.Message,
+    metric: str,
+    specs: List[Optional[config_pb2.SlicingSpec]],
+) -> Tuple[Selection, List[Check]]:
     """The (spec, slice) pairs the specs select, each slice once (spec None: every slice), and a
     missing_slice check for each spec that selects none."""
     selection: Selection = []
@@ -80,27 +102,62 @@ def _select(evaluation: Evaluation, gate: message.Message, metric: str,
     for spec in specs:
         matched = slices.matching(evaluation, spec)
         if not matched:
-            missing.append(_check(gate, None, metric, spec, kind=checks_lib.MISSING_SLICE, sentence=(
-                f"No slice of the evaluation matches {slices.spec_label(spec)}, so the {_GATE_NAMES[type(gate)]} "
-                f"on {metric} cannot be checked.")))
+            missing.append(
+                _check(
+                    gate,
+                    None,
+                    metric,
+                    spec,
+                    kind=checks_lib.MISSING_SLICE,
+                    sentence=(
+                        f"No slice of the evaluation matches {slices.spec_label(spec)}, so the "
+                        f"{_GATE_NAMES[type(gate)]} on {metric} cannot be checked."
+                    ),
+                )
+            )
         seen = {s.slice_key for _, s in selection}
         selection += [(spec, s) for s in matched if s.slice_key not in seen]
     return selection, missing
 
 
-def _check(gate: message.Message, slice_metrics: Optional[SliceMetrics], metric: str,
-           spec: Optional[config_pb2.SlicingSpec], **fields) -> Check:
+def _check(
+    gate: message.Message,
+    slice_metrics: Optional[SliceMetrics],
+    metric: str,
+    spec: Optional[config_pb2.SlicingSpec],
+    **fields,
+) -> Check:
     """A failed check of the gate by default; fields override (passed, sentence, value, ...)."""
-    return Check(**{"kind": _KINDS[type(gate)], "passed": False, "metric": metric, "value": None,
-                    "baseline_value": None, "threshold": checks_lib.threshold_json(gate), "sentence": "",
-                    "slicing_spec": spec,
-                    "slice": slice_label(slice_metrics.slice_key) if slice_metrics else slices.spec_label(spec),
-                    "slice_key": slice_metrics.slice_key if slice_metrics else None, **fields})
+    return Check(
+        **{
+            "kind": _KINDS[type(gate)],
+            "passed": False,
+            "metric": metric,
+            "value": None,
+            "baseline_value": None,
+            "threshold": checks_lib.threshold_json(gate),
+            "sentence": "",
+            "slicing_spec": spec,
+            "slice": slice_label(slice_metrics.slice_key)
+            if slice_metrics
+            else slices.spec_label(spec),
+            "slice_key": slice_metrics.slice_key if slice_metrics else None,
+            **fields,
+        }
+    )
 
 
-def _missing(gate: message.Message, slice_metrics: SliceMetrics, what: str, rule: str, spec) -> Check:
-    return _check(gate, slice_metrics, what, spec, kind=checks_lib.MISSING_METRIC,
-                  sentence=missing_metric_sentence(what, slice_metrics, rule))
+def _missing(
+    gate: message.Message, slice_metrics: SliceMetrics, what: str, rule: str, spec
+) -> Check:
+    return _check(
+        gate,
+        slice_metrics,
+        what,
+        spec,
+        kind=checks_lib.MISSING_METRIC,
+        sentence=missing_metric_sentence(what, slice_metrics, rule),
+    )
 
 
 def _tfma_specs(gate_specs) -> List[config_pb2.SlicingSpec]:
@@ -110,20 +167,38 @@ def _tfma_specs(gate_specs) -> List[config_pb2.SlicingSpec]:
 def min_example_count_checks(evaluation: Evaluation, gate: vc.MinExampleCount) -> List[Check]:
     """Each selected slice's unweighted example_count is >= min_count."""
     rule = f">= {gate.min_count} examples"
-    selection, result = _select(evaluation, gate, EXAMPLE_COUNT, _tfma_specs(gate.slicing_specs) or [None])
+    selection, result = _select(
+        evaluation, gate, EXAMPLE_COUNT, _tfma_specs(gate.slicing_specs) or [None]
+    )
     for spec, slice_metrics in selection:
-        keys = [k for k in candidate_keys(slice_metrics, EXAMPLE_COUNT, evaluation.candidate_name)
-                if not k.example_weighted and not k.sub_key]
+        keys = [
+            k
+            for k in candidate_keys(slice_metrics, EXAMPLE_COUNT, evaluation.candidate_name)
+            if not k.example_weighted and not k.sub_key
+        ]
         if not keys:
-            result.append(_missing(gate, slice_metrics, "the example count (metric ExampleCount)", rule, spec))
+            result.append(
+                _missing(gate, slice_metrics, "the example count (metric ExampleCount)", rule, spec)
+            )
             continue
         count = slice_metrics.metrics[keys[0]].value
         passed = count >= gate.min_count
-        result.append(_check(
-            gate, slice_metrics, EXAMPLE_COUNT, spec, passed=passed, value=count, metric_key=keys[0],
-            tfma_threshold=config_pb2.GenericValueThreshold(lower_bound={"value": gate.min_count}),
-            sentence=f"{slice_label(slice_metrics.slice_key)} has {number(count)} examples, "
-                     f"{'at least' if passed else 'fewer than'} the required {gate.min_count}."))
+        result.append(
+            _check(
+                gate,
+                slice_metrics,
+                EXAMPLE_COUNT,
+                spec,
+                passed=passed,
+                value=count,
+                metric_key=keys[0],
+                tfma_threshold=config_pb2.GenericValueThreshold(
+                    lower_bound={"value": gate.min_count}
+                ),
+                sentence=f"{slice_label(slice_metrics.slice_key)} has {number(count)} examples, "
+                f"{'at least' if passed else 'fewer than'} the required {gate.min_count}.",
+            )
+        )
     return result
 
 
@@ -136,10 +211,20 @@ def slice_gap_checks(evaluation: Evaluation, gate: vc.SliceGap) -> List[Check]:
     rule = f"the overall value within a gap of {number(gate.max_gap)}"
     overall = evaluation.slices.get(OVERALL)
     if overall is None:
-        return [_check(gate, None, gate.metric, config_pb2.SlicingSpec(), kind=checks_lib.MISSING_SLICE,
-                       sentence=f"The evaluation has no overall slice, so the gap of {gate.metric} between a slice "
-                                "and the overall cannot be checked (add an empty slicing_specs {} to the EvalConfig).")]
-    selection, result = _select(evaluation, gate, gate.metric, _tfma_specs(gate.slicing_specs) or [None])
+        return [
+            _check(
+                gate,
+                None,
+                gate.metric,
+                config_pb2.SlicingSpec(),
+                kind=checks_lib.MISSING_SLICE,
+                sentence=f"The evaluation has no overall slice, so the gap of {gate.metric} between a slice "
+                "and the overall cannot be checked (add an empty slicing_specs {} to the EvalConfig).",
+            )
+        ]
+    selection, result = _select(
+        evaluation, gate, gate.metric, _tfma_specs(gate.slicing_specs) or [None]
+    )
     for spec, slice_metrics in selection:
         if spec is None and slice_metrics is overall:
             continue  # by default, every slice but the overall one
@@ -155,8 +240,13 @@ def slice_gap_checks(evaluation: Evaluation, gate: vc.SliceGap) -> List[Check]:
     return result
 
 
-def _slice_gap_check(gate: vc.SliceGap, slice_metrics: SliceMetrics, spec: Optional[config_pb2.SlicingSpec],
-                     key: metric_types.MetricKey, overall: float) -> Check:
+def _slice_gap_check(
+    gate: vc.SliceGap,
+    slice_metrics: SliceMetrics,
+    spec: Optional[config_pb2.SlicingSpec],
+    key: metric_types.MetricKey,
+    overall: float,
+) -> Check:
     higher = gate.direction == vc.HIGHER_IS_BETTER
     value = slice_metrics.metrics[key].value
     gap = overall - value if higher else value - overall  # how much worse than the overall
@@ -166,56 +256,115 @@ def _slice_gap_check(gate: vc.SliceGap, slice_metrics: SliceMetrics, spec: Optio
     elif gap <= 0:
         clause = f"no worse than the overall {number(overall)}"
     else:
-        clause = (f"{number(gap)} {'below' if higher else 'above'} the overall {number(overall)}, "
-                  f"{'within' if passed else 'beyond'} the allowed gap {number(gate.max_gap)}")
+        clause = (
+            f"{number(gap)} {'below' if higher else 'above'} the overall {number(overall)}, "
+            f"{'within' if passed else 'beyond'} the allowed gap {number(gate.max_gap)}"
+        )
     # The same rule as a TFMA value threshold, for the ValidationResult.
-    bound = {"lower_bound": {"value": overall - gate.max_gap}} if higher else {
-        "upper_bound": {"value": overall + gate.max_gap}}
+    bound = (
+        {"lower_bound": {"value": overall - gate.max_gap}}
+        if higher
+        else {"upper_bound": {"value": overall + gate.max_gap}}
+    )
     label = metric_label(key)
-    return _check(gate, slice_metrics, label, spec, passed=passed, value=value, metric_key=key,
-                  tfma_threshold=config_pb2.GenericValueThreshold(**bound),
-                  sentence=f"{label} on {slice_label(slice_metrics.slice_key)} is {number(value)}, {clause} "
-                           f"({_direction(gate.direction)}).")
+    return _check(
+        gate,
+        slice_metrics,
+        label,
+        spec,
+        passed=passed,
+        value=value,
+        metric_key=key,
+        tfma_threshold=config_pb2.GenericValueThreshold(**bound),
+        sentence=f"{label} on {slice_label(slice_metrics.slice_key)} is {number(value)}, {clause} "
+        f"({_direction(gate.direction)}).",
+    )
 
 
-def significance_checks(evaluation: Evaluation, gate: vc.SignificanceGate, has_baseline: bool) -> List[Check]:
+def significance_checks(
+    evaluation: Evaluation, gate: vc.SignificanceGate, has_baseline: bool
+) -> List[Check]:
     """Each selected slice's interval of the metric's change does not lie entirely beyond the margin."""
     rule = f"not significantly worse than the baseline by more than {number(gate.margin)}"
-    selection, result = _select(evaluation, gate, gate.metric,
-                                _tfma_specs(gate.slicing_specs) or [config_pb2.SlicingSpec()])
+    selection, result = _select(
+        evaluation, gate, gate.metric, _tfma_specs(gate.slicing_specs) or [config_pb2.SlicingSpec()]
+    )
     for spec, slice_metrics in selection:
         if not has_baseline:
-            result.append(_check(gate, slice_metrics, gate.metric, spec, passed=True, skipped=True, sentence=(
-                f"The significance gate on {gate.metric} for {slice_label(slice_metrics.slice_key)} is skipped: "
-                "there is no baseline model to compare with (first model, rubber stamp).")))
+            result.append(
+                _check(
+                    gate,
+                    slice_metrics,
+                    gate.metric,
+                    spec,
+                    passed=True,
+                    skipped=True,
+                    sentence=(
+                        f"The significance gate on {gate.metric} for "
+                        f"{slice_label(slice_metrics.slice_key)} is skipped: there is no baseline "
+                        "model to compare with (first model, rubber stamp)."
+                    ),
+                )
+            )
             continue
         keys = candidate_keys(slice_metrics, gate.metric, evaluation.candidate_name, is_diff=True)
         if not keys:
-            result.append(_missing(gate, slice_metrics, f"the change of {gate.metric} from the baseline", rule, spec))
+            result.append(
+                _missing(
+                    gate,
+                    slice_metrics,
+                    f"the change of {gate.metric} from the baseline",
+                    rule,
+                    spec,
+                )
+            )
         for key in keys:
             result.append(_significance_check(evaluation, gate, slice_metrics, spec, key))
     return result
 
 
-def _significance_check(evaluation: Evaluation, gate: vc.SignificanceGate, slice_metrics: SliceMetrics,
-                        spec: Optional[config_pb2.SlicingSpec], diff_key: metric_types.MetricKey) -> Check:
+def _significance_check(
+    evaluation: Evaluation,
+    gate: vc.SignificanceGate,
+    slice_metrics: SliceMetrics,
+    spec: Optional[config_pb2.SlicingSpec],
+    diff_key: metric_types.MetricKey,
+) -> Check:
     label = metric_label(diff_key)
     diff = slice_metrics.metrics[diff_key]
     candidate = slice_metrics.metrics.get(diff_key._replace(is_diff=False))
     baseline = slice_metrics.metrics.get(diff_key.make_baseline_key(evaluation.baseline_name))
-    check = _check(gate, slice_metrics, label, spec, metric_key=diff_key,
-                   value=candidate.value if candidate else None, baseline_value=baseline.value if baseline else None)
-    change = (f"{label} on {check.slice} changed by {signed(diff.value)} from the baseline's "
-              f"{number(check.baseline_value)}")
+    check = _check(
+        gate,
+        slice_metrics,
+        label,
+        spec,
+        metric_key=diff_key,
+        value=candidate.value if candidate else None,
+        baseline_value=baseline.value if baseline else None,
+    )
+    change = (
+        f"{label} on {check.slice} changed by {signed(diff.value)} from the baseline's "
+        f"{number(check.baseline_value)}"
+    )
     if not diff.has_interval:
-        return dataclasses.replace(check, sentence=(
-            f"{change}, but the evaluation holds no confidence interval for the change (run the Evaluator with "
-            "options.compute_confidence_intervals), so it cannot be shown not to be significantly worse."))
+        return dataclasses.replace(
+            check,
+            sentence=(
+                f"{change}, but the evaluation holds no confidence interval for the change (run the Evaluator with "
+                "options.compute_confidence_intervals), so it cannot be shown not to be significantly worse."
+            ),
+        )
     if gate.direction == vc.HIGHER_IS_BETTER:
         passed = diff.upper_bound >= -gate.margin  # NaN: False
     else:
         passed = diff.lower_bound <= gate.margin
     verdict = "not significantly worse" if passed else "significantly worse"
-    return dataclasses.replace(check, passed=passed, sentence=(
-        f"{change} (95% confidence interval [{number(diff.lower_bound)}, {number(diff.upper_bound)}]): "
-        f"{verdict} than the baseline by more than the margin {number(gate.margin)} ({_direction(gate.direction)})."))
+    return dataclasses.replace(
+        check,
+        passed=passed,
+        sentence=(
+            f"{change} (95% confidence interval [{number(diff.lower_bound)}, {number(diff.upper_bound)}]): "
+            f"{verdict} than the baseline by more than the margin {number(gate.margin)} ({_direction(gate.direction)})."
+        ),
+    )

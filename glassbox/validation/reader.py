@@ -83,23 +83,39 @@ def read_evaluation(path: str) -> Evaluation:
         raise EvaluationReadError(f"evaluation directory {path!r} does not exist")
     eval_config, model_locations = _read_eval_run(path)
     slices = {}
-    for record in _records(path, tfma_constants.METRICS_KEY, mpv_writer.load_and_deserialize_metrics):
+    for record in _records(
+        path, tfma_constants.METRICS_KEY, mpv_writer.load_and_deserialize_metrics
+    ):
         if record.HasField("cross_slice_key"):
             continue  # cross-slice comparisons: no threshold of ours applies to them
         slice_metrics = _slice_metrics(record)
-        slices[slice_metrics.slice_key] = _merged(slices.get(slice_metrics.slice_key), slice_metrics)
+        slices[slice_metrics.slice_key] = _merged(
+            slices.get(slice_metrics.slice_key), slice_metrics
+        )
     if not slices:
-        raise EvaluationReadError(f"evaluation directory {path!r} holds no metrics "
-                                  f"({tfma_constants.METRICS_KEY}-* files with records)")
+        raise EvaluationReadError(
+            f"evaluation directory {path!r} holds no metrics "
+            f"({tfma_constants.METRICS_KEY}-* files with records)"
+        )
     attributions: Dict[SliceKey, SliceAttributions] = {}
-    for record in _records(path, tfma_constants.ATTRIBUTIONS_KEY, mpv_writer.load_and_deserialize_attributions,
-                           required=False):
+    for record in _records(
+        path,
+        tfma_constants.ATTRIBUTIONS_KEY,
+        mpv_writer.load_and_deserialize_attributions,
+        required=False,
+    ):
         if not record.HasField("cross_slice_key"):
             attributions.setdefault(slicer_lib.deserialize_slice_key(record.slice_key), {}).update(
-                _attributions(record))
+                _attributions(record)
+            )
     ordered = sorted(slices, key=lambda key: (bool(key), slice_label(key)))
-    return Evaluation(path=path, eval_config=eval_config, model_locations=model_locations,
-                      slices={key: slices[key] for key in ordered}, attributions=attributions)
+    return Evaluation(
+        path=path,
+        eval_config=eval_config,
+        model_locations=model_locations,
+        slices={key: slices[key] for key in ordered},
+        attributions=attributions,
+    )
 
 
 def _read_eval_run(path: str) -> Tuple[config_pb2.EvalConfig, Dict[str, str]]:
@@ -107,20 +123,26 @@ def _read_eval_run(path: str) -> Tuple[config_pb2.EvalConfig, Dict[str, str]]:
     if not tf.io.gfile.exists(config_path):
         raise EvaluationReadError(
             f"{config_path} not found: {path!r} is not a complete evaluation (the Evaluator writes "
-            "eval_config.json last, so the evaluation failed, is still running, or this is another directory)")
+            "eval_config.json last, so the evaluation failed, is still running, or this is another directory)"
+        )
     try:
         eval_config, _, _, model_locations = eval_config_writer.load_eval_run(path)
     except (json_format.ParseError, ValueError, tf.errors.OpError) as e:
         raise EvaluationReadError(f"cannot read {config_path}: {e}") from e
     if not any(not spec.is_baseline for spec in eval_config.model_specs):
-        raise EvaluationReadError(f"{config_path} names no candidate model in eval_config.model_specs")
+        raise EvaluationReadError(
+            f"{config_path} names no candidate model in eval_config.model_specs"
+        )
     return eval_config, dict(model_locations)
 
 
-def _records(path: str, key: str, load: Callable[[str], Iterator[message.Message]],
-             required: bool = True) -> Iterator[message.Message]:
+def _records(
+    path: str, key: str, load: Callable[[str], Iterator[message.Message]], required: bool = True
+) -> Iterator[message.Message]:
     """The records of every `key`-* file, read by TFMA's loader one file at a time to name the culprit."""
-    files = sorted(f for f in tf.io.gfile.glob(os.path.join(path, key + "*")) if not tf.io.gfile.isdir(f))
+    files = sorted(
+        f for f in tf.io.gfile.glob(os.path.join(path, key + "*")) if not tf.io.gfile.isdir(f)
+    )
     if required and not files:
         raise EvaluationReadError(f"evaluation directory {path!r} holds no {key}-* files")
     for file in files:
@@ -143,7 +165,8 @@ def _slice_metrics(record: metrics_for_slice_pb2.MetricsForSlice) -> SliceMetric
         metrics[MetricKey.from_proto(entry.key)] = Measurement(
             value,
             _number(interval.lower_bound) if interval.HasField("lower_bound") else None,
-            _number(interval.upper_bound) if interval.HasField("upper_bound") else None)
+            _number(interval.upper_bound) if interval.HasField("upper_bound") else None,
+        )
     return SliceMetrics(slice_key, metrics)
 
 
@@ -159,7 +182,9 @@ def _merged(existing: Optional[SliceMetrics], new: SliceMetrics) -> SliceMetrics
     """A slice split over several records (TFMA may write one per model) is one slice."""
     if existing is None:
         return new
-    return SliceMetrics(new.slice_key, {**existing.metrics, **new.metrics}, existing.error or new.error)
+    return SliceMetrics(
+        new.slice_key, {**existing.metrics, **new.metrics}, existing.error or new.error
+    )
 
 
 def _attributions(record: metrics_for_slice_pb2.AttributionsForSlice) -> SliceAttributions:
@@ -167,11 +192,22 @@ def _attributions(record: metrics_for_slice_pb2.AttributionsForSlice) -> SliceAt
     for entry in record.attributions_keys_and_values:
         values = {feature: _number(value) for feature, value in entry.values.items()}
         result[metric_types.AttributionsKey.from_proto(entry.key)] = {
-            feature: value for feature, value in values.items() if value is not None and not math.isnan(value)}
+            feature: value
+            for feature, value in values.items()
+            if value is not None and not math.isnan(value)
+        }
     return result
 
 
-def candidate_keys(slice_metrics: SliceMetrics, name: str, model_name: str, is_diff: bool = False) -> List[MetricKey]:
+def candidate_keys(
+    slice_metrics: SliceMetrics, name: str, model_name: str, is_diff: bool = False
+) -> List[MetricKey]:
     """The slice's metric keys of a model with this name (every sub key and weighting), sorted."""
-    return sorted((key for key in slice_metrics.metrics
-                   if key.name == name and key.model_name == model_name and key.is_diff == is_diff), key=str)
+    return sorted(
+        (
+            key
+            for key in slice_metrics.metrics
+            if key.name == name and key.model_name == model_name and key.is_diff == is_diff
+        ),
+        key=str,
+    )

@@ -20,11 +20,14 @@ from glassbox.validation.checks import Check
 _NOT_CHECKED = (checks_lib.MISSING_SLICE, checks_lib.MISSING_METRIC)
 
 
-def validation_result(checks: List[Check], rubber_stamp: bool, missing_thresholds: bool
-                      ) -> validation_result_pb2.ValidationResult:
+def validation_result(
+    checks: List[Check], rubber_stamp: bool, missing_thresholds: bool
+) -> validation_result_pb2.ValidationResult:
     result = validation_result_pb2.ValidationResult(
-        validation_ok=all(check.passed for check in checks), rubber_stamp=rubber_stamp,
-        missing_thresholds=missing_thresholds)
+        validation_ok=all(check.passed for check in checks),
+        rubber_stamp=rubber_stamp,
+        missing_thresholds=missing_thresholds,
+    )
     per_slice: Dict[tuple, validation_result_pb2.MetricsValidationForSlice] = {}
     missing_slices: Dict[bytes, config_pb2.SlicingSpec] = {}
     checked_slices: Dict[bytes, set] = {}
@@ -39,16 +42,21 @@ def validation_result(checks: List[Check], rubber_stamp: bool, missing_threshold
         if not check.passed:
             if check.slice_key not in per_slice:
                 per_slice[check.slice_key] = result.metric_validations_per_slice.add(
-                    slice_key=slicer_lib.serialize_slice_key(check.slice_key))
+                    slice_key=slicer_lib.serialize_slice_key(check.slice_key)
+                )
             _add_failure(per_slice[check.slice_key], check)
     result.missing_slices.extend(missing_slices.values())
     for spec_id, slice_keys in checked_slices.items():
         result.validation_details.slicing_details.add(
-            slicing_spec=config_pb2.SlicingSpec.FromString(spec_id), num_matching_slices=len(slice_keys))
+            slicing_spec=config_pb2.SlicingSpec.FromString(spec_id),
+            num_matching_slices=len(slice_keys),
+        )
     return result
 
 
-def _add_failure(validations: validation_result_pb2.MetricsValidationForSlice, check: Check) -> None:
+def _add_failure(
+    validations: validation_result_pb2.MetricsValidationForSlice, check: Check
+) -> None:
     failure = validations.failures.add(message=check.sentence)
     key = check.metric_key or metric_types.MetricKey(name=check.metric)
     failure.metric_key.CopyFrom(key.to_proto())

@@ -13,7 +13,9 @@ from glassbox.validation.reader import Evaluation, SliceMetrics, slice_label
 
 def tfma_spec(spec: validator_config_pb2.SlicingSpec) -> config_pb2.SlicingSpec:
     """Our SlicingSpec (same fields) as TFMA's."""
-    return config_pb2.SlicingSpec(feature_keys=spec.feature_keys, feature_values=spec.feature_values)
+    return config_pb2.SlicingSpec(
+        feature_keys=spec.feature_keys, feature_values=spec.feature_values
+    )
 
 
 def matching(evaluation: Evaluation, spec: Optional[config_pb2.SlicingSpec]) -> List[SliceMetrics]:

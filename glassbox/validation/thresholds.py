@@ -75,8 +75,9 @@ def _mark_removed_change_thresholds(eval_config: config_pb2.EvalConfig) -> confi
     return marked
 
 
-def with_thresholds_of(eval_config: config_pb2.EvalConfig,
-                       thresholds_config: Optional[config_pb2.EvalConfig]) -> config_pb2.EvalConfig:
+def with_thresholds_of(
+    eval_config: config_pb2.EvalConfig, thresholds_config: Optional[config_pb2.EvalConfig]
+) -> config_pb2.EvalConfig:
     """The evaluation's config with the metrics specs (hence thresholds) of thresholds_config.
 
     Metrics specs without model_names apply to every model, as TFMA's defaults make them.
@@ -100,7 +101,9 @@ def read_thresholds(eval_config: config_pb2.EvalConfig, source: str) -> List[Thr
     if baseline is None:
         eval_config = _mark_removed_change_thresholds(eval_config)
     try:
-        by_key = metric_specs.metric_thresholds_from_metrics_specs(eval_config.metrics_specs, eval_config=eval_config)
+        by_key = metric_specs.metric_thresholds_from_metrics_specs(
+            eval_config.metrics_specs, eval_config=eval_config
+        )
     except (ValueError, TypeError, KeyError, AttributeError, ImportError) as e:
         raise ValidatorConfigError(f"cannot read the thresholds of {source}: {e}") from e
     thresholds = []
@@ -111,10 +114,14 @@ def read_thresholds(eval_config: config_pb2.EvalConfig, source: str) -> List[Thr
             if isinstance(spec, config_pb2.CrossSlicingSpec):
                 raise ValidatorConfigError(
                     f"{source} sets cross_slice_thresholds on {metric_label(key)}; the glassbox Validator does not "
-                    "compare cross slices (ValidatorConfig.slice_gaps bounds the gap between a slice and the overall)")
+                    "compare cross slices (ValidatorConfig.slice_gaps bounds the gap between a slice and the overall)"
+                )
             if baseline is not None or not _is_removed(threshold):
-                _check_threshold(threshold, f"the threshold on {metric_label(key)} for {slices.spec_label(spec)} "
-                                            f"in {source}")
+                _check_threshold(
+                    threshold,
+                    f"the threshold on {metric_label(key)} for {slices.spec_label(spec)} "
+                    f"in {source}",
+                )
             thresholds.append(Threshold(key, spec, threshold))
     return thresholds
 
@@ -124,14 +131,21 @@ def _check_threshold(threshold: TfmaThreshold, where: str) -> None:
         bounds = [threshold.lower_bound.value] if threshold.HasField("lower_bound") else []
         bounds += [threshold.upper_bound.value] if threshold.HasField("upper_bound") else []
         if not bounds:
-            raise ValidatorConfigError(f"{where}: value_threshold sets neither lower_bound nor upper_bound")
+            raise ValidatorConfigError(
+                f"{where}: value_threshold sets neither lower_bound nor upper_bound"
+            )
         if any(math.isnan(b) for b in bounds) or bounds != sorted(bounds):
-            raise ValidatorConfigError(f"{where}: value_threshold bounds {bounds} are NaN or lower_bound > upper_bound")
+            raise ValidatorConfigError(
+                f"{where}: value_threshold bounds {bounds} are NaN or lower_bound > upper_bound"
+            )
         return
     if threshold.direction not in (_HIGHER, _LOWER):
-        raise ValidatorConfigError(f"{where}: change_threshold.direction is unset; set HIGHER_IS_BETTER or "
-                                   "LOWER_IS_BETTER")
-    values = [getattr(threshold, f).value for f in ("absolute", "relative") if threshold.HasField(f)]
+        raise ValidatorConfigError(
+            f"{where}: change_threshold.direction is unset; set HIGHER_IS_BETTER or LOWER_IS_BETTER"
+        )
+    values = [
+        getattr(threshold, f).value for f in ("absolute", "relative") if threshold.HasField(f)
+    ]
     if not values:
         raise ValidatorConfigError(f"{where}: change_threshold sets neither absolute nor relative")
     if any(math.isnan(v) for v in values):
@@ -149,8 +163,11 @@ def describe(threshold: TfmaThreshold) -> str:
     if _is_removed(threshold):
         return "its bounds are not in eval_config.json: TFMA drops change thresholds when there is no baseline"
     op = ">=" if threshold.direction == _HIGHER else "<="
-    parts = [f"{name} {op} {number(getattr(threshold, field).value)}"
-             for field, name in (("absolute", "change"), ("relative", "ratio")) if threshold.HasField(field)]
+    parts = [
+        f"{name} {op} {number(getattr(threshold, field).value)}"
+        for field, name in (("absolute", "change"), ("relative", "ratio"))
+        if threshold.HasField(field)
+    ]
     return " and ".join(parts) + f" ({_direction(threshold.direction)})"
 
 
@@ -169,7 +186,9 @@ def value_rule(threshold: config_pb2.GenericValueThreshold, value: float) -> Tup
     return True, f"within the bounds ({describe(threshold)})"
 
 
-def change_rule(threshold: config_pb2.GenericChangeThreshold, value: float, baseline: float) -> Tuple[bool, str]:
+def change_rule(
+    threshold: config_pb2.GenericChangeThreshold, value: float, baseline: float
+) -> Tuple[bool, str]:
     """Whether the candidate's value meets the change threshold against the baseline's, and why."""
     higher = threshold.direction == _HIGHER
     op = ">=" if higher else "<="
@@ -178,25 +197,42 @@ def change_rule(threshold: config_pb2.GenericChangeThreshold, value: float, base
         required, diff = threshold.absolute.value, value - baseline
         tolerance = rounding_tolerance(value, baseline)
         passed = diff >= required - tolerance if higher else diff <= required + tolerance
-        results.append((passed, f"a change of {signed(diff)} {'meets' if passed else 'misses'} the required "
-                                f"change {op} {number(required)}"))
+        results.append(
+            (
+                passed,
+                f"a change of {signed(diff)} {'meets' if passed else 'misses'} the required "
+                f"change {op} {number(required)}",
+            )
+        )
     if threshold.HasField("relative"):
         required = threshold.relative.value
         if not baseline > 0:
-            results.append((False, f"a ratio to the baseline's {number(baseline)} is undefined (a relative threshold "
-                                   f"needs a positive baseline value), so the required ratio {op} "
-                                   f"{number(required)} is not met"))
+            results.append(
+                (
+                    False,
+                    f"a ratio to the baseline's {number(baseline)} is undefined (a relative threshold "
+                    f"needs a positive baseline value), so the required ratio {op} "
+                    f"{number(required)} is not met",
+                )
+            )
         else:
             ratio = value / baseline
             tolerance = rounding_tolerance(ratio)
             passed = ratio >= required - tolerance if higher else ratio <= required + tolerance
-            results.append((passed, f"a ratio of {number(ratio)} {'meets' if passed else 'misses'} the required "
-                                    f"ratio {op} {number(required)}"))
+            results.append(
+                (
+                    passed,
+                    f"a ratio of {number(ratio)} {'meets' if passed else 'misses'} the required "
+                    f"ratio {op} {number(required)}",
+                )
+            )
     clause = ", and ".join(text for _, text in results)
     return all(passed for passed, _ in results), f"{clause} ({_direction(threshold.direction)})"
 
 
-def threshold_checks(evaluation: Evaluation, thresholds: List[Threshold], has_baseline: bool) -> List[Check]:
+def threshold_checks(
+    evaluation: Evaluation, thresholds: List[Threshold], has_baseline: bool
+) -> List[Check]:
     """One check per threshold and slice it applies to; a missing_slice check when it applies to none."""
     result = []
     for threshold in thresholds:
@@ -210,55 +246,85 @@ def threshold_checks(evaluation: Evaluation, thresholds: List[Threshold], has_ba
 
 def _base(threshold: Threshold, slice_metrics: Optional[SliceMetrics]) -> Check:
     """A check with the fields every threshold check shares; kind, verdict and sentence to fill in."""
-    return Check(kind=checks_lib.CHANGE_THRESHOLD if threshold.is_change else checks_lib.VALUE_THRESHOLD,
-                 passed=False, slice=slice_label(slice_metrics.slice_key) if slice_metrics else
-                 slices.spec_label(threshold.slicing_spec), metric=metric_label(threshold.metric_key),
-                 value=None, baseline_value=None, threshold=checks_lib.threshold_json(threshold.threshold),
-                 sentence="", slice_key=slice_metrics.slice_key if slice_metrics else None,
-                 slicing_spec=threshold.slicing_spec, metric_key=threshold.metric_key,
-                 tfma_threshold=threshold.threshold)
+    return Check(
+        kind=checks_lib.CHANGE_THRESHOLD if threshold.is_change else checks_lib.VALUE_THRESHOLD,
+        passed=False,
+        slice=slice_label(slice_metrics.slice_key)
+        if slice_metrics
+        else slices.spec_label(threshold.slicing_spec),
+        metric=metric_label(threshold.metric_key),
+        value=None,
+        baseline_value=None,
+        threshold=checks_lib.threshold_json(threshold.threshold),
+        sentence="",
+        slice_key=slice_metrics.slice_key if slice_metrics else None,
+        slicing_spec=threshold.slicing_spec,
+        metric_key=threshold.metric_key,
+        tfma_threshold=threshold.threshold,
+    )
 
 
 def _missing_slice(threshold: Threshold) -> Check:
     return dataclasses.replace(
-        _base(threshold, None), kind=checks_lib.MISSING_SLICE,
+        _base(threshold, None),
+        kind=checks_lib.MISSING_SLICE,
         sentence=f"No slice of the evaluation matches {slices.spec_label(threshold.slicing_spec)}, so the threshold "
-                 f"on {metric_label(threshold.metric_key)} ({describe(threshold.threshold)}) cannot be checked.")
+        f"on {metric_label(threshold.metric_key)} ({describe(threshold.threshold)}) cannot be checked.",
+    )
 
 
 def missing_metric_sentence(what: str, slice_metrics: SliceMetrics, rule: str) -> str:
     """Why a metric a check needs is absent from a slice: withheld (TFMA's reason) or not computed."""
     where = slice_label(slice_metrics.slice_key)
     if slice_metrics.error:
-        return (f"The metrics of {where} were withheld ({slice_metrics.error.rstrip('.')}), so {what} cannot be "
-                f"checked against {rule}.")
+        return (
+            f"The metrics of {where} were withheld ({slice_metrics.error.rstrip('.')}), so {what} cannot be "
+            f"checked against {rule}."
+        )
     return f"{what} on {where} was not computed by the evaluation, so it cannot be checked against {rule}."
 
 
-def _check(evaluation: Evaluation, threshold: Threshold, slice_metrics: SliceMetrics, has_baseline: bool) -> Check:
+def _check(
+    evaluation: Evaluation, threshold: Threshold, slice_metrics: SliceMetrics, has_baseline: bool
+) -> Check:
     check = _base(threshold, slice_metrics)
     label, rule, where = check.metric, describe(threshold.threshold), check.slice
     if threshold.is_change and not has_baseline:
         return dataclasses.replace(
-            check, passed=True, skipped=True,
+            check,
+            passed=True,
+            skipped=True,
             sentence=f"The change threshold on {label} for {where} ({rule}) is skipped: there is no baseline model "
-                     "to compare with (first model, rubber stamp).")
+            "to compare with (first model, rubber stamp).",
+        )
     candidate_key = threshold.metric_key._replace(is_diff=False)
     candidate = slice_metrics.metrics.get(candidate_key)
     if candidate is None:
-        return dataclasses.replace(check, kind=checks_lib.MISSING_METRIC,
-                                   sentence=missing_metric_sentence(label, slice_metrics, rule))
+        return dataclasses.replace(
+            check,
+            kind=checks_lib.MISSING_METRIC,
+            sentence=missing_metric_sentence(label, slice_metrics, rule),
+        )
     check = dataclasses.replace(check, value=candidate.value)
     if not threshold.is_change:
         passed, clause = value_rule(threshold.threshold, candidate.value)
-        return dataclasses.replace(check, passed=passed, sentence=f"{label} on {where} is {number(candidate.value)}, "
-                                                                  f"{clause}.")
+        return dataclasses.replace(
+            check,
+            passed=passed,
+            sentence=f"{label} on {where} is {number(candidate.value)}, {clause}.",
+        )
     baseline = slice_metrics.metrics.get(candidate_key.make_baseline_key(evaluation.baseline_name))
     if baseline is None:
-        return dataclasses.replace(check, kind=checks_lib.MISSING_METRIC,
-                                   sentence=missing_metric_sentence(f"the baseline's {label}", slice_metrics, rule))
+        return dataclasses.replace(
+            check,
+            kind=checks_lib.MISSING_METRIC,
+            sentence=missing_metric_sentence(f"the baseline's {label}", slice_metrics, rule),
+        )
     passed, clause = change_rule(threshold.threshold, candidate.value, baseline.value)
     return dataclasses.replace(
-        check, passed=passed, baseline_value=baseline.value,
+        check,
+        passed=passed,
+        baseline_value=baseline.value,
         sentence=f"{label} on {where} is {number(candidate.value)} against the baseline's "
-                 f"{number(baseline.value)}: {clause}.")
+        f"{number(baseline.value)}: {clause}.",
+    )

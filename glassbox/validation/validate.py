@@ -1,10 +1,10 @@
 """Validating an evaluation: `validate` decides, `write_validation` writes the decision.
 
-    evaluation dir --read_evaluation--> Evaluation
-      thresholds (its eval_config.json, or a given EvalConfig's) --threshold_checks--+
-      gates (ValidatorConfig) --gate_checks------------------------------------------+--> checks
-      checks --> TFMA ValidationResult + Decision --write_validation--> validations.tfrecord,
-                                                                       decision.md, decision.json
+evaluation dir --read_evaluation--> Evaluation
+  thresholds (its eval_config.json, or a given EvalConfig's) --threshold_checks--+
+  gates (ValidatorConfig) --gate_checks------------------------------------------+--> checks
+  checks --> TFMA ValidationResult + Decision --write_validation--> validations.tfrecord,
+                                                                   decision.md, decision.json
 """
 
 from __future__ import annotations
@@ -31,9 +31,13 @@ DECISION_JSON = "decision.json"
 DECISION_MARKDOWN = "decision.md"
 
 
-def validate(evaluation_dir: str, config: Optional[validator_config_pb2.ValidatorConfig] = None,
-             eval_config: Optional[config_pb2.EvalConfig] = None, *,
-             has_baseline: Optional[bool] = None) -> Decision:
+def validate(
+    evaluation_dir: str,
+    config: Optional[validator_config_pb2.ValidatorConfig] = None,
+    eval_config: Optional[config_pb2.EvalConfig] = None,
+    *,
+    has_baseline: Optional[bool] = None,
+) -> Decision:
     """Checks an evaluation (ours or stock TFMA's) against thresholds and gates.
 
     Args:
@@ -52,22 +56,39 @@ def validate(evaluation_dir: str, config: Optional[validator_config_pb2.Validato
     gates.check_config(config)
     evaluation = read_evaluation(evaluation_dir)
     has_baseline = _check_baseline(evaluation, has_baseline)
-    source = "the given EvalConfig" if eval_config is not None else os.path.join(evaluation_dir, EVAL_CONFIG_FILE)
-    applied = thresholds.read_thresholds(thresholds.with_thresholds_of(evaluation.eval_config, eval_config), source)
+    source = (
+        "the given EvalConfig"
+        if eval_config is not None
+        else os.path.join(evaluation_dir, EVAL_CONFIG_FILE)
+    )
+    applied = thresholds.read_thresholds(
+        thresholds.with_thresholds_of(evaluation.eval_config, eval_config), source
+    )
     nothing_to_check = not applied and not gates.has_gates(config)
     if nothing_to_check and not config.allow_no_thresholds:
         raise NoThresholdsError(
-            f"nothing to validate: {source} sets no threshold and the ValidatorConfig no gate; add thresholds "
-            "(MetricConfig.threshold, per_slice_thresholds) or gates, or set allow_no_thresholds to bless without checks")
-    checks = (thresholds.threshold_checks(evaluation, applied, has_baseline)
-              + gates.gate_checks(evaluation, config, has_baseline))
-    result = validation_result(checks, rubber_stamp=not has_baseline, missing_thresholds=nothing_to_check)
-    return decide(checks, evaluation_dir, _model_ref(evaluation, evaluation.candidate_name),
-                  _model_ref(evaluation, evaluation.baseline_name) if has_baseline else None, result)
+            f"nothing to validate: {source} sets no threshold and the ValidatorConfig no gate; add "
+            "thresholds (MetricConfig.threshold, per_slice_thresholds) or gates, or set "
+            "allow_no_thresholds to bless without checks"
+        )
+    checks = thresholds.threshold_checks(evaluation, applied, has_baseline) + gates.gate_checks(
+        evaluation, config, has_baseline
+    )
+    result = validation_result(
+        checks, rubber_stamp=not has_baseline, missing_thresholds=nothing_to_check
+    )
+    return decide(
+        checks,
+        evaluation_dir,
+        _model_ref(evaluation, evaluation.candidate_name),
+        _model_ref(evaluation, evaluation.baseline_name) if has_baseline else None,
+        result,
+    )
 
 
-def has_thresholds(eval_config: config_pb2.EvalConfig,
-                   config: Optional[validator_config_pb2.ValidatorConfig]) -> bool:
+def has_thresholds(
+    eval_config: config_pb2.EvalConfig, config: Optional[validator_config_pb2.ValidatorConfig]
+) -> bool:
     """Whether the EvalConfig sets a threshold or the ValidatorConfig a gate."""
     if config is not None and gates.has_gates(config):
         return True
@@ -80,7 +101,8 @@ def _check_baseline(evaluation: Evaluation, has_baseline: Optional[bool]) -> boo
         raise BaselineMismatchError(
             f"the Validator was {'given' if has_baseline else 'not given'} a baseline model, but the evaluation "
             f"{evaluation.path} was computed {'without' if has_baseline else 'with'} one; give the Evaluator and the "
-            "Validator the same baseline")
+            "Validator the same baseline"
+        )
     return evaluated
 
 
@@ -95,17 +117,24 @@ def write_validation(decision: Decision, output_dir: str) -> None:
     decision.json finds the whole validation. An output_dir holding a validation is refused.
     """
     if tf.io.gfile.exists(os.path.join(output_dir, DECISION_JSON)):
-        raise ValidationError(f"output directory {output_dir!r} already holds a validation ({DECISION_JSON}); "
-                              "choose a new directory so that nothing is overwritten")
+        raise ValidationError(
+            f"output directory {output_dir!r} already holds a validation ({DECISION_JSON}); "
+            "choose a new directory so that nothing is overwritten"
+        )
     staging = os.path.join(output_dir, f".incomplete-{uuid.uuid4().hex}")
     tf.io.gfile.makedirs(staging)
     try:
         with tf.io.TFRecordWriter(os.path.join(staging, VALIDATIONS_FILE)) as writer:
             writer.write(decision.validation_result.SerializeToString())
-        for name, text in ((DECISION_MARKDOWN, decision.to_markdown()), (DECISION_JSON, decision.to_json_text())):
+        for name, text in (
+            (DECISION_MARKDOWN, decision.to_markdown()),
+            (DECISION_JSON, decision.to_json_text()),
+        ):
             with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
                 f.write(text)
         for name in (VALIDATIONS_FILE, DECISION_MARKDOWN, DECISION_JSON):
-            tf.io.gfile.rename(os.path.join(staging, name), os.path.join(output_dir, name), overwrite=True)
+            tf.io.gfile.rename(
+                os.path.join(staging, name), os.path.join(output_dir, name), overwrite=True
+            )
     finally:
         tf.io.gfile.rmtree(staging)

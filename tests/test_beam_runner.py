@@ -9,7 +9,7 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.beam_runner import DEFAULT_RUNNER, with_default_runner
 from glassbox.evaluation.evaluate import run_evaluation
-from tests import saved_models
+from tests.support import saved_models
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,9 @@ import os
 
 import tomllib
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from tests.support import REPO_ROOT
+
+ROOT = REPO_ROOT
 
 
 def _source_packages(setuptools_config):

@@ -2,7 +2,7 @@
 
 A vectorised counterpart of TFMA's ``metric_util.to_label_prediction_example_weight``, which
 works on one example at a time. It is hand-written because TFMA offers no batched form; each step
-below names the TFMA step it reproduces, and ``tests/test_label_prediction.py`` checks it against
+below names the TFMA step it reproduces, and ``tests/evaluation/test_label_prediction.py`` checks it against
 TFMA's function example by example.
 
 Per example TFMA sees a label of width ``lw`` and a prediction of width ``pw`` (1 for binary and

@@ -1,0 +1,123 @@
+"""`glassbox evaluate`: a real run, and every bad input refused with the culprit named and nothing written."""
+
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+
+from glassbox import cli
+from tests.support import saved_models
+
+CONFIG = """
+model_specs { label_key: "%(label)s" signature_name: "%(signature)s" }
+slicing_specs {}
+slicing_specs { feature_keys: "%(slice)s" }
+metrics_specs { metrics { class_name: "%(metric)s" } metrics { class_name: "ExampleCount" } }
+"""
+GOOD = {"label": "label", "signature": "serving_default", "slice": "category", "metric": "AUC"}
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    examples = saved_models.make_examples(400, seed=3)
+    paths = {
+        "model": saved_models.export_model(str(root / "model")),
+        "examples": saved_models.write_tfrecords(str(root / "data" / "eval.gz"), examples),
+        "plain": saved_models.write_tfrecords(
+            str(root / "plain" / "eval.tfrecord"), examples, gzip=False
+        ),
+        "artifact": saved_models.write_examples_artifact(
+            str(root / "artifact"), {"eval": examples, "empty": []}
+        ),
+    }
+    with open(paths["examples"], "rb") as f:
+        data = f.read()
+    paths["truncated"] = str(root / "truncated.gz")
+    with open(paths["truncated"], "wb") as f:
+        f.write(data[: len(data) // 2])
+    paths["corrupt_model"] = str(root / "corrupt_model")
+    os.makedirs(paths["corrupt_model"])
+    with open(os.path.join(paths["corrupt_model"], "saved_model.pb"), "wb") as f:
+        f.write(b"not a saved model")
+    nan_examples = saved_models.make_examples(50, seed=4)
+    nan_examples[7].features.feature["x0"].float_list.value[:] = [np.nan]
+    paths["nan"] = saved_models.write_tfrecords(str(root / "nan.gz"), nan_examples)
+    bad_labels = saved_models.make_examples(50, seed=5)
+    bad_labels[3].features.feature["label"].int64_list.value[:] = [3]
+    paths["bad_labels"] = saved_models.write_tfrecords(str(root / "bad_labels.gz"), bad_labels)
+    paths["root"] = str(root)
+    return paths
+
+
+def _evaluate(tmp_path, files, examples=None, model=None, config=None, config_text=None, extra=()):
+    config_path = tmp_path / "eval_config.pbtxt"
+    config_path.write_text(
+        config_text if config_text is not None else CONFIG % {**GOOD, **(config or {})}
+    )
+    output = tmp_path / "out"
+    argv = [
+        "evaluate",
+        "--model",
+        model or files["model"],
+        "--examples",
+        examples or files["examples"],
+        "--eval-config",
+        str(config_path),
+        "--output",
+        str(output),
+        *extra,
+    ]
+    return cli.main(argv), output
+
+
+def test_evaluate_writes_what_tfma_loads(tmp_path, files, capsys):
+    code, output = _evaluate(tmp_path, files, examples=os.path.join(files["root"], "*", "eval.*"))
+    assert code == 0
+    result = tfma.load_eval_result(str(output))
+    overall = dict(result.slicing_metrics)[()][""][""]
+    assert overall["example_count"]["doubleValue"] == 800  # gzip and plain files alike
+    assert "auc" in capsys.readouterr().out
+
+
+def test_evaluate_reads_a_split_of_an_examples_artifact(tmp_path, files):
+    code, output = _evaluate(tmp_path, files, examples=files["artifact"], extra=["--split", "eval"])
+    assert code == 0
+    assert (
+        dict(tfma.load_eval_result(str(output)).slicing_metrics)[()][""][""]["example_count"][
+            "doubleValue"
+        ]
+        == 400
+    )
+
+
+@pytest.mark.parametrize(
+    "case, culprit",
+    [
+        (dict(config={"label": "no_such_label"}), "no_such_label"),
+        (dict(config={"slice": "no_such_feature"}), "no_such_feature"),
+        (dict(examples="bad_labels"), "label"),
+        (dict(examples="nan"), "NaN"),
+        (dict(config={"signature": "no_such_signature"}), "no_such_signature"),
+        (dict(model="missing_model"), "missing_model"),
+        (dict(model="corrupt_model"), "corrupt_model"),
+        (dict(examples="truncated"), "truncated.gz"),
+        (dict(examples="artifact", extra=["--split", "empty"]), "empty"),
+        (dict(config={"metric": "NoSuchMetric"}), "NoSuchMetric"),
+        (dict(config_text="model_specs { label_key: "), "eval_config.pbtxt"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_culprit_and_nothing_is_written(
+    tmp_path, files, capsys, case, culprit
+):
+    case = dict(case)
+    for key in ("examples", "model"):
+        if key in case:
+            case[key] = files.get(case[key], os.path.join(files["root"], case[key]))
+    code, output = _evaluate(tmp_path, files, **case)
+    assert code == cli.EXIT_ERROR
+    assert culprit in capsys.readouterr().err
+    assert not tf.io.gfile.exists(str(output / "eval_config.json"))
+    assert not [f for f in (os.listdir(output) if output.exists() else []) if not f.startswith(".")]

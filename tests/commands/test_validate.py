@@ -1,0 +1,127 @@
+"""`glassbox validate`: exit 0 when blessed, 1 when not, 2 on bad input; prints the decision."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+import tensorflow_model_analysis as tfma
+
+from glassbox.cli import main
+from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation
+
+EVAL_CONFIG = """
+model_specs { label_key: "label" }
+metrics_specs { metrics { class_name: "AUC" threshold { value_threshold { lower_bound { value: 0.7 } } } } }
+"""
+
+
+@pytest.fixture(scope="module")
+def evaluations(tmp_path_factory):
+    root = tmp_path_factory.mktemp("evaluations")
+    return {
+        name: write_evaluation(str(root / name), EVAL_CONFIG, {OVERALL: metrics({"auc": auc})})
+        for name, auc in (("good", 0.75), ("bad", 0.65))
+    }
+
+
+def _validate(capsys, *args):
+    code = main(["validate", *args])
+    return code, capsys.readouterr()
+
+
+def test_a_blessed_model_exits_0_and_prints_the_decision(evaluations, tmp_path, capsys):
+    output = str(tmp_path / "out")
+    code, printed = _validate(capsys, "--evaluation", evaluations["good"], "--output", output)
+    assert code == 0
+    assert printed.out.startswith(
+        "# Validation: BLESSED\n\nBlessed: the 1 check passed (first model: no baseline "
+        "to compare with, rubber stamp).\n"
+    )
+    assert "- auc on Overall is 0.75, within the bounds (>= 0.7). `value_threshold`" in printed.out
+    assert printed.out.endswith(f"Wrote validation to {output}\n")
+    assert tfma.load_validation_result(output).validation_ok
+    with open(os.path.join(output, "decision.md")) as f:
+        assert printed.out.startswith(f.read())
+
+
+def test_a_model_failing_a_threshold_exits_1(evaluations, tmp_path, capsys):
+    output = str(tmp_path / "out")
+    code, printed = _validate(capsys, "--evaluation", evaluations["bad"], "--output", output)
+    assert code == 1
+    assert "# Validation: NOT BLESSED" in printed.out
+    assert "auc on Overall is 0.65, below the lower bound 0.7." in printed.out
+    with open(os.path.join(output, "decision.json")) as f:
+        assert json.load(f)["blessed"] is False
+
+
+def test_a_given_config_and_eval_config_are_applied(evaluations, tmp_path, capsys):
+    (tmp_path / "eval_config.json").write_text(
+        json.dumps(
+            {
+                "metricsSpecs": [
+                    {
+                        "metrics": [
+                            {
+                                "className": "AUC",
+                                "threshold": {"valueThreshold": {"lowerBound": 0.6}},
+                            }
+                        ]
+                    }
+                ]
+            }
+        )
+    )
+    (tmp_path / "validator.pbtxt").write_text(
+        "significance_gates { metric: 'auc' direction: HIGHER_IS_BETTER }"
+    )
+    code, printed = _validate(
+        capsys,
+        "--evaluation",
+        evaluations["bad"],
+        "--output",
+        str(tmp_path / "out"),
+        "--eval-config",
+        str(tmp_path / "eval_config.json"),
+        "--config",
+        str(tmp_path / "validator.pbtxt"),
+    )
+    assert code == 0, printed
+    assert "within the bounds (>= 0.6)" in printed.out
+    assert "The significance gate on auc for Overall is skipped" in printed.out
+
+
+@pytest.mark.parametrize(
+    "case, culprit",
+    [
+        ("missing evaluation", "does not exist"),
+        ("malformed config", "malformed validator config in"),
+        ("unreadable config", "cannot read validator config file"),
+        ("bad gate", "'slice_gaps[0].direction' is unset"),
+        ("malformed eval config", "malformed eval config in"),
+        ("output holds a validation", "already holds a validation"),
+    ],
+)
+def test_bad_input_exits_2_naming_the_culprit(evaluations, tmp_path, capsys, case, culprit):
+    evaluation, output = evaluations["good"], str(tmp_path / "out")
+    args = []
+    if case == "missing evaluation":
+        evaluation = str(tmp_path / "nowhere")
+    elif case in ("malformed config", "bad gate"):
+        (tmp_path / "c.pbtxt").write_text(
+            "slice_gaps { metric: 'auc' }" if case == "bad gate" else "gates {"
+        )
+        args = ["--config", str(tmp_path / "c.pbtxt")]
+    elif case == "unreadable config":
+        args = ["--config", str(tmp_path / "nope.pbtxt")]
+    elif case == "malformed eval config":
+        (tmp_path / "e.json").write_text("{not json")
+        args = ["--eval-config", str(tmp_path / "e.json")]
+    else:
+        assert main(["validate", "--evaluation", evaluation, "--output", output]) == 0
+        capsys.readouterr()
+    code, printed = _validate(capsys, "--evaluation", evaluation, "--output", output, *args)
+    assert code == 2
+    assert printed.err.startswith("glassbox validate: error: ") and culprit in printed.err
+    assert case == "output holds a validation" or not os.path.exists(output)

@@ -1,0 +1,143 @@
+"""`glassbox history` on real LocalDagRunner runs (tests.demo_runs): the evaluations in run order
+with the values, models, examples, baselines and verdicts the runs themselves reported."""
+
+import json
+import os
+
+import pytest
+from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
+
+from glassbox import cli
+from glassbox.provenance.history import read_history
+from glassbox.report.page import DATA_ELEMENT_ID
+
+
+def _check_values(decision, slice_name):
+    """The candidate's auc on a slice, as the Validator's value-threshold check read it."""
+    (value,) = [
+        c["value"]
+        for c in decision["checks"]
+        if c["kind"] == "value_threshold" and c["slice"] == slice_name
+    ]
+    return value
+
+
+def test_history_lists_the_evaluations_in_run_order_as_the_runs_reported_them(demo_runs):
+    history = read_history(demo_runs.store, "auc")
+    runs = demo_runs.runs
+    assert (history.pipeline, history.metric, history.slice) == ("glassbox-demo", "auc", "Overall")
+    assert [p.evaluation.uri for p in history.points] == [r.evaluation_uri for r in runs]
+    assert [p.model.uri for p in history.points] == [r.model_uri for r in runs]
+    assert [p.examples.uri for p in history.points] == [r.examples_uri for r in runs]
+    assert [p.baseline_model and p.baseline_model.uri for p in history.points] == [
+        r.baseline_model_uri for r in runs
+    ]
+    assert [p.value for p in history.points] == [r.overall_metrics["auc"] for r in runs]
+    assert [p.blessed for p in history.points] == [True, True, False] == [r.blessed for r in runs]
+    assert [p.reason for p in history.points] == [r.decision["reason"] for r in runs]
+    assert [p.blessing.uri for p in history.points] == [r.blessing_uri for r in runs]
+    assert len({p.run for p in history.points}) == 3
+    assert [p.evaluation.created for p in history.points] == sorted(
+        p.evaluation.created for p in history.points
+    )
+    # ML Metadata's SQLite store keeps 6 decimals of the overall_* properties.
+    for point, run in zip(history.points, runs):
+        assert point.value == pytest.approx(_check_values(run.decision, "Overall"), abs=5e-7)
+
+
+def test_a_slice_s_history_is_read_from_the_evaluation_dirs(demo_runs):
+    history = read_history(demo_runs.store, "auc", "religious:not")
+    assert [p.value for p in history.points] == [
+        _check_values(r.decision, "religious:not") for r in demo_runs.runs
+    ]
+    assert [p.blessed for p in history.points] == [True, True, False]
+
+
+def test_glassbox_history_prints_the_table_json_and_the_html_view(demo_runs, tmp_path, capsys):
+    assert cli.main(["history", "--mlmd", demo_runs.store, "--metric", "auc"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("auc on Overall, pipeline glassbox-demo")
+    assert [line.split()[-1] for line in lines[2:]] == [
+        r.decision["reason"].split()[-1] for r in demo_runs.runs
+    ]
+    assert [float(line.split()[5]) for line in lines[2:]] == [
+        r.overall_metrics["auc"] for r in demo_runs.runs
+    ]
+
+    page = tmp_path / "history.html"
+    assert (
+        cli.main(
+            [
+                "history",
+                "--mlmd",
+                demo_runs.store,
+                "--metric",
+                "auc",
+                "--slice",
+                "occupation:student",
+                "--json",
+                "--html",
+                str(page),
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    printed = json.loads(out[: out.rindex("}") + 1])
+    assert printed == json.loads(
+        json.dumps(read_history(demo_runs.store, "auc", "occupation:student").to_json())
+    )
+    assert out.rstrip().endswith(f"Wrote the history view to {page}")
+    assert page.exists() and DATA_ELEMENT_ID in page.read_text()
+
+
+def _empty_store(path):
+    config = metadata_store_pb2.ConnectionConfig()
+    config.sqlite.filename_uri = str(path)
+    metadata_store.MetadataStore(config)  # creates the schema
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no store",
+        "not a store",
+        "empty store",
+        "unknown pipeline",
+        "unknown metric",
+        "unknown slice",
+    ],
+)
+def test_bad_input_exits_2_naming_the_store_pipeline_metric_or_slice(
+    demo_runs, tmp_path, capsys, case
+):
+    args = {"--mlmd": demo_runs.store, "--metric": "auc"}
+    expected = {
+        "no store": f"ML Metadata store '{tmp_path}/none.sqlite' does not exist",
+        "not a store": f"'{tmp_path}/text.sqlite' is not an ML Metadata store",
+        "empty store": f"ML Metadata store '{tmp_path}/empty.sqlite' holds no pipeline runs",
+        "unknown pipeline": f"ML Metadata store '{demo_runs.store}' holds no pipeline 'other' (its pipelines: "
+        "glassbox-demo)",
+        "unknown metric": "no evaluation of pipeline 'glassbox-demo' has the metric 'accuracy' on Overall; the "
+        "latest with that slice has: auc, auc_precison_recall, binary_accuracy",
+        "unknown slice": "no evaluation of pipeline 'glassbox-demo' has the slice 'occupation:pilot'",
+    }[case]
+    extra = []
+    if case == "no store":
+        args["--mlmd"] = str(tmp_path / "none.sqlite")
+    elif case == "not a store":
+        (tmp_path / "text.sqlite").write_text("not a database")
+        args["--mlmd"] = str(tmp_path / "text.sqlite")
+    elif case == "empty store":
+        args["--mlmd"] = _empty_store(tmp_path / "empty.sqlite")
+    elif case == "unknown pipeline":
+        extra = ["--pipeline", "other"]
+    elif case == "unknown metric":
+        args["--metric"] = "accuracy"
+    else:
+        extra = ["--slice", "occupation:pilot"]
+    assert cli.main(["history", *[x for item in args.items() for x in item], *extra]) == 2
+    assert expected in capsys.readouterr().err
+    assert not os.path.exists(tmp_path / "none.sqlite")

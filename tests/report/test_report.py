@@ -1,0 +1,419 @@
+"""Reports of a real evaluation (candidate and baseline, several slices, plots, confidence intervals,
+a slice withheld by min_slice_size), explanations written into it and a real validation: the data
+read, `glassbox report`, bad input, Jupyter and Kubeflow outputs, and the page in headless Chromium
+with the network cut off. A slice value and a feature name carry HTML/JS: shown as text, never run.
+"""
+
+import html
+import json
+import os
+import re
+import shutil
+
+import numpy as np
+import pytest
+import tensorflow as tf
+import tensorflow_model_analysis as tfma
+from google.protobuf import text_format
+from tensorflow_model_analysis.metrics import metric_types
+from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
+
+from glassbox import cli
+from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.explain.global_surrogate import fit_global_surrogate
+from glassbox.report import build_report, kfp_ui_metadata, render_html, show_report
+from glassbox.report.curves import MAX_CURVE_POINTS
+from glassbox.validation.validate import validate, write_validation
+from tests.support import report_browser, saved_models
+
+XSS_SLICE = '<script>alert("slice")</script>'
+XSS_FEATURE = '"><img src=x onerror=alert("feature")>'
+REGIONS = ("north", "south", XSS_SLICE)
+TINY = "tiny"  # a region below min_slice_size: its metrics are withheld
+CONFIG = """
+model_specs { name: "candidate" label_key: "label" example_weight_key: "weight" }
+model_specs { name: "baseline" label_key: "label" example_weight_key: "weight" is_baseline: true }
+slicing_specs {}
+slicing_specs { feature_keys: "region" }
+slicing_specs { feature_keys: "category" }
+metrics_specs {
+  metrics { class_name: "ExampleCount" }
+  metrics { class_name: "WeightedExampleCount" }
+  metrics { class_name: "AUC" threshold {
+    value_threshold { lower_bound { value: 0.5 } }
+    change_threshold { direction: HIGHER_IS_BETTER absolute { value: -0.3 } } } }
+  metrics { class_name: "BinaryAccuracy" }
+  metrics { class_name: "CalibrationPlot" }
+  metrics { class_name: "ConfusionMatrixPlot" }
+}
+options { min_slice_size { value: 50 } compute_confidence_intervals { value: true } }
+"""
+
+
+def _write_attributions(evaluation_dir):
+    """Mean |attribution| per feature of three slices, through TFMA's attributions proto."""
+    key = metric_types.AttributionsKey(
+        name="mean_absolute_attributions", model_name="candidate", example_weighted=True
+    )
+    slices = {
+        (): {"x0": 0.3, "x1": 0.1, XSS_FEATURE: 0.2},
+        (("region", "north"),): {"x0": 0.25, "x1": 0.05},
+        (("region", XSS_SLICE),): {"x0": 0.1, XSS_FEATURE: 0.4},
+    }
+    path = os.path.join(evaluation_dir, "attributions-00000-of-00001.tfrecord")
+    with tf.io.TFRecordWriter(path) as writer:
+        for slice_key, values in slices.items():
+            writer.write(
+                mpv_writer.convert_slice_attributions_to_proto(
+                    (slice_key, {key: values})
+                ).SerializeToString()
+            )
+
+
+def _write_surrogate(evaluation_dir, examples):
+    """A real global surrogate of scores that depend on x0 and on the region (split on its HTML value)."""
+    x0 = np.array([e.features.feature["x0"].float_list.value[0] for e in examples])
+    region = np.array([e.features.feature["region"].bytes_list.value[0].decode() for e in examples])
+    scores = 1 / (1 + np.exp(-x0)) * np.where(region == XSS_SLICE, 0.5, 1.0)
+    tree = fit_global_surrogate(
+        {"x0": x0, "region": region},
+        scores,
+        slices={f"region:{r}": region == r for r in REGIONS + (TINY,)},
+    )
+    with open(os.path.join(evaluation_dir, "surrogate.json"), "w") as f:
+        json.dump(tree.to_json(), f)
+    return tree
+
+
+# explanation_summary.json as glassbox.explain.writer writes it (the parts the report shows).
+SUMMARY = {
+    "models": {
+        role: {
+            "primary_method": "exact_shapley",
+            "methods": {
+                "exact_shapley": {
+                    "accuracy": {
+                        "method": "exact_shapley",
+                        "mean_standard_error": 0.0,
+                        "max_standard_error": 0.0,
+                    },
+                    "slices": {},
+                }
+            },
+            "permutation_importance": {
+                "metric": "auc",
+                "num_repeats": 5,
+                "slices": {
+                    "Overall": {
+                        "metric_value": 0.76,
+                        "importance": {
+                            "x0": {"mean": 0.107029, "std": 0.0535},
+                            "x1": {"mean": -0.002, "std": 0.015},
+                        },
+                    }
+                },
+            },
+            "global_surrogate": None,
+        }
+        for role in ("candidate", "baseline")
+    },
+    "shift": {
+        "candidate_method": "exact_shapley",
+        "baseline_method": "exact_shapley",
+        "slices": {
+            "Overall": {"attribution_shift": 0.210759, "top_k": 5, "top_k_overlap": 3},
+            "region:north": {"attribution_shift": 0.0421, "top_k": 5, "top_k_overlap": 4},
+        },
+    },
+}
+
+
+@pytest.fixture(scope="module")
+def artifacts(tmp_path_factory):
+    root = tmp_path_factory.mktemp("report")
+    examples = saved_models.make_examples(1200, seed=7)
+    for i, example in enumerate(examples):
+        region = TINY if i < 30 else REGIONS[i % len(REGIONS)]
+        example.features.feature["region"].bytes_list.value.append(region.encode())
+    data = saved_models.write_tfrecords(str(root / "eval.gz"), examples)
+    evaluation = str(root / "evaluation")
+    run_evaluation(
+        text_format.Parse(CONFIG, config_pb2.EvalConfig()),
+        saved_models.export_model(str(root / "candidate"), seed=0),
+        [data],
+        evaluation,
+        baseline_model_dir=saved_models.export_model(str(root / "baseline"), seed=1),
+    )
+    _write_attributions(evaluation)
+    surrogate = _write_surrogate(evaluation, examples)
+    with open(os.path.join(evaluation, "explanation_summary.json"), "w") as f:
+        json.dump(SUMMARY, f)
+    validation = str(root / "validation")
+    write_validation(validate(evaluation), validation)
+    with open(os.path.join(validation, "decision.json")) as f:
+        decision = json.load(f)
+    return {
+        "root": root,
+        "evaluation": evaluation,
+        "validation": validation,
+        "decision": decision,
+        "surrogate": surrogate,
+    }
+
+
+@pytest.fixture(scope="module")
+def report(artifacts):
+    return build_report(artifacts["evaluation"], artifacts["validation"])
+
+
+def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, report):
+    evaluation = report.evaluation
+    names = [row.name for row in evaluation.slices]
+    assert names[0] == "Overall"
+    assert set(names) == {
+        "Overall",
+        *(f"region:{r}" for r in REGIONS + (TINY,)),
+        "category:a",
+        "category:b",
+        "category:c",
+    }
+    ids = [column.id for column in evaluation.columns]
+    assert {
+        "auc",
+        "auc (baseline)",
+        "auc (diff)",
+        "binary_accuracy",
+        "weighted_example_count",
+    } <= set(ids)
+    assert (
+        evaluation.default_metric == "auc" and evaluation.count_column == "weighted_example_count"
+    )
+
+    # The numbers are TFMA's (to the report's 6 significant digits), intervals included.
+    loaded = tfma.load_eval_result(artifacts["evaluation"])
+    tfma_auc = dict(loaded.slicing_metrics)[(("category", "a"),)][""][""]["auc"]
+    row = next(r for r in evaluation.slices if r.name == "category:a")
+    auc = ids.index("auc")
+    assert row.values[auc] == pytest.approx(tfma_auc["boundedValue"]["value"], rel=1e-5)
+    assert row.intervals[auc][0] < row.values[auc] < row.intervals[auc][1]
+    tiny = next(r for r in evaluation.slices if r.name == f"region:{TINY}")
+    assert "minimum required value: 50" in tiny.error and all(v is None for v in tiny.values)
+
+    # Plots: every slice with metrics, both models; curves shrunk, calibration sums exact.
+    assert set(evaluation.plots) == set(names) - {f"region:{TINY}"}
+    count = ids.index("weighted_example_count")
+    for row in evaluation.slices:
+        if row.error:
+            continue
+        series = {s.role: s for s in evaluation.plots[row.name]}
+        assert set(series) == {"candidate", "baseline"}
+        curve = series["candidate"].thresholds
+        assert 2 < len(curve.threshold) <= MAX_CURVE_POINTS and curve.threshold == sorted(
+            curve.threshold
+        )
+        assert sum(series["candidate"].calibration.weight) == pytest.approx(
+            row.values[count], rel=1e-3
+        )
+
+    [attributions] = evaluation.attributions
+    assert attributions.metric == "mean_absolute_attributions"
+    assert attributions.by_slice[f"region:{XSS_SLICE}"] == {"x0": 0.1, XSS_FEATURE: 0.4}
+    assert (
+        evaluation.surrogate.rules == artifacts["surrogate"].rules
+        and XSS_SLICE in evaluation.surrogate.rules
+    )
+    assert evaluation.surrogate.fidelity["region:north"]["agreement"] == pytest.approx(
+        artifacts["surrogate"].fidelity["region:north"].agreement
+    )
+    # The explanation summary: each method's accuracy, the shift and permutation importance per slice.
+    summary = evaluation.explanation_summary
+    assert [(a.model, a.method, a.accuracy) for a in summary.accuracy] == [
+        (role, "exact_shapley", "mean_standard_error 0, max_standard_error 0")
+        for role in ("candidate", "baseline")
+    ]
+    assert [(s.slice, s.attribution_shift, s.top_k_overlap, s.top_k) for s in summary.shift] == [
+        ("Overall", 0.210759, 3, 5),
+        ("region:north", 0.0421, 4, 5),
+    ]
+    assert {
+        (p.model, p.feature, p.metric, p.mean, p.std)
+        for p in summary.permutation
+        if p.slice == "Overall"
+    } == {
+        (role, feature, "auc", value["mean"], value["std"])
+        for role in ("candidate", "baseline")
+        for feature, value in SUMMARY["models"][role]["permutation_importance"]["slices"][
+            "Overall"
+        ]["importance"].items()
+    }
+    assert report.validation == artifacts["decision"]
+    assert report.views() == ["validation", "slices", "plots", "explanations"]
+
+
+def test_glassbox_report_writes_the_page_and_kubeflow_metadata(artifacts, capsys):
+    output = artifacts["root"] / "out" / "report.html"
+    metadata = artifacts["root"] / "out" / "mlpipeline-ui-metadata.json"
+    assert (
+        cli.main(
+            [
+                "report",
+                "--evaluation",
+                artifacts["evaluation"],
+                "--validation",
+                artifacts["validation"],
+                "--output",
+                str(output),
+                "--kfp-ui-metadata",
+                str(metadata),
+                "--title",
+                "Release <42>",
+            ]
+        )
+        == 0
+    )
+    assert str(output) in capsys.readouterr().out
+    page = output.read_text(encoding="utf-8")
+    assert "<title>Release &lt;42&gt;</title>" in page
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing fetched: all inline
+    assert json.loads(metadata.read_text()) == kfp_ui_metadata(page)
+    assert kfp_ui_metadata(page)["outputs"][0]["type"] == "web-app"
+    assert [f for f in os.listdir(output.parent) if ".tmp" in f] == []
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "no_dir",
+        "not_evaluation",
+        "no_validation_dir",
+        "not_validation",
+        "bad_decision",
+        "bad_surrogate",
+        "no_source",
+    ],
+)
+def test_bad_input_exits_2_naming_the_path_and_writes_nothing(artifacts, tmp_path, capsys, case):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    evaluation, validation, culprit = artifacts["evaluation"], None, str(bad)
+    if case == "no_dir":
+        evaluation = culprit = str(tmp_path / "missing")
+    elif case == "not_evaluation":
+        evaluation = culprit = str(bad)
+    elif case == "no_validation_dir":
+        validation = culprit = str(tmp_path / "missing")
+    elif case == "not_validation":
+        validation = str(bad)
+    elif case == "bad_decision":
+        (bad / "decision.json").write_text('{"blessed": "yes"}')
+        validation, culprit = str(bad), str(bad / "decision.json")
+    elif case == "bad_surrogate":
+        shutil.copytree(artifacts["evaluation"], bad, dirs_exist_ok=True)
+        (bad / "surrogate.json").write_text('{"rules": 3}')
+        evaluation, culprit = str(bad), str(bad / "surrogate.json")
+    output = tmp_path / "report.html"
+    argv = ["report", "--output", str(output)]
+    argv += [] if case == "no_source" else ["--evaluation", evaluation]
+    argv += ["--validation", validation] if validation else []
+    assert cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert ("--evaluation" if case == "no_source" else culprit) in error
+    assert not output.exists()
+
+
+@pytest.fixture(scope="module")
+def report_file(report, tmp_path_factory):
+    path = tmp_path_factory.mktemp("page") / "report.html"
+    path.write_text(render_html(report), encoding="utf-8")
+    return str(path)
+
+
+def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifacts):
+    page = browser.open(report_file)
+    decision = artifacts["decision"]
+    assert page.locator(".decision strong").inner_text() == (
+        "Blessed" if decision["blessed"] else "Not blessed"
+    )
+    assert len(decision["checks"]) <= 100  # one page
+    assert sorted(report_browser.table_column(page, "checks", 7)) == sorted(
+        c["sentence"] for c in decision["checks"]
+    )
+    browser.screenshot(page, "validation")
+
+    page.click("nav [data-view='slices']")
+    report_browser.wait_drawn(page)
+    assert (
+        page.locator("[data-chart='overview']").count() == 1
+    )  # few slices: the overview is the default
+    browser.screenshot(page, "slices-overview")
+    page.select_option("select[name='viz']", "histogram")
+    report_browser.wait_drawn(page)
+    browser.screenshot(page, "slices-histogram")
+
+    page.locator(
+        "[data-table='metrics'] td", has_text="region:north"
+    ).click()  # a row opens its plots
+    report_browser.wait_drawn(page)
+    assert page.input_value("select[name='slice']") == "region:north"
+    roc = report_browser.chart_data(page, "roc")["data"]
+    assert [trace.get("name") for trace in roc[:2]] == ["candidate", "baseline"]
+    for name in ("pr", "calibration", "confusion-candidate", "confusion-baseline"):
+        assert page.locator(f"[data-chart='{name}'] .main-svg").count() > 0
+    browser.screenshot(page, "plots")
+
+    page.click("nav [data-view='explanations']")
+    report_browser.wait_drawn(page)
+    assert report_browser.table_column(page, "shift", 1) == ["0.21076", "0.0421"]
+    assert report_browser.table_column(page, "shift", 2) == ["3 of 5", "4 of 5"]
+    assert report_browser.table_column(page, "permutation", 4)[:2] == [
+        "0.10703",
+        "0.10703",
+    ]  # by mean, descending
+    browser.screenshot(page, "explanations")
+    assert browser.blocked_requests == [] and browser.errors == [] and browser.dialogs == []
+    page.close()
+
+
+def test_html_in_slice_values_and_feature_names_is_shown_as_text_never_run(browser, report_file):
+    page = browser.open(report_file + "#view=slices")
+    assert page.get_by_role("cell", name=f"region:{XSS_SLICE}", exact=True).is_visible()
+    assert page.locator("[data-chart='overview'] text", has_text=f"region:{XSS_SLICE}").count() == 1
+    page.locator("[data-table='metrics'] td", has_text=XSS_SLICE).click()
+    report_browser.wait_drawn(page)
+    assert page.input_value("select[name='slice']") == f"region:{XSS_SLICE}"
+    page.goto(page.url.split("#")[0] + f"#view=explanations&slice=region:{XSS_SLICE}")
+    report_browser.wait_drawn(page)
+    assert (
+        page.locator("[data-table='attributions']")
+        .get_by_text(XSS_FEATURE, exact=True)
+        .is_visible()
+    )
+    assert XSS_SLICE in page.locator("pre.rules").inner_text()
+    assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
+    assert browser.dialogs == [] and browser.errors == [] and browser.blocked_requests == []
+    page.close()
+
+
+def test_jupyter_shows_the_report_in_a_sandboxed_iframe(browser, artifacts, tmp_path):
+    view = show_report(artifacts["evaluation"], artifacts["validation"], height=700)
+    cell = view._repr_html_()
+    srcdoc = re.fullmatch(
+        r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts[^"]*" style="[^"]*700px[^"]*"></iframe>',
+        cell,
+    )
+    assert srcdoc and html.unescape(srcdoc.group(1)) == view.html
+    notebook = tmp_path / "notebook.html"
+    notebook.write_text(f"<!DOCTYPE html><html><body>{cell}</body></html>", encoding="utf-8")
+    page = browser.new_page()
+    page.goto("file://" + str(notebook))
+    frame = page.frame_locator("iframe")
+    frame.locator(report_browser.RENDERED).wait_for()
+    assert frame.locator("nav button").all_inner_texts() == [
+        "Validation",
+        "Slices",
+        "Plots",
+        "Explanations",
+    ]
+    browser.screenshot(page, "jupyter-iframe")
+    page.close()

@@ -1,8 +1,8 @@
-"""Executor of the glassbox Evaluator: resolves artifacts, runs `run_evaluation`, then writes its report."""
+"""Executor of the glassbox Evaluator: the engine's `evaluate` on the artifacts, its outcome's
+properties set on the ModelEvaluation."""
 
 from __future__ import annotations
 
-import os
 from typing import Any, Dict, List
 
 from tensorflow_model_analysis.proto import config_pb2
@@ -13,11 +13,10 @@ from tfx.utils import io_utils, json_utils, proto_utils
 
 from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.evaluator import constants
-from glassbox.evaluation.evaluate import run_evaluation
-from glassbox.evaluation.examples import resolve_example_files
-from glassbox.evaluation.models import resolve_model_dir
+from glassbox.components.properties import set_properties
+from glassbox.engine.evaluate import evaluate
+from glassbox.engine.outcome import ModelArtifact
 from glassbox.protos.explain_config_pb2 import ExplainConfig
-from glassbox.report import write_report
 
 
 def _read_schema(uri: str):
@@ -48,31 +47,17 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         evaluation = artifact_utils.get_single_instance(output_dict[constants.EVALUATION_KEY])
         explain_json = exec_properties.get(constants.EXPLAIN_CONFIG_KEY)
 
-        _, overall = run_evaluation(
+        outcome = evaluate(
             eval_config,
-            model_dir=resolve_model_dir(model.uri),
-            example_files=resolve_example_files(examples.uri, splits),
-            output_dir=evaluation.uri,
-            baseline_model_dir=resolve_model_dir(baseline.uri) if baseline else None,
+            ModelArtifact(model.uri, model.id),
+            examples.uri,
+            evaluation.uri,
+            ModelArtifact(baseline.uri, baseline.id) if baseline else None,
+            example_splits=splits,
             beam_pipeline_args=self._beam_pipeline_args,
             schema=_read_schema(schemas[0].uri).SerializeToString() if schemas else None,
             explain_config=proto_utils.json_to_proto(explain_json, ExplainConfig())
             if explain_json
             else None,
         )
-        write_report(os.path.join(evaluation.uri, constants.REPORT_FILE_NAME), evaluation.uri)
-
-        evaluation.set_string_custom_property(
-            constants.EXAMPLE_SPLITS_PROPERTY, json_utils.dumps(splits)
-        )
-        evaluation.set_string_custom_property(constants.CANDIDATE_MODEL_URI_PROPERTY, model.uri)
-        evaluation.set_int_custom_property(constants.CANDIDATE_MODEL_ID_PROPERTY, model.id)
-        if baseline:
-            evaluation.set_string_custom_property(
-                constants.BASELINE_MODEL_URI_PROPERTY, baseline.uri
-            )
-            evaluation.set_int_custom_property(constants.BASELINE_MODEL_ID_PROPERTY, baseline.id)
-        for name, value in overall.items():
-            evaluation.set_float_custom_property(
-                constants.OVERALL_METRIC_PROPERTY_PREFIX + name, value
-            )
+        set_properties(evaluation, outcome.properties)

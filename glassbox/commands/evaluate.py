@@ -9,23 +9,23 @@ from glassbox.commands.output import print_metrics
 
 
 def _run(args: argparse.Namespace) -> int:
+    from glassbox.engine.evaluate import evaluate
+    from glassbox.engine.outcome import ModelArtifact
     from glassbox.evaluation.config import load_eval_config
-    from glassbox.evaluation.evaluate import run_evaluation
-    from glassbox.evaluation.examples import resolve_example_files
-    from glassbox.evaluation.models import resolve_model_dir
     from glassbox.explain.config import load_explain_config
 
-    _, overall = run_evaluation(
+    outcome = evaluate(
         load_eval_config(args.eval_config),
-        model_dir=resolve_model_dir(args.model),
-        example_files=resolve_example_files(args.examples, args.split or None),
-        output_dir=args.output,
-        baseline_model_dir=resolve_model_dir(args.baseline) if args.baseline else None,
+        ModelArtifact(args.model),
+        args.examples,
+        args.output,
+        ModelArtifact(args.baseline) if args.baseline else None,
+        example_splits=args.split,
         beam_pipeline_args=shlex.split(args.beam_pipeline_args),
         explain_config=load_explain_config(args.explain_config) if args.explain_config else None,
     )
-    print(f"Wrote evaluation to {args.output}")
-    print_metrics(overall)
+    print(f"Wrote evaluation to {args.output}, its report to {outcome.report}")
+    print_metrics(outcome.overall_metrics)
     return 0
 
 

@@ -8,17 +8,16 @@ as custom properties.
 from __future__ import annotations
 
 import os
+import shutil
 from typing import Optional, Sequence
 
 from kfp import dsl
 
 from glassbox import config_files
-from glassbox.components.evaluator import constants as evaluator_constants
 from glassbox.components.validator import constants as validator_constants
+from glassbox.engine.evaluate import evaluate as evaluate_models
+from glassbox.engine.outcome import ModelArtifact
 from glassbox.evaluation.config import parse_eval_config
-from glassbox.evaluation.evaluate import run_evaluation
-from glassbox.evaluation.examples import resolve_example_files
-from glassbox.evaluation.models import resolve_model_dir
 from glassbox.protos import validator_config_pb2
 from glassbox.report import write_report
 from glassbox.validation.errors import ValidatorConfigError
@@ -37,20 +36,22 @@ def evaluate(
     example_splits: Sequence[str] = (),
     beam_pipeline_args: Sequence[str] = (),
 ) -> None:
-    """`run_evaluation` into evaluation.path; the overall metrics as its metadata and as `metrics`;
-    the HTML report as `report`."""
-    _, overall = run_evaluation(
+    """The engine's `evaluate` into evaluation.path; its properties as the evaluation's metadata,
+    the overall metrics as `metrics`, the HTML report as `report`."""
+    outcome = evaluate_models(
         parse_eval_config(eval_config, source="the eval_config parameter"),
-        model_dir=resolve_model_dir(model.path),
-        example_files=resolve_example_files(examples.path, list(example_splits) or None),
-        output_dir=evaluation.path,
-        baseline_model_dir=resolve_model_dir(baseline_model.path) if baseline_model else None,
+        ModelArtifact(model.path),
+        examples.path,
+        evaluation.path,
+        ModelArtifact(baseline_model.path) if baseline_model else None,
+        example_splits=example_splits,
         beam_pipeline_args=beam_pipeline_args,
     )
-    for name, value in sorted(overall.items()):
-        evaluation.metadata[evaluator_constants.OVERALL_METRIC_PROPERTY_PREFIX + name] = value
+    evaluation.metadata.update(outcome.properties)
+    for name, value in sorted(outcome.overall_metrics.items()):
         metrics.log_metric(name, value)
-    write_report(report.path, evaluation.path)
+    os.makedirs(os.path.dirname(report.path), exist_ok=True)
+    shutil.copyfile(outcome.report, report.path)
 
 
 def validate(

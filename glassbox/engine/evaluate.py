@@ -1,0 +1,91 @@
+"""`evaluate`: an evaluation from inputs to a complete evaluation directory and its outcome."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, Optional, Sequence
+
+from tensorflow_model_analysis.proto import config_pb2
+
+from glassbox import keys
+from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, PropertyValue
+from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.evaluation.examples import resolve_example_files
+from glassbox.evaluation.models import resolve_model_dir
+from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.report import write_report
+
+
+def evaluate(
+    eval_config: config_pb2.EvalConfig,
+    model: ModelArtifact,
+    examples: str,
+    output_dir: str,
+    baseline: Optional[ModelArtifact] = None,
+    *,
+    example_splits: Optional[Sequence[str]] = None,
+    beam_pipeline_args: Sequence[str] = (),
+    schema: Optional[bytes] = None,
+    explain_config: Optional[ExplainConfig] = None,
+) -> EvaluationOutcome:
+    """Evaluates model (and baseline) on examples into output_dir, then writes its report.
+
+    Args:
+      eval_config: the tfma.EvalConfig, as written for TFMA.
+      model: the candidate.
+      examples: a TFRecord file, glob or dir, or a TFX Examples artifact's URI.
+      output_dir: where the evaluation goes (TFMA's format and report.html); it must not hold one.
+      baseline: optional baseline to diff metrics against.
+      example_splits: splits of a TFX Examples artifact (default keys.DEFAULT_EXAMPLE_SPLITS);
+        recorded as a property when given.
+      beam_pipeline_args: Beam options (glassbox.beam_runner picks the default runner).
+      schema: optional serialized TFMD Schema to decode the examples with.
+      explain_config: optional explanations to compute beside the metrics.
+
+    Raises:
+      GlassboxError: bad input; the message names the field, file or value at fault.
+    """
+    files = resolve_example_files(examples, list(example_splits) if example_splits else None)
+    applied, overall = run_evaluation(
+        eval_config,
+        model_dir=resolve_model_dir(model.uri),
+        example_files=files,
+        output_dir=output_dir,
+        baseline_model_dir=resolve_model_dir(baseline.uri) if baseline else None,
+        beam_pipeline_args=beam_pipeline_args,
+        schema=schema,
+        explain_config=explain_config,
+    )
+    report = write_report(os.path.join(output_dir, keys.REPORT_FILE), output_dir)
+    return EvaluationOutcome(
+        eval_config=applied,
+        output_dir=output_dir,
+        overall_metrics=overall,
+        properties=_properties(overall, example_splits, model, baseline),
+        report=report,
+        explained=explain_config is not None,
+    )
+
+
+def _properties(
+    overall: Dict[str, float],
+    splits: Optional[Sequence[str]],
+    model: ModelArtifact,
+    baseline: Optional[ModelArtifact],
+) -> Dict[str, PropertyValue]:
+    properties: Dict[str, PropertyValue] = {}
+    if splits:
+        properties[keys.EXAMPLE_SPLITS_PROPERTY] = json.dumps(list(splits))
+    models = (
+        (model, keys.CURRENT_MODEL_PROPERTY, keys.CURRENT_MODEL_ID_PROPERTY),
+        (baseline, keys.BASELINE_MODEL_PROPERTY, keys.BASELINE_MODEL_ID_PROPERTY),
+    )
+    for artifact, uri_property, id_property in models:
+        if artifact is not None:
+            properties[uri_property] = artifact.uri
+            if artifact.id is not None:
+                properties[id_property] = artifact.id
+    for name, value in overall.items():
+        properties[keys.OVERALL_METRIC_PREFIX + name] = float(value)
+    return properties

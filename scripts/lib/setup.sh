@@ -1,0 +1,41 @@
+# Installs what the scripts in scripts/ need on a fresh Debian machine with Python 3.11, and nothing
+# twice: each step checks first and stays silent when there is nothing to do. Sourced by
+# scripts/demo, scripts/test and .ci/run from the repository root.
+
+# Debian's chromium, the browser the report tests drive (tests/support/report_browser.py).
+CHROMIUM=/usr/bin/chromium
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+apt_install() {
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+# uv, from PyPI: with pip where the Python allows it, else (Debian's Python is externally managed,
+# PEP 668) with Debian's pipx. Both put it in ~/.local/bin.
+ensure_uv() {
+  case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) export PATH="$PATH:$HOME/.local/bin" ;; esac
+  command -v uv >/dev/null 2>&1 && return
+  echo "Installing uv ..." >&2
+  if ! python3 -m pip install --quiet --user uv 2>/dev/null; then
+    command -v pipx >/dev/null 2>&1 || apt_install pipx
+    pipx install uv >/dev/null
+  fi
+  command -v uv >/dev/null 2>&1 || { echo "uv was installed but is not on PATH" >&2; return 1; }
+}
+
+# The locked environment (.venv): every dependency group (dev, docs) and the demo's extra.
+ensure_env() {
+  uv sync --frozen --extra demo --check --quiet 2>/dev/null && return
+  echo "Installing the locked environment into .venv (uv sync; a few minutes the first time) ..." >&2
+  uv sync --frozen --extra demo --quiet
+}
+
+ensure_chromium() {
+  [ -x "$CHROMIUM" ] && return
+  echo "Installing Debian's chromium for the browser tests (apt-get) ..." >&2
+  apt_install chromium
+}

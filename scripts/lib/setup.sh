@@ -1,5 +1,5 @@
 # Installs what the scripts in scripts/ need on a fresh Debian machine with Python 3.11, and nothing
-# twice: each step checks first and stays silent when there is nothing to do. Sourced by
+# twice: each step checks first and prints nothing when there is nothing to do. Sourced by
 # scripts/demo, scripts/test and .ci/run from the repository root.
 
 # Debian's chromium, the browser the report tests drive (tests/support/report_browser.py).
@@ -9,9 +9,15 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
 }
 
+# Runs a command, showing its output only if it fails.
+quietly() {
+  local log
+  log=$("$@" 2>&1) || { echo "$log" >&2; return 1; }
+}
+
 apt_install() {
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+  quietly as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
 }
 
 # uv, from PyPI: with pip where the Python allows it, else (Debian's Python is externally managed,
@@ -20,9 +26,9 @@ ensure_uv() {
   case ":$PATH:" in *":$HOME/.local/bin:"*) ;; *) export PATH="$PATH:$HOME/.local/bin" ;; esac
   command -v uv >/dev/null 2>&1 && return
   echo "Installing uv ..." >&2
-  if ! python3 -m pip install --quiet --user uv 2>/dev/null; then
+  if ! python3 -m pip install --quiet --user uv >/dev/null 2>&1; then
     command -v pipx >/dev/null 2>&1 || apt_install pipx
-    pipx install uv >/dev/null
+    quietly pipx install uv
   fi
   command -v uv >/dev/null 2>&1 || { echo "uv was installed but is not on PATH" >&2; return 1; }
 }

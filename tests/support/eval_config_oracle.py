@@ -43,7 +43,7 @@ def run_tfma(name: str, directory: str) -> dict:
     outcome: Dict = {"metrics": [], "validation_ok": None}
     try:
         eval_config = tfma.utils.update_eval_config_with_defaults(
-            built.eval_config, has_baseline=built.case.baseline, rubber_stamp=True
+            built.eval_config, has_baseline=built.has_baseline, rubber_stamp=True
         )
         tfma.utils.verify_eval_config(eval_config)
         shared = [
@@ -63,10 +63,12 @@ def run_tfma(name: str, directory: str) -> dict:
             output_path=output,
             pipeline_options=PipelineOptions(with_default_runner([])),
         )
+        results = result.get_results() if hasattr(result, "get_results") else [result]
         outcome["metrics"] = sorted(
             {
                 name
-                for _, by_output in result.slicing_metrics
+                for one_model in results
+                for _, by_output in one_model.slicing_metrics
                 for by_class in by_output.values()
                 for metrics in by_class.values()
                 for name in metrics

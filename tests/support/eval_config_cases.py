@@ -56,9 +56,10 @@ class Feature:
 
     kind: 'float' offset + scale * N(0, 1); 'int' in the range ``values`` (low, high);
       'category' one string of ``values``; 'tags' 0-2 strings of ``values`` (multi-valued, never
-      a model input); 'text' a sentence of words; 'vector'/'image' ``size`` floats in [0, 1];
-      'digits' 64 pixels of scikit-learn's digits (the label is the digit); 'doc_list' 1 to
-      LIST_SIZE document scores (ranking_list).
+      a model input); 'text' a sentence of words; 'image' ``size`` floats in [0, 1];
+      'digits' 64 pixels of scikit-learn's digits (the label is the digit); 'doc_list' the
+      scores of 1 to LIST_SIZE documents padded to LIST_SIZE with -1, their relevance (varlen)
+      the label (ranking_list).
     model_input: whether the model reads it (False: only sliced, weighted or ranked by).
     """
 
@@ -132,13 +133,18 @@ CASES: Dict[str, Case] = {
     "tfx_penguin_template": Case("penguin_transform", "species", baseline=True, string_label=False),
     "tfx_taxi_pipeline_native_keras": Case("taxi_transform", "tips_xf", baseline=True),
     "tfx_taxi_template": Case("taxi_transform", "tips_xf", baseline=True),
-    "tfx_components_keras": Case("taxi_transform", "tips", baseline=True),
+    # label_key 'tips' is the raw tip in dollars (the tutorial's Transform writes tips_xf):
+    # TFMA 0.52's own BinaryAccuracy takes labels in [0, 1] only.
+    "tfx_components_keras": Case(
+        "taxi_transform", "tips", baseline=True, tfma="refused: label must be within [0, 1]"
+    ),
     "tfx_taxi_pipeline_simple": Case(
         "binary",
         "tips",
         (Feature("fare", scale=5, offset=12), *TAXI_SLICES),
         compiled_metrics=("accuracy",),
         baseline=True,
+        tfma="refused: eval not found in model signatures",  # an Estimator's EvalSavedModel
     ),
     "tfx_mnist_native_keras": Case(
         "multiclass", "image_class", DIGITS, classes=10, compiled_metrics=("accuracy",)
@@ -182,7 +188,12 @@ CASES: Dict[str, Case] = {
         compiled_metrics=("AUC",),
         baseline=True,
     ),
-    "tfma_metrics_regression": Case("regression", compiled_metrics=("mse",)),
+    "tfma_metrics_regression": Case(
+        "regression",
+        compiled_metrics=("mse",),
+        # The guide's CalibrationPlot config predates TFMA 0.52's (left, right, num_buckets).
+        tfma="refused: CalibrationPlot.__init__() got an unexpected keyword argument 'min_value'",
+    ),
     "tfma_metrics_binary": Case("binary"),
     "tfma_metrics_binary_from_python": Case("binary"),
     "tfma_metrics_multiclass": Case("multiclass", features=DIGITS, classes=10),
@@ -199,7 +210,11 @@ CASES: Dict[str, Case] = {
     "tfma_faq_keras": Case(
         "binary", weight="weight", compiled_metrics=("accuracy", "AUC"), label_as_float=True
     ),
-    "tfma_faq_eval_no_default_metrics": Case("binary", compiled_metrics=("accuracy",)),
+    "tfma_faq_eval_no_default_metrics": Case(
+        "binary",
+        compiled_metrics=("accuracy",),
+        tfma="refused: eval not found in model signatures",  # only Estimators exported one
+    ),
     "tfma_faq_binarize_class_0": Case("multiclass", classes=2),
     "tfma_multi_output": Case("multi_output", baseline=True),
     "tfma_query_based_metrics": Case(
@@ -368,7 +383,8 @@ def make_rows(case: Case, n: int = NUM_EXAMPLES, seed: int = 0, name: str = "") 
     rng = np.random.default_rng(_seed(name or case.model, seed))
     rows: List[dict] = [{} for _ in range(n)]
     score = rng.normal(0, 0.5, n)
-    if any(f.kind == "digits" for f in case.features):
+    digits = any(f.kind == "digits" for f in case.features)
+    if digits:
         images, targets = _digits()
         picks = rng.choice(len(targets), n, replace=False)
     for feature in case.features:
@@ -386,29 +402,30 @@ def make_rows(case: Case, n: int = NUM_EXAMPLES, seed: int = 0, name: str = "") 
                 score[i] += _effect(row[feature.name])
             elif feature.kind == "tags":
                 row[feature.name] = [str(v) for v in rng.choice(feature.values, rng.integers(0, 3))]
-            elif feature.kind == "vector" or feature.kind == "image":
+            elif feature.kind == "image":
                 values = rng.uniform(0, 1, feature.size).astype(np.float32)
                 row[feature.name] = values.tolist()
                 score[i] += 4 * (values[: feature.size // 2].mean() - 0.5)
             elif feature.kind == "digits":
                 row[feature.name] = images[picks[i]].tolist()
                 row[case.label] = int(targets[picks[i]])
-            elif feature.kind == "doc_list":
-                row[feature.name] = rng.normal(size=rng.integers(1, LIST_SIZE + 1)).tolist()
+            elif feature.kind == "doc_list":  # the documents' relevance is the label
+                quality = rng.normal(size=rng.integers(1, LIST_SIZE + 1))
+                relevance = np.round(quality + rng.normal(0, 0.5, len(quality)) + 1)
+                row[feature.name] = quality.tolist() + [-1.0] * (LIST_SIZE - len(quality))
+                row[case.label] = np.clip(relevance, 0, 4).tolist()
+    cuts = np.quantile(score, np.linspace(0, 1, case.classes + 1)[1:-1])
     for i, row in enumerate(rows):
         for feature in case.features:
             if feature.kind == "text":
                 row[feature.name] = _text(rng, score[i])
         if case.model == "ranking_list":
-            quality = np.array(row["doc_quality"])
-            noisy = quality + rng.normal(0, 0.5, len(quality))
-            row[case.label] = np.clip(np.round(noisy + 1), 0, 4).astype(float).tolist()
+            pass  # labelled with its documents
         elif case.model == "multi_output":
             row["label_1"] = float(score[i] > 0)
             row["label_2"] = float(score[i] + rng.normal(0, 1) > 0.3)
         elif case.classes > 2 and case.model == "multiclass":
-            if not any(f.kind == "digits" for f in case.features):
-                cuts = np.quantile(score, np.linspace(0, 1, case.classes + 1)[1:-1])
+            if not digits:  # digits come with their label
                 row[case.label] = int(np.searchsorted(cuts, score[i]))
         elif case.model == "regression":
             row[case.label] = float(10 + 3 * score[i] + rng.normal(0, 0.5))
@@ -430,14 +447,14 @@ def make_rows(case: Case, n: int = NUM_EXAMPLES, seed: int = 0, name: str = "") 
 def _parse_spec(case: Case) -> Dict[str, tf.io.FixedLenFeature]:
     spec = {}
     for f in case.model_features:
-        if f.kind in ("float", "vector", "image", "digits"):
+        if f.kind in ("float", "image", "digits"):
             spec[f.name] = tf.io.FixedLenFeature([f.size], tf.float32)
         elif f.kind == "int":
             spec[f.name] = tf.io.FixedLenFeature([1], tf.int64)
         elif f.kind in ("category", "text"):
             spec[f.name] = tf.io.FixedLenFeature([1], tf.string)
         elif f.kind == "doc_list":
-            spec[f.name] = tf.io.VarLenFeature(tf.float32)
+            spec[f.name] = tf.io.FixedLenFeature([LIST_SIZE], tf.float32)
     return spec
 
 
@@ -445,21 +462,14 @@ def _columns(case: Case, rows: Sequence[dict]) -> Dict[str, np.ndarray]:
     parsed = tf.io.parse_example(
         [to_example(row).SerializeToString() for row in rows], _parse_spec(case)
     )
-    return {name: _dense(value) for name, value in parsed.items()}
-
-
-def _dense(value) -> tf.Tensor:
-    if isinstance(value, tf.SparseTensor):
-        value = tf.sparse.to_dense(value)
-        return tf.pad(value, [[0, 0], [0, LIST_SIZE - tf.shape(value)[1]]])[:, :LIST_SIZE]
-    return value
+    return dict(parsed)
 
 
 def _encoded_inputs(case: Case, columns: Mapping[str, np.ndarray]):
     inputs, encoded = {}, []
     for f in case.model_features:
         spec = _parse_spec(case)[f.name]
-        shape = (LIST_SIZE,) if f.kind == "doc_list" else tuple(spec.shape)
+        shape = tuple(spec.shape)
         dtype = "string" if f.kind in ("category", "text") else spec.dtype.name
         inputs[f.name] = x = tf_keras.Input(shape=shape, name=f.name, dtype=dtype)
         if f.kind == "category":
@@ -545,7 +555,7 @@ def save_model(case: Case, model, export_dir: str) -> str:
     @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
     def serve(serialized):
         parsed = tf.io.parse_example(serialized, spec)
-        outputs = model({name: _dense(value) for name, value in parsed.items()})
+        outputs = model(parsed)
         return outputs if isinstance(outputs, dict) else {case.prediction_key: outputs}
 
     signatures = {"serving_default": serve}
@@ -554,7 +564,10 @@ def save_model(case: Case, model, export_dir: str) -> str:
         @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name="examples")])
         def transform_features(serialized):
             parsed = tf.io.parse_example(serialized, spec)
-            return {f"{name}_xf": tf.cast(value, tf.float32) for name, value in parsed.items()}
+            return {
+                f"{name}_xf": value if value.dtype == tf.string else tf.cast(value, tf.float32)
+                for name, value in parsed.items()
+            }
 
         signatures[transform_models.TRANSFORM_SIGNATURE] = transform_features
     if case.keras_metadata:
@@ -580,6 +593,11 @@ class BuiltCase:
     @property
     def has_baseline(self) -> bool:
         return any(spec.is_baseline for spec in self.eval_config.model_specs) or self.case.baseline
+
+    def model_dir(self, spec: config_pb2.ModelSpec) -> Optional[str]:
+        """The SavedModel for a ModelSpec, found by its role: TFMA renames a single spec ''."""
+        candidate, baseline = model_names(self.eval_config, self.case.baseline)
+        return self.model_dirs.get(baseline if spec.is_baseline else candidate)
 
 
 def model_names(eval_config: config_pb2.EvalConfig, baseline: bool) -> Tuple[str, Optional[str]]:

@@ -48,12 +48,12 @@ def run_tfma(name: str, directory: str) -> dict:
         tfma.utils.verify_eval_config(eval_config)
         shared = [
             tfma.default_eval_shared_model(
-                eval_saved_model_path=built.model_dirs[spec.name],
+                eval_saved_model_path=built.model_dir(spec),
                 model_name=spec.name,
                 eval_config=eval_config,
             )
             for spec in eval_config.model_specs
-            if spec.name in built.model_dirs
+            if built.model_dir(spec)
         ]
         output = os.path.join(directory, "tfma")
         result = tfma.run_model_analysis(
@@ -78,10 +78,19 @@ def run_tfma(name: str, directory: str) -> dict:
             outcome["validation_ok"] = tfma.load_validation_result(output).validation_ok
         outcome.update(verdict="accepted", reason="")
     except Exception as error:  # noqa: BLE001 (the refusal is the result)
-        outcome.update(verdict="refused", reason=f"{type(error).__name__}: {error}")
+        outcome.update(verdict="refused", reason=_reason(error))
         outcome["traceback"] = traceback.format_exc(limit=-3)
     outcome["seconds"] = round(time.time() - started, 1)
     return outcome
+
+
+def _reason(error: BaseException) -> str:
+    """The exception and the ones that caused it, outermost first (Beam wraps TFMA's own)."""
+    chain = []
+    while error is not None and len(chain) < 5:
+        chain.append(f"{type(error).__name__}: {str(error)[:500]}")
+        error = error.__cause__ or error.__context__
+    return " <- ".join(chain)
 
 
 def run_in_subprocess(names: Sequence[str], work_dir: str, timeout: float = 3600) -> Dict:

@@ -98,6 +98,7 @@ def tfma_outcomes(request, tmp_path_factory) -> dict:
 
 
 @pytest.mark.slow
+@pytest.mark.corpus
 @pytest.mark.parametrize("name", NAMES)
 def test_tfma_does_what_the_case_records(name, tfma_outcomes):
     outcome, expected = tfma_outcomes[name], cases.CASES[name].tfma

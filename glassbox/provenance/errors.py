@@ -1,6 +1,10 @@
-"""Errors of history and trails; each message names the store, pipeline, id or URI at fault."""
+"""Errors of lineage, history and trails; each message names the store, pipeline, id or URI at fault."""
 
-from glassbox.pipelines.lineage import LineageError
+from glassbox.errors import GlassboxError
+
+
+class LineageError(GlassboxError, LookupError):
+    """ML Metadata lacks what was asked for: the store, a pipeline, an artifact or a link between them."""
 
 
 class ProvenanceError(LineageError):

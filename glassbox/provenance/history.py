@@ -14,8 +14,8 @@ from typing import Dict, List, Optional, Tuple
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from glassbox.pipelines import lineage
-from glassbox.provenance import records
+from glassbox import keys
+from glassbox.provenance import lineage, records
 from glassbox.provenance.errors import ProvenanceError
 from glassbox.provenance.records import ArtifactRef, artifact_ref
 
@@ -64,10 +64,10 @@ def read_history(
     """
     store = lineage.open_store(store_path)
     context = lineage.pipeline_context(store, store_path, pipeline)
-    evaluations = lineage.pipeline_artifacts(store, context, records.MODEL_EVALUATION)
+    evaluations = lineage.pipeline_artifacts(store, context, keys.MODEL_EVALUATION_TYPE)
     if not evaluations:
         raise ProvenanceError(
-            f"pipeline {context.name!r} in {store_path!r} has no {records.MODEL_EVALUATION} yet"
+            f"pipeline {context.name!r} in {store_path!r} has no {keys.MODEL_EVALUATION_TYPE} yet"
         )
     found = [(evaluation, _metrics(evaluation, slice_name)) for evaluation in evaluations]
     if all(metric not in metrics for _, metrics in found if metrics is not None):
@@ -129,9 +129,9 @@ def _point(
 ) -> HistoryPoint:
     execution = lineage.producer_execution(store, evaluation)
     inputs = lineage.execution_artifacts(store, execution.id, lineage.Event.INPUT)
-    (model,) = inputs[records.MODEL_KEY]
-    (examples,) = inputs[records.EXAMPLES_KEY]
-    baselines = inputs.get(records.BASELINE_MODEL_KEY, [])
+    (model,) = inputs[keys.MODEL_KEY]
+    (examples,) = inputs[keys.EXAMPLES_KEY]
+    baselines = inputs.get(keys.BASELINE_MODEL_KEY, [])
     blessing = blessing_of(store, evaluation)
     return HistoryPoint(
         run=lineage.run_name(store, execution),
@@ -143,8 +143,8 @@ def _point(
         blessing=artifact_ref(store, blessing) if blessing else None,
         blessed=None
         if blessing is None
-        else records.property_value(blessing, records.BLESSED_PROPERTY) == 1,
-        reason=(blessing and records.property_value(blessing, records.REASON_PROPERTY)) or "",
+        else records.property_value(blessing, keys.BLESSED_PROPERTY) == 1,
+        reason=(blessing and records.property_value(blessing, keys.REASON_PROPERTY)) or "",
     )
 
 
@@ -156,5 +156,5 @@ def blessing_of(
     executions = lineage.consumers(store, evaluation) + [
         lineage.producer_execution(store, evaluation).id
     ]
-    blessings = lineage.outputs_of_type(store, executions, records.MODEL_BLESSING)
+    blessings = lineage.outputs_of_type(store, executions, keys.MODEL_BLESSING_TYPE)
     return blessings[-1] if blessings else None

@@ -1,5 +1,4 @@
-"""What history and trails are made of: artifacts as plain values, and the type names and keys
-they are found by in ML Metadata."""
+"""What history and trails are made of: artifacts as plain values, and their custom properties."""
 
 from __future__ import annotations
 
@@ -10,29 +9,8 @@ from typing import Any, Dict, Union
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from glassbox.pipelines.lineage import type_of
-
-# TFX's artifact type names (tfx.types.standard_artifacts, which loads TensorFlow; a test checks
-# they agree) and glassbox's own.
-EXAMPLES = "Examples"
-MODEL = "Model"
-MODEL_EVALUATION = "ModelEvaluation"
-MODEL_BLESSING = "ModelBlessing"
-PUSHED_MODEL = "PushedModel"
-VALIDATION_RESULT = "glassbox.ValidationResult"
-# Input and output keys of the Trainer, Evaluator, Validator and Pusher (ours and TFX's agree).
-EXAMPLES_KEY = "examples"
-MODEL_KEY = "model"
-BASELINE_MODEL_KEY = "baseline_model"
-EVALUATION_KEY = "evaluation"
-MODEL_BLESSING_KEY = "model_blessing"
-# Custom properties: the ModelBlessing's verdict (TFX's) and reason (glassbox's), the evaluation's
-# overall metrics (glassbox's, e.g. overall_auc), the PushedModel's (TFX Pusher's).
-BLESSED_PROPERTY = "blessed"
-REASON_PROPERTY = "reason"
-OVERALL_METRIC_PREFIX = "overall_"
-PUSHED_PROPERTY = "pushed"
-PUSHED_DESTINATION_PROPERTY = "pushed_destination"
+from glassbox import keys
+from glassbox.provenance.lineage import type_of
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +56,8 @@ def property_value(
 def overall_metrics(artifact: metadata_store_pb2.Artifact) -> Dict[str, float]:
     """An evaluation's overall metrics recorded as custom properties, by metric name."""
     return {
-        name[len(OVERALL_METRIC_PREFIX) :]: value.double_value
+        name[len(keys.OVERALL_METRIC_PREFIX) :]: value.double_value
         for name, value in sorted(artifact.custom_properties.items())
-        if name.startswith(OVERALL_METRIC_PREFIX) and value.WhichOneof("value") == "double_value"
+        if name.startswith(keys.OVERALL_METRIC_PREFIX)
+        and value.WhichOneof("value") == "double_value"
     }

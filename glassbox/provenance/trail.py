@@ -18,16 +18,12 @@ from typing import Any, Dict, List, Optional, Union
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from glassbox.pipelines import lineage
-from glassbox.provenance import records
-from glassbox.provenance.errors import ProvenanceError
+from glassbox import keys
+from glassbox.provenance import lineage, records
+from glassbox.provenance.errors import LineageError, ProvenanceError
 from glassbox.provenance.records import ArtifactRef, artifact_ref, property_value
 
 Artifact = metadata_store_pb2.Artifact
-# The Evaluator's exec property holding its EvalConfig (ours and TFX's), and the property of our
-# ModelEvaluation recording the splits evaluated.
-EVAL_CONFIG_PROPERTY = "eval_config"
-EXAMPLE_SPLITS_PROPERTY = "example_splits"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -117,7 +113,7 @@ def decision_trail(
                 store,
                 store_path,
                 pipeline,
-                lineage.artifact_by_id(store, store_path, model_id, records.MODEL),
+                lineage.artifact_by_id(store, store_path, model_id, keys.MODEL_TYPE),
             ),
         )
     elif blessing_id is not None:
@@ -125,7 +121,7 @@ def decision_trail(
             store,
             store_path,
             pipeline,
-            lineage.artifact_by_id(store, store_path, blessing_id, records.MODEL_BLESSING),
+            lineage.artifact_by_id(store, store_path, blessing_id, keys.MODEL_BLESSING_TYPE),
         )
     else:
         blessing = _blessing_of_push(
@@ -143,7 +139,7 @@ def _in_pipeline(
     if pipeline is not None:
         context = lineage.pipeline_context(store, store_path, pipeline)
         if context.id not in {c.id for c in store.get_contexts_by_artifact(artifact.id)}:
-            raise lineage.LineageError(
+            raise LineageError(
                 f"artifact {artifact.id} ({artifact.uri}) in {store_path!r} is not of "
                 f"pipeline {pipeline!r}"
             )
@@ -161,8 +157,8 @@ def _pushed_model(
         context = lineage.pipeline_context(store, store_path, pipeline)
         pushes = [
             a
-            for a in lineage.pipeline_artifacts(store, context, records.PUSHED_MODEL)
-            if property_value(a, records.PUSHED_PROPERTY) == 1
+            for a in lineage.pipeline_artifacts(store, context, keys.PUSHED_MODEL_TYPE)
+            if property_value(a, keys.PUSHED_PROPERTY) == 1
         ]
         if not pushes:
             raise ProvenanceError(
@@ -173,14 +169,14 @@ def _pushed_model(
         store,
         store_path,
         pipeline,
-        lineage.artifact_by_id(store, store_path, pushed_model_id, records.PUSHED_MODEL),
+        lineage.artifact_by_id(store, store_path, pushed_model_id, keys.PUSHED_MODEL_TYPE),
     )
-    if property_value(pushed, records.PUSHED_PROPERTY) != 1:
-        (model,) = lineage.producer_inputs(store, pushed)[records.MODEL_KEY]
+    if property_value(pushed, keys.PUSHED_PROPERTY) != 1:
+        (model,) = lineage.producer_inputs(store, pushed)[keys.MODEL_KEY]
         blessing = _blessing_of_push(store, pushed)
         raise ProvenanceError(
             f"PushedModel {pushed.id} in {store_path!r} records no push: model {model.id} ({model.uri}) was not "
-            f"pushed ({property_value(blessing, records.REASON_PROPERTY) or 'not blessed'}); "
+            f"pushed ({property_value(blessing, keys.REASON_PROPERTY) or 'not blessed'}); "
             f"its trail: --model-id {model.id}"
         )
     return pushed
@@ -188,7 +184,7 @@ def _pushed_model(
 
 def _blessing_of_push(store: metadata_store.MetadataStore, pushed: Artifact) -> Artifact:
     return _only(
-        lineage.producer_inputs(store, pushed).get(records.MODEL_BLESSING_KEY, []),
+        lineage.producer_inputs(store, pushed).get(keys.MODEL_BLESSING_KEY, []),
         f"ModelBlessing input of the Pusher of PushedModel {pushed.id}",
     )
 
@@ -196,7 +192,7 @@ def _blessing_of_push(store: metadata_store.MetadataStore, pushed: Artifact) -> 
 def _latest_blessing(store: metadata_store.MetadataStore, model: Artifact) -> Artifact:
     """The latest ModelBlessing made with model as the candidate."""
     blessings = lineage.outputs_of_type(
-        store, lineage.consumers(store, model, records.MODEL_KEY), records.MODEL_BLESSING
+        store, lineage.consumers(store, model, keys.MODEL_KEY), keys.MODEL_BLESSING_TYPE
     )
     if not blessings:
         raise ProvenanceError(
@@ -211,15 +207,15 @@ def _trail(
     validator = lineage.producer_execution(store, blessing)
     inputs = lineage.execution_artifacts(store, validator.id, lineage.Event.INPUT)
     what = f"of the execution {validator.id} that made ModelBlessing {blessing.id}"
-    model = _only(inputs.get(records.MODEL_KEY, []), f"model input {what}")
+    model = _only(inputs.get(keys.MODEL_KEY, []), f"model input {what}")
     # glassbox's Validator takes the evaluation as input; TFX's Evaluator outputs it beside the blessing.
     evaluation = _only(
-        inputs.get(records.EVALUATION_KEY)
-        or lineage.outputs_of_type(store, [validator.id], records.MODEL_EVALUATION),
+        inputs.get(keys.EVALUATION_KEY)
+        or lineage.outputs_of_type(store, [validator.id], keys.MODEL_EVALUATION_TYPE),
         f"evaluation {what}",
     )
-    results = lineage.outputs_of_type(store, [validator.id], records.VALIDATION_RESULT)
-    baselines = inputs.get(records.BASELINE_MODEL_KEY, [])
+    results = lineage.outputs_of_type(store, [validator.id], keys.VALIDATION_RESULT_TYPE)
+    baselines = inputs.get(keys.BASELINE_MODEL_KEY, [])
     return DecisionTrail(
         store=store_path,
         pipeline=lineage.pipeline_name(store, validator),
@@ -229,8 +225,8 @@ def _trail(
         evaluation=_evaluation_step(store, evaluation),
         validation=ValidationStep(
             blessing=artifact_ref(store, blessing),
-            blessed=property_value(blessing, records.BLESSED_PROPERTY) == 1,
-            reason=property_value(blessing, records.REASON_PROPERTY) or "",
+            blessed=property_value(blessing, keys.BLESSED_PROPERTY) == 1,
+            reason=property_value(blessing, keys.REASON_PROPERTY) or "",
             result=artifact_ref(store, results[0]) if results else None,
             checks=_checks(results[0].uri) if results else [],
         ),
@@ -250,7 +246,7 @@ def _training(store: metadata_store.MetadataStore, model: Artifact) -> Training:
         examples=[
             artifact_ref(store, a)
             for a in lineage.execution_artifacts(store, trainer.id, lineage.Event.INPUT).get(
-                records.EXAMPLES_KEY, []
+                keys.EXAMPLES_KEY, []
             )
         ],
     )
@@ -260,31 +256,31 @@ def _evaluation_step(store: metadata_store.MetadataStore, evaluation: Artifact) 
     evaluator = lineage.producer_execution(store, evaluation)
     examples = _only(
         lineage.execution_artifacts(store, evaluator.id, lineage.Event.INPUT).get(
-            records.EXAMPLES_KEY, []
+            keys.EXAMPLES_KEY, []
         ),
         f"examples input of the execution {evaluator.id} that made ModelEvaluation {evaluation.id}",
     )
     return EvaluationStep(
         evaluation=artifact_ref(store, evaluation),
         examples=artifact_ref(store, examples),
-        example_splits=_json_property(evaluation, EXAMPLE_SPLITS_PROPERTY),
-        eval_config=_json_property(evaluator, EVAL_CONFIG_PROPERTY) or {},
+        example_splits=_json_property(evaluation, keys.EXAMPLE_SPLITS_PROPERTY),
+        eval_config=_json_property(evaluator, keys.EVAL_CONFIG_KEY) or {},
         overall_metrics=records.overall_metrics(evaluation),
     )
 
 
 def _push_step(store: metadata_store.MetadataStore, blessing: Artifact) -> Optional[PushStep]:
     pushes = lineage.outputs_of_type(
-        store, lineage.consumers(store, blessing, records.MODEL_BLESSING_KEY), records.PUSHED_MODEL
+        store, lineage.consumers(store, blessing, keys.MODEL_BLESSING_KEY), keys.PUSHED_MODEL_TYPE
     )
     if not pushes:
         return None
     pushed = pushes[-1]
-    done = property_value(pushed, records.PUSHED_PROPERTY) == 1
+    done = property_value(pushed, keys.PUSHED_PROPERTY) == 1
     return PushStep(
         pushed_model=artifact_ref(store, pushed),
         pushed=done,
-        destination=property_value(pushed, records.PUSHED_DESTINATION_PROPERTY) if done else None,
+        destination=property_value(pushed, keys.PUSHED_DESTINATION_PROPERTY) if done else None,
     )
 
 
@@ -302,5 +298,5 @@ def _json_property(node: Union[Artifact, metadata_store_pb2.Execution], name: st
 
 def _only(artifacts: List[Artifact], what: str) -> Artifact:
     if len(artifacts) != 1:
-        raise lineage.LineageError(f"expected one {what}, ML Metadata records {len(artifacts)}")
+        raise LineageError(f"expected one {what}, ML Metadata records {len(artifacts)}")
     return artifacts[0]

@@ -4,14 +4,9 @@ training data to its push, links exactly the artifacts the runs reported."""
 import json
 
 import pytest
-from tfx.types import standard_artifacts
 
-from glassbox import artifacts, cli
-from glassbox.components.evaluator import constants as evaluator_constants
-from glassbox.components.validator import constants as validator_constants
-from glassbox.pipelines import local_runner
-from glassbox.pipelines.lineage import consumer_outputs, open_store
-from glassbox.provenance import records
+from glassbox import cli
+from glassbox.provenance.lineage import consumer_outputs, open_store
 from glassbox.provenance.trail import decision_trail
 
 
@@ -122,36 +117,3 @@ def test_bad_input_exits_2_naming_the_id_store_or_pipeline(demo_runs, capsys, ca
     }[case]
     assert cli.main(["lineage", "--mlmd", store, *args]) == 2
     assert expected in capsys.readouterr().err
-
-
-def test_type_names_and_keys_agree_with_tfx_and_the_components():
-    assert [
-        records.EXAMPLES,
-        records.MODEL,
-        records.MODEL_EVALUATION,
-        records.MODEL_BLESSING,
-        records.PUSHED_MODEL,
-        records.VALIDATION_RESULT,
-    ] == [
-        standard_artifacts.Examples.TYPE_NAME,
-        standard_artifacts.Model.TYPE_NAME,
-        standard_artifacts.ModelEvaluation.TYPE_NAME,
-        standard_artifacts.ModelBlessing.TYPE_NAME,
-        standard_artifacts.PushedModel.TYPE_NAME,
-        artifacts.ValidationResult.TYPE_NAME,
-    ]
-    assert (records.EXAMPLES_KEY, records.MODEL_KEY, records.BASELINE_MODEL_KEY) == (
-        evaluator_constants.EXAMPLES_KEY,
-        evaluator_constants.MODEL_KEY,
-        evaluator_constants.BASELINE_MODEL_KEY,
-    )
-    assert (records.EVALUATION_KEY, records.BLESSED_PROPERTY, records.REASON_PROPERTY) == (
-        validator_constants.EVALUATION_KEY,
-        validator_constants.BLESSED_PROPERTY,
-        validator_constants.REASON_PROPERTY,
-    )
-    assert records.OVERALL_METRIC_PREFIX == evaluator_constants.OVERALL_METRIC_PROPERTY_PREFIX
-    assert (records.PUSHED_PROPERTY, records.PUSHED_DESTINATION_PROPERTY) == (
-        local_runner.PUSHED_PROPERTY,
-        local_runner.PUSHED_DESTINATION_PROPERTY,
-    )

@@ -9,18 +9,14 @@ from typing import Dict, Iterable, List, Optional, Set
 
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
-from tfx.dsl.compiler import constants as compiler_constants
 
-from glassbox.errors import GlassboxError
+from glassbox import keys
+from glassbox.provenance.errors import LineageError
 
 Artifact = metadata_store_pb2.Artifact
 Context = metadata_store_pb2.Context
 Event = metadata_store_pb2.Event
 Execution = metadata_store_pb2.Execution
-
-
-class LineageError(GlassboxError, LookupError):
-    """ML Metadata lacks what was asked for: the store, a pipeline, an artifact or a link between them."""
 
 
 def open_store(path: str) -> metadata_store.MetadataStore:
@@ -41,7 +37,7 @@ def pipeline_context(
 ) -> Context:
     """The context of the pipeline called name; with no name, of the store's only pipeline."""
     pipelines = sorted(
-        store.get_contexts_by_type(compiler_constants.PIPELINE_CONTEXT_TYPE_NAME),
+        store.get_contexts_by_type(keys.PIPELINE_CONTEXT_TYPE),
         key=lambda context: context.name,
     )
     found = [context for context in pipelines if name is None or context.name == name]
@@ -178,12 +174,12 @@ def execution_artifacts(
 
 def run_name(store: metadata_store.MetadataStore, execution: Execution) -> Optional[str]:
     """The name (run id) of the pipeline run an execution belongs to, if any."""
-    return _context_name(store, execution, compiler_constants.PIPELINE_RUN_CONTEXT_TYPE_NAME)
+    return _context_name(store, execution, keys.PIPELINE_RUN_CONTEXT_TYPE)
 
 
 def pipeline_name(store: metadata_store.MetadataStore, execution: Execution) -> Optional[str]:
     """The name of the pipeline an execution belongs to, if any."""
-    return _context_name(store, execution, compiler_constants.PIPELINE_CONTEXT_TYPE_NAME)
+    return _context_name(store, execution, keys.PIPELINE_CONTEXT_TYPE)
 
 
 def _context_name(

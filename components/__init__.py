@@ -1,8 +1,24 @@
-"""TFX components of tfx-glassbox."""
+"""TFX components of tfx-glassbox, imported when first used: `import glassbox.components` alone
+loads neither TensorFlow nor TFX."""
 
-from glassbox.components.baseline_resolver.component import BaselineResolver
-from glassbox.components.evaluator.component import Evaluator
-from glassbox.components.trainer.component import Trainer
-from glassbox.components.validator.component import Validator
+import importlib
 
-__all__ = ["BaselineResolver", "Evaluator", "Trainer", "Validator"]
+# Each component's class, by the module that defines it.
+_MODULES = {
+    "BaselineResolver": "glassbox.components.baseline_resolver.component",
+    "Evaluator": "glassbox.components.evaluator.component",
+    "Trainer": "glassbox.components.trainer.component",
+    "Validator": "glassbox.components.validator.component",
+}
+
+__all__ = sorted(_MODULES)
+
+
+def __getattr__(name: str):
+    if name not in _MODULES:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(_MODULES[name]), name)
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -2,9 +2,11 @@
 
 from tfx.types import artifact
 
+from glassbox import keys
+
 
 class ValidationResult(artifact.Artifact):
     """A Validator's decision: TFMA's ValidationResult (``tfma.load_validation_result`` reads the
     dir), ``decision.json`` (machine-readable, every check) and ``decision.md`` (the sentences)."""
 
-    TYPE_NAME = "glassbox.ValidationResult"
+    TYPE_NAME = keys.VALIDATION_RESULT_TYPE

@@ -6,7 +6,9 @@ so the CLI, ML Metadata readers and reports use the names without loading Tensor
 Where a name is TFX's or TFMA's, it is spelt as they spell it (tests/test_keys.py checks it).
 """
 
-# Channel keys of the Evaluator, Validator, Trainer, BaselineResolver and the stock Pusher.
+# Channel keys of the Evaluator, Validator, Trainer, BaselineResolver and the stock Pusher. The
+# candidate is under `model`, as for the stock Evaluator, so that lineage-based resolvers
+# (LatestPolicyModel) find the blessing through it.
 EXAMPLES_KEY = "examples"
 MODEL_KEY = "model"
 BASELINE_MODEL_KEY = "baseline_model"
@@ -14,20 +16,35 @@ SCHEMA_KEY = "schema"
 EVALUATION_KEY = "evaluation"
 BLESSING_KEY = "blessing"
 VALIDATION_KEY = "validation"
-# The stock Pusher's input of the blessing.
+# The stock Pusher's input of the blessing (and TFX's Resolver's output of it).
 MODEL_BLESSING_KEY = "model_blessing"
+# The stock Pusher's output.
+PUSHED_MODEL_KEY = "pushed_model"
 
-# Parameter keys.
+# Parameter keys of the Evaluator and Validator. EVAL_CONFIG_KEY is also the exec property in
+# which an Evaluator (ours or the stock one) keeps its tfma.EvalConfig, as JSON.
 EVAL_CONFIG_KEY = "eval_config"
 EXAMPLE_SPLITS_KEY = "example_splits"
 EXPLAIN_CONFIG_KEY = "explain_config"
 VALIDATOR_CONFIG_KEY = "config"
+# The BaselineResolver's parameter: the pipeline whose blessed Models are looked up.
 PIPELINE_NAME_KEY = "pipeline_name"
+# The Trainer's parameters: the fields of glassbox.training.config.TrainingConfig (lists as JSON).
+LABEL_KEY = "label"
+NUMERIC_FEATURES_KEY = "numeric_features"
+CATEGORICAL_FEATURES_KEY = "categorical_features"
+HIDDEN_UNITS_KEY = "hidden_units"
+EPOCHS_KEY = "epochs"
+BATCH_SIZE_KEY = "batch_size"
+LEARNING_RATE_KEY = "learning_rate"
+SEED_KEY = "seed"
 
 # The split the stock Evaluator evaluates when it is given none.
 DEFAULT_EXAMPLE_SPLITS = ("eval",)
 # The Trainer trains on this split of its examples.
 TRAIN_SPLIT = "train"
+# A TFX Examples artifact holds each split in a directory named so, e.g. Split-eval/.
+SPLIT_DIR_PREFIX = "Split-"
 
 # Artifact type names: TFX's standard artifacts and glassbox's own.
 EXAMPLES_TYPE = "Examples"
@@ -37,6 +54,12 @@ MODEL_EVALUATION_TYPE = "ModelEvaluation"
 MODEL_BLESSING_TYPE = "ModelBlessing"
 PUSHED_MODEL_TYPE = "PushedModel"
 VALIDATION_RESULT_TYPE = "glassbox.ValidationResult"
+# ML Metadata context types: TFX's pipeline and run contexts, and the pipeline context Kubeflow
+# Pipelines (KFP) records, where a TFX artifact type is named by its schema title, e.g. tfx.Model.
+PIPELINE_CONTEXT_TYPE = "pipeline"
+PIPELINE_RUN_CONTEXT_TYPE = "pipeline_run"
+KFP_PIPELINE_CONTEXT_TYPE = "system.Pipeline"
+KFP_TFX_TYPE_PREFIX = "tfx."
 
 # Files of an evaluation (TFMA's names where TFMA reads them).
 EVAL_CONFIG_FILE = "eval_config.json"
@@ -49,6 +72,12 @@ DECISION_JSON_FILE = "decision.json"
 DECISION_MARKDOWN_FILE = "decision.md"
 # The HTML report of an evaluation or a validation, in its directory.
 REPORT_FILE = "report.html"
+# Where a KFP v1 step writes the UI metadata that shows a report in the run's Visualizations tab.
+KFP_UI_METADATA_PATH = "/mlpipeline-ui-metadata.json"
+# A model card's files.
+MODEL_CARD_JSON_FILE = "model_card.json"
+MODEL_CARD_MARKDOWN_FILE = "model_card.md"
+MODEL_CARD_HTML_FILE = "model_card.html"
 # A ModelBlessing's verdict: an empty file of one of these names (the stock Pusher reads it).
 BLESSED_FILE = "BLESSED"
 NOT_BLESSED_FILE = "NOT_BLESSED"
@@ -73,7 +102,7 @@ RUBBER_STAMP_PROPERTY = "rubber_stamp"
 FAILURES_PROPERTY = "failures"
 REASON_PROPERTY = "reason"
 
-# Custom properties of the stock Pusher's PushedModel.
+# Custom properties of the stock Pusher's PushedModel (private names of its executor).
 PUSHED_PROPERTY = "pushed"
 PUSHED_DESTINATION_PROPERTY = "pushed_destination"
 

@@ -24,23 +24,21 @@ from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
 )
 from tfx.types import channel, standard_artifacts
 
-from glassbox.components.baseline_resolver import constants as baseline_resolver_constants
+from glassbox import keys
 from glassbox.components.baseline_resolver.component import BaselineResolver
 
 LATEST_BLESSED_MODEL_STRATEGY = "latest_blessed_model_strategy"
 LATEST_POLICY_MODEL = "latest_policy_model"
 ML_METADATA_QUERY = "ml_metadata_query"
 RESOLVERS = (LATEST_BLESSED_MODEL_STRATEGY, LATEST_POLICY_MODEL, ML_METADATA_QUERY)
-# The Resolver's and the BaselineResolver's node id, and the keys of the mechanisms' outputs.
+# The Resolver's and the BaselineResolver's node id.
 RESOLVER_ID = "latest_blessed_model_resolver"
-MODEL_KEY = "model"
-BLESSING_KEY = "model_blessing"
 
 
 @resolver_function.resolver_function(
     output_type={
-        MODEL_KEY: standard_artifacts.Model,
-        BLESSING_KEY: standard_artifacts.ModelBlessing,
+        keys.MODEL_KEY: standard_artifacts.Model,
+        keys.MODEL_BLESSING_KEY: standard_artifacts.ModelBlessing,
     }
 )
 def latest_policy_model(models):
@@ -73,14 +71,14 @@ def latest_blessed_model(
         node = Resolver(
             strategy_class=LatestBlessedModelStrategy,
             **{
-                MODEL_KEY: models,
-                BLESSING_KEY: channel.Channel(type=standard_artifacts.ModelBlessing),
+                keys.MODEL_KEY: models,
+                keys.MODEL_BLESSING_KEY: channel.Channel(type=standard_artifacts.ModelBlessing),
             },
         ).with_id(RESOLVER_ID)
-        return [node], node.outputs[MODEL_KEY]
+        return [node], node.outputs[keys.MODEL_KEY]
     if resolver == LATEST_POLICY_MODEL:
-        return [], latest_policy_model({MODEL_KEY: models})[MODEL_KEY]
+        return [], latest_policy_model({keys.MODEL_KEY: models})[keys.MODEL_KEY]
     if resolver == ML_METADATA_QUERY:
         node = BaselineResolver(pipeline_name=pipeline_name).with_id(RESOLVER_ID)
-        return [node], node.outputs[baseline_resolver_constants.MODEL_KEY]
+        return [node], node.outputs[keys.MODEL_KEY]
     raise ValueError(f"baseline resolver must be one of {', '.join(RESOLVERS)}, got {resolver!r}")

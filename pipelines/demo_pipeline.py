@@ -19,13 +19,10 @@ from tfx.components.example_gen.csv_example_gen.component import CsvExampleGen
 from tfx.components.pusher.component import Pusher
 from tfx.orchestration import metadata, pipeline
 from tfx.proto import pusher_pb2
-from tfx.types import standard_component_specs
 
-from glassbox.components.evaluator import constants as evaluator_constants
+from glassbox import keys
 from glassbox.components.evaluator.component import Evaluator
-from glassbox.components.trainer import constants as trainer_constants
 from glassbox.components.trainer.component import Trainer
-from glassbox.components.validator import constants as validator_constants
 from glassbox.components.validator.component import Validator
 from glassbox.pipelines import baseline, data
 from glassbox.protos import explain_config_pb2, validator_config_pb2
@@ -138,9 +135,9 @@ def create_pipeline(
       explain_config: the Evaluator's explanations; default `default_explain_config()`.
     """
     example_gen = CsvExampleGen(input_base=data_root)
-    examples = example_gen.outputs[standard_component_specs.EXAMPLES_KEY]
+    examples = example_gen.outputs[keys.EXAMPLES_KEY]
     trainer = Trainer(examples=examples, config=training)
-    model = trainer.outputs[trainer_constants.MODEL_KEY]
+    model = trainer.outputs[keys.MODEL_KEY]
     resolver_nodes, baseline_model = baseline.latest_blessed_model(pipeline_name, baseline_resolver)
     evaluator = Evaluator(
         examples=examples,
@@ -150,14 +147,14 @@ def create_pipeline(
         explain_config=explain_config or default_explain_config(),
     )
     validator = Validator(
-        evaluation=evaluator.outputs[evaluator_constants.EVALUATION_KEY],
+        evaluation=evaluator.outputs[keys.EVALUATION_KEY],
         model=model,
         baseline_model=baseline_model,
         config=validator_config or default_validator_config(),
     )
     pusher = Pusher(
         model=model,
-        model_blessing=validator.outputs[validator_constants.BLESSING_KEY],
+        model_blessing=validator.outputs[keys.BLESSING_KEY],
         push_destination=pusher_pb2.PushDestination(
             filesystem=pusher_pb2.PushDestination.Filesystem(
                 base_directory=serving_dir or os.path.join(pipeline_root, SERVING_DIR_NAME)

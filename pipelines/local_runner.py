@@ -14,16 +14,13 @@ from ml_metadata.metadata_store import metadata_store
 from tensorflow_model_analysis.proto import config_pb2
 from tfx.orchestration import metadata
 from tfx.orchestration.local.local_dag_runner import LocalDagRunner
-from tfx.types import standard_artifacts, standard_component_specs
 
-from glassbox.components.evaluator import constants as evaluator_constants
-from glassbox.components.validator import constants as validator_constants
+from glassbox import keys
 from glassbox.errors import GlassboxError
 from glassbox.pipelines import baseline, data
 from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING, SERVING_DIR_NAME, create_pipeline
-from glassbox.pipelines.lineage import consumer_outputs, latest_artifact, producer_inputs
+from glassbox.provenance.lineage import consumer_outputs, latest_artifact, producer_inputs
 from glassbox.training.config import TrainingConfig
-from glassbox.validation.validate import DECISION_JSON
 
 PIPELINE_NAME = "glassbox-demo"
 METADATA_FILE_NAME = "metadata.sqlite"
@@ -40,9 +37,6 @@ DEMO_RUNS = (
     ),
     ("an untrained model (0 epochs)", dataclasses.replace(DEFAULT_TRAINING, epochs=0)),
 )
-# Custom properties of the stock Pusher's PushedModel (private constants of its executor).
-PUSHED_PROPERTY = "pushed"
-PUSHED_DESTINATION_PROPERTY = "pushed_destination"
 
 
 class DemoRootInUseError(GlassboxError):
@@ -106,18 +100,18 @@ def run_demo(
     )
 
     store = metadata_store.MetadataStore(metadata.sqlite_metadata_connection_config(metadata_path))
-    evaluation = latest_artifact(store, standard_artifacts.ModelEvaluation.TYPE_NAME)
+    evaluation = latest_artifact(store, keys.MODEL_EVALUATION_TYPE)
     inputs = producer_inputs(store, evaluation)
-    (examples,) = inputs[evaluator_constants.EXAMPLES_KEY]
-    (model,) = inputs[evaluator_constants.MODEL_KEY]
-    baselines = inputs.get(evaluator_constants.BASELINE_MODEL_KEY, [])
+    (examples,) = inputs[keys.EXAMPLES_KEY]
+    (model,) = inputs[keys.MODEL_KEY]
+    baselines = inputs.get(keys.BASELINE_MODEL_KEY, [])
     validator_outputs = consumer_outputs(store, evaluation)
-    (blessing,) = validator_outputs[validator_constants.BLESSING_KEY]
-    (validation,) = validator_outputs[validator_constants.VALIDATION_KEY]
-    (pushed,) = consumer_outputs(store, blessing)[standard_component_specs.PUSHED_MODEL_KEY]
-    with open(os.path.join(validation.uri, DECISION_JSON)) as f:
+    (blessing,) = validator_outputs[keys.BLESSING_KEY]
+    (validation,) = validator_outputs[keys.VALIDATION_KEY]
+    (pushed,) = consumer_outputs(store, blessing)[keys.PUSHED_MODEL_KEY]
+    with open(os.path.join(validation.uri, keys.DECISION_JSON_FILE)) as f:
         decision = json.load(f)
-    prefix = evaluator_constants.OVERALL_METRIC_PROPERTY_PREFIX
+    prefix = keys.OVERALL_METRIC_PREFIX
     return DemoRun(
         metadata_path=metadata_path,
         examples_uri=examples.uri,
@@ -131,11 +125,11 @@ def run_demo(
         baseline_model_uri=baselines[0].uri if baselines else None,
         validation_uri=validation.uri,
         blessing_uri=blessing.uri,
-        blessed=blessing.custom_properties[validator_constants.BLESSED_PROPERTY].int_value == 1,
+        blessed=blessing.custom_properties[keys.BLESSED_PROPERTY].int_value == 1,
         decision=decision,
         pushed_destination=(
-            pushed.custom_properties[PUSHED_DESTINATION_PROPERTY].string_value
-            if pushed.custom_properties[PUSHED_PROPERTY].int_value == 1
+            pushed.custom_properties[keys.PUSHED_DESTINATION_PROPERTY].string_value
+            if pushed.custom_properties[keys.PUSHED_PROPERTY].int_value == 1
             else None
         ),
     )

@@ -8,7 +8,8 @@ from tfx.dsl.components.base import base_component, executor_spec
 from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 
-from glassbox.components.baseline_resolver import constants, executor
+from glassbox import keys
+from glassbox.components.baseline_resolver import executor
 from glassbox.components.baseline_resolver.kfp_metadata import check_pipeline_name
 
 
@@ -16,11 +17,11 @@ class BaselineResolverSpec(ComponentSpec):
     """Parameter and output of the BaselineResolver."""
 
     PARAMETERS = {
-        constants.PIPELINE_NAME_KEY: ExecutionParameter(type=str),
+        keys.PIPELINE_NAME_KEY: ExecutionParameter(type=str),
     }
     INPUTS = {}
     OUTPUTS = {
-        constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        keys.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
     }
 
 
@@ -31,7 +32,7 @@ class BaselineResolver(base_component.BaseComponent):
 
     The output `model` is a copy of the blessed Model (KFP records no output outside the run's
     pipeline root), its source in custom properties; when nothing is blessed yet, a Model marked
-    with `constants.NO_BASELINE_PROPERTY`, which the glassbox Evaluator and Validator take as no
+    with `keys.NO_BASELINE_PROPERTY`, which the glassbox Evaluator and Validator take as no
     baseline. It reaches ML Metadata as `kfp_metadata.connection_config` says (on
     KFP, by the environment KFP gives every task). Under LocalDagRunner use TFX's Resolver
     (`glassbox.pipelines.baseline`).

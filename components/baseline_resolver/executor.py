@@ -12,7 +12,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import io_utils
 
-from glassbox.components.baseline_resolver import constants
+from glassbox import keys
 from glassbox.components.baseline_resolver.kfp_metadata import (
     connection_config,
     latest_blessed_model,
@@ -36,15 +36,15 @@ class Executor(base_executor.BaseExecutor):
         exec_properties: Dict[str, Any],
     ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
-        pipeline_name = exec_properties[constants.PIPELINE_NAME_KEY]
-        model = artifact_utils.get_single_instance(output_dict[constants.MODEL_KEY])
+        pipeline_name = exec_properties[keys.PIPELINE_NAME_KEY]
+        model = artifact_utils.get_single_instance(output_dict[keys.MODEL_KEY])
         found = latest_blessed_model(
             metadata_store.MetadataStore(connection_config()), pipeline_name
         )
         if found is None:
             reason = f"no Model of pipeline {pipeline_name!r} is blessed in ML Metadata yet"
             logging.info("No baseline: %s", reason)
-            model.set_string_custom_property(constants.NO_BASELINE_PROPERTY, reason)
+            model.set_string_custom_property(keys.NO_BASELINE_PROPERTY, reason)
             return
         logging.info(
             "Baseline: Model %d at %s, blessed by ModelBlessing %d; copied to %s",
@@ -54,8 +54,6 @@ class Executor(base_executor.BaseExecutor):
             model.uri,
         )
         io_utils.copy_dir(found.model.uri, model.uri)
-        model.set_string_custom_property(constants.RESOLVED_MODEL_URI_PROPERTY, found.model.uri)
-        model.set_string_custom_property(constants.RESOLVED_MODEL_ID_PROPERTY, str(found.model.id))
-        model.set_string_custom_property(
-            constants.RESOLVED_BLESSING_ID_PROPERTY, str(found.blessing.id)
-        )
+        model.set_string_custom_property(keys.RESOLVED_MODEL_URI_PROPERTY, found.model.uri)
+        model.set_string_custom_property(keys.RESOLVED_MODEL_ID_PROPERTY, str(found.model.id))
+        model.set_string_custom_property(keys.RESOLVED_BLESSING_ID_PROPERTY, str(found.blessing.id))

@@ -21,7 +21,7 @@ from google.protobuf import text_format
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from glassbox.components.validator import constants as validator_constants
+from glassbox import keys
 from glassbox.errors import GlassboxError
 
 # Set in every KFP task pod from KFP's metadata-grpc-configmap (the argo compiler's envFrom).
@@ -31,9 +31,8 @@ PORT_ENV = "METADATA_GRPC_SERVICE_PORT"
 # MetadataStoreClientConfig (a gRPC server, e.g. with ssl_config) file.
 CONNECTION_CONFIG_ENV = "GLASSBOX_MLMD_CONNECTION_CONFIG"
 
-PIPELINE_CONTEXT_TYPE = "system.Pipeline"
-MODEL_TYPE = "tfx.Model"
-BLESSING_TYPE = "tfx.ModelBlessing"
+MODEL_TYPE = keys.KFP_TFX_TYPE_PREFIX + keys.MODEL_TYPE
+BLESSING_TYPE = keys.KFP_TFX_TYPE_PREFIX + keys.MODEL_BLESSING_TYPE
 # Characters a pipeline name may not have: it is quoted in an MLMD filter query.
 _UNQUOTABLE = re.compile(r"['\\]")
 
@@ -125,17 +124,18 @@ def latest_blessed_model(
       BlessedModelError: the latest blessing's model is not a live tfx.Model at the URI it names.
     """
     check_pipeline_name(pipeline_name)
-    if store.get_context_by_type_and_name(PIPELINE_CONTEXT_TYPE, pipeline_name) is None:
+    if store.get_context_by_type_and_name(keys.KFP_PIPELINE_CONTEXT_TYPE, pipeline_name) is None:
         raise MetadataStoreError(
-            f"ML Metadata has no {PIPELINE_CONTEXT_TYPE} context named {pipeline_name!r}, which KFP creates as a "
-            "run of the pipeline starts: this is not the store KFP records this run in, or not the pipeline's name"
+            f"ML Metadata has no {keys.KFP_PIPELINE_CONTEXT_TYPE} context named {pipeline_name!r}, "
+            "which KFP creates as a run of the pipeline starts: this is not the store KFP records "
+            "this run in, or not the pipeline's name"
         )
-    blessed = validator_constants.BLESSED_PROPERTY
+    blessed = keys.BLESSED_PROPERTY
     # KFP stores the Validator's int as a double; a bool would be an int. MLMD ids grow with time.
     blessings = store.get_artifacts(
         list_options=metadata_store.ListOptions(
             filter_query=(
-                f"type = '{BLESSING_TYPE}' AND state = LIVE AND contexts_a.type = '{PIPELINE_CONTEXT_TYPE}' "
+                f"type = '{BLESSING_TYPE}' AND state = LIVE AND contexts_a.type = '{keys.KFP_PIPELINE_CONTEXT_TYPE}' "
                 f"AND contexts_a.name = '{pipeline_name}' AND (custom_properties.{blessed}.double_value = 1 "
                 f"OR custom_properties.{blessed}.int_value = 1)"
             ),
@@ -155,13 +155,11 @@ def _blessed_model(
     """The Model the blessing names by id (an MLMD id is one artifact; nothing keeps a URI to one),
     checked against the URI it also names."""
     about = f"ModelBlessing {blessing.id} ({blessing.uri})"
-    model_id = blessing.custom_properties[
-        validator_constants.CURRENT_MODEL_ID_PROPERTY
-    ].string_value
+    model_id = blessing.custom_properties[keys.CURRENT_MODEL_ID_PROPERTY].string_value
     if not model_id.isdigit():
         raise BlessedModelError(
-            f"{about}: {validator_constants.CURRENT_MODEL_ID_PROPERTY} is not a KFP artifact name (an MLMD id): "
-            f"{blessing.custom_properties[validator_constants.CURRENT_MODEL_ID_PROPERTY]}"
+            f"{about}: {keys.CURRENT_MODEL_ID_PROPERTY} is not a KFP artifact name (an MLMD id): "
+            f"{blessing.custom_properties[keys.CURRENT_MODEL_ID_PROPERTY]}"
         )
     models = store.get_artifacts_by_id([int(model_id)])
     if not models:
@@ -170,7 +168,7 @@ def _blessed_model(
         )
     model = models[0]
     [model_type] = store.get_artifact_types_by_id([model.type_id])
-    uri = blessing.custom_properties[validator_constants.CURRENT_MODEL_URI_PROPERTY].string_value
+    uri = blessing.custom_properties[keys.CURRENT_MODEL_PROPERTY].string_value
     if (
         model_type.name != MODEL_TYPE
         or model.state != metadata_store_pb2.Artifact.LIVE

@@ -8,7 +8,7 @@ from typing import Optional, Sequence
 from tfx import types
 from tfx.types import artifact_utils
 
-from glassbox.components.baseline_resolver import constants
+from glassbox import keys
 
 
 def given_baseline(artifacts: Optional[Sequence[types.Artifact]]) -> Optional[types.Artifact]:
@@ -22,4 +22,4 @@ def given_baseline(artifacts: Optional[Sequence[types.Artifact]]) -> Optional[ty
     if not artifacts:
         return None
     baseline = artifact_utils.get_single_instance(list(artifacts))
-    return None if baseline.has_custom_property(constants.NO_BASELINE_PROPERTY) else baseline
+    return None if baseline.has_custom_property(keys.NO_BASELINE_PROPERTY) else baseline

@@ -11,7 +11,8 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 from tfx.utils import json_utils
 
-from glassbox.components.evaluator import constants, executor
+from glassbox import keys
+from glassbox.components.evaluator import executor
 from glassbox.explain.config import check_explain_config
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 
@@ -20,20 +21,18 @@ class EvaluatorSpec(ComponentSpec):
     """Channels and parameters of the glassbox Evaluator."""
 
     PARAMETERS = {
-        constants.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig),
-        constants.EXAMPLE_SPLITS_KEY: ExecutionParameter(type=str, optional=True),
-        constants.EXPLAIN_CONFIG_KEY: ExecutionParameter(type=ExplainConfig, optional=True),
+        keys.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig),
+        keys.EXAMPLE_SPLITS_KEY: ExecutionParameter(type=str, optional=True),
+        keys.EXPLAIN_CONFIG_KEY: ExecutionParameter(type=ExplainConfig, optional=True),
     }
     INPUTS = {
-        constants.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
-        constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        constants.BASELINE_MODEL_KEY: ChannelParameter(
-            type=standard_artifacts.Model, optional=True
-        ),
-        constants.SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
+        keys.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
+        keys.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        keys.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
+        keys.SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
     }
     OUTPUTS = {
-        constants.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
+        keys.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
     }
 
 

@@ -8,7 +8,8 @@ from tfx.types import standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 from tfx.utils import json_utils
 
-from glassbox.components.trainer import constants, executor
+from glassbox import keys
+from glassbox.components.trainer import executor
 from glassbox.training.config import TrainingConfig
 
 
@@ -16,20 +17,20 @@ class TrainerSpec(ComponentSpec):
     """Channels and parameters of the glassbox Trainer; list parameters are JSON strings."""
 
     PARAMETERS = {
-        constants.LABEL_KEY: ExecutionParameter(type=str),
-        constants.NUMERIC_FEATURES_KEY: ExecutionParameter(type=str),
-        constants.CATEGORICAL_FEATURES_KEY: ExecutionParameter(type=str),
-        constants.HIDDEN_UNITS_KEY: ExecutionParameter(type=str),
-        constants.EPOCHS_KEY: ExecutionParameter(type=int),
-        constants.BATCH_SIZE_KEY: ExecutionParameter(type=int),
-        constants.LEARNING_RATE_KEY: ExecutionParameter(type=float),
-        constants.SEED_KEY: ExecutionParameter(type=int),
+        keys.LABEL_KEY: ExecutionParameter(type=str),
+        keys.NUMERIC_FEATURES_KEY: ExecutionParameter(type=str),
+        keys.CATEGORICAL_FEATURES_KEY: ExecutionParameter(type=str),
+        keys.HIDDEN_UNITS_KEY: ExecutionParameter(type=str),
+        keys.EPOCHS_KEY: ExecutionParameter(type=int),
+        keys.BATCH_SIZE_KEY: ExecutionParameter(type=int),
+        keys.LEARNING_RATE_KEY: ExecutionParameter(type=float),
+        keys.SEED_KEY: ExecutionParameter(type=int),
     }
     INPUTS = {
-        constants.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
+        keys.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
     }
     OUTPUTS = {
-        constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        keys.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
     }
 
 

@@ -9,7 +9,7 @@ from tfx.dsl.components.base import base_executor
 from tfx.types import artifact_utils
 from tfx.utils import json_utils, path_utils
 
-from glassbox.components.trainer import constants
+from glassbox import keys
 from glassbox.evaluation.examples import resolve_example_files
 from glassbox.training.config import TrainingConfig
 from glassbox.training.train import train_and_export
@@ -26,21 +26,19 @@ class Executor(base_executor.BaseExecutor):
     ) -> None:
         self._log_startup(input_dict, output_dict, exec_properties)
         config = TrainingConfig(
-            label=exec_properties[constants.LABEL_KEY],
-            numeric_features=json_utils.loads(exec_properties[constants.NUMERIC_FEATURES_KEY]),
-            categorical_features=json_utils.loads(
-                exec_properties[constants.CATEGORICAL_FEATURES_KEY]
-            ),
-            hidden_units=json_utils.loads(exec_properties[constants.HIDDEN_UNITS_KEY]),
-            epochs=exec_properties[constants.EPOCHS_KEY],
-            batch_size=exec_properties[constants.BATCH_SIZE_KEY],
-            learning_rate=exec_properties[constants.LEARNING_RATE_KEY],
-            seed=exec_properties[constants.SEED_KEY],
+            label=exec_properties[keys.LABEL_KEY],
+            numeric_features=json_utils.loads(exec_properties[keys.NUMERIC_FEATURES_KEY]),
+            categorical_features=json_utils.loads(exec_properties[keys.CATEGORICAL_FEATURES_KEY]),
+            hidden_units=json_utils.loads(exec_properties[keys.HIDDEN_UNITS_KEY]),
+            epochs=exec_properties[keys.EPOCHS_KEY],
+            batch_size=exec_properties[keys.BATCH_SIZE_KEY],
+            learning_rate=exec_properties[keys.LEARNING_RATE_KEY],
+            seed=exec_properties[keys.SEED_KEY],
         )
-        examples = artifact_utils.get_single_instance(input_dict[constants.EXAMPLES_KEY])
-        model = artifact_utils.get_single_instance(output_dict[constants.MODEL_KEY])
+        examples = artifact_utils.get_single_instance(input_dict[keys.EXAMPLES_KEY])
+        model = artifact_utils.get_single_instance(output_dict[keys.MODEL_KEY])
         train_and_export(
-            resolve_example_files(examples.uri, [constants.TRAIN_SPLIT]),
+            resolve_example_files(examples.uri, [keys.TRAIN_SPLIT]),
             path_utils.serving_model_dir(model.uri),
             config,
         )

@@ -11,8 +11,9 @@ from tfx.types import channel, standard_artifacts
 from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionParameter
 from tfx.utils import proto_utils
 
+from glassbox import keys
 from glassbox.artifacts import ValidationResult
-from glassbox.components.validator import constants, executor
+from glassbox.components.validator import executor
 from glassbox.protos import validator_config_pb2
 from glassbox.validation.errors import NoThresholdsError
 from glassbox.validation.validate import has_thresholds
@@ -22,19 +23,17 @@ class ValidatorSpec(ComponentSpec):
     """Channels and parameters of the glassbox Validator."""
 
     PARAMETERS = {
-        constants.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig, optional=True),
-        constants.CONFIG_KEY: ExecutionParameter(type=validator_config_pb2.ValidatorConfig),
+        keys.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig, optional=True),
+        keys.VALIDATOR_CONFIG_KEY: ExecutionParameter(type=validator_config_pb2.ValidatorConfig),
     }
     INPUTS = {
-        constants.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
-        constants.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
-        constants.BASELINE_MODEL_KEY: ChannelParameter(
-            type=standard_artifacts.Model, optional=True
-        ),
+        keys.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
+        keys.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
+        keys.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
     }
     OUTPUTS = {
-        constants.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
-        constants.VALIDATION_KEY: ChannelParameter(type=ValidationResult),
+        keys.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
+        keys.VALIDATION_KEY: ChannelParameter(type=ValidationResult),
     }
 
 
@@ -42,7 +41,7 @@ def _producer_eval_config(evaluation: types.BaseChannel) -> Optional[config_pb2.
     """The EvalConfig of the Evaluator (ours or the stock one) producing evaluation, if known now."""
     if not isinstance(evaluation, channel.OutputChannel):
         return None
-    value = evaluation.producer_component.exec_properties.get(constants.PRODUCER_EVAL_CONFIG_KEY)
+    value = evaluation.producer_component.exec_properties.get(keys.EVAL_CONFIG_KEY)
     # Components keep proto parameters as JSON; anything else (e.g. a RuntimeParameter) is unknown now.
     return (
         proto_utils.json_to_proto(value, config_pb2.EvalConfig())

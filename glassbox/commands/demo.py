@@ -7,10 +7,10 @@ from __future__ import annotations
 import argparse
 import os
 
+from glassbox import keys
+
 
 def _run(args: argparse.Namespace) -> int:
-    from glassbox.components.evaluator.constants import REPORT_FILE_NAME as EVALUATION_REPORT
-    from glassbox.components.validator.constants import REPORT_FILE_NAME as VALIDATION_REPORT
     from glassbox.pipelines.demo_pipeline import AUC
     from glassbox.pipelines.local_runner import DEMO_RUNS, check_fresh_root, run_demo
     from glassbox.validation.checks import ATTRIBUTION
@@ -32,8 +32,8 @@ def _run(args: argparse.Namespace) -> int:
             if check["kind"] == ATTRIBUTION and check["passed"]:  # failed ones are listed above
                 print(f"  Attributions: {check['sentence']}")
         print(f"  Pushed to:    {run.pushed_destination or 'not pushed'}")
-        print(f"  Reports:      {os.path.join(run.evaluation_uri, EVALUATION_REPORT)} (evaluation)")
-        print(f"                {os.path.join(run.validation_uri, VALIDATION_REPORT)} (validation)")
+        print(f"  Reports:      {os.path.join(run.evaluation_uri, keys.REPORT_FILE)} (evaluation)")
+        print(f"                {os.path.join(run.validation_uri, keys.REPORT_FILE)} (validation)")
     print(f"ML Metadata:    {run.metadata_path}")
     return 0
 

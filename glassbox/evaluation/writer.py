@@ -21,7 +21,8 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.writers import eval_config_writer
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
-EVAL_CONFIG_FILE = eval_config_writer.EVAL_CONFIG_FILE + ".json"
+from glassbox.keys import EVAL_CONFIG_FILE
+
 DATA_FILE_FORMAT = "tfrecords"
 
 

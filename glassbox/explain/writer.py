@@ -28,6 +28,7 @@ from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
+from glassbox import keys
 from glassbox.evaluation.types import SliceKey
 from glassbox.explain import shift
 from glassbox.explain.evaluation import (
@@ -40,9 +41,6 @@ from glassbox.explain.evaluation import (
 from glassbox.explain.json_values import finite_or_none
 from glassbox.protos.explain_config_pb2 import Background
 
-EXPLANATIONS_FILE = "explanations.json"
-SUMMARY_FILE = "explanation_summary.json"
-SURROGATE_FILE = "surrogate.json"
 MEAN_ABSOLUTE = tfma_attributions_lib.MEAN_ABSOLUTE_ATTRIBUTIONS_NAME
 MEAN = tfma_attributions_lib.MEAN_ATTRIBUTIONS_NAME
 
@@ -227,10 +225,13 @@ def surrogate_json(explanation: Explanation) -> Optional[dict]:
 
 def json_files(explanation: Explanation) -> Dict[str, dict]:
     """The JSON documents by file name."""
-    files = {EXPLANATIONS_FILE: examples_json(explanation), SUMMARY_FILE: summary_json(explanation)}
+    files = {
+        keys.EXPLANATIONS_FILE: examples_json(explanation),
+        keys.EXPLANATION_SUMMARY_FILE: summary_json(explanation),
+    }
     surrogate = surrogate_json(explanation)
     if surrogate is not None:
-        files[SURROGATE_FILE] = surrogate
+        files[keys.SURROGATE_FILE] = surrogate
     return files
 
 

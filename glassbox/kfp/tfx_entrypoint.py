@@ -20,17 +20,15 @@ from typing import List, Tuple
 from absl import app
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
-from tfx.components.evaluator import constants as tfx_evaluator_constants
 from tfx.dsl.io import fileio
 from tfx.orchestration.kubeflow.v2.container import (
     kubeflow_v2_entrypoint_utils,
     kubeflow_v2_run_executor,
 )
 
-MODEL_ID_PROPERTIES = (
-    tfx_evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
-    tfx_evaluator_constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY,
-)
+from glassbox import keys
+
+MODEL_ID_PROPERTIES = (keys.CURRENT_MODEL_ID_PROPERTY, keys.BASELINE_MODEL_ID_PROPERTY)
 
 
 def tfx_id(name: str) -> int:

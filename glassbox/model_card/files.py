@@ -7,11 +7,8 @@ import json
 import os
 from typing import Any, Dict, List
 
+from glassbox import keys
 from glassbox.model_card.markdown import render_markdown
-
-MODEL_CARD_JSON = "model_card.json"
-MODEL_CARD_MARKDOWN = "model_card.md"
-MODEL_CARD_HTML = "model_card.html"
 
 
 def card_page(card: Dict[str, Any]) -> str:
@@ -30,9 +27,9 @@ def write_model_card(output_dir: str, card: Dict[str, Any]) -> List[str]:
 
     paths = []
     for name, text in (
-        (MODEL_CARD_JSON, json.dumps(card, indent=2, allow_nan=False) + "\n"),
-        (MODEL_CARD_MARKDOWN, render_markdown(card)),
-        (MODEL_CARD_HTML, card_page(card)),
+        (keys.MODEL_CARD_JSON_FILE, json.dumps(card, indent=2, allow_nan=False) + "\n"),
+        (keys.MODEL_CARD_MARKDOWN_FILE, render_markdown(card)),
+        (keys.MODEL_CARD_HTML_FILE, card_page(card)),
     ):
         paths.append(os.path.join(output_dir, name))
         write_text_atomically(paths[-1], text)

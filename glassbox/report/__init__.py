@@ -10,10 +10,9 @@ from glassbox.report.kfp import kfp_ui_metadata, write_kfp_ui_metadata
 from glassbox.report.load import build_report
 from glassbox.report.model import Report
 from glassbox.report.notebook import ReportView, show_report
-from glassbox.report.render import REPORT_FILE, render_html, write_html, write_report
+from glassbox.report.render import render_html, write_html, write_report
 
 __all__ = [
-    "REPORT_FILE",
     "Report",
     "ReportView",
     "build_report",

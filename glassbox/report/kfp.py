@@ -10,10 +10,8 @@ from __future__ import annotations
 import json
 from typing import Any, Dict
 
+from glassbox import keys
 from glassbox.report.render import write_text_atomically
-
-# Where KFP v1 looks for the file in a step's container.
-KFP_UI_METADATA_PATH = "/mlpipeline-ui-metadata.json"
 
 
 def kfp_ui_metadata(page: str) -> Dict[str, Any]:
@@ -21,7 +19,7 @@ def kfp_ui_metadata(page: str) -> Dict[str, Any]:
     return {"outputs": [{"type": "web-app", "storage": "inline", "source": page}]}
 
 
-def write_kfp_ui_metadata(page: str, path: str = KFP_UI_METADATA_PATH) -> str:
+def write_kfp_ui_metadata(page: str, path: str = keys.KFP_UI_METADATA_PATH) -> str:
     """Writes the UI metadata of an HTML page to path; returns path."""
     write_text_atomically(path, json.dumps(kfp_ui_metadata(page)))
     return path

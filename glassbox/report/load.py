@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
+from glassbox import keys
 from glassbox.report import curves
 from glassbox.report.errors import ReportError
 from glassbox.report.model import (
@@ -319,9 +320,7 @@ def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
     """The global surrogate written into the evaluation directory, if any."""
     import tensorflow as tf
 
-    from glassbox.explain.writer import SURROGATE_FILE
-
-    path = os.path.join(evaluation_dir, SURROGATE_FILE)
+    path = os.path.join(evaluation_dir, keys.SURROGATE_FILE)
     if not tf.io.gfile.exists(path):
         return None
     content = _read_json(path, "the surrogate")
@@ -355,9 +354,7 @@ def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary
     """The explanations' summary written into the evaluation directory, if any."""
     import tensorflow as tf
 
-    from glassbox.explain.writer import SUMMARY_FILE
-
-    path = os.path.join(evaluation_dir, SUMMARY_FILE)
+    path = os.path.join(evaluation_dir, keys.EXPLANATION_SUMMARY_FILE)
     if not tf.io.gfile.exists(path):
         return None
     content = _read_json(path, "the explanation summary")
@@ -428,11 +425,9 @@ def load_decision(validation_dir: str) -> Dict[str, Any]:
     """decision.json of a validation directory, checked for the fields the report shows."""
     import tensorflow as tf
 
-    from glassbox.validation.validate import DECISION_JSON
-
     if not tf.io.gfile.isdir(validation_dir):
         raise ReportError(f"validation directory {validation_dir!r} does not exist")
-    path = os.path.join(validation_dir, DECISION_JSON)
+    path = os.path.join(validation_dir, keys.DECISION_JSON_FILE)
     if not tf.io.gfile.exists(path):
         raise ReportError(f"{path} not found: {validation_dir!r} is not a validation output")
     decision = _read_json(path, "the decision")

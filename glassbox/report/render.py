@@ -6,13 +6,11 @@ import os
 import uuid
 from typing import Optional
 
+from glassbox import keys
 from glassbox.report.errors import ReportError
 from glassbox.report.load import build_report
 from glassbox.report.model import Report
 from glassbox.report.page import render_page
-
-# The report's file name in an artifact directory.
-REPORT_FILE = "report.html"
 
 
 def render_html(report: Report) -> str:
@@ -31,13 +29,13 @@ def write_report(
 
 
 def write_html(output_path: str, page: str) -> str:
-    """Writes a page atomically to output_path, or to REPORT_FILE in it if it is a directory (or
+    """Writes a page atomically to output_path, or to keys.REPORT_FILE in it if it is a directory (or
     ends with '/'). Returns the file's path.
     """
     import tensorflow as tf
 
     if output_path.endswith("/") or tf.io.gfile.isdir(output_path):
-        output_path = os.path.join(output_path, REPORT_FILE)
+        output_path = os.path.join(output_path, keys.REPORT_FILE)
     write_text_atomically(output_path, page)
     return output_path
 

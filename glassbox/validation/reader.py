@@ -22,7 +22,7 @@ from tensorflow_model_analysis.slicer import slicer_lib
 from tensorflow_model_analysis.writers import eval_config_writer
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
-from glassbox.evaluation.writer import EVAL_CONFIG_FILE
+from glassbox.keys import EVAL_CONFIG_FILE
 from glassbox.validation.errors import EvaluationReadError
 
 SliceKey = Tuple[Tuple[str, object], ...]

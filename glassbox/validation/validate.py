@@ -14,21 +14,15 @@ import uuid
 from typing import Optional
 
 import tensorflow as tf
-from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.evaluation.writer import EVAL_CONFIG_FILE
+from glassbox import keys
 from glassbox.protos import validator_config_pb2
 from glassbox.validation import gates, thresholds
 from glassbox.validation.decision import Decision, ModelRef, decide
 from glassbox.validation.errors import BaselineMismatchError, NoThresholdsError, ValidationError
 from glassbox.validation.reader import Evaluation, read_evaluation
 from glassbox.validation.result import validation_result
-
-# TFMA's name for the ValidationResult file (a one-record TFRecord), which its loader globs for.
-VALIDATIONS_FILE = tfma_constants.VALIDATIONS_KEY + ".tfrecord"
-DECISION_JSON = "decision.json"
-DECISION_MARKDOWN = "decision.md"
 
 
 def validate(
@@ -59,7 +53,7 @@ def validate(
     source = (
         "the given EvalConfig"
         if eval_config is not None
-        else os.path.join(evaluation_dir, EVAL_CONFIG_FILE)
+        else os.path.join(evaluation_dir, keys.EVAL_CONFIG_FILE)
     )
     applied = thresholds.read_thresholds(
         thresholds.with_thresholds_of(evaluation.eval_config, eval_config), source
@@ -116,23 +110,23 @@ def write_validation(decision: Decision, output_dir: str) -> None:
     Files are written to a staging directory and renamed into place, so a reader that finds
     decision.json finds the whole validation. An output_dir holding a validation is refused.
     """
-    if tf.io.gfile.exists(os.path.join(output_dir, DECISION_JSON)):
+    if tf.io.gfile.exists(os.path.join(output_dir, keys.DECISION_JSON_FILE)):
         raise ValidationError(
-            f"output directory {output_dir!r} already holds a validation ({DECISION_JSON}); "
+            f"output directory {output_dir!r} already holds a validation ({keys.DECISION_JSON_FILE}); "
             "choose a new directory so that nothing is overwritten"
         )
-    staging = os.path.join(output_dir, f".incomplete-{uuid.uuid4().hex}")
+    staging = os.path.join(output_dir, keys.INCOMPLETE_PREFIX + uuid.uuid4().hex)
     tf.io.gfile.makedirs(staging)
     try:
-        with tf.io.TFRecordWriter(os.path.join(staging, VALIDATIONS_FILE)) as writer:
+        with tf.io.TFRecordWriter(os.path.join(staging, keys.VALIDATIONS_FILE)) as writer:
             writer.write(decision.validation_result.SerializeToString())
         for name, text in (
-            (DECISION_MARKDOWN, decision.to_markdown()),
-            (DECISION_JSON, decision.to_json_text()),
+            (keys.DECISION_MARKDOWN_FILE, decision.to_markdown()),
+            (keys.DECISION_JSON_FILE, decision.to_json_text()),
         ):
             with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
                 f.write(text)
-        for name in (VALIDATIONS_FILE, DECISION_MARKDOWN, DECISION_JSON):
+        for name in (keys.VALIDATIONS_FILE, keys.DECISION_MARKDOWN_FILE, keys.DECISION_JSON_FILE):
             tf.io.gfile.rename(
                 os.path.join(staging, name), os.path.join(output_dir, name), overwrite=True
             )

@@ -14,8 +14,8 @@ from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from tfx.proto import example_gen_pb2
 from tfx.types import standard_artifacts
 
+from glassbox import keys
 from glassbox.components import Evaluator
-from glassbox.components.evaluator import constants
 from tests.support import saved_models
 
 pytestmark = pytest.mark.integration  # whole pipelines under LocalDagRunner
@@ -100,7 +100,7 @@ def _check_store(store):
     events = store.get_events_by_artifact_ids([model.id, evaluation.id])
     [execution_id] = {e.execution_id for e in events if e.artifact_id == evaluation.id}
     [consumed] = [e for e in events if e.execution_id == execution_id and e.artifact_id == model.id]
-    assert consumed.path.steps[0].key == constants.MODEL_KEY
+    assert consumed.path.steps[0].key == keys.MODEL_KEY
 
 
 def test_local_dag_runner_writes_a_tfma_readable_evaluation_with_mlmd_properties(tmp_path, inputs):

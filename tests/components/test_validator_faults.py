@@ -20,8 +20,8 @@ from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from tfx.proto import pusher_pb2
 from tfx.types import standard_artifacts
 
+from glassbox import keys
 from glassbox.components import Validator
-from glassbox.components.evaluator import constants as evaluator_constants
 from tests.components.test_validator import THRESHOLDS
 from tests.support import REPO_ROOT
 from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation
@@ -112,8 +112,8 @@ def test_an_evaluation_of_another_model_is_refused_and_not_pushed(tmp_path, eval
             root,
             evaluation,
             record={
-                evaluator_constants.CANDIDATE_MODEL_URI_PROPERTY: "/models/another",
-                evaluator_constants.CANDIDATE_MODEL_ID_PROPERTY: 999,
+                keys.CURRENT_MODEL_PROPERTY: "/models/another",
+                keys.CURRENT_MODEL_ID_PROPERTY: 999,
             },
         )
     )
@@ -129,13 +129,11 @@ def _run_blocking_mid_write(root, evaluation_uri):
     is in place and before decision.md and decision.json are, then says so on stdout."""
     import tensorflow as tf
 
-    from glassbox.validation.validate import VALIDATIONS_FILE
-
     rename = tf.io.gfile.rename
 
     def rename_then_block(source, target, overwrite=False):
         rename(source, target, overwrite)
-        if os.path.basename(target) == VALIDATIONS_FILE:
+        if os.path.basename(target) == keys.VALIDATIONS_FILE:
             print(BLOCKED, flush=True)
             time.sleep(3600)
 

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 
-from glassbox.components.baseline_resolver import constants as baseline_constants
+from glassbox import keys
 from glassbox.pipelines import baseline, data, kubeflow_runner
 from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING
 from tests.support.kfp_harness import LocalKfp, load_spec
@@ -63,7 +63,7 @@ def _property(artifact, key):
 def test_first_run_has_no_baseline_and_blesses_and_pushes_its_model(cluster):
     _, serving, first, _ = cluster
     no_baseline = _only(first, RESOLVER, "model")
-    assert "glassbox-demo" in _property(no_baseline, baseline_constants.NO_BASELINE_PROPERTY)
+    assert "glassbox-demo" in _property(no_baseline, keys.NO_BASELINE_PROPERTY)
     # The Evaluator and Validator took the marked Model as no baseline.
     assert "baseline_model_id" not in _only(first, "Evaluator", "evaluation").custom_properties
     model = _only(first, "Trainer", "model")
@@ -91,12 +91,12 @@ def test_second_run_compares_with_the_first_model_found_in_ml_metadata(cluster):
     first_model = _only(first, "Trainer", "model")
     # A copy of the first run's model, in this run's root (the launcher records no other).
     assert tf.saved_model.contains_saved_model(os.path.join(baseline.uri, "Format-Serving"))
-    assert _property(baseline, baseline_constants.RESOLVED_MODEL_URI_PROPERTY) == first_model.uri
-    assert _property(baseline, baseline_constants.RESOLVED_MODEL_ID_PROPERTY) == str(first_model.id)
-    assert _property(baseline, baseline_constants.RESOLVED_BLESSING_ID_PROPERTY) == str(
+    assert _property(baseline, keys.RESOLVED_MODEL_URI_PROPERTY) == first_model.uri
+    assert _property(baseline, keys.RESOLVED_MODEL_ID_PROPERTY) == str(first_model.id)
+    assert _property(baseline, keys.RESOLVED_BLESSING_ID_PROPERTY) == str(
         _only(first, "Validator", "blessing").id
     )
-    assert baseline_constants.NO_BASELINE_PROPERTY not in baseline.custom_properties
+    assert keys.NO_BASELINE_PROPERTY not in baseline.custom_properties
 
     evaluation = _only(second, "Evaluator", "evaluation")
     assert _property(evaluation, "baseline_model_id") == str(baseline.id)

@@ -17,6 +17,7 @@ from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
 from tfx.types import artifact
 from tfx.utils import import_utils
 
+from glassbox import keys
 from glassbox.cli import main
 from glassbox.kfp import tfx_entrypoint
 from glassbox.pipelines import baseline, kubeflow_runner
@@ -156,7 +157,7 @@ def test_the_baseline_is_a_container_task_open_source_kfp_runs_not_a_resolver(sp
     for consumer in ("Evaluator", "Validator"):
         assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
             "producerTask": baseline.RESOLVER_ID,
-            "outputArtifactKey": baseline.MODEL_KEY,
+            "outputArtifactKey": keys.MODEL_KEY,
         }
     # A cached baseline step would hand every run the first run's answer.
     assert not any(task.get("cachingOptions", {}).get("enableCache") for task in tasks.values())
@@ -184,11 +185,11 @@ def test_the_vertex_variant_finds_the_baseline_by_two_resolver_queries(tmp_path)
     model_resolver = f"{baseline.RESOLVER_ID}-model-resolver"
     executors = spec["deploymentSpec"]["executors"]
     blessing_query = executors[f"{blessing_resolver}_executor"]["resolver"]["outputArtifactQueries"]
-    assert blessing_query[baseline.BLESSING_KEY]["filter"] == (
+    assert blessing_query[keys.MODEL_BLESSING_KEY]["filter"] == (
         'schema_title="tfx.ModelBlessing" AND state=LIVE AND metadata.blessed.number_value=1'
     )
     model_query = executors[f"{model_resolver}_executor"]["resolver"]["outputArtifactQueries"]
-    assert model_query[baseline.MODEL_KEY]["filter"] == (
+    assert model_query[keys.MODEL_KEY]["filter"] == (
         'schema_title="tfx.Model" AND state=LIVE AND '
         "name=\"{{$.inputs.artifacts['input'].metadata['current_model_id']}}\""
     )
@@ -196,7 +197,7 @@ def test_the_vertex_variant_finds_the_baseline_by_two_resolver_queries(tmp_path)
     for consumer in ("Evaluator", "Validator"):
         assert tasks[consumer]["inputs"]["artifacts"]["baseline_model"]["taskOutputArtifact"] == {
             "producerTask": model_resolver,
-            "outputArtifactKey": baseline.MODEL_KEY,
+            "outputArtifactKey": keys.MODEL_KEY,
         }
 
 

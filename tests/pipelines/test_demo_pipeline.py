@@ -26,8 +26,8 @@ from glassbox.pipelines.demo_pipeline import (
     MIN_TOP_K_OVERLAP,
     TOP_K,
 )
-from glassbox.pipelines.lineage import consumer_outputs, producer_inputs
 from glassbox.pipelines.local_runner import run_demo
+from glassbox.provenance.lineage import consumer_outputs, producer_inputs
 
 pytestmark = pytest.mark.integration  # whole pipelines under LocalDagRunner
 

@@ -41,10 +41,8 @@ from kfp.pipeline_spec import pipeline_spec_pb2
 from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
-from glassbox.components.baseline_resolver.kfp_metadata import (
-    CONNECTION_CONFIG_ENV,
-    PIPELINE_CONTEXT_TYPE,
-)
+from glassbox import keys
+from glassbox.components.baseline_resolver.kfp_metadata import CONNECTION_CONFIG_ENV
 
 MlmdArtifact = metadata_store_pb2.Artifact
 # A task's artifacts: input or output key -> MLMD artifacts.
@@ -140,7 +138,7 @@ class LocalKfp:
 
     def start_run(self, pipeline_name: str, run_id: str, run_root: str = "") -> RunContexts:
         """The pipeline's context (created by its first run) and the run's, its child."""
-        pipeline = self._context(PIPELINE_CONTEXT_TYPE, pipeline_name)
+        pipeline = self._context(keys.KFP_PIPELINE_CONTEXT_TYPE, pipeline_name)
         run = self._context(RUN_CONTEXT_TYPE, run_id, pipeline_root=run_root)
         self.store.put_parent_contexts(
             [metadata_store_pb2.ParentContext(child_id=run.id, parent_id=pipeline.id)]

@@ -1,8 +1,8 @@
-"""Custom properties of TFX artifacts from the engine's outcomes."""
+"""Custom properties of TFX artifacts from and for the engine."""
 
 from __future__ import annotations
 
-from typing import Mapping
+from typing import Dict, Mapping
 
 from tfx import types
 
@@ -18,3 +18,12 @@ def set_properties(artifact: types.Artifact, properties: Mapping[str, PropertyVa
             artifact.set_float_custom_property(name, value)
         else:
             artifact.set_string_custom_property(name, str(value))
+
+
+def get_properties(artifact: types.Artifact) -> Dict[str, PropertyValue]:
+    """The int, float and string custom properties of artifact."""
+    values = {
+        name: artifact.get_custom_property(name)
+        for name in artifact.mlmd_artifact.custom_properties
+    }
+    return {name: value for name, value in values.items() if isinstance(value, (int, float, str))}

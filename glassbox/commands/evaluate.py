@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import shlex
 
-from glassbox.commands.output import print_metrics
+from glassbox.commands.output import print_metrics, write_properties
 
 
 def _run(args: argparse.Namespace) -> int:
+    from glassbox.config_files import load_schema
     from glassbox.engine.evaluate import evaluate
     from glassbox.engine.outcome import ModelArtifact
     from glassbox.evaluation.config import load_eval_config
@@ -22,9 +23,13 @@ def _run(args: argparse.Namespace) -> int:
         ModelArtifact(args.baseline) if args.baseline else None,
         example_splits=args.split,
         beam_pipeline_args=shlex.split(args.beam_pipeline_args),
+        schema=load_schema(args.schema) if args.schema else None,
         explain_config=load_explain_config(args.explain_config) if args.explain_config else None,
     )
     print(f"Wrote evaluation to {args.output}, its report to {outcome.report}")
+    if args.properties:
+        write_properties(args.properties, outcome.properties)
+        print(f"Wrote its properties to {args.properties}")
     print_metrics(outcome.overall_metrics)
     return 0
 
@@ -49,7 +54,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--split",
         action="append",
-        help="with a TFX Examples artifact dir: split to use (repeatable; default: all)",
+        help="with a TFX Examples artifact dir: split to use (repeatable; default: eval, as the "
+        "TFX Evaluator)",
     )
     parser.add_argument(
         "--eval-config", required=True, help="tfma.EvalConfig as text proto or JSON"
@@ -58,6 +64,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--output", required=True, help="output dir (must not hold an evaluation yet)"
     )
     parser.add_argument("--baseline", help="baseline model dir, for diff metrics")
+    parser.add_argument(
+        "--schema",
+        help="TFMD Schema (text proto, e.g. SchemaGen's schema.pbtxt, or a Schema artifact dir) "
+        "to decode the examples with",
+    )
     parser.add_argument(
         "--explain-config",
         help="glassbox ExplainConfig as text proto or JSON: explanations to compute "
@@ -68,5 +79,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         default="",
         help="Beam options, e.g. '--direct_num_workers=2 --direct_running_mode=multi_processing' "
         "(runner: FnApiRunner unless --runner names one)",
+    )
+    parser.add_argument(
+        "--properties",
+        help="also write the ModelEvaluation's custom properties, as the TFX Evaluator sets them, "
+        "to this JSON file (`glassbox validate --evaluation-properties` reads it)",
     )
     parser.set_defaults(run=_run)

@@ -9,9 +9,9 @@ from typing import Dict, Optional, Sequence
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import keys
-from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, PropertyValue
+from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
 from glassbox.evaluation.evaluate import run_evaluation
-from glassbox.evaluation.examples import resolve_example_files
+from glassbox.evaluation.examples import artifact_splits, resolve_example_files
 from glassbox.evaluation.models import resolve_model_dir
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import write_report
@@ -38,7 +38,7 @@ def evaluate(
       output_dir: where the evaluation goes (TFMA's format and report.html); it must not hold one.
       baseline: optional baseline to diff metrics against.
       example_splits: splits of a TFX Examples artifact (default keys.DEFAULT_EXAMPLE_SPLITS);
-        recorded as a property when given.
+        the splits evaluated are recorded as a property (none for other examples).
       beam_pipeline_args: Beam options (glassbox.beam_runner picks the default runner).
       schema: optional serialized TFMD Schema to decode the examples with.
       explain_config: optional explanations to compute beside the metrics.
@@ -46,13 +46,16 @@ def evaluate(
     Raises:
       GlassboxError: bad input; the message names the field, file or value at fault.
     """
-    files = resolve_example_files(examples, list(example_splits) if example_splits else None)
+    splits = list(example_splits or ())
+    if not splits and artifact_splits(examples):
+        splits = list(keys.DEFAULT_EXAMPLE_SPLITS)
+    files = resolve_example_files(examples, splits)
     applied, overall = run_evaluation(
         eval_config,
-        model_dir=resolve_model_dir(model.uri),
+        model_dir=resolve_model_dir(model.location),
         example_files=files,
         output_dir=output_dir,
-        baseline_model_dir=resolve_model_dir(baseline.uri) if baseline else None,
+        baseline_model_dir=resolve_model_dir(baseline.location) if baseline else None,
         beam_pipeline_args=beam_pipeline_args,
         schema=schema,
         explain_config=explain_config,
@@ -62,30 +65,18 @@ def evaluate(
         eval_config=applied,
         output_dir=output_dir,
         overall_metrics=overall,
-        properties=_properties(overall, example_splits, model, baseline),
+        properties=_properties(overall, splits, Models(model, baseline)),
         report=report,
         explained=explain_config is not None,
     )
 
 
 def _properties(
-    overall: Dict[str, float],
-    splits: Optional[Sequence[str]],
-    model: ModelArtifact,
-    baseline: Optional[ModelArtifact],
+    overall: Dict[str, float], splits: Sequence[str], models: Models
 ) -> Dict[str, PropertyValue]:
-    properties: Dict[str, PropertyValue] = {}
+    properties = models.properties()
     if splits:
         properties[keys.EXAMPLE_SPLITS_PROPERTY] = json.dumps(list(splits))
-    models = (
-        (model, keys.CURRENT_MODEL_PROPERTY, keys.CURRENT_MODEL_ID_PROPERTY),
-        (baseline, keys.BASELINE_MODEL_PROPERTY, keys.BASELINE_MODEL_ID_PROPERTY),
-    )
-    for artifact, uri_property, id_property in models:
-        if artifact is not None:
-            properties[uri_property] = artifact.uri
-            if artifact.id is not None:
-                properties[id_property] = artifact.id
     for name, value in overall.items():
         properties[keys.OVERALL_METRIC_PREFIX + name] = float(value)
     return properties

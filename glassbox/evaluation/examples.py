@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Iterator, List, Optional, Sequence, Union
+from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import apache_beam as beam
 import tensorflow as tf
 
+from glassbox import keys
 from glassbox.evaluation.errors import ExamplesError
 
 DEFAULT_BATCH_SIZE = 4096
-# TFX Evaluator evaluates the 'eval' split when no example_splits are given.
-DEFAULT_SPLIT = "eval"
-_SPLIT_DIR_PREFIX = "Split-"
 # A TFRecord frames each record with a length (8 bytes) and two CRCs (4 bytes each).
 _RECORD_FRAMING_BYTES = 16
 _GZIP_MAGIC = b"\x1f\x8b"
@@ -31,18 +29,17 @@ def resolve_example_files(path_or_glob: str, splits: Optional[Sequence[str]] = N
 
     path_or_glob is a file, a glob, a directory of TFRecord files, or a TFX Examples artifact
     URI with ``Split-<name>/`` subdirectories; for an artifact, ``splits`` picks the splits
-    (default: ``['eval']``, as TFX Evaluator), and giving ``splits`` for anything else is an
-    error.
+    (default: ``keys.DEFAULT_EXAMPLE_SPLITS``, as TFX Evaluator), and giving ``splits`` for
+    anything else is an error.
 
     Raises:
       ExamplesError: nothing matches, a split is missing (the message lists those that exist),
         or every file of the path or of a split is empty.
     """
-    split_dirs = sorted(tf.io.gfile.glob(os.path.join(path_or_glob, _SPLIT_DIR_PREFIX + "*")))
-    if split_dirs:
-        existing = {os.path.basename(d)[len(_SPLIT_DIR_PREFIX) :]: d for d in split_dirs}
+    existing = artifact_splits(path_or_glob)
+    if existing:
         files = []
-        for split in splits or [DEFAULT_SPLIT]:
+        for split in splits or keys.DEFAULT_EXAMPLE_SPLITS:
             if split not in existing:
                 raise ExamplesError(
                     f"split {split!r} not found in Examples artifact {path_or_glob}; "
@@ -53,11 +50,18 @@ def resolve_example_files(path_or_glob: str, splits: Optional[Sequence[str]] = N
     if splits:
         raise ExamplesError(
             f"cannot select splits {list(splits)} from {path_or_glob}: it is not a TFX Examples "
-            f"artifact (no {_SPLIT_DIR_PREFIX}<name>/ subdirectories)"
+            f"artifact (no {keys.SPLIT_DIR_PREFIX}<name>/ subdirectories)"
         )
     if tf.io.gfile.isdir(path_or_glob):
         return _non_empty_files(os.path.join(path_or_glob, "*"), "directory")
     return _non_empty_files(path_or_glob, "pattern")
+
+
+def artifact_splits(path: str) -> Dict[str, str]:
+    """The splits of a TFX Examples artifact at path (its Split-<name>/ dirs), by name; {} when
+    path is anything else."""
+    split_dirs = sorted(tf.io.gfile.glob(os.path.join(path, keys.SPLIT_DIR_PREFIX + "*")))
+    return {os.path.basename(d)[len(keys.SPLIT_DIR_PREFIX) :]: d for d in split_dirs}
 
 
 def _non_empty_files(pattern: str, what: str) -> List[str]:

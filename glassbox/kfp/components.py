@@ -3,7 +3,7 @@ engines as the TFX components, for KFP pipelines written with the KFP SDK:
 
     from glassbox.kfp.components import evaluate, validate
     evaluated = evaluate(examples=..., model=..., eval_config=EVAL_CONFIG)
-    validated = validate(evaluation=evaluated.outputs["evaluation"])
+    validated = validate(evaluation=evaluated.outputs["evaluation"], model=...)
     with dsl.If(validated.outputs["Output"] == True):  # blessed
         ...  # push
 
@@ -26,22 +26,29 @@ def evaluate(
     metrics: dsl.Output[dsl.Metrics],
     report: dsl.Output[dsl.HTML],
     baseline_model: Optional[dsl.Input[dsl.Model]] = None,
+    schema: Optional[dsl.Input[dsl.Artifact]] = None,
     example_splits: List[str] = [],
+    explain_config: str = "",
     beam_pipeline_args: List[str] = [],
 ):
-    """Sliced metrics of `model` (and diffs against `baseline_model`) on `examples`, as the glassbox
-    Evaluator computes them.
+    """Sliced metrics of `model` (and diffs against `baseline_model`) on `examples`, and
+    explanations, as the glassbox Evaluator computes them.
 
     Args:
       examples: TFRecords of tf.Examples (a file, a dir, or a TFX Examples dir with Split-*/).
       model: a SavedModel dir, or a TFX Model dir holding Format-Serving/.
       eval_config: the tfma.EvalConfig as JSON or text proto.
-      evaluation: TFMA's on-disk format (tfma.load_eval_result reads it); metadata: the overall
-        slice's metrics as `overall_<name>`, as the Evaluator's custom properties.
+      evaluation: TFMA's on-disk format (tfma.load_eval_result reads it), with the explanations;
+        metadata: the Evaluator's custom properties (the overall slice's metrics as
+        `overall_<name>`, the splits evaluated, the models' URIs).
       metrics: the overall slice's scalar metrics.
       report: the evaluation's HTML report (the KFP UI shows it).
-      baseline_model: optional baseline for diff metrics.
+      baseline_model: optional baseline for diff metrics (the BaselineResolver's Model marked as
+        no baseline counts as none).
+      schema: optional TFMD Schema (a text-format file, or a dir holding schema.pbtxt) to decode
+        the examples with.
       example_splits: splits of a TFX Examples dir (default ['eval']).
+      explain_config: the glassbox ExplainConfig as JSON or text proto; empty: no explanations.
       beam_pipeline_args: Beam options.
     """
     from glassbox.kfp import steps
@@ -54,7 +61,9 @@ def evaluate(
         metrics,
         report,
         baseline_model,
+        schema,
         example_splits,
+        explain_config,
         beam_pipeline_args,
     )
 
@@ -65,20 +74,29 @@ def validate(
     blessing: dsl.Output[dsl.Artifact],
     validation: dsl.Output[dsl.Artifact],
     report: dsl.Output[dsl.HTML],
+    model: Optional[dsl.Input[dsl.Model]] = None,
+    baseline_model: Optional[dsl.Input[dsl.Model]] = None,
     config: str = "",
     eval_config: str = "",
 ) -> bool:
-    """Blesses the evaluated model or refuses it, as the glassbox Validator does; returns whether blessed.
+    """Blesses the evaluated model or refuses it, as the glassbox Validator does; returns whether
+    blessed.
 
     Args:
       evaluation: an evaluation in TFMA's format (from `evaluate`, the Evaluator or TFMA).
-      blessing: an empty BLESSED or NOT_BLESSED file; metadata: blessed, validation_ok,
-        rubber_stamp, failures, reason, current_model, baseline_model, as the Validator's blessing.
-      validation: TFMA's ValidationResult, decision.json and decision.md.
+      blessing: an empty BLESSED or NOT_BLESSED file; metadata: the Validator's blessing's
+        properties (blessed, validation_ok, rubber_stamp, failures, reason, current_model,
+        baseline_model).
+      validation: TFMA's ValidationResult, decision.json, decision.md and report.html.
       report: the HTML report of the evaluation with the decision (the KFP UI shows it).
+      model: the candidate the evaluation must be of (checked first, as the Validator does);
+        without it, the blessing names the models the evaluation's metadata records.
+      baseline_model: the baseline the evaluation must have compared against (with `model`).
       config: the ValidatorConfig (gates) as JSON or text proto; empty: none.
       eval_config: a tfma.EvalConfig whose thresholds replace the evaluation's own; empty: its own.
     """
     from glassbox.kfp import steps
 
-    return steps.validate(evaluation, blessing, validation, report, config, eval_config)
+    return steps.validate(
+        evaluation, blessing, validation, report, model, baseline_model, config, eval_config
+    )

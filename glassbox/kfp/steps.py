@@ -1,8 +1,9 @@
-"""What the native KFP components do, on their artifacts: the engines of the TFX components.
+"""What the native KFP components do, on their artifacts: the engine's `evaluate` and `validate`,
+their outcomes mapped onto KFP's artifacts.
 
 Artifacts are read and written at their local `.path` (on a cluster the KFP launcher downloads
-inputs there and uploads outputs from there); their metadata holds what the TFX components set
-as custom properties.
+inputs there and uploads outputs from there) and named by their `.uri`; their metadata holds what
+the TFX components set as custom properties.
 """
 
 from __future__ import annotations
@@ -13,16 +14,16 @@ from typing import Optional, Sequence
 
 from kfp import dsl
 
-from glassbox import config_files
-from glassbox.components.validator import constants as validator_constants
+from glassbox import config_files, keys
 from glassbox.engine.evaluate import evaluate as evaluate_models
-from glassbox.engine.outcome import ModelArtifact
+from glassbox.engine.outcome import ModelArtifact, Models
+from glassbox.engine.validate import validate as validate_evaluation
+from glassbox.engine.validate import write_blessing
 from glassbox.evaluation.config import parse_eval_config
+from glassbox.explain.errors import ExplanationError
 from glassbox.protos import validator_config_pb2
-from glassbox.report import write_report
+from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.validation.errors import ValidatorConfigError
-from glassbox.validation.validate import validate as validate_evaluation
-from glassbox.validation.validate import write_validation
 
 
 def evaluate(
@@ -33,25 +34,37 @@ def evaluate(
     metrics: dsl.Metrics,
     report: dsl.HTML,
     baseline_model: Optional[dsl.Model] = None,
+    schema: Optional[dsl.Artifact] = None,
     example_splits: Sequence[str] = (),
+    explain_config: str = "",
     beam_pipeline_args: Sequence[str] = (),
 ) -> None:
     """The engine's `evaluate` into evaluation.path; its properties as the evaluation's metadata,
     the overall metrics as `metrics`, the HTML report as `report`."""
+    baseline = _given_baseline(baseline_model)
     outcome = evaluate_models(
         parse_eval_config(eval_config, source="the eval_config parameter"),
-        ModelArtifact(model.path),
+        _model(model),
         examples.path,
         evaluation.path,
-        ModelArtifact(baseline_model.path) if baseline_model else None,
+        _model(baseline) if baseline else None,
         example_splits=example_splits,
         beam_pipeline_args=beam_pipeline_args,
+        schema=config_files.load_schema(schema.path) if schema else None,
+        explain_config=config_files.parse_config(
+            explain_config,
+            ExplainConfig,
+            "explain config",
+            ExplanationError,
+            source="the explain_config parameter",
+        )
+        if explain_config
+        else None,
     )
     evaluation.metadata.update(outcome.properties)
     for name, value in sorted(outcome.overall_metrics.items()):
         metrics.log_metric(name, value)
-    os.makedirs(os.path.dirname(report.path), exist_ok=True)
-    shutil.copyfile(outcome.report, report.path)
+    _copy(outcome.report, report.path)
 
 
 def validate(
@@ -59,14 +72,18 @@ def validate(
     blessing: dsl.Artifact,
     validation: dsl.Artifact,
     report: dsl.HTML,
+    model: Optional[dsl.Model] = None,
+    baseline_model: Optional[dsl.Model] = None,
     config: str = "",
     eval_config: str = "",
 ) -> bool:
-    """`validate` and `write_validation` into validation.path, the HTML report as `report`, then a
-    blessing as the Validator's (a BLESSED or NOT_BLESSED file, the decision in brief as metadata).
-    Returns whether blessed."""
-    decision = validate_evaluation(
+    """The engine's `validate` into validation.path, the HTML report as `report`, then the
+    blessing: its file in blessing.path, its properties as the blessing's metadata. Returns
+    whether blessed."""
+    baseline = _given_baseline(baseline_model)
+    outcome = validate_evaluation(
         evaluation.path,
+        validation.path,
         config_files.parse_config(
             config,
             validator_config_pb2.ValidatorConfig,
@@ -77,30 +94,27 @@ def validate(
         if config
         else None,
         parse_eval_config(eval_config, source="the eval_config parameter") if eval_config else None,
+        models=Models(_model(model), _model(baseline) if baseline else None) if model else None,
+        evaluation_properties=evaluation.metadata,
     )
-    write_validation(decision, validation.path)
-    write_report(report.path, evaluation.path, validation.path)
-    blessing.metadata.update(
-        {
-            validator_constants.BLESSED_PROPERTY: int(decision.blessed),
-            validator_constants.VALIDATION_OK_PROPERTY: int(decision.validation_ok),
-            validator_constants.RUBBER_STAMP_PROPERTY: int(decision.rubber_stamp),
-            validator_constants.FAILURES_PROPERTY: decision.failures,
-            validator_constants.REASON_PROPERTY: decision.reason,
-            validator_constants.CURRENT_MODEL_URI_PROPERTY: decision.candidate.uri,
-            **(
-                {validator_constants.BASELINE_MODEL_URI_PROPERTY: decision.baseline.uri}
-                if decision.baseline
-                else {}
-            ),
-        }
-    )
-    os.makedirs(blessing.path, exist_ok=True)
-    file_name = (
-        validator_constants.BLESSED_FILE_NAME
-        if decision.blessed
-        else validator_constants.NOT_BLESSED_FILE_NAME
-    )
-    with open(os.path.join(blessing.path, file_name), "w"):
-        pass
-    return decision.blessed
+    _copy(outcome.report, report.path)
+    blessing.metadata.update(outcome.blessing.properties)
+    write_blessing(outcome.blessing, blessing.path)
+    return outcome.blessing.blessed
+
+
+def _model(artifact: dsl.Artifact) -> ModelArtifact:
+    """A model named by its artifact's URI, read at its local path (KFP has no MLMD id to give)."""
+    return ModelArtifact(artifact.uri, path=artifact.path)
+
+
+def _given_baseline(artifact: Optional[dsl.Artifact]) -> Optional[dsl.Artifact]:
+    """None for no artifact or the BaselineResolver's Model marked as no baseline."""
+    if artifact is None or keys.NO_BASELINE_PROPERTY in artifact.metadata:
+        return None
+    return artifact
+
+
+def _copy(source: str, path: str) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    shutil.copyfile(source, path)

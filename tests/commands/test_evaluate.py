@@ -121,3 +121,25 @@ def test_bad_input_is_refused_naming_the_culprit_and_nothing_is_written(
     assert culprit in capsys.readouterr().err
     assert not tf.io.gfile.exists(str(output / "eval_config.json"))
     assert not [f for f in (os.listdir(output) if output.exists() else []) if not f.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    "schema_files, culprit",
+    [
+        ({"schema.pbtxt": "feature { name: "}, "malformed schema in"),
+        ({"schema.pbtxt": "", "other.pbtxt": ""}, "must hold one schema file"),
+        ({}, "must hold one schema file"),
+    ],
+)
+def test_a_bad_schema_is_refused_naming_it_and_nothing_is_written(
+    tmp_path, files, capsys, schema_files, culprit
+):
+    schema = tmp_path / "schema"
+    schema.mkdir()
+    for name, text in schema_files.items():
+        (schema / name).write_text(text)
+    code, output = _evaluate(tmp_path, files, extra=["--schema", str(schema)])
+    assert code == cli.EXIT_ERROR
+    error = capsys.readouterr().err
+    assert culprit in error and str(schema) in error
+    assert not output.exists()

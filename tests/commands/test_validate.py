@@ -40,8 +40,11 @@ def test_a_blessed_model_exits_0_and_prints_the_decision(evaluations, tmp_path, 
         "to compare with, rubber stamp).\n"
     )
     assert "- auc on Overall is 0.75, within the bounds (>= 0.7). `value_threshold`" in printed.out
-    assert printed.out.endswith(f"Wrote validation to {output}\n")
+    report = os.path.join(output, "report.html")
+    assert printed.out.endswith(f"Wrote validation to {output}, its report to {report}\n")
     assert tfma.load_validation_result(output).validation_ok
+    with open(report) as f:
+        assert f.read().startswith("<!DOCTYPE html>")
     with open(os.path.join(output, "decision.md")) as f:
         assert printed.out.startswith(f.read())
 
@@ -101,6 +104,8 @@ def test_a_given_config_and_eval_config_are_applied(evaluations, tmp_path, capsy
         ("bad gate", "'slice_gaps[0].direction' is unset"),
         ("malformed eval config", "malformed eval config in"),
         ("output holds a validation", "already holds a validation"),
+        ("bad evaluation properties", "must hold a JSON object of numbers and strings"),
+        ("baseline without a model", "--baseline names the baseline of a candidate"),
     ],
 )
 def test_bad_input_exits_2_naming_the_culprit(evaluations, tmp_path, capsys, case, culprit):
@@ -118,6 +123,11 @@ def test_bad_input_exits_2_naming_the_culprit(evaluations, tmp_path, capsys, cas
     elif case == "malformed eval config":
         (tmp_path / "e.json").write_text("{not json")
         args = ["--eval-config", str(tmp_path / "e.json")]
+    elif case == "bad evaluation properties":
+        (tmp_path / "p.json").write_text('{"current_model": ["m"]}')
+        args = ["--evaluation-properties", str(tmp_path / "p.json")]
+    elif case == "baseline without a model":
+        args = ["--baseline", str(tmp_path / "baseline")]
     else:
         assert main(["validate", "--evaluation", evaluation, "--output", output]) == 0
         capsys.readouterr()

@@ -1,0 +1,154 @@
+"""`validate`: a validation from an evaluation to a complete validation directory, its report and
+the one blessing every front-end writes last (`write_blessing`)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Mapping, Optional
+
+from tensorflow_model_analysis.proto import config_pb2
+
+from glassbox import keys
+from glassbox.engine.evaluated_models import evaluated_models_check
+from glassbox.engine.outcome import (
+    BlessingRecord,
+    ModelArtifact,
+    Models,
+    PropertyValue,
+    ValidationOutcome,
+)
+from glassbox.protos import validator_config_pb2
+from glassbox.report import write_report
+from glassbox.validation import validate as validation
+from glassbox.validation.decision import Decision, ModelRef, decide, reason
+from glassbox.validation.result import validation_result
+
+
+def validate(
+    evaluation_dir: str,
+    output_dir: str,
+    config: Optional[validator_config_pb2.ValidatorConfig] = None,
+    eval_config: Optional[config_pb2.EvalConfig] = None,
+    *,
+    models: Optional[Models] = None,
+    evaluation_properties: Optional[Mapping[str, PropertyValue]] = None,
+) -> ValidationOutcome:
+    """Decides on an evaluation, writes the validation and its report into output_dir, and
+    returns them with the blessing to write (after them: a blessing means a complete validation).
+
+    Args:
+      evaluation_dir: an evaluation in TFMA's format (glassbox's or stock TFMA's).
+      output_dir: where the validation goes; it must not hold one.
+      config: gates beyond TFMA's thresholds; None: none.
+      eval_config: a tfma.EvalConfig whose thresholds replace the evaluation's own.
+      models: the candidate and baseline the validation is given. The evaluation must be of them
+        (a first check; refused otherwise), and the blessing names them. None: those the
+        evaluation records, if any, with no such check.
+      evaluation_properties: the evaluation artifact's custom properties (their record of the
+        models evaluated, see `Models.properties`); None: none.
+
+    Raises:
+      ValidationError: unreadable evaluation, malformed thresholds or gates, nothing to check
+        (unless config.allow_no_thresholds), or a baseline the evaluation does not agree on.
+    """
+    recorded = Models.recorded(evaluation_properties or {})
+    if models is None:
+        decision = _named(validation.validate(evaluation_dir, config, eval_config), recorded)
+    else:
+        decision = _validate_given(evaluation_dir, config, eval_config, models, recorded)
+    validation.write_validation(decision, output_dir)
+    report = write_report(os.path.join(output_dir, keys.REPORT_FILE), evaluation_dir, output_dir)
+    return ValidationOutcome(
+        decision=decision,
+        output_dir=output_dir,
+        report=report,
+        blessing=_blessing(decision, models or recorded),
+    )
+
+
+def write_blessing(blessing: BlessingRecord, directory: str) -> str:
+    """Writes the blessing's empty BLESSED or NOT_BLESSED file into directory; returns its path."""
+    import tensorflow as tf
+
+    path = os.path.join(directory, blessing.file_name)
+    tf.io.gfile.makedirs(directory)
+    with tf.io.gfile.GFile(path, "w") as f:
+        f.write("")
+    return path
+
+
+def _validate_given(
+    evaluation_dir: str,
+    config: Optional[validator_config_pb2.ValidatorConfig],
+    eval_config: Optional[config_pb2.EvalConfig],
+    models: Models,
+    recorded: Optional[Models],
+) -> Decision:
+    """The decision on the given candidate: refused if the evaluation is of other models, else
+    `validation.validate`'s with the evaluated-models check first."""
+    check = evaluated_models_check(recorded, models)
+    if not check.passed:
+        checks = [check]
+        result = validation_result(
+            checks, rubber_stamp=models.baseline is None, missing_thresholds=False
+        )
+        return decide(
+            checks,
+            evaluation_dir,
+            _ref("", models.candidate),
+            _ref("", models.baseline) if models.baseline else None,
+            result,
+        )
+    decision = validation.validate(
+        evaluation_dir, config, eval_config, has_baseline=models.baseline is not None
+    )
+    checks = [check] + decision.checks
+    return _named(
+        dataclasses.replace(
+            decision,
+            checks=checks,
+            # Nothing configured to check (and allowed): the engine's reason says so; keep it.
+            reason=decision.reason
+            if decision.validation_result.missing_thresholds
+            else reason(checks, decision.rubber_stamp),
+        ),
+        models,
+    )
+
+
+def _named(decision: Decision, models: Optional[Models]) -> Decision:
+    """The decision naming the models' artifacts (URI, id), when known, beside their names in
+    the evaluation."""
+    if models is None:
+        return decision
+    return dataclasses.replace(
+        decision,
+        candidate=_ref(decision.candidate.name, models.candidate),
+        baseline=_ref(decision.baseline.name, models.baseline)
+        if decision.baseline and models.baseline
+        else decision.baseline,
+    )
+
+
+def _ref(name: str, model: ModelArtifact) -> ModelRef:
+    return ModelRef(name=name, uri=model.uri, id=model.id)
+
+
+def _blessing(decision: Decision, models: Optional[Models]) -> BlessingRecord:
+    """The ModelBlessing as the stock Evaluator writes it (the models, `blessed`) plus the
+    decision in brief (decision.json has it all)."""
+    properties = models.properties() if models is not None else {}
+    properties.update(
+        {
+            keys.VALIDATION_OK_PROPERTY: int(decision.validation_ok),
+            keys.RUBBER_STAMP_PROPERTY: int(decision.rubber_stamp),
+            keys.FAILURES_PROPERTY: decision.failures,
+            keys.REASON_PROPERTY: decision.reason,
+            keys.BLESSED_PROPERTY: int(decision.blessed),
+        }
+    )
+    return BlessingRecord(
+        file_name=keys.BLESSED_FILE if decision.blessed else keys.NOT_BLESSED_FILE,
+        properties=properties,
+    )

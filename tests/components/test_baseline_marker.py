@@ -14,13 +14,11 @@ from tensorflow_model_analysis.proto import config_pb2
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
 from tfx.types import channel_utils, standard_artifacts
 
-from glassbox.artifacts import ValidationResult
+from glassbox import keys
 from glassbox.components import Evaluator, Validator
-from glassbox.components.baseline_resolver import constants as baseline_constants
-from glassbox.components.evaluator import constants as evaluator_constants
-from glassbox.components.validator import constants as validator_constants
 from glassbox.evaluation.models import ModelLoadError
 from tests.support import saved_models
+from tests.support.executors import run_executor
 from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation
 
 EVAL_CONFIG = text_format.Parse(
@@ -42,7 +40,7 @@ def _baseline(uri, marked):
     runtime.type.instance_schema = "title: tfx.Model\ntype: object\n"
     if marked:
         json_format.ParseDict(
-            {baseline_constants.NO_BASELINE_PROPERTY: "no Model of pipeline 'p' is blessed"},
+            {keys.NO_BASELINE_PROPERTY: "no Model of pipeline 'p' is blessed"},
             runtime.metadata,
         )
     artifacts = pipeline_spec_pb2.ArtifactList(artifacts=[runtime])
@@ -55,11 +53,6 @@ def _model(uri, model_id):
     model = standard_artifacts.Model()
     model.uri, model.mlmd_artifact.id = uri, model_id
     return model
-
-
-def _do(component, outputs):
-    inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
-    component.executor_spec.executor_class().Do(inputs, outputs, component.exec_properties)
 
 
 @pytest.fixture(scope="module")
@@ -82,11 +75,7 @@ def _evaluate(tmp_path, fixtures, baseline):
         baseline_model=channel_utils.as_channel(baseline),
         eval_config=EVAL_CONFIG,
     )
-    evaluation = standard_artifacts.ModelEvaluation()
-    evaluation.uri = str(tmp_path / "evaluation")
-    os.makedirs(evaluation.uri)
-    _do(evaluator, {evaluator_constants.EVALUATION_KEY: [evaluation]})
-    return evaluation
+    return run_executor(evaluator, tmp_path)[keys.EVALUATION_KEY]
 
 
 def test_evaluator_evaluates_the_candidate_alone_given_the_marked_model(tmp_path, fixtures):
@@ -94,8 +83,8 @@ def test_evaluator_evaluates_the_candidate_alone_given_the_marked_model(tmp_path
         tmp_path, fixtures, _baseline(str(tmp_path / "no-baseline"), marked=True)
     )
 
-    assert not evaluation.has_custom_property(evaluator_constants.BASELINE_MODEL_ID_PROPERTY)
-    assert not evaluation.has_custom_property(evaluator_constants.BASELINE_MODEL_URI_PROPERTY)
+    assert not evaluation.has_custom_property(keys.BASELINE_MODEL_ID_PROPERTY)
+    assert not evaluation.has_custom_property(keys.BASELINE_MODEL_PROPERTY)
     assert tfma.load_eval_result(evaluation.uri).get_metrics_for_slice()["auc"]["doubleValue"] > 0
 
 
@@ -110,35 +99,22 @@ def _validate(tmp_path, baseline):
     evaluation.uri = write_evaluation(
         str(tmp_path / "evaluation"), EVAL_CONFIG, {OVERALL: metrics({"auc": 0.8})}
     )
-    evaluation.set_string_custom_property(
-        evaluator_constants.CANDIDATE_MODEL_URI_PROPERTY, "/models/candidate"
-    )
-    evaluation.set_int_custom_property(evaluator_constants.CANDIDATE_MODEL_ID_PROPERTY, 7)
+    evaluation.set_string_custom_property(keys.CURRENT_MODEL_PROPERTY, "/models/candidate")
+    evaluation.set_int_custom_property(keys.CURRENT_MODEL_ID_PROPERTY, 7)
     validator = Validator(
         evaluation=channel_utils.as_channel([evaluation]),
         model=channel_utils.as_channel([_model("/models/candidate", 7)]),
         baseline_model=channel_utils.as_channel(baseline),
     )
-    blessing, validation = standard_artifacts.ModelBlessing(), ValidationResult()
-    blessing.uri, validation.uri = str(tmp_path / "blessing"), str(tmp_path / "validation")
-    os.makedirs(blessing.uri)
-    os.makedirs(validation.uri)
-    _do(
-        validator,
-        {
-            validator_constants.BLESSING_KEY: [blessing],
-            validator_constants.VALIDATION_KEY: [validation],
-        },
-    )
-    return blessing
+    return run_executor(validator, tmp_path)[keys.BLESSING_KEY]
 
 
 def test_validator_rubber_stamps_the_candidate_given_the_marked_model(tmp_path):
     blessing = _validate(tmp_path, _baseline(str(tmp_path / "no-baseline"), marked=True))
 
-    assert blessing.get_int_custom_property(validator_constants.BLESSED_PROPERTY) == 1
-    assert blessing.get_int_custom_property(validator_constants.RUBBER_STAMP_PROPERTY) == 1
-    assert not blessing.has_custom_property(validator_constants.BASELINE_MODEL_ID_PROPERTY)
+    assert blessing.get_int_custom_property(keys.BLESSED_PROPERTY) == 1
+    assert blessing.get_int_custom_property(keys.RUBBER_STAMP_PROPERTY) == 1
+    assert not blessing.has_custom_property(keys.BASELINE_MODEL_ID_PROPERTY)
 
 
 def test_validator_refuses_when_given_an_unmarked_baseline_the_evaluation_did_not_compare_against(
@@ -146,5 +122,5 @@ def test_validator_refuses_when_given_an_unmarked_baseline_the_evaluation_did_no
 ):
     blessing = _validate(tmp_path, _baseline(str(tmp_path / "empty"), marked=False))
 
-    assert blessing.get_int_custom_property(validator_constants.BLESSED_PROPERTY) == 0
-    assert os.listdir(blessing.uri) == [validator_constants.NOT_BLESSED_FILE_NAME]
+    assert blessing.get_int_custom_property(keys.BLESSED_PROPERTY) == 0
+    assert os.listdir(blessing.uri) == [keys.NOT_BLESSED_FILE]

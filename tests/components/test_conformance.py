@@ -24,6 +24,7 @@ from glassbox.components.baseline_resolver.component import BaselineResolver
 from glassbox.components.baseline_resolver.kfp_metadata import CONNECTION_CONFIG_ENV
 from glassbox.training.config import TrainingConfig
 from tests.support import saved_models
+from tests.support.executors import run_executor
 from tests.support.kfp_harness import LocalKfp, record_validated_model
 from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation
 
@@ -164,26 +165,17 @@ def test_component_compiles_for_local_and_kubeflow_runners(name, tmp_path):
 def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_uris, monkeypatch):
     monkeypatch.setenv(CONNECTION_CONFIG_ENV, fixture_uris[CONNECTION_CONFIG_ENV])
     component = CASES[name].build(Inputs(fixture_uris))
-    inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
-    outputs = {}
-    for key, channel in component.outputs.items():
-        artifact = channel.type()
-        artifact.uri = str(tmp_path / key)
-        os.makedirs(artifact.uri)
-        outputs[key] = [artifact]
-    executor = component.executor_spec.executor_class()
-    executor.Do(inputs, outputs, component.exec_properties)
-    [artifact] = (
-        outputs[CASES[name].output] if CASES[name].output else [a for [a] in outputs.values()]
-    )
+    outputs = run_executor(component, tmp_path)
+    [artifact] = [outputs[CASES[name].output]] if CASES[name].output else outputs.values()
     assert CASES[name].check(artifact.uri)
     if CASES[name].report:
-        [artifact] = outputs[CASES[name].report]
+        artifact = outputs[CASES[name].report]
         # The report of the evaluation (the one made, or the one validated), with the decision if any.
         report = _report_data(os.path.join(artifact.uri, "report.html"))
+        evaluation = component.inputs.get("evaluation")
         assert (
             report["evaluation"]["path"]
-            == (inputs.get("evaluation") or outputs["evaluation"])[0].uri
+            == (list(evaluation.get())[0] if evaluation else outputs["evaluation"]).uri
         )
         assert "auc" in [column["id"] for column in report["evaluation"]["columns"]]
         decision = (

@@ -11,17 +11,15 @@ import pytest
 import tensorflow_model_analysis as tfma
 from google.protobuf import text_format
 from tensorflow_model_analysis.proto import config_pb2
-from tfx.components.evaluator import constants as tfx_evaluator_constants
 from tfx.dsl.components.common.importer import Importer
 from tfx.types import channel_utils, standard_artifacts
 from tfx.utils import proto_utils
 
-from glassbox.artifacts import ValidationResult
+from glassbox import keys
 from glassbox.components import Evaluator, Validator
-from glassbox.components.evaluator import constants as evaluator_constants
-from glassbox.components.validator import constants
 from glassbox.protos import validator_config_pb2
 from glassbox.validation.errors import EvaluationReadError, NoThresholdsError
+from tests.support.executors import output_artifacts, run_executor
 from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation
 
 THRESHOLDS = """
@@ -50,46 +48,36 @@ def _evaluation(uri, candidate=CANDIDATE, baseline=None):
     evaluation = standard_artifacts.ModelEvaluation()
     evaluation.uri = uri
     if candidate is not UNRECORDED:
-        evaluation.set_string_custom_property(
-            evaluator_constants.CANDIDATE_MODEL_URI_PROPERTY, candidate[0]
-        )
-        evaluation.set_int_custom_property(
-            evaluator_constants.CANDIDATE_MODEL_ID_PROPERTY, candidate[1]
-        )
+        evaluation.set_string_custom_property(keys.CURRENT_MODEL_PROPERTY, candidate[0])
+        evaluation.set_int_custom_property(keys.CURRENT_MODEL_ID_PROPERTY, candidate[1])
     if baseline:
-        evaluation.set_string_custom_property(
-            evaluator_constants.BASELINE_MODEL_URI_PROPERTY, baseline[0]
-        )
-        evaluation.set_int_custom_property(
-            evaluator_constants.BASELINE_MODEL_ID_PROPERTY, baseline[1]
-        )
+        evaluation.set_string_custom_property(keys.BASELINE_MODEL_PROPERTY, baseline[0])
+        evaluation.set_int_custom_property(keys.BASELINE_MODEL_ID_PROPERTY, baseline[1])
     return evaluation
 
 
-def _outputs(tmp_path):
-    blessing, validation = standard_artifacts.ModelBlessing(), ValidationResult()
-    blessing.uri, validation.uri = str(tmp_path / "blessing"), str(tmp_path / "validation")
-    os.makedirs(blessing.uri)
-    os.makedirs(validation.uri)
-    return blessing, validation
-
-
 def _validate(tmp_path, evaluation, baseline=None, outputs=None, **kwargs):
-    """Runs the Validator's executor as TFX would; returns (blessing, validation dir)."""
+    """Runs the Validator's executor as TFX would (into outputs, if given); returns (blessing,
+    validation dir)."""
     validator = Validator(
         evaluation=channel_utils.as_channel([evaluation]),
         model=channel_utils.as_channel([_model(CANDIDATE)]),
         baseline_model=channel_utils.as_channel([_model(baseline)]) if baseline else None,
         **kwargs,
     )
-    inputs = {key: list(channel.get()) for key, channel in validator.inputs.items()}
-    blessing, validation = outputs or _outputs(tmp_path)
-    validator.executor_spec.executor_class().Do(
-        inputs,
-        {constants.BLESSING_KEY: [blessing], constants.VALIDATION_KEY: [validation]},
-        validator.exec_properties,
+    outputs = run_executor(validator, outputs or tmp_path)
+    return outputs[keys.BLESSING_KEY], outputs[keys.VALIDATION_KEY].uri
+
+
+def _outputs(tmp_path):
+    """The Validator's outputs, made before it runs (to look at them when it fails)."""
+    return output_artifacts(
+        Validator(
+            evaluation=channel_utils.as_channel([standard_artifacts.ModelEvaluation()]),
+            model=channel_utils.as_channel([standard_artifacts.Model()]),
+        ),
+        tmp_path,
     )
-    return blessing, validation.uri
 
 
 def _decision(validation_uri):
@@ -124,26 +112,6 @@ def evaluations(tmp_path_factory):
             str(root / "unchecked"), NO_THRESHOLDS, {OVERALL: metrics({"auc": 0.8})}
         ),
     }
-
-
-def test_blessing_constants_are_the_stock_evaluators():
-    assert (constants.BLESSED_FILE_NAME, constants.NOT_BLESSED_FILE_NAME) == (
-        tfx_evaluator_constants.BLESSED_FILE_NAME,
-        tfx_evaluator_constants.NOT_BLESSED_FILE_NAME,
-    )
-    assert (
-        constants.BLESSED_PROPERTY,
-        constants.CURRENT_MODEL_URI_PROPERTY,
-        constants.CURRENT_MODEL_ID_PROPERTY,
-        constants.BASELINE_MODEL_URI_PROPERTY,
-        constants.BASELINE_MODEL_ID_PROPERTY,
-    ) == (
-        tfx_evaluator_constants.ARTIFACT_PROPERTY_BLESSED_KEY,
-        tfx_evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_URI_KEY,
-        tfx_evaluator_constants.ARTIFACT_PROPERTY_CURRENT_MODEL_ID_KEY,
-        tfx_evaluator_constants.ARTIFACT_PROPERTY_BASELINE_MODEL_URI_KEY,
-        tfx_evaluator_constants.ARTIFACT_PROPERTY_BASELINE_MODEL_ID_KEY,
-    )
 
 
 def test_a_candidate_meeting_its_thresholds_is_blessed_as_the_stock_evaluator_records_it(
@@ -283,7 +251,7 @@ def test_an_evaluation_without_the_record_stock_tfmas_is_validated_saying_the_mo
 
 
 def _assert_nothing_blessed(outputs):
-    blessing, validation = outputs
+    blessing, validation = outputs[keys.BLESSING_KEY], outputs[keys.VALIDATION_KEY]
     assert _files(blessing.uri) == [] and _files(validation.uri) == []
     assert not blessing.has_custom_property("blessed")
 
@@ -324,7 +292,7 @@ def test_an_evaluation_with_nothing_to_check_is_an_error_unless_allowed(tmp_path
 
 def _config(validator):
     return proto_utils.json_to_proto(
-        validator.exec_properties[constants.CONFIG_KEY], validator_config_pb2.ValidatorConfig()
+        validator.exec_properties[keys.VALIDATOR_CONFIG_KEY], validator_config_pb2.ValidatorConfig()
     )
 
 

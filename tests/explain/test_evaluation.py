@@ -30,6 +30,7 @@ from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.training.model import FEATURES_SIGNATURE_NAME
 from glassbox.validation.validate import validate
 from tests.support import explain_known_models, explain_models, saved_models
+from tests.support.executors import run_executor
 
 NUM_ROWS = 240
 EVAL_CONFIG = """
@@ -145,15 +146,8 @@ def compared(files):
     """The Evaluator component's executor, with a baseline and a k-means background."""
     config = _parse(EXPLAIN_CONFIG, ExplainConfig())
     config.background.sampling = config.background.KMEANS
-    component = _evaluator(files, config)
-    inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
-    evaluation = standard_artifacts.ModelEvaluation()
-    evaluation.uri = os.path.join(files["root"], "component_output")
-    os.makedirs(evaluation.uri)
-    component.executor_spec.executor_class().Do(
-        inputs, {"evaluation": [evaluation]}, component.exec_properties
-    )
-    return evaluation.uri
+    outputs = run_executor(_evaluator(files, config), os.path.join(files["root"], "component"))
+    return outputs["evaluation"].uri
 
 
 def _json(evaluation_dir, name):

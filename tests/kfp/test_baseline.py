@@ -13,10 +13,11 @@ from tfx import version as tfx_version
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_run_executor
 from tfx.types import standard_artifacts
 
-from glassbox.components.baseline_resolver import constants
+from glassbox import keys
 from glassbox.components.baseline_resolver import kfp_metadata as metadata
 from glassbox.components.baseline_resolver.component import BaselineResolver
 from glassbox.kfp import tfx_entrypoint
+from tests.support.executors import run_executor
 from tests.support.kfp_harness import LocalKfp, record_validated_model
 
 PIPELINE = "glassbox-demo"
@@ -141,14 +142,14 @@ def _run_in_kfp_entrypoint(tmp_path, monkeypatch, kfp):
     entrypoint, task environment naming the store); returns the executor output's `model`."""
     monkeypatch.setenv(metadata.CONNECTION_CONFIG_ENV, kfp.connection_config_path)
     executor_input = pipeline_spec_pb2.ExecutorInput()
-    executor_input.inputs.parameter_values[constants.PIPELINE_NAME_KEY].string_value = PIPELINE
-    executor_input.outputs.artifacts[constants.MODEL_KEY].artifacts.add(
+    executor_input.inputs.parameter_values[keys.PIPELINE_NAME_KEY].string_value = PIPELINE
+    executor_input.outputs.artifacts[keys.MODEL_KEY].artifacts.add(
         uri=str(tmp_path / "task" / "model")
     ).type.instance_schema = MODEL_SCHEMA
     executor_input.outputs.output_file = str(tmp_path / "task" / "executor_output.json")
     inputs_spec = pipeline_spec_pb2.ComponentInputsSpec()
     inputs_spec.parameters[
-        constants.PIPELINE_NAME_KEY
+        keys.PIPELINE_NAME_KEY
     ].parameter_type = pipeline_spec_pb2.ParameterType.STRING
     tfx_entrypoint._run(
         kubeflow_v2_run_executor._parse_flags(
@@ -164,7 +165,7 @@ def _run_in_kfp_entrypoint(tmp_path, monkeypatch, kfp):
     )
     with open(executor_input.outputs.output_file) as f:
         output = json_format.Parse(f.read(), pipeline_spec_pb2.ExecutorOutput())
-    [model] = output.artifacts[constants.MODEL_KEY].artifacts
+    [model] = output.artifacts[keys.MODEL_KEY].artifacts
     return model
 
 
@@ -184,9 +185,9 @@ def test_under_the_kfp_entrypoint_the_output_is_a_copy_of_the_blessed_model(
         tmp_path / "task" / "model" / "Format-Serving" / "saved_model.pb"
     ).read_bytes() == b"model"
     assert json_format.MessageToDict(output.metadata) == {
-        constants.RESOLVED_MODEL_URI_PROPERTY: model.uri,
-        constants.RESOLVED_MODEL_ID_PROPERTY: str(model.id),
-        constants.RESOLVED_BLESSING_ID_PROPERTY: str(blessing.id),
+        keys.RESOLVED_MODEL_URI_PROPERTY: model.uri,
+        keys.RESOLVED_MODEL_ID_PROPERTY: str(model.id),
+        keys.RESOLVED_BLESSING_ID_PROPERTY: str(blessing.id),
         "tfx_version": tfx_version.__version__,
     }
 
@@ -199,7 +200,7 @@ def test_under_the_kfp_entrypoint_a_first_run_outputs_the_no_baseline_marker(
     output = _run_in_kfp_entrypoint(tmp_path, monkeypatch, kfp)
 
     assert output.uri == str(tmp_path / "task" / "model")
-    assert PIPELINE in output.metadata.fields[constants.NO_BASELINE_PROPERTY].string_value
+    assert PIPELINE in output.metadata.fields[keys.NO_BASELINE_PROPERTY].string_value
 
 
 def test_without_ml_metadata_the_task_fails_naming_the_settings(tmp_path, monkeypatch, kfp):
@@ -210,7 +211,5 @@ def test_without_ml_metadata_the_task_fails_naming_the_settings(tmp_path, monkey
     model.uri = str(tmp_path / "model")
 
     with pytest.raises(metadata.MetadataStoreError, match=metadata.HOST_ENV):
-        resolver.executor_spec.executor_class().Do(
-            {}, {constants.MODEL_KEY: [model]}, resolver.exec_properties
-        )
-    assert not model.has_custom_property(constants.NO_BASELINE_PROPERTY)
+        run_executor(resolver, {keys.MODEL_KEY: model})
+    assert not model.has_custom_property(keys.NO_BASELINE_PROPERTY)

@@ -14,50 +14,24 @@ from kfp import dsl, local
 from tensorflow_model_analysis.proto import config_pb2
 from tfx.types import channel_utils, standard_artifacts
 
+from glassbox import keys
 from glassbox.components import Evaluator
+from glassbox.components.properties import get_properties
 from glassbox.components.validator.component import Validator
-from glassbox.evaluation.models import resolve_model_dir
 from glassbox.kfp import components
-from tests.support import saved_models
+from tests.support import compared_models
+from tests.support.executors import run_executor
 
-EVAL_CONFIG = """
-model_specs { name: "candidate" label_key: "label" }
-model_specs { name: "baseline" label_key: "label" is_baseline: true }
-slicing_specs {}
-slicing_specs { feature_keys: "category" }
-metrics_specs {
-  metrics { class_name: "ExampleCount" }
-  metrics {
-    class_name: "AUC"
-    threshold {
-      value_threshold { lower_bound { value: 0.5 } }
-      change_threshold { direction: HIGHER_IS_BETTER absolute { value: -0.01 } }
-    }
-  }
-  metrics { class_name: "BinaryAccuracy" threshold { value_threshold { lower_bound { value: 0.55 } } } }
-}
-"""
-# The models' evaluated-models check is the TFX Validator's own (native components have no MLMD ids).
-TFX_ONLY_CHECKS = {"evaluated_models"}
+# The ML Metadata ids of the models, which only TFX knows.
+IDS = (keys.CURRENT_MODEL_ID_PROPERTY, keys.BASELINE_MODEL_ID_PROPERTY)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def inputs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("inputs")
-    examples = saved_models.write_examples_artifact(
-        str(root / "examples"),
-        {
-            "train": saved_models.make_examples(100, seed=1),
-            "eval": saved_models.make_examples(600, seed=2),
-        },
-    )
-    model, baseline = (
-        os.path.dirname(saved_models.export_model(str(root / name / "Format-Serving"), seed=seed))
-        for name, seed in (("model", 0), ("baseline", 1))
-    )
-    return {"examples": examples, "model": model, "baseline_model": baseline}
+    # Every input is given: kfp.local cannot leave an optional input artifact out.
+    return compared_models.write_inputs(str(tmp_path_factory.mktemp("inputs")))
 
 
 class Outputs(NamedTuple):
@@ -71,14 +45,19 @@ class Outputs(NamedTuple):
 
 
 @dsl.pipeline
-def evaluate_and_validate(examples: str, model: str, baseline_model: str) -> Outputs:
+def evaluate_and_validate(examples: str, model: str, baseline_model: str, schema: str) -> Outputs:
+    model = dsl.importer(artifact_uri=model, artifact_class=dsl.Model).output
+    baseline_model = dsl.importer(artifact_uri=baseline_model, artifact_class=dsl.Model).output
     evaluated = components.evaluate(
         examples=dsl.importer(artifact_uri=examples, artifact_class=dsl.Dataset).output,
-        model=dsl.importer(artifact_uri=model, artifact_class=dsl.Model).output,
-        baseline_model=dsl.importer(artifact_uri=baseline_model, artifact_class=dsl.Model).output,
-        eval_config=EVAL_CONFIG,
+        model=model,
+        baseline_model=baseline_model,
+        schema=dsl.importer(artifact_uri=schema, artifact_class=dsl.Artifact).output,
+        eval_config=compared_models.EVAL_CONFIG,
     )
-    validated = components.validate(evaluation=evaluated.outputs["evaluation"])
+    validated = components.validate(
+        evaluation=evaluated.outputs["evaluation"], model=model, baseline_model=baseline_model
+    )
     return Outputs(
         evaluation=evaluated.outputs["evaluation"],
         metrics=evaluated.outputs["metrics"],
@@ -107,17 +86,6 @@ def _artifact(artifact_type, uri, **properties):
     return artifact
 
 
-def _do(component, output_dir):
-    """Runs the component's executor on its (fixed) inputs; returns its outputs by key."""
-    outputs = {
-        key: [_artifact(channel.type, str(output_dir / key))]
-        for key, channel in component.outputs.items()
-    }
-    inputs = {key: list(channel.get()) for key, channel in component.inputs.items()}
-    component.executor_spec.executor_class().Do(inputs, outputs, component.exec_properties)
-    return {key: artifact for key, (artifact,) in outputs.items()}
-
-
 @pytest.fixture(scope="module")
 def tfx(inputs, tmp_path_factory):
     root = tmp_path_factory.mktemp("tfx")
@@ -128,16 +96,19 @@ def tfx(inputs, tmp_path_factory):
     examples = _artifact(
         standard_artifacts.Examples, inputs["examples"], split_names='["train", "eval"]'
     )
-    evaluated = _do(
+    evaluated = run_executor(
         Evaluator(
             examples=channel_utils.as_channel([examples]),
             model=model,
             baseline_model=baseline,
-            eval_config=text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
+            schema=channel_utils.as_channel(
+                [_artifact(standard_artifacts.Schema, inputs["schema"])]
+            ),
+            eval_config=text_format.Parse(compared_models.EVAL_CONFIG, config_pb2.EvalConfig()),
         ),
         root,
     )
-    validated = _do(
+    validated = run_executor(
         Validator(
             evaluation=channel_utils.as_channel([evaluated["evaluation"]]),
             model=model,
@@ -157,48 +128,40 @@ def test_native_evaluation_has_the_tfx_evaluators_metrics_on_every_slice(native,
     assert by_slice(native["evaluation"].uri) == by_slice(tfx["evaluation"].uri)
 
 
-def test_native_metrics_are_the_overall_metrics_the_tfx_evaluator_records(native, tfx):
-    prefix = "overall_"
-    recorded = {
-        name[len(prefix) :]: value.double_value
-        for name, value in tfx["evaluation"].mlmd_artifact.custom_properties.items()
-        if name.startswith(prefix)
-    }
-    assert {"auc", "diff_auc", "example_count", "binary_accuracy"} <= set(recorded)
-    assert native["metrics"].metadata == recorded
-    assert native["evaluation"].metadata == {
-        prefix + name: value for name, value in recorded.items()
+def _without_ids(artifact):
+    return {name: value for name, value in get_properties(artifact).items() if name not in IDS}
+
+
+def test_native_metadata_is_the_tfx_evaluators_properties_but_for_the_ids(native, tfx):
+    recorded = _without_ids(tfx["evaluation"])
+    assert {"overall_auc", "overall_diff_auc", keys.CURRENT_MODEL_PROPERTY} <= set(recorded)
+    assert native["evaluation"].metadata == recorded
+    prefix = keys.OVERALL_METRIC_PREFIX
+    assert native["metrics"].metadata == {
+        name[len(prefix) :]: value for name, value in recorded.items() if name.startswith(prefix)
     }
 
 
-def _checks(validation_uri):
-    with open(os.path.join(validation_uri, "decision.json")) as f:
+def _decision(validation_uri):
+    """decision.json but for what names the evaluation's dir and the models' ids."""
+    with open(os.path.join(validation_uri, keys.DECISION_JSON_FILE)) as f:
         decision = json.load(f)
-    checks = [
-        {
-            key: check[key]
-            for key in ("kind", "slice", "metric", "passed", "skipped", "value", "baseline_value")
-        }
-        for check in decision["checks"]
-        if check["kind"] not in TFX_ONLY_CHECKS
-    ]
-    return decision["blessed"], checks
+    decision.pop("evaluation")
+    for model in ("candidate", "baseline"):
+        decision[model].pop("id")
+    decision["checks"][0].pop("sentence")  # the evaluated-models check names the ids too
+    return decision
 
 
-def test_native_decision_is_the_tfx_validators(native, tfx):
-    blessed, checks = _checks(native["validation"].uri)
-    assert (blessed, checks) == _checks(tfx["validation"].uri)
-    assert any(not check["passed"] for check in checks) and any(check["passed"] for check in checks)
-    assert native["blessed"] is blessed is False
+def test_native_decision_and_blessing_are_the_tfx_validators_but_for_the_ids(native, tfx):
+    decision = _decision(native["validation"].uri)
+    assert decision == _decision(tfx["validation"].uri)
+    assert decision["checks"][0]["kind"] == "evaluated_models" and decision["checks"][0]["passed"]
+    assert {check["passed"] for check in decision["checks"]} == {True, False}
+    assert native["blessed"] is decision["blessed"] is False
 
-    tfx_blessing = tfx["blessing"]
-    for key in ("blessed", "validation_ok", "rubber_stamp", "failures"):
-        assert native["blessing"].metadata[key] == tfx_blessing.get_int_custom_property(key)
-    # The native blessing names the SavedModel the evaluation read; the TFX one the Model artifact.
-    assert native["blessing"].metadata["current_model"] == resolve_model_dir(
-        tfx_blessing.get_string_custom_property("current_model")
-    )
-    assert os.listdir(native["blessing"].uri) == os.listdir(tfx_blessing.uri) == ["NOT_BLESSED"]
+    assert native["blessing"].metadata == _without_ids(tfx["blessing"])
+    assert os.listdir(native["blessing"].uri) == os.listdir(tfx["blessing"].uri) == ["NOT_BLESSED"]
 
 
 def test_native_components_write_html_reports_for_the_kfp_ui(native):

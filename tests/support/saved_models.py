@@ -110,6 +110,18 @@ def write_examples_artifact(
     return uri
 
 
+def write_schema(uri: str) -> str:
+    """Lays out a TFX Schema artifact as SchemaGen does (uri/schema.pbtxt, a text-format TFMD
+    Schema) with the models' features and the label; returns uri."""
+    os.makedirs(uri, exist_ok=True)
+    lines = [f'feature {{ name: "{name}" type: FLOAT }}' for name in NUMERIC_FEATURES]
+    lines += ['feature { name: "category" type: BYTES }', 'feature { name: "count" type: INT }']
+    lines += ['feature { name: "label" type: INT }']
+    with open(os.path.join(uri, "schema.pbtxt"), "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return uri
+
+
 def build_keras_model(task: str = "binary", seed: int = 0) -> keras.Model:
     """A Keras model over MODEL_FEATURES (inputs of shape [n, 1]) returning logits.
 

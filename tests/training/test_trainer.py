@@ -7,12 +7,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from sklearn.metrics import roc_auc_score
-from tfx.types import standard_artifacts
+from tfx.types import channel_utils, standard_artifacts
 
-from glassbox.components.trainer import constants
-from glassbox.components.trainer.executor import Executor
+from glassbox import keys
+from glassbox.components import Trainer
 from glassbox.training.config import TrainingConfig
 from glassbox.training.train import train_and_export
+from tests.support.executors import run_executor
 from tests.support.saved_models import (
     make_examples,
     serialize,
@@ -115,22 +116,19 @@ def test_executor_exports_to_the_model_artifacts_format_serving_dir(tmp_path):
     examples.uri = write_examples_artifact(
         str(tmp_path / "examples"), {"train": make_examples(200), "eval": make_examples(50, seed=1)}
     )
-    model = standard_artifacts.Model()
-    model.uri = str(tmp_path / "model")
-    exec_properties = {
-        constants.LABEL_KEY: "label",
-        constants.NUMERIC_FEATURES_KEY: '["x0", "x1"]',
-        constants.CATEGORICAL_FEATURES_KEY: '["category"]',
-        constants.HIDDEN_UNITS_KEY: "[]",
-        constants.EPOCHS_KEY: 1,
-        constants.BATCH_SIZE_KEY: 32,
-        constants.LEARNING_RATE_KEY: 0.01,
-        constants.SEED_KEY: 0,
-    }
-
-    Executor().Do(
-        {constants.EXAMPLES_KEY: [examples]}, {constants.MODEL_KEY: [model]}, exec_properties
+    config = dataclasses.replace(
+        CONFIG,
+        numeric_features=("x0", "x1"),
+        categorical_features=("category",),
+        hidden_units=(),
+        epochs=1,
+        batch_size=32,
+        learning_rate=0.01,
+        seed=0,
     )
+    trainer = Trainer(examples=channel_utils.as_channel([examples]), config=config)
+
+    model = run_executor(trainer, tmp_path)[keys.MODEL_KEY]
 
     assert tf.saved_model.contains_saved_model(os.path.join(model.uri, "Format-Serving"))
     assert _score(os.path.join(model.uri, "Format-Serving")).shape == (300, 1)

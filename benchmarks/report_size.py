@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 
 from benchmarks import synthetic
+from glassbox import keys
 
 SHOP_KEY = "shop"
 
@@ -156,13 +157,13 @@ def main() -> None:
     args = parser.parse_args()
     workdir = args.workdir or tempfile.mkdtemp(prefix="report_size_")
     evaluation = os.path.join(workdir, "evaluation")
-    if os.path.exists(os.path.join(evaluation, "eval_config.json")):
+    if os.path.exists(os.path.join(evaluation, keys.EVAL_CONFIG_FILE)):
         print(f"evaluation: {evaluation} (reused)")
     else:
         start = time.perf_counter()
         evaluate(workdir, args.slices, args.examples)
         print(f"evaluation: {evaluation} ({time.perf_counter() - start:.0f} s)")
-    report = os.path.join(workdir, "report.html")
+    report = os.path.join(workdir, keys.REPORT_FILE)
     results = {**build_and_render(evaluation, report), **browse(report)}
     print(f"report: {report}")
     for name, value in results.items():

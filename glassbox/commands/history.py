@@ -15,7 +15,7 @@ def _run(args: argparse.Namespace) -> int:
     history = read_history(args.mlmd, args.metric, args.slice, args.pipeline)
     print(json.dumps(history.to_json(), indent=2) if args.json else format_history(history))
     if args.html:
-        from glassbox.provenance.pages import history_page
+        from glassbox.report.provenance_pages import history_page
         from glassbox.report.render import write_html
 
         print(f"Wrote the history view to {write_html(args.html, history_page(history))}")

@@ -16,7 +16,7 @@ def _page(args: argparse.Namespace) -> str:
 
     if args.mlmd and args.history:
         from glassbox.provenance.history import read_history
-        from glassbox.provenance.pages import history_page
+        from glassbox.report.provenance_pages import history_page
 
         if not args.metric:
             raise ReportError("--history needs --metric NAME (e.g. auc)")
@@ -28,7 +28,7 @@ def _page(args: argparse.Namespace) -> str:
     if mlmd_args.check_model_source(args):
         from glassbox.model_card.card import model_card
         from glassbox.model_card.inputs import trail_inputs
-        from glassbox.provenance.pages import model_page
+        from glassbox.report.provenance_pages import model_page
 
         trail = mlmd_args.decision_trail(args)
         return model_page(trail, model_card(trail_inputs(trail), args.metric), args.title)

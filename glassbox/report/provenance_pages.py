@@ -1,5 +1,5 @@
-"""Report pages (glassbox.report's page machinery) of what ML Metadata records: a metric's
-history, and a model's page: its model card, decision trail and evaluation report."""
+"""Report pages of what ML Metadata records (glassbox.provenance reads it): a metric's history,
+and a model's page: its model card, decision trail and evaluation report."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ from typing import Any, Dict, Optional
 
 from glassbox.provenance.history import History
 from glassbox.provenance.trail import DecisionTrail
+from glassbox.report.load import build_report
+from glassbox.report.page import render_page
 
 
 def history_page(history: History, title: Optional[str] = None) -> str:
     """The history view as a self-contained HTML page."""
-    from glassbox.report.page import render_page
-
     return render_page(
         title
         or f"glassbox history: {history.metric} on {history.slice}, pipeline {history.pipeline}",
@@ -23,9 +23,6 @@ def history_page(history: History, title: Optional[str] = None) -> str:
 def model_page(trail: DecisionTrail, card: Dict[str, Any], title: Optional[str] = None) -> str:
     """A model's page: its model card, its decision trail, then the report of its evaluation and
     validation (decision, slices, plots, explanations)."""
-    from glassbox.report.load import build_report
-    from glassbox.report.page import render_page
-
     result = trail.validation.result
     title = title or f"glassbox: {trail.pipeline} {trail.model.label}"
     payload = build_report(

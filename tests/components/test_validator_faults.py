@@ -149,7 +149,7 @@ def test_a_validator_killed_while_writing_leaves_nothing_blessed(tmp_path, evalu
         [
             sys.executable,
             "-c",
-            "import sys; from tests.test_validator_faults import _run_blocking_mid_write; "
+            "import sys; from tests.components.test_validator_faults import _run_blocking_mid_write; "
             "_run_blocking_mid_write(*sys.argv[1:])",
             root,
             evaluation,

@@ -4,12 +4,16 @@ Every overlay is built with `kubectl kustomize`, in a temporary copy of kubernet
 throwaway credentials files, and its output is validated by kubernetes-validate in strict mode
 against a pinned Kubernetes version. The rendered objects are then checked for what a platform
 team relies on: hardened containers with requests and limits, pinned images, references that
-resolve, credentials generated from an uncommitted file, least-privilege RBAC. KFP's remote bases
-(kubernetes/kfp/) cannot be fetched here: their pinning is checked instead.
+resolve, credentials generated from an uncommitted file, least-privilege RBAC, and who may reach
+whom under the NetworkPolicies. Custom resources (the Flink operator's FlinkDeployment) are
+validated against their operator's pinned CRD (tests/deploy/crds/), their pod templates as Pods.
+KFP's remote bases (kubernetes/kfp/) cannot be fetched here: their pinning is checked instead.
 """
 
 import base64
 import glob
+import gzip
+import ipaddress
 import os
 import re
 import secrets
@@ -18,6 +22,7 @@ import subprocess
 import sys
 from importlib import metadata
 
+import jsonschema
 import pytest
 import yaml
 
@@ -37,6 +42,18 @@ PINNED_IMAGE = re.compile(r"^[\w.-]+(:\d+)?(/[\w.-]+)*(:(?P<tag>[\w.-]+))?(@sha2
 REMOTE_REF = re.compile(r"[?&]ref=(?P<ref>[^&]+)")
 RELEASE_TAG = re.compile(r"^v?\d+\.\d+\.\d+$")
 COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+# The CRDs of the custom resources the overlays may hold, pinned with their operator: the Flink
+# Kubernetes operator 1.10.0's FlinkDeployment, as its API jar ships it
+# (org.apache.flink:flink-kubernetes-operator-api:1.10.0,
+# META-INF/fabric8/flinkdeployments.flink.apache.org-v1.yml).
+CRDS = os.path.join(ROOT, "tests", "deploy", "crds")
+# The Flink operator's pod roles, and the container it fills in from the FlinkDeployment.
+FLINK_ROLES = ("jobManager", "taskManager")
+FLINK_MAIN_CONTAINER = "flink-main-container"
+PIPELINE_LABELS = {"app.kubernetes.io/component": "pipeline"}
+# A cluster DNS pod, as kubeadm, kind and the managed clusters label it.
+DNS = ("kube-system", {"k8s-app": "kube-dns"})
 
 _rendered = {}
 
@@ -96,12 +113,55 @@ def _one(docs, kind, name):
     return found[0]
 
 
+def _flink_pod_templates(deployment):
+    """The JobManager's and TaskManagers' pods as the operator makes them: each role's pod
+    template, with the image, resources and service account the FlinkDeployment gives."""
+    spec = deployment["spec"]
+    # A shared spec.podTemplate would be merged into each role's by list position.
+    assert "podTemplate" not in spec, "give each role a complete pod template"
+    for role in FLINK_ROLES:
+        template = spec[role]["podTemplate"]
+        pod = template["spec"]
+        (main,) = [c for c in pod["containers"] if c["name"] == FLINK_MAIN_CONTAINER]
+        assert "image" not in main and "resources" not in main, "the operator sets them"
+        resource = {
+            "cpu": spec[role]["resource"]["cpu"],
+            "memory": spec[role]["resource"]["memory"],
+        }
+        filled = {
+            **main,
+            "image": spec["image"],
+            "resources": {"requests": resource, "limits": resource},
+        }
+        workload = {
+            "apiVersion": deployment["apiVersion"],
+            "kind": deployment["kind"],
+            "metadata": {
+                **deployment["metadata"],
+                "name": f"{deployment['metadata']['name']}-{role}",
+            },
+        }
+        yield (
+            workload,
+            {
+                **template,
+                "spec": {
+                    **pod,
+                    "serviceAccountName": spec["serviceAccount"],
+                    "containers": [filled if c is main else c for c in pod["containers"]],
+                },
+            },
+        )
+
+
 def _pod_templates(docs):
     for doc in docs:
         if doc["kind"] in WORKLOADS:
             yield doc, doc["spec"]["template"]
         elif doc["kind"] == "CronJob":
             yield doc, doc["spec"]["jobTemplate"]["spec"]["template"]
+        elif doc["kind"] == "FlinkDeployment":
+            yield from _flink_pod_templates(doc)
 
 
 def _containers(pod_spec):
@@ -125,7 +185,56 @@ def test_there_are_overlays_to_build():
     assert {"local", "production"} <= set(OVERLAYS)
 
 
-def test_output_validates_strictly_against_pinned_kubernetes_schemas(rendered):
+def _custom_resource_schemas():
+    """{(apiVersion, kind): the openAPIV3Schema of each pinned CRD}."""
+    schemas = {}
+    for path in glob.glob(os.path.join(CRDS, "*.yml.gz")):
+        with gzip.open(path, "rt") as f:
+            crd = yaml.safe_load(f)
+        for version in crd["spec"]["versions"]:
+            key = (f"{crd['spec']['group']}/{version['name']}", crd["spec"]["names"]["kind"])
+            schema = version["schema"]["openAPIV3Schema"]
+            # Every object's own fields, which a CRD leaves for the API server to check.
+            schema["properties"].update(
+                apiVersion={"type": "string"}, kind={"type": "string"}, metadata={"type": "object"}
+            )
+            schemas[key] = schema
+    return schemas
+
+
+def _strict(schema):
+    """The schema with unknown fields refused, as the API server refuses them under strict field
+    validation (a structural schema prunes what it does not declare)."""
+    if isinstance(schema, dict):
+        schema = {key: _strict(value) for key, value in schema.items()}
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
+            schema["additionalProperties"] = False
+        return schema
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    return schema
+
+
+def test_output_validates_strictly_against_pinned_kubernetes_schemas(rendered, tmp_path):
+    """Built-in kinds against Kubernetes' schemas; custom resources against their CRD, and the
+    pods they template against Kubernetes' Pod schema."""
+    schemas = _custom_resource_schemas()
+    builtin, pods = [], []
+    for doc in rendered["docs"]:
+        key = (doc["apiVersion"], doc["kind"])
+        if key in schemas:
+            jsonschema.validate(doc, _strict(schemas[key]))
+        else:  # kubernetes-validate warns of a kind it has no schema for: that fails below
+            builtin.append(doc)
+    for workload, template in _pod_templates(rendered["docs"]):
+        if (workload["apiVersion"], workload["kind"]) in schemas:
+            pods.append({**template, "apiVersion": "v1", "kind": "Pod"})
+    path = tmp_path / "builtin.yaml"
+    path.write_text(yaml.safe_dump_all(builtin + pods))
     done = subprocess.run(
         [
             sys.executable,
@@ -134,7 +243,7 @@ def test_output_validates_strictly_against_pinned_kubernetes_schemas(rendered):
             "--strict",
             "--kubernetes-version",
             KUBERNETES_VERSION,
-            rendered["path"],
+            str(path),
         ],
         capture_output=True,
         text=True,
@@ -142,7 +251,7 @@ def test_output_validates_strictly_against_pinned_kubernetes_schemas(rendered):
     )
     # A kind without a schema is only a warning for the tool: not validated means not passed.
     assert done.returncode == 0 and "WARN" not in done.stdout, done.stdout + done.stderr
-    assert done.stdout.count(" passed ") == len(rendered["docs"])
+    assert done.stdout.count(" passed ") == len(builtin) + len(pods)
 
 
 def test_every_container_is_non_root_read_only_and_unprivileged(rendered):
@@ -280,15 +389,237 @@ def test_metadata_namespace_enforces_restricted_pod_security(rendered):
     assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
 
 
-def test_only_the_mlmd_server_reaches_mysql(rendered):
+def _selects(selector, labels):
+    """Whether a label selector selects these labels ({} selects everything)."""
+    if not selector.get("matchLabels", {}).items() <= labels.items():
+        return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator, values = expression["key"], expression["operator"], expression.get("values")
+        present = key in labels
+        if not {
+            "In": present and labels.get(key) in (values or ()),
+            "NotIn": not present or labels[key] not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }[operator]:
+            return False
+    return True
+
+
+def _peer_admits(peer, policy_namespace, endpoint):
+    """Whether a NetworkPolicy peer (from/to entry) covers an endpoint: a pod, as (namespace,
+    labels), or an address outside the cluster (a string)."""
+    if isinstance(endpoint, str):
+        block = peer.get("ipBlock")
+        return bool(block) and (
+            ipaddress.ip_address(endpoint) in ipaddress.ip_network(block["cidr"])
+            and not any(
+                ipaddress.ip_address(endpoint) in ipaddress.ip_network(c)
+                for c in block.get("except", ())
+            )
+        )
+    if "ipBlock" in peer:  # counted for addresses outside the cluster only
+        return False
+    namespace, labels = endpoint
+    if "namespaceSelector" in peer:
+        in_namespace = _selects(
+            peer["namespaceSelector"], {"kubernetes.io/metadata.name": namespace}
+        )
+    else:
+        in_namespace = namespace == policy_namespace
+    return in_namespace and _selects(peer.get("podSelector", {}), labels)
+
+
+def _direction_allows(docs, direction, pod, peer, port, protocol):
+    """Whether the policies selecting `pod` let traffic of `direction` (Ingress from `peer`,
+    Egress to it) through on port/protocol. A pod that no such policy selects is open."""
+    namespace, labels = pod
+    rules_key, peers_key = ("ingress", "from") if direction == "Ingress" else ("egress", "to")
+    policies = []
+    for policy in _find(docs, "NetworkPolicy"):
+        spec = policy["spec"]
+        types = spec.get("policyTypes") or ["Ingress"] + (["Egress"] if "egress" in spec else [])
+        if (
+            policy["metadata"]["namespace"] == namespace
+            and direction in types
+            and _selects(spec["podSelector"], labels)
+        ):
+            policies.append(policy)
+    if not policies:
+        return True
+    return any(
+        (
+            not rule.get("ports")
+            or any(
+                p.get("protocol", "TCP") == protocol and p.get("port") in (None, port)
+                for p in rule["ports"]
+            )
+        )
+        and (
+            peers_key not in rule
+            or any(_peer_admits(p, policy["metadata"]["namespace"], peer) for p in rule[peers_key])
+        )
+        for policy in policies
+        for rule in policy["spec"].get(rules_key, [])
+    )
+
+
+def _reachable(docs, source, destination, port, protocol="TCP"):
+    """Whether the NetworkPolicies let `source` open a connection to `destination` on port, as
+    Kubernetes reads them: allowed by the source's egress policies and the destination's ingress
+    policies. Pods are (namespace, labels); anything else is an address outside the cluster."""
+    return (
+        isinstance(source, str)
+        or _direction_allows(docs, "Egress", source, destination, port, protocol)
+    ) and (
+        isinstance(destination, str)
+        or _direction_allows(docs, "Ingress", destination, source, port, protocol)
+    )
+
+
+def _pods(docs):
+    """{app.kubernetes.io/name: (namespace, labels)} of every templated pod."""
+    return {
+        template["metadata"]["labels"]["app.kubernetes.io/name"]: (
+            workload["metadata"]["namespace"],
+            template["metadata"]["labels"],
+        )
+        for workload, template in _pod_templates(docs)
+    }
+
+
+# Others: a pipeline pod, an unlabelled pod of the namespace, pods elsewhere, an outside address.
+PIPELINE = ("glassbox", PIPELINE_LABELS)
+STRANGER = ("glassbox", {"app.kubernetes.io/name": "anything-else"})
+KUBEFLOW_PIPELINE = ("kubeflow", PIPELINE_LABELS)
+OUTSIDE = "203.0.113.7"
+
+
+def test_every_pod_of_the_namespace_is_denied_by_default(rendered):
+    docs = rendered["docs"]
+    (deny,) = [
+        p
+        for p in _find(docs, "NetworkPolicy")
+        if p["metadata"]["namespace"] == "glassbox" and p["spec"]["podSelector"] == {}
+    ]
+    assert sorted(deny["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    assert "ingress" not in deny["spec"] and "egress" not in deny["spec"]
+    pods = _pods(docs)
+    assert {namespace for namespace, _ in pods.values()} == {"glassbox"}
+    # A pod no workload-specific policy names: nothing in, nothing out (DNS included).
+    for namespace, labels in pods.values():
+        for port in (53, 443, 3306, 6121, 6122, 6123, 8080, 8081, 8098, 8099):
+            assert not _reachable(docs, STRANGER, (namespace, labels), port)
+            assert not _reachable(docs, (namespace, labels), STRANGER, port)
+    assert not _reachable(docs, STRANGER, ("kube-system", {"k8s-app": "kube-dns"}), 53, "UDP")
+    assert not _reachable(docs, STRANGER, OUTSIDE, 443)
+
+
+def test_only_pipeline_pods_reach_the_mlmd_server(rendered):
+    docs = rendered["docs"]
+    mlmd, mysql = _pods(docs)["mlmd"], _pods(docs)["mysql"]
+    (policy,) = [
+        p
+        for p in _find(docs, "NetworkPolicy")
+        if "Ingress" in p["spec"]["policyTypes"]
+        and p["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": "mlmd"}
+    ]
+    (rule,) = policy["spec"]["ingress"]
+    assert rule["from"] == [{"podSelector": {"matchLabels": PIPELINE_LABELS}}]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 8080}]
+    assert _reachable(docs, PIPELINE, mlmd, 8080)
+    for other in (STRANGER, KUBEFLOW_PIPELINE, mysql, OUTSIDE):
+        assert not _reachable(docs, other, mlmd, 8080), other
+    assert not _reachable(docs, PIPELINE, mlmd, 3306)
+
+
+def test_only_the_mlmd_server_reaches_mysql_and_mysql_reaches_nothing(rendered):
+    docs = rendered["docs"]
+    mlmd, mysql = _pods(docs)["mlmd"], _pods(docs)["mysql"]
     policies = [
         p
-        for p in _find(rendered["docs"], "NetworkPolicy")
-        if p["spec"]["podSelector"]["matchLabels"] == {"app.kubernetes.io/name": "mysql"}
+        for p in _find(docs, "NetworkPolicy")
+        if p["spec"]["podSelector"].get("matchLabels") == {"app.kubernetes.io/name": "mysql"}
     ]
     assert len(policies) == 1
     (rule,) = policies[0]["spec"]["ingress"]
     assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/name": "mlmd"}}}]
+    assert _reachable(docs, mlmd, mysql, 3306)
+    for other in (PIPELINE, STRANGER, OUTSIDE):
+        assert not _reachable(docs, other, mysql, 3306), other
+    # Not even DNS: it resolves no client (--skip-name-resolve).
+    assert (
+        "--skip-name-resolve"
+        in _one(docs, "StatefulSet", "mysql")["spec"]["template"]["spec"]["containers"][0]["args"]
+    )
+    for destination, port in ((DNS, 53), (mlmd, 8080), (OUTSIDE, 443)):
+        assert not _reachable(docs, mysql, destination, port, "UDP" if port == 53 else "TCP")
+
+
+def test_dns_and_object_stores_are_reachable_where_needed(rendered):
+    docs = rendered["docs"]
+    pods = _pods(docs)
+    assert _reachable(docs, pods["mlmd"], DNS, 53, "UDP")
+    assert _reachable(docs, pods["mlmd"], DNS, 53, "TCP")
+    assert _reachable(docs, PIPELINE, DNS, 53, "UDP")
+    assert _reachable(docs, PIPELINE, OUTSIDE, 443)
+    assert not _reachable(docs, pods["mlmd"], OUTSIDE, 443)
+    assert not _reachable(docs, PIPELINE, OUTSIDE, 80)
+
+
+def test_the_flink_overlay_runs_a_session_cluster_and_beams_job_server(workdir):
+    docs = _render(workdir, "flink")["docs"]
+    session = _one(docs, "FlinkDeployment", "flink-session")["spec"]
+    assert session["mode"] == "standalone" and "job" not in session  # a session cluster
+    assert session["flinkVersion"] == "v1_19" and session["image"].startswith("flink:1.19.")
+    job_server = _one(docs, "Deployment", "beam-job-server")["spec"]["template"]["spec"]
+    (container,) = job_server["containers"]
+    # Beam's job server for that Flink line, at the Beam release of uv.lock's SDK.
+    assert (
+        container["image"] == f"apache/beam_flink1.19_job_server:{metadata.version('apache-beam')}"
+    )
+    assert "--flink-master=flink-session-rest:8081" in container["args"]
+    taskmanager = session["taskManager"]["podTemplate"]["spec"]
+    (pool,) = [c for c in taskmanager["containers"] if c["name"] == "beam-worker-pool"]
+    assert pool["command"][-1] == "--service_port=50000"
+
+
+def test_flink_traffic_is_only_what_the_evaluator_needs(workdir):
+    docs = _render(workdir, "flink")["docs"]
+    pods = _pods(docs)
+    job_server, jobmanager, taskmanager = (
+        pods[name] for name in ("beam-job-server", "flink-jobmanager", "flink-taskmanager")
+    )
+    operator = ("flink-operator", {"app.kubernetes.io/name": "flink-kubernetes-operator"})
+    allowed = [
+        (PIPELINE, job_server, 8099),  # the job
+        (PIPELINE, job_server, 8098),  # its artifacts
+        (job_server, jobmanager, 8081),  # submitted over Flink's REST API
+        (operator, jobmanager, 8081),  # the operator's status checks
+        (taskmanager, jobmanager, 6123),  # RPC
+        (taskmanager, jobmanager, 6124),  # blobs (the job's jars)
+        (jobmanager, taskmanager, 6122),  # RPC
+        (taskmanager, taskmanager, 6121),  # data exchange between tasks
+        (taskmanager, OUTSIDE, 443),  # SDK workers read examples and models, write results
+    ]
+    denied = [
+        (STRANGER, job_server, 8099),
+        (KUBEFLOW_PIPELINE, job_server, 8099),
+        (PIPELINE, jobmanager, 8081),  # only through the job server
+        (STRANGER, jobmanager, 8081),
+        (STRANGER, taskmanager, 6121),
+        (job_server, pods["mlmd"], 8080),  # nothing of Flink's reaches ML Metadata
+        (taskmanager, pods["mlmd"], 8080),
+        (jobmanager, OUTSIDE, 443),
+        (job_server, OUTSIDE, 443),
+        (OUTSIDE, jobmanager, 8081),
+    ]
+    for source, destination, port in allowed:
+        assert _reachable(docs, source, destination, port), (source, destination, port)
+    for source, destination, port in denied:
+        assert not _reachable(docs, source, destination, port), (source, destination, port)
+    for pod in (job_server, jobmanager, taskmanager):
+        assert _reachable(docs, pod, DNS, 53, "UDP")
 
 
 def test_pipeline_runner_has_least_privilege(rendered):

@@ -40,6 +40,14 @@ ensure_env() {
   uv sync --frozen --extra demo --quiet
 }
 
+# Java 17 and Maven: scripts/fetch-runner-jars, and the job servers and Flink and Spark clusters of
+# the distributed-runner tests (tests/runners/).
+ensure_java_maven() {
+  command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1 && return
+  echo "Installing Java 17 and Maven for the distributed-runner tests (apt-get) ..." >&2
+  apt_install openjdk-17-jdk-headless maven
+}
+
 ensure_chromium() {
   [ -x "$CHROMIUM" ] && return
   echo "Installing Debian's chromium for the browser tests (apt-get) ..." >&2

@@ -95,7 +95,7 @@ def spark_home() -> str:
     try:
         import pyspark  # noqa: PLC0415
     except ImportError as e:
-        raise ServiceError("pyspark is missing: uv sync --frozen --group runners") from e
+        raise ServiceError("pyspark is missing: uv sync --frozen (its runners group)") from e
     return os.path.dirname(pyspark.__file__)
 
 

@@ -21,6 +21,7 @@ from tests.support.evaluation_dirs import evaluation_values
 from tests.support.runner_services import (
     LOOPBACK,
     Services,
+    external_worker_pool,
     flink_session_cluster,
     launcher_jar,
     local_job_service,
@@ -29,7 +30,6 @@ from tests.support.runner_services import (
     runner_jars,
     spark_jars,
     spark_standalone_cluster,
-    worker_pool,
 )
 from tests.support.tfma_reference import assert_equivalent
 
@@ -51,15 +51,16 @@ metrics_specs {
   metrics { class_name: "ConfusionMatrixPlot" }
 }
 """
+# Draws merged across workers: explained rows per slice, a background stratified by label.
 EXPLAIN_CONFIG = """
 model_output { signature_name: "serving_features" }
-background { size: 10 }
-explained_rows { count: 15 }
+background { size: 8 sampling: STRATIFIED_BY_LABEL label_key: "label" }
+explained_rows { count: 12 }
 per_slice: true
-seed: 7
-methods { shapley {} }
-methods { permutation_importance { num_repeats: 2 } }
-methods { global_surrogate { min_samples_leaf: 5 } }
+seed: 11
+methods { shapley { algorithm: EXACT } }
+methods { permutation_importance { label_key: "label" num_repeats: 2 } }
+methods { global_surrogate { max_depth: 3 min_samples_leaf: 5 } }
 """
 # Doubles summed in another order differ in their last bits; a float32 score may round by an ulp
 # in a batch of another size. Anything else is a difference.
@@ -127,6 +128,7 @@ def reference(case, tmp_path_factory):
 
 
 def _check_same_as_reference(output, reference, record_property, runner, services_ready, wall):
+    """The evaluation in output equals the default runner's; records the wall times."""
     record_property(
         "runner_wall_times",
         {
@@ -144,6 +146,11 @@ def _check_same_as_reference(output, reference, record_property, runner, service
     assert_equivalent(reference["values"], actual, RTOL, runner)
 
 
+# Keep each executor's or TaskManager's SDK worker for the whole job: without it, Flink and Spark
+# start one (a Python process importing TensorFlow) for each stage and stop it after.
+CACHE_SDK_WORKERS = "--environment_cache_millis=600000"
+
+
 @pytest.mark.timeout(900)
 def test_flink_session_cluster_gives_the_default_runners_evaluation(
     case, reference, tmp_path, record_property
@@ -156,29 +163,20 @@ def test_flink_session_cluster_gives_the_default_runners_evaluation(
     )
     output = str(tmp_path / "evaluation")
     with Services(str(tmp_path / "logs")) as services:
-        start = time.monotonic()
-        pool = worker_pool(services)
+        pool = external_worker_pool(services)
         flink_master = flink_session_cluster(
             services, str(tmp_path / "flink"), jars, taskmanagers=2, slots=1
         )
-        services.wait_ready()
-        ready = time.monotonic() - start
-        wall = _evaluate(
-            services,
-            case,
-            output,
-            [
-                "--runner=FlinkRunner",
-                f"--flink_master={flink_master}",
-                "--flink_version=1.19",
-                f"--flink_job_server_jar={job_server}",
-                "--parallelism=2",
-                "--environment_type=EXTERNAL",
-                f"--environment_config={pool}",
-                # Keep each TaskManager's SDK worker for the whole job, as for Spark below.
-                "--environment_cache_millis=600000",
-            ],
-        )
+        ready = services.wait_ready()
+        runner_args = [
+            "--runner=FlinkRunner",
+            f"--flink_master={flink_master}",
+            "--flink_version=1.19",
+            f"--flink_job_server_jar={job_server}",
+            "--parallelism=2",
+            CACHE_SDK_WORKERS,
+        ]
+        wall = _evaluate(services, case, output, runner_args + pool)
         jobs = rest_json(f"http://{flink_master}/jobs/overview")["jobs"]
         assert [job["state"] for job in jobs] == ["FINISHED"]
         job = rest_json(f"http://{flink_master}/jobs/{jobs[0]['jid']}")
@@ -191,37 +189,25 @@ def test_flink_session_cluster_gives_the_default_runners_evaluation(
 def test_spark_standalone_cluster_gives_the_default_runners_evaluation(
     case, reference, tmp_path, record_property
 ):
-    jars = runner_jars("spark")
+    # Beam's Spark job server, with Spark on its classpath: pyspark's jars, as the cluster's.
+    job_server = launcher_jar(
+        str(tmp_path / "spark-job-server.jar"),
+        "org.apache.beam.runners.spark.SparkJobServerDriver",
+        runner_jars("spark") + spark_jars(),
+    )
     output = str(tmp_path / "evaluation")
     with Services(str(tmp_path / "logs")) as services:
-        start = time.monotonic()
-        pool = worker_pool(services)
+        pool = external_worker_pool(services)
         spark = spark_standalone_cluster(services, str(tmp_path / "spark"), cores=2)
-        services.wait_ready()
-        ready = time.monotonic() - start
-        # Beam's Spark job server with Spark on its classpath: pyspark's jars, as the cluster's.
-        job_server = launcher_jar(
-            str(tmp_path / "spark-job-server.jar"),
-            "org.apache.beam.runners.spark.SparkJobServerDriver",
-            jars + spark_jars(),
-        )
-        wall = _evaluate(
-            services,
-            case,
-            output,
-            [
-                "--runner=SparkRunner",
-                f"--spark_master_url={spark.master_url}",
-                f"--spark_job_server_jar={job_server}",
-                "--environment_type=EXTERNAL",
-                f"--environment_config={pool}",
-                # Keep each executor's SDK worker for the whole job: without it, every stage
-                # starts its own (a Python process importing TensorFlow) and stops it after.
-                "--environment_cache_millis=600000",
-            ],
-            # The job server hosts the Spark driver: keep it on the loopback interface too.
-            {"SPARK_LOCAL_IP": LOOPBACK},
-        )
+        ready = services.wait_ready()
+        runner_args = [
+            "--runner=SparkRunner",
+            f"--spark_master_url={spark.master_url}",
+            f"--spark_job_server_jar={job_server}",
+            CACHE_SDK_WORKERS,
+        ]
+        # The job server hosts the Spark driver: keep it on the loopback interface too.
+        wall = _evaluate(services, case, output, runner_args + pool, {"SPARK_LOCAL_IP": LOOPBACK})
         apps = rest_json(spark.status_url)["completedapps"]
     assert [app["state"] for app in apps] == ["FINISHED"]
     _check_same_as_reference(output, reference, record_property, "SparkRunner", ready, wall)
@@ -233,20 +219,9 @@ def test_portable_runner_with_an_external_worker_pool_gives_the_default_runners_
 ):
     output = str(tmp_path / "evaluation")
     with Services(str(tmp_path / "logs")) as services:
-        start = time.monotonic()
         job_endpoint = local_job_service(services)
-        pool = worker_pool(services)
-        services.wait_ready()
-        ready = time.monotonic() - start
-        wall = _evaluate(
-            services,
-            case,
-            output,
-            [
-                "--runner=PortableRunner",
-                f"--job_endpoint={job_endpoint}",
-                "--environment_type=EXTERNAL",
-                f"--environment_config={pool}",
-            ],
-        )
+        pool = external_worker_pool(services)
+        ready = services.wait_ready()
+        runner_args = ["--runner=PortableRunner", f"--job_endpoint={job_endpoint}"]
+        wall = _evaluate(services, case, output, runner_args + pool)
     _check_same_as_reference(output, reference, record_property, "PortableRunner", ready, wall)

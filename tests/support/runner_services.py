@@ -188,6 +188,7 @@ class Services(contextlib.AbstractContextManager):
         os.makedirs(log_dir, exist_ok=True)
         self._processes: List[_Process] = []
         self._pending: List[Tuple[Callable[[], bool], str]] = []
+        self._created = time.monotonic()
 
     def start(
         self, name: str, command: Sequence[str], env: Optional[Dict[str, str]] = None
@@ -200,10 +201,12 @@ class Services(contextlib.AbstractContextManager):
         """Registers a readiness check for `wait_ready`."""
         self._pending.append((ready, what))
 
-    def wait_ready(self) -> None:
-        """Waits for every check registered so far (each bounded by START_TIMEOUT)."""
+    def wait_ready(self) -> float:
+        """Waits for every check registered so far (each bounded by START_TIMEOUT); returns the
+        seconds since this block began."""
         while self._pending:
             self.wait_until(*self._pending.pop(0))
+        return time.monotonic() - self._created
 
     def wait_until(
         self, ready: Callable[[], bool], what: str, timeout: float = START_TIMEOUT
@@ -233,38 +236,28 @@ def python_env() -> Dict[str, str]:
     return {"PATH": os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")}
 
 
-def worker_pool(services: Services) -> str:
-    """Starts Beam's external SDK worker pool; returns its address for --environment_config."""
+def _python_service(services: Services, name: str, module: str, port_flag: str) -> str:
+    """Starts `python -m module port_flag=PORT` in this venv; returns localhost:PORT."""
     port = free_port()
-    services.start(
-        "sdk-worker-pool",
-        [
-            sys.executable,
-            "-m",
-            "apache_beam.runners.worker.worker_pool_main",
-            f"--service_port={port}",
-        ],
-        python_env(),
-    )
-    services.expect(lambda: _port_open(port), "the SDK worker pool")
+    services.start(name, [sys.executable, "-m", module, f"{port_flag}={port}"], python_env())
+    services.expect(lambda: _port_open(port), name)
     return f"localhost:{port}"
+
+
+def external_worker_pool(services: Services) -> List[str]:
+    """Starts Beam's external SDK worker pool; returns the Beam options that run SDK workers
+    through it."""
+    address = _python_service(
+        services, "sdk-worker-pool", "apache_beam.runners.worker.worker_pool_main", "--service_port"
+    )
+    return ["--environment_type=EXTERNAL", f"--environment_config={address}"]
 
 
 def local_job_service(services: Services) -> str:
     """Starts Beam's Python job service; returns its address for --job_endpoint."""
-    port = free_port()
-    services.start(
-        "job-service",
-        [
-            sys.executable,
-            "-m",
-            "apache_beam.runners.portability.local_job_service_main",
-            f"--port={port}",
-        ],
-        python_env(),
+    return _python_service(
+        services, "job-service", "apache_beam.runners.portability.local_job_service_main", "--port"
     )
-    services.expect(lambda: _port_open(port), "the job service")
-    return f"localhost:{port}"
 
 
 def _flink_resource_params(classpath: str, conf_dir: str, which: str) -> List[List[str]]:

@@ -15,7 +15,7 @@ from google.protobuf import json_format, text_format
 from tensorflow_model_analysis.slicer import slicer_lib
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
-from glassbox.explain.writer import EXPLANATIONS_FILE, SUMMARY_FILE, SURROGATE_FILE
+from glassbox import keys
 
 
 def _proto_value(entry: Any) -> Any:
@@ -40,7 +40,7 @@ _TFMA_OUTPUTS = {
         _attribution_values,
     ),
 }
-EXPLANATION_FILES = (EXPLANATIONS_FILE, SUMMARY_FILE, SURROGATE_FILE)
+EXPLANATION_FILES = (keys.EXPLANATIONS_FILE, keys.EXPLANATION_SUMMARY_FILE, keys.SURROGATE_FILE)
 
 
 def _by_slice(

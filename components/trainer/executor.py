@@ -10,7 +10,7 @@ from tfx.types import artifact_utils
 from tfx.utils import json_utils, path_utils
 
 from glassbox import keys
-from glassbox.evaluation.examples import resolve_example_files
+from glassbox.data.examples import resolve_example_files
 from glassbox.training.config import TrainingConfig
 from glassbox.training.train import train_and_export
 

@@ -17,8 +17,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from tensorflow_model_analysis.metrics import metric_types
 
+from glassbox.data.types import Batch
 from glassbox.evaluation.errors import EvaluationError
-from glassbox.evaluation.types import Batch
 
 
 @dataclasses.dataclass

@@ -12,7 +12,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import config_util
 
 from glassbox import config_files
-from glassbox.evaluation.errors import ConfigError
+from glassbox.errors import ConfigError
 
 # Fields we honour, per message type. Anything else that is set is refused.
 _SUPPORTED_FIELDS = {

@@ -27,14 +27,15 @@ from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.beam_runner import with_default_runner
+from glassbox.data.batches import PredictDoFn
+from glassbox.data.errors import MissingFeatureError
+from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
+from glassbox.data.slicing import Slicer
+from glassbox.data.types import Batch, SliceKey
+from glassbox.errors import ConfigError
 from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
-from glassbox.evaluation.batches import PredictDoFn
-from glassbox.evaluation.errors import ConfigError, MissingFeatureError
-from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
 from glassbox.evaluation.metrics_plan import MetricsPlan
-from glassbox.evaluation.slicing import Slicer
-from glassbox.evaluation.types import Batch, SliceKey
 from glassbox.explain.beam import ExplainExamples
 from glassbox.explain.writer import WriteExplanations
 from glassbox.protos.explain_config_pb2 import ExplainConfig

@@ -18,6 +18,7 @@ import numpy as np
 from tensorflow_model_analysis.metrics import metric_types, tf_metric_wrapper
 from tensorflow_model_analysis.utils.keras_lib import tf_keras
 
+from glassbox.data.types import Batch
 from glassbox.evaluation.batch_combiner import BatchCombiner, Elements, model_inputs
 from glassbox.evaluation.errors import LabelDomainError, ShapeError, UnsupportedMetricError
 from glassbox.evaluation.label_prediction import (
@@ -25,7 +26,6 @@ from glassbox.evaluation.label_prediction import (
     check_broadcastable,
     to_label_prediction_example_weight,
 )
-from glassbox.evaluation.types import Batch
 
 _EPSILON = 1e-7  # keras.backend.epsilon()
 _DTYPES = {"float32": np.float32, "float64": np.float64}

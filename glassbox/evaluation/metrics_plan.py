@@ -23,13 +23,14 @@ from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import model_util
 
+from glassbox.data.slicing import used_codes
+from glassbox.data.types import Batch, SliceKey, SliceMembership
+from glassbox.errors import ConfigError
 from glassbox.evaluation import histogram_matrices, tfma_combiners
 from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
-from glassbox.evaluation.errors import ConfigError, UnsupportedMetricError
-from glassbox.evaluation.slicing import used_codes
-from glassbox.evaluation.types import Batch, SliceKey, SliceMembership
+from glassbox.evaluation.errors import UnsupportedMetricError
 
 MetricsDict = Dict[metric_types.MetricKey, Any]
 # What TFMA's computations raise on a metric configuration they cannot build.

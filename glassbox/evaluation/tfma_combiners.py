@@ -30,6 +30,7 @@ from tensorflow_model_analysis.metrics import (
     multi_class_confusion_matrix_metrics as mcm,
 )
 
+from glassbox.data.types import Batch
 from glassbox.evaluation import histogram_matrices
 from glassbox.evaluation.batch_combiner import BatchCombiner, Elements, model_inputs
 from glassbox.evaluation.errors import LabelDomainError, ShapeError, UnsupportedMetricError
@@ -39,7 +40,6 @@ from glassbox.evaluation.label_prediction import (
     check_broadcastable,
     to_label_prediction_example_weight,
 )
-from glassbox.evaluation.types import Batch
 
 
 def _options(key: metric_types.MetricKey, combiner, **overrides) -> LabelPredictionOptions:

@@ -17,9 +17,9 @@ import tensorflow as tf
 from tensorflow_model_analysis.proto import config_pb2
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.errors import ExamplesError
-from glassbox.evaluation.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles, record_dataset
-from glassbox.evaluation.slicing import Slicer
+from glassbox.data.errors import ExamplesError
+from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles, record_dataset
+from glassbox.data.slicing import Slicer
 from glassbox.explain import draws as draws_lib
 from glassbox.explain.config import ExplainPlan, explain_plan
 from glassbox.explain.draws import BACKGROUND, EXPLAINED, Draw, DrawKey

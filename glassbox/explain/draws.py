@@ -19,8 +19,8 @@ import numpy as np
 import pyarrow as pa
 import tensorflow as tf
 
-from glassbox.evaluation.feature_columns import dense_values
-from glassbox.evaluation.types import SliceMembership
+from glassbox.data.feature_columns import dense_values
+from glassbox.data.types import SliceMembership
 
 EXPLAINED = "explained"
 BACKGROUND = "background"

@@ -16,8 +16,8 @@ import numpy as np
 import pyarrow as pa
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
-from glassbox.evaluation.batches import prediction_output
-from glassbox.evaluation.models import ServingModel, resolve_model_dir
+from glassbox.data.batches import prediction_output
+from glassbox.data.models import ServingModel, resolve_model_dir
 from glassbox.explain.errors import ExplanationError
 
 Columns = Mapping[str, np.ndarray]

@@ -20,8 +20,8 @@ from sklearn.cluster import KMeans
 from tensorflow_model_analysis.slicer import slicer_lib
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.feature_columns import dense_values, holds_bytes
-from glassbox.evaluation.types import SliceKey
+from glassbox.data.feature_columns import dense_values, holds_bytes
+from glassbox.data.types import SliceKey
 from glassbox.explain import draws as draws_lib
 from glassbox.explain.config import ExplainPlan
 from glassbox.explain.draws import BACKGROUND, EXPLAINED, Draw, DrawKey

@@ -29,7 +29,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
 from glassbox import keys
-from glassbox.evaluation.types import SliceKey
+from glassbox.data.types import SliceKey
 from glassbox.explain import shift
 from glassbox.explain.evaluation import (
     BASELINE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Sequence
 
-from glassbox.evaluation.examples import read_records
+from glassbox.data.examples import read_records
 from glassbox.training.config import TrainingConfig
 from glassbox.training.examples import infer_feature_spec, parse_columns
 from glassbox.training.model import export_serving_model, train_model

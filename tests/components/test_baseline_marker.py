@@ -16,7 +16,7 @@ from tfx.types import channel_utils, standard_artifacts
 
 from glassbox import keys
 from glassbox.components import Evaluator, Validator
-from glassbox.evaluation.models import ModelLoadError
+from glassbox.data.errors import ModelLoadError
 from tests.support import saved_models
 from tests.support.executors import run_executor
 from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation

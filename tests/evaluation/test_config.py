@@ -6,8 +6,8 @@ import pytest
 from google.protobuf import json_format
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox.errors import ConfigError
 from glassbox.evaluation.config import load_eval_config, prepare_eval_config
-from glassbox.evaluation.errors import ConfigError
 
 TEXT = """
 model_specs { label_key: "label" signature_name: "serving_default" }

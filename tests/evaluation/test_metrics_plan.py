@@ -14,8 +14,9 @@ from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox.errors import ConfigError
 from glassbox.evaluation.config import prepare_eval_config
-from glassbox.evaluation.errors import ConfigError, LabelDomainError, UnsupportedMetricError
+from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError
 from glassbox.evaluation.metrics_plan import MetricsPlan
 from tests.support.tfma_reference import assert_equivalent, make_batch, membership_of, tfma_evaluate
 

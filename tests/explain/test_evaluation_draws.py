@@ -10,9 +10,9 @@ from google.protobuf import text_format
 from tensorflow_model_analysis.proto import config_pb2
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
+from glassbox.data.slicing import Slicer
+from glassbox.data.types import SliceMembership
 from glassbox.evaluation import config as config_lib
-from glassbox.evaluation.slicing import Slicer
-from glassbox.evaluation.types import SliceMembership
 from glassbox.explain import draws as draws_lib
 from glassbox.explain.config import explain_plan
 from glassbox.explain.draws import BACKGROUND, EXPLAINED

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glassbox.evaluation.errors import MissingFeatureError
+from glassbox.data.errors import MissingFeatureError
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.model_function import SavedModelFunction
 from glassbox.training.model import FEATURES_SIGNATURE_NAME

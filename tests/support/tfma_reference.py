@@ -25,7 +25,7 @@ from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.slicer import slicer_lib
 
-from glassbox.evaluation.types import Batch, SliceKey, SliceMembership
+from glassbox.data.types import Batch, SliceKey, SliceMembership
 
 
 def make_batch(

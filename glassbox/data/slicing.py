@@ -25,9 +25,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.evaluation.errors import FeatureTypeError
-from glassbox.evaluation.feature_columns import holds_bytes
-from glassbox.evaluation.types import SliceKey, SliceMembership, SliceValue
+from glassbox.data.errors import FeatureTypeError
+from glassbox.data.feature_columns import holds_bytes
+from glassbox.data.types import SliceKey, SliceMembership, SliceValue
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 

@@ -9,17 +9,17 @@ from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_model_analysis.metrics import metric_util
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.evaluation.batches import BatchBuilder, PredictDoFn
-from glassbox.evaluation.errors import (
-    ConfigError,
+from glassbox.data.batches import BatchBuilder, PredictDoFn
+from glassbox.data.errors import (
     ExamplesError,
     FeatureTypeError,
     MissingFeatureError,
     PredictionError,
     SignatureError,
 )
-from glassbox.evaluation.examples import MatchExampleFiles, record_lists
-from glassbox.evaluation.models import ServingModel
+from glassbox.data.examples import MatchExampleFiles, record_lists
+from glassbox.data.models import ServingModel
+from glassbox.errors import ConfigError
 from tests.support import saved_models
 
 N = 40

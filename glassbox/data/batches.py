@@ -12,26 +12,26 @@ from apache_beam.utils import shared
 from tensorflow_model_analysis.proto import config_pb2
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.errors import (
-    ConfigError,
-    EvaluationError,
+from glassbox.data.errors import (
+    DataError,
     ExamplesError,
     FeatureTypeError,
     PredictionError,
     SignatureError,
 )
-from glassbox.evaluation.examples import (
+from glassbox.data.examples import (
     DEFAULT_BATCH_SIZE,
     check_complete,
     compression_type,
     record_dataset,
     record_lists,
 )
-from glassbox.evaluation.feature_columns import dense_values, holds_bytes
-from glassbox.evaluation.models import ServingModel
-from glassbox.evaluation.parsing import FeatureParser
-from glassbox.evaluation.slicing import sliced_features
-from glassbox.evaluation.types import Batch, ModelName
+from glassbox.data.feature_columns import dense_values, holds_bytes
+from glassbox.data.models import ServingModel
+from glassbox.data.parsing import FeatureParser
+from glassbox.data.slicing import sliced_features
+from glassbox.data.types import Batch, ModelName
+from glassbox.errors import ConfigError
 
 # Batches the tf.data pipeline parses and runs through the models at once (each on its own core).
 _PARALLEL_BATCHES = 2
@@ -270,7 +270,7 @@ class BatchBuilder:
             remaining = []
             for path, (_, num_records, record_bytes) in zip(paths[complete:], read[complete:]):
                 check_complete(path, num_records, record_bytes)
-        except (tf.errors.OpError, EvaluationError):
+        except (tf.errors.OpError, DataError):
             remaining = range(complete, len(paths))  # read again below, file by file
         for index in remaining:
             yield from self._one_file_batches(paths[index], batch_size, model_batches, *read[index])
@@ -299,7 +299,7 @@ class BatchBuilder:
                         record_bytes + batch_bytes,
                     )
                 break
-            except (tf.errors.OpError, EvaluationError):
+            except (tf.errors.OpError, DataError):
                 pass  # the batch is built again below, by tfx_bsl, whose errors name the problem
             typed = self._parser.typed_features
             for serialized in record_lists(path, batch_size, skip=built):

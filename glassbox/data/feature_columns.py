@@ -12,7 +12,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from glassbox.evaluation.errors import FeatureTypeError, MissingFeatureError
+from glassbox.data.errors import FeatureTypeError, MissingFeatureError
 
 
 def holds_bytes(column: pa.Array) -> bool:

@@ -10,13 +10,8 @@ import pyarrow as pa
 import tensorflow as tf
 from tfx.utils import path_utils
 
-from glassbox.evaluation.errors import (
-    FeatureTypeError,
-    ModelLoadError,
-    PredictionError,
-    SignatureError,
-)
-from glassbox.evaluation.feature_columns import dense_values, holds_bytes
+from glassbox.data.errors import FeatureTypeError, ModelLoadError, PredictionError, SignatureError
+from glassbox.data.feature_columns import dense_values, holds_bytes
 
 DEFAULT_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
 # Keras may name a model input '<feature>_input'; TFMA feeds it the feature (model_util).

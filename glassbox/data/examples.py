@@ -14,7 +14,7 @@ import apache_beam as beam
 import tensorflow as tf
 
 from glassbox import keys
-from glassbox.evaluation.errors import ExamplesError
+from glassbox.data.errors import ExamplesError
 
 DEFAULT_BATCH_SIZE = 4096
 # A TFRecord frames each record with a length (8 bytes) and two CRCs (4 bytes each).

@@ -7,8 +7,8 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.slicer import slicer_lib
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.errors import FeatureTypeError
-from glassbox.evaluation.slicing import Slicer
+from glassbox.data.errors import FeatureTypeError
+from glassbox.data.slicing import Slicer
 from tests.support import saved_models
 
 # Multi-valued, repeated, missing (None) and empty ([]) values; floats that are and are not

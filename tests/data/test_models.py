@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
-from glassbox.evaluation.errors import (
+from glassbox.data.errors import (
     FeatureTypeError,
     MissingFeatureError,
     ModelLoadError,
     PredictionError,
     SignatureError,
 )
-from glassbox.evaluation.models import ServingModel, resolve_model_dir
+from glassbox.data.models import ServingModel, resolve_model_dir
 from tests.support import saved_models
 
 SERIALIZED = saved_models.serialize(saved_models.make_examples(40, seed=1))

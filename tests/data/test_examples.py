@@ -6,8 +6,8 @@ import apache_beam as beam
 import pytest
 from apache_beam.testing.util import assert_that, equal_to
 
-from glassbox.evaluation.errors import ExamplesError
-from glassbox.evaluation.examples import (
+from glassbox.data.errors import ExamplesError
+from glassbox.data.examples import (
     MatchExampleFiles,
     check_complete,
     record_dataset,

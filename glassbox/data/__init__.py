@@ -1,0 +1,1 @@
+"""The data layer under evaluation/ and explain/: example files, decoding, slicing, models."""

@@ -15,9 +15,9 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 import apache_beam as beam
 import tensorflow as tf
 from tensorflow_model_analysis.proto import config_pb2
-from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
 from glassbox.data.errors import ExamplesError
+from glassbox.data.example_decoder import ExampleDecoder
 from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles, record_dataset
 from glassbox.data.slicing import Slicer
 from glassbox.explain import draws as draws_lib
@@ -38,11 +38,7 @@ class _DrawExamples(beam.DoFn):
         self._batch_size = batch_size
 
     def setup(self):
-        self._decoder = (
-            ExamplesToRecordBatchDecoder(self._schema)
-            if self._schema
-            else ExamplesToRecordBatchDecoder()
-        )
+        self._decoder = ExampleDecoder(self._schema)
         self._slicer = Slicer(self._plan.slicing_specs) if self._plan.slicing_specs else None
         seed = self._plan.config.seed
         self._keys = draws_lib.hash_key(seed, EXPLAINED), draws_lib.hash_key(seed, BACKGROUND)
@@ -56,7 +52,7 @@ class _DrawExamples(beam.DoFn):
 
     def _draws(self, serialized: tf.Tensor) -> Iterator[Tuple[DrawKey, Draw]]:
         records = serialized.numpy().tolist()
-        features = self._decoded(records) if self._plan.needs_features else None
+        features = self._decoder.decode(records) if self._plan.needs_features else None
         yield from draws_lib.batch_draws(
             records,
             draws_lib.record_hashes(serialized, self._keys[0]),
@@ -67,12 +63,6 @@ class _DrawExamples(beam.DoFn):
             features=features,
             stratify_by=self._plan.stratify_by,
         )
-
-    def _decoded(self, records: Sequence[bytes]):
-        try:
-            return self._decoder.DecodeBatch(records)
-        except RuntimeError as e:
-            raise ExamplesError(f"cannot decode a batch of {len(records)} tf.Examples: {e}") from e
 
 
 class _MergeDraws(beam.CombineFn):

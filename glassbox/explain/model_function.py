@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
 
-from glassbox.data.batches import prediction_output
+from glassbox.data.model_runs import prediction_output
 from glassbox.data.models import ServingModel, resolve_model_dir
 from glassbox.explain.errors import ExplanationError
 

@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from sklearn.cluster import KMeans
 from tensorflow_model_analysis.slicer import slicer_lib
-from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
+from glassbox.data.example_decoder import ExampleDecoder
 from glassbox.data.feature_columns import dense_values, holds_bytes
 from glassbox.data.types import SliceKey
 from glassbox.explain import draws as draws_lib
@@ -167,6 +167,8 @@ def build_sample(
 
     Raises:
       ExplanationError: no examples; a label that is not numeric.
+      ExamplesError: the drawn examples cannot be decoded together (tfx_bsl's message names the
+        feature).
       MissingFeatureError / FeatureTypeError: a feature a model takes is not one value in every
         drawn example (named).
     """
@@ -178,8 +180,7 @@ def build_sample(
     )
     records = [record for _, record in pairs]
     background = _background_records(plan, draws)
-    decoder = ExamplesToRecordBatchDecoder(schema) if schema else ExamplesToRecordBatchDecoder()
-    batch = decoder.DecodeBatch(records + list(background))
+    batch = ExampleDecoder(schema).decode(records + list(background))
     if features is None:
         names, not_attributed = _single_values(batch, plan.excluded)
     else:

@@ -7,7 +7,7 @@ On the same synthetic binary data, model and EvalConfig (9 metrics, overall + 10
 slices) it runs, each in its own process so that peak memory is per phase:
   inference  read the TFRecords and call the serving signature in batches (the floor),
   tfma       tfma.run_model_analysis on Beam's DirectRunner,
-  glassbox   glassbox.evaluation.evaluate.run_evaluation on Beam's DirectRunner,
+  glassbox   glassbox.engine.pipeline.run_evaluation on Beam's DirectRunner,
 then prints wall and CPU times, their ratios, peak RSS, and how far TFMA's and glassbox's metrics
 differ. Wall time is that of the phase's work, after its imports; CPU time is that of all the
 process's threads over the same span (steadier than wall time on a shared machine); 'process'
@@ -100,7 +100,7 @@ def run_phase(phase: str, workdir: str, batch_size: int) -> Dict[str, float]:
             output_path=output_dir,
         )
     elif phase == "glassbox":
-        from glassbox.evaluation.evaluate import run_evaluation
+        from glassbox.engine.pipeline import run_evaluation
 
         start, cpu_start = time.perf_counter(), time.process_time()
         run_evaluation(eval_config(batch_size), _model_dir(workdir), files, output_dir)

@@ -69,7 +69,7 @@ def eval_config():
 
 def evaluate(workdir: str, num_slices: int, num_examples: int) -> None:
     """Writes the data, trains the model and evaluates it into workdir/evaluation."""
-    from glassbox.evaluation.evaluate import run_evaluation
+    from glassbox.engine.pipeline import run_evaluation
 
     dataset = synthetic.synthetic(synthetic.BINARY, num_examples)
     num_shops = num_slices - 1 - 10 - 3

@@ -8,7 +8,7 @@ from google.protobuf import text_format
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.beam_runner import DEFAULT_RUNNER, with_default_runner
-from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.engine.pipeline import run_evaluation
 from tests.support import saved_models
 
 

@@ -12,7 +12,7 @@ from glassbox import keys
 from glassbox.data.examples import artifact_splits, resolve_example_files
 from glassbox.data.models import resolve_model_dir
 from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
-from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.engine.pipeline import run_evaluation
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import write_report
 

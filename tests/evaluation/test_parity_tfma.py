@@ -20,7 +20,7 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from benchmarks import eval_results, synthetic
 from benchmarks.eval_results import Flat, Id
-from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.engine.pipeline import run_evaluation
 
 RTOL, ATOL = 1e-4, 1e-7
 NUM_EXAMPLES = 2000

@@ -20,7 +20,7 @@ from tfx.types import channel_utils, standard_artifacts
 
 from glassbox import cli
 from glassbox.components import Evaluator
-from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.engine.pipeline import run_evaluation
 from glassbox.explain import shift
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.model_function import SavedModelFunction

@@ -20,7 +20,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
 from glassbox import cli
-from glassbox.evaluation.evaluate import run_evaluation
+from glassbox.engine.pipeline import run_evaluation
 from glassbox.explain.global_surrogate import fit_global_surrogate
 from glassbox.report import build_report, kfp_ui_metadata, render_html, show_report
 from glassbox.report.curves import MAX_CURVE_POINTS

@@ -1,4 +1,5 @@
-"""The evaluation as Beam PTransforms, and `run_evaluation`, which runs it end to end.
+"""The metrics of an evaluation as Beam PTransforms (glassbox.engine runs them; ``writer`` writes
+their output in TFMA's format).
 
     example files --MatchExampleFiles--> paths --FilesTogether--> lists of paths --PredictBatches--> Batch
       --AccumulateSlices--> (slice, accumulator) per batch and slice
@@ -11,34 +12,21 @@ batches x slices, and memory with slices x buckets.
 
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
-import os
-import uuid
 import zlib
 from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
-import tensorflow as tf
-from apache_beam.options.pipeline_options import PipelineOptions
 from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.beam_runner import with_default_runner
 from glassbox.data.batches import PredictDoFn
 from glassbox.data.errors import MissingFeatureError
 from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
 from glassbox.data.slicing import Slicer
 from glassbox.data.types import Batch, SliceKey
-from glassbox.errors import ConfigError
-from glassbox.evaluation import config as config_lib
-from glassbox.evaluation import writer
 from glassbox.evaluation.metrics_plan import MetricsPlan
-from glassbox.explain.beam import ExplainExamples
-from glassbox.explain.writer import WriteExplanations
-from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 # Bootstrap draws are seeded per batch from this seed and the batch's content, so a rerun gives
 # the same intervals whatever the runner, worker count or batch order.
@@ -214,92 +202,3 @@ class EvaluateExamples(beam.PTransform):
             )
             | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config)
         )
-
-
-def model_dirs_by_name(
-    eval_config: config_pb2.EvalConfig, model_dir: str, baseline_model_dir: Optional[str]
-) -> Dict[str, str]:
-    """Maps the prepared config's model names to the candidate and baseline directories."""
-    candidates = [s.name for s in eval_config.model_specs if not s.is_baseline]
-    if len(candidates) != 1:
-        raise ConfigError(
-            f"EvalConfig field 'model_specs' has {len(candidates)} candidate models "
-            f"{candidates}; glassbox evaluates one candidate and optionally a baseline"
-        )
-    dirs = {candidates[0]: model_dir}
-    baseline = config_lib.baseline_name(eval_config)
-    if baseline is not None:
-        dirs[baseline] = baseline_model_dir
-    return dirs
-
-
-@contextlib.contextmanager
-def _garbage_collector_spared():
-    """Keeps the objects alive now (~600k after importing TF, TFMA and Beam) out of Python's cyclic
-    garbage collections while the pipeline runs: each full collection otherwise walks them all
-    (~0.4 s of a 2 s evaluation of 100k examples). They are handed back to the collector after."""
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
-
-
-def run_evaluation(
-    eval_config: config_pb2.EvalConfig,
-    model_dir: str,
-    example_files: Sequence[str],
-    output_dir: str,
-    baseline_model_dir: Optional[str] = None,
-    beam_pipeline_args: Sequence[str] = (),
-    schema: Optional[bytes] = None,
-    explain_config: Optional[ExplainConfig] = None,
-) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
-    """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
-
-    beam_pipeline_args: Beam options; the runner is glassbox.beam_runner.DEFAULT_RUNNER unless
-      they name one.
-    schema: optional serialized TFMD Schema to decode the examples with.
-    explain_config: optional; the explanations to compute and write beside the metrics
-      (glassbox.explain.writer says which files).
-
-    Files appear in output_dir only when the whole evaluation succeeded; eval_config.json comes
-    last. Returns the config as applied (TFMA's defaults filled in) and the candidate's overall
-    scalar metrics.
-    """
-    prepared = config_lib.prepare_eval_config(
-        eval_config, has_baseline=baseline_model_dir is not None
-    )
-    model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
-    if tf.io.gfile.exists(os.path.join(output_dir, writer.EVAL_CONFIG_FILE)):
-        raise ConfigError(
-            f"output directory {output_dir!r} already holds an evaluation; "
-            "choose a new directory so that nothing is overwritten"
-        )
-    staging = os.path.join(output_dir, f".incomplete-{uuid.uuid4().hex}")
-    tf.io.gfile.makedirs(staging)
-    try:
-        options = PipelineOptions(with_default_runner(beam_pipeline_args))
-        with _garbage_collector_spared(), beam.Pipeline(options=options) as pipeline:
-            _ = (
-                pipeline
-                | "Evaluate" >> EvaluateExamples(prepared, model_dirs, example_files, schema)
-                | "Write" >> writer.WriteEvaluation(staging, prepared)
-            )
-            if explain_config is not None:
-                _ = (
-                    pipeline
-                    | "Explain"
-                    >> ExplainExamples(explain_config, prepared, model_dirs, example_files, schema)
-                    | "WriteExplanations" >> WriteExplanations(staging, prepared)
-                )
-        for path in tf.io.gfile.listdir(staging):
-            tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))
-    finally:
-        if tf.io.gfile.exists(staging):
-            tf.io.gfile.rmtree(staging)
-    writer.write_eval_config(
-        output_dir, prepared, data_location=",".join(example_files), model_locations=model_dirs
-    )
-    candidate = next(s.name for s in prepared.model_specs if not s.is_baseline)
-    return prepared, writer.overall_scalar_metrics(output_dir, candidate)

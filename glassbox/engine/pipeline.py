@@ -1,0 +1,126 @@
+"""`run_evaluation`: an evaluation's one Beam pipeline, from model directories and example files to
+a complete evaluation directory.
+
+The branches (``branches``: metrics, explanations) run in one pipeline and write into a staging
+directory, whose files are moved into the output directory once the whole pipeline succeeded;
+eval_config.json comes last, so an evaluation directory holding it is complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import uuid
+from typing import Dict, Mapping, Optional, Sequence, Tuple
+
+import apache_beam as beam
+import tensorflow as tf
+from apache_beam.options.pipeline_options import PipelineOptions
+from tensorflow_model_analysis.proto import config_pb2
+
+from glassbox import keys
+from glassbox.beam_runner import with_default_runner
+from glassbox.engine import branches as branches_lib
+from glassbox.engine.branches import Branch, EvaluationInputs
+from glassbox.errors import ConfigError
+from glassbox.evaluation import config as config_lib
+from glassbox.evaluation import writer
+from glassbox.protos.explain_config_pb2 import ExplainConfig
+
+
+def run_evaluation(
+    eval_config: config_pb2.EvalConfig,
+    model_dir: str,
+    example_files: Sequence[str],
+    output_dir: str,
+    baseline_model_dir: Optional[str] = None,
+    beam_pipeline_args: Sequence[str] = (),
+    schema: Optional[bytes] = None,
+    explain_config: Optional[ExplainConfig] = None,
+) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
+    """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
+
+    beam_pipeline_args: Beam options; the runner is glassbox.beam_runner.DEFAULT_RUNNER unless
+      they name one.
+    schema: optional serialized TFMD Schema to decode the examples with.
+    explain_config: optional; the explanations to compute and write beside the metrics
+      (glassbox.explain.writer says which files).
+
+    Files appear in output_dir only when the whole evaluation succeeded; eval_config.json comes
+    last. Returns the config as applied (TFMA's defaults filled in) and the candidate's overall
+    scalar metrics.
+
+    Raises:
+      GlassboxError: bad input; the message names the field, file or value at fault.
+    """
+    prepared = config_lib.prepare_eval_config(
+        eval_config, has_baseline=baseline_model_dir is not None
+    )
+    model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
+    if tf.io.gfile.exists(os.path.join(output_dir, keys.EVAL_CONFIG_FILE)):
+        raise ConfigError(
+            f"output directory {output_dir!r} already holds an evaluation; "
+            "choose a new directory so that nothing is overwritten"
+        )
+    branches: Dict[str, Branch] = {"Metrics": branches_lib.metrics}
+    if explain_config is not None:
+        branches["Explanations"] = branches_lib.explanations(explain_config)
+    inputs = EvaluationInputs(prepared, model_dirs, list(example_files), schema)
+    run_branches(branches, inputs, output_dir, beam_pipeline_args)
+    writer.write_eval_config(
+        output_dir, prepared, data_location=",".join(example_files), model_locations=model_dirs
+    )
+    candidate = next(s.name for s in prepared.model_specs if not s.is_baseline)
+    return prepared, writer.overall_scalar_metrics(output_dir, candidate)
+
+
+def model_dirs_by_name(
+    eval_config: config_pb2.EvalConfig, model_dir: str, baseline_model_dir: Optional[str]
+) -> Dict[str, str]:
+    """Maps the prepared config's model names to the candidate and baseline directories."""
+    candidates = [s.name for s in eval_config.model_specs if not s.is_baseline]
+    if len(candidates) != 1:
+        raise ConfigError(
+            f"EvalConfig field 'model_specs' has {len(candidates)} candidate models "
+            f"{candidates}; glassbox evaluates one candidate and optionally a baseline"
+        )
+    dirs = {candidates[0]: model_dir}
+    baseline = config_lib.baseline_name(eval_config)
+    if baseline is not None:
+        dirs[baseline] = baseline_model_dir
+    return dirs
+
+
+def run_branches(
+    branches: Mapping[str, Branch],
+    inputs: EvaluationInputs,
+    output_dir: str,
+    beam_pipeline_args: Sequence[str] = (),
+) -> None:
+    """Runs the branches, each labelled by its key, in one Beam pipeline; their files appear in
+    output_dir only when the whole pipeline succeeded (nothing is left behind when it fails)."""
+    staging = os.path.join(output_dir, f"{keys.INCOMPLETE_PREFIX}{uuid.uuid4().hex}")
+    tf.io.gfile.makedirs(staging)
+    try:
+        options = PipelineOptions(with_default_runner(beam_pipeline_args))
+        with _garbage_collector_spared(), beam.Pipeline(options=options) as pipeline:
+            for label, branch in branches.items():
+                _ = pipeline | label >> branch(inputs, staging)
+        for path in tf.io.gfile.listdir(staging):
+            tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))
+    finally:
+        if tf.io.gfile.exists(staging):
+            tf.io.gfile.rmtree(staging)
+
+
+@contextlib.contextmanager
+def _garbage_collector_spared():
+    """Keeps the objects alive now (~600k after importing TF, TFMA and Beam) out of Python's cyclic
+    garbage collections while the pipeline runs: each full collection otherwise walks them all
+    (~0.4 s of a 2 s evaluation of 100k examples). They are handed back to the collector after."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()

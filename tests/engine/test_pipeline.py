@@ -1,0 +1,82 @@
+"""The evaluation's one Beam pipeline: its branches write into the output directory together, or
+nothing is written; a new kind of output is one more branch."""
+
+import json
+import os
+
+import apache_beam as beam
+import pytest
+from google.protobuf import text_format
+from tensorflow_model_analysis.proto import config_pb2
+
+from glassbox import keys
+from glassbox.engine import branches
+from glassbox.engine.branches import EvaluationInputs
+from glassbox.engine.pipeline import run_branches, run_evaluation
+from glassbox.errors import ConfigError, GlassboxError
+from glassbox.evaluation import writer
+from glassbox.evaluation.config import prepare_eval_config
+from tests.support import saved_models
+
+N = 64
+EVAL_CONFIG = (
+    'model_specs { label_key: "label" } metrics_specs { metrics { class_name: "ExampleCount" } }'
+)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("inputs")
+    eval_config = text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig())
+    return EvaluationInputs(
+        eval_config=prepare_eval_config(eval_config, has_baseline=False),
+        model_dirs={"": saved_models.export_model(str(root / "model"))},
+        example_files=[
+            saved_models.write_tfrecords(str(root / "eval.gz"), saved_models.make_examples(N))
+        ],
+    )
+
+
+def _row_count(directory: str):
+    """A branch writing count.json (the number of example files' records) into directory."""
+
+    def write(count):
+        with open(os.path.join(directory, "count.json"), "w") as f:
+            json.dump({"records": count}, f)
+
+    return beam.Create([N]) | beam.Map(write)
+
+
+def _failing(inputs, directory):
+    def fail(_):
+        raise GlassboxError("the sketch branch failed")
+
+    return beam.Create([0]) | beam.Map(fail)
+
+
+def test_another_branch_is_one_more_entry_and_writes_beside_the_metrics(inputs, tmp_path):
+    run_branches(
+        {"Metrics": branches.metrics, "Count": lambda inputs, directory: _row_count(directory)},
+        inputs,
+        str(tmp_path),
+    )
+    assert json.load(open(tmp_path / "count.json")) == {"records": N}
+    assert writer.overall_scalar_metrics(str(tmp_path))["example_count"] == N
+    assert not [f for f in os.listdir(tmp_path) if f.startswith(keys.INCOMPLETE_PREFIX)]
+
+
+def test_a_failing_branch_leaves_nothing_behind(inputs, tmp_path):
+    with pytest.raises(GlassboxError, match="the sketch branch failed"):
+        run_branches({"Metrics": branches.metrics, "Sketch": _failing}, inputs, str(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
+def test_an_evaluation_is_never_written_over(inputs, tmp_path):
+    run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(tmp_path))
+    written = sorted(os.listdir(tmp_path))
+    assert keys.EVAL_CONFIG_FILE in written
+    with pytest.raises(ConfigError, match="already holds an evaluation"):
+        run_evaluation(
+            inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(tmp_path)
+        )
+    assert sorted(os.listdir(tmp_path)) == written

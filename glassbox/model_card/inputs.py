@@ -14,7 +14,8 @@ def load_inputs(
 ) -> CardInputs:
     """The card's inputs from artifact directories (and the model's trail, when known)."""
     from glassbox.evaluation.writer import headline_metrics
-    from glassbox.report.load import load_decision, load_surrogate
+    from glassbox.report.load import load_surrogate
+    from glassbox.validation.decision_file import load_decision
     from glassbox.validation.reader import read_evaluation, slice_label
 
     evaluation = read_evaluation(evaluation_dir)

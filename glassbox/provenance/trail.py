@@ -285,7 +285,7 @@ def _push_step(store: metadata_store.MetadataStore, blessing: Artifact) -> Optio
 
 
 def _checks(validation_uri: str) -> List[Dict[str, Any]]:
-    from glassbox.report.load import load_decision
+    from glassbox.validation.decision_file import load_decision
 
     return load_decision(validation_uri)["checks"]
 

@@ -38,6 +38,7 @@ from glassbox.report.model import (
     Surrogate,
     ThresholdCurve,
 )
+from glassbox.validation.decision_file import load_decision
 
 # The weighted example count the slice filter uses: the first of these the evaluation has.
 COUNT_METRICS = ("weighted_example_count", "example_count")
@@ -419,26 +420,3 @@ def _figure(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-
-
-def load_decision(validation_dir: str) -> Dict[str, Any]:
-    """decision.json of a validation directory, checked for the fields the report shows."""
-    import tensorflow as tf
-
-    if not tf.io.gfile.isdir(validation_dir):
-        raise ReportError(f"validation directory {validation_dir!r} does not exist")
-    path = os.path.join(validation_dir, keys.DECISION_JSON_FILE)
-    if not tf.io.gfile.exists(path):
-        raise ReportError(f"{path} not found: {validation_dir!r} is not a validation output")
-    decision = _read_json(path, "the decision")
-    if not (
-        isinstance(decision, dict)
-        and isinstance(decision.get("blessed"), bool)
-        and isinstance(decision.get("checks"), list)
-        and all(isinstance(c, dict) for c in decision["checks"])
-    ):
-        raise ReportError(
-            f"{path} is not a validation decision: expected an object with "
-            "'blessed' (true/false) and 'checks' (a list of objects)"
-        )
-    return decision

@@ -21,3 +21,7 @@ class NoThresholdsError(ValidatorConfigError):
 
 class BaselineMismatchError(ValidationError):
     """The Validator was (not) given a baseline model but the evaluation was computed without (with) one."""
+
+
+class DecisionReadError(ValidationError):
+    """A validation directory is missing, lacks decision.json, or holds one that is malformed."""

@@ -13,13 +13,12 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import config_files
 from glassbox.explain.errors import ExplanationError
+from glassbox.explain.methods import METHODS
 from glassbox.explain.permutation_importance import METRICS
 from glassbox.protos.explain_config_pb2 import Background, ExplainConfig
 
 DEFAULT_EXPLAINED_ROWS = 1000
 DEFAULT_BACKGROUND_SIZE = 100
-# Methods giving each explained row its own attributions (the others are global).
-LOCAL_METHODS = ("shapley", "integrated_gradients", "local_surrogate")
 _WHAT = "explain config"
 
 
@@ -48,6 +47,11 @@ def check_explain_config(config: ExplainConfig) -> None:
         kind = method.WhichOneof("method")
         if kind is None:
             raise ExplanationError(f"{_field(f'methods[{i}]')} sets no method")
+        if kind not in METHODS:
+            raise ExplanationError(
+                f"{_field(f'methods[{i}]')} is {kind}, which no registered method implements; "
+                f"one of {sorted(METHODS)}"
+            )
         if kind in seen:
             raise ExplanationError(
                 f"{_field(f'methods[{i}]')} repeats {kind} (also methods[{seen[kind]}]); "

@@ -2,15 +2,16 @@
 each model (candidate, then baseline), with the same rows, background and seeds for both, so that
 their differences are the models'.
 
-Local methods (Shapley values, integrated gradients, local surrogate) attribute each explained
-row; a slice's global importance of a feature is the mean |attribution| over the slice's
-explained rows. Global methods (permutation importance, global surrogate) report per slice.
+The methods come from the registry (glassbox.explain.methods). Local methods (Shapley values,
+integrated gradients, local surrogate) attribute each explained row; a slice's global importance
+of a feature is the mean |attribution| over the slice's explained rows. Global methods
+(permutation importance, global surrogate) report per slice.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -18,15 +19,12 @@ from glassbox.explain import draws as draws_lib
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.config import ExplainPlan
 from glassbox.explain.errors import ExplanationError
-from glassbox.explain.global_surrogate import SurrogateTree, fit_global_surrogate
-from glassbox.explain.integrated_gradients import integrated_gradients, signature_scores
-from glassbox.explain.local_surrogate import local_surrogate
-from glassbox.explain.masking import feature_groups
+from glassbox.explain.global_surrogate import SurrogateTree
+from glassbox.explain.methods import LOCAL, METHODS, PERMUTATION, MethodInputs
 from glassbox.explain.model_function import Columns, SavedModelFunction
-from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
+from glassbox.explain.permutation_importance import PermutationImportances
 from glassbox.explain.sample import ExplainedSample
-from glassbox.explain.shapley import shapley_values
-from glassbox.protos.explain_config_pb2 import ExplainConfig, Method
+from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 CANDIDATE = "candidate"
 BASELINE = "baseline"
@@ -118,51 +116,6 @@ def _own(columns: Columns, function: SavedModelFunction) -> Columns:
     )
 
 
-def _local(
-    method: Method,
-    function: SavedModelFunction,
-    rows: Columns,
-    background: Columns,
-    sample: ExplainedSample,
-    groups: Sequence[Tuple[str, Sequence[str]]],
-    features: Sequence[str],
-    seed: int,
-) -> LocalResult:
-    kind = method.WhichOneof("method")
-    weights = sample.background_weights
-    if kind == "shapley":
-        result = shapley_values(
-            function, rows, background, groups, method.shapley, seed, weights, features
-        )
-        errors = result.standard_errors
-        return LocalResult(
-            result,
-            {
-                "method": result.method,
-                "mean_standard_error": float(errors.mean()),
-                "max_standard_error": float(errors.max()),
-            },
-        )
-    if kind == "integrated_gradients":
-        result = integrated_gradients(
-            signature_scores(function),
-            rows,
-            background,
-            groups,
-            features,
-            method.integrated_gradients,
-            weights,
-        )
-        return LocalResult(
-            result.attributions,
-            {**result.to_json(), "mean_convergence_delta": float(result.convergence_delta.mean())},
-        )
-    result = local_surrogate(
-        function, rows, background, groups, method.local_surrogate, seed, weights, features
-    )
-    return LocalResult(result.attributions, result.to_json())
-
-
 def explain_model(
     plan: ExplainPlan,
     function: SavedModelFunction,
@@ -179,38 +132,34 @@ def explain_model(
     config = plan.config
     rows, background = _own(sample.rows, function), _own(sample.background, function)
     groups = [(group.name, tuple(group.features)) for group in config.feature_groups]
-    features = list(config.features)
     local: Dict[str, LocalResult] = {}
     permutation = surrogate = None
     try:
         predictions = function(rows)
+        inputs = MethodInputs(
+            function,
+            rows,
+            background,
+            groups,
+            list(config.features),
+            sample.background_weights,
+            sample.slices,
+            sample.labels,
+            sample.weights,
+            predictions,
+        )
         for method in config.methods:
-            kind = method.WhichOneof("method")
-            seed = draws_lib.derived_seed(config.seed, kind)
-            if kind == "permutation_importance":
-                permutation = permutation_importance(
-                    function,
-                    rows,
-                    sample.labels,
-                    groups,
-                    method.permutation_importance,
-                    sample.slices,
-                    seed,
-                    sample.weights,
-                    features,
-                )
-            elif kind == "global_surrogate":
-                attributed = [
-                    member
-                    for _, members in feature_groups(rows, groups, features)
-                    for member in members
-                ]
-                surrogate = fit_global_surrogate(
-                    rows, predictions, attributed, sample.slices, method.global_surrogate, seed=seed
-                )
+            name = method.WhichOneof("method")
+            registered = METHODS[name]
+            result = registered.attribute(
+                inputs, getattr(method, name), draws_lib.derived_seed(config.seed, name)
+            )
+            if registered.kind == LOCAL:
+                local[result.value.method] = LocalResult(result.value, result.accuracy)
+            elif registered.kind == PERMUTATION:
+                permutation = result.value
             else:
-                result = _local(method, function, rows, background, sample, groups, features, seed)
-                local[result.attributions.method] = result
+                surrogate = result.value
     except ExplanationError as e:
         raise ExplanationError(
             f"cannot explain the {role} model {function.model.model_dir}: {e}"

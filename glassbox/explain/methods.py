@@ -1,0 +1,164 @@
+"""The attribution methods by their ExplainConfig name (the field of ``Method``), one call shape.
+
+Every method is ``attribute(inputs, options, seed) -> MethodResult``: the model and what it
+explains (MethodInputs: the explained rows, background, feature groups, slices, labels), its own config
+message and its seed; the result holds the method's value and its stated accuracy. A local method's
+value is the explained rows' Attributions; a global method's is its per-slice result (permutation
+importances, a surrogate tree). A new method is one module and one line in METHODS;
+check_explain_config refuses a method without one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Dict, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from google.protobuf.message import Message
+
+from glassbox.explain.attributions import Attributions
+from glassbox.explain.global_surrogate import SurrogateTree, fit_global_surrogate
+from glassbox.explain.integrated_gradients import integrated_gradients, signature_scores
+from glassbox.explain.local_surrogate import local_surrogate
+from glassbox.explain.masking import feature_groups
+from glassbox.explain.model_function import Columns, SavedModelFunction
+from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
+from glassbox.explain.shapley import shapley_values
+
+LOCAL = "local"  # attributions of each explained row
+PERMUTATION = "permutation"  # per-slice importances by a metric's drop
+SURROGATE = "surrogate"  # per-slice fidelity of one interpretable model
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodInputs:
+    """What every method is given for one model.
+
+    Attributes:
+      function: the model's scores of feature columns.
+      rows: the explained rows' columns the model takes.
+      background: the background rows' columns the model takes.
+      groups: feature groups attributed together, (name, features).
+      features: the features attributed (empty: all).
+      background_weights: the background rows' weights, or None: equal weights.
+      slices: boolean row mask of each explained slice, by slice string.
+      labels: the rows' labels, when read.
+      weights: the rows' example weights, when the model has a weight feature.
+      predictions: the model's scores of rows.
+    """
+
+    function: SavedModelFunction
+    rows: Columns
+    background: Columns
+    groups: Sequence[Tuple[str, Sequence[str]]]
+    features: Sequence[str]
+    background_weights: Optional[np.ndarray]
+    slices: Dict[str, np.ndarray]
+    labels: Optional[np.ndarray]
+    weights: Optional[np.ndarray]
+    predictions: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class MethodResult:
+    """A method's value (Attributions, PermutationImportances or SurrogateTree) and its stated
+    accuracy (JSON values, written beside it)."""
+
+    value: Union[Attributions, PermutationImportances, SurrogateTree]
+    accuracy: dict
+
+
+class Method(NamedTuple):
+    """A registered method: what its value is (LOCAL, PERMUTATION, SURROGATE) and its call."""
+
+    kind: str
+    attribute: Callable[[MethodInputs, Message, int], MethodResult]
+
+
+def _shapley(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    result = shapley_values(
+        inputs.function,
+        inputs.rows,
+        inputs.background,
+        inputs.groups,
+        options,
+        seed,
+        inputs.background_weights,
+        inputs.features,
+    )
+    errors = result.standard_errors
+    return MethodResult(
+        result,
+        {
+            "method": result.method,
+            "mean_standard_error": float(errors.mean()),
+            "max_standard_error": float(errors.max()),
+        },
+    )
+
+
+def _integrated_gradients(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    del seed  # deterministic
+    result = integrated_gradients(
+        signature_scores(inputs.function),
+        inputs.rows,
+        inputs.background,
+        inputs.groups,
+        inputs.features,
+        options,
+        inputs.background_weights,
+    )
+    return MethodResult(
+        result.attributions,
+        {**result.to_json(), "mean_convergence_delta": float(result.convergence_delta.mean())},
+    )
+
+
+def _local_surrogate(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    result = local_surrogate(
+        inputs.function,
+        inputs.rows,
+        inputs.background,
+        inputs.groups,
+        options,
+        seed,
+        inputs.background_weights,
+        inputs.features,
+    )
+    return MethodResult(result.attributions, result.to_json())
+
+
+def _permutation_importance(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    result = permutation_importance(
+        inputs.function,
+        inputs.rows,
+        inputs.labels,
+        inputs.groups,
+        options,
+        inputs.slices,
+        seed,
+        inputs.weights,
+        inputs.features,
+    )
+    return MethodResult(result, {"num_repeats": result.num_repeats, "metric": result.metric})
+
+
+def _global_surrogate(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    attributed = [
+        member
+        for _, members in feature_groups(inputs.rows, inputs.groups, inputs.features)
+        for member in members
+    ]
+    tree = fit_global_surrogate(
+        inputs.rows, inputs.predictions, attributed, inputs.slices, options, seed=seed
+    )
+    return MethodResult(tree, {"fidelity": {key: f.to_json() for key, f in tree.fidelity.items()}})
+
+
+METHODS: Dict[str, Method] = {
+    "shapley": Method(LOCAL, _shapley),
+    "integrated_gradients": Method(LOCAL, _integrated_gradients),
+    "local_surrogate": Method(LOCAL, _local_surrogate),
+    "permutation_importance": Method(PERMUTATION, _permutation_importance),
+    "global_surrogate": Method(SURROGATE, _global_surrogate),
+}

@@ -22,7 +22,6 @@ from glassbox.data.fast_decoder import FastDecoder
 from glassbox.data.model_runs import ModelRuns
 from glassbox.data.parsing import FeatureParser
 from glassbox.data.record_batches import FileProgress
-from glassbox.data.slicing import sliced_features
 from glassbox.data.types import Batch, ModelName
 from glassbox.errors import ConfigError
 
@@ -45,7 +44,9 @@ class BatchBuilder:
       ``build``, which reports the problem.
 
     Batch.features holds the features the evaluation reads: labels, example weights, sliced
-    features and the inputs of named-input models. A feature nothing reads is not checked.
+    features and the inputs of named-input models, transformed ones (computed by the models'
+    preprocessing signatures, ``transformed``) in place of raw ones of the same name. A feature
+    nothing reads is not checked.
 
     Loading the models takes seconds and they cannot be pickled: in Beam use ``PredictDoFn``.
 
@@ -70,8 +71,7 @@ class BatchBuilder:
     ):
         self._runs = ModelRuns(eval_config, model_dirs)
         self._decoder = ExampleDecoder(schema)
-        self._read_features = self._runs.read_features | sliced_features(eval_config.slicing_specs)
-        self._read_features.discard("")
+        self._read_features = self._runs.read_features
         self._parser = FeatureParser(self._read_features, schema)
         self._fast = FastDecoder(self._parser, self._runs.runs)
         self._types_known = schema is not None
@@ -84,15 +84,16 @@ class BatchBuilder:
             examples (tfx_bsl's message names it).
           MissingFeatureError / FeatureTypeError: a label, weight or model input is absent from
             some examples, multi-valued where one value is due, or not numeric.
-          PredictionError: a model fails on the batch or predicts NaN/inf.
+          PredictionError: a model or its preprocessing fails on the batch, or it predicts NaN/inf.
         """
         features = self._decoder.decode(serialized)
         self._parser.learn(features)
         self._types_known = True
         outputs = self._runs.predict(serialized, features)
-        batch = self._runs.batch(features, outputs, len(serialized), len(serialized))
-        batch.features = features.select(
-            sorted(self._read_features.intersection(features.schema.names))
+        transformed = self._runs.transform(serialized)
+        batch = self._runs.batch(features, outputs, len(serialized), len(serialized), transformed)
+        batch.features = batch.features.select(
+            sorted(self._read_features.intersection(batch.features.schema.names))
         )
         return batch
 
@@ -125,7 +126,11 @@ class BatchBuilder:
                         files[current].check_complete()
                         current += 1
                     yield self._runs.batch(
-                        chunk.features, chunk.outputs, chunk.num_rows, batch_size
+                        chunk.features,
+                        chunk.outputs,
+                        chunk.num_rows,
+                        batch_size,
+                        chunk.transformed,
                     )
                     chunk.file.add(chunk.model_batches, chunk.num_rows, chunk.record_bytes)
                 for file in files[current:]:

@@ -21,6 +21,7 @@ import tensorflow as tf
 from glassbox.data.model_runs import ModelRun, Outputs
 from glassbox.data.parsing import FeatureParser
 from glassbox.data.record_batches import FileProgress, serialized_batches
+from glassbox.data.transformed import record_batch_of_parts
 from glassbox.data.types import ModelName
 
 # Model batches the tf.data pipeline parses and runs through the models at once.
@@ -35,6 +36,7 @@ class Chunk:
       file: the file they come from.
       features: the read features, as tfx_bsl's list-typed Arrow columns.
       outputs: per model that takes serialized examples, its prediction output's values.
+      transformed: per model with preprocessing signatures, the transformed features read.
       num_rows: the chunk's examples.
       record_bytes: the bytes of its serialized records.
       model_batches: the model batches it holds.
@@ -43,6 +45,7 @@ class Chunk:
     file: FileProgress
     features: pa.RecordBatch
     outputs: Dict[ModelName, Outputs]
+    transformed: Dict[ModelName, pa.RecordBatch]
     num_rows: int
     record_bytes: int
     model_batches: int
@@ -54,7 +57,8 @@ class FastDecoder:
     Args:
       parser: the read features and their types.
       runs: the models by name; those whose signature takes serialized tf.Examples are called in
-        the pipeline (the others take the parsed features, later, in Python).
+        the pipeline (the others take the parsed features, later, in Python), and so are the
+        preprocessing signatures of every model (``ModelRun.transform_serialized``).
     """
 
     def __init__(self, parser: FeatureParser, runs: Dict[ModelName, ModelRun]):
@@ -62,6 +66,7 @@ class FastDecoder:
         self._runs = {
             name: run for name, run in runs.items() if run.model.takes_serialized_examples
         }
+        self._transforming = {name: run for name, run in runs.items() if run.transformed}
 
     def chunks(
         self, files: Sequence[FileProgress], batch_size: int, chunk_batches: int
@@ -86,13 +91,16 @@ class FastDecoder:
                 .map(self._concatenate)
             ),
         )
-        for index, parsed, outputs, num_rows, record_bytes, model_batches in pipeline:
+        for index, parsed, outputs, transformed, num_rows, record_bytes, model_batches in pipeline:
             yield Chunk(
                 file=files[int(index)],
                 features=self._parser.record_batch(parsed),
                 outputs={
                     name: {self._runs[name].output: values.numpy()}
                     for name, values in outputs.items()
+                },
+                transformed={
+                    name: record_batch_of_parts(parts) for name, parts in transformed.items()
                 },
                 num_rows=int(num_rows),
                 record_bytes=int(record_bytes),
@@ -105,18 +113,29 @@ class FastDecoder:
             name: run.model.call_serialized(serialized)[run.output]
             for name, run in self._runs.items()
         }
+        transformed = {
+            name: run.transform_serialized(serialized) for name, run in self._transforming.items()
+        }
         record_bytes = tf.reduce_sum(tf.cast(tf.strings.length(serialized), tf.int64))
-        return self._parser.parse(serialized), outputs, tf.size(serialized), record_bytes
+        parsed = self._parser.parse(serialized)
+        return parsed, outputs, transformed, tf.size(serialized), record_bytes
 
     @tf.autograph.experimental.do_not_convert
-    def _concatenate(self, parsed, outputs, num_rows, record_bytes):
+    def _concatenate(self, parsed, outputs, transformed, num_rows, record_bytes):
         """A ragged batch of model batches (one more dimension) as one batch of plain tensors."""
         return (
-            self._parser.dense_parts(
-                {name: values.merge_dims(0, 1) for name, values in parsed.items()}
-            ),
+            self._parser.dense_parts(_merge_batches(parsed)),
             {name: values.merge_dims(0, 1) for name, values in outputs.items()},
+            {
+                name: self._parser.dense_parts(_merge_batches(columns))
+                for name, columns in transformed.items()
+            },
             tf.reduce_sum(num_rows),
             tf.reduce_sum(record_bytes),
             tf.size(num_rows),
         )
+
+
+def _merge_batches(columns: Dict[str, tf.RaggedTensor]) -> Dict[str, tf.RaggedTensor]:
+    """Ragged columns of model batches of rows as columns of rows."""
+    return {name: values.merge_dims(0, 1) for name, values in columns.items()}

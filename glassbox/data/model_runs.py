@@ -3,7 +3,7 @@ decoded features and their outputs."""
 
 from __future__ import annotations
 
-from typing import Dict, Optional, Sequence, Set
+from typing import Dict, List, Optional, Sequence, Set
 
 import numpy as np
 import pyarrow as pa
@@ -13,6 +13,8 @@ from tensorflow_model_analysis.proto import config_pb2
 from glassbox.data.errors import FeatureTypeError, PredictionError, SignatureError
 from glassbox.data.feature_columns import dense_values, holds_bytes
 from glassbox.data.models import ServingModel
+from glassbox.data.slicing import sliced_features
+from glassbox.data.transformed import as_ragged, overlay, record_batch
 from glassbox.data.types import Batch, ModelName
 from glassbox.errors import ConfigError
 
@@ -28,6 +30,9 @@ _COMMON_PREDICTION_KEYS = (
     "probabilities",
     "logits",
 )
+# The preprocessing signatures TFMA calls when a ModelSpec names none, if the model has them
+# (transformed_features_extractor._DEFAULT_SIGNATURE_NAMES).
+_DEFAULT_PREPROCESSING = ("transformed_features", "transformed_labels")
 
 
 def model_name(spec: config_pb2.ModelSpec, eval_config: config_pb2.EvalConfig) -> ModelName:
@@ -63,20 +68,94 @@ def prediction_output(model: ServingModel, prediction_key: str) -> str:
 
 
 class ModelRun:
-    """One ModelSpec's model and the columns its labels, predictions and weights come from."""
+    """One ModelSpec's model, its preprocessing signatures, and the columns its labels, predictions
+    and weights come from.
 
-    def __init__(self, spec: config_pb2.ModelSpec, name: ModelName, model_dir: str):
+    Args:
+      spec: the ModelSpec.
+      name: the model's name (``model_name``).
+      model_dir: its SavedModel directory.
+      field: the spec's path in the EvalConfig (e.g. 'model_specs[0]'), for error messages.
+
+    Raises:
+      ConfigError: no label_key, or a preprocessing function that is not a signature of the
+        model or does not take serialized tf.Examples.
+    """
+
+    def __init__(
+        self, spec: config_pb2.ModelSpec, name: ModelName, model_dir: str, field: str = ""
+    ):
         if not spec.label_key:
             raise ConfigError(f"ModelSpec.label_key of model {name!r} is empty")
         self.spec = spec
         self.describe = f"model {name!r} ({model_dir})"
         self.model = ServingModel(model_dir, spec.signature_name)
         self.output = prediction_output(self.model, spec.prediction_key)
+        self._preprocessing = self._preprocessing_signatures(field or "model_specs[?]")
+        # The read features its preprocessing computes (``select_transformed``).
+        self.transformed: Set[str] = set()
+
+    def _preprocessing_signatures(self, field: str) -> List[ServingModel]:
+        available = self.model.signature_names
+        names = list(self.spec.preprocessing_function_names)
+        if not names:
+            return [self.model.other_signature(n) for n in _DEFAULT_PREPROCESSING if n in available]
+        where = f"EvalConfig field '{field}.preprocessing_function_names'"
+        signatures = []
+        for name in names:
+            if name not in available:
+                raise ConfigError(
+                    f"{where} names {name!r}, which is not a signature of {self.describe}; "
+                    f"its signatures are {available}"
+                )
+            signature = self.model.other_signature(name)
+            if not signature.takes_serialized_examples:
+                raise ConfigError(
+                    f"{where} names {name!r}, a signature of {self.describe} taking the inputs "
+                    f"{sorted(signature.input_specs)}; glassbox calls preprocessing signatures "
+                    "that take serialized tf.Examples (as TFX's transform_features does)"
+                )
+            signatures.append(signature)
+        return signatures
 
     @property
     def read_features(self) -> Set[str]:
         """The features its labels, weights and (named-input signature) inputs come from."""
         return {self.spec.label_key, self.spec.example_weight_key, *self.model.input_features}
+
+    def select_transformed(self, read: Set[str]) -> None:
+        """Takes, of the read features, those its preprocessing signatures output."""
+        outputs = {name for signature in self._preprocessing for name in signature.output_names}
+        self.transformed = outputs & read
+
+    def transform_serialized(self, serialized: tf.Tensor) -> Dict[str, tf.RaggedTensor]:
+        """The transformed features read (``transformed``) of a string tensor of serialized
+        tf.Examples, as ragged rows; traceable. A later signature's output wins (as in TFMA)."""
+        columns: Dict[str, tf.RaggedTensor] = {}
+        for signature in self._preprocessing:
+            wanted = self.transformed.intersection(signature.output_names)
+            if wanted:
+                outputs = signature.call_serialized(serialized)
+                columns.update({name: as_ragged(outputs[name]) for name in sorted(wanted)})
+        return columns
+
+    def transform(self, serialized: Sequence[bytes]) -> Optional[pa.RecordBatch]:
+        """``transform_serialized`` of a batch, eagerly, as Arrow columns (None: none read).
+
+        Raises:
+          PredictionError: a preprocessing signature fails on the batch.
+        """
+        if not self.transformed:
+            return None
+        try:
+            columns = self.transform_serialized(tf.constant(serialized, dtype=tf.string))
+        except tf.errors.OpError as e:
+            names = [signature.signature_name for signature in self._preprocessing]
+            raise PredictionError(
+                f"preprocessing signatures {names} of {self.describe} failed on a batch of "
+                f"{len(serialized)} examples: {e.message}"
+            ) from e
+        return record_batch(columns)
 
     def predictions(self, outputs: Outputs, num_rows: int) -> np.ndarray:
         """float64 predictions of shape (n,) or (n, k), finite, from the signature's outputs for a
@@ -136,26 +215,39 @@ class ModelRuns:
         signature_name) of the candidate and, optionally, the baseline.
       model_dirs: SavedModel directory per model name.
 
+    Attributes:
+      runs: the ModelRun of each model, in ModelSpec order.
+      read_features: the features the evaluation reads: the models' labels, weights and inputs,
+        and the sliced features (raw or transformed).
+
     Raises:
-      ConfigError: a model has no directory in model_dirs, or a ModelSpec has no label_key.
+      ConfigError: a model has no directory in model_dirs, a ModelSpec has no label_key, or
+        names a preprocessing function the model lacks.
       ModelLoadError, SignatureError: as ServingModel and ``prediction_output`` raise them.
     """
 
     def __init__(self, eval_config: config_pb2.EvalConfig, model_dirs: Dict[ModelName, str]):
         self.runs: Dict[ModelName, ModelRun] = {}
-        for spec in eval_config.model_specs:
+        for index, spec in enumerate(eval_config.model_specs):
             name = model_name(spec, eval_config)
             if name not in model_dirs:
                 raise ConfigError(
                     f"no model directory for model {name!r}; "
                     f"directories are given for {sorted(model_dirs)}"
                 )
-            self.runs[name] = ModelRun(spec, name, model_dirs[name])
+            self.runs[name] = ModelRun(spec, name, model_dirs[name], f"model_specs[{index}]")
+        sliced = sliced_features(eval_config.slicing_specs)
+        for run in self.runs.values():
+            run.select_transformed(run.read_features | sliced)
+        self.read_features: Set[str] = set().union(
+            sliced, *(run.read_features for run in self.runs.values())
+        )
+        self.read_features.discard("")
 
-    @property
-    def read_features(self) -> Set[str]:
-        """The features the models' labels, weights and inputs come from."""
-        return set().union(*(run.read_features for run in self.runs.values()))
+    def transform(self, serialized: Sequence[bytes]) -> Dict[ModelName, pa.RecordBatch]:
+        """The transformed features read of each model that has any, for one batch."""
+        transformed = {name: run.transform(serialized) for name, run in self.runs.items()}
+        return {name: columns for name, columns in transformed.items() if columns is not None}
 
     def predict(
         self, serialized: Sequence[bytes], features: pa.RecordBatch
@@ -169,25 +261,30 @@ class ModelRuns:
         outputs: Dict[ModelName, Outputs],
         num_rows: int,
         batch_size: int,
+        transformed: Dict[ModelName, pa.RecordBatch],
     ) -> Batch:
         """The Batch of num_rows examples: outputs holds the outputs of some models (those that
         take serialized examples, called by the fast decoder) or all; the others are called here on
-        the features, batch_size examples at a time.
+        the (raw) features, batch_size examples at a time. transformed holds each model's
+        transformed features read (``transform``); labels, weights and the Batch's features take
+        them before raw ones of the same name, as TFMA does (see ``transformed``).
 
         Raises:
           MissingFeatureError / FeatureTypeError: a label, weight or model input is absent from
             some examples, multi-valued where one value is due, or not numeric.
           PredictionError: a model fails on the batch or predicts NaN/inf.
         """
-        batch = Batch(features=features, labels={}, predictions={}, example_weights={})
+        merged = overlay(features, *(transformed.get(name) for name in self.runs))
+        batch = Batch(features=merged, labels={}, predictions={}, example_weights={})
         for name, run in self.runs.items():
             model_outputs = outputs.get(name)
             if model_outputs is None:
                 model_outputs = run.model.predict_in_batches(features, batch_size)
             predictions = run.predictions(model_outputs, num_rows)
+            own = overlay(features, transformed.get(name))
             batch.predictions[name] = predictions
             batch.labels[name] = run.labels(
-                features, predictions.shape[1] if predictions.ndim == 2 else 1
+                own, predictions.shape[1] if predictions.ndim == 2 else 1
             )
-            batch.example_weights[name] = run.example_weights(features)
+            batch.example_weights[name] = run.example_weights(own)
         return batch

@@ -51,19 +51,26 @@ class ServingModel:
       output_names: the signature's output names, sorted.
       takes_serialized_examples: whether the signature parses serialized tf.Examples itself.
 
+    Args:
+      model_dir: the SavedModel directory.
+      signature_name: the signature to call (default serving_default).
+      loaded: the SavedModel already loaded from model_dir (see ``other_signature``).
+
     Raises:
       ModelLoadError: the SavedModel cannot be loaded (corrupt or incomplete).
       SignatureError: no signature of that name (the message lists the model's signatures), or
         an input of a shape that cannot be fed from tf.Example features.
     """
 
-    def __init__(self, model_dir: str, signature_name: str = ""):
+    def __init__(self, model_dir: str, signature_name: str = "", loaded=None):
         self.model_dir = model_dir
         self.signature_name = signature_name or DEFAULT_SIGNATURE
-        try:
-            self._model = tf.saved_model.load(model_dir)
-        except (OSError, ValueError, tf.errors.OpError) as e:
-            raise ModelLoadError(f"cannot load SavedModel {model_dir}: {e}") from e
+        if loaded is None:
+            try:
+                loaded = tf.saved_model.load(model_dir)
+            except (OSError, ValueError, tf.errors.OpError) as e:
+                raise ModelLoadError(f"cannot load SavedModel {model_dir}: {e}") from e
+        self._model = loaded
         signatures = self._model.signatures
         if self.signature_name not in signatures:
             raise SignatureError(
@@ -85,6 +92,15 @@ class ServingModel:
                     f"input {name!r} of signature {self.signature_name!r} in model {model_dir} has "
                     f"shape {spec.shape}; only [None] and fixed [None, d, ...] inputs can be fed"
                 )
+
+    @property
+    def signature_names(self) -> List[str]:
+        """Every signature of the SavedModel, sorted."""
+        return sorted(self._model.signatures)
+
+    def other_signature(self, signature_name: str) -> "ServingModel":
+        """Another signature of the same loaded SavedModel (not loaded again)."""
+        return ServingModel(self.model_dir, signature_name, self._model)
 
     @property
     def signature(self):

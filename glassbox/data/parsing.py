@@ -109,13 +109,18 @@ class FeatureParser:
         """``dense_parts``' output as tfx_bsl's list-typed Arrow columns (large_list of int64,
         float32 or large_binary), built from the tensors' buffers (numeric values without a copy;
         tfx_bsl's TensorsToRecordBatchConverter gives the same columns at several times the cost)."""
-        columns = {
-            name: _list_array(*(tensor.numpy() for tensor in tensors))
-            for name, tensors in parts.items()
-        }
+        columns = list_columns(parts)
         if not self._keep_empty:
             columns = {name: column for name, column in columns.items() if len(column.values) > 0}
         return pa.RecordBatch.from_arrays(list(columns.values()), list(columns))
+
+
+def list_columns(parts: Dict[str, Tuple[tf.Tensor, ...]]) -> Dict[str, pa.LargeListArray]:
+    """``FeatureParser.dense_parts``' output as list-typed Arrow columns by feature name."""
+    return {
+        name: _list_array(*(tensor.numpy() for tensor in tensors))
+        for name, tensors in parts.items()
+    }
 
 
 def _list_array(row_splits: np.ndarray, *values: np.ndarray) -> pa.LargeListArray:

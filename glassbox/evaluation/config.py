@@ -1,7 +1,7 @@
 """Reading and checking `tfma.EvalConfig`s.
 
 Users hand us the EvalConfig they already wrote for TFMA. Every field we cannot honour is refused
-up front with its path (e.g. ``model_specs[0].preprocessing_function_names``), never ignored.
+up front with its path (e.g. ``slicing_specs[0].slice_keys_sql``), never ignored.
 Metric-level checks (class names, binarization, ...) happen when the metrics plan is built.
 """
 
@@ -26,6 +26,7 @@ _SUPPORTED_FIELDS = {
         "example_weight_key",
         "is_baseline",
         "inference_batch_size",
+        "preprocessing_function_names",
     },
     "SlicingSpec": {"feature_keys", "feature_values"},
     # Thresholds are read by the Validator; they do not change what the Evaluator computes.

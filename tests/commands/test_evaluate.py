@@ -107,6 +107,12 @@ def test_evaluate_reads_a_split_of_an_examples_artifact(tmp_path, files):
         (dict(examples="artifact", extra=["--split", "empty"]), "empty"),
         (dict(config={"metric": "NoSuchMetric"}), "NoSuchMetric"),
         (dict(config_text="model_specs { label_key: "), "eval_config.pbtxt"),
+        (
+            dict(
+                config_text='model_specs { label_key: "label" preprocessing_function_names: "tf" }'
+            ),
+            "'model_specs[0].preprocessing_function_names' names 'tf', which is not a signature",
+        ),
     ],
 )
 def test_bad_input_is_refused_naming_the_culprit_and_nothing_is_written(

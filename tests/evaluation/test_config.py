@@ -51,10 +51,6 @@ def test_missing_config_file_is_named(tmp_path):
     "extra, field",
     [
         ("cross_slicing_specs { baseline_spec {} }", "cross_slicing_specs"),
-        (
-            'model_specs { label_key: "y" preprocessing_function_names: "f" }',
-            "model_specs[1].preprocessing_function_names",
-        ),
         ('slicing_specs { slice_keys_sql: "SELECT 1" }', "slicing_specs[2].slice_keys_sql"),
         ('metrics_specs { output_names: "head" }', "metrics_specs[1].output_names"),
         ('metrics_specs { query_key: "q" }', "metrics_specs[1].query_key"),

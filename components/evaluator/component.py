@@ -13,6 +13,7 @@ from tfx.utils import json_utils
 
 from glassbox import keys
 from glassbox.components.evaluator import executor
+from glassbox.evaluation.config import check_written_eval_config
 from glassbox.explain.config import check_explain_config
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 
@@ -72,8 +73,10 @@ class Evaluator(base_beam_component.BaseBeamComponent):
           explain_config: optional explanations to compute (glassbox.ExplainConfig).
 
         Raises:
+          ConfigError: a malformed eval_config, e.g. a threshold that could never be checked.
           ExplanationError: a malformed explain_config (the message names the field).
         """
+        check_written_eval_config(eval_config)
         if explain_config is not None:
             check_explain_config(explain_config)
         super().__init__(

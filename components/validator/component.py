@@ -13,7 +13,9 @@ from tfx.utils import proto_utils
 
 from glassbox import keys
 from glassbox.artifacts import ValidationResult
+from glassbox.components.evaluator.component import Evaluator
 from glassbox.components.validator import executor
+from glassbox.evaluation.thresholds import check_threshold_fields, check_thresholds
 from glassbox.protos import validator_config_pb2
 from glassbox.validation.errors import NoThresholdsError
 from glassbox.validation.validate import has_thresholds
@@ -95,11 +97,19 @@ class Validator(base_component.BaseComponent):
           allow_no_thresholds: bless even with nothing to check (as `config.allow_no_thresholds`).
 
         Raises:
+          ConfigError: a malformed threshold in eval_config or in the producing Evaluator's, or
+            (with the glassbox Evaluator) one on a metric or slice it does not compute.
           NoThresholdsError: nothing to check (no threshold in eval_config, or in the producing
             Evaluator's, and no gate in config) and no opt-in.
         """
         config = _with_opt_in(config, allow_no_thresholds)
-        known = eval_config if eval_config is not None else _producer_eval_config(evaluation)
+        producer = _producer_eval_config(evaluation)
+        known = eval_config if eval_config is not None else producer
+        if known is not None:
+            check_threshold_fields(known)
+        if producer is not None and isinstance(evaluation.producer_component, Evaluator):
+            # Unlike TFMA's, our Evaluator computes only the metrics its config lists.
+            check_thresholds(known, evaluated=producer)
         # Evaluations from elsewhere (e.g. imported) reveal their thresholds only when the
         # executor reads them; validate() refuses them then.
         if (

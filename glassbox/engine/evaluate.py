@@ -13,6 +13,7 @@ from glassbox.data.examples import artifact_splits, resolve_example_files
 from glassbox.data.models import resolve_model_dir
 from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
 from glassbox.engine.pipeline import run_evaluation
+from glassbox.evaluation.config import check_written_eval_config
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import write_report
 
@@ -46,6 +47,7 @@ def evaluate(
     Raises:
       GlassboxError: bad input; the message names the field, file or value at fault.
     """
+    check_written_eval_config(eval_config)  # before any file is read
     splits = list(example_splits or ())
     if not splits and artifact_splits(examples):
         splits = list(keys.DEFAULT_EXAMPLE_SPLITS)

@@ -13,6 +13,7 @@ from tensorflow_model_analysis.utils import config_util
 
 from glassbox import config_files
 from glassbox.errors import ConfigError
+from glassbox.evaluation.thresholds import check_thresholds
 
 # Fields we honour, per message type. Anything else that is set is refused.
 _SUPPORTED_FIELDS = {
@@ -142,6 +143,13 @@ def check_eval_config(eval_config: config_pb2.EvalConfig) -> None:
             )
 
 
+def check_written_eval_config(eval_config: config_pb2.EvalConfig) -> None:
+    """Checks a config as the user wrote it (before TFMA's defaults): its fields and, whether or not
+    there will be a baseline, every threshold (``thresholds.check_thresholds``)."""
+    check_eval_config(eval_config)
+    check_thresholds(eval_config)
+
+
 def prepare_eval_config(
     eval_config: config_pb2.EvalConfig, has_baseline: bool
 ) -> config_pb2.EvalConfig:
@@ -150,7 +158,7 @@ def prepare_eval_config(
     With a baseline, TFMA names the models 'candidate' and 'baseline'; confidence intervals, when
     asked for, are computed by Poisson bootstrap.
     """
-    check_eval_config(eval_config)
+    check_written_eval_config(eval_config)
     try:
         prepared = config_util.update_eval_config_with_defaults(
             eval_config, has_baseline=has_baseline, rubber_stamp=not has_baseline

@@ -1,6 +1,6 @@
 """Errors raised on bad validation input; each message names the directory, file, field or value at fault."""
 
-from glassbox.errors import GlassboxError
+from glassbox.errors import ConfigError, GlassboxError
 
 
 class ValidationError(GlassboxError):
@@ -11,7 +11,7 @@ class EvaluationReadError(ValidationError):
     """An evaluation directory is missing, lacks eval_config.json or metrics, or is corrupt or truncated."""
 
 
-class ValidatorConfigError(ValidationError):
+class ValidatorConfigError(ValidationError, ConfigError):
     """A ValidatorConfig or a threshold is malformed, e.g. a change threshold without a direction."""
 
 

@@ -25,6 +25,7 @@ from typing import List, Optional, Tuple, Union
 from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox.evaluation import thresholds as evaluation_thresholds
 from glassbox.validation import checks as checks_lib
 from glassbox.validation import slices
 from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
@@ -127,29 +128,10 @@ def read_thresholds(eval_config: config_pb2.EvalConfig, source: str) -> List[Thr
 
 
 def _check_threshold(threshold: TfmaThreshold, where: str) -> None:
-    if isinstance(threshold, config_pb2.GenericValueThreshold):
-        bounds = [threshold.lower_bound.value] if threshold.HasField("lower_bound") else []
-        bounds += [threshold.upper_bound.value] if threshold.HasField("upper_bound") else []
-        if not bounds:
-            raise ValidatorConfigError(
-                f"{where}: value_threshold sets neither lower_bound nor upper_bound"
-            )
-        if any(math.isnan(b) for b in bounds) or bounds != sorted(bounds):
-            raise ValidatorConfigError(
-                f"{where}: value_threshold bounds {bounds} are NaN or lower_bound > upper_bound"
-            )
-        return
-    if threshold.direction not in (_HIGHER, _LOWER):
-        raise ValidatorConfigError(
-            f"{where}: change_threshold.direction is unset; set HIGHER_IS_BETTER or LOWER_IS_BETTER"
-        )
-    values = [
-        getattr(threshold, f).value for f in ("absolute", "relative") if threshold.HasField(f)
-    ]
-    if not values:
-        raise ValidatorConfigError(f"{where}: change_threshold sets neither absolute nor relative")
-    if any(math.isnan(v) for v in values):
-        raise ValidatorConfigError(f"{where}: change_threshold is NaN")
+    found = evaluation_thresholds.problem(threshold)
+    if found:
+        field, what = found
+        raise ValidatorConfigError(f"{where}: {field} {what}")
 
 
 def describe(threshold: TfmaThreshold) -> str:

@@ -17,10 +17,17 @@ import tensorflow as tf
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import keys
+from glassbox.errors import ConfigError
+from glassbox.evaluation.thresholds import check_threshold_fields
 from glassbox.protos import validator_config_pb2
 from glassbox.validation import gates, thresholds
 from glassbox.validation.decision import Decision, ModelRef, decide
-from glassbox.validation.errors import BaselineMismatchError, NoThresholdsError, ValidationError
+from glassbox.validation.errors import (
+    BaselineMismatchError,
+    NoThresholdsError,
+    ValidationError,
+    ValidatorConfigError,
+)
 from glassbox.validation.reader import Evaluation, read_evaluation
 from glassbox.validation.result import validation_result
 
@@ -48,6 +55,11 @@ def validate(
     """
     config = config if config is not None else validator_config_pb2.ValidatorConfig()
     gates.check_config(config)
+    if eval_config is not None:
+        try:
+            check_threshold_fields(eval_config)
+        except ConfigError as e:
+            raise ValidatorConfigError(f"the given EvalConfig: {e}") from e
     evaluation = read_evaluation(evaluation_dir)
     has_baseline = _check_baseline(evaluation, has_baseline)
     source = (

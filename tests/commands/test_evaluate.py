@@ -16,6 +16,10 @@ slicing_specs {}
 slicing_specs { feature_keys: "%(slice)s" }
 metrics_specs { metrics { class_name: "%(metric)s" } metrics { class_name: "ExampleCount" } }
 """
+CONFIG_WITH = (
+    'model_specs { label_key: "label" } slicing_specs {} slicing_specs { feature_keys: "category" }'
+    ' metrics_specs { metrics { class_name: "AUC" threshold { %s } } }'
+)
 GOOD = {"label": "label", "signature": "serving_default", "slice": "category", "metric": "AUC"}
 
 
@@ -112,6 +116,37 @@ def test_evaluate_reads_a_split_of_an_examples_artifact(tmp_path, files):
                 config_text='model_specs { label_key: "label" preprocessing_function_names: "tf" }'
             ),
             "'model_specs[0].preprocessing_function_names' names 'tf', which is not a signature",
+        ),
+        (
+            dict(config_text=CONFIG_WITH % "change_threshold { absolute { value: -0.01 } }"),
+            "'metrics_specs[0].metrics[0].threshold.change_threshold.direction' (on AUC) is unset",
+        ),
+        (
+            dict(
+                config_text=CONFIG_WITH
+                % "value_threshold { lower_bound { value: 0.9 } upper_bound { value: 0.8 } }"
+            ),
+            "'metrics_specs[0].metrics[0].threshold.value_threshold' (on AUC) is contradictory: "
+            "lower_bound > upper_bound",
+        ),
+        (
+            dict(
+                config_text=CONFIG_WITH
+                % "value_threshold { lower_bound { value: 0.5 } }"
+                + 'metrics_specs { thresholds { key: "accuracy" value { value_threshold { '
+                "lower_bound { value: 0.5 } } } } }"
+            ),
+            "\"metrics_specs[1].thresholds['accuracy']\" sets a threshold on metric 'accuracy', "
+            "which the config does not compute",
+        ),
+        (
+            dict(
+                config_text=(CONFIG_WITH % "value_threshold { lower_bound { value: 0.5 } }")
+                + ' metrics_specs { metrics { class_name: "ExampleCount" per_slice_thresholds { '
+                "slicing_specs { feature_keys: 'city' } threshold { value_threshold { "
+                "lower_bound { value: 1 } } } } } }"
+            ),
+            "slicing_specs[0]' selects slices of ['city'], which the slicing_specs never produce",
         ),
     ],
 )

@@ -4,6 +4,7 @@ leaves no BLESSED file, no ModelBlessing with blessed = 1 and nothing pushed."""
 
 import glob
 import os
+import re
 import select
 import shutil
 import signal
@@ -13,6 +14,8 @@ import time
 
 import ml_metadata as mlmd
 import pytest
+from google.protobuf import json_format, text_format
+from tensorflow_model_analysis.proto import config_pb2
 from tfx.components.pusher.component import Pusher
 from tfx.dsl.components.common.importer import Importer
 from tfx.orchestration import metadata, pipeline
@@ -21,25 +24,32 @@ from tfx.proto import pusher_pb2
 from tfx.types import standard_artifacts
 
 from glassbox import keys
-from glassbox.components import Validator
+from glassbox.components import Evaluator, Validator
+from glassbox.errors import ConfigError
 from tests.components.test_validator import THRESHOLDS
-from tests.support import REPO_ROOT
+from tests.support import REPO_ROOT, saved_models
 from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation
 
 BLOCKED = "validation partly written"
 
 
-def _pipeline(root, evaluation_uri, record=None):
-    """Imported evaluation and model -> Validator -> Pusher; record: the evaluation's model record."""
-    evaluation = Importer(
-        source_uri=evaluation_uri,
-        artifact_type=standard_artifacts.ModelEvaluation,
-        custom_properties=record or {},
-    ).with_id("evaluation")
-    model = Importer(
-        source_uri=os.path.join(root, "model"), artifact_type=standard_artifacts.Model
-    ).with_id("model")
-    validator = Validator(evaluation=evaluation.outputs["result"], model=model.outputs["result"])
+def _pipeline(root, evaluation_uri=None, record=None, components=None, model=None):
+    """Imported evaluation and model -> Validator -> Pusher (record: the evaluation's model
+    record); or the given components, ending in a Validator of model, -> Pusher."""
+    if components is None:
+        evaluation = Importer(
+            source_uri=evaluation_uri,
+            artifact_type=standard_artifacts.ModelEvaluation,
+            custom_properties=record or {},
+        ).with_id("evaluation")
+        model = Importer(
+            source_uri=os.path.join(root, "model"), artifact_type=standard_artifacts.Model
+        ).with_id("model")
+        validator = Validator(
+            evaluation=evaluation.outputs["result"], model=model.outputs["result"]
+        )
+        components = [evaluation, model, validator]
+    validator = components[-1]
     pusher = Pusher(
         model=model.outputs["result"],
         model_blessing=validator.outputs["blessing"],
@@ -52,7 +62,7 @@ def _pipeline(root, evaluation_uri, record=None):
     return pipeline.Pipeline(
         pipeline_name="faults",
         pipeline_root=os.path.join(root, "pipeline"),
-        components=[evaluation, model, validator, pusher],
+        components=[*components, pusher],
         metadata_connection_config=metadata.sqlite_metadata_connection_config(
             os.path.join(root, "metadata.sqlite")
         ),
@@ -182,3 +192,56 @@ def test_a_validator_killed_while_writing_leaves_nothing_blessed(tmp_path, evalu
         if store.get_execution_types_by_id([e.type_id])[0].name.endswith("Validator")
     ]
     assert execution.last_known_state == execution.RUNNING
+
+
+DIRECTION_UNSET = """
+model_specs { label_key: "label" }
+metrics_specs { metrics { class_name: "AUC" threshold {
+  value_threshold { lower_bound { value: 0.0 } }
+  change_threshold { absolute { value: -0.01 } } } } }
+"""
+DIRECTION_FIELD = "metrics_specs[0].metrics[0].threshold.change_threshold.direction"
+
+
+def test_a_change_threshold_without_direction_is_refused_and_nothing_is_pushed(tmp_path):
+    """The first model (no baseline, so TFMA would drop the change threshold and bless): refused
+    when the pipeline is built, and by the Evaluator's executor if it got past that (here set on
+    the built component, as a pipeline compiled elsewhere could carry it)."""
+    root = str(tmp_path)
+    examples = Importer(
+        source_uri=saved_models.write_examples_artifact(
+            os.path.join(root, "examples"), {"eval": saved_models.make_examples(100, seed=1)}
+        ),
+        artifact_type=standard_artifacts.Examples,
+    ).with_id("examples")
+    model = Importer(
+        source_uri=os.path.dirname(
+            saved_models.export_model(os.path.join(root, "model", "Format-Serving"))
+        ),
+        artifact_type=standard_artifacts.Model,
+    ).with_id("model")
+    bad = text_format.Parse(DIRECTION_UNSET, config_pb2.EvalConfig())
+    with pytest.raises(ConfigError, match=re.escape(f"'{DIRECTION_FIELD}' (on AUC) is unset")):
+        Evaluator(
+            examples=examples.outputs["result"], model=model.outputs["result"], eval_config=bad
+        )
+
+    good = text_format.Parse(THRESHOLDS, config_pb2.EvalConfig())
+    evaluator = Evaluator(
+        examples=examples.outputs["result"], model=model.outputs["result"], eval_config=good
+    )
+    validator = Validator(evaluation=evaluator.outputs["evaluation"], model=model.outputs["result"])
+    with pytest.raises(ConfigError, match=re.escape(DIRECTION_FIELD)):
+        Validator(
+            evaluation=evaluator.outputs["evaluation"],
+            model=model.outputs["result"],
+            eval_config=bad,
+        )
+    evaluator.exec_properties[keys.EVAL_CONFIG_KEY] = json_format.MessageToJson(bad)
+    with pytest.raises(ConfigError, match=re.escape(DIRECTION_FIELD)):
+        LocalDagRunner().run(
+            _pipeline(root, components=[examples, model, evaluator, validator], model=model)
+        )
+    store, _ = _assert_nothing_blessed_or_pushed(root)
+    assert store.get_artifacts_by_type("ModelEvaluation") == []
+    assert store.get_artifacts_by_type("PushedModel") == []

@@ -8,10 +8,11 @@ import dataclasses
 import json
 import math
 import os
+import shutil
 
 import pytest
 import tensorflow_model_analysis as tfma
-from google.protobuf import text_format
+from google.protobuf import json_format, text_format
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.protos import validator_config_pb2 as vc
@@ -613,27 +614,51 @@ def test_a_malformed_validator_config_is_refused_naming_the_field(with_baseline,
         validate(with_baseline, _config(config))
 
 
-@pytest.mark.parametrize(
-    "threshold, message",
-    [
-        ("change_threshold { absolute { value: 0 } }", "change_threshold.direction is unset"),
-        ("change_threshold { direction: HIGHER_IS_BETTER }", "sets neither absolute nor relative"),
-        ("value_threshold { }", "sets neither lower_bound nor upper_bound"),
-        (
-            "value_threshold { lower_bound { value: 1 } upper_bound { value: 0 } }",
-            "lower_bound > upper_bound",
-        ),
-    ],
-)
-def test_a_malformed_threshold_is_refused_naming_the_metric(with_baseline, threshold, message):
+MALFORMED_THRESHOLDS = [
+    ("change_threshold { absolute { value: 0 } }", "change_threshold.direction", "is unset"),
+    (
+        "change_threshold { direction: HIGHER_IS_BETTER }",
+        "change_threshold",
+        "sets neither absolute nor relative",
+    ),
+    ("value_threshold { }", "value_threshold", "sets neither lower_bound nor upper_bound"),
+    (
+        "value_threshold { lower_bound { value: 1 } upper_bound { value: 0 } }",
+        "value_threshold",
+        "is contradictory: lower_bound > upper_bound",
+    ),
+]
+
+
+@pytest.mark.parametrize("threshold, field, words", MALFORMED_THRESHOLDS)
+def test_a_given_eval_configs_malformed_threshold_is_refused_naming_the_field(
+    with_baseline, threshold, field, words
+):
     override = _eval_config(
         f'metrics_specs {{ metrics {{ class_name: "AUC" threshold {{ {threshold} }} }} }}'
     )
-    with pytest.raises(
-        errors.ValidatorConfigError,
-        match=f"threshold on auc for every slice in the given EvalConfig: .*{message}",
-    ):
+    with pytest.raises(errors.ValidatorConfigError) as refused:
         validate(with_baseline, eval_config=override)
+    assert f"'metrics_specs[0].metrics[0].threshold.{field}' (on AUC) {words}" in str(refused.value)
+
+
+@pytest.mark.parametrize("threshold, field, words", MALFORMED_THRESHOLDS)
+def test_a_malformed_threshold_read_from_the_evaluation_is_refused_never_skipped(
+    with_baseline, tmp_path, threshold, field, words
+):
+    """As stock TFMA may have written it: the Validator re-checks every threshold it reads."""
+    evaluation = tmp_path / "evaluation"
+    shutil.copytree(with_baseline, evaluation)
+    path = evaluation / "eval_config.json"
+    saved = json.loads(path.read_text())
+    config = json_format.ParseDict(saved["evalConfig"], config_pb2.EvalConfig())
+    auc = next(m for m in config.metrics_specs[0].metrics if m.class_name == "AUC")
+    auc.threshold.CopyFrom(text_format.Parse(threshold, config_pb2.MetricThreshold()))
+    saved["evalConfig"] = json_format.MessageToDict(config)
+    path.write_text(json.dumps(saved))
+    with pytest.raises(errors.ValidatorConfigError) as refused:
+        validate(str(evaluation))
+    assert f"threshold on auc for every slice in {path}: {field} {words}" in str(refused.value)
 
 
 def test_cross_slice_thresholds_are_refused(with_baseline):
@@ -642,7 +667,11 @@ def test_cross_slice_thresholds_are_refused(with_baseline):
         "cross_slicing_specs { baseline_spec {} } threshold { value_threshold { "
         "lower_bound { value: 0 } } } } } }"
     )
-    with pytest.raises(errors.ValidatorConfigError, match="cross_slice_thresholds on auc"):
+    with pytest.raises(
+        errors.ValidatorConfigError,
+        match="'metrics_specs.0..metrics.0..cross_slice_thresholds' is set; the glassbox "
+        "Validator does not compare cross slices",
+    ):
         validate(with_baseline, eval_config=override)
 
 

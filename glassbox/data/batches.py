@@ -15,7 +15,7 @@ import tensorflow as tf
 from apache_beam.utils import shared
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.data.errors import DataError, ExamplesError
+from glassbox.data.errors import DataError, ExamplesError, in_file
 from glassbox.data.example_decoder import ExampleDecoder
 from glassbox.data.examples import DEFAULT_BATCH_SIZE
 from glassbox.data.fast_decoder import FastDecoder
@@ -143,11 +143,16 @@ class BatchBuilder:
 
     def _fallback(self, file: FileProgress, batch_size: int) -> Generator[Batch, None, bool]:
         """The Batches of file's model batches not counted yet, built with ``build`` (whose
-        errors name the problem) until a feature's type is learnt (then the fast decoder can parse
-        it) or the file ends. Returns whether it ended (then it is checked whole)."""
+        errors name the problem; here also the file and record) until a feature's type is learnt
+        (then the fast decoder can parse it) or the file ends. Returns whether it ended (then it
+        is checked whole)."""
         typed = self._parser.typed_features
         for serialized in file.rest(batch_size):
-            yield self.build(serialized)
+            try:
+                batch = self.build(serialized)
+            except DataError as e:
+                raise in_file(e, file.path, file.records) from e
+            yield batch
             file.add_records(serialized)
             if self._parser.typed_features != typed:
                 return False

@@ -1,11 +1,23 @@
 """Errors raised on bad data: example files, models, features and predictions; each message names
 the file, model, feature, row or output at fault."""
 
+from typing import Optional
+
 from glassbox.errors import GlassboxError
 
 
 class DataError(GlassboxError):
-    """Base class for bad examples or models given to an evaluation or an explanation."""
+    """Base class for bad examples or models given to an evaluation or an explanation.
+
+    row: the batch row the message names ("first: row N"), if it names one; `in_file` turns it
+    into the record of the file.
+    """
+
+    row: Optional[int] = None
+
+    def at_row(self, row: int) -> "DataError":
+        self.row = int(row)
+        return self
 
 
 class ExamplesError(DataError):
@@ -28,5 +40,21 @@ class FeatureTypeError(DataError):
     """A feature has the wrong type or number of values for its use (label, weight, input, slice)."""
 
 
+class FeatureValueError(DataError):
+    """A feature holds values its use does not allow, e.g. a negative, NaN or infinite weight."""
+
+
 class PredictionError(DataError):
     """A model returned predictions that are not finite or not of a usable shape."""
+
+
+def in_file(error: DataError, path: str, first_record: int) -> DataError:
+    """error (of its type) saying the file, and for the row it names the file's record number,
+    for a batch of the file's records from first_record on."""
+    message = str(error)
+    if error.row is not None:
+        record = first_record + error.row
+        message = message.replace(f"first: row {error.row}", f"first: record {record}", 1)
+    located = type(error)(f"{path}: {message}")
+    located.row = None if error.row is None else first_record + error.row
+    return located

@@ -46,9 +46,9 @@ def dense_values(
         )
     column = features.column(index)
     lengths = np.asarray(pc.list_value_length(column).fill_null(0))
-    _check_rows(lengths == 0, name, use, "lack it", MissingFeatureError)
+    check_rows(lengths == 0, name, use, "lack it", MissingFeatureError)
     width = int(lengths[0]) if width is None else width
-    _check_rows(
+    check_rows(
         lengths != width,
         name,
         use,
@@ -59,19 +59,21 @@ def dense_values(
     return pc.list_flatten(column).to_numpy(zero_copy_only=False).reshape(len(lengths), width)
 
 
-def _check_rows(
+def check_rows(
     bad: np.ndarray,
     name: str,
     use: str,
     problem: str,
     error: type,
-    lengths: Optional[np.ndarray] = None,
+    held: Optional[np.ndarray] = None,
 ) -> None:
+    """Raises error (a DataError) if any row is bad, saying how many and the first (and, given
+    held, what it holds)."""
     rows = np.flatnonzero(bad)
     if rows.size:
         first = rows[0]
-        detail = f"; row {first} holds {lengths[first]}" if lengths is not None else ""
+        detail = f" holds {held[first]}" if held is not None else ""
         raise error(
             f"feature {name!r} ({use}): {rows.size} of {bad.size} examples {problem} "
             f"(first: row {first}{detail})"
-        )
+        ).at_row(first)

@@ -10,8 +10,13 @@ import pyarrow as pa
 import tensorflow as tf
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.data.errors import FeatureTypeError, PredictionError, SignatureError
-from glassbox.data.feature_columns import dense_values, holds_bytes
+from glassbox.data.errors import (
+    FeatureTypeError,
+    FeatureValueError,
+    PredictionError,
+    SignatureError,
+)
+from glassbox.data.feature_columns import check_rows, dense_values, holds_bytes
 from glassbox.data.models import ServingModel
 from glassbox.data.slicing import sliced_features
 from glassbox.data.transformed import as_ragged, overlay, record_batch
@@ -175,7 +180,7 @@ class ModelRun:
             raise PredictionError(
                 f"output {self.output!r} of {self.describe} is NaN or infinite for "
                 f"{rows.size} of {values.shape[0]} examples (first: row {rows[0]})"
-            )
+            ).at_row(rows[0])
         return values
 
     def labels(self, features: pa.RecordBatch, prediction_width: int) -> np.ndarray:
@@ -191,11 +196,25 @@ class ModelRun:
         return values[:, 0] if values.shape[1] == 1 else values
 
     def example_weights(self, features: pa.RecordBatch) -> np.ndarray:
-        """float64 weights, one per example: example_weight_key's values, else ones."""
+        """float64 weights, one per example: example_weight_key's values, else ones.
+
+        Raises:
+          FeatureValueError: a weight is negative, NaN or infinite (no metric is defined then).
+        """
         key = self.spec.example_weight_key
         if not key:
             return np.ones(features.num_rows)
-        return self._numbers(features, key, f"example_weight_key of {self.describe}", width=1)[:, 0]
+        use = f"example_weight_key of {self.describe}"
+        weights = self._numbers(features, key, use, width=1)[:, 0]
+        check_rows(
+            ~(weights >= 0) | np.isinf(weights),
+            key,
+            use,
+            "hold a negative, NaN or infinite weight",
+            FeatureValueError,
+            weights,
+        )
+        return weights
 
     @staticmethod
     def _numbers(

@@ -20,6 +20,7 @@ CONFIG_WITH = (
     'model_specs { label_key: "label" } slicing_specs {} slicing_specs { feature_keys: "category" }'
     ' metrics_specs { metrics { class_name: "AUC" threshold { %s } } }'
 )
+WEIGHTED = CONFIG.replace('"%(label)s"', '"%(label)s" example_weight_key: "weight"')
 GOOD = {"label": "label", "signature": "serving_default", "slice": "category", "metric": "AUC"}
 
 
@@ -52,6 +53,9 @@ def files(tmp_path_factory):
     bad_labels = saved_models.make_examples(50, seed=5)
     bad_labels[3].features.feature["label"].int64_list.value[:] = [3]
     paths["bad_labels"] = saved_models.write_tfrecords(str(root / "bad_labels.gz"), bad_labels)
+    negative = saved_models.make_examples(50, seed=6)
+    negative[12].features.feature["weight"].float_list.value[:] = [-0.5]
+    paths["negative_weight"] = saved_models.write_tfrecords(str(root / "negative.gz"), negative)
     paths["root"] = str(root)
     return paths
 
@@ -111,6 +115,14 @@ def test_evaluate_reads_a_split_of_an_examples_artifact(tmp_path, files):
         (dict(examples="artifact", extra=["--split", "empty"]), "empty"),
         (dict(config={"metric": "NoSuchMetric"}), "NoSuchMetric"),
         (dict(config_text="model_specs { label_key: "), "eval_config.pbtxt"),
+        (
+            dict(examples="negative_weight", config_text=WEIGHTED % GOOD),
+            "negative.gz: feature 'weight' (example_weight_key of model '' (",
+        ),
+        (
+            dict(examples="negative_weight", config_text=WEIGHTED % GOOD),
+            "1 of 50 examples hold a negative, NaN or infinite weight (first: record 12 holds -0.5)",
+        ),
         (
             dict(
                 config_text='model_specs { label_key: "label" preprocessing_function_names: "tf" }'

@@ -13,6 +13,7 @@ from glassbox.data.batches import BatchBuilder, PredictDoFn
 from glassbox.data.errors import (
     ExamplesError,
     FeatureTypeError,
+    FeatureValueError,
     MissingFeatureError,
     PredictionError,
     SignatureError,
@@ -170,7 +171,7 @@ def edited(edit):
         (
             lambda ex: ex[4].features.feature["label"].int64_list.value.append(1),
             FeatureTypeError,
-            r"feature 'label' .*1 of 40 examples hold a number of values other than 1 \(first: row 4; row 4 holds 2\)",
+            r"feature 'label' .*1 of 40 examples hold a number of values other than 1 \(first: row 4 holds 2\)",
         ),
         (
             lambda ex: [e.features.feature["label"].int64_list.value.append(1) for e in ex],
@@ -233,6 +234,25 @@ def test_weight_missing_in_some_examples_is_named(model_dirs):
             {"": model_dirs["binary"]},
             examples,
         )
+
+
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf])
+def test_a_negative_nan_or_infinite_weight_is_refused_naming_the_file_record_and_key(
+    model_dirs, tmp_path, weight
+):
+    examples = edited(
+        lambda ex: ex[21].features.feature["weight"].float_list.value.__setitem__(0, weight)
+    )
+    path = saved_models.write_tfrecords(str(tmp_path / "eval.gz"), examples)
+    builder = BatchBuilder(
+        eval_config('label_key: "label" example_weight_key: "weight"'), {"": model_dirs["binary"]}
+    )
+    with pytest.raises(FeatureValueError) as refused:
+        list(builder.file_batches([path], batch_size=16))
+    assert str(refused.value) == (
+        f"{path}: feature 'weight' (example_weight_key of model '' ({model_dirs['binary']})): 1 of 16 "
+        f"examples hold a negative, NaN or infinite weight (first: record 21 holds {weight})"
+    )
 
 
 def test_predict_dofn_turns_files_into_batches(model_dirs, examples, tmp_path):
@@ -398,13 +418,13 @@ def test_a_feature_changing_type_between_batches_is_decoded_like_tfx_bsl(model_d
             lambda ex: ex[21].features.feature.pop("label"),
             [16],
             MissingFeatureError,
-            r"feature 'label' \(label_key .*\): 1 of 8 examples lack it \(first: row 5\)",
+            r"eval.gz: feature 'label' \(label_key .*\): 1 of 8 examples lack it \(first: record 21\)",
         ),
         (
             lambda ex: ex[30].features.feature["x0"].float_list.value.__setitem__(0, np.nan),
             [16, 8],
             PredictionError,
-            r"NaN or infinite for 1 of 8 examples \(first: row 6\)",
+            r"eval.gz: output .* NaN or infinite for 1 of 8 examples \(first: record 30\)",
         ),
         (
             lambda ex: (
@@ -538,5 +558,7 @@ def test_an_example_failing_in_a_later_file_is_named_after_the_earlier_files(mod
         16,
         8,
     ]  # the first file, the second's first batch
-    with pytest.raises(MissingFeatureError, match=r"1 of 8 examples lack it \(first: row 5\)"):
+    with pytest.raises(
+        MissingFeatureError, match=r"eval-1.gz: .*1 of 8 examples lack it \(first: record 13\)"
+    ):
         list(batches)

@@ -134,7 +134,7 @@ def test_multi_valued_input_is_refused(features_model):
     serialized = saved_models.serialize(examples)
     with pytest.raises(
         FeatureTypeError,
-        match=r"'x0' .*1 of 40 examples hold a number of values other than 1 \(first: row 3; row 3 holds 2\)",
+        match=r"'x0' .*1 of 40 examples hold a number of values other than 1 \(first: row 3 holds 2\)",
     ):
         features_model.predict(serialized, decode(serialized))
 

@@ -27,6 +27,14 @@ EVAL_CONFIG_KEY = "eval_config"
 EXAMPLE_SPLITS_KEY = "example_splits"
 EXPLAIN_CONFIG_KEY = "explain_config"
 VALIDATOR_CONFIG_KEY = "config"
+# The Evaluator's parameter set when a Validator decides on its evaluation (its blessing then
+# leaves the decision to the Validator's).
+DEFERS_TO_VALIDATOR_KEY = "defers_to_validator"
+# Parameters of the stock Evaluator that the glassbox Evaluator takes and refuses (with the reason).
+FEATURE_SLICING_SPEC_KEY = "feature_slicing_spec"
+FAIRNESS_INDICATOR_THRESHOLDS_KEY = "fairness_indicator_thresholds"
+MODULE_FILE_KEY = "module_file"
+MODULE_PATH_KEY = "module_path"
 # The BaselineResolver's parameter: the pipeline whose blessed Models are looked up.
 PIPELINE_NAME_KEY = "pipeline_name"
 # The Trainer's parameters: the fields of glassbox.training.config.TrainingConfig (lists as JSON).
@@ -78,6 +86,8 @@ KFP_UI_METADATA_PATH = "/mlpipeline-ui-metadata.json"
 MODEL_CARD_JSON_FILE = "model_card.json"
 MODEL_CARD_MARKDOWN_FILE = "model_card.md"
 MODEL_CARD_HTML_FILE = "model_card.html"
+# The Evaluator's blessing holds the validation it ran inline (with thresholds) in this directory.
+EVALUATOR_VALIDATION_DIR = "validation"
 # A ModelBlessing's verdict: an empty file of one of these names (the stock Pusher reads it).
 BLESSED_FILE = "BLESSED"
 NOT_BLESSED_FILE = "NOT_BLESSED"

@@ -35,6 +35,12 @@ SAME_AS_THEIRS = {
     "PUSHED_MODEL_KEY": standard_component_specs.PUSHED_MODEL_KEY,
     "EVAL_CONFIG_KEY": standard_component_specs.EVAL_CONFIG_KEY,
     "EXAMPLE_SPLITS_KEY": standard_component_specs.EXAMPLE_SPLITS_KEY,
+    "FEATURE_SLICING_SPEC_KEY": standard_component_specs.FEATURE_SLICING_SPEC_KEY,
+    "FAIRNESS_INDICATOR_THRESHOLDS_KEY": (
+        standard_component_specs.FAIRNESS_INDICATOR_THRESHOLDS_KEY
+    ),
+    "MODULE_FILE_KEY": standard_component_specs.MODULE_FILE_KEY,
+    "MODULE_PATH_KEY": standard_component_specs.MODULE_PATH_KEY,
     # The stock Evaluator's blessing: file names and properties.
     "BLESSED_FILE": evaluator_constants.BLESSED_FILE_NAME,
     "NOT_BLESSED_FILE": evaluator_constants.NOT_BLESSED_FILE_NAME,

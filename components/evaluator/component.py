@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Any, List, Optional
 
 from tensorflow_model_analysis.proto import config_pb2
 from tfx import types
@@ -13,6 +13,7 @@ from tfx.utils import json_utils
 
 from glassbox import keys
 from glassbox.components.evaluator import executor
+from glassbox.errors import ConfigError
 from glassbox.evaluation.config import check_written_eval_config
 from glassbox.explain.config import check_explain_config
 from glassbox.protos.explain_config_pb2 import ExplainConfig
@@ -25,6 +26,7 @@ class EvaluatorSpec(ComponentSpec):
         keys.EVAL_CONFIG_KEY: ExecutionParameter(type=config_pb2.EvalConfig),
         keys.EXAMPLE_SPLITS_KEY: ExecutionParameter(type=str, optional=True),
         keys.EXPLAIN_CONFIG_KEY: ExecutionParameter(type=ExplainConfig, optional=True),
+        keys.DEFERS_TO_VALIDATOR_KEY: ExecutionParameter(type=int, optional=True),
     }
     INPUTS = {
         keys.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
@@ -34,17 +36,44 @@ class EvaluatorSpec(ComponentSpec):
     }
     OUTPUTS = {
         keys.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
+        keys.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
     }
+
+
+# The stock Evaluator's arguments the glassbox Evaluator refuses, and why.
+_REFUSED = {
+    keys.FEATURE_SLICING_SPEC_KEY: "it is the stock Evaluator's deprecated, Estimator-only "
+    "slicing; give eval_config (its slicing_specs) instead",
+    keys.FAIRNESS_INDICATOR_THRESHOLDS_KEY: "the stock Evaluator (TFX 1.21) ignores it when "
+    "eval_config is given; list FairnessIndicators with its thresholds in "
+    "eval_config.metrics_specs instead",
+    keys.MODULE_FILE_KEY: "its custom_eval_shared_model and custom_extractors hooks build TFMA's "
+    "own extractors, which glassbox does not run (it calls the SavedModel's signatures, with "
+    "ModelSpec.preprocessing_function_names for in-graph preprocessing)",
+    keys.MODULE_PATH_KEY: "as module_file: TFMA's custom_eval_shared_model and custom_extractors "
+    "hooks have no place in glassbox's pipeline",
+}
 
 
 class Evaluator(base_beam_component.BaseBeamComponent):
     """Evaluates a model (and optionally a baseline) on Examples under a `tfma.EvalConfig`.
 
-    Writes a ModelEvaluation in TFMA's format (`tfma.load_eval_result` reads it) and sets the
+    A drop-in for the stock TFX Evaluator: it takes the stock constructor's arguments and has its
+    outputs, so changing the import is the only edit of a pipeline.
+
+    `evaluation`: a ModelEvaluation in TFMA's format (`tfma.load_eval_result` reads it), the
     overall slice's scalar metrics as custom properties of the artifact. With an ExplainConfig,
-    the artifact also holds explanations (TFMA attributions and JSON files, see
-    glassbox.explain.writer). `beam_pipeline_args` choose the runner (by default Beam's
-    in-process FnApiRunner, see glassbox.beam_runner; Dataflow, Flink or Spark at scale).
+    it also holds explanations (TFMA attributions and JSON files, see glassbox.explain.writer).
+
+    `blessing`: a ModelBlessing as the stock Evaluator writes it (the Pusher and
+    `LatestBlessedModelStrategy` read it). With thresholds in the EvalConfig, the Validator's
+    engine decides inline on the evaluation (its thresholds; every decision explained, failing
+    closed) and the blessing holds that validation in `validation/`; without, the model is not
+    blessed and the blessing says nothing was checked. The Validator component adds gates; a
+    Validator given this Evaluator's evaluation makes the decision (``defer_to_validator``).
+
+    `beam_pipeline_args` choose the runner (by default Beam's in-process FnApiRunner, see
+    glassbox.beam_runner; Dataflow, Flink or Spark at scale).
     """
 
     SPEC_CLASS = EvaluatorSpec
@@ -53,29 +82,57 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     def __init__(
         self,
         examples: types.BaseChannel,
-        model: types.BaseChannel,
-        eval_config: config_pb2.EvalConfig,
+        model: Optional[types.BaseChannel] = None,
         baseline_model: Optional[types.BaseChannel] = None,
-        schema: Optional[types.BaseChannel] = None,
+        feature_slicing_spec: Any = None,
+        fairness_indicator_thresholds: Optional[List[float]] = None,
         example_splits: Optional[List[str]] = None,
+        eval_config: Optional[config_pb2.EvalConfig] = None,
+        schema: Optional[types.BaseChannel] = None,
+        module_file: Optional[str] = None,
+        module_path: Optional[str] = None,
         explain_config: Optional[ExplainConfig] = None,
     ):
-        """Builds the component.
+        """Builds the component; the arguments are the stock Evaluator's, in its order, and
+        explain_config.
 
         Args:
           examples: Examples to evaluate on.
-          model: the candidate Model.
-          eval_config: the `tfma.EvalConfig`, as written for TFMA.
-          baseline_model: optional baseline Model (e.g. the latest blessed one) for diff metrics;
-            the BaselineResolver's Model marked as no baseline counts as none.
-          schema: optional Schema used to decode the examples.
+          model: the candidate Model (required).
+          baseline_model: optional baseline Model (e.g. the latest blessed one) for diff metrics
+            and change thresholds; the BaselineResolver's Model marked as no baseline counts as
+            none.
+          feature_slicing_spec, fairness_indicator_thresholds, module_file, module_path: refused
+            when given (the ConfigError says why).
           example_splits: splits of `examples` to evaluate on; default ['eval'].
+          eval_config: the `tfma.EvalConfig`, as written for TFMA (required).
+          schema: optional Schema used to decode the examples.
           explain_config: optional explanations to compute (glassbox.ExplainConfig).
 
         Raises:
-          ConfigError: a malformed eval_config, e.g. a threshold that could never be checked.
+          ConfigError: no model or eval_config, a refused argument given, or a malformed
+            eval_config, e.g. a threshold that could never be checked.
           ExplanationError: a malformed explain_config (the message names the field).
         """
+        given = {
+            keys.FEATURE_SLICING_SPEC_KEY: feature_slicing_spec,
+            keys.FAIRNESS_INDICATOR_THRESHOLDS_KEY: fairness_indicator_thresholds,
+            keys.MODULE_FILE_KEY: module_file,
+            keys.MODULE_PATH_KEY: module_path,
+        }
+        for name, value in given.items():
+            if value:
+                raise ConfigError(f"Evaluator: {name} is not supported: {_REFUSED[name]}")
+        if model is None:
+            raise ConfigError(
+                "Evaluator: model is required: glassbox evaluates a model's predictions (a "
+                "SavedModel), not predictions stored in the examples"
+            )
+        if eval_config is None:
+            raise ConfigError(
+                "Evaluator: eval_config is required (a tfma.EvalConfig); without it the stock "
+                "Evaluator falls back to the deprecated Estimator-only feature_slicing_spec"
+            )
         check_written_eval_config(eval_config)
         if explain_config is not None:
             check_explain_config(explain_config)
@@ -89,5 +146,12 @@ class Evaluator(base_beam_component.BaseBeamComponent):
                 example_splits=json_utils.dumps(example_splits),
                 explain_config=explain_config,
                 evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
+                blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             )
         )
+
+    def defer_to_validator(self) -> None:
+        """Leaves the decision to a Validator of this evaluation (which calls this when built): the
+        blessing is then not blessed and says so, so that only the Validator's can bless the model
+        and make it a later run's baseline (LatestBlessedModelStrategy, the BaselineResolver)."""
+        self.exec_properties[keys.DEFERS_TO_VALIDATOR_KEY] = 1

@@ -1,8 +1,10 @@
 """Executor of the glassbox Evaluator: the engine's `evaluate` on the artifacts, its outcome's
-properties set on the ModelEvaluation."""
+properties set on the ModelEvaluation; then the engine's `evaluator_blessing` mapped onto the
+ModelBlessing, last."""
 
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List
 
 from tensorflow_model_analysis.proto import config_pb2
@@ -16,12 +18,14 @@ from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.properties import set_properties
 from glassbox.config_files import load_schema
 from glassbox.engine.evaluate import evaluate
-from glassbox.engine.outcome import ModelArtifact
+from glassbox.engine.outcome import ModelArtifact, Models
+from glassbox.engine.validate import evaluator_blessing, write_blessing
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
-    """Evaluates the model artifact(s) on the example splits; writes the ModelEvaluation."""
+    """Evaluates the model artifact(s) on the example splits; writes the ModelEvaluation, then
+    the ModelBlessing (if the execution has that output; an error leaves no blessing)."""
 
     def Do(
         self,
@@ -40,12 +44,16 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         evaluation = artifact_utils.get_single_instance(output_dict[keys.EVALUATION_KEY])
         explain_json = exec_properties.get(keys.EXPLAIN_CONFIG_KEY)
 
+        models = Models(
+            ModelArtifact(model.uri, model.id),
+            ModelArtifact(baseline.uri, baseline.id) if baseline else None,
+        )
         outcome = evaluate(
             eval_config,
-            ModelArtifact(model.uri, model.id),
+            models.candidate,
             examples.uri,
             evaluation.uri,
-            ModelArtifact(baseline.uri, baseline.id) if baseline else None,
+            models.baseline,
             example_splits=json_utils.loads(exec_properties.get(keys.EXAMPLE_SPLITS_KEY) or "null"),
             beam_pipeline_args=self._beam_pipeline_args,
             schema=load_schema(schemas[0].uri) if schemas else None,
@@ -54,3 +62,15 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             else None,
         )
         set_properties(evaluation, outcome.properties)
+        if output_dict.get(keys.BLESSING_KEY):
+            blessing = artifact_utils.get_single_instance(output_dict[keys.BLESSING_KEY])
+            record = evaluator_blessing(
+                evaluation.uri,
+                os.path.join(blessing.uri, keys.EVALUATOR_VALIDATION_DIR),
+                eval_config,
+                models,
+                outcome.properties,
+                defers_to_validator=bool(exec_properties.get(keys.DEFERS_TO_VALIDATOR_KEY)),
+            )
+            set_properties(blessing, record.properties)
+            write_blessing(record, blessing.uri)

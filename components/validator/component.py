@@ -70,6 +70,7 @@ class Validator(base_component.BaseComponent):
     plus the gates of a `ValidatorConfig`. Outputs `blessing`, a ModelBlessing as the stock TFX
     Evaluator writes it (the Pusher and `LatestBlessedModelStrategy` read it), and `validation`,
     the decision: TFMA's ValidationResult, `decision.json` and `decision.md`, a sentence per check.
+    Given a glassbox Evaluator's evaluation, it makes that Evaluator's blessing defer to its own.
     """
 
     SPEC_CLASS = ValidatorSpec
@@ -123,6 +124,10 @@ class Validator(base_component.BaseComponent):
                 "has no value or change threshold and the ValidatorConfig no gate; add thresholds to "
                 "its metrics_specs, or pass allow_no_thresholds=True to bless with nothing checked"
             )
+        if isinstance(evaluation, channel.OutputChannel) and isinstance(
+            evaluation.producer_component, Evaluator
+        ):
+            evaluation.producer_component.defer_to_validator()
         super().__init__(
             spec=ValidatorSpec(
                 evaluation=evaluation,

@@ -67,6 +67,60 @@ def validate(
     )
 
 
+def evaluator_blessing(
+    evaluation_dir: str,
+    output_dir: str,
+    eval_config: config_pb2.EvalConfig,
+    models: Models,
+    evaluation_properties: Optional[Mapping[str, PropertyValue]] = None,
+    defers_to_validator: bool = False,
+) -> BlessingRecord:
+    """The blessing an Evaluator writes beside its evaluation, as the stock Evaluator does.
+
+    With a threshold in eval_config: ``validate``'s on the evaluation (its thresholds, no gate),
+    the validation written into output_dir. Without: NOT_BLESSED, saying nothing was checked (the
+    stock Evaluator then writes no verdict, which its Pusher takes as not blessed). When a
+    Validator decides on the evaluation (defers_to_validator): NOT_BLESSED, saying so, so that
+    only the Validator's blessing can bless the model (and make it a later run's baseline).
+
+    Raises:
+      ValidationError: as ``validate`` raises it.
+    """
+    if defers_to_validator:
+        return _not_checked(models, _DEFERRED)
+    if not validation.has_thresholds(eval_config, None):
+        return _not_checked(models, _NOTHING_CHECKED)
+    outcome = validate(
+        evaluation_dir, output_dir, models=models, evaluation_properties=evaluation_properties
+    )
+    return outcome.blessing
+
+
+_NOTHING_CHECKED = (
+    "not blessed: the EvalConfig sets no threshold, so the Evaluator checked nothing (like the "
+    "stock Evaluator, it blesses only on thresholds); add thresholds to its metrics_specs, or "
+    "use the Validator (gates, allow_no_thresholds)"
+)
+_DEFERRED = (
+    "not blessed by the Evaluator: a Validator decides on this evaluation; its blessing is the "
+    "verdict"
+)
+
+
+def _not_checked(models: Models, why: str) -> BlessingRecord:
+    properties = models.properties()
+    properties.update(
+        {
+            keys.VALIDATION_OK_PROPERTY: 0,
+            keys.RUBBER_STAMP_PROPERTY: 0,
+            keys.FAILURES_PROPERTY: 0,
+            keys.REASON_PROPERTY: why,
+            keys.BLESSED_PROPERTY: 0,
+        }
+    )
+    return BlessingRecord(file_name=keys.NOT_BLESSED_FILE, properties=properties)
+
+
 def write_blessing(blessing: BlessingRecord, directory: str) -> str:
     """Writes the blessing's empty BLESSED or NOT_BLESSED file into directory; returns its path."""
     import tensorflow as tf

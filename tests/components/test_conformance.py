@@ -87,6 +87,7 @@ CASES = {
             eval_config=EVAL_CONFIG,
         ),
         check=lambda uri: os.path.exists(os.path.join(uri, "eval_config.json")),
+        output="evaluation",
         report="evaluation",
     ),
     "Trainer": Case(

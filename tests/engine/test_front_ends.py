@@ -222,3 +222,21 @@ def test_each_front_end_writes_the_same_blessing(inputs, evaluated, tmp_path, ev
         assert recorded == _without_ids(properties), name
         report = tmp_path / name / "validation" / keys.REPORT_FILE
         assert report.read_text().startswith("<!DOCTYPE html>"), name
+
+
+def test_the_tfx_evaluators_own_blessing_is_the_validators_decision_on_its_thresholds(
+    inputs, evaluated, tmp_path
+):
+    tfx_dir, _ = evaluated["tfx"]
+    inline = os.path.join(os.path.dirname(tfx_dir), keys.BLESSING_KEY)  # run_executor's layout
+    _validate_tfx(inputs, evaluated["tfx"], tmp_path, "")
+    assert sorted(os.listdir(inline)) == [keys.NOT_BLESSED_FILE, keys.EVALUATOR_VALIDATION_DIR]
+    decisions = [
+        os.path.join(directory, keys.DECISION_JSON_FILE)
+        for directory in (
+            os.path.join(inline, keys.EVALUATOR_VALIDATION_DIR),
+            tmp_path / "validation",
+        )
+    ]
+    with open(decisions[0]) as inline_decision, open(decisions[1]) as validator_decision:
+        assert json.load(inline_decision) == json.load(validator_decision)

@@ -12,19 +12,11 @@ from typing import Callable, Dict
 
 from tensorflow_model_analysis import constants
 from tensorflow_model_analysis.metrics import (
-    aggregation,
-    binary_confusion_matrices,
-    calibration,
-    calibration_histogram,
-    cross_entropy_metrics,
-    example_count,
-    mean_regression_error,
     metric_types,
-    multi_class_confusion_matrix_metrics,
-    tf_metric_wrapper,
 )
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox import tfma_internals
 from glassbox.evaluation import keras_combiners, tfma_combiners
 from glassbox.evaluation.batch_combiner import BatchCombiner
 from glassbox.evaluation.errors import UnsupportedMetricError
@@ -32,19 +24,19 @@ from glassbox.evaluation.errors import UnsupportedMetricError
 __all__ = ["BatchCombiner", "batch_combiner_for"]
 
 _COUNTERPARTS: Dict[type, Callable[..., BatchCombiner]] = {
-    calibration_histogram._CalibrationHistogramCombiner: tfma_combiners.CalibrationHistogram,
-    binary_confusion_matrices._BinaryConfusionMatrixCombiner: tfma_combiners.BinaryConfusionMatrices,
-    calibration._WeightedLabelsPredictionsExamplesCombiner: tfma_combiners.WeightedLabelsPredictionsExamples,
-    example_count._ExampleCountCombiner: tfma_combiners.ExampleCount,
-    mean_regression_error._MeanAbsoluteErrorCombiner: tfma_combiners.MeanRegressionError,
-    mean_regression_error._MeanSquaredErrorCombiner: tfma_combiners.MeanRegressionError,
-    mean_regression_error._MeanAbsolutePercentageErrorCombiner: tfma_combiners.MeanRegressionError,
-    mean_regression_error._MeanSquaredLogarithmicErrorCombiner: tfma_combiners.MeanRegressionError,
-    cross_entropy_metrics._BinaryCrossEntropyCombiner: tfma_combiners.CrossEntropy,
-    cross_entropy_metrics._CategoricalCrossEntropyCombiner: tfma_combiners.CrossEntropy,
-    multi_class_confusion_matrix_metrics._MultiClassConfusionMatrixCombiner: tfma_combiners.MultiClassConfusionMatrices,
-    tf_metric_wrapper._CompilableMetricsCombiner: keras_combiners.KerasMetrics,
-    aggregation._ClassWeightsFromLabelsCombiner: tfma_combiners.ClassWeightsFromLabels,
+    tfma_internals.CalibrationHistogramCombiner: tfma_combiners.CalibrationHistogram,
+    tfma_internals.BinaryConfusionMatrixCombiner: tfma_combiners.BinaryConfusionMatrices,
+    tfma_internals.WeightedLabelsPredictionsExamplesCombiner: tfma_combiners.WeightedLabelsPredictionsExamples,
+    tfma_internals.ExampleCountCombiner: tfma_combiners.ExampleCount,
+    tfma_internals.MeanAbsoluteErrorCombiner: tfma_combiners.MeanRegressionError,
+    tfma_internals.MeanSquaredErrorCombiner: tfma_combiners.MeanRegressionError,
+    tfma_internals.MeanAbsolutePercentageErrorCombiner: tfma_combiners.MeanRegressionError,
+    tfma_internals.MeanSquaredLogarithmicErrorCombiner: tfma_combiners.MeanRegressionError,
+    tfma_internals.BinaryCrossEntropyCombiner: tfma_combiners.CrossEntropy,
+    tfma_internals.CategoricalCrossEntropyCombiner: tfma_combiners.CrossEntropy,
+    tfma_internals.MultiClassConfusionMatrixCombiner: tfma_combiners.MultiClassConfusionMatrices,
+    tfma_internals.CompilableMetricsCombiner: keras_combiners.KerasMetrics,
+    tfma_internals.ClassWeightsFromLabelsCombiner: tfma_combiners.ClassWeightsFromLabels,
 }
 # The inputs our batches carry: a StandardMetricInputsPreprocessor may select among these only.
 _BATCH_INPUTS = {constants.LABELS_KEY, constants.PREDICTIONS_KEY, constants.EXAMPLE_WEIGHTS_KEY}

@@ -27,7 +27,9 @@ from tensorflow_model_analysis.metrics import (
     metric_types,
 )
 
-_EPSILON = binary_confusion_matrices._EPSILON  # pylint: disable=protected-access
+from glassbox import tfma_internals
+
+_EPSILON = tfma_internals.CONFUSION_MATRIX_EPSILON
 _TFMA_RESULT = "binary_confusion_matrices.<locals>.result"
 
 

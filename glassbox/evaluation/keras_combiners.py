@@ -15,9 +15,10 @@ import functools
 from typing import Any, Callable, Dict, List
 
 import numpy as np
-from tensorflow_model_analysis.metrics import metric_types, tf_metric_wrapper
+from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.utils.keras_lib import tf_keras
 
+from glassbox import tfma_internals
 from glassbox.data.types import Batch
 from glassbox.evaluation.batch_combiner import BatchCombiner, Elements, model_inputs
 from glassbox.evaluation.errors import LabelDomainError, ShapeError, UnsupportedMetricError
@@ -26,6 +27,7 @@ from glassbox.evaluation.label_prediction import (
     check_broadcastable,
     to_label_prediction_example_weight,
 )
+from glassbox.tfma_internals import setting
 
 _EPSILON = 1e-7  # keras.backend.epsilon()
 _DTYPES = {"float32": np.float32, "float64": np.float64}
@@ -181,10 +183,10 @@ def _configure(metric_config: Dict[str, Any]) -> _ConfiguredMetric:
             f"Keras metric {name!r} ({class_name}) has dtype {dtype!r}; "
             f"supported: {sorted(_DTYPES)}"
         )
-    for setting, default in _DEFAULT_SETTINGS.items():
-        if settings.pop(setting, default) != default:
+    for option, default in _DEFAULT_SETTINGS.items():
+        if settings.pop(option, default) != default:
             raise UnsupportedMetricError(
-                f"Keras metric {name!r} ({class_name}) setting {setting!r} must be {default}"
+                f"Keras metric {name!r} ({class_name}) setting {option!r} must be {default}"
             )
     spec = _KERAS_METRICS[class_name]
     unknown = set(settings) - spec.settings
@@ -203,48 +205,49 @@ def _configure(metric_config: Dict[str, Any]) -> _ConfiguredMetric:
 class KerasMetrics(BatchCombiner):
     """``tf_metric_wrapper._CompilableMetricsCombiner`` for the supported Keras metrics."""
 
-    def __init__(self, combiner: tf_metric_wrapper._CompilableMetricsCombiner):
-        losses = combiner._loss_configs[0]
+    def __init__(self, combiner: tfma_internals.CompilableMetricsCombiner):
+        losses = setting(combiner, "loss_configs")[0]
         if losses:
             raise UnsupportedMetricError(
                 f"Keras losses {[loss['class_name'] for loss in losses]} are not supported (their value depends on "
                 "how examples are batched); use the matching Keras metric class instead"
             )
-        if combiner._output_names != [""]:
+        output_names = setting(combiner, "output_names")
+        if output_names != [""]:
             raise UnsupportedMetricError(
-                f"Keras metrics per model output {combiner._output_names} are not supported"
+                f"Keras metrics per model output {output_names} are not supported"
             )
         custom = [
             name
-            for name, cls in tf_metric_wrapper._load_custom_objects(
-                combiner._custom_objects
+            for name, cls in tfma_internals.load_custom_objects(
+                setting(combiner, "custom_objects")
             ).items()
             if getattr(tf_keras.metrics, name, None) is not cls
         ]
         if custom:
             raise UnsupportedMetricError(f"custom Keras metrics {custom} are not supported")
-        if combiner._sub_key_in_config:
+        if setting(combiner, "sub_key_in_config"):
             raise UnsupportedMetricError("Keras metrics configured with top_k are not supported")
         self._metrics: List[_ConfiguredMetric] = [
-            _configure(c) for c in combiner._metric_configs[0]
+            _configure(c) for c in setting(combiner, "metric_configs")[0]
         ]
-        self._model_name = combiner._model_name
+        self._model_name = setting(combiner, "model_name")
         self._keys = [
             metric_types.MetricKey(
                 name=m.name,
-                model_name=combiner._model_name,
-                sub_key=combiner._sub_key,
-                example_weighted=combiner._example_weighted,
+                model_name=self._model_name,
+                sub_key=setting(combiner, "sub_key"),
+                example_weighted=setting(combiner, "example_weighted"),
             )
             for m in self._metrics
         ]
-        aggregation = combiner._aggregation_type
+        aggregation = setting(combiner, "aggregation_type")
         self._options = LabelPredictionOptions(
             metric=", ".join(m.name for m in self._metrics),
-            sub_key=combiner._sub_key,
+            sub_key=setting(combiner, "sub_key"),
             aggregation_type=aggregation,
-            class_weights=combiner._class_weights,
-            example_weighted=combiner._example_weighted,
+            class_weights=setting(combiner, "class_weights"),
+            example_weighted=setting(combiner, "example_weighted"),
             flatten=bool(aggregation and aggregation.micro_average),
         )
 

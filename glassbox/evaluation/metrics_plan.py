@@ -15,14 +15,12 @@ import functools
 from typing import Any, Dict, Iterable, List, NamedTuple, Tuple
 
 import numpy as np
-from tensorflow_model_analysis.evaluators import confidence_intervals_util, poisson_bootstrap
-from tensorflow_model_analysis.evaluators import (
-    metrics_plots_and_validations_evaluator as tfma_evaluator,
-)
+from tensorflow_model_analysis.evaluators import confidence_intervals_util
 from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils import model_util
 
+from glassbox import tfma_internals
 from glassbox.data.slicing import used_codes
 from glassbox.data.types import Batch, SliceKey, SliceMembership
 from glassbox.errors import ConfigError
@@ -111,7 +109,7 @@ class MetricsPlan:
         self._eval_config = eval_config
         specs = list(eval_config.metrics_specs)
         try:
-            computations = tfma_evaluator._filter_and_separate_computations(
+            computations = tfma_internals.separate_computations(
                 metric_specs.to_computations(specs, eval_config=eval_config)
             )
         except _CONFIG_ERRORS as e:
@@ -128,7 +126,7 @@ class MetricsPlan:
         ]
         self._ci_derived = computations.ci_derived_computations
         self._as_bucket_sums = [self._histogram_read_as_arrays_only(c) for c in self._combiners]
-        intervals = tfma_evaluator._get_confidence_interval_params(eval_config, specs)
+        intervals = tfma_internals.confidence_interval_params(eval_config, specs)
         if intervals.num_jackknife_samples:
             raise ConfigError(
                 "EvalConfig field 'options.confidence_intervals.method' is JACKKNIFE; "
@@ -146,7 +144,7 @@ class MetricsPlan:
         if not isinstance(combiner, tfma_combiners.CalibrationHistogram):
             return False
         key = combiner.key
-        return tfma_evaluator._is_private_metrics(key) and not any(
+        return tfma_internals.is_private_metric(key) and not any(
             histogram_matrices.reads_key(c, key) for c in (*self._derived, *self._ci_derived)
         )
 
@@ -211,7 +209,7 @@ class MetricsPlan:
             result = self._with_confidence_intervals(result, acc)
         for computation in self._ci_derived:
             result.update(computation.result(result))
-        public = {k: v for k, v in result.items() if not tfma_evaluator._is_private_metrics(k)}
+        public = {k: v for k, v in result.items() if not tfma_internals.is_private_metric(k)}
         plots = {k: v for k, v in public.items() if isinstance(k, metric_types.PlotKey)}
         metrics = {
             k: v
@@ -244,13 +242,13 @@ class MetricsPlan:
         diffs = {}
         for key, value in metrics.items():
             if (
-                tfma_evaluator._is_private_metrics(key)
+                tfma_internals.is_private_metric(key)
                 or key.is_diff
                 or key.model_name == self._baseline_model
             ):
                 continue
             baseline_key = key.make_baseline_key(self._baseline_model)
-            if baseline_key in metrics and tfma_evaluator._is_metric_diffable(value):
+            if baseline_key in metrics and tfma_internals.is_diffable(value):
                 diffs[key.make_diff_key()] = value - metrics[baseline_key]
         metrics.update(diffs)
         return metrics
@@ -262,14 +260,14 @@ class MetricsPlan:
         A resample that drew none of the slice's examples is missing, as in TFMA, whose combiner
         then keeps the point estimates and says why under '__ERROR__'.
         """
-        combine = poisson_bootstrap._BootstrapSampleCombineFn(
+        combine = tfma_internals.BootstrapSampleCombineFn(
             num_bootstrap_samples=self.num_replicates - 1, skip_ci_metric_keys=self._skip_ci_keys
         )
         accumulator = combine.create_accumulator()
         combine.add_input(
             accumulator,
             confidence_intervals_util.SampleMetrics(
-                metrics=point, sample_id=poisson_bootstrap._FULL_SAMPLE_ID
+                metrics=point, sample_id=tfma_internals.FULL_SAMPLE_ID
             ),
         )
         for replicate in np.flatnonzero(acc.counts[1:]) + 1:

@@ -16,13 +16,7 @@ from tensorflow_model_analysis.contrib.aggregates import (
     binary_confusion_matrices as bcm_computations,
 )
 from tensorflow_model_analysis.metrics import (
-    aggregation,
-    binary_confusion_matrices,
-    calibration,
     calibration_histogram,
-    cross_entropy_metrics,
-    example_count,
-    mean_regression_error,
     metric_types,
     metric_util,
 )
@@ -30,6 +24,7 @@ from tensorflow_model_analysis.metrics import (
     multi_class_confusion_matrix_metrics as mcm,
 )
 
+from glassbox import tfma_internals
 from glassbox.data.types import Batch
 from glassbox.evaluation import histogram_matrices
 from glassbox.evaluation.batch_combiner import BatchCombiner, Elements, model_inputs
@@ -40,6 +35,7 @@ from glassbox.evaluation.label_prediction import (
     check_broadcastable,
     to_label_prediction_example_weight,
 )
+from glassbox.tfma_internals import setting
 
 
 def _options(key: metric_types.MetricKey, combiner, **overrides) -> LabelPredictionOptions:
@@ -47,9 +43,9 @@ def _options(key: metric_types.MetricKey, combiner, **overrides) -> LabelPredict
     settings = dict(
         metric=key.name,
         sub_key=key.sub_key,
-        aggregation_type=combiner._aggregation_type,
-        class_weights=combiner._class_weights,
-        example_weighted=combiner._example_weighted,
+        aggregation_type=setting(combiner, "aggregation_type"),
+        class_weights=setting(combiner, "class_weights"),
+        example_weighted=setting(combiner, "example_weighted"),
     )
     settings.update(overrides)
     return LabelPredictionOptions(**settings)
@@ -57,12 +53,12 @@ def _options(key: metric_types.MetricKey, combiner, **overrides) -> LabelPredict
 
 def _require_default_extraction(combiner, key: metric_types.MetricKey) -> None:
     if (
-        combiner._extract_label_prediction_and_weight
+        setting(combiner, "extract_label_prediction_and_weight")
         is not metric_util.to_label_prediction_example_weight
     ):
         raise UnsupportedMetricError(
             f"metric {key.name!r} extracts labels and predictions with a custom function "
-            f"({combiner._extract_label_prediction_and_weight.__name__})"
+            f"({setting(combiner, 'extract_label_prediction_and_weight').__name__})"
         )
 
 
@@ -99,15 +95,14 @@ def _scalar_elements(rows: np.ndarray, *values: np.ndarray) -> Elements:
 class CalibrationHistogram(_LabelPredictionCombiner):
     """``calibration_histogram._CalibrationHistogramCombiner``."""
 
-    def __init__(self, combiner: calibration_histogram._CalibrationHistogramCombiner):
-        super().__init__(
-            combiner._key,
-            _options(combiner._key, combiner, fractional_labels=combiner._fractional_labels),
-        )
-        self._num_buckets = combiner._num_buckets
-        self._left = combiner._left
-        self._range = combiner._range
-        self._by_prediction = combiner._prediction_based_bucketing
+    def __init__(self, combiner: tfma_internals.CalibrationHistogramCombiner):
+        key = setting(combiner, "key")
+        fractional = setting(combiner, "fractional_labels")
+        super().__init__(key, _options(key, combiner, fractional_labels=fractional))
+        self._num_buckets = setting(combiner, "num_buckets")
+        self._left = setting(combiner, "left")
+        self._range = setting(combiner, "range")
+        self._by_prediction = setting(combiner, "prediction_based_bucketing")
 
     def zeros(self) -> np.ndarray:
         """Per bucket (num_buckets + 2, as TFMA): weighted labels, weighted predictions, weighted
@@ -164,21 +159,22 @@ class BinaryConfusionMatrices(_LabelPredictionCombiner):
     when its (fractionally split) label is 1.
     """
 
-    def __init__(self, combiner: binary_confusion_matrices._BinaryConfusionMatrixCombiner):
-        key = combiner._key
-        matrices = combiner._binary_confusion_matrices
+    def __init__(self, combiner: tfma_internals.BinaryConfusionMatrixCombiner):
+        key = setting(combiner, "key")
+        matrices = setting(combiner, "binary_confusion_matrices")
         _require_default_extraction(combiner, key)
-        if combiner._example_id_key:
+        example_id_key = setting(combiner, "example_id_key")
+        if example_id_key:
             raise UnsupportedMetricError(
-                f"metric {key.name!r} samples example ids ({combiner._example_id_key!r}), which glassbox does not do"
+                f"metric {key.name!r} samples example ids ({example_id_key!r}), which glassbox does not do"
             )
-        if not matrices._enable_fractional_labels:
+        if not setting(matrices, "enable_fractional_labels"):
             raise UnsupportedMetricError(
                 f"metric {key.name!r} compares labels to thresholds (fractional_labels=False)"
             )
-        _require_distinct(matrices._thresholds, key)
+        _require_distinct(setting(matrices, "thresholds"), key)
         super().__init__(key, _options(key, combiner, fractional_labels=True))
-        self._thresholds = list(matrices._thresholds)
+        self._thresholds = list(setting(matrices, "thresholds"))
         self._sorted = np.sort(self._thresholds)
 
     def zeros(self) -> np.ndarray:
@@ -200,7 +196,7 @@ class BinaryConfusionMatrices(_LabelPredictionCombiner):
             i = int(np.searchsorted(self._sorted, threshold))
             (fp, tp), (tn, fn) = above[i + 1], at_or_below[i]
             matrix = bcm_computations.Matrix(tp=float(tp), tn=float(tn), fp=float(fp), fn=float(fn))
-            result[threshold] = bcm_computations._ThresholdEntry(matrix, [], [], [], [])
+            result[threshold] = tfma_internals.ThresholdEntry(matrix, [], [], [], [])
         return {self._key: result}
 
 
@@ -208,8 +204,8 @@ class WeightedLabelsPredictionsExamples(_LabelPredictionCombiner):
     """``calibration._WeightedLabelsPredictionsExamplesCombiner`` (mean label, mean prediction,
     calibration)."""
 
-    def __init__(self, combiner: calibration._WeightedLabelsPredictionsExamplesCombiner):
-        key = combiner._key
+    def __init__(self, combiner: tfma_internals.WeightedLabelsPredictionsExamplesCombiner):
+        key = setting(combiner, "key")
         if key.sub_key and key.sub_key.top_k not in (None, 1):
             raise UnsupportedMetricError(
                 f"metric {key.name!r} with top_k={key.sub_key.top_k}: TFMA's combiner fails on it "
@@ -227,7 +223,7 @@ class WeightedLabelsPredictionsExamples(_LabelPredictionCombiner):
         return _scalar_elements(entries.rows, entries.labels * w, entries.predictions * w, w)
 
     def extract_output(self, acc: np.ndarray) -> Dict[metric_types.MetricKey, Any]:
-        totals = calibration._WeightedLabelsPredictionsExamples()
+        totals = tfma_internals.WeightedLabelsPredictionsExamples()
         labels, predictions, examples = map(float, acc[0])
         totals.total_weighted_labels = labels
         totals.total_weighted_predictions = predictions
@@ -239,14 +235,15 @@ class ExampleCount(BatchCombiner):
     """``example_count._ExampleCountCombiner`` (ExampleCount, and WeightedExampleCount when
     example weighted)."""
 
-    def __init__(self, combiner: example_count._ExampleCountCombiner):
-        if combiner._output_name:
+    def __init__(self, combiner: tfma_internals.ExampleCountCombiner):
+        output_name = setting(combiner, "output_name")
+        if output_name:
             raise UnsupportedMetricError(
-                f"example counts per output ({combiner._output_name!r}) are not supported"
+                f"example counts per output ({output_name!r}) are not supported"
             )
-        self._keys = combiner._keys
-        self._model_name = combiner._model_name
-        self._example_weighted = combiner._example_weighted
+        self._keys = setting(combiner, "keys")
+        self._model_name = setting(combiner, "model_name")
+        self._example_weighted = setting(combiner, "example_weighted")
 
     def zeros(self) -> np.ndarray:
         """Total (weighted) examples."""
@@ -272,12 +269,12 @@ class ExampleCount(BatchCombiner):
 
 # TFMA's _regression_error of each mean_regression_error combiner, per (label, prediction) entry.
 _REGRESSION_ERRORS: Dict[type, Callable[[np.ndarray, np.ndarray], np.ndarray]] = {
-    mean_regression_error._MeanAbsoluteErrorCombiner: lambda y, p: np.abs(y - p),
-    mean_regression_error._MeanSquaredErrorCombiner: lambda y, p: (y - p) ** 2,
-    mean_regression_error._MeanAbsolutePercentageErrorCombiner: lambda y, p: np.where(
+    tfma_internals.MeanAbsoluteErrorCombiner: lambda y, p: np.abs(y - p),
+    tfma_internals.MeanSquaredErrorCombiner: lambda y, p: (y - p) ** 2,
+    tfma_internals.MeanAbsolutePercentageErrorCombiner: lambda y, p: np.where(
         y == 0, np.nan, 100 * np.abs((y - p) / y)
     ),
-    mean_regression_error._MeanSquaredLogarithmicErrorCombiner: lambda y, p: (
+    tfma_internals.MeanSquaredLogarithmicErrorCombiner: lambda y, p: (
         (np.log(y + 1) - np.log(p + 1)) ** 2
     ),
 }
@@ -287,8 +284,9 @@ class MeanRegressionError(_LabelPredictionCombiner):
     """``mean_regression_error``'s combiners: the weighted mean of a per-entry error, skipping
     entries whose error is NaN (e.g. percentage error at label 0), as TFMA."""
 
-    def __init__(self, combiner: mean_regression_error._MeanRegressionErrorCombiner):
-        super().__init__(combiner._metric_key, _options(combiner._metric_key, combiner))
+    def __init__(self, combiner: tfma_internals.MeanRegressionErrorCombiner):
+        key = setting(combiner, "metric_key")
+        super().__init__(key, _options(key, combiner))
         self._error = _REGRESSION_ERRORS[type(combiner)]
 
     def zeros(self) -> np.ndarray:
@@ -322,15 +320,12 @@ class CrossEntropy(_LabelPredictionCombiner):
     """``cross_entropy_metrics``' binary and categorical combiners: the weighted mean over
     examples of each example's cross entropy, with TFMA's formulas (no clipping)."""
 
-    def __init__(self, combiner: cross_entropy_metrics._CrossEntropyCombiner):
-        super().__init__(
-            combiner._metric_key, _options(combiner._metric_key, combiner, flatten=False)
-        )
-        self._categorical = isinstance(
-            combiner, cross_entropy_metrics._CategoricalCrossEntropyCombiner
-        )
-        self._from_logits = combiner._from_logits
-        self._label_smoothing = combiner._label_smoothing
+    def __init__(self, combiner: tfma_internals.CrossEntropyCombiner):
+        key = setting(combiner, "metric_key")
+        super().__init__(key, _options(key, combiner, flatten=False))
+        self._categorical = isinstance(combiner, tfma_internals.CategoricalCrossEntropyCombiner)
+        self._from_logits = setting(combiner, "from_logits")
+        self._label_smoothing = setting(combiner, "label_smoothing")
 
     def zeros(self) -> np.ndarray:
         """Total weighted cross entropy and total weight."""
@@ -368,17 +363,19 @@ class MultiClassConfusionMatrices(_LabelPredictionCombiner):
     -1 for the thresholds listed after one where it was.
     """
 
-    def __init__(self, combiner: mcm._MultiClassConfusionMatrixCombiner):
-        key = combiner._key
+    def __init__(self, combiner: tfma_internals.MultiClassConfusionMatrixCombiner):
+        key = setting(combiner, "key")
         _require_default_extraction(combiner, key)
-        _require_distinct(combiner._thresholds, key)
+        _require_distinct(setting(combiner, "thresholds"), key)
         super().__init__(
             key,
             LabelPredictionOptions(
-                metric=key.name, example_weighted=combiner._example_weighted, flatten=False
+                metric=key.name,
+                example_weighted=setting(combiner, "example_weighted"),
+                flatten=False,
             ),
         )
-        self._thresholds = list(combiner._thresholds)
+        self._thresholds = list(setting(combiner, "thresholds"))
 
     def zeros(self) -> np.ndarray:
         """Per threshold, actual class + 1 and predicted class + 1: weight, and number of entries
@@ -441,16 +438,17 @@ class ClassWeightsFromLabels(_LabelPredictionCombiner):
     """``aggregation._ClassWeightsFromLabelsCombiner``: each class's share of the weighted labels,
     which weights the per-class metrics of a weighted macro average."""
 
-    def __init__(self, combiner: aggregation._ClassWeightsFromLabelsCombiner):
+    def __init__(self, combiner: tfma_internals.ClassWeightsFromLabelsCombiner):
+        key = setting(combiner, "key")
         super().__init__(
-            combiner._key,
+            key,
             LabelPredictionOptions(
-                metric=combiner._key.name,
-                example_weighted=combiner._example_weighted,
+                metric=key.name,
+                example_weighted=setting(combiner, "example_weighted"),
                 flatten=False,
             ),
         )
-        self._class_ids = list(combiner._class_ids)
+        self._class_ids = list(setting(combiner, "class_ids"))
 
     def zeros(self) -> np.ndarray:
         """Weighted label total per class id."""

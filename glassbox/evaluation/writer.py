@@ -18,9 +18,9 @@ import tensorflow as tf
 from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
-from tensorflow_model_analysis.writers import eval_config_writer
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
+from glassbox import tfma_internals
 from glassbox.keys import EVAL_CONFIG_FILE
 
 DATA_FILE_FORMAT = "tfrecords"
@@ -90,7 +90,7 @@ def write_eval_config(
     model_locations: Mapping[str, str],
 ) -> None:
     """Writes eval_config.json as TFMA does, via a temporary file renamed into place."""
-    content = eval_config_writer._serialize_eval_run(  # pylint: disable=protected-access
+    content = tfma_internals.serialize_eval_run(
         eval_config, data_location, DATA_FILE_FORMAT, dict(model_locations)
     )
     path = os.path.join(output_dir, EVAL_CONFIG_FILE)

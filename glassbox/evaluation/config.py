@@ -57,6 +57,7 @@ _SUPPORTED_FIELDS = {
         "disabled_outputs",
     },
     "ConfidenceIntervalOptions": {"method"},
+    "RepeatedStringValue": {"values"},  # disabled_outputs
 }
 # Submessages whose content is checked elsewhere (metric level) or is free-form.
 _OPAQUE = {

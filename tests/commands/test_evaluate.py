@@ -101,6 +101,22 @@ def test_evaluate_reads_a_split_of_an_examples_artifact(tmp_path, files):
     )
 
 
+def test_disabled_outputs_are_not_written(tmp_path, files):
+    # As in every Fairness Indicators tutorial ('analysis', which glassbox never writes) and plots.
+    config = CONFIG % {**GOOD, "metric": "ConfusionMatrixPlot"}
+    disabled = 'options { disabled_outputs { values: "analysis" values: "plots" } }'
+    written = {}
+    for name, text in (("all", config), ("disabled", config + disabled)):
+        (tmp_path / name).mkdir()
+        code, output = _evaluate(tmp_path / name, files, config_text=text)
+        assert code == 0
+        written[name] = {f.split("-")[0] for f in os.listdir(output) if "-" in f}
+        overall = dict(tfma.load_eval_result(str(output)).slicing_metrics)[()][""][""]
+        assert overall["example_count"]["doubleValue"] == 400
+    assert {"metrics", "plots"} <= written["all"]
+    assert "metrics" in written["disabled"] and "plots" not in written["disabled"]
+
+
 @pytest.mark.parametrize(
     "case, culprit",
     [

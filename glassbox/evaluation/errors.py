@@ -18,3 +18,7 @@ class LabelDomainError(EvaluationError):
 
 class ShapeError(EvaluationError):
     """Labels, predictions or weights have shapes a metric cannot pair, or too few classes."""
+
+
+class ZeroWeightError(EvaluationError):
+    """The example weights of a slice sum to 0, so its weighted metrics are undefined."""

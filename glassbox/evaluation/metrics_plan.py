@@ -18,9 +18,11 @@ import numpy as np
 from tensorflow_model_analysis.evaluators import confidence_intervals_util
 from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.slicer import slicer_lib
 from tensorflow_model_analysis.utils import model_util
 
 from glassbox import tfma_internals
+from glassbox.data.model_runs import model_name
 from glassbox.data.slicing import used_codes
 from glassbox.data.types import Batch, SliceKey, SliceMembership
 from glassbox.errors import ConfigError
@@ -28,7 +30,7 @@ from glassbox.evaluation import histogram_matrices, tfma_combiners
 from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
-from glassbox.evaluation.errors import UnsupportedMetricError
+from glassbox.evaluation.errors import UnsupportedMetricError, ZeroWeightError
 
 MetricsDict = Dict[metric_types.MetricKey, Any]
 # What TFMA's computations raise on a metric configuration they cannot build.
@@ -36,11 +38,13 @@ _CONFIG_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ImportError, 
 
 
 class SliceAccumulator(NamedTuple):
-    """One slice's sums: per batch combiner an (R, ...) array; and per replicate how many examples
-    were drawn into it, (R,) (``counts[0]``: the slice's unweighted number of examples)."""
+    """One slice's sums: per batch combiner an (R, ...) array; per replicate how many examples
+    were drawn into it, (R,) (``counts[0]``: the slice's unweighted number of examples); and per
+    model (in the plan's ``models`` order) the sum of its example weights, (M,)."""
 
     arrays: List[np.ndarray]
     counts: np.ndarray
+    weights: np.ndarray
 
 
 def _single_metric_spec(
@@ -136,6 +140,11 @@ class MetricsPlan:
         self._skip_ci_keys = intervals.skip_ci_metric_keys
         baseline = model_util.get_baseline_model_spec(eval_config)
         self._baseline_model = baseline.name if baseline else None
+        self._weight_keys = {
+            model_name(spec, eval_config): spec.example_weight_key
+            for spec in eval_config.model_specs
+        }
+        self.models = sorted(self._weight_keys)
         self._min_slice_size = eval_config.options.min_slice_size.value
 
     def _histogram_read_as_arrays_only(self, combiner) -> bool:
@@ -172,10 +181,21 @@ class MetricsPlan:
             weights=multipliers[:, membership.rows].ravel(),
             minlength=num_groups * replicates,
         ).reshape(num_groups, replicates)
+        weights = np.stack(
+            [
+                np.bincount(
+                    groups,
+                    weights=batch.example_weights[name][membership.rows],
+                    minlength=num_groups,
+                )
+                for name in self.models
+            ],
+            axis=1,
+        )
         return [
             (
                 membership.keys[key_index],
-                SliceAccumulator([a[group] for a in arrays], counts[group]),
+                SliceAccumulator([a[group] for a in arrays], counts[group], weights[group]),
             )
             for group, key_index in enumerate(present)
         ]
@@ -184,7 +204,9 @@ class MetricsPlan:
         """The accumulator of the union of the accumulators' examples (a new one)."""
         accumulators = iter(accumulators)
         first = next(accumulators)
-        total = SliceAccumulator([a.copy() for a in first.arrays], first.counts.copy())
+        total = SliceAccumulator(
+            [a.copy() for a in first.arrays], first.counts.copy(), first.weights.copy()
+        )
         return functools.reduce(self.add_into, accumulators, total)
 
     @staticmethod
@@ -192,8 +214,11 @@ class MetricsPlan:
         """total with acc's examples added: total's arrays are added to in place (merging Beam
         accumulators allocates nothing but the arrays that grow)."""
         total.counts[:] += acc.counts
+        total.weights[:] += acc.weights
         return SliceAccumulator(
-            [add_into(t, a) for t, a in zip(total.arrays, acc.arrays)], total.counts
+            [add_into(t, a) for t, a in zip(total.arrays, acc.arrays)],
+            total.counts,
+            total.weights,
         )
 
     def compute(
@@ -202,13 +227,19 @@ class MetricsPlan:
         """The slice's public metrics and plots, keyed and valued as TFMA's evaluator outputs them.
 
         (TFMA's computations do not depend on the slice key.)
+
+        Raises:
+          ZeroWeightError: the computations fail on a slice whose example weights sum to 0.
         """
-        del slice_key
-        result = self._replicate_metrics(acc, 0)
-        if self.num_replicates > 1:
-            result = self._with_confidence_intervals(result, acc)
-        for computation in self._ci_derived:
-            result.update(computation.result(result))
+        try:
+            result = self._replicate_metrics(acc, 0)
+            if self.num_replicates > 1:
+                result = self._with_confidence_intervals(result, acc)
+            for computation in self._ci_derived:
+                result.update(computation.result(result))
+        except (TypeError, ValueError, ArithmeticError):
+            self._check_weights(slice_key, acc)
+            raise
         public = {k: v for k, v in result.items() if not tfma_internals.is_private_metric(k)}
         plots = {k: v for k, v in public.items() if isinstance(k, metric_types.PlotKey)}
         metrics = {
@@ -217,6 +248,19 @@ class MetricsPlan:
             if not isinstance(k, (metric_types.PlotKey, metric_types.AttributionsKey))
         }
         return metrics, plots
+
+    def _check_weights(self, slice_key: SliceKey, acc: SliceAccumulator) -> None:
+        """Raises ZeroWeightError if a model's example weights sum to 0 on the slice."""
+        for name, total in zip(self.models, acc.weights):
+            key = self._weight_keys[name]
+            if key and total == 0:
+                raise ZeroWeightError(
+                    f"slice {slicer_lib.stringify_slice_key(slice_key)}: the example weights "
+                    f"(feature {key!r}, example_weight_key of model {name!r}) of its "
+                    f"{int(acc.counts[0])} examples sum to 0, so its weighted metrics are "
+                    "undefined (TFMA fails on them too); give the examples positive weights or "
+                    "compute the metrics unweighted (MetricsSpec.example_weights.unweighted)"
+                )
 
     def below_min_slice_size(self, acc: SliceAccumulator) -> bool:
         """True when options.min_slice_size hides the slice (TFMA never hides the overall slice)."""

@@ -56,6 +56,10 @@ def files(tmp_path_factory):
     negative = saved_models.make_examples(50, seed=6)
     negative[12].features.feature["weight"].float_list.value[:] = [-0.5]
     paths["negative_weight"] = saved_models.write_tfrecords(str(root / "negative.gz"), negative)
+    zero = saved_models.make_examples(50, seed=7)
+    for example in zero:
+        example.features.feature["weight"].float_list.value[:] = [0.0]
+    paths["zero_weights"] = saved_models.write_tfrecords(str(root / "zero_weights.gz"), zero)
     paths["root"] = str(root)
     return paths
 
@@ -138,6 +142,11 @@ def test_disabled_outputs_are_not_written(tmp_path, files):
         (
             dict(examples="negative_weight", config_text=WEIGHTED % GOOD),
             "1 of 50 examples hold a negative, NaN or infinite weight (first: record 12 holds -0.5)",
+        ),
+        (
+            dict(examples="zero_weights", config_text=WEIGHTED % GOOD),
+            "slice Overall: the example weights (feature 'weight', example_weight_key of model '') "
+            "of its 50 examples sum to 0, so its weighted metrics are undefined",
         ),
         (
             dict(

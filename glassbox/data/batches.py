@@ -125,13 +125,15 @@ class BatchBuilder:
                     while files[current] is not chunk.file:
                         files[current].check_complete()
                         current += 1
-                    yield self._runs.batch(
+                    batch = self._runs.batch(
                         chunk.features,
                         chunk.outputs,
                         chunk.num_rows,
                         batch_size,
                         chunk.transformed,
                     )
+                    batch.source = (chunk.file.path, chunk.file.records)
+                    yield batch
                     chunk.file.add(chunk.model_batches, chunk.num_rows, chunk.record_bytes)
                 for file in files[current:]:
                     file.check_complete()
@@ -152,6 +154,7 @@ class BatchBuilder:
                 batch = self.build(serialized)
             except DataError as e:
                 raise in_file(e, file.path, file.records) from e
+            batch.source = (file.path, file.records)
             yield batch
             file.add_records(serialized)
             if self._parser.typed_features != typed:

@@ -1,23 +1,11 @@
 """Errors raised on bad data: example files, models, features and predictions; each message names
 the file, model, feature, row or output at fault."""
 
-from typing import Optional
-
 from glassbox.errors import GlassboxError
 
 
 class DataError(GlassboxError):
-    """Base class for bad examples or models given to an evaluation or an explanation.
-
-    row: the batch row the message names ("first: row N"), if it names one; `in_file` turns it
-    into the record of the file.
-    """
-
-    row: Optional[int] = None
-
-    def at_row(self, row: int) -> "DataError":
-        self.row = int(row)
-        return self
+    """Base class for bad examples or models given to an evaluation or an explanation."""
 
 
 class ExamplesError(DataError):
@@ -48,7 +36,7 @@ class PredictionError(DataError):
     """A model returned predictions that are not finite or not of a usable shape."""
 
 
-def in_file(error: DataError, path: str, first_record: int) -> DataError:
+def in_file(error: GlassboxError, path: str, first_record: int) -> GlassboxError:
     """error (of its type) saying the file, and for the row it names the file's record number,
     for a batch of the file's records from first_record on."""
     message = str(error)

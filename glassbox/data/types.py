@@ -7,7 +7,7 @@ columnar numpy/Arrow data, so Python cost scales with batches x slices, not exam
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Tuple, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import numpy as np
 import pyarrow as pa
@@ -30,12 +30,15 @@ class Batch:
       labels: per model name, float64 labels of shape (n,) or (n, k).
       predictions: per model name, float64 predictions of shape (n,) or (n, k), finite.
       example_weights: per model name, float64 weights of shape (n,) (ones without a weight key).
+      source: the file its rows were read from and the record number of its first row, if known
+        (the rows are consecutive records of one file).
     """
 
     features: pa.RecordBatch
     labels: Dict[ModelName, np.ndarray]
     predictions: Dict[ModelName, np.ndarray]
     example_weights: Dict[ModelName, np.ndarray]
+    source: Optional[Tuple[str, int]] = None
 
     @property
     def num_rows(self) -> int:

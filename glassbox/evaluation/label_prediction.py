@@ -79,7 +79,7 @@ def _one_hot(labels: np.ndarray, num_classes: int, metric: str) -> np.ndarray:
         raise LabelDomainError(
             f"metric {metric!r}: label {float(ids[~valid][0])!r} is not a class id in [0, {num_classes}) "
             f"(or -1 for an unknown class) for predictions of {num_classes} classes"
-        )
+        ).at_row(np.flatnonzero(~valid)[0])
     ids = ids.astype(np.int64)
     known = np.flatnonzero(ids >= 0)
     result = np.zeros((len(ids), num_classes))
@@ -178,7 +178,7 @@ def _split_fractional(flat: LabelPredictionWeight, metric: str) -> LabelPredicti
         raise LabelDomainError(
             f"metric {metric!r} splits fractional labels, which must lie in [0, 1]; "
             f"got label {float(labels[outside][0])!r}"
-        )
+        ).at_row(flat.rows[outside][0])
     positive = labels == 1.0
     if np.all(positive | (labels == 0.0)) and np.isfinite(flat.weights).all():
         # Labels 0 and 1 split into themselves with their weight and a zero-weight entry, dropped.

@@ -30,7 +30,7 @@ from glassbox.evaluation import histogram_matrices, tfma_combiners
 from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
-from glassbox.evaluation.errors import UnsupportedMetricError, ZeroWeightError
+from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError, ZeroWeightError
 
 MetricsDict = Dict[metric_types.MetricKey, Any]
 # What TFMA's computations raise on a metric configuration they cannot build.
@@ -73,8 +73,15 @@ def _check_model_names(eval_config: config_pb2.EvalConfig) -> None:
                 )
 
 
-def _check_each_metric(eval_config: config_pb2.EvalConfig) -> None:
-    """Builds each configured metric alone, so that a refusal names the metric at fault."""
+def _check_each_metric(
+    eval_config: config_pb2.EvalConfig,
+) -> Dict[metric_types.MetricKey, List[str]]:
+    """Builds each configured metric alone, so that a refusal names the metric at fault.
+
+    Returns, per key of a computation a combiner runs, the metrics that need it, as configured
+    (e.g. ``AUC (metrics_specs[0].metrics[1])``), for errors about the examples they read.
+    """
+    users: Dict[metric_types.MetricKey, List[str]] = {}
     for i, spec in enumerate(eval_config.metrics_specs):
         for j, metric in enumerate(spec.metrics):
             where = f"metrics_specs[{i}].metrics[{j}] (class_name {metric.class_name!r})"
@@ -92,6 +99,11 @@ def _check_each_metric(eval_config: config_pb2.EvalConfig) -> None:
                         batch_combiner_for(computation, eval_config)
                     except UnsupportedMetricError as e:
                         raise UnsupportedMetricError(f"EvalConfig {where}: {e}") from e
+                    for key in computation.keys:
+                        users.setdefault(key, []).append(
+                            f"{metric.class_name} (metrics_specs[{i}].metrics[{j}])"
+                        )
+    return users
 
 
 class MetricsPlan:
@@ -109,7 +121,7 @@ class MetricsPlan:
     def __init__(self, eval_config: config_pb2.EvalConfig):
         check_eval_config(eval_config)
         _check_model_names(eval_config)
-        _check_each_metric(eval_config)
+        users = _check_each_metric(eval_config)
         self._eval_config = eval_config
         specs = list(eval_config.metrics_specs)
         try:
@@ -125,6 +137,14 @@ class MetricsPlan:
         self._combiners = [
             batch_combiner_for(c, eval_config) for c in computations.non_derived_computations
         ]
+        self._combiner_keys = [list(c.keys) for c in computations.non_derived_computations]
+        self._combiner_users = [
+            sorted({user for key in keys for user in users.get(key, [])})
+            for keys in self._combiner_keys
+        ]
+        self._label_keys = {
+            model_name(spec, eval_config): spec.label_key for spec in eval_config.model_specs
+        }
         self._derived = [
             histogram_matrices.vectorised(c) for c in computations.derived_computations
         ]
@@ -173,7 +193,10 @@ class MetricsPlan:
         present, groups = used_codes(membership.groups, len(membership.keys))
         num_groups = len(present)
         layers = slice_layers(membership.rows, groups, batch.num_rows)
-        arrays = [c.accumulate(batch, layers, num_groups, multipliers) for c in self._combiners]
+        arrays = [
+            self._accumulate(index, batch, layers, num_groups, multipliers)
+            for index in range(len(self._combiners))
+        ]
         replicates = len(multipliers)
         index = (groups * replicates + np.arange(replicates)[:, None]).ravel()
         counts = np.bincount(
@@ -199,6 +222,28 @@ class MetricsPlan:
             )
             for group, key_index in enumerate(present)
         ]
+
+    def _accumulate(self, index, batch, layers, num_groups, multipliers) -> np.ndarray:
+        """The combiner's accumulate; a label it cannot take is refused naming the label key, the
+        metrics configured that need it, and the file and record (when known)."""
+        try:
+            return self._combiners[index].accumulate(batch, layers, num_groups, multipliers)
+        except LabelDomainError as e:
+            keys = self._combiner_keys[index]
+            users = " and ".join(self._combiner_users[index]) or "a metric of metrics_specs"
+            message = str(e)
+            for name in {key.name for key in keys}:
+                message = message.replace(f"metric {name!r}", users)
+            model = keys[0].model_name
+            label = f"feature {self._label_keys.get(model, '')!r} (label_key of model {model!r})"
+            where = ""
+            if e.row is not None:
+                where = (
+                    f"{batch.source[0]}, record {batch.source[1] + e.row}: "
+                    if batch.source
+                    else f"row {e.row}: "
+                )
+            raise LabelDomainError(f"{where}{label}: {message}") from e
 
     def merge(self, accumulators: Iterable[SliceAccumulator]) -> SliceAccumulator:
         """The accumulator of the union of the accumulators' examples (a new one)."""

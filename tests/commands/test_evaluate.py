@@ -60,6 +60,13 @@ def files(tmp_path_factory):
     for example in zero:
         example.features.feature["weight"].float_list.value[:] = [0.0]
     paths["zero_weights"] = saved_models.write_tfrecords(str(root / "zero_weights.gz"), zero)
+    for name, label in (("label_5", 5), ("label_minus_1", -1), ("label_nan", np.nan)):
+        labelled = saved_models.make_examples(50, seed=8)
+        for example in labelled:
+            value = example.features.feature["label"].int64_list.value[0]
+            example.features.feature["label"].float_list.value[:] = [value]
+        labelled[9].features.feature["label"].float_list.value[:] = [label]
+        paths[name] = saved_models.write_tfrecords(str(root / f"{name}.gz"), labelled)
     paths["root"] = str(root)
     return paths
 
@@ -135,6 +142,15 @@ def test_disabled_outputs_are_not_written(tmp_path, files):
         (dict(examples="artifact", extra=["--split", "empty"]), "empty"),
         (dict(config={"metric": "NoSuchMetric"}), "NoSuchMetric"),
         (dict(config_text="model_specs { label_key: "), "eval_config.pbtxt"),
+        *[
+            (
+                dict(examples=name),
+                f"{name}.gz, record 9: feature 'label' (label_key of model ''): AUC "
+                "(metrics_specs[0].metrics[0]) splits fractional labels, which must lie in [0, 1]; "
+                f"got label {label}",
+            )
+            for name, label in (("label_5", 5.0), ("label_minus_1", -1.0), ("label_nan", "nan"))
+        ],
         (
             dict(examples="negative_weight", config_text=WEIGHTED % GOOD),
             "negative.gz: feature 'weight' (example_weight_key of model '' (",

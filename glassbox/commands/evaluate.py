@@ -31,6 +31,8 @@ def _run(args: argparse.Namespace) -> int:
         write_properties(args.properties, outcome.properties)
         print(f"Wrote its properties to {args.properties}")
     print_metrics(outcome.overall_metrics)
+    for note in outcome.notes:
+        print(f"Note: {note}")
     return 0
 
 

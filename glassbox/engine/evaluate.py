@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Dict, Optional, Sequence
 
@@ -14,6 +15,7 @@ from glassbox.data.models import resolve_model_dir
 from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
 from glassbox.engine.pipeline import run_evaluation
 from glassbox.evaluation.config import check_written_eval_config
+from glassbox.evaluation.default_metrics import default_metrics_notes
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import write_report
 
@@ -52,12 +54,18 @@ def evaluate(
     if not splits and artifact_splits(examples):
         splits = list(keys.DEFAULT_EXAMPLE_SPLITS)
     files = resolve_example_files(examples, splits)
+    model_dirs = {"candidate": resolve_model_dir(model.location)}
+    if baseline:
+        model_dirs["baseline"] = resolve_model_dir(baseline.location)
+    notes = default_metrics_notes(eval_config, model_dirs)
+    for note in notes:
+        logging.warning("glassbox evaluate: %s", note)
     applied, overall = run_evaluation(
         eval_config,
-        model_dir=resolve_model_dir(model.location),
+        model_dir=model_dirs["candidate"],
         example_files=files,
         output_dir=output_dir,
-        baseline_model_dir=resolve_model_dir(baseline.location) if baseline else None,
+        baseline_model_dir=model_dirs.get("baseline"),
         beam_pipeline_args=beam_pipeline_args,
         schema=schema,
         explain_config=explain_config,
@@ -70,6 +78,7 @@ def evaluate(
         properties=_properties(overall, splits, Models(model, baseline)),
         report=report,
         explained=explain_config is not None,
+        notes=tuple(notes),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Dict, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Dict, Mapping, Optional, Tuple, Union
 
 from glassbox import keys
 
@@ -44,6 +44,8 @@ class EvaluationOutcome:
         metrics as overall_<name>, the example splits, the candidate's and baseline's URIs and ids.
       report: the path of the evaluation's HTML report.
       explained: whether explanations were computed and written.
+      notes: sentences on what TFMA would have computed and glassbox did not (the models'
+        compiled metrics, ``evaluation.default_metrics``); the engine also logs them.
     """
 
     eval_config: "config_pb2.EvalConfig"
@@ -52,6 +54,7 @@ class EvaluationOutcome:
     properties: Dict[str, PropertyValue]
     report: str
     explained: bool
+    notes: Tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)

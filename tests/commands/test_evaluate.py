@@ -98,7 +98,9 @@ def test_evaluate_writes_what_tfma_loads(tmp_path, files, capsys):
     result = tfma.load_eval_result(str(output))
     overall = dict(result.slicing_metrics)[()][""][""]
     assert overall["example_count"]["doubleValue"] == 800  # gzip and plain files alike
-    assert "auc" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "auc" in out
+    assert "Note: candidate model" in out and "carries no Keras metadata" in out
 
 
 def test_evaluate_reads_a_split_of_an_examples_artifact(tmp_path, files):

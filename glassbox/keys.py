@@ -74,6 +74,8 @@ EVAL_CONFIG_FILE = "eval_config.json"
 EXPLANATIONS_FILE = "explanations.json"
 EXPLANATION_SUMMARY_FILE = "explanation_summary.json"
 SURROGATE_FILE = "surrogate.json"
+# Records read from the example files and examples that reached the metrics (count reconciliation).
+EXAMPLES_READ_FILE = "examples_read.json"
 # Files of a validation: TFMA's ValidationResult, and the decision.
 VALIDATIONS_FILE = "validations.tfrecord"
 DECISION_JSON_FILE = "decision.json"

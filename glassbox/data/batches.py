@@ -31,6 +31,11 @@ from glassbox.errors import ConfigError
 ROWS_PER_BATCH = 16384
 
 
+# PredictDoFn's output of the records read, which the evaluation reconciles with the examples it
+# accumulated (glassbox.evaluation.reconciliation).
+RECORDS_READ = "records_read"
+
+
 class BatchBuilder:
     """Builds Batches for every model of an EvalConfig from serialized tf.Examples.
 
@@ -99,7 +104,7 @@ class BatchBuilder:
 
     def file_batches(
         self, paths: Sequence[str], batch_size: int, rows_per_batch: int = ROWS_PER_BATCH
-    ) -> Iterator[Batch]:
+    ) -> Generator[Batch, None, int]:
         """The Batches of TFRecord files, file after file. The models are called on batch_size
         examples at a time; the fast decoder's Batches hold as many such model batches of one file
         as fit in rows_per_batch examples (at least one), so that Python's work per batch is
@@ -109,12 +114,14 @@ class BatchBuilder:
         while Python works on the last Batches of the previous one). From a model batch it fails
         on, the fallback (``_fallback``) takes that file; then a new pipeline goes on.
 
+        Returns (when exhausted) the number of records read, every file read whole.
+
         Raises:
           ExamplesError: a file is missing, truncated or corrupt, and as ``build`` raises.
         """
         files = [FileProgress(path) for path in paths]
         if not files:
-            return
+            return 0
         if not self._types_known:
             self._learn_types(next(files[0].rest(batch_size), []))
         chunk_batches = max(1, rows_per_batch // batch_size)
@@ -137,11 +144,12 @@ class BatchBuilder:
                     chunk.file.add(chunk.model_batches, chunk.num_rows, chunk.record_bytes)
                 for file in files[current:]:
                     file.check_complete()
-                return
+                return sum(file.records for file in files)
             except (tf.errors.OpError, DataError):
                 pass  # the fallback takes the file from its first model batch not counted
             if (yield from self._fallback(files[current], batch_size)):
                 current += 1
+        return sum(file.records for file in files)
 
     def _fallback(self, file: FileProgress, batch_size: int) -> Generator[Batch, None, bool]:
         """The Batches of file's model batches not counted yet, built with ``build`` (whose
@@ -172,7 +180,8 @@ class BatchBuilder:
 
 
 class PredictDoFn(beam.DoFn):
-    """Beam DoFn: TFRecord files' paths (a list) -> their Batches (``BatchBuilder.file_batches``).
+    """Beam DoFn: TFRecord files' paths (a list) -> their Batches (``BatchBuilder.file_batches``),
+    and on the output tagged RECORDS_READ the number of records read from them.
 
     The models are loaded in ``setup()`` and shared by all DoFn instances of a worker process
     (``apache_beam.utils.shared``), so a multi-threaded worker holds each model once.
@@ -200,4 +209,5 @@ class PredictDoFn(beam.DoFn):
         )
 
     def process(self, paths: Sequence[str]) -> Iterator[Batch]:
-        yield from self._builder.file_batches(paths, self._batch_size)
+        records = yield from self._builder.file_batches(paths, self._batch_size)
+        yield beam.pvalue.TaggedOutput(RECORDS_READ, records)

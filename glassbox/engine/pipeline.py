@@ -12,7 +12,7 @@ import contextlib
 import gc
 import os
 import uuid
-from typing import Dict, Mapping, Optional, Sequence, Tuple
+from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
@@ -26,6 +26,7 @@ from glassbox.engine.branches import Branch, EvaluationInputs
 from glassbox.errors import ConfigError
 from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
+from glassbox.evaluation.reconciliation import check_examples_read
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 
@@ -47,9 +48,9 @@ def run_evaluation(
     explain_config: optional; the explanations to compute and write beside the metrics
       (glassbox.explain.writer says which files).
 
-    Files appear in output_dir only when the whole evaluation succeeded; eval_config.json comes
-    last. Returns the config as applied (TFMA's defaults filled in) and the candidate's overall
-    scalar metrics.
+    Files appear in output_dir only when the whole evaluation succeeded and every record read
+    reached the metrics (evaluation.reconciliation); eval_config.json comes last. Returns the
+    config as applied (TFMA's defaults filled in) and the candidate's overall scalar metrics.
 
     Raises:
       GlassboxError: bad input; the message names the field, file or value at fault.
@@ -67,7 +68,7 @@ def run_evaluation(
     if explain_config is not None:
         branches["Explanations"] = branches_lib.explanations(explain_config)
     inputs = EvaluationInputs(prepared, model_dirs, list(example_files), schema)
-    run_branches(branches, inputs, output_dir, beam_pipeline_args)
+    run_branches(branches, inputs, output_dir, beam_pipeline_args, check_examples_read)
     writer.write_eval_config(
         output_dir, prepared, data_location=",".join(example_files), model_locations=model_dirs
     )
@@ -97,9 +98,11 @@ def run_branches(
     inputs: EvaluationInputs,
     output_dir: str,
     beam_pipeline_args: Sequence[str] = (),
+    check: Callable[[str], None] = lambda staging: None,
 ) -> None:
     """Runs the branches, each labelled by its key, in one Beam pipeline; their files appear in
-    output_dir only when the whole pipeline succeeded (nothing is left behind when it fails)."""
+    output_dir only when the whole pipeline succeeded and ``check`` of the staging directory
+    raised nothing (nothing is left behind otherwise)."""
     staging = os.path.join(output_dir, f"{keys.INCOMPLETE_PREFIX}{uuid.uuid4().hex}")
     tf.io.gfile.makedirs(staging)
     try:
@@ -107,6 +110,7 @@ def run_branches(
         with _garbage_collector_spared(), beam.Pipeline(options=options) as pipeline:
             for label, branch in branches.items():
                 _ = pipeline | label >> branch(inputs, staging)
+        check(staging)
         for path in tf.io.gfile.listdir(staging):
             tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))
     finally:

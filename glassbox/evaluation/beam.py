@@ -2,8 +2,8 @@
 their output in TFMA's format).
 
     example files --MatchExampleFiles--> paths --FilesTogether--> lists of paths --PredictBatches--> Batch
-      --AccumulateSlices--> (slice, accumulator) per batch and slice
-      --CombinePerKey(merge)--> one accumulator per slice
+      --AccumulateSlices--> (slice, accumulator) per batch and slice, and the batch's count
+      --CombinePerKey(merge)--> one accumulator per slice; the examples accumulated
       --compute--> TFMA metrics and plots per slice --WriteEvaluation--> TFMA's on-disk format
 
 Elements are batches, never examples: Python work and shuffled data scale with
@@ -21,12 +21,13 @@ import numpy as np
 from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.data.batches import PredictDoFn
+from glassbox.data.batches import RECORDS_READ, PredictDoFn
 from glassbox.data.errors import MissingFeatureError
 from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
 from glassbox.data.slicing import Slicer
 from glassbox.data.types import Batch, SliceKey
-from glassbox.evaluation.metrics_plan import MetricsPlan
+from glassbox.evaluation.metrics_plan import MetricsPlan, SliceAccumulator
+from glassbox.evaluation.reconciliation import EVALUATED, EXAMPLES_KEY, READ
 
 # Bootstrap draws are seeded per batch from this seed and the batch's content, so a rerun gives
 # the same intervals whatever the runner, worker count or batch order.
@@ -68,6 +69,7 @@ class _AccumulateSlices(beam.DoFn):
         membership = self._slicer.membership(batch.features)
         multipliers = bootstrap_multipliers(batch, self._plan.num_replicates)
         yield from self._plan.accumulate(batch, membership, multipliers)
+        yield EXAMPLES_KEY, SliceAccumulator([], np.array([float(batch.num_rows)]))
 
 
 class _MergeSlices(beam.CombineFn):
@@ -133,8 +135,13 @@ def check_slice_features(
             )
 
 
+def _is_count(element: Tuple[SliceKey, object]) -> bool:
+    return element[0] == EXAMPLES_KEY
+
+
 class ComputeSlicedMetrics(beam.PTransform):
-    """PCollection[Batch] -> {'metrics': (slice, metrics), 'plots': (slice, plots)} as TFMA keys them."""
+    """PCollection[Batch] -> {'metrics': (slice, metrics), 'plots': (slice, plots)} as TFMA keys
+    them, and {EVALUATED: the number of examples accumulated} (reconciliation)."""
 
     def __init__(self, eval_config: config_pb2.EvalConfig):
         super().__init__()
@@ -142,11 +149,17 @@ class ComputeSlicedMetrics(beam.PTransform):
 
     def expand(self, batches):
         plan = MetricsPlan(self._eval_config)
-        accumulators = (
+        merged = (
             batches
             | "AccumulateSlices" >> beam.ParDo(_AccumulateSlices(self._eval_config, plan))
             | "MergeSlices" >> beam.CombinePerKey(_MergeSlices(plan))
         )
+        counted = (
+            merged
+            | "ExamplesCounted" >> beam.Filter(_is_count)
+            | "Count" >> beam.Map(lambda element: int(element[1].counts[0]))
+        )
+        accumulators = merged | "Slices" >> beam.Filter(lambda element: not _is_count(element))
         _ = (
             accumulators
             | "SliceKeys" >> beam.Keys()
@@ -163,11 +176,13 @@ class ComputeSlicedMetrics(beam.PTransform):
             | "Metrics" >> beam.Map(lambda r: (r[0], r[1])).with_output_types(Tuple[Any, Any]),
             "plots": results
             | "Plots" >> beam.Map(lambda r: (r[0], r[2])).with_output_types(Tuple[Any, Any]),
+            EVALUATED: counted,
         }
 
 
 class EvaluateExamples(beam.PTransform):
-    """Pipeline root -> TFMA-keyed metrics and plots of the models on the example files."""
+    """Pipeline root -> TFMA-keyed metrics and plots of the models on the example files, and the
+    counts to reconcile: {READ: records read, EVALUATED: examples accumulated}."""
 
     def __init__(
         self,
@@ -184,7 +199,7 @@ class EvaluateExamples(beam.PTransform):
 
     def expand(self, pbegin):
         batch_size = max((s.inference_batch_size for s in self._eval_config.model_specs), default=0)
-        return (
+        batches = (
             pbegin
             | "MatchExampleFiles" >> MatchExampleFiles(self._example_files)
             | "FilesTogether"
@@ -199,6 +214,9 @@ class EvaluateExamples(beam.PTransform):
                     self._schema,
                     batch_size or DEFAULT_BATCH_SIZE,
                 )
-            )
-            | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(self._eval_config)
+            ).with_outputs(RECORDS_READ, main="batches")
         )
+        evaluation = batches.batches | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(
+            self._eval_config
+        )
+        return {**evaluation, READ: batches[RECORDS_READ]}

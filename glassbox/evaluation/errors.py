@@ -22,3 +22,8 @@ class ShapeError(EvaluationError):
 
 class ZeroWeightError(EvaluationError):
     """The example weights of a slice sum to 0, so its weighted metrics are undefined."""
+
+
+class ExamplesLostError(EvaluationError):
+    """Fewer (or more) examples reached the metrics than were read from the example files: the
+    Beam runner lost or repeated some (e.g. DaskRunner drops DoFn.finish_bundle output)."""

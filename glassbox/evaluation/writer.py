@@ -21,6 +21,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
 from glassbox import tfma_internals
+from glassbox.evaluation.reconciliation import WriteExamplesRead
 from glassbox.keys import EVAL_CONFIG_FILE
 
 DATA_FILE_FORMAT = "tfrecords"
@@ -58,7 +59,8 @@ def _write_records(
 
 
 class WriteEvaluation(beam.PTransform):
-    """Writes {'metrics': (slice_key, metrics), 'plots': (slice_key, plots)} as TFMA's writer does.
+    """Writes {'metrics': (slice_key, metrics), 'plots': (slice_key, plots)} as TFMA's writer does,
+    and the counts to reconcile (reconciliation.WriteExamplesRead).
 
     One record per slice, in one file per output. (Beam's WriteToTFRecord, which TFMA's writer
     PTransform uses, costs a dozen transforms and several stages: half a second per evaluation,
@@ -67,6 +69,7 @@ class WriteEvaluation(beam.PTransform):
 
     def __init__(self, output_dir: str, eval_config: config_pb2.EvalConfig):
         super().__init__()
+        self._output_dir = output_dir
         self._files = _output_files(output_dir, eval_config)
 
     def expand(self, evaluation):
@@ -75,6 +78,7 @@ class WriteEvaluation(beam.PTransform):
             | f"{output.capitalize()}ToProtos" >> beam.Map(_serialized_proto, output)
             for output in self._files
         ]
+        _ = evaluation | "WriteExamplesRead" >> WriteExamplesRead(self._output_dir)
         return (
             records
             | "AllRecords" >> beam.Flatten()

@@ -14,8 +14,10 @@ from glassbox.engine import branches
 from glassbox.engine.branches import EvaluationInputs
 from glassbox.engine.pipeline import run_branches, run_evaluation
 from glassbox.errors import ConfigError, GlassboxError
-from glassbox.evaluation import writer
+from glassbox.evaluation import beam as evaluation_beam
+from glassbox.evaluation import reconciliation, writer
 from glassbox.evaluation.config import prepare_eval_config
+from glassbox.evaluation.errors import ExamplesLostError
 from tests.support import saved_models
 
 N = 64
@@ -80,3 +82,48 @@ def test_an_evaluation_is_never_written_over(inputs, tmp_path):
             inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(tmp_path)
         )
     assert sorted(os.listdir(tmp_path)) == written
+
+
+def test_every_record_read_is_reconciled_with_the_examples_evaluated(inputs, tmp_path):
+    run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(tmp_path))
+    assert json.load(open(tmp_path / keys.EXAMPLES_READ_FILE)) == {
+        "examples_evaluated": N,
+        "records_read": N,
+    }
+
+
+def _patch_accumulation(monkeypatch, elements):
+    """A runner that loses what the accumulation emits: elements(batch number, its elements)."""
+    process = evaluation_beam._AccumulateSlices.process
+    seen = []
+
+    def patched(self, batch):
+        seen.append(batch)
+        return elements(len(seen), list(process(self, batch)))
+
+    monkeypatch.setattr(evaluation_beam._AccumulateSlices, "process", patched)
+
+
+def test_examples_lost_by_the_runner_fail_the_evaluation_and_write_nothing(
+    inputs, tmp_path, monkeypatch
+):
+    files = [*inputs.example_files, inputs.example_files[0]]  # a Batch per file at least
+    _patch_accumulation(monkeypatch, lambda number, elements: [] if number == 1 else elements)
+    with pytest.raises(
+        ExamplesLostError, match=f"{2 * N} records were read .*, {N} examples reached the metrics"
+    ):
+        run_evaluation(inputs.eval_config, inputs.model_dirs[""], files, str(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
+def test_counts_the_runner_never_delivered_fail_the_evaluation(inputs, tmp_path, monkeypatch):
+    """As on Beam's DaskRunner, which drops what DoFns emit in finish_bundle: no count at all."""
+    _patch_accumulation(
+        monkeypatch,
+        lambda number, elements: [e for e in elements if e[0] != reconciliation.EXAMPLES_KEY],
+    )
+    with pytest.raises(ExamplesLostError, match="an unknown number of examples reached"):
+        run_evaluation(
+            inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(tmp_path)
+        )
+    assert os.listdir(tmp_path) == []

@@ -69,7 +69,7 @@ class _AccumulateSlices(beam.DoFn):
         membership = self._slicer.membership(batch.features)
         multipliers = bootstrap_multipliers(batch, self._plan.num_replicates)
         yield from self._plan.accumulate(batch, membership, multipliers)
-        yield EXAMPLES_KEY, SliceAccumulator([], np.array([float(batch.num_rows)]))
+        yield EXAMPLES_KEY, SliceAccumulator([], np.array([float(batch.num_rows)]), np.zeros(0))
 
 
 class _MergeSlices(beam.CombineFn):

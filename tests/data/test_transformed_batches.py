@@ -11,6 +11,7 @@ import tensorflow as tf
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.data.batches import BatchBuilder
+from glassbox.data.errors import PredictionError
 from glassbox.errors import ConfigError
 from tests.data.test_batches import assert_same_batches
 from tests.support import saved_models
@@ -93,3 +94,18 @@ def test_a_signature_the_model_lacks_is_refused_naming_the_field_and_the_signatu
     assert "'model_specs[0].preprocessing_function_names'" in message
     assert "'tft_layer'" in message
     assert "['serving_default', 'transform_features']" in message
+
+
+def test_a_preprocessing_signature_failing_on_a_file_is_named_with_the_file(taxi, tmp_path):
+    # transform_features parses the raw label 'tips', which these examples lack.
+    stripped = []
+    for example in taxi.examples:
+        copy = tf.train.Example()
+        copy.CopyFrom(example)
+        del copy.features.feature["tips"]
+        stripped.append(copy)
+    path = saved_models.write_tfrecords(str(tmp_path / "no_tips.gz"), stripped)
+    builder = BatchBuilder(_config(), {"": taxi.serving_dir})
+    with pytest.raises(PredictionError, match="transform_features") as error:
+        list(builder.file_batches([path], batch_size=16))
+    assert "no_tips.gz" in str(error.value)

@@ -17,5 +17,9 @@ class GlassboxError(ValueError):
         return self
 
 
+class OutputError(GlassboxError):
+    """An output cannot be written: the path is a file, read-only, not permitted, out of space."""
+
+
 class ConfigError(GlassboxError):
     """An EvalConfig (or our own config) is malformed or asks for something glassbox does not support."""

@@ -38,6 +38,7 @@ LAYERS = (
         "glassbox.config_files",
         "glassbox.beam_runner",
         "glassbox.artifacts",
+        "glassbox.staging",
         "glassbox.tfma_internals",
     ),
 )

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import uuid
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
 import apache_beam as beam
@@ -28,6 +27,7 @@ from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
 from glassbox.evaluation.reconciliation import check_examples_read
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.staging import move_into_place, new_staging_dir, output_error
 
 
 def run_evaluation(
@@ -59,21 +59,34 @@ def run_evaluation(
         eval_config, has_baseline=baseline_model_dir is not None
     )
     model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
-    if tf.io.gfile.exists(os.path.join(output_dir, keys.EVAL_CONFIG_FILE)):
-        raise ConfigError(
-            f"output directory {output_dir!r} already holds an evaluation; "
-            "choose a new directory so that nothing is overwritten"
-        )
+    _check_no_evaluation(output_dir)
     branches: Dict[str, Branch] = {"Metrics": branches_lib.metrics}
     if explain_config is not None:
         branches["Explanations"] = branches_lib.explanations(explain_config)
     inputs = EvaluationInputs(prepared, model_dirs, list(example_files), schema)
     run_branches(branches, inputs, output_dir, beam_pipeline_args, check_examples_read)
-    writer.write_eval_config(
-        output_dir, prepared, data_location=",".join(example_files), model_locations=model_dirs
-    )
+    try:
+        writer.write_eval_config(
+            output_dir, prepared, data_location=",".join(example_files), model_locations=model_dirs
+        )
+    except (OSError, tf.errors.OpError) as e:
+        raise output_error(output_dir, e) from e
     candidate = next(s.name for s in prepared.model_specs if not s.is_baseline)
     return prepared, writer.overall_scalar_metrics(output_dir, candidate)
+
+
+def _check_no_evaluation(output_dir: str) -> None:
+    """Refuses an output directory holding an evaluation (eval_config.json); one left by a killed
+    run (no eval_config.json) is written again."""
+    try:
+        done = tf.io.gfile.exists(os.path.join(output_dir, keys.EVAL_CONFIG_FILE))
+    except (OSError, tf.errors.OpError) as e:
+        raise output_error(output_dir, e) from e
+    if done:
+        raise ConfigError(
+            f"output directory {output_dir!r} already holds an evaluation; "
+            "choose a new directory so that nothing is overwritten"
+        )
 
 
 def model_dirs_by_name(
@@ -102,17 +115,27 @@ def run_branches(
 ) -> None:
     """Runs the branches, each labelled by its key, in one Beam pipeline; their files appear in
     output_dir only when the whole pipeline succeeded and ``check`` of the staging directory
-    raised nothing (nothing is left behind otherwise)."""
-    staging = os.path.join(output_dir, f"{keys.INCOMPLETE_PREFIX}{uuid.uuid4().hex}")
-    tf.io.gfile.makedirs(staging)
+    raised nothing (nothing is left behind otherwise). Staging directories of killed runs are
+    removed first, files they left in output_dir replaced.
+
+    Raises:
+      OutputError: output_dir cannot be written (a file, read-only, not permitted, full).
+    """
+    try:
+        staging = new_staging_dir(output_dir)
+    except (OSError, tf.errors.OpError) as e:
+        raise output_error(output_dir, e) from e
     try:
         options = PipelineOptions(with_default_runner(beam_pipeline_args))
         with _garbage_collector_spared(), beam.Pipeline(options=options) as pipeline:
             for label, branch in branches.items():
                 _ = pipeline | label >> branch(inputs, staging)
         check(staging)
-        for path in tf.io.gfile.listdir(staging):
-            tf.io.gfile.rename(os.path.join(staging, path), os.path.join(output_dir, path))
+        _check_no_evaluation(output_dir)
+        try:
+            move_into_place(staging, output_dir)
+        except (OSError, tf.errors.OpError) as e:
+            raise output_error(output_dir, e) from e
     finally:
         if tf.io.gfile.exists(staging):
             tf.io.gfile.rmtree(staging)

@@ -10,7 +10,6 @@ evaluation dir --read_evaluation--> Evaluation
 from __future__ import annotations
 
 import os
-import uuid
 from typing import Optional
 
 import tensorflow as tf
@@ -20,6 +19,7 @@ from glassbox import keys
 from glassbox.errors import ConfigError
 from glassbox.evaluation.thresholds import check_threshold_fields
 from glassbox.protos import validator_config_pb2
+from glassbox.staging import new_staging_dir, output_error
 from glassbox.validation import gates, thresholds
 from glassbox.validation.decision import Decision, ModelRef, decide
 from glassbox.validation.errors import (
@@ -121,14 +121,23 @@ def write_validation(decision: Decision, output_dir: str) -> None:
 
     Files are written to a staging directory and renamed into place, so a reader that finds
     decision.json finds the whole validation. An output_dir holding a validation is refused.
+
+    Raises:
+      OutputError: output_dir cannot be written (a file, read-only, not permitted, full).
     """
     if tf.io.gfile.exists(os.path.join(output_dir, keys.DECISION_JSON_FILE)):
         raise ValidationError(
             f"output directory {output_dir!r} already holds a validation ({keys.DECISION_JSON_FILE}); "
             "choose a new directory so that nothing is overwritten"
         )
-    staging = os.path.join(output_dir, keys.INCOMPLETE_PREFIX + uuid.uuid4().hex)
-    tf.io.gfile.makedirs(staging)
+    try:
+        _write_staged(decision, output_dir)
+    except (OSError, tf.errors.OpError) as e:
+        raise output_error(output_dir, e) from e
+
+
+def _write_staged(decision: Decision, output_dir: str) -> None:
+    staging = new_staging_dir(output_dir)  # after removing those of killed runs
     try:
         with tf.io.TFRecordWriter(os.path.join(staging, keys.VALIDATIONS_FILE)) as writer:
             writer.write(decision.validation_result.SerializeToString())

@@ -239,3 +239,13 @@ def test_a_bad_schema_is_refused_naming_it_and_nothing_is_written(
     error = capsys.readouterr().err
     assert culprit in error and str(schema) in error
     assert not output.exists()
+
+
+def test_an_output_path_that_is_a_file_exits_2_naming_it_and_the_cause(tmp_path, files, capsys):
+    (tmp_path / "out").write_text("a file")
+    code, output = _evaluate(tmp_path, files)
+    assert code == cli.EXIT_ERROR
+    error = capsys.readouterr().err
+    assert f"cannot write into the output directory '{output}'" in error
+    assert "ot a directory" in error and "Traceback" not in error
+    assert output.read_text() == "a file"

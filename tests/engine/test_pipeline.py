@@ -3,6 +3,8 @@ nothing is written; a new kind of output is one more branch."""
 
 import json
 import os
+import socket
+import subprocess
 
 import apache_beam as beam
 import pytest
@@ -13,7 +15,7 @@ from glassbox import keys
 from glassbox.engine import branches
 from glassbox.engine.branches import EvaluationInputs
 from glassbox.engine.pipeline import run_branches, run_evaluation
-from glassbox.errors import ConfigError, GlassboxError
+from glassbox.errors import ConfigError, GlassboxError, OutputError
 from glassbox.evaluation import beam as evaluation_beam
 from glassbox.evaluation import reconciliation, writer
 from glassbox.evaluation.config import prepare_eval_config
@@ -127,3 +129,53 @@ def test_counts_the_runner_never_delivered_fail_the_evaluation(inputs, tmp_path,
             inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(tmp_path)
         )
     assert os.listdir(tmp_path) == []
+
+
+def _dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+def test_a_killed_runs_leftovers_are_removed_and_its_directory_written_again(inputs, tmp_path):
+    """A run killed during its renames left a staging directory (with a stale decision.json) and
+    some files but no eval_config.json: the next run removes the dead run's staging directory,
+    not a live run's, and writes the whole evaluation over the files left."""
+    complete = tmp_path / "complete"
+    run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(complete))
+    output = tmp_path / "output"
+    host = socket.gethostname()
+    dead = output / f"{keys.INCOMPLETE_PREFIX}{host}-{_dead_pid()}-0123"
+    live = output / f"{keys.INCOMPLETE_PREFIX}{host}-{os.getppid()}-4567"
+    for staging in (dead, live):
+        staging.mkdir(parents=True)
+        (staging / keys.DECISION_JSON_FILE).write_text('{"blessed": true}')
+    (metrics,) = [name for name in os.listdir(complete) if name.startswith("metrics")]
+    (output / metrics).write_bytes((complete / metrics).read_bytes()[:10])  # cut short
+
+    run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(output))
+    assert not dead.exists() and live.exists()
+    assert writer.overall_scalar_metrics(str(output))["example_count"] == N
+    written = {name for name in os.listdir(output) if not name.startswith(".")}
+    assert written == {name for name in os.listdir(complete) if not name.startswith(".")}
+
+
+def test_an_output_path_that_is_a_file_is_an_output_error_naming_it(inputs, tmp_path):
+    output = tmp_path / "evaluation"
+    output.write_text("not a directory")
+    for path in (output, output / "below"):
+        with pytest.raises(OutputError, match=f"output directory '{path}': .*[Nn]ot a directory"):
+            run_evaluation(
+                inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(path)
+            )
+    assert output.read_text() == "not a directory"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+def test_a_read_only_output_directory_is_an_output_error_naming_it(inputs, tmp_path):
+    output = tmp_path / "read-only"
+    output.mkdir()
+    output.chmod(0o555)
+    with pytest.raises(OutputError, match=f"output directory '{output}': .*[Pp]ermission"):
+        run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(output))
+    assert os.listdir(output) == []

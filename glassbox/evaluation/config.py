@@ -124,6 +124,11 @@ def check_eval_config(eval_config: config_pb2.EvalConfig) -> None:
             )
         if not spec.label_key:
             raise ConfigError(f"EvalConfig field 'model_specs[{i}].label_key' is required")
+        if spec.inference_batch_size < 0:
+            raise ConfigError(
+                f"EvalConfig field 'model_specs[{i}].inference_batch_size' is "
+                f"{spec.inference_batch_size}; it must be positive (or unset for the default)"
+            )
     options = eval_config.options
     if options.HasField("include_default_metrics") and options.include_default_metrics.value:
         raise ConfigError(

@@ -103,6 +103,11 @@ def test_a_given_config_and_eval_config_are_applied(evaluations, tmp_path, capsy
         ("unreadable config", "cannot read validator config file"),
         ("bad gate", "'slice_gaps[0].direction' is unset"),
         ("malformed eval config", "malformed eval config in"),
+        (
+            "eval config threshold without direction",
+            "the given EvalConfig: EvalConfig field "
+            "'metrics_specs[0].metrics[0].threshold.change_threshold.direction' (on AUC) is unset",
+        ),
         ("output holds a validation", "already holds a validation"),
         ("bad evaluation properties", "must hold a JSON object of numbers and strings"),
         ("baseline without a model", "--baseline names the baseline of a candidate"),
@@ -123,6 +128,12 @@ def test_bad_input_exits_2_naming_the_culprit(evaluations, tmp_path, capsys, cas
     elif case == "malformed eval config":
         (tmp_path / "e.json").write_text("{not json")
         args = ["--eval-config", str(tmp_path / "e.json")]
+    elif case == "eval config threshold without direction":
+        (tmp_path / "e.pbtxt").write_text(
+            'model_specs { label_key: "label" } metrics_specs { metrics { class_name: "AUC" '
+            "threshold { change_threshold { absolute { value: -0.01 } } } } }"
+        )
+        args = ["--eval-config", str(tmp_path / "e.pbtxt")]
     elif case == "bad evaluation properties":
         (tmp_path / "p.json").write_text('{"current_model": ["m"]}')
         args = ["--evaluation-properties", str(tmp_path / "p.json")]

@@ -42,6 +42,13 @@ def test_malformed_config_names_the_file(tmp_path, content):
         load_eval_config(str(path))
 
 
+def test_a_negative_inference_batch_size_is_refused_naming_the_field():
+    config = _config()
+    config.model_specs[0].inference_batch_size = -5
+    with pytest.raises(ConfigError, match=r"'model_specs\[0\].inference_batch_size' is -5"):
+        prepare_eval_config(config, has_baseline=False)
+
+
 def test_missing_config_file_is_named(tmp_path):
     with pytest.raises(ConfigError, match="nowhere.pbtxt"):
         load_eval_config(str(tmp_path / "nowhere.pbtxt"))

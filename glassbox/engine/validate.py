@@ -20,6 +20,7 @@ from glassbox.engine.outcome import (
 )
 from glassbox.protos import validator_config_pb2
 from glassbox.report import write_report
+from glassbox.staging import new_staging_dir, output_error
 from glassbox.validation import validate as validation
 from glassbox.validation.decision import Decision, ModelRef, decide, reason
 from glassbox.validation.result import validation_result
@@ -83,6 +84,10 @@ def evaluator_blessing(
     Validator decides on the evaluation (defers_to_validator): NOT_BLESSED, saying so, so that
     only the Validator's blessing can bless the model (and make it a later run's baseline).
 
+    A validation also leaves its TFMA ValidationResult in the evaluation directory, where the
+    stock Evaluator's TFMA writes it (``tfma.load_validation_result(evaluation)`` reads it there,
+    as TFX's tutorials do), copied in under a staging name and renamed.
+
     Raises:
       ValidationError: as ``validate`` raises it.
     """
@@ -93,7 +98,32 @@ def evaluator_blessing(
     outcome = validate(
         evaluation_dir, output_dir, models=models, evaluation_properties=evaluation_properties
     )
+    _copy_atomically(
+        os.path.join(output_dir, keys.VALIDATIONS_FILE),
+        os.path.join(evaluation_dir, keys.VALIDATIONS_FILE),
+    )
     return outcome.blessing
+
+
+def _copy_atomically(source: str, target: str) -> None:
+    """Copies source to target through a staging directory beside target (``glassbox.staging``).
+
+    Raises:
+      OutputError: an OS or storage fault, naming target's directory.
+    """
+    import tensorflow as tf
+
+    directory = os.path.dirname(target)
+    try:
+        staging = new_staging_dir(directory)
+        try:
+            staged = os.path.join(staging, os.path.basename(target))
+            tf.io.gfile.copy(source, staged, overwrite=True)
+            tf.io.gfile.rename(staged, target, overwrite=True)
+        finally:
+            tf.io.gfile.rmtree(staging)
+    except (OSError, tf.errors.OpError) as e:
+        raise output_error(directory, e) from e
 
 
 _NOTHING_CHECKED = (

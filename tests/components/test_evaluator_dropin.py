@@ -14,6 +14,7 @@ import os
 
 import ml_metadata as mlmd
 import pytest
+import tensorflow_model_analysis as tfma
 from tfx.components.example_gen.import_example_gen.component import ImportExampleGen
 from tfx.components.pusher.component import Pusher
 from tfx.dsl.components.common.importer import Importer
@@ -124,6 +125,14 @@ def test_the_stock_pusher_pushes_the_blessed_model_and_not_the_failing_one(runs)
     assert pushed == {0, 1}
     [version] = os.listdir(serving)  # only the good model was pushed
     assert os.path.exists(os.path.join(serving, version, "saved_model.pb"))
+
+
+def test_tfma_load_validation_result_reads_the_verdict_from_the_evaluation(runs):
+    # As TFX's tutorials read it: tfma.load_validation_result(evaluator's evaluation uri).
+    store, _, good, bad = runs
+    evaluations = _by_model_uri(store, standard_artifacts.ModelEvaluation.TYPE_NAME)
+    assert tfma.load_validation_result(evaluations[good.model_uri].uri).validation_ok
+    assert not tfma.load_validation_result(evaluations[bad.model_uri].uri).validation_ok
 
 
 def test_the_latest_blessed_model_strategy_finds_the_blessing_as_the_baseline(runs):

@@ -7,6 +7,7 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
+from glassbox import quiet
 from glassbox.errors import GlassboxError
 
 EXIT_ERROR = 2
@@ -16,6 +17,11 @@ COMMANDS = ("evaluate", "validate", "report", "history", "lineage", "model_card"
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="glassbox", description=__doc__)
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's, Beam's and TFX's own logs and warnings (hidden by default)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     for name in COMMANDS:
         importlib.import_module(f"glassbox.commands.{name}").register(commands)
@@ -25,9 +31,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args)
+        with quiet.libraries_silenced(args.verbose) as log:
+            return args.run(args)
     except GlassboxError as e:
-        print(f"glassbox {args.command}: error: {e}", file=sys.stderr)
+        details = f" (the libraries' output: {log[0]})" if log else ""
+        print(f"glassbox {args.command}: error: {e}{details}", file=sys.stderr)
         return EXIT_ERROR
 
 

@@ -63,6 +63,7 @@ class DemoRun:
 
     metadata_path: str
     examples_uri: str
+    model_id: int
     model_uri: str
     evaluation_uri: str
     overall_metrics: Dict[str, float]
@@ -115,6 +116,7 @@ def run_demo(
     return DemoRun(
         metadata_path=metadata_path,
         examples_uri=examples.uri,
+        model_id=model.id,
         model_uri=model.uri,
         evaluation_uri=evaluation.uri,
         overall_metrics={

@@ -40,6 +40,7 @@ LAYERS = (
         "glassbox.artifacts",
         "glassbox.staging",
         "glassbox.tfma_internals",
+        "glassbox.quiet",
     ),
 )
 # Siblings in one layer that must stay independent of each other.

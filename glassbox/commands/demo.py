@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import time
 
 from glassbox import keys
 
@@ -16,10 +17,17 @@ def _run(args: argparse.Namespace) -> int:
     from glassbox.validation.checks import ATTRIBUTION
 
     check_fresh_root(args.root)
+    print(
+        f"Running the example pipeline {len(DEMO_RUNS)} times under TFX's LocalDagRunner into "
+        f"{os.path.abspath(args.root)} (about a minute per run) ...",
+        flush=True,
+    )
     for number, (title, training) in enumerate(DEMO_RUNS, start=1):
-        print(f"Run {number} of {len(DEMO_RUNS)}: {title}")
+        print(f"Run {number} of {len(DEMO_RUNS)}: {title}", flush=True)
+        started = time.monotonic()
         run = run_demo(args.root, training=training)
-        print(f"  Model:        {run.model_uri}")
+        print(f"  Took:         {time.monotonic() - started:.0f} s")
+        print(f"  Model:        id {run.model_id} in ML Metadata, {run.model_uri}")
         print(f"  Baseline:     {run.baseline_model_uri or 'none (no model blessed yet)'}")
         print(f"  Evaluation:   {run.evaluation_uri}")
         print(f"  Validation:   {run.validation_uri}")
@@ -35,6 +43,10 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  Reports:      {os.path.join(run.evaluation_uri, keys.REPORT_FILE)} (evaluation)")
         print(f"                {os.path.join(run.validation_uri, keys.REPORT_FILE)} (validation)")
     print(f"ML Metadata:    {run.metadata_path}")
+    print("Next:")
+    print(f"  glassbox lineage --mlmd {run.metadata_path} --model-id {run.model_id}")
+    print(f"  glassbox history --mlmd {run.metadata_path} --metric {AUC} --html history.html")
+    print(f"  glassbox model-card --mlmd {run.metadata_path} --latest-push --output model_card")
     return 0
 
 

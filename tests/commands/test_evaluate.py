@@ -1,6 +1,8 @@
 """`glassbox evaluate`: a real run, and every bad input refused with the culprit named and nothing written."""
 
 import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -249,3 +251,37 @@ def test_an_output_path_that_is_a_file_exits_2_naming_it_and_the_cause(tmp_path,
     assert f"cannot write into the output directory '{output}'" in error
     assert "ot a directory" in error and "Traceback" not in error
     assert output.read_text() == "a file"
+
+
+def _evaluate_process(tmp_path, files, *options, examples=None):
+    """`glassbox evaluate` as its own process, as a user runs it: (exit code, stdout, stderr)."""
+    config_path = tmp_path / "eval_config.pbtxt"
+    config_path.write_text(CONFIG % GOOD)
+    argv = [sys.executable, "-m", "glassbox.cli", *options, "evaluate", "--model", files["model"]]
+    argv += ["--examples", examples or files["examples"], "--eval-config", str(config_path)]
+    argv += ["--output", str(tmp_path / "out")]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_the_command_prints_no_library_noise(tmp_path, files):
+    code, out, err = _evaluate_process(tmp_path, files)
+    assert code == 0
+    assert err == ""  # no TensorFlow, absl, Beam or TFX lines
+    assert "Wrote evaluation to" in out and "auc" in out
+
+
+def test_verbose_shows_the_libraries_output(tmp_path, files):
+    code, _, err = _evaluate_process(tmp_path, files, "--verbose")
+    assert code == 0
+    assert "cudart_stub" in err or "WARNING" in err
+
+
+def test_an_error_is_one_line_naming_the_log_that_keeps_the_libraries_output(tmp_path, files):
+    code, _, err = _evaluate_process(tmp_path, files, examples=files["truncated"])
+    assert code == cli.EXIT_ERROR
+    (line,) = err.splitlines()
+    assert line.startswith("glassbox evaluate: error: ") and files["truncated"] in line
+    log = line.rsplit("the libraries' output: ", 1)[1].rstrip(")")
+    assert os.path.getsize(log) > 0  # Beam's traceback, kept for a bug report
+    os.unlink(log)

@@ -75,8 +75,9 @@ class Method(NamedTuple):
     attribute: Callable[[MethodInputs, Message, int], MethodResult]
 
 
-def _shapley(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
-    result = shapley_values(
+def _masking(method: Callable, inputs: MethodInputs, options: Message, seed: int):
+    """A method that masks features with the background (Shapley values, local surrogate)."""
+    return method(
         inputs.function,
         inputs.rows,
         inputs.background,
@@ -86,6 +87,10 @@ def _shapley(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
         inputs.background_weights,
         inputs.features,
     )
+
+
+def _shapley(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    result = _masking(shapley_values, inputs, options, seed)
     errors = result.standard_errors
     return MethodResult(
         result,
@@ -115,16 +120,7 @@ def _integrated_gradients(inputs: MethodInputs, options: Message, seed: int) -> 
 
 
 def _local_surrogate(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
-    result = local_surrogate(
-        inputs.function,
-        inputs.rows,
-        inputs.background,
-        inputs.groups,
-        options,
-        seed,
-        inputs.background_weights,
-        inputs.features,
-    )
+    result = _masking(local_surrogate, inputs, options, seed)
     return MethodResult(result.attributions, result.to_json())
 
 

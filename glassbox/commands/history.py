@@ -19,6 +19,11 @@ def _run(args: argparse.Namespace) -> int:
         from glassbox.report.render import write_html
 
         print(f"Wrote the history view to {write_html(args.html, history_page(history))}")
+    if args.tensorboard:
+        from glassbox.report.tensorboard import write_history_summaries
+
+        logdir = write_history_summaries(history, args.tensorboard)
+        print(f"Wrote TensorBoard summaries to {logdir} (tensorboard --logdir {logdir})")
     return 0
 
 
@@ -43,5 +48,10 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument(
         "--html", metavar="FILE", help="also write the history view as a self-contained HTML page"
+    )
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="also write the history as TensorBoard summaries into DIR (step: the evaluation's id)",
     )
     parser.set_defaults(run=_run)

@@ -141,3 +141,35 @@ def test_bad_input_exits_2_naming_the_store_pipeline_metric_or_slice(
     assert cli.main(["history", *[x for item in args.items() for x in item], *extra]) == 2
     assert expected in capsys.readouterr().err
     assert not os.path.exists(tmp_path / "none.sqlite")
+
+
+def test_glassbox_history_writes_tensorboard_summaries_of_each_evaluation(demo_runs, tmp_path):
+    import tensorflow as tf
+
+    logdir = tmp_path / "tensorboard"
+    argv = ["history", "--mlmd", demo_runs.store, "--metric", "auc", "--tensorboard", str(logdir)]
+    assert cli.main(argv) == 0
+    history = read_history(demo_runs.store, "auc")
+    by_tag = {}
+    for path in tf.io.gfile.glob(str(logdir / "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                by_tag.setdefault(value.tag, {})[event.step] = (
+                    value.metadata.plugin_data.plugin_name,
+                    tf.make_ndarray(value.tensor),
+                )
+    steps = [p.evaluation.id for p in history.points]
+    assert {tag: sorted(values) for tag, values in by_tag.items()} == {
+        "Overall/auc": steps,
+        "Overall/blessed": steps,
+        "Overall/decision": steps,
+    }
+    assert [by_tag["Overall/auc"][s][1] for s in steps] == pytest.approx(
+        [r.overall_metrics["auc"] for r in demo_runs.runs]
+    )
+    assert [by_tag["Overall/blessed"][s][1] for s in steps] == [1.0, 1.0, 0.0]
+    assert by_tag["Overall/auc"][steps[0]][0] == "scalars"  # the plugin TensorBoard shows it in
+    assert by_tag["Overall/decision"][steps[0]][0] == "text"
+    refused = by_tag["Overall/decision"][steps[2]][1].item().decode()
+    assert refused.startswith(f"**{history.points[2].model.label}** against ")
+    assert "not blessed" in refused

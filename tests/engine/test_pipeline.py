@@ -3,8 +3,12 @@ nothing is written; a new kind of output is one more branch."""
 
 import json
 import os
+import select
+import signal
 import socket
 import subprocess
+import sys
+import time
 
 import apache_beam as beam
 import pytest
@@ -20,7 +24,7 @@ from glassbox.evaluation import beam as evaluation_beam
 from glassbox.evaluation import reconciliation, writer
 from glassbox.evaluation.config import prepare_eval_config
 from glassbox.evaluation.errors import ExamplesLostError
-from tests.support import saved_models
+from tests.support import REPO_ROOT, saved_models
 
 N = 64
 EVAL_CONFIG = (
@@ -179,3 +183,69 @@ def test_a_read_only_output_directory_is_an_output_error_naming_it(inputs, tmp_p
     with pytest.raises(OutputError, match=f"output directory '{output}': .*[Pp]ermission"):
         run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(output))
     assert os.listdir(output) == []
+
+
+BLOCKED = "evaluation partly written"
+# Where a run is killed: before its first rename out of staging, after it, and with every file in
+# place but eval_config.json (its temporary file written, not yet renamed).
+KILL_STAGES = ("before-renames", "mid-renames", "before-eval-config")
+
+
+def _run_killed_at(stage, output, model_dir, example_file):
+    """In a child process: runs an evaluation into output that blocks at stage, saying so on stdout."""
+    import tensorflow as tf
+
+    rename = tf.io.gfile.rename
+
+    def rename_blocking(source, target, overwrite=False):
+        last = os.path.basename(target) == keys.EVAL_CONFIG_FILE
+        if stage == "before-renames" or (stage == "before-eval-config" and last):
+            print(BLOCKED, flush=True)
+            time.sleep(3600)
+        rename(source, target, overwrite)
+        if stage == "mid-renames":
+            print(BLOCKED, flush=True)
+            time.sleep(3600)
+
+    tf.io.gfile.rename = rename_blocking
+    eval_config = text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig())
+    run_evaluation(eval_config, model_dir, [example_file], output)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stage", KILL_STAGES)
+def test_a_run_killed_at_each_stage_of_writing_leaves_no_evaluation_and_the_next_run_repairs_it(
+    inputs, tmp_path, stage
+):
+    output = tmp_path / "output"
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.engine.test_pipeline import _run_killed_at; "
+            "_run_killed_at(*sys.argv[1:])",
+            stage,
+            str(output),
+            inputs.model_dirs[""],
+            inputs.example_files[0],
+        ],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        ready, _, _ = select.select([child.stdout], [], [], 600)
+        assert ready and child.stdout.readline().strip() == BLOCKED
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    left = os.listdir(output)
+    assert keys.EVAL_CONFIG_FILE not in left  # nothing that looks complete
+    staged = [n for n in left if n.startswith(keys.INCOMPLETE_PREFIX)]
+    assert bool(staged) == (stage != "before-eval-config")  # then the staging dir is removed
+
+    eval_config = text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig())
+    run_evaluation(eval_config, inputs.model_dirs[""], inputs.example_files, str(output))
+    assert writer.overall_scalar_metrics(str(output))["example_count"] == N
+    assert not [n for n in os.listdir(output) if n.startswith(keys.INCOMPLETE_PREFIX)]

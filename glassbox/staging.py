@@ -4,11 +4,13 @@ them into place once all are written, so a reader never sees a partial output.
 A staging directory is named after the run's host and process (``.incomplete-<host>-<pid>-<id>``),
 so that a later run on the same host removes those whose process is gone (killed) and never one
 of a run still going. Writing into a directory left by a killed run (no completion file) goes
-over the files it left.
+over the files it left. A run into a local directory claims it (``claimed``): of two concurrent
+runs into one directory, one writes and the other gets an error naming it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import uuid
@@ -18,6 +20,62 @@ import tensorflow as tf
 from glassbox import keys
 from glassbox.errors import OutputError
 
+CLAIM_FILE = ".writing"
+
+
+def _owner() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _gone(owner: str) -> bool:
+    """Whether the run named host-pid ran on this host and no longer runs."""
+    host, _, pid = owner.rpartition("-")
+    return host == socket.gethostname() and pid.isdigit() and not _alive(int(pid))
+
+
+@contextlib.contextmanager
+def claimed(output_dir: str):
+    """Holds output_dir for this run while it writes there (a local directory: a ``.writing``
+    file created exclusively, naming the run; object stores have no exclusive create, so there
+    concurrent runs are not detected). A claim of a killed run on this host is taken over.
+
+    Raises:
+      OutputError: another run holds the directory, or it cannot be written.
+    """
+    if "://" in output_dir:
+        yield
+        return
+    path = os.path.join(output_dir, CLAIM_FILE)
+    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+        raise OutputError(
+            f"cannot write into the output directory {output_dir!r}: Not a directory (a file)"
+        )
+    try:
+        os.makedirs(output_dir, exist_ok=True)
+        while True:
+            try:
+                claim = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+                break
+            except FileExistsError:
+                with open(path) as f:
+                    holder = f.read().strip()
+                if not _gone(holder):
+                    raise OutputError(
+                        f"another run ({holder}) is writing into {output_dir!r}; wait for it, or "
+                        f"if it no longer runs (on another host), remove {path}"
+                    ) from None
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(path)
+        with os.fdopen(claim, "w") as f:
+            f.write(_owner())
+    except OSError as e:
+        raise output_error(output_dir, e) from e
+    try:
+        yield
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
 
 def new_staging_dir(output_dir: str) -> str:
     """Creates a staging directory in output_dir (created if missing), after removing those of
@@ -25,7 +83,7 @@ def new_staging_dir(output_dir: str) -> str:
     remove_dead_staging_dirs(output_dir)
     path = os.path.join(
         output_dir,
-        f"{keys.INCOMPLETE_PREFIX}{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex}",
+        f"{keys.INCOMPLETE_PREFIX}{_owner()}-{uuid.uuid4().hex}",
     )
     tf.io.gfile.makedirs(path)
     return path

@@ -27,7 +27,7 @@ from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
 from glassbox.evaluation.reconciliation import check_examples_read
 from glassbox.protos.explain_config_pb2 import ExplainConfig
-from glassbox.staging import move_into_place, new_staging_dir, output_error
+from glassbox.staging import claimed, move_into_place, new_staging_dir, output_error
 
 
 def run_evaluation(
@@ -64,13 +64,18 @@ def run_evaluation(
     if explain_config is not None:
         branches["Explanations"] = branches_lib.explanations(explain_config)
     inputs = EvaluationInputs(prepared, model_dirs, list(example_files), schema)
-    run_branches(branches, inputs, output_dir, beam_pipeline_args, check_examples_read)
-    try:
-        writer.write_eval_config(
-            output_dir, prepared, data_location=",".join(example_files), model_locations=model_dirs
-        )
-    except (OSError, tf.errors.OpError) as e:
-        raise output_error(output_dir, e) from e
+    with claimed(output_dir):
+        _check_no_evaluation(output_dir)  # a run that held it may have finished meanwhile
+        run_branches(branches, inputs, output_dir, beam_pipeline_args, check_examples_read)
+        try:
+            writer.write_eval_config(
+                output_dir,
+                prepared,
+                data_location=",".join(example_files),
+                model_locations=model_dirs,
+            )
+        except (OSError, tf.errors.OpError) as e:
+            raise output_error(output_dir, e) from e
     candidate = next(s.name for s in prepared.model_specs if not s.is_baseline)
     return prepared, writer.overall_scalar_metrics(output_dir, candidate)
 

@@ -15,7 +15,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox import keys
+from glassbox import keys, staging
 from glassbox.engine import branches
 from glassbox.engine.branches import EvaluationInputs
 from glassbox.engine.pipeline import run_branches, run_evaluation
@@ -151,9 +151,9 @@ def test_a_killed_runs_leftovers_are_removed_and_its_directory_written_again(inp
     host = socket.gethostname()
     dead = output / f"{keys.INCOMPLETE_PREFIX}{host}-{_dead_pid()}-0123"
     live = output / f"{keys.INCOMPLETE_PREFIX}{host}-{os.getppid()}-4567"
-    for staging in (dead, live):
-        staging.mkdir(parents=True)
-        (staging / keys.DECISION_JSON_FILE).write_text('{"blessed": true}')
+    for left in (dead, live):
+        left.mkdir(parents=True)
+        (left / keys.DECISION_JSON_FILE).write_text('{"blessed": true}')
     (metrics,) = [name for name in os.listdir(complete) if name.startswith("metrics")]
     (output / metrics).write_bytes((complete / metrics).read_bytes()[:10])  # cut short
 
@@ -249,3 +249,20 @@ def test_a_run_killed_at_each_stage_of_writing_leaves_no_evaluation_and_the_next
     run_evaluation(eval_config, inputs.model_dirs[""], inputs.example_files, str(output))
     assert writer.overall_scalar_metrics(str(output))["example_count"] == N
     assert not [n for n in os.listdir(output) if n.startswith(keys.INCOMPLETE_PREFIX)]
+
+
+def test_of_two_runs_into_one_directory_one_writes_and_the_other_is_refused(inputs, tmp_path):
+    """A run holding the directory (here: this test's parent process, alive) keeps it; a claim
+    left by a killed run is taken over."""
+    output = tmp_path / "output"
+    output.mkdir()
+    claim = output / staging.CLAIM_FILE
+    holder = f"{socket.gethostname()}-{os.getppid()}"
+    claim.write_text(holder)
+    with pytest.raises(OutputError, match=f"another run .{holder}. is writing into '{output}'"):
+        run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(output))
+    assert os.listdir(output) == [staging.CLAIM_FILE]
+
+    claim.write_text(f"{socket.gethostname()}-{_dead_pid()}")
+    run_evaluation(inputs.eval_config, inputs.model_dirs[""], inputs.example_files, str(output))
+    assert keys.EVAL_CONFIG_FILE in os.listdir(output) and not claim.exists()

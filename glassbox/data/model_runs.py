@@ -17,7 +17,7 @@ from glassbox.data.errors import (
     SignatureError,
 )
 from glassbox.data.feature_columns import check_rows, dense_values, holds_bytes
-from glassbox.data.models import ServingModel
+from glassbox.data.models import ServingModel, tf_error_cause
 from glassbox.data.slicing import sliced_features
 from glassbox.data.transformed import as_ragged, overlay, record_batch
 from glassbox.data.types import Batch, ModelName
@@ -158,7 +158,7 @@ class ModelRun:
             names = [signature.signature_name for signature in self._preprocessing]
             raise PredictionError(
                 f"preprocessing signatures {names} of {self.describe} failed on a batch of "
-                f"{len(serialized)} examples: {e.message}"
+                f"{len(serialized)} examples: {tf_error_cause(e)}"
             ) from e
         return record_batch(columns)
 

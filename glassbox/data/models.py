@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
@@ -14,6 +15,26 @@ from glassbox.data.errors import FeatureTypeError, ModelLoadError, PredictionErr
 from glassbox.data.feature_columns import dense_values, holds_bytes
 
 DEFAULT_SIGNATURE = tf.saved_model.DEFAULT_SERVING_SIGNATURE_DEF_KEY
+
+# Lines of a TensorFlow "Graph execution error" that say where, not what.
+_WHERE_LINES = ("Detected at node", "Node:", "<stack traces")
+
+
+def tf_error_cause(error: tf.errors.OpError) -> str:
+    """A TensorFlow error's cause, first: without the "Graph execution error" preamble, the
+    trace of where its node was defined, and the op and node markers."""
+    message = error.message
+    if not message.startswith("Graph execution error"):
+        return message
+    cause = [
+        line
+        for line in message.splitlines()[1:]
+        if line.strip() and not line.startswith((" ", "\t", *_WHERE_LINES))
+    ]
+    text = re.sub(r"\s*\[Op:[^\]]*\]", "", " ".join(cause)).strip()
+    return text or message
+
+
 # Keras may name a model input '<feature>_input'; TFMA feeds it the feature (model_util).
 _KERAS_INPUT_SUFFIX = "_input"
 
@@ -134,7 +155,7 @@ class ServingModel:
         except tf.errors.OpError as e:
             raise PredictionError(
                 f"signature {self.signature_name!r} of model {self.model_dir} "
-                f"failed on a batch of {features.num_rows} examples: {e.message}"
+                f"failed on a batch of {features.num_rows} examples: {tf_error_cause(e)}"
             ) from e
         return {name: tensor.numpy() for name, tensor in outputs.items()}
 

@@ -156,3 +156,10 @@ def test_failing_signature_call_is_a_prediction_error_with_tf_reason(model_dirs)
         match=r"(?s)signature 'serving_default' of model .*examples failed .*Feature: x1 .* could not be found",
     ):
         ServingModel(model_dirs["examples"]).predict(serialized, decode(serialized))
+    with pytest.raises(PredictionError) as failed:
+        ServingModel(model_dirs["examples"]).predict(serialized, decode(serialized))
+    # The cause first, without TensorFlow's preamble, trace and op markers.
+    assert str(failed.value).endswith(
+        "failed on a batch of 40 examples: Name: <unknown>, Feature: x1 (data type: float) is "
+        "required but could not be found."
+    )

@@ -114,6 +114,11 @@ def test_glassbox_demo_tells_the_story_first_rubber_stamped_better_blessed_untra
     assert any("against the baseline's" in r for r in reasons)
     assert aucs[3] < MIN_AUC < aucs[1] < aucs[2]
     assert f"ML Metadata:    {root}/metadata.sqlite" in out
+    # ML Metadata ids, as lineage --model-id wants them, and the follow-up commands.
+    ids = {n: int(_printed(block, "Model id").split()[0]) for n, block in blocks.items()}
+    assert ids[1] < ids[2] < ids[3]
+    assert f"glassbox lineage --mlmd {root}/metadata.sqlite --model-id {ids[3]}" in out
+    assert f"glassbox history --mlmd {root}/metadata.sqlite --metric auc" in out
 
 
 def test_the_demo_explains_each_model_checks_its_attributions_and_prints_its_reports(demo):

@@ -77,20 +77,24 @@ def claimed(output_dir: str):
             os.remove(path)
 
 
+def temporary_path(output_dir: str) -> str:
+    """A path in output_dir for a file or directory of this run not yet in place (removed by a
+    later run if this one is killed)."""
+    return os.path.join(output_dir, f"{keys.INCOMPLETE_PREFIX}{_owner()}-{uuid.uuid4().hex}")
+
+
 def new_staging_dir(output_dir: str) -> str:
     """Creates a staging directory in output_dir (created if missing), after removing those of
     this host's killed runs; returns its path."""
     remove_dead_staging_dirs(output_dir)
-    path = os.path.join(
-        output_dir,
-        f"{keys.INCOMPLETE_PREFIX}{_owner()}-{uuid.uuid4().hex}",
-    )
+    path = temporary_path(output_dir)
     tf.io.gfile.makedirs(path)
     return path
 
 
 def remove_dead_staging_dirs(output_dir: str) -> None:
-    """Removes the staging directories in output_dir of runs on this host that no longer run."""
+    """Removes the staging directories and temporary files in output_dir of runs on this host
+    that no longer run."""
     if not tf.io.gfile.isdir(output_dir):
         return
     host = socket.gethostname()
@@ -105,7 +109,11 @@ def remove_dead_staging_dirs(output_dir: str) -> None:
             and owner[1].isdigit()
             and not _alive(int(owner[1]))
         ):
-            tf.io.gfile.rmtree(os.path.join(output_dir, name))
+            path = os.path.join(output_dir, name)
+            if tf.io.gfile.isdir(path):
+                tf.io.gfile.rmtree(path)
+            else:
+                tf.io.gfile.remove(path)
 
 
 def _alive(pid: int) -> bool:

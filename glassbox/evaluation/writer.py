@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import math
 import os
-import uuid
 from typing import Any, Dict, Iterable, Mapping, Tuple
 
 import apache_beam as beam
@@ -23,6 +22,7 @@ from tensorflow_model_analysis.writers import metrics_plots_and_validations_writ
 from glassbox import tfma_internals
 from glassbox.evaluation.reconciliation import WriteExamplesRead
 from glassbox.keys import EVAL_CONFIG_FILE
+from glassbox.staging import temporary_path
 
 DATA_FILE_FORMAT = "tfrecords"
 
@@ -98,7 +98,7 @@ def write_eval_config(
         eval_config, data_location, DATA_FILE_FORMAT, dict(model_locations)
     )
     path = os.path.join(output_dir, EVAL_CONFIG_FILE)
-    tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+    tmp = temporary_path(output_dir)
     with tf.io.gfile.GFile(tmp, "w") as f:
         f.write(content)
     tf.io.gfile.rename(tmp, path, overwrite=True)

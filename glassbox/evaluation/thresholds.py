@@ -20,6 +20,7 @@ from tensorflow_model_analysis.metrics import metric_specs
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.errors import ConfigError
+from glassbox.evaluation import fairness  # noqa: F401 (registers FairnessIndicators with TFMA)
 
 GenericThreshold = Union[config_pb2.GenericValueThreshold, config_pb2.GenericChangeThreshold]
 _DIRECTIONS = (

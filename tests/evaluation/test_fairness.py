@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 import os
 import pickle
+import subprocess
+import sys
 from typing import Dict, List
 
 import apache_beam as beam
@@ -197,3 +199,15 @@ def test_binarized_classes_get_one_versus_rest_rates(tmp_path):
     _assert_matches_sklearn(
         metrics, rows, weighted=False, sub_key=metric_types.SubKey(class_id=1), positive=1.0
     )
+
+
+def test_every_evaluation_path_registers_the_class_without_importing_it():
+    """Configs name FairnessIndicators by class name only: importing the engine (as glassbox
+    evaluate, the Evaluator and the Validator do) must register it, not only the tests' import."""
+    code = (
+        "import glassbox.engine.evaluate\n"
+        "from tensorflow_model_analysis.metrics import metric_types\n"
+        "print('FairnessIndicators' in metric_types.registered_metrics())\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert done.stdout.strip() == "True", done.stderr[-2000:]

@@ -106,7 +106,7 @@ def tfx(inputs, tmp_path_factory):
             ),
             eval_config=text_format.Parse(compared_models.EVAL_CONFIG, config_pb2.EvalConfig()),
         ),
-        root,
+        root / "evaluator",  # both components have a blessing output
     )
     validated = run_executor(
         Validator(
@@ -114,7 +114,7 @@ def tfx(inputs, tmp_path_factory):
             model=model,
             baseline_model=baseline,
         ),
-        root,
+        root / "validator",
     )
     return {**evaluated, **validated}
 

@@ -5,11 +5,7 @@ leaves no BLESSED file, no ModelBlessing with blessed = 1 and nothing pushed."""
 import glob
 import os
 import re
-import select
 import shutil
-import signal
-import subprocess
-import sys
 import time
 
 import ml_metadata as mlmd
@@ -27,10 +23,9 @@ from glassbox import keys
 from glassbox.components import Evaluator, Validator
 from glassbox.errors import ConfigError
 from tests.components.test_validator import THRESHOLDS
-from tests.support import REPO_ROOT, saved_models
+from tests.support import saved_models
+from tests.support.killed_child import BLOCKED, kill_when_blocked
 from tests.support.validation_fixtures import OVERALL, metrics, write_evaluation
-
-BLOCKED = "validation partly written"
 
 
 def _pipeline(root, evaluation_uri=None, record=None, components=None, model=None):
@@ -155,26 +150,9 @@ def _run_blocking_mid_write(root, evaluation_uri):
 def test_a_validator_killed_while_writing_leaves_nothing_blessed(tmp_path, evaluation):
     root = str(tmp_path)
     os.makedirs(os.path.join(root, "model"))
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from tests.components.test_validator_faults import _run_blocking_mid_write; "
-            "_run_blocking_mid_write(*sys.argv[1:])",
-            root,
-            evaluation,
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    kill_when_blocked(
+        "tests.components.test_validator_faults", "_run_blocking_mid_write", root, evaluation
     )
-    try:
-        ready, _, _ = select.select([child.stdout], [], [], 600)
-        assert ready and child.stdout.readline().strip() == BLOCKED
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
 
     store, written = _assert_nothing_blessed_or_pushed(root)
     assert "NOT_BLESSED" not in written

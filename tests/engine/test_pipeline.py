@@ -3,11 +3,8 @@ nothing is written; a new kind of output is one more branch."""
 
 import json
 import os
-import select
-import signal
 import socket
 import subprocess
-import sys
 import time
 
 import apache_beam as beam
@@ -24,7 +21,8 @@ from glassbox.evaluation import beam as evaluation_beam
 from glassbox.evaluation import reconciliation, writer
 from glassbox.evaluation.config import prepare_eval_config
 from glassbox.evaluation.errors import ExamplesLostError
-from tests.support import REPO_ROOT, saved_models
+from tests.support import saved_models
+from tests.support.killed_child import BLOCKED, kill_when_blocked
 
 N = 64
 EVAL_CONFIG = (
@@ -185,7 +183,6 @@ def test_a_read_only_output_directory_is_an_output_error_naming_it(inputs, tmp_p
     assert os.listdir(output) == []
 
 
-BLOCKED = "evaluation partly written"
 # Where a run is killed: before its first rename out of staging, after it, and with every file in
 # place but eval_config.json (its temporary file written, not yet renamed).
 KILL_STAGES = ("before-renames", "mid-renames", "before-eval-config")
@@ -218,28 +215,14 @@ def test_a_run_killed_at_each_stage_of_writing_leaves_no_evaluation_and_the_next
     inputs, tmp_path, stage
 ):
     output = tmp_path / "output"
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from tests.engine.test_pipeline import _run_killed_at; "
-            "_run_killed_at(*sys.argv[1:])",
-            stage,
-            str(output),
-            inputs.model_dirs[""],
-            inputs.example_files[0],
-        ],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    kill_when_blocked(
+        "tests.engine.test_pipeline",
+        "_run_killed_at",
+        stage,
+        str(output),
+        inputs.model_dirs[""],
+        inputs.example_files[0],
     )
-    try:
-        ready, _, _ = select.select([child.stdout], [], [], 600)
-        assert ready and child.stdout.readline().strip() == BLOCKED
-    finally:
-        child.send_signal(signal.SIGKILL)
-        child.wait()
     left = os.listdir(output)
     assert keys.EVAL_CONFIG_FILE not in left  # nothing that looks complete
     assert [n for n in left if n.startswith(keys.INCOMPLETE_PREFIX)]  # staged, or eval_config's

@@ -7,14 +7,17 @@ on a missing, truncated or corrupt file becomes an EvaluationReadError naming th
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import math
 import os
+import re
 from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
 
 import tensorflow as tf
 from google.protobuf import json_format, message
 from tensorflow_model_analysis import constants as tfma_constants
+from tensorflow_model_analysis.metrics import attributions as tfma_attributions
 from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
@@ -29,6 +32,8 @@ SliceKey = Tuple[Tuple[str, object], ...]
 MetricKey = metric_types.MetricKey
 # {metric key: {feature: attribution}} of one slice, as TFMA's AttributionsForSlice holds them.
 SliceAttributions = Dict[MetricKey, Dict[str, float]]
+# A shard of a file Beam wrote: prefix, its index, the number of shards, suffix.
+_SHARD = re.compile(r"(.*)-(\d{5})-of-(\d{5})(\.[^/]*|)")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +83,8 @@ def slice_label(slice_key: SliceKey) -> str:
 
 
 def read_evaluation(path: str) -> Evaluation:
-    """Reads eval_config.json, the metrics and any attributions of an evaluation directory."""
+    """Reads eval_config.json, the metrics and any attributions of an evaluation directory, after
+    checking that every file eval_config.json promises is there and readable (`_check_complete`)."""
     if not tf.io.gfile.isdir(path):
         raise EvaluationReadError(f"evaluation directory {path!r} does not exist")
     eval_config, model_locations = _read_eval_run(path)
@@ -97,6 +103,7 @@ def read_evaluation(path: str) -> Evaluation:
             f"evaluation directory {path!r} holds no metrics "
             f"({tfma_constants.METRICS_KEY}-* files with records)"
         )
+    _check_complete(path, eval_config)
     attributions: Dict[SliceKey, SliceAttributions] = {}
     for record in _records(
         path,
@@ -136,15 +143,56 @@ def _read_eval_run(path: str) -> Tuple[config_pb2.EvalConfig, Dict[str, str]]:
     return eval_config, dict(model_locations)
 
 
+def _check_complete(path: str, eval_config: config_pb2.EvalConfig) -> None:
+    """Refuses an evaluation missing a file its eval_config.json promises: plots (unless
+    options.disabled_outputs names them) and attributions when a metric computes them (TFMA writes
+    them so), every shard of each; each file is read through, to find it whole."""
+    promised = {tfma_constants.PLOTS_KEY: mpv_writer.load_and_deserialize_plots}
+    if tfma_attributions.has_attributions_metrics(eval_config.metrics_specs):
+        promised[tfma_constants.ATTRIBUTIONS_KEY] = mpv_writer.load_and_deserialize_attributions
+    disabled = set(eval_config.options.disabled_outputs.values)
+    for key, load in promised.items():
+        if key in disabled:
+            continue
+        if not _files(path, key):
+            raise EvaluationReadError(
+                f"{os.path.join(path, key)}-* not found: the evaluation {path!r} is incomplete (a "
+                f"file was deleted or not copied); its {EVAL_CONFIG_FILE} promises {key} "
+                "(options.disabled_outputs does not name them); evaluate again"
+            )
+        collections.deque(_records(path, key, load), maxlen=0)
+
+
+def _check_shards(files: List[str]) -> None:
+    """Refuses a set of shards (name-SSSSS-of-NNNNN.ext, as Beam names them) missing one."""
+    shards: Dict[Tuple[str, str, int], set] = collections.defaultdict(set)
+    for file in files:
+        match = _SHARD.fullmatch(file)
+        if match:
+            prefix, index, count, suffix = match.groups()
+            shards[(prefix, suffix, int(count))].add(int(index))
+    for (prefix, suffix, count), found in sorted(shards.items()):
+        for index in sorted(set(range(count)) - found):
+            raise EvaluationReadError(
+                f"{prefix}-{index:05d}-of-{count:05d}{suffix} is missing (shard {index + 1} of "
+                f"{count}): the evaluation is incomplete; evaluate again"
+            )
+
+
+def _files(path: str, key: str) -> List[str]:
+    return sorted(
+        f for f in tf.io.gfile.glob(os.path.join(path, key + "*")) if not tf.io.gfile.isdir(f)
+    )
+
+
 def _records(
     path: str, key: str, load: Callable[[str], Iterator[message.Message]], required: bool = True
 ) -> Iterator[message.Message]:
     """The records of every `key`-* file, read by TFMA's loader one file at a time to name the culprit."""
-    files = sorted(
-        f for f in tf.io.gfile.glob(os.path.join(path, key + "*")) if not tf.io.gfile.isdir(f)
-    )
+    files = _files(path, key)
     if required and not files:
         raise EvaluationReadError(f"evaluation directory {path!r} holds no {key}-* files")
+    _check_shards(files)
     for file in files:
         try:
             yield from load(file)

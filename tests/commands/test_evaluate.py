@@ -132,6 +132,26 @@ def test_disabled_outputs_are_not_written(tmp_path, files):
     assert "metrics" in written["disabled"] and "plots" not in written["disabled"]
 
 
+def test_validate_refuses_an_evaluation_missing_a_promised_file(tmp_path, files, capsys):
+    # A real evaluation validates; with its plots file deleted (eval_config.json promises plots)
+    # `glassbox validate` exits 2 naming the file, and writes no decision and no blessing.
+    threshold = "value_threshold { lower_bound { value: 0.1 } }"
+    code, evaluation = _evaluate(tmp_path, files, config_text=CONFIG_WITH % threshold)
+    assert code == 0
+    validate = ["validate", "--evaluation", str(evaluation)]
+    assert cli.main(validate + ["--output", str(tmp_path / "v1")]) == 0
+    (plots,) = [f for f in os.listdir(evaluation) if f.startswith("plots-")]
+    os.remove(evaluation / plots)
+    capsys.readouterr()
+    blessing = tmp_path / "blessing"
+    code = cli.main(validate + ["--output", str(tmp_path / "v2"), "--blessing", str(blessing)])
+    assert code == cli.EXIT_ERROR
+    error = capsys.readouterr().err
+    assert f"{evaluation}/plots-* not found" in error and "incomplete" in error
+    assert "Traceback" not in error
+    assert not blessing.exists() and not (tmp_path / "v2" / "decision.json").exists()
+
+
 @pytest.mark.parametrize(
     "case, culprit",
     [

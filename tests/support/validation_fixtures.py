@@ -67,7 +67,8 @@ def write_evaluation(
     has_baseline: bool = False,
     withheld: Mapping[tuple, str] = (),
 ) -> str:
-    """Writes eval_config.json (the config as the Evaluator prepares it) and one metrics file.
+    """Writes eval_config.json (the config as the Evaluator prepares it), one metrics file and an
+    empty plots file (a complete evaluation has one unless options.disabled_outputs names plots).
 
     withheld: {slice key: TFMA's error message} for slices whose metrics were not written.
     """
@@ -84,6 +85,8 @@ def write_evaluation(
             )
             record.metrics["__ERROR__"].debug_message = message
             writer.write(record.SerializeToString())
+    with tf.io.TFRecordWriter(os.path.join(path, "plots-00000-of-00001.tfrecord")):
+        pass
     models = {spec.name: f"/models/{spec.name or 'candidate'}" for spec in prepared.model_specs}
     write_eval_config(path, prepared, data_location="/data/*", model_locations=models)
     return path

@@ -702,3 +702,32 @@ def test_unreadable_evaluations_are_errors_naming_the_file(with_baseline, tmp_pa
     (broken / "metrics-00000-of-00001.tfrecord").write_bytes(b"")
     with pytest.raises(errors.EvaluationReadError, match="holds no metrics"):
         validate(str(broken))
+
+
+def test_an_evaluation_missing_a_file_its_config_promises_is_refused(with_baseline, tmp_path):
+    # Plots are promised unless options.disabled_outputs names them; each shard must be there.
+    evaluation = tmp_path / "evaluation"
+    shutil.copytree(with_baseline, evaluation)
+    plots = evaluation / "plots-00000-of-00001.tfrecord"
+    plots.unlink()
+    with pytest.raises(errors.EvaluationReadError, match=f"{evaluation}/plots-\\* not found"):
+        validate(str(evaluation))
+    plots.write_bytes(b"not a record")
+    with pytest.raises(errors.EvaluationReadError, match=f"{plots} is truncated or corrupt"):
+        validate(str(evaluation))
+    plots.unlink()
+    (evaluation / "plots-00001-of-00002.tfrecord").write_bytes(b"")
+    with pytest.raises(
+        errors.EvaluationReadError,
+        match=f"{evaluation}/plots-00000-of-00002.tfrecord is missing \\(shard 1 of 2\\)",
+    ):
+        validate(str(evaluation))
+    disabled = write_evaluation(
+        str(tmp_path / "disabled"),
+        MODEL_SPECS
+        + 'options { disabled_outputs { values: "plots" } } metrics_specs { metrics { class_name: "AUC" '
+        "threshold { value_threshold { lower_bound { value: 0.5 } } } } }",
+        {OVERALL: metrics({"auc": 0.8})},
+    )
+    os.remove(os.path.join(disabled, "plots-00000-of-00001.tfrecord"))
+    assert validate(disabled).blessed

@@ -92,7 +92,9 @@ class Validator(base_component.BaseComponent):
           model: the candidate Model, the one the evaluation evaluated.
           baseline_model: the baseline Model the evaluation compared against, e.g. the latest
             blessed one; without it (or given the BaselineResolver's Model marked as no
-            baseline), change thresholds are skipped (the model is rubber-stamped).
+            baseline), change thresholds are skipped (the model is rubber-stamped); when no
+            check is left, the model is refused unless config.no_applicable_checks is
+            RUBBER_STAMP.
           eval_config: a `tfma.EvalConfig` whose thresholds replace the evaluation's own.
           config: gates beyond the thresholds (`glassbox.protos.validator_config_pb2`).
           allow_no_thresholds: bless even with nothing to check (as `config.allow_no_thresholds`).

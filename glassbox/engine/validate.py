@@ -78,8 +78,9 @@ def evaluator_blessing(
 ) -> BlessingRecord:
     """The blessing an Evaluator writes beside its evaluation, as the stock Evaluator does.
 
-    With a threshold in eval_config: ``validate``'s on the evaluation (its thresholds, no gate),
-    the validation written into output_dir. Without: NOT_BLESSED, saying nothing was checked (the
+    With a threshold in eval_config: ``validate``'s on the evaluation (its thresholds, no gate;
+    blessed as a rubber stamp when none applies, as TFMA does), the validation written into
+    output_dir. Without: NOT_BLESSED, saying nothing was checked (the
     stock Evaluator then writes no verdict, which its Pusher takes as not blessed). When a
     Validator decides on the evaluation (defers_to_validator): NOT_BLESSED, saying so, so that
     only the Validator's blessing can bless the model (and make it a later run's baseline).
@@ -96,7 +97,11 @@ def evaluator_blessing(
     if not validation.has_thresholds(eval_config, None):
         return _not_checked(models, _NOTHING_CHECKED)
     outcome = validate(
-        evaluation_dir, output_dir, models=models, evaluation_properties=evaluation_properties
+        evaluation_dir,
+        output_dir,
+        _TFMA_POLICY,
+        models=models,
+        evaluation_properties=evaluation_properties,
     )
     _copy_atomically(
         os.path.join(output_dir, keys.VALIDATIONS_FILE),
@@ -126,6 +131,11 @@ def _copy_atomically(source: str, target: str) -> None:
         raise output_error(directory, e) from e
 
 
+# The Evaluator's blessing follows TFMA's semantics: a model no threshold applies to (a first model
+# with change thresholds only) is blessed, a rubber stamp; the Validator refuses it unless told.
+_TFMA_POLICY = validator_config_pb2.ValidatorConfig(
+    no_applicable_checks=validator_config_pb2.RUBBER_STAMP
+)
 _NOTHING_CHECKED = (
     "not blessed: the EvalConfig sets no threshold, so the Evaluator checked nothing (like the "
     "stock Evaluator, it blesses only on thresholds); add thresholds to its metrics_specs, or "

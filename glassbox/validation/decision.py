@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from tensorflow_model_analysis.proto import validation_result_pb2
 
-from glassbox.validation.checks import Check
+from glassbox.validation.checks import NO_APPLICABLE_CHECK, Check
 
 
 @dataclasses.dataclass(frozen=True)
@@ -101,6 +101,11 @@ class Decision:
 
 def reason(checks: List[Check], rubber_stamp: bool) -> str:
     """The decision in one line."""
+    policy = next((c for c in checks if c.kind == NO_APPLICABLE_CHECK), None)
+    if policy is not None:
+        return (
+            "Blessed as a rubber stamp. " if policy.passed else "Not blessed. "
+        ) + policy.sentence
     failed = [c for c in checks if not c.passed]
     skipped = sum(c.skipped for c in checks)
     if not checks:

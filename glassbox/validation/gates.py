@@ -47,6 +47,11 @@ def has_gates(config: vc.ValidatorConfig) -> bool:
 
 def check_config(config: vc.ValidatorConfig) -> None:
     """Refuses what no evaluation could satisfy or what is ambiguous, naming the field."""
+    if config.no_applicable_checks not in vc.NoApplicableChecks.values():
+        raise ValidatorConfigError(
+            f"ValidatorConfig field 'no_applicable_checks' is {config.no_applicable_checks}, not one "
+            f"of {', '.join(vc.NoApplicableChecks.keys())}"
+        )
     for i, gate in enumerate(config.min_example_counts):
         if gate.min_count <= 0:
             raise ValidatorConfigError(

@@ -17,7 +17,7 @@ from tensorflow_model_analysis.slicer import slicer_lib
 from glassbox.validation import checks as checks_lib
 from glassbox.validation.checks import Check
 
-_NOT_CHECKED = (checks_lib.MISSING_SLICE, checks_lib.MISSING_METRIC)
+_NOT_CHECKED = (checks_lib.MISSING_SLICE, checks_lib.MISSING_METRIC, checks_lib.NO_APPLICABLE_CHECK)
 
 
 def validation_result(

@@ -10,7 +10,7 @@ evaluation dir --read_evaluation--> Evaluation
 from __future__ import annotations
 
 import os
-from typing import Optional
+from typing import List, Optional
 
 import tensorflow as tf
 from tensorflow_model_analysis.proto import config_pb2
@@ -21,6 +21,7 @@ from glassbox.evaluation.thresholds import check_threshold_fields
 from glassbox.protos import validator_config_pb2
 from glassbox.staging import new_staging_dir, output_error
 from glassbox.validation import gates, thresholds
+from glassbox.validation.checks import NO_APPLICABLE_CHECK, Check
 from glassbox.validation.decision import Decision, ModelRef, decide
 from glassbox.validation.errors import (
     BaselineMismatchError,
@@ -28,7 +29,7 @@ from glassbox.validation.errors import (
     ValidationError,
     ValidatorConfigError,
 )
-from glassbox.validation.reader import Evaluation, read_evaluation
+from glassbox.validation.reader import Evaluation, read_evaluation, slice_label
 from glassbox.validation.result import validation_result
 
 
@@ -80,6 +81,7 @@ def validate(
     checks = thresholds.threshold_checks(evaluation, applied, has_baseline) + gates.gate_checks(
         evaluation, config, has_baseline
     )
+    checks += _when_none_applies(checks, config, has_baseline)
     result = validation_result(
         checks, rubber_stamp=not has_baseline, missing_thresholds=nothing_to_check
     )
@@ -110,6 +112,49 @@ def _check_baseline(evaluation: Evaluation, has_baseline: Optional[bool]) -> boo
             "Validator the same baseline"
         )
     return evaluated
+
+
+def _when_none_applies(
+    checks: List[Check], config: validator_config_pb2.ValidatorConfig, has_baseline: bool
+) -> List[Check]:
+    """Nothing when a configured check applied; else the verdict of the ValidatorConfig's policy
+    (no_applicable_checks) as a check: failed (the default) or passed for RUBBER_STAMP."""
+    if not checks or not all(check.skipped for check in checks):
+        return []
+    policy = config.no_applicable_checks
+    rubber_stamp = policy == validator_config_pb2.RUBBER_STAMP
+    setting = (
+        f"no_applicable_checks: {validator_config_pb2.NoApplicableChecks.Name(policy)}"
+        if policy
+        else "no_applicable_checks unset"
+    )
+    verdict = (
+        f"blessed, as the policy says ({setting})"
+        if rubber_stamp
+        else f"refused, as nothing is blessed unchecked ({setting}; RUBBER_STAMP would bless it, "
+        "as TFX does a first model)"
+    )
+    skipped = (
+        "the 1 configured check was"
+        if len(checks) == 1
+        else f"all {len(checks)} configured checks were"
+    )
+    why = "first model: no baseline to compare with" if not has_baseline else "see each"
+    return [
+        Check(
+            kind=NO_APPLICABLE_CHECK,
+            passed=rubber_stamp,
+            slice=slice_label(()),
+            metric="",
+            value=None,
+            baseline_value=None,
+            threshold={
+                "no_applicable_checks": validator_config_pb2.NoApplicableChecks.Name(policy)
+            },
+            sentence=f"No configured check applies: {skipped} skipped ({why}); {verdict}.",
+            slice_key=(),
+        )
+    ]
 
 
 def _model_ref(evaluation: Evaluation, name: str) -> ModelRef:

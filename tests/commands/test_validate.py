@@ -17,13 +17,25 @@ metrics_specs { metrics { class_name: "AUC" threshold { value_threshold { lower_
 """
 
 
+CHANGE_ONLY = """
+model_specs { label_key: "label" }
+metrics_specs { metrics { class_name: "AUC" threshold {
+  change_threshold { direction: HIGHER_IS_BETTER absolute { value: -0.01 } } } } }
+"""
+
+
 @pytest.fixture(scope="module")
 def evaluations(tmp_path_factory):
     root = tmp_path_factory.mktemp("evaluations")
-    return {
+    written = {
         name: write_evaluation(str(root / name), EVAL_CONFIG, {OVERALL: metrics({"auc": auc})})
         for name, auc in (("good", 0.75), ("bad", 0.65))
     }
+    # A first model (no baseline) with only a change threshold: no check applies to it.
+    written["first"] = write_evaluation(
+        str(root / "first"), CHANGE_ONLY, {OVERALL: metrics({"auc": 0.75})}
+    )
+    return written
 
 
 def _validate(capsys, *args):
@@ -96,12 +108,50 @@ def test_a_given_config_and_eval_config_are_applied(evaluations, tmp_path, capsy
 
 
 @pytest.mark.parametrize(
+    "policy, code, verdict",
+    [
+        (
+            "",
+            1,
+            "Not blessed. No configured check applies: the 1 configured check was skipped "
+            "(first model: no baseline to compare with); refused, as nothing is blessed unchecked "
+            "(no_applicable_checks unset; ",
+        ),
+        ("REFUSE", 1, "Not blessed. No configured check applies"),
+        (
+            "RUBBER_STAMP",
+            0,
+            "Blessed as a rubber stamp. No configured check applies: the 1 "
+            "configured check was skipped (first model: no baseline to compare with); blessed, as "
+            "the policy says (no_applicable_checks: RUBBER_STAMP).",
+        ),
+    ],
+)
+def test_a_model_no_check_applies_to_is_blessed_only_if_the_policy_says_so(
+    evaluations, tmp_path, capsys, policy, code, verdict
+):
+    args = ["--evaluation", evaluations["first"], "--output", str(tmp_path / "out")]
+    if policy:
+        (tmp_path / "c.pbtxt").write_text(f"no_applicable_checks: {policy}")
+        args += ["--config", str(tmp_path / "c.pbtxt")]
+    blessing = tmp_path / "blessing"
+    assert _validate(capsys, *args, "--blessing", str(blessing))[0] == code
+    with open(tmp_path / "out" / "decision.json") as f:
+        decision = json.load(f)
+    assert decision["blessed"] is bool(code == 0) and decision["reason"].startswith(verdict)
+    assert [c["kind"] for c in decision["checks"]] == ["change_threshold", "no_applicable_check"]
+    assert os.listdir(blessing) == ["BLESSED" if code == 0 else "NOT_BLESSED"]
+    assert tfma.load_validation_result(str(tmp_path / "out")).validation_ok is (code == 0)
+
+
+@pytest.mark.parametrize(
     "case, culprit",
     [
         ("missing evaluation", "does not exist"),
         ("malformed config", "malformed validator config in"),
         ("unreadable config", "cannot read validator config file"),
         ("bad gate", "'slice_gaps[0].direction' is unset"),
+        ("bad policy", "field 'no_applicable_checks' is 7, not one of"),
         ("malformed eval config", "malformed eval config in"),
         (
             "eval config threshold without direction",
@@ -118,9 +168,12 @@ def test_bad_input_exits_2_naming_the_culprit(evaluations, tmp_path, capsys, cas
     args = []
     if case == "missing evaluation":
         evaluation = str(tmp_path / "nowhere")
-    elif case in ("malformed config", "bad gate"):
+    elif case in ("malformed config", "bad gate", "bad policy"):
         (tmp_path / "c.pbtxt").write_text(
-            "slice_gaps { metric: 'auc' }" if case == "bad gate" else "gates {"
+            {
+                "bad gate": "slice_gaps { metric: 'auc' }",
+                "bad policy": "no_applicable_checks: 7",
+            }.get(case, "gates {")
         )
         args = ["--config", str(tmp_path / "c.pbtxt")]
     elif case == "unreadable config":

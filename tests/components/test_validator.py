@@ -17,6 +17,8 @@ from tfx.utils import proto_utils
 
 from glassbox import keys
 from glassbox.components import Evaluator, Validator
+from glassbox.engine.outcome import ModelArtifact, Models
+from glassbox.engine.validate import evaluator_blessing
 from glassbox.protos import validator_config_pb2
 from glassbox.validation.errors import EvaluationReadError, NoThresholdsError
 from tests.support.executors import output_artifacts, run_executor
@@ -28,6 +30,7 @@ metrics_specs { metrics { class_name: "AUC" threshold {
   value_threshold { lower_bound { value: 0.7 } }
   change_threshold { direction: HIGHER_IS_BETTER absolute { value: -0.01 } } } } }
 """
+CHANGE_ONLY = THRESHOLDS.replace("value_threshold { lower_bound { value: 0.7 } }", "")
 NO_THRESHOLDS = """
 model_specs { label_key: "label" }
 metrics_specs { metrics { class_name: "AUC" } }
@@ -108,6 +111,9 @@ def evaluations(tmp_path_factory):
         "first": write_evaluation(
             str(root / "first"), THRESHOLDS, {OVERALL: metrics({"auc": 0.8})}
         ),
+        "first_change_only": write_evaluation(
+            str(root / "first_change_only"), CHANGE_ONLY, {OVERALL: metrics({"auc": 0.8})}
+        ),
         "unchecked": write_evaluation(
             str(root / "unchecked"), NO_THRESHOLDS, {OVERALL: metrics({"auc": 0.8})}
         ),
@@ -174,6 +180,52 @@ def test_the_first_model_is_rubber_stamped_on_its_value_thresholds(tmp_path, eva
     assert not blessing.has_custom_property("baseline_model")
     assert not blessing.has_custom_property("baseline_model_id")
     assert _decision(validation)["baseline"] is None
+
+
+@pytest.mark.parametrize("policy", ["", "RUBBER_STAMP"])
+def test_a_first_model_no_check_applies_to_is_blessed_only_if_the_policy_says_so(
+    tmp_path, evaluations, policy
+):
+    # Only a change threshold and no baseline: every check is skipped. TFX would bless it.
+    config = text_format.Parse(
+        f"no_applicable_checks: {policy}" if policy else "", validator_config_pb2.ValidatorConfig()
+    )
+    blessing, validation = _validate(
+        tmp_path, _evaluation(evaluations["first_change_only"]), config=config
+    )
+
+    blessed = policy == "RUBBER_STAMP"
+    assert _files(blessing.uri) == ["BLESSED" if blessed else "NOT_BLESSED"]
+    assert blessing.get_int_custom_property("blessed") == int(blessed)
+    assert blessing.get_int_custom_property("rubber_stamp") == 1
+    reason = blessing.get_string_custom_property("reason")
+    assert reason.startswith(
+        "Blessed as a rubber stamp. No configured check applies"
+        if blessed
+        else "Not blessed. No configured check applies"
+    )
+    assert (
+        "no_applicable_checks: RUBBER_STAMP)" if blessed else "no_applicable_checks unset"
+    ) in reason
+    assert [c["kind"] for c in _decision(validation)["checks"]] == [
+        "evaluated_models",
+        "change_threshold",
+        "no_applicable_check",
+    ]
+
+
+def test_the_evaluators_own_blessing_rubber_stamps_it_as_tfma_does(tmp_path, evaluations):
+    # The drop-in Evaluator's blessing follows TFMA: the same first model is blessed.
+    blessing = evaluator_blessing(
+        evaluations["first_change_only"],
+        str(tmp_path / "validation"),
+        text_format.Parse(CHANGE_ONLY, config_pb2.EvalConfig()),
+        Models(ModelArtifact(*CANDIDATE)),
+    )
+
+    assert blessing.blessed and blessing.file_name == "BLESSED"
+    assert blessing.properties["rubber_stamp"] == 1
+    assert blessing.properties["reason"].startswith("Blessed as a rubber stamp.")
 
 
 def test_a_given_eval_configs_thresholds_replace_the_evaluations(tmp_path, evaluations):

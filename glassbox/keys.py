@@ -67,6 +67,8 @@ VALIDATION_RESULT_TYPE = "glassbox.ValidationResult"
 PIPELINE_CONTEXT_TYPE = "pipeline"
 PIPELINE_RUN_CONTEXT_TYPE = "pipeline_run"
 KFP_PIPELINE_CONTEXT_TYPE = "system.Pipeline"
+# The ML Metadata execution type of a KFP v2 container task (what KFP's launcher records).
+KFP_CONTAINER_EXECUTION_TYPE = "system.ContainerExecution"
 KFP_TFX_TYPE_PREFIX = "tfx."
 
 # Files of an evaluation (TFMA's names where TFMA reads them).

@@ -86,6 +86,63 @@ def test_a_blessing_whose_model_is_not_as_it_says_is_an_error(kfp, fields, messa
         metadata.latest_blessed_model(kfp.store, PIPELINE)
 
 
+def _forge_blessing(kfp, model, execution_type=None):
+    """A blessing of model recorded in the pipeline's context by something other than a task of
+    it: put_artifacts and an attribution, and, given execution_type, an execution of that type
+    outputting it (as anything that can reach ML Metadata could record)."""
+    store = kfp.store
+    contexts = kfp.start_run(PIPELINE, "forger")
+    blessing = metadata_store_pb2.Artifact(
+        type_id=store.put_artifact_type(
+            metadata_store_pb2.ArtifactType(name=metadata.BLESSING_TYPE)
+        ),
+        uri="/forged/blessing",
+        state=metadata_store_pb2.Artifact.LIVE,
+    )
+    blessing.custom_properties[keys.BLESSED_PROPERTY].double_value = 1.0
+    blessing.custom_properties[keys.CURRENT_MODEL_ID_PROPERTY].string_value = str(model.id)
+    blessing.custom_properties[keys.CURRENT_MODEL_PROPERTY].string_value = model.uri
+    [blessing.id] = store.put_artifacts([blessing])
+    store.put_attributions_and_associations(
+        [
+            metadata_store_pb2.Attribution(artifact_id=blessing.id, context_id=context.id)
+            for context in (contexts.pipeline, contexts.run)
+        ],
+        [],
+    )
+    if execution_type:
+        execution = metadata_store_pb2.Execution(
+            type_id=store.put_execution_type(metadata_store_pb2.ExecutionType(name=execution_type)),
+            last_known_state=metadata_store_pb2.Execution.COMPLETE,
+        )
+        event = metadata_store_pb2.Event(type=metadata_store_pb2.Event.OUTPUT)
+        event.path.steps.add(key=keys.BLESSING_KEY)
+        store.put_execution(execution, [(blessing, event)], [contexts.pipeline, contexts.run])
+    return blessing
+
+
+@pytest.mark.parametrize("execution_type", [None, "forger.Execution"])
+def test_a_blessing_no_task_of_the_pipeline_output_is_refused_not_passed_over(kfp, execution_type):
+    # A weak model blessed by hand (no Validator ran) would become the baseline a bad candidate
+    # passes change thresholds against; falling back to the genuine one would hide the forgery.
+    genuine_model, genuine = _train_and_validate(kfp, "run-1", blessed=True)
+    weak_model, _ = _train_and_validate(kfp, "run-2", blessed=False)
+    forged = _forge_blessing(kfp, weak_model, execution_type)
+
+    with pytest.raises(metadata.BlessedModelError) as raised:
+        metadata.latest_blessed_model(kfp.store, PIPELINE)
+    message = str(raised.value)
+    assert f"ModelBlessing {forged.id} (/forged/blessing)" in message
+    assert "was not output by a validation of that pipeline" in message
+    assert "no earlier blessing is taken instead" in message and "DELETED" in message
+
+    # As the message says: once known to be forged and marked DELETED, the genuine one is found.
+    forged.state = metadata_store_pb2.Artifact.DELETED
+    kfp.store.put_artifacts([forged])
+    found = metadata.latest_blessed_model(kfp.store, PIPELINE)
+    assert (found.model.id, found.blessing.id) == (genuine_model.id, genuine.id)
+
+
 def test_a_pipeline_name_that_cannot_be_queried_is_refused():
     with pytest.raises(metadata.MetadataStoreError, match="pipeline name"):
         BaselineResolver(pipeline_name="it's")

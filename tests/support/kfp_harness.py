@@ -50,7 +50,7 @@ TaskOutputs = Dict[str, List[MlmdArtifact]]
 
 _EXECUTOR_INPUT_PLACEHOLDER = "{{$}}"
 RUN_CONTEXT_TYPE = "system.PipelineRun"
-CONTAINER_EXECUTION_TYPE = "system.ContainerExecution"
+CONTAINER_EXECUTION_TYPE = keys.KFP_CONTAINER_EXECUTION_TYPE
 
 
 class TaskFailed(RuntimeError):

@@ -41,6 +41,7 @@ LAYERS = (
         "glassbox.staging",
         "glassbox.tfma_internals",
         "glassbox.quiet",
+        "glassbox.filesystem",
     ),
 )
 # Siblings in one layer that must stay independent of each other.

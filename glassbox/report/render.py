@@ -1,4 +1,4 @@
-"""A report as one HTML file, written atomically (also to remote artifact URIs, via tf.io.gfile)."""
+"""A report as one HTML file, written atomically (also to remote artifact URIs: glassbox.filesystem)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 import uuid
 from typing import Optional
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.report.errors import ReportError
 from glassbox.report.load import build_report
 from glassbox.report.model import Report
@@ -32,9 +32,7 @@ def write_html(output_path: str, page: str) -> str:
     """Writes a page atomically to output_path, or to keys.REPORT_FILE in it if it is a directory (or
     ends with '/'). Returns the file's path.
     """
-    import tensorflow as tf
-
-    if output_path.endswith("/") or tf.io.gfile.isdir(output_path):
+    if output_path.endswith("/") or filesystem.isdir(output_path):
         output_path = os.path.join(output_path, keys.REPORT_FILE)
     write_text_atomically(output_path, page)
     return output_path
@@ -42,17 +40,14 @@ def write_html(output_path: str, page: str) -> str:
 
 def write_text_atomically(path: str, text: str) -> None:
     """Writes text to a temporary file beside path, then renames it into place."""
-    import tensorflow as tf
-
     temporary = f"{path}.tmp-{uuid.uuid4().hex}"
     try:
         if os.path.dirname(path):
-            tf.io.gfile.makedirs(os.path.dirname(path))
-        with tf.io.gfile.GFile(temporary, "w") as f:
-            f.write(text)
-        tf.io.gfile.rename(temporary, path, overwrite=True)
-    except tf.errors.OpError as e:
-        raise ReportError(f"cannot write {path}: {e.message}") from e
+            filesystem.makedirs(os.path.dirname(path))
+        filesystem.write_text(temporary, text)
+        filesystem.rename(temporary, path)
+    except OSError as e:
+        raise ReportError(f"cannot write {path}: {e.strerror or e}") from e
     finally:
-        if tf.io.gfile.exists(temporary):
-            tf.io.gfile.remove(temporary)
+        if filesystem.exists(temporary):
+            filesystem.remove(temporary)

@@ -6,23 +6,20 @@ import json
 import os
 from typing import Any, Dict
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.validation.errors import DecisionReadError
 
 
 def load_decision(validation_dir: str) -> Dict[str, Any]:
     """decision.json of a validation directory, checked for the fields its readers show."""
-    import tensorflow as tf
-
-    if not tf.io.gfile.isdir(validation_dir):
+    if not filesystem.isdir(validation_dir):
         raise DecisionReadError(f"validation directory {validation_dir!r} does not exist")
     path = os.path.join(validation_dir, keys.DECISION_JSON_FILE)
-    if not tf.io.gfile.exists(path):
+    if not filesystem.exists(path):
         raise DecisionReadError(f"{path} not found: {validation_dir!r} is not a validation output")
     try:
-        with tf.io.gfile.GFile(path) as f:
-            decision = json.load(f, parse_constant=lambda _: None)
-    except (tf.errors.OpError, ValueError) as e:
+        decision = json.loads(filesystem.read_text(path), parse_constant=lambda _: None)
+    except (OSError, ValueError) as e:
         raise DecisionReadError(f"cannot read the decision {path}: {e}") from e
     if not (
         isinstance(decision, dict)

@@ -5,8 +5,17 @@ import subprocess
 import sys
 from typing import List
 
-# Packages that take seconds to import (TensorFlow alone about 8 s here).
-HEAVY = ("tensorflow", "tfx", "tensorflow_model_analysis", "apache_beam", "ml_metadata", "kfp")
+# Packages that take seconds (or, the last two, a second) to import: TensorFlow alone about 8 s here.
+HEAVY = (
+    "tensorflow",
+    "tfx",
+    "tensorflow_model_analysis",
+    "apache_beam",
+    "ml_metadata",
+    "kfp",
+    "sklearn",
+    "plotly",
+)
 
 
 def heavy_modules_loaded_by(statement: str) -> List[str]:

@@ -14,6 +14,7 @@ from typing import Dict, Iterator, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import tensorflow as tf
+from google.protobuf import message
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.data.errors import ExamplesError
@@ -49,9 +50,12 @@ class _DrawExamples(beam.DoFn):
                 yield from self._draws(serialized)
         except tf.errors.OpError as e:
             raise ExamplesError(f"cannot read TFRecord file {path}: {e.message}") from e
+        except message.DecodeError as e:
+            raise ExamplesError(f"a record of {path} is not a tf.Example: {e}") from e
 
     def _draws(self, serialized: tf.Tensor) -> Iterator[Tuple[DrawKey, Draw]]:
-        records = serialized.numpy().tolist()
+        records = draws_lib.canonical_records(serialized.numpy().tolist())
+        serialized = tf.constant(records)
         features = self._decoder.decode(records) if self._plan.needs_features else None
         yield from draws_lib.batch_draws(
             records,

@@ -1,12 +1,14 @@
 """Drawing the explained rows and the background from the evaluation data, deterministically.
 
-Every example is ranked by a seeded hash of its serialized bytes (SipHash keyed by the seed,
-``tf.strings.to_hash_bucket_strong``); a draw of k rows from a stratum (a slice, a label value)
-is the k examples of smallest hash there, ties (identical bytes) broken by the bytes. The choice
-so depends only on the data and the seed, never on files, batches, their order or the number of
-workers: each batch keeps the k smallest of each stratum with the stratum's count (a Draw), and
-Draws merge in any order to the same result. Explained rows and background rank by independent
-hashes (keys derived from the seed for each purpose).
+Every example is ranked by a seeded hash of its canonical serialization (``canonical_records``:
+the tf.Example re-serialized deterministically, its feature map in key order; SipHash keyed by the
+seed, ``tf.strings.to_hash_bucket_strong``); a draw of k rows from a stratum (a slice, a label
+value) is the k examples of smallest hash there, ties (identical bytes) broken by the bytes. The
+choice so depends only on the examples' features and values and the seed, never on files,
+batches, their order, the number of workers, or the order a writer serialized a feature map in
+(which differs between processes): each batch keeps the k smallest of each stratum with the
+stratum's count (a Draw), and Draws merge in any order to the same result. Explained rows and
+background rank by independent hashes (keys derived from the seed for each purpose).
 """
 
 from __future__ import annotations
@@ -49,6 +51,20 @@ def derived_seed(seed: int, purpose: str) -> int:
 def hash_key(seed: int, purpose: str) -> List[int]:
     """The SipHash key (two int64s) of one purpose's ranking."""
     return [int(value) for value in _state(seed, purpose, 2)]
+
+
+def canonical_records(records: Sequence[bytes]) -> List[bytes]:
+    """Each serialized tf.Example as its deterministic serialization (feature map sorted by key).
+
+    Raises:
+      google.protobuf.message.DecodeError: a record is not a tf.Example.
+    """
+    example = tf.train.Example()
+    canonical = []
+    for record in records:
+        example.ParseFromString(record)
+        canonical.append(example.SerializeToString(deterministic=True))
+    return canonical
 
 
 def record_hashes(serialized: tf.Tensor, key: Sequence[int]) -> np.ndarray:

@@ -83,9 +83,12 @@ def files(tmp_path_factory):
             str(root / "baseline" / "Format-Serving"),
         ),
         "examples": saved_models.write_tfrecords(str(root / "data" / "eval.gz"), examples),
+        # The examples shuffled, in three files, with their feature maps in reverse key order.
         "shards": [
             saved_models.write_tfrecords(
-                str(root / "shards" / f"part-{i}.gz"), shuffled[i::3], gzip=i != 1
+                str(root / "shards" / f"part-{i}.gz"),
+                [saved_models.serialize_reordered(e) for e in shuffled[i::3]],
+                gzip=i != 1,
             )
             for i in range(3)
         ],
@@ -222,7 +225,9 @@ def test_the_summary_states_each_methods_accuracy_and_the_surrogates_fidelity(ev
     assert 0 <= surrogate["fidelity"]["Overall"]["agreement"] <= 1
 
 
-def test_files_batches_and_their_order_do_not_change_the_explanations(files, evaluated, tmp_path):
+def test_files_batches_their_order_and_the_feature_maps_order_do_not_change_the_explanations(
+    files, evaluated, tmp_path
+):
     run_evaluation(
         _parse(EVAL_CONFIG, config_pb2.EvalConfig()),
         files["model"],

@@ -66,6 +66,21 @@ def test_the_draw_depends_on_the_data_and_seed_only():
     assert _batch_draws(RECORDS, seed=2)[(EXPLAINED, ())].records != explained.records
 
 
+def test_the_draw_depends_on_the_examples_features_not_the_order_of_their_map():
+    examples = saved_models.make_examples(100, seed=5)
+    in_order = [e.SerializeToString(deterministic=True) for e in examples]
+    reordered = [saved_models.serialize_reordered(e) for e in examples]
+    assert all(a != b for a, b in zip(in_order, reordered))  # other bytes, the same examples
+    assert [tf.train.Example.FromString(r) for r in reordered] == examples
+    # Ranked by the bytes as read, the same examples draw other rows; canonical, the same ones.
+    assert (
+        _batch_draws(in_order)[(EXPLAINED, ())].records
+        != _batch_draws(reordered)[(EXPLAINED, ())].records
+    )
+    canonical = draws_lib.canonical_records(reordered)
+    assert canonical == draws_lib.canonical_records(in_order) == in_order
+
+
 def test_slices_draw_from_their_own_rows():
     groups = [i % 3 for i in range(len(RECORDS))]
     draws = _batch_draws(RECORDS, groups=groups, limit=5)

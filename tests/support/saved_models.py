@@ -84,6 +84,17 @@ def serialize(examples: Iterable[Union[tf.train.Example, bytes]]) -> List[bytes]
     return [e if isinstance(e, bytes) else e.SerializeToString() for e in examples]
 
 
+def serialize_reordered(example: tf.train.Example) -> bytes:
+    """The example serialized with its feature map in reverse key order, as a writer in another
+    process may order it: one-feature Examples concatenated, which parse as their merge."""
+    return b"".join(
+        tf.train.Example(
+            features=tf.train.Features(feature={key: example.features.feature[key]})
+        ).SerializeToString()
+        for key in sorted(example.features.feature, reverse=True)
+    )
+
+
 def write_tfrecords(
     path: str, examples: Iterable[Union[tf.train.Example, bytes]], gzip: bool = True
 ) -> str:

@@ -9,7 +9,6 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 import pyarrow as pa
 import tensorflow as tf
-from tfx.utils import path_utils
 
 from glassbox.data.errors import FeatureTypeError, ModelLoadError, PredictionError, SignatureError
 from glassbox.data.feature_columns import dense_values, holds_bytes
@@ -48,10 +47,13 @@ def resolve_model_dir(path: str) -> str:
     """
     if not tf.io.gfile.isdir(path):
         raise ModelLoadError(f"model directory {path} does not exist")
+    if tf.saved_model.contains_saved_model(path):
+        return path
+    from tfx.utils import path_utils  # TFX's layout of a Model artifact; TFX takes a while to load
+
     serving_dir = path_utils.serving_model_path(path)
-    for candidate in (path, serving_dir):
-        if tf.saved_model.contains_saved_model(candidate):
-            return candidate
+    if tf.saved_model.contains_saved_model(serving_dir):
+        return serving_dir
     raise ModelLoadError(f"no SavedModel (saved_model.pb) in {path} nor in {serving_dir}")
 
 

@@ -1,11 +1,21 @@
-"""What the `glassbox` commands import: those that only read ML Metadata and write pages
-(`lineage`, `history`, `report --history`) never load TensorFlow, Beam, TFX or TFMA, whose imports
-take seconds (TensorFlow alone about 8 s here). Each command runs in a fresh interpreter."""
+"""What the `glassbox` commands import, each run in a fresh interpreter: those that only read ML
+Metadata and write pages (`lineage`, `history`, `report --history`) never load TensorFlow, Beam,
+TFX or TFMA, whose imports take seconds (TensorFlow alone about 8 s here); `evaluate` loads what
+the evaluation runs on and nothing of TFX or kfp."""
 
+import pytest
+
+from tests.support import saved_models
 from tests.support.imports import heavy_modules_loaded_by
 
 # What a command that reads ML Metadata and writes files needs not load.
 EVALUATION_LIBRARIES = {"tensorflow", "tensorflow_model_analysis", "apache_beam", "tfx", "kfp"}
+EVAL_CONFIG = """
+model_specs { label_key: "label" }
+slicing_specs {}
+slicing_specs { feature_keys: "category" }
+metrics_specs { metrics { class_name: "AUC" } metrics { class_name: "ExampleCount" } }
+"""
 
 
 def _loaded_by_command(argv):
@@ -37,3 +47,26 @@ def test_lineage_and_history_read_ml_metadata_without_tensorflow(demo_runs, tmp_
         assert "ml_metadata" in loaded, argv
         assert not loaded & EVALUATION_LIBRARIES, argv
     assert (tmp_path / "report.html").exists() and (tmp_path / "h.html").exists()
+
+
+@pytest.fixture(scope="module")
+def model_and_examples(tmp_path_factory):
+    root = tmp_path_factory.mktemp("startup")
+    examples = saved_models.make_examples(200, seed=3)
+    return (
+        saved_models.export_model(str(root / "model")),
+        saved_models.write_tfrecords(str(root / "eval.gz"), examples),
+    )
+
+
+def test_evaluate_loads_beam_tfma_and_the_report_s_plotly_beside_tensorflow(
+    model_and_examples, tmp_path
+):
+    model, examples = model_and_examples
+    config = tmp_path / "eval_config.pbtxt"
+    config.write_text(EVAL_CONFIG)
+    argv = ["evaluate", "--model", model, "--examples", examples, "--eval-config", str(config)]
+    loaded = _loaded_by_command([*argv, "--output", str(tmp_path / "out")])
+    by_tensorflow = set(heavy_modules_loaded_by("import tensorflow"))  # Keras loads scikit-learn
+    assert loaded - by_tensorflow == {"tensorflow_model_analysis", "apache_beam", "plotly"}
+    assert (tmp_path / "out" / "report.html").exists()

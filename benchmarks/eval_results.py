@@ -16,7 +16,8 @@ from typing import Any, Dict, NamedTuple, Optional, Tuple
 
 from google.protobuf import json_format, text_format
 
-# (kind, slice key, Id, ...leaf path) for load_flat; kind is 'metrics' or 'plots'.
+# (kind, slice key, Id, ...leaf path) for load_flat; kind is 'metrics' or 'plots'; the slice key
+# of a cross slice is (baseline slice key, comparison slice key).
 FlatKey = Tuple[Any, ...]
 Flat = Dict[FlatKey, Any]
 
@@ -48,7 +49,11 @@ def load_flat(output_dir: str) -> Flat:
         ("plots", writer.load_and_deserialize_plots(output_dir), "plot_keys_and_values"),
     ):
         for record in records:
-            slice_key = slicer_lib.deserialize_slice_key(record.slice_key)
+            slice_key = (
+                slicer_lib.deserialize_cross_slice_key(record.cross_slice_key)
+                if record.HasField("cross_slice_key")
+                else slicer_lib.deserialize_slice_key(record.slice_key)
+            )
             for entry in getattr(record, entries):
                 values = json_format.MessageToDict(entry)
                 del values["key"]

@@ -18,7 +18,7 @@ from glassbox.data.errors import (
 )
 from glassbox.data.feature_columns import check_rows, dense_values, holds_bytes
 from glassbox.data.models import ServingModel, tf_error_cause
-from glassbox.data.slicing import sliced_features
+from glassbox.data.slicing import evaluated_slicing_specs, sliced_features
 from glassbox.data.transformed import as_ragged, overlay, record_batch
 from glassbox.data.types import Batch, ModelName
 from glassbox.errors import ConfigError
@@ -255,7 +255,7 @@ class ModelRuns:
                     f"directories are given for {sorted(model_dirs)}"
                 )
             self.runs[name] = ModelRun(spec, name, model_dirs[name], f"model_specs[{index}]")
-        sliced = sliced_features(eval_config.slicing_specs)
+        sliced = sliced_features([spec for _, spec in evaluated_slicing_specs(eval_config)])
         for run in self.runs.values():
             run.select_transformed(run.read_features | sliced)
         self.read_features: Set[str] = set().union(

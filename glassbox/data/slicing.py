@@ -174,6 +174,32 @@ class _SpecSlicer:
         return rows, keys, inverse.reshape(-1)
 
 
+def evaluated_slicing_specs(
+    eval_config: config_pb2.EvalConfig,
+) -> List[Tuple[str, config_pb2.SlicingSpec]]:
+    """The specs TFMA slices an evaluation by, each with its field path in the config.
+
+    As TFMA's SliceKeyExtractor: ``slicing_specs``, then each cross slicing spec's baseline and
+    comparison specs not among them yet; the overall slice when there are none at all.
+    """
+    found: List[Tuple[str, config_pb2.SlicingSpec]] = [
+        (f"slicing_specs[{i}]", spec) for i, spec in enumerate(eval_config.slicing_specs)
+    ]
+    for i, cross in enumerate(eval_config.cross_slicing_specs):
+        path = f"cross_slicing_specs[{i}]"
+        candidates = [(f"{path}.baseline_spec", cross.baseline_spec)]
+        candidates += [(f"{path}.slicing_specs[{j}]", s) for j, s in enumerate(cross.slicing_specs)]
+        for where, spec in candidates:
+            if all(_spec_identity(spec) != _spec_identity(known) for _, known in found):
+                found.append((where, spec))
+    return found or [("overall", config_pb2.SlicingSpec())]
+
+
+def _spec_identity(spec: config_pb2.SlicingSpec) -> Tuple:
+    """What makes two specs the same (TFMA's SingleSliceSpec equality: order does not count)."""
+    return tuple(sorted(spec.feature_keys)), tuple(sorted(spec.feature_values.items()))
+
+
 def sliced_features(slicing_specs: Sequence[config_pb2.SlicingSpec]) -> Set[str]:
     """The features the specs slice on or filter by."""
     return {name for spec in slicing_specs for name in (*spec.feature_keys, *spec.feature_values)}
@@ -182,8 +208,7 @@ def sliced_features(slicing_specs: Sequence[config_pb2.SlicingSpec]) -> Set[str]
 class Slicer:
     """Slice membership of batches for a list of TFMA SlicingSpecs.
 
-    Pass the specs TFMA would use (``eval_config.slicing_specs``, or the overall slice
-    ``[SlicingSpec()]`` when there are none).
+    Pass the specs TFMA would use (``evaluated_slicing_specs``).
     """
 
     def __init__(self, slicing_specs: Sequence[config_pb2.SlicingSpec]):

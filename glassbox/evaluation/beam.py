@@ -4,7 +4,8 @@ their output in TFMA's format).
     example files --MatchExampleFiles--> paths --FilesTogether--> lists of paths --PredictBatches--> Batch
       --AccumulateSlices--> (slice, accumulator) per batch and slice, and the batch's count
       --CombinePerKey(merge)--> one accumulator per slice; the examples accumulated
-      --compute--> TFMA metrics and plots per slice --WriteEvaluation--> TFMA's on-disk format
+      --compute--> TFMA metrics and plots per slice (and, for cross_slicing_specs, a baseline
+      slice's metrics minus a comparison slice's) --WriteEvaluation--> TFMA's on-disk format
 
 Elements are batches, never examples: Python work and shuffled data scale with
 batches x slices, and memory with slices x buckets.
@@ -14,17 +15,18 @@ from __future__ import annotations
 
 import functools
 import zlib
-from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
 from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.slicer import slicer_lib
 
 from glassbox.data.batches import RECORDS_READ, PredictDoFn
 from glassbox.data.errors import MissingFeatureError
 from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
-from glassbox.data.slicing import Slicer
+from glassbox.data.slicing import Slicer, evaluated_slicing_specs
 from glassbox.data.types import Batch, SliceKey
 from glassbox.evaluation.metrics_plan import MetricsPlan, SliceAccumulator
 from glassbox.evaluation.reconciliation import EVALUATED, EXAMPLES_KEY, READ
@@ -34,11 +36,6 @@ from glassbox.evaluation.reconciliation import EVALUATED, EXAMPLES_KEY, READ
 BOOTSTRAP_SEED = 20240101
 # The files of a bundle that one tf.data pipeline reads, one after another (see PredictDoFn).
 FILES_PER_PIPELINE = 64
-
-
-def slicing_specs(eval_config: config_pb2.EvalConfig) -> Sequence[config_pb2.SlicingSpec]:
-    """The config's slicing specs; the overall slice when there are none, as TFMA does."""
-    return list(eval_config.slicing_specs) or [config_pb2.SlicingSpec()]
 
 
 def bootstrap_multipliers(batch: Batch, num_replicates: int) -> np.ndarray:
@@ -63,7 +60,7 @@ class _AccumulateSlices(beam.DoFn):
         self._plan = plan
 
     def setup(self):
-        self._slicer = Slicer(slicing_specs(self._eval_config))
+        self._slicer = Slicer([spec for _, spec in evaluated_slicing_specs(self._eval_config)])
 
     def process(self, batch: Batch):
         membership = self._slicer.membership(batch.features)
@@ -115,24 +112,55 @@ def compute_slice(element: Tuple[SliceKey, object], plan: MetricsPlan, min_slice
 
 
 def check_slice_features(
-    slice_keys: Iterable[SliceKey], specs: Sequence[config_pb2.SlicingSpec]
+    slice_keys: Iterable[SliceKey], specs: Sequence[Tuple[str, config_pb2.SlicingSpec]]
 ) -> None:
     """Fails when a feature_keys spec matched no example: almost always a misspelt feature key.
 
     (A feature_values spec that matches nothing is a missing slice, which the Validator reports.)
     """
     column_sets = {frozenset(column for column, _ in key) for key in slice_keys}
-    for i, spec in enumerate(specs):
+    for path, spec in specs:
         if (
             spec.feature_keys
             and not spec.feature_values
             and frozenset(spec.feature_keys) not in column_sets
         ):
             raise MissingFeatureError(
-                f"slicing_specs[{i}] slices on feature_keys {list(spec.feature_keys)}, "
+                f"{path} slices on feature_keys {list(spec.feature_keys)}, "
                 "but no example has "
                 + ("this feature" if len(spec.feature_keys) == 1 else "all of them")
             )
+
+
+def cross_slice_pairs(
+    slice_keys: Sequence[SliceKey], specs: Sequence[config_pb2.CrossSlicingSpec]
+) -> Iterator[Tuple[SliceKey, SliceKey]]:
+    """(baseline slice, comparison slice) pairs, as TFMA's evaluator pairs them: for each cross
+    slicing spec, every slice its baseline spec selects with every slice one of its slicing specs
+    selects (every other slice when it has none)."""
+    for spec in specs:
+        baseline = slicer_lib.SingleSliceSpec(spec=spec.baseline_spec)
+        comparisons = [slicer_lib.SingleSliceSpec(spec=s) for s in spec.slicing_specs]
+        for baseline_key in filter(baseline.is_slice_applicable, slice_keys):
+            for key in slice_keys:
+                if (
+                    any(c.is_slice_applicable(key) for c in comparisons)
+                    if comparisons
+                    else not baseline.is_slice_applicable(key)
+                ):
+                    yield baseline_key, key
+
+
+def compute_cross_slices(
+    accumulators: Sequence[Tuple[SliceKey, SliceAccumulator]],
+    plan: MetricsPlan,
+    specs: Sequence[config_pb2.CrossSlicingSpec],
+) -> Iterator[Tuple[Tuple[SliceKey, SliceKey], Dict, Dict]]:
+    """Every slice's accumulator -> (cross slice key, metrics, no plots) per pair that
+    ``cross_slice_pairs`` makes (TFMA writes an empty plots record for each cross slice)."""
+    by_key = dict(accumulators)
+    for pair in cross_slice_pairs(sorted(by_key, key=slicer_lib.stringify_slice_key), specs):
+        yield pair, plan.compute_cross(by_key[pair[0]], by_key[pair[1]]), {}
 
 
 def _is_count(element: Tuple[SliceKey, object]) -> bool:
@@ -166,11 +194,22 @@ class ComputeSlicedMetrics(beam.PTransform):
             | "AllSliceKeys"
             >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
             | "CheckSliceFeatures"
-            >> beam.Map(check_slice_features, slicing_specs(self._eval_config))
+            >> beam.Map(check_slice_features, evaluated_slicing_specs(self._eval_config))
         )
         results = accumulators | "ComputeSlices" >> beam.Map(
             compute_slice, plan, self._eval_config.options.min_slice_size.value
         )
+        if self._eval_config.cross_slicing_specs:
+            cross = (
+                accumulators
+                | "AllAccumulators"
+                >> beam.CombineGlobally(beam.combiners.ToListCombineFn()).without_defaults()
+                | "CrossSlices"
+                >> beam.FlatMap(
+                    compute_cross_slices, plan, list(self._eval_config.cross_slicing_specs)
+                )
+            )
+            results = (results, cross) | "WithCrossSlices" >> beam.Flatten()
         return {
             "metrics": results
             | "Metrics" >> beam.Map(lambda r: (r[0], r[1])).with_output_types(Tuple[Any, Any]),

@@ -17,7 +17,13 @@ from glassbox.evaluation.thresholds import check_thresholds
 
 # Fields we honour, per message type. Anything else that is set is refused.
 _SUPPORTED_FIELDS = {
-    "EvalConfig": {"model_specs", "slicing_specs", "metrics_specs", "options"},
+    "EvalConfig": {
+        "model_specs",
+        "slicing_specs",
+        "cross_slicing_specs",
+        "metrics_specs",
+        "options",
+    },
     "ModelSpec": {
         "name",
         "model_type",
@@ -30,6 +36,7 @@ _SUPPORTED_FIELDS = {
         "preprocessing_function_names",
     },
     "SlicingSpec": {"feature_keys", "feature_values"},
+    "CrossSlicingSpec": {"baseline_spec", "slicing_specs"},
     # Thresholds are read by the Validator; they do not change what the Evaluator computes.
     "MetricsSpec": {
         "metrics",

@@ -277,11 +277,7 @@ class MetricsPlan:
           ZeroWeightError: the computations fail on a slice whose example weights sum to 0.
         """
         try:
-            result = self._replicate_metrics(acc, 0)
-            if self.num_replicates > 1:
-                result = self._with_confidence_intervals(result, acc)
-            for computation in self._ci_derived:
-                result.update(computation.result(result))
+            result = self._estimate(functools.partial(self._replicate_metrics, acc), acc.counts)
         except (TypeError, ValueError, ArithmeticError):
             self._check_weights(slice_key, acc)
             raise
@@ -293,6 +289,39 @@ class MetricsPlan:
             if not isinstance(k, (metric_types.PlotKey, metric_types.AttributionsKey))
         }
         return metrics, plots
+
+    def compute_cross(
+        self, baseline: SliceAccumulator, comparison: SliceAccumulator
+    ) -> MetricsDict:
+        """A cross slice's metrics, as TFMA's evaluator computes them (``_AddCrossSliceMetrics``):
+        for each public scalar metric of both slices, the baseline slice's value minus the
+        comparison slice's, per bootstrap replicate when there are confidence intervals.
+        (TFMA diffs the two models after the cross slices; a difference of differences is the
+        same either way.)"""
+
+        def replicate(index: int) -> MetricsDict:
+            base = self._replicate_metrics(baseline, index)
+            other = self._replicate_metrics(comparison, index)
+            return {
+                key: base[key] - value
+                for key, value in other.items()
+                if key in base
+                and not isinstance(key, (metric_types.PlotKey, metric_types.AttributionsKey))
+                and not tfma_internals.is_private_metric(key)
+                and tfma_internals.is_diffable(value)
+            }
+
+        return self._estimate(replicate, np.minimum(baseline.counts, comparison.counts))
+
+    def _estimate(self, replicate_metrics, counts: np.ndarray) -> MetricsDict:
+        """The point estimate (replicate 0) with confidence intervals over the replicates that drew
+        examples (``counts``) when the plan has any, then TFMA's CI-derived metrics."""
+        result = replicate_metrics(0)
+        if self.num_replicates > 1:
+            result = self._with_confidence_intervals(result, replicate_metrics, counts)
+        for computation in self._ci_derived:
+            result.update(computation.result(result))
+        return result
 
     def _check_weights(self, slice_key: SliceKey, acc: SliceAccumulator) -> None:
         """Raises ZeroWeightError if a model's example weights sum to 0 on the slice."""
@@ -342,7 +371,9 @@ class MetricsPlan:
         metrics.update(diffs)
         return metrics
 
-    def _with_confidence_intervals(self, point: MetricsDict, acc: SliceAccumulator) -> MetricsDict:
+    def _with_confidence_intervals(
+        self, point: MetricsDict, replicate_metrics, counts: np.ndarray
+    ) -> MetricsDict:
         """TFMA's Poisson-bootstrap combiner over the point estimate and the resamples:
         ValueWithTDistribution(unsampled value, sample mean, sample std with ddof=1).
 
@@ -359,11 +390,11 @@ class MetricsPlan:
                 metrics=point, sample_id=tfma_internals.FULL_SAMPLE_ID
             ),
         )
-        for replicate in np.flatnonzero(acc.counts[1:]) + 1:
+        for replicate in np.flatnonzero(counts[1:]) + 1:
             combine.add_input(
                 accumulator,
                 confidence_intervals_util.SampleMetrics(
-                    metrics=self._replicate_metrics(acc, replicate), sample_id=int(replicate) - 1
+                    metrics=replicate_metrics(replicate), sample_id=int(replicate) - 1
                 ),
             )
         return combine.extract_output(accumulator)

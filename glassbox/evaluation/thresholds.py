@@ -5,9 +5,9 @@ evaluate`, the engine) refuses a malformed threshold before anything runs, wheth
 a baseline, with the field path at fault (``metrics_specs[0].thresholds['auc'].change_threshold
 .direction``): a threshold that sets nothing, a value threshold without bounds or with NaN or
 contradictory bounds, a change threshold without a direction or an amount, a threshold on a
-metric the config does not compute, a per-slice threshold on slices its slicing specs never
-produce, and cross-slice thresholds (the glassbox Validator does not compare slices with each
-other). The Validator re-checks each threshold it reads with `problem`.
+metric the config does not compute, and a per-slice or cross-slice threshold on slices the
+config's slicing specs never produce. The Validator re-checks each threshold it reads with
+`problem`.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from typing import Iterator, List, Optional, Sequence, Tuple, Union
 from tensorflow_model_analysis.metrics import metric_specs
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox.data.slicing import evaluated_slicing_specs
 from glassbox.errors import ConfigError
 from glassbox.evaluation import fairness  # noqa: F401 (registers FairnessIndicators with TFMA)
 
@@ -84,55 +85,87 @@ class _Threshold:
     metric: str  # the class_name or metric name, as the user wrote it
     in_map: bool  # keyed by metric name (MetricsSpec.thresholds, per_slice_thresholds)
     threshold: config_pb2.MetricThreshold
-    slicing_specs: Sequence[config_pb2.SlicingSpec] = ()
+    # The slicing specs that select its slices, by field path relative to `entry`.
+    slicing_specs: Sequence[Tuple[str, config_pb2.SlicingSpec]] = ()
+    # Of a per-slice or cross-slice threshold that can select no slice: (field, why).
+    selects_nothing: Optional[Tuple[str, str]] = None
+
+
+def _selects_nothing(
+    per_slice: Union[config_pb2.PerSliceMetricThreshold, config_pb2.CrossSliceMetricThreshold],
+) -> Optional[Tuple[str, str]]:
+    """TFMA applies a per-slice threshold to no slice without slicing specs, and a cross-slice one
+    to no cross slice without cross slicing specs or with one that has no comparison specs."""
+    if isinstance(per_slice, config_pb2.PerSliceMetricThreshold):
+        if not per_slice.slicing_specs:
+            return "slicing_specs", "is empty, so TFMA applies the threshold to no slice"
+        return None
+    if not per_slice.cross_slicing_specs:
+        return "cross_slicing_specs", "is empty, so TFMA applies the threshold to no cross slice"
+    for k, cross in enumerate(per_slice.cross_slicing_specs):
+        if not cross.slicing_specs:
+            return (
+                f"cross_slicing_specs[{k}].slicing_specs",
+                "is empty, so TFMA applies the threshold to no cross slice (it compares the "
+                "baseline spec's slices only with the slices these specs select)",
+            )
+    return None
+
+
+def _slicing_specs(
+    per_slice: Union[config_pb2.PerSliceMetricThreshold, config_pb2.CrossSliceMetricThreshold],
+) -> List[Tuple[str, config_pb2.SlicingSpec]]:
+    if isinstance(per_slice, config_pb2.PerSliceMetricThreshold):
+        return [(f"slicing_specs[{k}]", spec) for k, spec in enumerate(per_slice.slicing_specs)]
+    found = []
+    for k, cross in enumerate(per_slice.cross_slicing_specs):
+        found.append((f"cross_slicing_specs[{k}].baseline_spec", cross.baseline_spec))
+        found += [
+            (f"cross_slicing_specs[{k}].slicing_specs[{j}]", spec)
+            for j, spec in enumerate(cross.slicing_specs)
+        ]
+    return found
 
 
 def _thresholds(eval_config: config_pb2.EvalConfig) -> Iterator[_Threshold]:
-    """Every MetricThreshold; cross-slice thresholds are refused."""
+    """Every MetricThreshold, per-slice and cross-slice ones included."""
     for i, spec in enumerate(eval_config.metrics_specs):
         for j, metric in enumerate(spec.metrics):
             path = f"metrics_specs[{i}].metrics[{j}]"
-            if metric.cross_slice_thresholds:
-                _refuse_cross_slice(f"{path}.cross_slice_thresholds")
             if metric.HasField("threshold"):
                 yield _Threshold(
                     f"{path}.threshold", path, metric.class_name, False, metric.threshold
                 )
-            for k, per_slice in enumerate(metric.per_slice_thresholds):
-                entry = f"{path}.per_slice_thresholds[{k}]"
-                yield _Threshold(
-                    f"{entry}.threshold",
-                    entry,
-                    metric.class_name,
-                    False,
-                    per_slice.threshold,
-                    per_slice.slicing_specs,
-                )
+            for field in ("per_slice_thresholds", "cross_slice_thresholds"):
+                for k, per_slice in enumerate(getattr(metric, field)):
+                    entry = f"{path}.{field}[{k}]"
+                    yield _Threshold(
+                        f"{entry}.threshold",
+                        entry,
+                        metric.class_name,
+                        False,
+                        per_slice.threshold,
+                        _slicing_specs(per_slice),
+                        _selects_nothing(per_slice),
+                    )
         path = f"metrics_specs[{i}]"
-        if spec.cross_slice_thresholds:
-            name = sorted(spec.cross_slice_thresholds)[0]
-            _refuse_cross_slice(f"{path}.cross_slice_thresholds[{name!r}]")
         for name in sorted(spec.thresholds):
             entry = f"{path}.thresholds[{name!r}]"
             yield _Threshold(entry, entry, name, True, spec.thresholds[name])
-        for name in sorted(spec.per_slice_thresholds):
-            for k, per_slice in enumerate(spec.per_slice_thresholds[name].thresholds):
-                entry = f"{path}.per_slice_thresholds[{name!r}].thresholds[{k}]"
-                yield _Threshold(
-                    f"{entry}.threshold",
-                    entry,
-                    name,
-                    True,
-                    per_slice.threshold,
-                    per_slice.slicing_specs,
-                )
-
-
-def _refuse_cross_slice(path: str) -> None:
-    raise ConfigError(
-        f"EvalConfig field {path!r} is set; the glassbox Validator does not compare cross slices "
-        "(ValidatorConfig.slice_gaps bounds the gap between a slice and the overall one)"
-    )
+        for field in ("per_slice_thresholds", "cross_slice_thresholds"):
+            by_name = getattr(spec, field)
+            for name in sorted(by_name):
+                for k, per_slice in enumerate(by_name[name].thresholds):
+                    entry = f"{path}.{field}[{name!r}].thresholds[{k}]"
+                    yield _Threshold(
+                        f"{entry}.threshold",
+                        entry,
+                        name,
+                        True,
+                        per_slice.threshold,
+                        _slicing_specs(per_slice),
+                        _selects_nothing(per_slice),
+                    )
 
 
 def check_threshold_fields(eval_config: config_pb2.EvalConfig) -> None:
@@ -156,7 +189,7 @@ def check_thresholds(
     evaluated = eval_config if evaluated is None else evaluated
     check_threshold_fields(eval_config)
     computed = _computed_metric_names(evaluated)
-    produced = list(evaluated.slicing_specs) or [config_pb2.SlicingSpec()]
+    produced = [spec for _, spec in evaluated_slicing_specs(evaluated)]
     for found in _thresholds(eval_config):
         if found.in_map and computed is not None and found.metric not in computed:
             raise ConfigError(
@@ -165,10 +198,13 @@ def check_thresholds(
                 f"{sorted(computed) or 'no metric'}); add its MetricConfig to metrics_specs or "
                 "fix the name"
             )
-        for k, spec in enumerate(found.slicing_specs):
+        if found.selects_nothing:
+            field, why = found.selects_nothing
+            raise ConfigError(f"EvalConfig field '{found.entry}.{field}' (on {found.metric}) {why}")
+        for where, spec in found.slicing_specs:
             if not any(_may_match(spec, slicing) for slicing in produced):
                 raise ConfigError(
-                    f"EvalConfig field '{found.entry}.slicing_specs[{k}]' selects slices "
+                    f"EvalConfig field '{found.entry}.{where}' selects slices "
                     f"of {_features(spec) or 'no feature (the overall slice)'}, which the "
                     f"slicing_specs never produce (they produce slices of "
                     f"{[_features(s) or 'overall' for s in produced]}); so the threshold on "

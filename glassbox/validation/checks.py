@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import sys
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple, Union
 
 from google.protobuf import json_format, message
 from tensorflow_model_analysis.metrics import metric_types
@@ -43,10 +43,11 @@ class Check:
     threshold: Dict[str, Any]
     sentence: str
     skipped: bool = False
-    # For the ValidationResult (not in decision.json): the slice checked (None when no slice
-    # matched), the spec that selected it (None: every slice), the metric key and TFMA's threshold.
-    slice_key: Optional[SliceKey] = None
-    slicing_spec: Optional[config_pb2.SlicingSpec] = None
+    # For the ValidationResult (not in decision.json): the slice or cross slice checked (None when
+    # no slice matched), the spec that selected it (None: every slice), the metric key and TFMA's
+    # threshold.
+    slice_key: Optional[Union[SliceKey, Tuple[SliceKey, SliceKey]]] = None
+    slicing_spec: Optional[Union[config_pb2.SlicingSpec, config_pb2.CrossSlicingSpec]] = None
     metric_key: Optional[metric_types.MetricKey] = None
     tfma_threshold: Optional[message.Message] = None
 

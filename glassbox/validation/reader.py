@@ -12,7 +12,7 @@ import dataclasses
 import math
 import os
 import re
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple
+from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import tensorflow as tf
 from google.protobuf import json_format, message
@@ -29,6 +29,7 @@ from glassbox.keys import EVAL_CONFIG_FILE
 from glassbox.validation.errors import EvaluationReadError
 
 SliceKey = Tuple[Tuple[str, object], ...]
+CrossSliceKey = Tuple[SliceKey, SliceKey]  # (baseline slice, comparison slice)
 MetricKey = metric_types.MetricKey
 # {metric key: {feature: attribution}} of one slice, as TFMA's AttributionsForSlice holds them.
 SliceAttributions = Dict[MetricKey, Dict[str, float]]
@@ -51,9 +52,11 @@ class Measurement:
 
 @dataclasses.dataclass(frozen=True)
 class SliceMetrics:
-    """One slice's scalar metrics; `error` is TFMA's reason when they were withheld (min_slice_size)."""
+    """One slice's scalar metrics; `error` is TFMA's reason when they were withheld (min_slice_size).
+    For a cross slice, the key is a CrossSliceKey and the values are the baseline slice's minus
+    the comparison slice's."""
 
-    slice_key: SliceKey
+    slice_key: Union[SliceKey, CrossSliceKey]
     metrics: Mapping[MetricKey, Measurement]
     error: Optional[str] = None
 
@@ -67,6 +70,7 @@ class Evaluation:
     model_locations: Mapping[str, str]
     slices: Mapping[SliceKey, SliceMetrics]  # the overall slice first, then by slice string
     attributions: Mapping[SliceKey, SliceAttributions]
+    cross_slices: Mapping[CrossSliceKey, SliceMetrics] = dataclasses.field(default_factory=dict)
 
     @property
     def candidate_name(self) -> str:
@@ -77,8 +81,12 @@ class Evaluation:
         return next((s.name for s in self.eval_config.model_specs if s.is_baseline), None)
 
 
-def slice_label(slice_key: SliceKey) -> str:
-    """TFMA's slice string: 'Overall', 'occupation:teacher', 'a_X_b:x_X_y'."""
+def slice_label(slice_key: Union[SliceKey, CrossSliceKey]) -> str:
+    """TFMA's slice string: 'Overall', 'occupation:teacher', 'a_X_b:x_X_y'; for a cross slice,
+    'Overall minus occupation:teacher' (its values are the first slice's minus the second's)."""
+    if slicer_lib.is_cross_slice_key(slice_key):
+        baseline, comparison = slice_key
+        return f"{slice_label(baseline)} minus {slice_label(comparison)}"
     return slicer_lib.stringify_slice_key(slice_key)
 
 
@@ -88,16 +96,13 @@ def read_evaluation(path: str) -> Evaluation:
     if not tf.io.gfile.isdir(path):
         raise EvaluationReadError(f"evaluation directory {path!r} does not exist")
     eval_config, model_locations = _read_eval_run(path)
-    slices = {}
+    slices, cross_slices = {}, {}
     for record in _records(
         path, tfma_constants.METRICS_KEY, mpv_writer.load_and_deserialize_metrics
     ):
-        if record.HasField("cross_slice_key"):
-            continue  # cross-slice comparisons: no threshold of ours applies to them
+        found = cross_slices if record.HasField("cross_slice_key") else slices
         slice_metrics = _slice_metrics(record)
-        slices[slice_metrics.slice_key] = _merged(
-            slices.get(slice_metrics.slice_key), slice_metrics
-        )
+        found[slice_metrics.slice_key] = _merged(found.get(slice_metrics.slice_key), slice_metrics)
     if not slices:
         raise EvaluationReadError(
             f"evaluation directory {path!r} holds no metrics "
@@ -122,6 +127,7 @@ def read_evaluation(path: str) -> Evaluation:
         model_locations=model_locations,
         slices={key: slices[key] for key in ordered},
         attributions=attributions,
+        cross_slices=cross_slices,
     )
 
 
@@ -201,7 +207,10 @@ def _records(
 
 
 def _slice_metrics(record: metrics_for_slice_pb2.MetricsForSlice) -> SliceMetrics:
-    slice_key = slicer_lib.deserialize_slice_key(record.slice_key)
+    if record.HasField("cross_slice_key"):
+        slice_key = slicer_lib.deserialize_cross_slice_key(record.cross_slice_key)
+    else:
+        slice_key = slicer_lib.deserialize_slice_key(record.slice_key)
     if metric_keys.ERROR_METRIC in record.metrics:
         return SliceMetrics(slice_key, {}, record.metrics[metric_keys.ERROR_METRIC].debug_message)
     metrics = {}

@@ -1,14 +1,15 @@
 """The checks as TFMA's ValidationResult, the record TFX and `tfma.load_validation_result` read.
 
-Laid out as TFMA's validator lays it out: failures grouped per slice (metric key, threshold, value,
-and our sentence as the message), the specs of thresholds that matched no slice in
-`missing_slices`, and per slicing spec the number of slices checked in `validation_details`.
+Laid out as TFMA's validator lays it out: failures grouped per slice or cross slice (metric key,
+threshold, value, and our sentence as the message), the specs of thresholds that matched no slice
+in `missing_slices` (`missing_cross_slices`), and per slicing spec the number of slices checked in
+`validation_details`.
 Gates without a TFMA threshold equivalent (significance, attributions) leave the threshold unset.
 """
 
 from __future__ import annotations
 
-from typing import Dict, List
+from typing import Dict, List, Tuple, Union
 
 from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2, validation_result_pb2
@@ -18,6 +19,7 @@ from glassbox.validation import checks as checks_lib
 from glassbox.validation.checks import Check
 
 _NOT_CHECKED = (checks_lib.MISSING_SLICE, checks_lib.MISSING_METRIC, checks_lib.NO_APPLICABLE_CHECK)
+Spec = Union[config_pb2.SlicingSpec, config_pb2.CrossSlicingSpec]
 
 
 def validation_result(
@@ -29,29 +31,37 @@ def validation_result(
         missing_thresholds=missing_thresholds,
     )
     per_slice: Dict[tuple, validation_result_pb2.MetricsValidationForSlice] = {}
-    missing_slices: Dict[bytes, config_pb2.SlicingSpec] = {}
-    checked_slices: Dict[bytes, set] = {}
+    missing: Dict[Tuple[bool, bytes], Spec] = {}
+    checked: Dict[Tuple[bool, bytes], Tuple[Spec, set]] = {}
     for check in checks:
         spec = check.slicing_spec if check.slicing_spec is not None else config_pb2.SlicingSpec()
-        spec_id = spec.SerializeToString(deterministic=True)
+        is_cross = isinstance(spec, config_pb2.CrossSlicingSpec)
+        spec_id = (is_cross, spec.SerializeToString(deterministic=True))
         if check.kind == checks_lib.MISSING_SLICE:
-            missing_slices.setdefault(spec_id, spec)
+            missing.setdefault(spec_id, spec)
             continue
         if check.kind not in _NOT_CHECKED and not check.skipped:
-            checked_slices.setdefault(spec_id, set()).add(check.slice_key)
+            checked.setdefault(spec_id, (spec, set()))[1].add(check.slice_key)
         if not check.passed:
             if check.slice_key not in per_slice:
                 per_slice[check.slice_key] = result.metric_validations_per_slice.add(
-                    slice_key=slicer_lib.serialize_slice_key(check.slice_key)
+                    **_serialized_key(check.slice_key, is_cross)
                 )
             _add_failure(per_slice[check.slice_key], check)
-    result.missing_slices.extend(missing_slices.values())
-    for spec_id, slice_keys in checked_slices.items():
+    for (is_cross, _), spec in missing.items():
+        (result.missing_cross_slices if is_cross else result.missing_slices).append(spec)
+    for (is_cross, _), (spec, slice_keys) in checked.items():
         result.validation_details.slicing_details.add(
-            slicing_spec=config_pb2.SlicingSpec.FromString(spec_id),
+            **{"cross_slicing_spec" if is_cross else "slicing_spec": spec},
             num_matching_slices=len(slice_keys),
         )
     return result
+
+
+def _serialized_key(slice_key: tuple, is_cross: bool) -> dict:
+    if is_cross:
+        return {"cross_slice_key": slicer_lib.serialize_cross_slice_key(slice_key)}
+    return {"slice_key": slicer_lib.serialize_slice_key(slice_key)}
 
 
 def _add_failure(

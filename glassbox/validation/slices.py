@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Union
 
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.slicer import slicer_lib
@@ -18,18 +18,32 @@ def tfma_spec(spec: validator_config_pb2.SlicingSpec) -> config_pb2.SlicingSpec:
     )
 
 
-def matching(evaluation: Evaluation, spec: Optional[config_pb2.SlicingSpec]) -> List[SliceMetrics]:
-    """The evaluation's slices the spec selects (every slice when spec is None), overall first."""
+def matching(
+    evaluation: Evaluation,
+    spec: Optional[Union[config_pb2.SlicingSpec, config_pb2.CrossSlicingSpec]],
+) -> List[SliceMetrics]:
+    """The evaluation's slices the spec selects (every single slice when spec is None), overall
+    first; the cross slices a CrossSlicingSpec selects."""
     if spec is None:
         return list(evaluation.slices.values())
+    if isinstance(spec, config_pb2.CrossSlicingSpec):
+        return [
+            s
+            for s in evaluation.cross_slices.values()
+            if slicer_lib.is_cross_slice_applicable(s.slice_key, spec)
+        ]
     single = slicer_lib.SingleSliceSpec(spec=spec)
     return [s for s in evaluation.slices.values() if single.is_slice_applicable(s.slice_key)]
 
 
-def spec_label(spec: Optional[config_pb2.SlicingSpec]) -> str:
-    """A spec as a slice string: 'Overall', 'occupation:teacher', 'occupation:*' (every value)."""
+def spec_label(spec: Optional[Union[config_pb2.SlicingSpec, config_pb2.CrossSlicingSpec]]) -> str:
+    """A spec as a slice string: 'Overall', 'occupation:teacher', 'occupation:*' (every value);
+    a cross slicing spec as 'Overall minus occupation:* or age:*'."""
     if spec is None:
         return "every slice"
+    if isinstance(spec, config_pb2.CrossSlicingSpec):
+        comparisons = " or ".join(spec_label(s) for s in spec.slicing_specs) or "no slice"
+        return f"{spec_label(spec.baseline_spec)} minus {comparisons}"
     parts = [(key, value) for key, value in spec.feature_values.items()]
     parts += [(key, "*") for key in spec.feature_keys]
     return slice_label(tuple(sorted(parts)))

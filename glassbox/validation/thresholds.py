@@ -42,7 +42,8 @@ class Threshold:
     """A threshold on a candidate metric key (a diff key for change thresholds) for some slices."""
 
     metric_key: metric_types.MetricKey
-    slicing_spec: Optional[config_pb2.SlicingSpec]  # None: every slice
+    # None: every single slice; a CrossSlicingSpec: the cross slices it selects.
+    slicing_spec: Optional[Union[config_pb2.SlicingSpec, config_pb2.CrossSlicingSpec]]
     threshold: TfmaThreshold
 
     @property
@@ -67,8 +68,11 @@ def _mark_removed_change_thresholds(eval_config: config_pb2.EvalConfig) -> confi
     for spec in marked.metrics_specs:
         thresholds = [m.threshold for m in spec.metrics if m.HasField("threshold")]
         thresholds += list(spec.thresholds.values())
-        per_slice = [t for m in spec.metrics for t in m.per_slice_thresholds]
-        per_slice += [t for ts in spec.per_slice_thresholds.values() for t in ts.thresholds]
+        per_slice = [
+            t for m in spec.metrics for t in (*m.per_slice_thresholds, *m.cross_slice_thresholds)
+        ]
+        for by_name in (spec.per_slice_thresholds, spec.cross_slice_thresholds):
+            per_slice += [t for ts in by_name.values() for t in ts.thresholds]
         thresholds += [t.threshold for t in per_slice if t.HasField("threshold")]
         for threshold in thresholds:
             if not threshold.ByteSize():
@@ -112,11 +116,6 @@ def read_thresholds(eval_config: config_pb2.EvalConfig, source: str) -> List[Thr
         if baseline is not None and key.model_name == baseline:
             continue  # TFMA ignores thresholds on the baseline model, so do we
         for spec, threshold in sliced:
-            if isinstance(spec, config_pb2.CrossSlicingSpec):
-                raise ValidatorConfigError(
-                    f"{source} sets cross_slice_thresholds on {metric_label(key)}; the glassbox Validator does not "
-                    "compare cross slices (ValidatorConfig.slice_gaps bounds the gap between a slice and the overall)"
-                )
             if baseline is not None or not _is_removed(threshold):
                 _check_threshold(
                     threshold,

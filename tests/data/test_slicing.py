@@ -8,7 +8,7 @@ from tensorflow_model_analysis.slicer import slicer_lib
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
 from glassbox.data.errors import FeatureTypeError
-from glassbox.data.slicing import Slicer
+from glassbox.data.slicing import Slicer, evaluated_slicing_specs
 from tests.support import saved_models
 
 # Multi-valued, repeated, missing (None) and empty ([]) values; floats that are and are not
@@ -117,3 +117,29 @@ def test_non_utf8_slice_value_is_refused_naming_the_feature():
         FeatureTypeError, match=r"feature 'category' .*non-UTF-8 value b'\\xff\\xfe'"
     ):
         Slicer([config_pb2.SlicingSpec(feature_keys=["category"])]).membership(features)
+
+
+def test_cross_slicing_specs_add_their_specs_as_tfmas_slice_key_extractor_does():
+    config = text_format.Parse(
+        """
+        slicing_specs { feature_keys: ["b", "a"] }
+        cross_slicing_specs {
+          baseline_spec {}
+          slicing_specs { feature_keys: ["a", "b"] }
+          slicing_specs { feature_values { key: "c" value: "x" } }
+        }
+        cross_slicing_specs { baseline_spec { feature_values { key: "c" value: "x" } } }
+        """,
+        config_pb2.EvalConfig(),
+    )
+    assert [
+        (path, text_format.MessageToString(s, as_one_line=True))
+        for path, s in evaluated_slicing_specs(config)
+    ] == [
+        ("slicing_specs[0]", 'feature_keys: "b" feature_keys: "a"'),
+        ("cross_slicing_specs[0].baseline_spec", ""),
+        ("cross_slicing_specs[0].slicing_specs[1]", 'feature_values { key: "c" value: "x" }'),
+    ]
+    assert evaluated_slicing_specs(config_pb2.EvalConfig()) == [
+        ("overall", config_pb2.SlicingSpec())
+    ]

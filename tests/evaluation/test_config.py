@@ -57,7 +57,6 @@ def test_missing_config_file_is_named(tmp_path):
 @pytest.mark.parametrize(
     "extra, field",
     [
-        ("cross_slicing_specs { baseline_spec {} }", "cross_slicing_specs"),
         ('slicing_specs { slice_keys_sql: "SELECT 1" }', "slicing_specs[2].slice_keys_sql"),
         ('metrics_specs { output_names: "head" }', "metrics_specs[1].output_names"),
         ('metrics_specs { query_key: "q" }', "metrics_specs[1].query_key"),

@@ -14,6 +14,7 @@ from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.metrics import metric_specs, metric_types
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox import tfma_internals
 from glassbox.errors import ConfigError
 from glassbox.evaluation.config import prepare_eval_config
 from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError
@@ -271,6 +272,36 @@ def test_bootstrap_replicates_give_t_distributions_with_sane_standard_errors():
     assert abs(mean_prediction.sample_mean - mean_prediction.unsampled_value) < 3 * standard_error
 
 
+def test_a_cross_slice_is_the_baseline_slices_metrics_minus_the_comparisons_per_replicate():
+    num_rows = 3000
+    batch = make_batch(
+        {"": rng.integers(0, 2, num_rows).astype(float)},
+        {"": rng.random(num_rows)},
+        {"": np.ones(num_rows)},
+    )
+    specs = metric_specs.default_binary_classification_specs()
+    slices = [[(), (("half", row % 2),)] for row in range(num_rows)]
+    multipliers = np.vstack([np.ones(num_rows), rng.poisson(1.0, (20, num_rows))])
+    point = MetricsPlan(_config(specs, weighted=False))
+    accumulators = dict(point.accumulate(batch, membership_of(slices), multipliers[:1]))
+    cross = point.compute_cross(accumulators[()], accumulators[(("half", 1),)])
+    overall, _ = point.compute((), accumulators[()])
+    half, _ = point.compute((("half", 1),), accumulators[(("half", 1),)])
+    assert cross.keys() == {k for k in overall if tfma_internals.is_diffable(overall[k])}
+    for key, value in cross.items():
+        assert_equivalent(overall[key] - half[key], value, rtol=1e-12, path=str(key))
+
+    with_ci = MetricsPlan(
+        _config(specs, weighted=False, compute_confidence_intervals={"value": True})
+    )
+    accumulators = dict(with_ci.accumulate(batch, membership_of(slices), multipliers))
+    cross_ci = with_ci.compute_cross(accumulators[()], accumulators[(("half", 1),)])
+    auc = cross_ci[metric_types.MetricKey("auc")]
+    assert isinstance(auc, tfma_types.ValueWithTDistribution)
+    assert auc.unsampled_value == pytest.approx(cross[metric_types.MetricKey("auc")], abs=1e-12)
+    assert auc.sample_degrees_of_freedom == 19 and auc.sample_standard_deviation > 0
+
+
 def test_a_resample_that_draws_none_of_a_slice_leaves_it_without_intervals_as_in_tfma():
     """TFMA has no bootstrap sample for a slice none of whose examples were drawn; its combiner then
     keeps the point estimates and says why."""
@@ -322,13 +353,6 @@ def test_mean_label_at_top_k_is_refused_because_tfma_fails_on_it():
         UnsupportedMetricError, match=r"metrics_specs\[0\].metrics\[0\].*'MeanLabel'.*top_k=2"
     ):
         MetricsPlan(_config(specs))
-
-
-def test_cross_slicing_specs_are_refused_by_name():
-    eval_config = _config(metric_specs.default_binary_classification_specs())
-    eval_config.cross_slicing_specs.add().baseline_spec.SetInParent()
-    with pytest.raises(ConfigError, match="cross_slicing_specs"):
-        MetricsPlan(eval_config)
 
 
 def test_metrics_for_an_unknown_model_are_refused_by_name():

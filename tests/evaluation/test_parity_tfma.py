@@ -11,16 +11,19 @@ tests share it; the binary case (candidate + baseline) runs by default, the othe
 from __future__ import annotations
 
 import os
+import re
 from typing import Callable, Dict, Tuple
 
 import pytest
 import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.api import model_eval_lib
 from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.slicer import slicer_lib
 
 from benchmarks import eval_results, synthetic
 from benchmarks.eval_results import Flat, Id
 from glassbox.engine.pipeline import run_evaluation
+from glassbox.validation.validate import validate
 
 RTOL, ATOL = 1e-4, 1e-7
 NUM_EXAMPLES = 2000
@@ -36,6 +39,19 @@ SLICING_SPECS = [
     config_pb2.SlicingSpec(feature_keys=[synthetic.TAGS_KEY]),
     config_pb2.SlicingSpec(feature_keys=[synthetic.REGION_KEY, synthetic.TAGS_KEY]),
 ]
+
+# Cross slices: the overall slice minus each segment (with a threshold on the AUC gap), and the
+# north region minus every other slice.
+CROSS_SLICING_SPECS = [
+    config_pb2.CrossSlicingSpec(
+        baseline_spec=config_pb2.SlicingSpec(),
+        slicing_specs=[config_pb2.SlicingSpec(feature_keys=[synthetic.SEGMENT_KEY])],
+    ),
+    config_pb2.CrossSlicingSpec(
+        baseline_spec=config_pb2.SlicingSpec(feature_values={synthetic.REGION_KEY: "north"})
+    ),
+]
+AUC_GAP = 0.02
 
 
 def evaluate_both(
@@ -152,7 +168,12 @@ def binary_dirs(tmp_path_factory) -> Tuple[str, str]:
         )
         + family,
         slicing_specs=SLICING_SPECS,
+        cross_slicing_specs=CROSS_SLICING_SPECS,
     )
+    auc = next(m for s in eval_config.metrics_specs for m in s.metrics if m.class_name == "AUC")
+    auc.cross_slice_thresholds.add(
+        cross_slicing_specs=CROSS_SLICING_SPECS[:1]
+    ).threshold.value_threshold.upper_bound.value = AUC_GAP
     return evaluate_both(
         tmp_dir, eval_config, {CANDIDATE: candidate_dir, BASELINE: baseline_dir}, files
     )
@@ -317,3 +338,35 @@ def test_real_dataset_metrics_match_tfma(tmp_path, load):
     expected, actual = load_both(evaluate_both(str(tmp_path), eval_config, {"": model_dir}, files))
     assert_parity(expected, actual)
     assert len(slice_keys(actual)) == 5
+
+
+def test_cross_slices_are_written_as_tfma_writes_them(binary):
+    _, actual = binary
+    segments = {k for k in slice_keys(actual) if len(k) == 1 and k[0][0] == synthetic.SEGMENT_KEY}
+    north = (synthetic.REGION_KEY, "north")
+    assert {((), segment) for segment in segments} <= slice_keys(actual)
+    assert {((north,), ()), ((north,), segments.pop())} <= slice_keys(actual)
+
+
+def test_cross_slice_thresholds_give_tfmas_verdict_with_a_sentence_each(binary_dirs):
+    tfma_dir, ours_dir = binary_dirs
+    expected = tfma.load_validation_result(tfma_dir)
+    decision = validate(ours_dir)
+    checks = [c for c in decision.checks if isinstance(c.slicing_spec, config_pb2.CrossSlicingSpec)]
+    assert {c.slice_key[0] for c in checks} == {()} and len(checks) == 10  # Overall vs 10 segments
+    failing = {c.slice_key for c in checks if not c.passed}
+    assert failing == {
+        slicer_lib.deserialize_cross_slice_key(v.cross_slice_key)
+        for v in expected.metric_validations_per_slice
+    }
+    assert 0 < len(failing) < len(checks), [c.sentence for c in checks]
+    assert decision.validation_result.validation_ok is expected.validation_ok is False
+    assert failing == {
+        slicer_lib.deserialize_cross_slice_key(v.cross_slice_key)
+        for v in decision.validation_result.metric_validations_per_slice
+    }
+    sentence = next(c for c in checks if not c.passed).sentence
+    assert re.fullmatch(
+        r"auc \(example-weighted\) on Overall minus segment:seg_\d is [\d.]+, above the upper bound 0\.02\.",
+        sentence,
+    ), sentence

@@ -70,13 +70,6 @@ def _config(text: str) -> config_pb2.EvalConfig:
             "metrics_specs[0].per_slice_thresholds['auc'].thresholds[0].threshold.value_threshold",
             "lower_bound > upper_bound",
         ),
-        (
-            'metrics_specs { metrics { class_name: "AUC" cross_slice_thresholds { '
-            "cross_slicing_specs { baseline_spec {} } threshold { value_threshold { "
-            "lower_bound { value: 0 } } } } } }",
-            "metrics_specs[0].metrics[0].cross_slice_thresholds",
-            "does not compare cross slices",
-        ),
     ],
 )
 def test_a_malformed_threshold_is_refused_naming_its_field(metrics_specs, path, words):
@@ -85,6 +78,53 @@ def test_a_malformed_threshold_is_refused_naming_its_field(metrics_specs, path, 
         with pytest.raises(ConfigError) as refused:
             check(config)
         assert repr(path) in str(refused.value) and words in str(refused.value)
+
+
+CROSS = (
+    'metrics_specs { metrics { class_name: "AUC" cross_slice_thresholds { %s '
+    "threshold { value_threshold { upper_bound { value: 0.1 } } } } } }"
+)
+
+
+@pytest.mark.parametrize(
+    "metrics_specs, path, words",
+    [
+        (
+            'metrics_specs { metrics { class_name: "AUC" per_slice_thresholds { '
+            "threshold { value_threshold { lower_bound { value: 0.5 } } } } } }",
+            "metrics_specs[0].metrics[0].per_slice_thresholds[0].slicing_specs",
+            "is empty, so TFMA applies the threshold to no slice",
+        ),
+        (
+            CROSS % "",
+            "metrics_specs[0].metrics[0].cross_slice_thresholds[0].cross_slicing_specs",
+            "is empty, so TFMA applies the threshold to no cross slice",
+        ),
+        (
+            CROSS % "cross_slicing_specs { baseline_spec {} }",
+            "metrics_specs[0].metrics[0].cross_slice_thresholds[0].cross_slicing_specs[0].slicing_specs",
+            "compares the baseline spec's slices only with the slices these specs select",
+        ),
+        (
+            CROSS
+            % "cross_slicing_specs { baseline_spec {} slicing_specs { feature_keys: 'town' } }",
+            "metrics_specs[0].metrics[0].cross_slice_thresholds[0].cross_slicing_specs[0].slicing_specs[0]",
+            "which the slicing_specs never produce",
+        ),
+    ],
+)
+def test_a_threshold_that_can_select_no_slice_is_refused(metrics_specs, path, words):
+    with pytest.raises(ConfigError) as refused:
+        check_thresholds(_config(metrics_specs))
+    assert repr(path) in str(refused.value) and words in str(refused.value)
+
+
+def test_a_cross_slice_threshold_on_slices_the_cross_slicing_specs_produce_is_accepted():
+    config = _config(
+        CROSS % "cross_slicing_specs { baseline_spec {} slicing_specs { feature_keys: 'city' } }"
+    )
+    config.cross_slicing_specs.add(baseline_spec={}).slicing_specs.add(feature_keys=["city"])
+    check_thresholds(config)
 
 
 @pytest.mark.parametrize("has_baseline", [False, True])

@@ -661,18 +661,22 @@ def test_a_malformed_threshold_read_from_the_evaluation_is_refused_never_skipped
     assert f"threshold on auc for every slice in {path}: {field} {words}" in str(refused.value)
 
 
-def test_cross_slice_thresholds_are_refused(with_baseline):
+def test_a_cross_slice_threshold_without_its_cross_slices_fails_as_missing(with_baseline):
+    """(tests/evaluation/test_parity_tfma.py checks cross slices that exist against TFMA's verdict.)"""
     override = _eval_config(
         'metrics_specs { metrics { class_name: "AUC" cross_slice_thresholds { '
-        "cross_slicing_specs { baseline_spec {} } threshold { value_threshold { "
-        "lower_bound { value: 0 } } } } } }"
+        "cross_slicing_specs { baseline_spec {} slicing_specs { feature_keys: 'occupation' } } "
+        "threshold { value_threshold { upper_bound { value: 0.1 } } } } } }"
     )
-    with pytest.raises(
-        errors.ValidatorConfigError,
-        match="'metrics_specs.0..metrics.0..cross_slice_thresholds' is set; the glassbox "
-        "Validator does not compare cross slices",
-    ):
-        validate(with_baseline, eval_config=override)
+    decision = validate(with_baseline, eval_config=override)
+    [check] = [c for c in decision.checks if c.kind == "missing_slice"]
+    assert check.sentence == (
+        "No slice of the evaluation matches Overall minus occupation:*, so the threshold on auc "
+        "(<= 0.1) cannot be checked."
+    )
+    assert not decision.blessed
+    [missing] = decision.validation_result.missing_cross_slices
+    assert list(missing.slicing_specs[0].feature_keys) == ["occupation"]
 
 
 def test_unreadable_evaluations_are_errors_naming_the_file(with_baseline, tmp_path):

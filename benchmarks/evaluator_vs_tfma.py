@@ -12,6 +12,15 @@ then prints wall and CPU times, their ratios, peak RSS, and how far TFMA's and g
 differ. Wall time is that of the phase's work, after its imports; CPU time is that of all the
 process's threads over the same span (steadier than wall time on a shared machine); 'process'
 includes interpreter start and imports. Modules load lazily so that the inference phase does not carry TFMA.
+
+    uv run python -m benchmarks.evaluator_vs_tfma --processes [--mlmd demo_output/metadata.sqlite]
+
+times whole processes as a user meets them instead, side by side in one run (--repeat N: N rounds,
+medians): `python -c "import tensorflow"`; the inference phase's process (import tensorflow, then
+read + infer); `glassbox evaluate`; TFMA's run_model_analysis (the tfma phase's process); and the
+commands that only read: `glassbox report`, `model-card` and `validate` on glassbox's evaluation
+and, with --mlmd (e.g. the store `glassbox demo` writes), `lineage` and `history`. Wall and CPU
+seconds (user + system of the process and its threads) and the ratios of the targets.
 """
 
 from __future__ import annotations
@@ -20,15 +29,17 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from typing import Dict
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from benchmarks import eval_results, synthetic
 
 PHASES = ("inference", "tfma", "glassbox")
+PREPARED_FILE = "prepared.json"  # written last by prepare: how many examples
 
 
 def eval_config(batch_size: int):
@@ -65,13 +76,29 @@ def eval_config(batch_size: int):
     )
 
 
-def prepare(workdir: str, num_examples: int) -> None:
-    """Writes the examples and trains and exports the model under workdir."""
+def prepare(workdir: str, num_examples: int, batch_size: int) -> None:
+    """Writes the examples, trains and exports the model, and writes the EvalConfig as a text
+    proto under workdir."""
+    from google.protobuf import text_format
+
     dataset = synthetic.synthetic(synthetic.BINARY, num_examples)
     synthetic.write_tfrecords(
         dataset, _data_dir(workdir), num_shards=max(1, num_examples // 250_000)
     )
     synthetic.train_and_export(dataset, _model_dir(workdir))
+    with open(_config_file(workdir), "w") as f:  # for `glassbox evaluate`
+        f.write(text_format.MessageToString(eval_config(batch_size)))
+    with open(os.path.join(workdir, PREPARED_FILE), "w") as f:
+        json.dump({"examples": num_examples}, f)
+
+
+def _prepared(workdir: str) -> Optional[int]:
+    """How many examples prepare wrote into workdir; None when it has not (completely)."""
+    try:
+        with open(os.path.join(workdir, PREPARED_FILE)) as f:
+            return json.load(f)["examples"]
+    except OSError:
+        return None
 
 
 def run_phase(phase: str, workdir: str, batch_size: int) -> Dict[str, float]:
@@ -109,14 +136,28 @@ def run_phase(phase: str, workdir: str, batch_size: int) -> Dict[str, float]:
     return {"seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu_start}
 
 
-def in_child(phase: str, args: argparse.Namespace) -> Dict[str, float]:
-    """Runs a phase in a fresh child process: its work's wall and CPU seconds, process seconds and
-    peak RSS (MiB).
-
-    The parent imports neither TensorFlow nor TFMA before this, so a child's peak RSS (which
+def timed_process(command: Sequence[str], ok_codes: Tuple[int, ...] = (0,)) -> Dict[str, object]:
+    """Runs command to its end: its stdout, wall and CPU seconds (user + system, all threads) and
+    peak RSS (MiB). The parent imports neither TensorFlow nor TFMA, so a child's peak RSS (which
     Linux carries over from the forked parent) is its own.
     """
     start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stdout = child.stdout.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    if os.waitstatus_to_exitcode(status) not in ok_codes:
+        raise RuntimeError(f"failed; rerun it alone to see why: {' '.join(command)}")
+    return {
+        "stdout": stdout,
+        "process_seconds": time.perf_counter() - start,
+        "process_cpu_seconds": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+    }
+
+
+def in_child(phase: str, args: argparse.Namespace) -> Dict[str, float]:
+    """Runs a phase in a fresh child process: its work's wall and CPU seconds, process seconds and
+    peak RSS (MiB)."""
     command = [
         sys.executable,
         "-m",
@@ -130,16 +171,119 @@ def in_child(phase: str, args: argparse.Namespace) -> Dict[str, float]:
         "--batch-size",
         str(args.batch_size),
     ]
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    stdout = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        raise RuntimeError(f"phase {phase} failed; rerun it alone to see why: {' '.join(command)}")
-    return {
-        **json.loads(stdout.strip().splitlines()[-1]),
-        "process_seconds": time.perf_counter() - start,
-        "peak_rss_mib": usage.ru_maxrss / 1024,
-    }
+    timed = timed_process(command)
+    return {**json.loads(timed.pop("stdout").strip().splitlines()[-1]), **timed}
+
+
+def whole_processes(args: argparse.Namespace) -> Dict[str, List[Dict[str, float]]]:
+    """Each process of the --processes comparison, args.repeat times in turn: name -> its runs."""
+    glassbox = [sys.executable, "-m", "glassbox.cli"]
+    workdir = args.workdir
+    evaluation = os.path.join(workdir, "glassbox-cli")
+    config = _config_file(workdir)
+    steps = [
+        ("import tensorflow", lambda: [sys.executable, "-c", "import tensorflow"], (0,)),
+        ("import tf + read+infer", None, (0,)),
+        (
+            "glassbox evaluate",
+            lambda: (
+                glassbox
+                + ["evaluate", "--model", _model_dir(workdir), "--examples", _data_dir(workdir)]
+                + ["--eval-config", config, "--output", _fresh(evaluation)]
+            ),
+            (0,),
+        ),
+        ("glassbox report", lambda: glassbox + _read_only("report", evaluation, workdir), (0,)),
+        (
+            "glassbox model-card",
+            lambda: glassbox + _read_only("model-card", evaluation, workdir),
+            (0,),
+        ),
+        (  # no thresholds in the config: not blessed (exit 1) under the default policy
+            "glassbox validate",
+            lambda: glassbox + _read_only("validate", evaluation, workdir),
+            (0, 1),
+        ),
+    ]
+    if args.mlmd:
+        steps += [
+            (
+                "glassbox lineage",
+                lambda: glassbox + ["lineage", "--mlmd", args.mlmd, "--latest-push"],
+                (0,),
+            ),
+            (
+                "glassbox history",
+                lambda: glassbox + ["history", "--mlmd", args.mlmd, "--metric", "auc"],
+                (0,),
+            ),
+        ]
+    if not args.skip_tfma:
+        steps.append(("tfma run_model_analysis", None, (0,)))
+    runs: Dict[str, List[Dict[str, float]]] = {name: [] for name, _, _ in steps}
+    for round_number in range(args.repeat):
+        for name, command, ok_codes in steps:
+            print(f"round {round_number + 1}: {name}", flush=True)
+            if command is None:  # a phase: its process's figures
+                timed = in_child("inference" if name.startswith("import tf") else "tfma", args)
+            else:
+                timed = timed_process(command(), ok_codes)
+                timed.pop("stdout")
+            runs[name].append(timed)
+    return runs
+
+
+def _fresh(path: str) -> str:
+    shutil.rmtree(path, ignore_errors=True)
+    return path
+
+
+def _read_only(command: str, evaluation: str, workdir: str) -> List[str]:
+    output = _fresh(os.path.join(workdir, command))
+    return [command, "--evaluation", evaluation, "--output", output]
+
+
+def report_processes(num_examples: int, runs: Dict[str, List[Dict[str, float]]]) -> None:
+    """Prints the whole processes' wall and CPU seconds (medians over rounds) and the ratios."""
+    rounds = len(next(iter(runs.values())))
+    print(
+        f"\n{num_examples:,} examples, whole processes, median of {rounds} round(s), {os.cpu_count()} CPUs"
+    )
+    print(f"{'process':<26} {'wall s':>8} {'CPU s':>8} {'peak RSS MiB':>13}")
+    medians = {}
+    for name, timed in runs.items():
+        medians[name] = {
+            field: statistics.median(t[field] for t in timed)
+            for field in ("process_seconds", "process_cpu_seconds", "peak_rss_mib")
+        }
+        m = medians[name]
+        print(
+            f"{name:<26} {m['process_seconds']:>8.1f} {m['process_cpu_seconds']:>8.1f} "
+            f"{m['peak_rss_mib']:>13.0f}"
+        )
+
+    def ratio(a: str, b: str) -> Optional[str]:
+        if a not in medians or b not in medians:
+            return None
+        wall = medians[a]["process_seconds"] / medians[b]["process_seconds"]
+        cpu = medians[a]["process_cpu_seconds"] / medians[b]["process_cpu_seconds"]
+        return f"{wall:5.2f}x wall, {cpu:5.2f}x CPU"
+
+    for a, b, target in (
+        ("glassbox evaluate", "import tf + read+infer", "target <= 1.2x"),
+        ("tfma run_model_analysis", "glassbox evaluate", ""),
+        ("glassbox evaluate", "import tensorflow", ""),
+    ):
+        figures = ratio(a, b)
+        if figures:
+            print(f"{a} / {b}: {figures}  {target}".rstrip())
+    slowest = max(
+        (name for name in medians if name.startswith("glassbox ") and name != "glassbox evaluate"),
+        key=lambda name: medians[name]["process_seconds"],
+    )
+    print(
+        f"slowest read-only command: {slowest}, {medians[slowest]['process_seconds']:.1f} s (target < 3 s)"
+    )
 
 
 def report(num_examples: int, results: Dict[str, Dict[str, float]], workdir: str) -> None:
@@ -178,6 +322,10 @@ def _data_dir(workdir: str) -> str:
     return os.path.join(workdir, "examples")
 
 
+def _config_file(workdir: str) -> str:
+    return os.path.join(workdir, "eval_config.pbtxt")
+
+
 def _model_dir(workdir: str) -> str:
     return os.path.join(workdir, "model")
 
@@ -193,18 +341,32 @@ def main() -> None:
     )
     parser.add_argument("--batch-size", type=int, default=4096, help="examples per inference call")
     parser.add_argument(
+        "--processes",
+        action="store_true",
+        help="time whole processes (import tensorflow, read+infer, glassbox evaluate, TFMA, the "
+        "read-only commands) instead of the phases' work",
+    )
+    parser.add_argument("--repeat", type=int, default=1, help="with --processes: rounds to run")
+    parser.add_argument(
+        "--mlmd", help="with --processes: an ML Metadata store to time lineage and history on"
+    )
+    parser.add_argument(
         "--phase", choices=("prepare",) + PHASES, help=argparse.SUPPRESS
     )  # a child's one phase
     args = parser.parse_args()
     if args.phase == "prepare":
-        prepare(args.workdir, args.examples)
+        prepare(args.workdir, args.examples, args.batch_size)
         print(json.dumps({"seconds": 0}))
     elif args.phase:
         print(json.dumps(run_phase(args.phase, args.workdir, args.batch_size)))
     else:
         args.workdir = args.workdir or tempfile.mkdtemp(prefix="glassbox-bench-")
-        print(f"preparing {args.examples:,} examples and a model in {args.workdir}", flush=True)
-        in_child("prepare", args)
+        if _prepared(args.workdir) != args.examples:  # a rerun reuses a workdir's data
+            print(f"preparing {args.examples:,} examples and a model in {args.workdir}", flush=True)
+            in_child("prepare", args)
+        if args.processes:
+            report_processes(args.examples, whole_processes(args))
+            return
         results = {}
         for phase in PHASES:
             if not (args.skip_tfma and phase == "tfma"):

@@ -10,17 +10,19 @@ numbers.
 from __future__ import annotations
 
 import dataclasses
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-from sklearn.metrics import r2_score
-from sklearn.preprocessing import OneHotEncoder
-from sklearn.tree import DecisionTreeRegressor, export_text
 
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.json_values import finite_or_none
 from glassbox.explain.slices import slice_masks
 from glassbox.protos.explain_config_pb2 import GlobalSurrogate
+
+if (
+    TYPE_CHECKING
+):  # scikit-learn's parts are imported where used: evaluations without a surrogate skip them
+    from sklearn.tree import DecisionTreeRegressor
 
 DEFAULT_MAX_DEPTH = 4
 DEFAULT_MIN_SAMPLES_LEAF = 20
@@ -80,6 +82,8 @@ def _encode(
     columns: Mapping[str, np.ndarray], features: Sequence[str], max_categories: int
 ) -> Tuple[np.ndarray, List[str], Dict[str, Tuple[str, str]]]:
     """The tree's input matrix, its column names, and each one-hot name's (feature, value)."""
+    from sklearn.preprocessing import OneHotEncoder
+
     blocks, names, one_hot = [], [], {}
     for feature in features:
         column = np.asarray(columns[feature])
@@ -104,6 +108,8 @@ def _readable_rules(
     tree: DecisionTreeRegressor, names: List[str], one_hot: Mapping[str, Tuple[str, str]]
 ) -> str:
     """export_text's rules, with a split on a one-hot column (always at 0.5) as == / !=."""
+    from sklearn.tree import export_text
+
     rules = export_text(tree, feature_names=names, decimals=_DECIMALS)
     half = f"{0.5:.{_DECIMALS}f}"
     for name, (feature, value) in one_hot.items():
@@ -163,6 +169,9 @@ def fit_global_surrogate(
       ExplanationError: an unknown feature, columns and scores of different lengths, non-finite
         scores, or a slice mask of the wrong shape.
     """
+    from sklearn.metrics import r2_score
+    from sklearn.tree import DecisionTreeRegressor
+
     config = config if config is not None else GlobalSurrogate()
     max_depth = config.max_depth or DEFAULT_MAX_DEPTH
     min_samples_leaf = config.min_samples_leaf or DEFAULT_MIN_SAMPLES_LEAF

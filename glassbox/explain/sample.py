@@ -16,7 +16,6 @@ from typing import Collection, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from sklearn.cluster import KMeans
 from tensorflow_model_analysis.slicer import slicer_lib
 
 from glassbox.data.example_decoder import ExampleDecoder
@@ -132,6 +131,8 @@ def kmeans_background(pool: Columns, size: int, seed: int) -> Tuple[Columns, np.
     spread = matrix.std(axis=0)
     matrix = (matrix - matrix.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
     clusters = min(size, len(np.unique(matrix, axis=0)))
+    from sklearn.cluster import KMeans  # scikit-learn's part: only for a k-means background
+
     labels = KMeans(n_clusters=clusters, random_state=seed, n_init=_KMEANS_INITS).fit_predict(
         matrix
     )

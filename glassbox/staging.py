@@ -50,6 +50,11 @@ def claimed(output_dir: str):
         raise OutputError(
             f"cannot write into the output directory {output_dir!r}: Not a directory (a file)"
         )
+    if os.path.islink(output_dir) and not os.path.exists(output_dir):
+        raise OutputError(
+            f"cannot write into the output directory {output_dir!r}: a symbolic link to "
+            f"{os.readlink(output_dir)!r}, which does not exist"
+        )
     try:
         os.makedirs(output_dir, exist_ok=True)
         while True:
@@ -134,6 +139,20 @@ def move_into_place(staging: str, output_dir: str) -> None:
         if tf.io.gfile.isdir(target):
             tf.io.gfile.rmtree(target)
         tf.io.gfile.rename(os.path.join(staging, name), target, overwrite=True)
+
+
+@contextlib.contextmanager
+def writing(directory: str):
+    """Turns an OS or storage fault (no space, read-only, permission, ...) writing into directory,
+    or into a staging directory in it, into an OutputError naming the output directory and the
+    cause: inside a Beam transform too, where Beam would wrap it in a RuntimeError."""
+    try:
+        yield
+    except (OSError, tf.errors.OpError) as e:
+        output_dir = directory.rstrip("/")
+        if os.path.basename(output_dir).startswith(keys.INCOMPLETE_PREFIX):
+            output_dir = os.path.dirname(output_dir)
+        raise output_error(output_dir, e) from e
 
 
 def output_error(output_dir: str, error: Exception) -> OutputError:

@@ -19,6 +19,7 @@ import tensorflow as tf
 from glassbox.data.types import SliceKey
 from glassbox.evaluation.errors import ExamplesLostError
 from glassbox.keys import EXAMPLES_READ_FILE
+from glassbox.staging import writing
 
 # The key the examples' count is accumulated under; no slicing spec produces it.
 EXAMPLES_KEY: SliceKey = (("__glassbox_examples__", ""),)
@@ -27,7 +28,7 @@ EVALUATED = "examples_evaluated"
 
 
 def _write(totals: dict, path: str) -> None:
-    with tf.io.gfile.GFile(path, "w") as f:
+    with writing(os.path.dirname(path)), tf.io.gfile.GFile(path, "w") as f:
         json.dump(totals, f, sort_keys=True)
 
 

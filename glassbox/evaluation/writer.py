@@ -22,7 +22,7 @@ from tensorflow_model_analysis.writers import metrics_plots_and_validations_writ
 from glassbox import tfma_internals
 from glassbox.evaluation.reconciliation import WriteExamplesRead
 from glassbox.keys import EVAL_CONFIG_FILE
-from glassbox.staging import temporary_path
+from glassbox.staging import temporary_path, writing
 
 DATA_FILE_FORMAT = "tfrecords"
 
@@ -53,7 +53,7 @@ def _write_records(
     output_and_records: Tuple[str, Iterable[bytes]], files: Mapping[str, str]
 ) -> None:
     output, records = output_and_records
-    with tf.io.TFRecordWriter(files[output]) as f:
+    with writing(os.path.dirname(files[output])), tf.io.TFRecordWriter(files[output]) as f:
         for record in records:
             f.write(record)
 

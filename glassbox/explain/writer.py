@@ -40,6 +40,7 @@ from glassbox.explain.evaluation import (
 )
 from glassbox.explain.json_values import finite_or_none
 from glassbox.protos.explain_config_pb2 import Background
+from glassbox.staging import writing
 
 MEAN_ABSOLUTE = tfma_attributions_lib.MEAN_ABSOLUTE_ATTRIBUTIONS_NAME
 MEAN = tfma_attributions_lib.MEAN_ATTRIBUTIONS_NAME
@@ -237,7 +238,7 @@ def json_files(explanation: Explanation) -> Dict[str, dict]:
 
 def _write_json_files(explanation: Explanation, output_dir: str) -> None:
     for name, content in json_files(explanation).items():
-        with tf.io.gfile.GFile(os.path.join(output_dir, name), "w") as f:
+        with writing(output_dir), tf.io.gfile.GFile(os.path.join(output_dir, name), "w") as f:
             json.dump(content, f, indent=1, allow_nan=False)
 
 

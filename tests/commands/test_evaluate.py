@@ -273,6 +273,53 @@ def test_an_output_path_that_is_a_file_exits_2_naming_it_and_the_cause(tmp_path,
     assert output.read_text() == "a file"
 
 
+def test_a_full_disk_exits_2_naming_the_output_and_the_cause_leaving_nothing(
+    tmp_path, files, capsys, monkeypatch
+):
+    # Every TFRecord file written into the output goes to /dev/full, whose writes fail with ENOSPC
+    # (No space left on device) as on a full disk; the fault comes from inside Beam's pipeline.
+    output, write = tmp_path / "out", tf.io.TFRecordWriter
+    monkeypatch.setattr(
+        tf.io,
+        "TFRecordWriter",
+        lambda path, *args: (
+            write("/dev/full") if path.startswith(str(output)) else write(path, *args)
+        ),
+    )
+    code, _ = _evaluate(tmp_path, files)
+    assert code == cli.EXIT_ERROR
+    error = capsys.readouterr().err
+    assert f"cannot write into the output directory '{output}'" in error
+    assert "No space left on device" in error and "Traceback" not in error
+    assert os.listdir(output) == []  # no staging dir, no file, no eval_config.json
+
+
+def test_a_symlink_in_the_output_is_replaced_never_written_through(tmp_path, files, capsys):
+    # Planted links named as the files an evaluation writes: the files replace the links, and
+    # what they point at stays untouched. An output path that is a dangling link exits 2.
+    outside = tmp_path / "outside"
+    outside.write_text("keep")
+    output = tmp_path / "out"
+    output.mkdir()
+    for name in ("metrics-00000-of-00001.tfrecord", "examples_read.json"):
+        (output / name).symlink_to(outside)
+    code, _ = _evaluate(tmp_path, files)
+    assert code == 0
+    assert outside.read_text() == "keep"
+    assert not (output / "metrics-00000-of-00001.tfrecord").is_symlink()
+    assert tfma.load_eval_result(str(output)).slicing_metrics
+    dangling = tmp_path / "dangling"
+    dangling.mkdir()
+    (dangling / "out").symlink_to(tmp_path / "nowhere")
+    capsys.readouterr()
+    code, output = _evaluate(dangling, files)
+    assert code == cli.EXIT_ERROR
+    error = capsys.readouterr().err
+    assert f"cannot write into the output directory '{output}': a symbolic link to " in error
+    assert "which does not exist" in error and "Traceback" not in error
+    assert not (tmp_path / "nowhere").exists()
+
+
 def _evaluate_process(tmp_path, files, *options, examples=None):
     """`glassbox evaluate` as its own process, as a user runs it: (exit code, stdout, stderr)."""
     config_path = tmp_path / "eval_config.pbtxt"

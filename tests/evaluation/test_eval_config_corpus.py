@@ -19,6 +19,11 @@ import re
 
 import pytest
 
+from benchmarks.eval_results import mismatches
+from glassbox.data.keras_metadata import compiled_metric_names
+from glassbox.engine.pipeline import run_evaluation
+from glassbox.errors import GlassboxError
+from tests.evaluation.test_parity_tfma import ATOL, RTOL, load_both
 from tests.support import eval_config_cases as cases
 from tests.support import eval_config_oracle, transform_models
 
@@ -110,3 +115,46 @@ def test_tfma_does_what_the_case_records(name, tfma_outcomes):
             f"{name}: TFMA accepted it, the case says {expected}"
         )
         assert expected.removeprefix("refused: ") in outcome["reason"]
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+@pytest.mark.parametrize("name", NAMES)
+def test_glassbox_writes_tfmas_values_or_refuses_as_the_case_records(name, tfma_outcomes, tmp_path):
+    """glassbox evaluates TFMA's examples and models of the case as TFX's Evaluator would (its
+    defaults, a baseline when the case has one) and writes every value TFMA wrote (counts exactly,
+    others within RTOL/ATOL), except the models' compiled Keras metrics, which TFMA adds and
+    glassbox only names (``options.include_default_metrics``); or it refuses the config with the
+    recorded reason, naming the field, and writes nothing."""
+    tfma_outcome, case = tfma_outcomes[name], cases.CASES[name]
+    config = cases.load_config(name)
+    candidate, baseline = cases.model_names(config, case.baseline)
+    models = tfma_outcome["model_dirs"]
+    output = str(tmp_path / "glassbox")
+    try:
+        run_evaluation(
+            config,
+            models.get(candidate),
+            [tfma_outcome["examples_path"]],
+            output,
+            baseline_model_dir=models.get(baseline) if baseline is not None else None,
+        )
+        outcome = cases.MATCHES
+    except GlassboxError as error:
+        outcome = f"refused: {error}"
+    if case.glassbox != cases.MATCHES:
+        assert outcome.startswith("refused: "), f"{name}: glassbox accepted it"
+        assert case.glassbox.removeprefix("refused: ") in outcome, outcome
+        assert not os.path.exists(os.path.join(output, "eval_config.json"))
+        return
+    assert outcome == cases.MATCHES, f"{name}: {outcome}"
+    assert tfma_outcome["verdict"] == "accepted", f"{name}: TFMA refused what glassbox ran"
+    expected, actual = load_both((tfma_outcome["output"], output))
+    keras_compiled = {n for d in models.values() for n in compiled_metric_names(d) or []}
+    missing = {key[2].name for key in expected.keys() - actual.keys()}
+    assert missing <= keras_compiled, f"{name}: missing {missing - keras_compiled}"
+    assert actual.keys() <= expected.keys(), sorted(map(repr, actual.keys() - expected.keys()))[:10]
+    common = {key: expected[key] for key in actual}
+    counts = {k for k in common if k[2].name == "example_count"}
+    assert {k: actual[k] for k in counts} == {k: expected[k] for k in counts}
+    assert dict(list(mismatches(common, actual, RTOL, ATOL).items())[:10]) == {}

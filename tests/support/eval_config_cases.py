@@ -44,6 +44,7 @@ CONFIG_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "e
 LIST_SIZE = 5  # documents a ranking_list model scores per query
 NUM_EXAMPLES = 300
 ACCEPTED = "accepted"
+MATCHES = "matches"
 
 WORDS_GOOD = ("great", "lovely", "fine", "kind", "clear")
 WORDS_BAD = ("awful", "rude", "stupid", "broken", "dull")
@@ -75,7 +76,8 @@ class Feature:
 @dataclasses.dataclass(frozen=True)
 class Case:
     """What one corpus config needs. ``tfma`` is what TFMA 0.52 did with it: ``ACCEPTED``, or
-    ``refused: <the reason TFMA gave>``."""
+    ``refused: <the reason TFMA gave>``; ``glassbox`` what glassbox does: ``MATCHES`` (it writes
+    TFMA's values), or ``refused: <its reason>``."""
 
     model: str
     label: str = "label"
@@ -92,6 +94,7 @@ class Case:
     string_label: bool = True  # penguin_transform: species as strings (False: ints, as TFX's data)
     keras_metadata: bool = True  # False: a plain SavedModel (no Keras model, no compiled metrics)
     tfma: str = ACCEPTED
+    glassbox: str = MATCHES
 
     @property
     def model_features(self) -> List[Feature]:
@@ -172,6 +175,7 @@ CASES: Dict[str, Case] = {
         classes=3,
         compiled_metrics=("sparse_categorical_accuracy",),
         baseline=True,
+        glassbox="refused: sets a threshold on metric 'sparse_categorical_accuracy', which the config does not compute",
     ),
     # --- TFMA's guides and tests
     "tfma_get_started_validation": Case(
@@ -206,7 +210,9 @@ CASES: Dict[str, Case] = {
         query="doc_id",
         gain="gain",
     ),
-    "tfma_metrics_custom_module": Case("binary"),
+    "tfma_metrics_custom_module": Case(
+        "binary", glassbox="refused: custom Keras metrics ['MyMetric'] are not supported"
+    ),
     "tfma_faq_keras": Case(
         "binary", weight="weight", compiled_metrics=("accuracy", "AUC"), label_as_float=True
     ),
@@ -216,7 +222,11 @@ CASES: Dict[str, Case] = {
         tfma="refused: eval not found in model signatures",  # only Estimators exported one
     ),
     "tfma_faq_binarize_class_0": Case("multiclass", classes=2),
-    "tfma_multi_output": Case("multi_output", baseline=True),
+    "tfma_multi_output": Case(
+        "multi_output",
+        baseline=True,
+        glassbox="refused: 'model_specs[0].label_keys' is not supported",
+    ),
     "tfma_query_based_metrics": Case(
         "binary",
         features=(*NUMERIC, _slice("language", ("english", "chinese", "hindi", "spanish"))),
@@ -230,7 +240,12 @@ CASES: Dict[str, Case] = {
         weight="age",
         label_as_float=True,
     ),
-    "tfma_jackknife_diff": Case("binary", weight="example_weight", label_as_float=True),
+    "tfma_jackknife_diff": Case(
+        "binary",
+        weight="example_weight",
+        label_as_float=True,
+        glassbox="refused: 'options.confidence_intervals.method' must be POISSON_BOOTSTRAP",
+    ),
     # TFMA's test validates metrics without a model and the config has no label_key: on a Keras
     # model TFMA would compute its compiled loss and fail ("no value provided for label").
     "tfma_cross_slice_thresholds": Case(
@@ -242,6 +257,7 @@ CASES: Dict[str, Case] = {
             _slice("feature2", ("value2", "other2")),
             _slice("feature3", ("value3", "other3")),
         ),
+        glassbox="refused: 'model_specs[0].label_key' is required",
     ),
     # --- Fairness Indicators tutorials
     "fi_example_colab": Case(

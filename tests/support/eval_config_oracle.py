@@ -30,7 +30,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 def run_tfma(name: str, directory: str) -> dict:
     """Builds the case under directory and runs TFMA on it; returns a JSON-able outcome:
     {'verdict': 'accepted' | 'refused', 'reason': ..., 'metrics': [metric names],
-    'validation_ok': bool | None, 'seconds': float}."""
+    'validation_ok': bool | None, 'seconds': float, and what was built and written:
+    'examples_path', 'model_dirs' (by ModelSpec name), 'output' (TFMA's output directory)}."""
     import tensorflow_model_analysis as tfma  # noqa: PLC0415 (after TF_USE_LEGACY_KERAS)
     from apache_beam.options.pipeline_options import PipelineOptions  # noqa: PLC0415
 
@@ -40,7 +41,14 @@ def run_tfma(name: str, directory: str) -> dict:
 
     started = time.time()
     built = eval_config_cases.build(name, directory)
-    outcome: Dict = {"metrics": [], "validation_ok": None}
+    output = os.path.join(directory, "tfma")
+    outcome: Dict = {
+        "metrics": [],
+        "validation_ok": None,
+        "examples_path": built.examples_path,
+        "model_dirs": built.model_dirs,
+        "output": output,
+    }
     try:
         eval_config = tfma.utils.update_eval_config_with_defaults(
             built.eval_config, has_baseline=built.has_baseline, rubber_stamp=True
@@ -55,7 +63,6 @@ def run_tfma(name: str, directory: str) -> dict:
             for spec in eval_config.model_specs
             if built.model_dir(spec)
         ]
-        output = os.path.join(directory, "tfma")
         result = tfma.run_model_analysis(
             eval_shared_model=(shared[0] if len(shared) == 1 else shared) or None,
             eval_config=eval_config,

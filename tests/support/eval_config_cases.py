@@ -139,7 +139,11 @@ CASES: Dict[str, Case] = {
     # label_key 'tips' is the raw tip in dollars (the tutorial's Transform writes tips_xf):
     # TFMA 0.52's own BinaryAccuracy takes labels in [0, 1] only.
     "tfx_components_keras": Case(
-        "taxi_transform", "tips", baseline=True, tfma="refused: label must be within [0, 1]"
+        "taxi_transform",
+        "tips",
+        baseline=True,
+        tfma="refused: label must be within [0, 1]",
+        glassbox="refused: splits fractional labels, which must lie in [0, 1]",
     ),
     "tfx_taxi_pipeline_simple": Case(
         "binary",
@@ -148,6 +152,7 @@ CASES: Dict[str, Case] = {
         compiled_metrics=("accuracy",),
         baseline=True,
         tfma="refused: eval not found in model signatures",  # an Estimator's EvalSavedModel
+        glassbox="refused: 'model_specs[0].label_key' is required",
     ),
     "tfx_mnist_native_keras": Case(
         "multiclass", "image_class", DIGITS, classes=10, compiled_metrics=("accuracy",)
@@ -167,6 +172,7 @@ CASES: Dict[str, Case] = {
         "ranking_list",
         "relevance",
         (Feature("doc_quality", "doc_list"), Feature("query_tokens", "tags", ("a", "b", "c"))),
+        glassbox="refused: 'model_specs[0].padding_options' is not supported",
     ),
     "tfx_penguin_tfma_tutorial": Case(
         "multiclass",
@@ -197,6 +203,7 @@ CASES: Dict[str, Case] = {
         compiled_metrics=("mse",),
         # The guide's CalibrationPlot config predates TFMA 0.52's (left, right, num_buckets).
         tfma="refused: CalibrationPlot.__init__() got an unexpected keyword argument 'min_value'",
+        glassbox="refused: CalibrationPlot.__init__() got an unexpected keyword argument 'min_value'",
     ),
     "tfma_metrics_binary": Case("binary"),
     "tfma_metrics_binary_from_python": Case("binary"),
@@ -209,6 +216,7 @@ CASES: Dict[str, Case] = {
         features=(*NUMERIC, _slice("doc_id", [f"q{i}" for i in range(30)])),
         query="doc_id",
         gain="gain",
+        glassbox="refused: 'metrics_specs[0].query_key' is not supported",
     ),
     "tfma_metrics_custom_module": Case(
         "binary", glassbox="refused: custom Keras metrics ['MyMetric'] are not supported"
@@ -220,6 +228,7 @@ CASES: Dict[str, Case] = {
         "binary",
         compiled_metrics=("accuracy",),
         tfma="refused: eval not found in model signatures",  # only Estimators exported one
+        glassbox="refused: 'model_specs[0].label_key' is required",
     ),
     "tfma_faq_binarize_class_0": Case("multiclass", classes=2),
     "tfma_multi_output": Case(
@@ -233,6 +242,7 @@ CASES: Dict[str, Case] = {
         query="language",
         gain="age",
         label_as_float=True,
+        glassbox="refused: 'metrics_specs[2].query_key' is not supported",
     ),
     "tfma_uncertainty": Case(
         "binary",

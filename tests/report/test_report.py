@@ -375,6 +375,35 @@ def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifa
     page.close()
 
 
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_validation_view_shows_why_whole_at_any_width(browser, report_file, artifacts, width):
+    """Each check's explanation is whole inside the window (wrapped, never cut or off-screen), the
+    thresholds read as a person says them, the banner says the verdict once, and a check opens its
+    slice's charts."""
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"file://{report_file}")
+    report_browser.wait_drawn(page)
+    cells = page.locator("[data-table='checks'] tbody td:last-child")
+    assert cells.count() == len(artifacts["decision"]["checks"])
+    for box, fits in zip(
+        [cells.nth(i).bounding_box() for i in range(cells.count())],
+        cells.evaluate_all("cells => cells.map(c => c.scrollWidth <= c.clientWidth)"),
+    ):
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width and fits
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    thresholds = set(report_browser.table_column(page, "checks", 6))
+    assert thresholds == {"≥ 0.5", "change ≥ -0.3 vs baseline (higher is better)"}
+    banner = page.locator(".decision").inner_text()
+    assert banner.count("Not blessed") == 1 and "2 of 16 checks failed" in banner
+    browser.screenshot(page, f"validation-{width}")
+    page.locator("[data-table='checks'] td", has_text="region:north").first.click()
+    report_browser.wait_drawn(page)
+    assert page.locator("nav button.active").inner_text() == "Plots"
+    assert page.input_value("select[name='slice']") == "region:north"
+    page.close()
+
+
 def test_html_in_slice_values_and_feature_names_is_shown_as_text_never_run(browser, report_file):
     page = browser.open(report_file + "#view=slices")
     assert page.get_by_role("cell", name=f"region:{XSS_SLICE}", exact=True).is_visible()

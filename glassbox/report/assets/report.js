@@ -463,25 +463,55 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     const columns = [
       {id: 'result', label: 'Result', value: c => (c.passed ? (c.skipped ? 1 : 2) : 0),
        text: c => (c.passed ? (c.skipped ? 'skipped' : 'passed') : 'FAILED')},
-      {id: 'kind', label: 'Check', value: c => c.kind},
+      {id: 'kind', label: 'Check', value: c => c.kind, text: c => c.kind.replace(/_/g, ' ')},
       {id: 'slice', label: 'Slice', value: c => c.slice},
       {id: 'metric', label: 'Metric', value: c => c.metric},
       {id: 'value', label: 'Value', value: c => c.value, title: c => String(c.value)},
       {id: 'baseline', label: 'Baseline value', value: c => c.baseline_value, title: c => String(c.baseline_value)},
-      {id: 'threshold', label: 'Threshold', value: c => thresholdText(c.threshold)},
+      {id: 'threshold', label: 'Threshold', value: c => thresholdText(c.threshold), title: c => JSON.stringify(c.threshold)},
       {id: 'sentence', label: 'Explanation', value: c => c.sentence},
     ];
+    const charted = c => E && E.plots && c.slice in E.plots;
     return el('section', {}, [
-      el('div', {class: 'decision ' + (d.blessed ? 'blessed' : 'not-blessed')}, [
-        el('strong', {text: d.blessed ? 'Blessed' : 'Not blessed'}), el('span', {text: d.reason || ''})]),
+      decisionBanner(d.blessed, d.reason),
       facts(details),
       dataTable(columns, d.checks, {name: 'checks', sortKey: 'csort', pageKey: 'cpage', defaultSort: 'result',
-        rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail')}),
+        rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail') + (charted(c) ? ' link' : ''),
+        onRow: c => charted(c) && showSlice(c.slice)}),
+      Object.keys((E && E.plots) || {}).length ? el('p', {class: 'summary', text: "Click a check to see its slice's charts."}) : null,
     ]);
   }
 
-  function thresholdText(threshold) {
-    return threshold === null || threshold === undefined ? '' : typeof threshold === 'object' ? JSON.stringify(threshold) : String(threshold);
+  /* The verdict in bold, then the reason (which may begin with the verdict: not said twice). */
+  function decisionBanner(blessed, reason) {
+    const verdict = blessed ? 'Blessed' : 'Not blessed';
+    const rest = (reason || '').startsWith(verdict) ? reason.slice(verdict.length).replace(/^[:.]\s*/, '') : reason || '';
+    return el('div', {class: 'decision ' + (blessed ? 'blessed' : 'not-blessed')}, [
+      el('strong', {text: verdict}), el('span', {text: rest})]);
+  }
+
+  const DIRECTION = {HIGHER_IS_BETTER: 'higher is better', LOWER_IS_BETTER: 'lower is better'};
+
+  /* A check's threshold as a reader says it: "≥ 0.65", "change ≥ -0.01 vs baseline (higher is better)". */
+  function thresholdText(t) {
+    if (t === null || t === undefined) return '';
+    if (typeof t !== 'object') return String(t);
+    const better = t.direction in DIRECTION ? ` (${DIRECTION[t.direction]})` : '';
+    const down = t.direction === 'LOWER_IS_BETTER';
+    const parts = [];
+    if ('lower_bound' in t) parts.push(`≥ ${fmt(t.lower_bound)}`);
+    if ('upper_bound' in t) parts.push(`≤ ${fmt(t.upper_bound)}`);
+    if ('absolute' in t) parts.push(`change ${down ? '≤' : '≥'} ${fmt(t.absolute)} vs baseline`);
+    if ('relative' in t) parts.push(`relative change ${down ? '≤' : '≥'} ${fmt(t.relative)} vs baseline`);
+    if ('min_count' in t) parts.push(`≥ ${fmt(Number(t.min_count))} examples`);
+    if ('max_gap' in t) parts.push(`${t.metric || 'metric'} within ${fmt(t.max_gap)} of Overall`);
+    if ('margin' in t) parts.push(`${t.metric || 'metric'} not significantly worse than the baseline by > ${fmt(t.margin)}`);
+    for (const f of t.max_feature_share || []) parts.push(`share of ${f.feature} ≤ ${fmt(f.max_share)}`);
+    if (t.top_k_overlap) parts.push(`≥ ${t.top_k_overlap.min_overlap} of the top ${t.top_k_overlap.k} features shared with the baseline`);
+    if (t.max_shift) parts.push(`attribution shift ≤ ${fmt(t.max_shift.max_shift)}`);
+    if ('no_applicable_checks' in t) parts.push(`when no check applies: ${t.no_applicable_checks.toLowerCase().replace(/_/g, ' ')}`);
+    return parts.length ? parts.join(' and ') + better
+      : Object.entries(t).filter(([k]) => !k.startsWith('slicing_spec')).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');
   }
 
   /* ---------- from ML Metadata: metric history, decision trail, model card ---------- */
@@ -540,8 +570,7 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     const specs = (e.eval_config.slicing_specs || [{}]).map(s => (s.feature_keys || []).concat(
       Object.entries(s.feature_values || {}).map(([k, x]) => `${k}=${x}`)).join(' x ') || 'Overall');
     return el('section', {}, [
-      el('div', {class: 'decision ' + (v.blessed ? 'blessed' : 'not-blessed')}, [
-        el('strong', {text: v.blessed ? 'Blessed' : 'Not blessed'}), el('span', {text: v.reason || ''})]),
+      decisionBanner(v.blessed, v.reason),
       facts([
         ['Model', ref(t.model)],
         ['Pipeline run', `${t.pipeline || '–'}, run ${t.run || '–'}`],

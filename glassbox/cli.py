@@ -12,7 +12,17 @@ from glassbox.errors import GlassboxError
 
 EXIT_ERROR = 2
 # Modules of glassbox.commands, in the order `glassbox --help` lists them.
-COMMANDS = ("evaluate", "validate", "report", "history", "lineage", "model_card", "demo", "kfp")
+COMMANDS = (
+    "evaluate",
+    "validate",
+    "report",
+    "history",
+    "lineage",
+    "override",
+    "model_card",
+    "demo",
+    "kfp",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

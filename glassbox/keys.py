@@ -62,6 +62,14 @@ MODEL_EVALUATION_TYPE = "ModelEvaluation"
 MODEL_BLESSING_TYPE = "ModelBlessing"
 PUSHED_MODEL_TYPE = "PushedModel"
 VALIDATION_RESULT_TYPE = "glassbox.ValidationResult"
+# A person's approval or veto of one Model (`glassbox override`), and the ML Metadata execution
+# type that records it: inputs the Model (MODEL_KEY) and the blessing it overrides (BLESSING_KEY),
+# output the Override (OVERRIDE_KEY), in the pipeline's context.
+OVERRIDE_TYPE = "glassbox.Override"
+OVERRIDE_EXECUTION_TYPE = "glassbox.RecordOverride"
+OVERRIDE_KEY = "override"
+# The Validator's optional input: every Override of its pipeline.
+OVERRIDES_KEY = "overrides"
 # ML Metadata context types: TFX's pipeline and run contexts, and the pipeline context Kubeflow
 # Pipelines (KFP) records, where a TFX artifact type is named by its schema title, e.g. tfx.Model.
 PIPELINE_CONTEXT_TYPE = "pipeline"
@@ -115,6 +123,22 @@ VALIDATION_OK_PROPERTY = "validation_ok"
 RUBBER_STAMP_PROPERTY = "rubber_stamp"
 FAILURES_PROPERTY = "failures"
 REASON_PROPERTY = "reason"
+# ... and whether a person's Override set `blessed` (1) or the checks did (0); with an Override,
+# its author, reason and ML Metadata id (the checks stay in validation_ok, failures, decision.json).
+OVERRIDDEN_PROPERTY = "overridden"
+OVERRIDE_BY_PROPERTY = "override_by"
+OVERRIDE_REASON_PROPERTY = "override_reason"
+OVERRIDE_ID_PROPERTY = "override_id"
+
+# Custom properties of an Override: the Model's id and URI, approved (1) or vetoed (0), why, by
+# whom, when (ISO 8601, UTC), and the id of the ModelBlessing it overrides (absent: none yet).
+OVERRIDE_MODEL_ID_PROPERTY = "model_id"
+OVERRIDE_MODEL_URI_PROPERTY = "model_uri"
+OVERRIDE_APPROVED_PROPERTY = "approved"
+# (and REASON_PROPERTY)
+OVERRIDE_AUTHOR_PROPERTY = "by"
+OVERRIDE_TIME_PROPERTY = "time"
+OVERRIDDEN_BLESSING_ID_PROPERTY = "overridden_blessing_id"
 
 # Custom properties of the stock Pusher's PushedModel (private names of its executor).
 PUSHED_PROPERTY = "pushed"

@@ -113,6 +113,8 @@ def create_pipeline(
     validator_config: Optional[validator_config_pb2.ValidatorConfig] = None,
     baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY,
     explain_config: Optional[explain_config_pb2.ExplainConfig] = None,
+    honour_overrides: bool = False,
+    enable_cache: bool = False,
 ) -> pipeline.Pipeline:
     """The demo pipeline over the CSV files in data_root.
 
@@ -133,6 +135,9 @@ def create_pipeline(
       baseline_resolver: how the latest blessed Model is found, one of `baseline.RESOLVERS`
         (`baseline.ML_METADATA_QUERY` on open-source Kubeflow Pipelines).
       explain_config: the Evaluator's explanations; default `default_explain_config()`.
+      honour_overrides: the Validator applies `glassbox override`'s approvals and vetoes.
+      enable_cache: TFX's caching: a run on unchanged inputs reuses the earlier outputs (the
+        same Model, so that an override of it applies on the next run).
     """
     example_gen = CsvExampleGen(input_base=data_root)
     examples = example_gen.outputs[keys.EXAMPLES_KEY]
@@ -151,6 +156,7 @@ def create_pipeline(
         model=model,
         baseline_model=baseline_model,
         config=validator_config or default_validator_config(),
+        honour_overrides=honour_overrides,
     )
     pusher = Pusher(
         model=model,
@@ -169,4 +175,5 @@ def create_pipeline(
             metadata.sqlite_metadata_connection_config(metadata_path) if metadata_path else None
         ),
         beam_pipeline_args=list(beam_pipeline_args),
+        enable_cache=enable_cache,
     )

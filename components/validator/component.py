@@ -12,7 +12,7 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from tfx.utils import proto_utils
 
 from glassbox import keys
-from glassbox.artifacts import ValidationResult
+from glassbox.artifacts import Override, ValidationResult
 from glassbox.components.evaluator.component import Evaluator
 from glassbox.components.validator import executor
 from glassbox.evaluation.thresholds import check_threshold_fields, check_thresholds
@@ -32,6 +32,7 @@ class ValidatorSpec(ComponentSpec):
         keys.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
         keys.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
         keys.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
+        keys.OVERRIDES_KEY: ChannelParameter(type=Override, optional=True),
     }
     OUTPUTS = {
         keys.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
@@ -71,6 +72,8 @@ class Validator(base_component.BaseComponent):
     Evaluator writes it (the Pusher and `LatestBlessedModelStrategy` read it), and `validation`,
     the decision: TFMA's ValidationResult, `decision.json` and `decision.md`, a sentence per check.
     Given a glassbox Evaluator's evaluation, it makes that Evaluator's blessing defer to its own.
+    With honour_overrides, a person's approval or veto of the candidate recorded by `glassbox
+    override` decides its blessing (docs/override.md).
     """
 
     SPEC_CLASS = ValidatorSpec
@@ -84,6 +87,7 @@ class Validator(base_component.BaseComponent):
         eval_config: Optional[config_pb2.EvalConfig] = None,
         config: Optional[validator_config_pb2.ValidatorConfig] = None,
         allow_no_thresholds: bool = False,
+        honour_overrides: bool = False,
     ):
         """Builds the component.
 
@@ -98,6 +102,10 @@ class Validator(base_component.BaseComponent):
           eval_config: a `tfma.EvalConfig` whose thresholds replace the evaluation's own.
           config: gates beyond the thresholds (`glassbox.protos.validator_config_pb2`).
           allow_no_thresholds: bless even with nothing to check (as `config.allow_no_thresholds`).
+          honour_overrides: take every Override recorded in the pipeline's ML Metadata context
+            (input `overrides`) and apply the latest of the candidate's: an approval blesses it
+            and a veto refuses it, whatever the checks found. The model must come through again
+            (e.g. the pipeline run with caching on) for its override to apply.
 
         Raises:
           ConfigError: a malformed threshold in eval_config or in the producing Evaluator's, or
@@ -135,6 +143,8 @@ class Validator(base_component.BaseComponent):
                 evaluation=evaluation,
                 model=model,
                 baseline_model=baseline_model,
+                # A channel no component produces: every Override in the pipeline's context.
+                overrides=types.Channel(type=Override) if honour_overrides else None,
                 eval_config=eval_config,
                 config=config,
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),

@@ -17,6 +17,7 @@ from glassbox.components.properties import get_properties, set_properties
 from glassbox.engine.outcome import ModelArtifact, Models
 from glassbox.engine.validate import validate, write_blessing
 from glassbox.protos import validator_config_pb2
+from glassbox.provenance.override import Override
 
 
 class Executor(base_executor.BaseExecutor):
@@ -49,6 +50,10 @@ class Executor(base_executor.BaseExecutor):
                 ModelArtifact(baseline.uri, baseline.id) if baseline else None,
             ),
             evaluation_properties=get_properties(evaluation),
+            overrides=[
+                Override.from_properties(get_properties(a), a.id)
+                for a in input_dict.get(keys.OVERRIDES_KEY, [])
+            ],
         )
         blessing = artifact_utils.get_single_instance(output_dict[keys.BLESSING_KEY])
         set_properties(blessing, outcome.blessing.properties)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from typing import Mapping, Optional
+from typing import Mapping, Optional, Sequence
 
 from tensorflow_model_analysis.proto import config_pb2
 
@@ -19,10 +19,11 @@ from glassbox.engine.outcome import (
     ValidationOutcome,
 )
 from glassbox.protos import validator_config_pb2
+from glassbox.provenance.override import Override, applicable
 from glassbox.report import write_report
 from glassbox.staging import new_staging_dir, output_error
 from glassbox.validation import validate as validation
-from glassbox.validation.decision import Decision, ModelRef, decide, reason
+from glassbox.validation.decision import Decision, ModelRef, decide, overridden, reason
 from glassbox.validation.result import validation_result
 
 
@@ -34,6 +35,7 @@ def validate(
     *,
     models: Optional[Models] = None,
     evaluation_properties: Optional[Mapping[str, PropertyValue]] = None,
+    overrides: Sequence[Override] = (),
 ) -> ValidationOutcome:
     """Decides on an evaluation, writes the validation and its report into output_dir, and
     returns them with the blessing to write (after them: a blessing means a complete validation).
@@ -48,6 +50,9 @@ def validate(
         evaluation records, if any, with no such check.
       evaluation_properties: the evaluation artifact's custom properties (their record of the
         models evaluated, see `Models.properties`); None: none.
+      overrides: people's approvals and vetoes (e.g. every one of the pipeline); the latest of
+        the candidate's (by its ML Metadata id) decides whether it is blessed, whatever the
+        checks found; those of other models are ignored.
 
     Raises:
       ValidationError: unreadable evaluation, malformed thresholds or gates, nothing to check
@@ -58,6 +63,8 @@ def validate(
         decision = _named(validation.validate(evaluation_dir, config, eval_config), recorded)
     else:
         decision = _validate_given(evaluation_dir, config, eval_config, models, recorded)
+    named = models or recorded
+    decision = overridden(decision, applicable(overrides, named.candidate.id if named else None))
     validation.write_validation(decision, output_dir)
     report = write_report(os.path.join(output_dir, keys.REPORT_FILE), evaluation_dir, output_dir)
     return ValidationOutcome(
@@ -240,8 +247,14 @@ def _blessing(decision: Decision, models: Optional[Models]) -> BlessingRecord:
             keys.FAILURES_PROPERTY: decision.failures,
             keys.REASON_PROPERTY: decision.reason,
             keys.BLESSED_PROPERTY: int(decision.blessed),
+            keys.OVERRIDDEN_PROPERTY: int(decision.override is not None),
         }
     )
+    if decision.override is not None:
+        properties[keys.OVERRIDE_BY_PROPERTY] = decision.override.by
+        properties[keys.OVERRIDE_REASON_PROPERTY] = decision.override.reason
+        if decision.override.id is not None:
+            properties[keys.OVERRIDE_ID_PROPERTY] = decision.override.id
     return BlessingRecord(
         file_name=keys.BLESSED_FILE if decision.blessed else keys.NOT_BLESSED_FILE,
         properties=properties,

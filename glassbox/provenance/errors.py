@@ -10,3 +10,7 @@ class LineageError(GlassboxError, LookupError):
 class ProvenanceError(LineageError):
     """A history or trail cannot be read: nothing of the kind recorded, or a metric or slice no
     evaluation has."""
+
+
+class OverrideError(GlassboxError, ValueError):
+    """An override cannot be recorded as given: an empty reason or author, or a model of no pipeline."""

@@ -11,7 +11,7 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from glassbox import keys
-from glassbox.provenance.errors import LineageError
+from glassbox.provenance.errors import LineageError, ProvenanceError
 
 Artifact = metadata_store_pb2.Artifact
 Context = metadata_store_pb2.Context
@@ -19,13 +19,18 @@ Event = metadata_store_pb2.Event
 Execution = metadata_store_pb2.Execution
 
 
-def open_store(path: str) -> metadata_store.MetadataStore:
-    """A read-only connection to the SQLite ML Metadata store at path (never creates one)."""
+def open_store(path: str, writable: bool = False) -> metadata_store.MetadataStore:
+    """A connection to the SQLite ML Metadata store at path, read-only unless writable (never
+    creates one)."""
     if not os.path.isfile(path):
         raise LineageError(f"ML Metadata store {path!r} does not exist")
     config = metadata_store_pb2.ConnectionConfig()
     config.sqlite.filename_uri = path
-    config.sqlite.connection_mode = metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    config.sqlite.connection_mode = (
+        metadata_store_pb2.SqliteMetadataSourceConfig.READWRITE
+        if writable
+        else metadata_store_pb2.SqliteMetadataSourceConfig.READONLY
+    )
     try:
         return metadata_store.MetadataStore(config)
     except RuntimeError as e:
@@ -118,6 +123,18 @@ def latest_artifact(store: metadata_store.MetadataStore, type_name: str) -> Arti
     return max(artifacts, key=lambda artifact: artifact.id)
 
 
+def latest_blessing(store: metadata_store.MetadataStore, model: Artifact) -> Artifact:
+    """The latest ModelBlessing made with model as the candidate."""
+    blessings = outputs_of_type(
+        store, consumers(store, model, keys.MODEL_KEY), keys.MODEL_BLESSING_TYPE
+    )
+    if not blessings:
+        raise ProvenanceError(
+            f"model {model.id} ({model.uri}) was never validated: no ModelBlessing judges it"
+        )
+    return blessings[-1]
+
+
 def producer_execution(store: metadata_store.MetadataStore, artifact: Artifact) -> Execution:
     """The execution that output artifact."""
     return store.get_executions_by_id(
@@ -207,6 +224,13 @@ def _only_execution(
         for event in store.get_events_by_artifact_ids([artifact.id])
         if event.type == event_type
     }
+    if len(executions) > 1:
+        # A run with caching on records its cached executions as outputting the same artifacts.
+        executions = {
+            e.id
+            for e in store.get_executions_by_id(list(executions))
+            if e.last_known_state != Execution.CACHED
+        }
     if len(executions) != 1:
         raise LineageError(
             f"artifact {artifact.id} ({artifact.uri}) has {len(executions)} {role} executions, not 1"

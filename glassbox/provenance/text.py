@@ -45,7 +45,8 @@ def _verdict(point: HistoryPoint) -> str:
 
 
 def format_trail(trail: DecisionTrail) -> str:
-    """The trail, step by step: model, training, evaluation, baseline, validation, push."""
+    """The trail, step by step: model, training, evaluation, baseline, validation, push, the
+    overrides of the model."""
     training, evaluation, validation = trail.training, trail.evaluation, trail.validation
     lines = [
         f"Decision trail of {trail.model.label} (pipeline {trail.pipeline or '-'}, run {trail.run or '-'}, "
@@ -91,6 +92,10 @@ def format_trail(trail: DecisionTrail) -> str:
         _INDENT + f"{_check_result(check):8} {check['sentence']}" for check in validation.checks
     ]
     lines.append(_row("Push", _push(trail)))
+    lines += [
+        _row("Override" if i == 0 else "", f"{o.sentence()} ({o.describe()})")
+        for i, o in enumerate(trail.overrides)
+    ] or [_row("Override", "none")]
     return "\n".join(lines)
 
 

@@ -5,6 +5,7 @@ baseline it was compared with, and the push, if any.
     PushedModel --Pusher--> ModelBlessing --Validator--> ModelEvaluation --Evaluator--> Examples
                                  |                              |            +--> Model --Trainer--> Examples
                                  +--> ValidationResult          +--> baseline Model
+                                                                Model <--RecordOverride-- Override (each)
 
 A trail starts from a model, a blessing, a pushed model or the pipeline's latest push.
 """
@@ -21,6 +22,8 @@ from ml_metadata.proto import metadata_store_pb2
 from glassbox import keys
 from glassbox.provenance import lineage, records
 from glassbox.provenance.errors import LineageError, ProvenanceError
+from glassbox.provenance.override import Override
+from glassbox.provenance.override_store import overrides_of
 from glassbox.provenance.records import ArtifactRef, artifact_ref, property_value
 
 Artifact = metadata_store_pb2.Artifact
@@ -81,6 +84,7 @@ class DecisionTrail:
     validation: ValidationStep
     baseline_model: Optional[ArtifactRef]
     push: Optional[PushStep]
+    overrides: List[Override]  # every approval or veto of the model, oldest first
 
     def to_json(self) -> Dict[str, Any]:
         return dataclasses.asdict(self)
@@ -107,7 +111,7 @@ def decision_trail(
         raise ValueError("give at most one of model_id, blessing_id and pushed_model_id")
     store = lineage.open_store(store_path)
     if model_id is not None:
-        blessing = _latest_blessing(
+        blessing = lineage.latest_blessing(
             store,
             _in_pipeline(
                 store,
@@ -189,18 +193,6 @@ def _blessing_of_push(store: metadata_store.MetadataStore, pushed: Artifact) -> 
     )
 
 
-def _latest_blessing(store: metadata_store.MetadataStore, model: Artifact) -> Artifact:
-    """The latest ModelBlessing made with model as the candidate."""
-    blessings = lineage.outputs_of_type(
-        store, lineage.consumers(store, model, keys.MODEL_KEY), keys.MODEL_BLESSING_TYPE
-    )
-    if not blessings:
-        raise ProvenanceError(
-            f"model {model.id} ({model.uri}) was never validated: no ModelBlessing judges it"
-        )
-    return blessings[-1]
-
-
 def _trail(
     store: metadata_store.MetadataStore, store_path: str, blessing: Artifact
 ) -> DecisionTrail:
@@ -232,6 +224,7 @@ def _trail(
         ),
         baseline_model=artifact_ref(store, baselines[0]) if baselines else None,
         push=_push_step(store, blessing),
+        overrides=overrides_of(store, model),
     )
 
 

@@ -8,6 +8,7 @@ from typing import Any, Dict, List, Optional
 
 from tensorflow_model_analysis.proto import validation_result_pb2
 
+from glassbox.provenance.override import Override
 from glassbox.validation.checks import NO_APPLICABLE_CHECK, Check
 
 
@@ -35,10 +36,12 @@ class ModelRef:
 class Decision:
     """Whether the candidate is blessed, and why.
 
-    blessed equals validation_ok (every check passed; skipped checks count as passed): TFX tools
-    read validation_ok from the ValidationResult, people read blessed. rubber_stamp: there was no
-    baseline, so comparisons with one were skipped. Callers that know the model artifacts fill in
-    candidate/baseline with ``dataclasses.replace(decision, candidate=ModelRef(name, uri, id))``.
+    blessed equals validation_ok (every check passed; skipped checks count as passed) unless a
+    person's override of the candidate decided (override; the checks and validation_ok stay as
+    the checks found): TFX tools read validation_ok from the ValidationResult, the Pusher and
+    people read blessed. rubber_stamp: there was no baseline, so comparisons with one were
+    skipped. Callers that know the model artifacts fill in candidate/baseline with
+    ``dataclasses.replace(decision, candidate=ModelRef(name, uri, id))``.
     """
 
     blessed: bool
@@ -50,6 +53,7 @@ class Decision:
     baseline: Optional[ModelRef]
     checks: List[Check]
     validation_result: validation_result_pb2.ValidationResult
+    override: Optional[Override] = None
 
     @property
     def failures(self) -> int:
@@ -66,6 +70,7 @@ class Decision:
             "candidate": self.candidate.to_json(),
             "baseline": self.baseline.to_json() if self.baseline else None,
             "checks": [check.to_json() for check in self.checks],
+            "override": self.override.to_json() if self.override else None,
         }
 
     def to_json_text(self) -> str:
@@ -73,11 +78,15 @@ class Decision:
 
     def to_markdown(self) -> str:
         verdict = "BLESSED" if self.blessed else "NOT BLESSED"
-        lines = [
+        lines: List[str] = [
             f"# Validation: {verdict}",
             "",
             self.reason,
             "",
+        ]
+        if self.override:
+            lines += [f"**{self.override.sentence()}** ({self.override.describe()})", ""]
+        lines += [
             f"- Evaluation: `{self.evaluation}`",
             f"- Candidate: {self.candidate.describe()}",
             "- Baseline: "
@@ -122,6 +131,22 @@ def reason(checks: List[Check], rubber_stamp: bool) -> str:
     if rubber_stamp:
         text += " (first model: no baseline to compare with, rubber stamp)"
     return text + "."
+
+
+def overridden(decision: Decision, override: Optional[Override]) -> Decision:
+    """The decision as a person's override of its candidate makes it: blessed as approved (a veto
+    beats the checks' blessing), the reason saying so before the checks' own; checks, failures and
+    validation_ok unchanged. No override: the decision."""
+    if override is None:
+        return decision
+    verdict = "Blessed" if override.approved else "Not blessed"
+    return dataclasses.replace(
+        decision,
+        blessed=override.approved,
+        override=override,
+        reason=f"{verdict}: {override.sentence()} ({override.describe()}). "
+        f"The checks alone: {decision.reason}",
+    )
 
 
 def decide(

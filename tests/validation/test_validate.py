@@ -279,7 +279,9 @@ def test_decision_json_and_markdown(with_baseline, tmp_path):
         "candidate",
         "baseline",
         "checks",
+        "override",
     }
+    assert written["override"] is None  # a person's override, when one decided
     assert written["candidate"] == {"name": "candidate", "uri": "/m/7", "id": 7}
     assert written["baseline"] == {"name": BASELINE, "uri": "/models/baseline", "id": None}
     assert (

@@ -451,6 +451,11 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     return m ? [m.name ? el('strong', {text: m.name}) : '', m.uri ? ` at ${m.uri}` : '', m.id !== undefined && m.id !== null ? ` (MLMD id ${m.id})` : ''] : null;
   }
 
+  function overrideText(o) {
+    return `Overridden by ${o.by}: ${o.reason} (${o.approved ? 'approved' : 'vetoed'} ${o.time}` +
+      (o.id !== null ? `, Override ${o.id}` : '') + (o.blessing_id !== null ? `, over ModelBlessing ${o.blessing_id}` : '') + ')';
+  }
+
   function validationView() {
     const d = DATA.validation;
     const failures = d.checks.filter(c => !c.passed).length;
@@ -458,8 +463,9 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
       ['Candidate', model(d.candidate)],
       ['Baseline', d.baseline ? model(d.baseline) : 'none' + (d.rubber_stamp ? ' (rubber stamp: change thresholds not applied)' : '')],
       ['Evaluation', d.evaluation],
-      ['Checks', `${d.checks.length}, ${failures} failed`],
+      ['Checks', `${d.checks.length}, ${failures} failed` + (d.override ? ' (the verdict is the override\'s)' : '')],
     ];
+    if (d.override) details.unshift(['Override', overrideText(d.override)]);
     const columns = [
       {id: 'result', label: 'Result', value: c => (c.passed ? (c.skipped ? 1 : 2) : 0),
        text: c => (c.passed ? (c.skipped ? 'skipped' : 'passed') : 'FAILED')},
@@ -585,6 +591,7 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
         ['Validation', v.result ? ref(v.result) : '–'],
         ['Push', !push ? 'no Pusher took the blessing' : push.pushed ? `pushed to ${push.destination} (${ref(push.pushed_model)})`
                                                                    : `not pushed (${ref(push.pushed_model)})`],
+        ['Overrides', (t.overrides || []).map(overrideText).join('; ') || 'none'],
       ]),
       el('h2', {text: 'Overall metrics'}),
       dataTable([{id: 'metric', label: 'Metric', value: m => m[0]}, {id: 'value', label: 'Value', value: m => m[1]}],
@@ -654,7 +661,8 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     }
     if (DATA.validation) {
       parts.push(el('span', {class: 'badge ' + (DATA.validation.blessed ? 'blessed' : 'not-blessed'),
-                             text: DATA.validation.blessed ? 'Blessed' : 'Not blessed'}));
+                             text: (DATA.validation.blessed ? 'Blessed' : 'Not blessed') +
+                                   (DATA.validation.override ? ' (overridden)' : '')}));
     }
     document.querySelector('header').append(el('p', {class: 'meta'}, parts));
   }

@@ -76,12 +76,7 @@ def load_evaluation(path: str) -> EvaluationView:
         ),
     )
     labels = _labels(keys, _role_qualifier(baseline))
-    columns = [
-        MetricColumn(
-            id=labels[key], name=key.name, role=_role(key, baseline), sub_key=_sub_label(key)
-        )
-        for key in keys
-    ]
+    columns = [_column(key, labels, baseline) for key in keys]
     rows = []
     for slice_key, metrics in evaluation.slices.items():
         values = [metrics.metrics.get(key) for key in keys]
@@ -122,6 +117,25 @@ def load_evaluation(path: str) -> EvaluationView:
         attributions=_attributions(evaluation.attributions, baseline, slice_label),
         surrogate=load_surrogate(path),
         explanation_summary=load_explanation_summary(path),
+    )
+
+
+def _column(key, labels: Dict[Any, str], baseline: Optional[str]) -> MetricColumn:
+    """A metric's column; a candidate's names its baseline and diff columns and its checks' label."""
+    from glassbox.validation.checks import metric_label
+
+    role = _role(key, baseline)
+    partners = (
+        {
+            "baseline_id": labels.get(key._replace(model_name=baseline)),
+            "diff_id": labels.get(key._replace(is_diff=True)),
+            "check_metric": metric_label(key),
+        }
+        if role == CANDIDATE
+        else {}
+    )
+    return MetricColumn(
+        id=labels[key], name=key.name, role=role, sub_key=_sub_label(key), **partners
     )
 
 

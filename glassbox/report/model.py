@@ -23,6 +23,11 @@ class MetricColumn:
     name: str  # TFMA's metric name, e.g. "auc"
     role: str  # CANDIDATE, BASELINE or DIFF (candidate minus baseline)
     sub_key: str = ""  # TFMA's sub key text, e.g. "classId:1", "topK:3"
+    # Of a candidate's metric: the ids of the baseline's and the diff's columns of the same metric,
+    # and the metric as the validation's checks name it (e.g. "auc (example-weighted)").
+    baseline_id: Optional[str] = None
+    diff_id: Optional[str] = None
+    check_metric: str = ""
 
 
 @dataclasses.dataclass(frozen=True)

@@ -404,6 +404,40 @@ def test_the_validation_view_shows_why_whole_at_any_width(browser, report_file, 
     page.close()
 
 
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_slice_overview_compares_candidate_baseline_thresholds_and_overall(
+    browser, report_file, artifacts, width
+):
+    """Baseline bars beside the candidate's, each slice's threshold, the Overall line, example
+    counts in the labels, a y-axis fitted to the values, and "Order by" re-sorting the table."""
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"file://{report_file}#view=slices&metric=auc")
+    report_browser.wait_drawn(page)
+    chart = report_browser.chart_data(page, "overview")
+    candidate, baseline, threshold = chart["data"]
+    assert [t["name"] for t in chart["data"]] == ["candidate", "baseline", "threshold"]
+    names = [data[0] for data in candidate["customdata"]]
+    checks = artifacts["decision"]["checks"]
+    wanted = {c["slice"]: c["baseline_value"] for c in checks if c["kind"] == "change_threshold"}
+    got = dict(zip(names, baseline["y"]))
+    assert all(got[name] == pytest.approx(value, rel=1e-5) for name, value in wanted.items())
+    assert threshold["y"] == [0.5] * len(names)  # the value threshold, also on the withheld slice
+    assert all("(n=" in label for label in candidate["x"] if not label.endswith("(withheld)"))
+    overall = dict(zip(names, candidate["y"]))["Overall"]
+    assert chart["layout"]["shapes"][0]["y0"] == overall
+    assert 0.3 < chart["layout"]["yaxis"]["range"][0] < min(y for y in candidate["y"] if y)
+    browser.screenshot(page, f"slices-overview-{width}")
+
+    page.select_option("select[name='order']", "auc")
+    report_browser.wait_drawn(page)
+    ordered = [d[0] for d in report_browser.chart_data(page, "overview")["data"][0]["customdata"]]
+    assert report_browser.table_column(page, "metrics") == ordered
+    values = [v for v in (dict(zip(names, candidate["y"]))[n] for n in ordered) if v is not None]
+    assert values == sorted(values, reverse=True)
+    page.close()
+
+
 def test_html_in_slice_values_and_feature_names_is_shown_as_text_never_run(browser, report_file):
     page = browser.open(report_file + "#view=slices")
     assert page.get_by_role("cell", name=f"region:{XSS_SLICE}", exact=True).is_visible()

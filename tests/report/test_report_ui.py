@@ -198,9 +198,66 @@ def test_the_overview_orders_slices_by_another_metric(page):
     report_browser.wait_drawn(page)
     bars = report_browser.chart_data(page, "overview")["data"][0]
     by_auc = sorted(_values("auc").items(), key=lambda item: -item[1])
-    assert bars["customdata"] == [name for name, _ in by_auc]
+    assert [data[0] for data in bars["customdata"]] == [name for name, _ in by_auc]
     accuracy = _values("accuracy")
     assert bars["y"] == [accuracy[name] for name, _ in by_auc]
+    table = report_browser.table_column(page, "metrics")  # the table follows, first page
+    assert table == [name for name, _ in by_auc][: len(table)]
+
+
+def test_failing_and_small_slices_are_marked_by_pattern_colour_and_label(browser, tmp_path):
+    """A slice that failed a check is hatched and red; one of few examples is flagged '⚠ small'
+    in its label and its table row, with its count in the tooltip."""
+    rows = [("Overall", 0.8, 5000.0), ("region:a", 0.6, 2000.0), ("region:b", 0.82, 12.0)]
+    report = Report(
+        title="Marked",
+        evaluation=EvaluationView(
+            path="/nowhere",
+            candidate="candidate",
+            baseline=None,
+            model_locations={},
+            columns=[
+                MetricColumn(id="auc", name="auc", role=CANDIDATE, check_metric="auc"),
+                MetricColumn(id="example_count", name="example_count", role=CANDIDATE),
+            ],
+            slices=[SliceRow(name=name, values=[auc, n]) for name, auc, n in rows],
+            default_metric="auc",
+            count_column="example_count",
+            plots={},
+        ),
+        validation={
+            "blessed": False,
+            "reason": "Not blessed: 1 of 3 checks failed",
+            "checks": [
+                {
+                    "kind": "value_threshold",
+                    "passed": name != "region:a",
+                    "skipped": False,
+                    "slice": name,
+                    "metric": "auc",
+                    "value": auc,
+                    "baseline_value": None,
+                    "threshold": {"lower_bound": 0.7},
+                    "sentence": f"auc on {name}",
+                }
+                for name, auc, _ in rows
+            ],
+        },
+    )
+    path = tmp_path / "marked.html"
+    path.write_text(render_html(report), encoding="utf-8")
+    page = browser.open(f"{path}#view=slices")
+    bars, threshold = report_browser.chart_data(page, "overview")["data"]
+    assert bars["marker"]["pattern"]["shape"] == ["", "/", ""]
+    assert bars["marker"]["color"][1] != bars["marker"]["color"][0]
+    assert bars["x"] == ["Overall (n=5000)", "region:a (n=2000)", "region:b (n=12) ⚠ small"]
+    assert [data[1] for data in bars["customdata"]] == ["5000", "2000", "12"]
+    assert threshold["y"] == [0.7, 0.7, 0.7]
+    assert report_browser.table_column(page, "metrics") == ["Overall", "region:a", "region:b"]
+    assert page.locator("[data-table='metrics'] tr.small").inner_text().startswith("region:b")
+    assert page.locator("[data-table='metrics'] tr.fail").inner_text().startswith("region:a")
+    browser.screenshot(page, "slices-marked")
+    page.close()
 
 
 def test_a_link_reopens_the_same_view(browser, page):

@@ -203,7 +203,7 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
       labelled('Metric', select('metric', metricOptions, metric, e => state.set({metric: e.target.value, range: null}))),
       labelled('Visualization', select('viz', [['overview', 'Slice overview'], ['histogram', 'Metric histogram']], viz)),
       viz === 'overview' ? labelled('Order by', select('order', [['slice', 'slice name']].concat(metricOptions),
-                                                       state.get('order', 'slice'))) : null,
+        state.get('order', 'slice'), e => state.set({order: e.target.value, sort: null, page: null}))) : null,
       viz === 'histogram' ? labelled('Buckets', numberInput('buckets', state.get('buckets', '10'), {min: 1, max: 200})) : null,
       viz === 'histogram' ? labelled('Log scale', el('input', {type: 'checkbox', name: 'log', checked: state.get('log') === '1',
         onchange: e => state.set({log: e.target.checked ? '1' : null})})) : null,
@@ -219,8 +219,8 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
       el('p', {class: 'summary', text: `${shown.length} of ${E.slices.length} slices shown` +
         (viz === 'histogram' ? ' (drag across the histogram to keep a range of values)' : '')}),
       viz === 'histogram' ? histogram(counted, metric, range) : overview(shown, metric, state.get('order', 'slice')),
-      columnChooser(),
-      metricsTable(shown),
+      columnChooser(metric),
+      metricsTable(shown, metric, viz === 'overview' ? state.get('order', 'slice') : 'slice'),
     ]);
   }
 
@@ -238,14 +238,98 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     state.set({range: bounds.join(','), page: null});
   }
 
+  const SMALL_SLICE = 100; // fewer weighted examples than this: flagged as small (a noisy value)
+  const CHECKS = DATA.validation ? DATA.validation.checks : [];
+
+  function countOf(row) {
+    return E.count_column ? columnValue(row, E.count_column) : null;
+  }
+
+  function isSmall(row) {
+    const n = countOf(row);
+    return n !== null && n < SMALL_SLICE;
+  }
+
+  /* A slice's name with its example count, and a flag if it is small. */
+  function sliceLabel(row) {
+    const n = countOf(row);
+    if (row.error) return `${row.name} (withheld)`;
+    return n === null ? row.name : `${row.name} (n=${fmt(n)})` + (n < SMALL_SLICE ? ' ⚠ small' : '');
+  }
+
+  /* The bound a check sets on a slice's value of its metric, if any ("≥ 0.5": lower 0.5). */
+  function checkBound(check) {
+    const t = check.threshold || {};
+    if ('lower_bound' in t) return t.lower_bound;
+    if ('upper_bound' in t) return t.upper_bound;
+    if (check.baseline_value === null || check.baseline_value === undefined) return null;
+    if ('absolute' in t) return check.baseline_value + t.absolute;
+    if ('relative' in t) return check.baseline_value * (1 + t.relative);
+    return null;
+  }
+
   function overview(rows, metric, order) {
-    const sorted = order === 'slice' || !COLUMN.has(order)
+    const column = E.columns[COLUMN.get(metric)];
+    const sorted = orderRows(rows, order);
+    const x = sorted.map(row => plotText(sliceLabel(row)));
+    const checks = CHECKS.filter(c => column.check_metric && c.metric === column.check_metric);
+    const failed = new Map(checks.filter(c => !c.passed).map(c => [c.slice, c.sentence]));
+    const bar = (id, name, color, extra) => Object.assign({
+      type: 'bar', name: name, x: x, y: sorted.map(row => columnValue(row, id)),
+      customdata: sorted.map(row => [row.name, fmt(countOf(row)), isSmall(row) ? ' (small slice: a noisy value)' : '',
+                                     failed.has(row.name) ? '<br>FAILED: ' + plotText(failed.get(row.name)) : '']),
+      hovertemplate: `%{customdata[0]}<br>${plotText(name)}: %{y}<br>%{customdata[1]} examples%{customdata[2]}%{customdata[3]}<extra></extra>`,
+      error_y: intervalsOf(sorted, id),
+    }, extra);
+    const candidate = bar(metric, column.baseline_id ? 'candidate' : metric, '#1a73e8', {
+      marker: {color: sorted.map(row => (failed.has(row.name) ? '#d93025' : '#1a73e8')),
+               opacity: sorted.map(row => (isSmall(row) ? 0.5 : 1)),
+               pattern: {shape: sorted.map(row => (failed.has(row.name) ? '/' : '')), fgcolor: '#fff', solidity: 0.4}}});
+    const traces = [candidate];
+    if (column.baseline_id) traces.push(bar(column.baseline_id, 'baseline', '#9aa0a6', {marker: {color: '#9aa0a6'}}));
+    const bounds = sorted.map(row => {
+      const c = checks.find(check => check.slice === row.name && checkBound(check) !== null);
+      return c ? [checkBound(c), thresholdText(c.threshold)] : [null, ''];
+    });
+    if (bounds.some(b => b[0] !== null)) {
+      traces.push({type: 'scatter', mode: 'markers', name: 'threshold', x: x, y: bounds.map(b => b[0]),
+        marker: {symbol: 'line-ew-open', color: '#202124', size: clamp(0.3 * window.innerWidth / Math.max(1, x.length), 8, 80), line: {width: 3, color: '#202124'}},
+        customdata: bounds.map(b => plotText(b[1])), hovertemplate: 'threshold %{y}: %{customdata}<extra></extra>'});
+    }
+    const overall = E.slices.find(row => row.name === 'Overall');
+    const overallValue = overall ? columnValue(overall, metric) : null;
+    const values = traces.flatMap(t => t.y.flatMap((y, i) => (y === null ? [] : t.error_y
+      ? [y, y + (t.error_y.array[i] || 0), y - (t.error_y.arrayminus[i] || 0)] : [y]))).concat([overallValue])
+      .filter(v => v !== null && Number.isFinite(v));
+    const low = Math.min(...values), high = Math.max(...values), pad = (high - low) * 0.2 || Math.abs(high) * 0.05 || 1;
+    const title = metric + ' by slice' + (sorted.some(row => failed.has(row.name) && columnValue(row, metric) !== null)
+      ? ' (hatched red: failed a check)' : '');
+    return chart('overview', title, traces, {
+      title: {text: plotText(title), font: {size: 14}, x: 0.01, xanchor: 'left'},
+      barmode: 'group', xaxis: {type: 'category', automargin: true}, height: 460, margin: {l: 60, r: 20, t: 70, b: 50},
+      yaxis: {title: {text: plotText(metric)}, range: values.length ? [low - 2 * pad, high + pad] : undefined},
+      legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'},
+      shapes: overallValue === null ? [] : [{type: 'line', xref: 'paper', x0: 0, x1: 1, y0: overallValue, y1: overallValue,
+        line: {dash: 'dash', color: '#5f6368', width: 1}}],
+      annotations: overallValue === null ? [] : [{xref: 'paper', x: 0, y: overallValue, xanchor: 'left', yanchor: 'bottom',
+        text: `Overall ${fmt(overallValue)}`, showarrow: false, font: {size: 11, color: '#5f6368'}}],
+    }, div => E.plots && Object.keys(E.plots).length && div.on('plotly_click', e => showSlice(e.points[0].customdata[0])));
+  }
+
+  /* Plotly error bars from the rows' confidence intervals of a column (none without intervals). */
+  function intervalsOf(rows, id) {
+    const i = COLUMN.get(id);
+    if (!rows.some(row => row.intervals[i])) return undefined;
+    const value = row => row.values[i];
+    return {type: 'data', symmetric: false, color: '#5f6368', thickness: 1,
+            array: rows.map(row => (row.intervals[i] ? row.intervals[i][1] - value(row) : null)),
+            arrayminus: rows.map(row => (row.intervals[i] ? value(row) - row.intervals[i][0] : null))};
+  }
+
+  /* The overview's order ("slice" or a column id, highest first); the table follows it unless sorted. */
+  function orderRows(rows, order) {
+    return order === 'slice' || !COLUMN.has(order)
       ? sortRows(rows, row => row.name, false) : sortRows(rows, row => columnValue(row, order), true);
-    return chart('overview', metric + ' by slice', [{
-      type: 'bar', x: sorted.map(row => plotText(row.name)), y: sorted.map(row => columnValue(row, metric)),
-      customdata: sorted.map(row => row.name), hovertemplate: '%{x}<br>%{y}<extra></extra>',
-    }], {xaxis: {type: 'category', automargin: true}, yaxis: {title: {text: plotText(metric)}}},
-    div => E.plots && Object.keys(E.plots).length && div.on('plotly_click', e => showSlice(e.points[0].customdata)));
   }
 
   function histogram(rows, metric, range) {
@@ -277,14 +361,19 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     }));
   }
 
-  function visibleColumns() {
+  /* The table's columns: those chosen, else the candidate's metrics and the shown metric's baseline
+   * and diff (the rest on demand, from the chooser). */
+  function visibleColumns(metric) {
     const chosen = state.getAll('cols');
-    return chosen === null ? E.columns.map(c => c.id) : chosen.filter(id => COLUMN.has(id));
+    if (chosen !== null) return chosen.filter(id => COLUMN.has(id));
+    const shown = E.columns[COLUMN.get(metric)] || {};
+    const partners = [shown.baseline_id, shown.diff_id];
+    return E.columns.filter(c => c.role === 'candidate' || partners.includes(c.id) || c.id === metric).map(c => c.id);
   }
 
-  function columnChooser() {
-    const visible = new Set(visibleColumns());
-    const choose = ids => state.set({cols: ids.length === E.columns.length ? null : ids});
+  function columnChooser(metric) {
+    const visible = new Set(visibleColumns(metric));
+    const choose = ids => state.set({cols: ids});
     return el('details', {class: 'columns', open: ui.columnsOpen, ontoggle: e => { ui.columnsOpen = e.target.open; }}, [
       el('summary', {text: `Metrics in the table (${visible.size} of ${E.columns.length})`}),
       el('button', {text: 'All', onclick: () => choose(E.columns.map(c => c.id))}),
@@ -297,15 +386,18 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     ]);
   }
 
-  function metricsTable(rows) {
-    const columns = [{id: 'slice', label: 'Slice', value: row => row.name, title: row => row.error || row.name}]
-      .concat(visibleColumns().map(id => {
+  function metricsTable(rows, metric, order) {
+    const failed = new Set(CHECKS.filter(c => !c.passed).map(c => c.slice));
+    const columns = [{id: 'slice', label: 'Slice', value: row => row.name,
+                      title: row => row.error || (isSmall(row) ? `${row.name}: a small slice, its values are noisy` : row.name)}]
+      .concat(visibleColumns(metric).map(id => {
         const i = COLUMN.get(id);
         return {id: id, label: id, value: row => row.values[i], title: row => (row.intervals[i]
           ? `${row.values[i]} (95% interval ${row.intervals[i][0]} to ${row.intervals[i][1]})` : String(row.values[i]))};
       }));
     return dataTable(columns, rows, {name: 'metrics', sortKey: 'sort', pageKey: 'page',
-      rowClass: row => (row.error ? 'withheld' : null),
+      defaultSort: COLUMN.has(order) && columns.some(c => c.id === order) ? '-' + order : 'slice',
+      rowClass: row => [row.error ? 'withheld' : '', failed.has(row.name) ? 'fail' : '', isSmall(row) ? 'small' : ''].join(' ').trim() || null,
       onRow: Object.keys(E.plots).length ? row => showSlice(row.name) : null});
   }
 

@@ -1,5 +1,6 @@
 """A report's data, read from artifact directories: an evaluation in TFMA's format (with any
-explanations written into it) and, optionally, a validation's decision.json.
+explanations written into it) and, optionally, a validation's decision.json. Cross slices
+(TFMA's cross_slicing_specs) are rows of their own, named "A minus B".
 
 The evaluation's metrics and attributions are read by the Validator's reader
 (`glassbox.validation.reader`), its plots by TFMA's loader; the plots are shrunk to what a chart
@@ -65,8 +66,9 @@ def load_evaluation(path: str) -> EvaluationView:
 
     evaluation = read_evaluation(path)
     baseline = evaluation.baseline_name
+    everything = {**evaluation.slices, **evaluation.cross_slices}
     keys = sorted(
-        {key for metrics in evaluation.slices.values() for key in metrics.metrics},
+        {key for metrics in everything.values() for key in metrics.metrics},
         key=lambda key: (
             key.name,
             _sub_label(key),
@@ -77,24 +79,11 @@ def load_evaluation(path: str) -> EvaluationView:
     )
     labels = _labels(keys, _role_qualifier(baseline))
     columns = [_column(key, labels, baseline) for key in keys]
-    rows = []
-    for slice_key, metrics in evaluation.slices.items():
-        values = [metrics.metrics.get(key) for key in keys]
-        rows.append(
-            SliceRow(
-                name=slice_label(slice_key),
-                values=[_rounded(m.value, VALUE_DIGITS) if m else None for m in values],
-                intervals={
-                    i: (
-                        _rounded(m.lower_bound, VALUE_DIGITS),
-                        _rounded(m.upper_bound, VALUE_DIGITS),
-                    )
-                    for i, m in enumerate(values)
-                    if m and m.has_interval
-                },
-                error=metrics.error or "",
-            )
-        )
+    rows = [_slice_row(slice_label(k), m, keys) for k, m in evaluation.slices.items()]
+    cross_rows = sorted(
+        (_slice_row(slice_label(k), m, keys) for k, m in evaluation.cross_slices.items()),
+        key=lambda row: row.name,
+    )
     count = _count_key(keys, evaluation.candidate_name)
     headline = next(
         (
@@ -111,12 +100,27 @@ def load_evaluation(path: str) -> EvaluationView:
         model_locations=dict(evaluation.model_locations),
         columns=columns,
         slices=rows,
+        cross_slices=cross_rows,
         default_metric=headline or (columns[0].id if columns else None),
         count_column=labels[count] if count else None,
         plots=_plots(path, baseline, slice_label),
         attributions=_attributions(evaluation.attributions, baseline, slice_label),
         surrogate=load_surrogate(path),
         explanation_summary=load_explanation_summary(path),
+    )
+
+
+def _slice_row(name: str, metrics, keys: Sequence) -> SliceRow:
+    values = [metrics.metrics.get(key) for key in keys]
+    return SliceRow(
+        name=name,
+        values=[_rounded(m.value, VALUE_DIGITS) if m else None for m in values],
+        intervals={
+            i: (_rounded(m.lower_bound, VALUE_DIGITS), _rounded(m.upper_bound, VALUE_DIGITS))
+            for i, m in enumerate(values)
+            if m and m.has_interval
+        },
+        error=metrics.error or "",
     )
 
 

@@ -158,6 +158,8 @@ class EvaluationView:
     count_column: Optional[str]  # column id of the weighted example count the filter uses
     plots: Dict[str, List[PlotSeries]]  # slice name -> series
     attributions: List[Attributions] = dataclasses.field(default_factory=list)
+    # Comparisons of two slices (TFMA's cross_slicing_specs), named "A minus B": A's values less B's.
+    cross_slices: List[SliceRow] = dataclasses.field(default_factory=list)
     surrogate: Optional[Surrogate] = None
     explanation_summary: Optional[ExplanationSummary] = None
 

@@ -37,6 +37,7 @@ model_specs { name: "baseline" label_key: "label" example_weight_key: "weight" i
 slicing_specs {}
 slicing_specs { feature_keys: "region" }
 slicing_specs { feature_keys: "category" }
+cross_slicing_specs { baseline_spec {} slicing_specs { feature_keys: "category" } }
 metrics_specs {
   metrics { class_name: "ExampleCount" }
   metrics { class_name: "WeightedExampleCount" }
@@ -435,6 +436,23 @@ def test_the_slice_overview_compares_candidate_baseline_thresholds_and_overall(
     assert report_browser.table_column(page, "metrics") == ordered
     values = [v for v in (dict(zip(names, candidate["y"]))[n] for n in ordered) if v is not None]
     assert values == sorted(values, reverse=True)
+    page.close()
+
+
+def test_cross_slices_are_shown_as_a_minus_b(browser, report, report_file):
+    """The evaluation's cross slices (Overall against each category) are in the report, each
+    value the first slice's less the second's, in their own chart and table."""
+    rows = {row.name: row for row in report.evaluation.slices}
+    auc = [c.id for c in report.evaluation.columns].index("auc")
+    cross = {row.name: row.values[auc] for row in report.evaluation.cross_slices}
+    assert sorted(cross) == [f"Overall minus category:{c}" for c in "abc"]
+    for name, value in cross.items():
+        a, b = (rows[part].values[auc] for part in name.split(" minus "))
+        assert value == pytest.approx(a - b, abs=1e-5)
+    page = browser.open(report_file + "#view=slices&metric=auc")
+    assert report_browser.table_column(page, "cross-slices") == sorted(cross)
+    bars = report_browser.chart_data(page, "cross-slices")["data"][0]
+    assert dict(zip(bars["customdata"], bars["x"])) == cross
     page.close()
 
 

@@ -221,6 +221,28 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
       viz === 'histogram' ? histogram(counted, metric, range) : overview(shown, metric, state.get('order', 'slice')),
       columnChooser(metric),
       metricsTable(shown, metric, viz === 'overview' ? state.get('order', 'slice') : 'slice'),
+      crossSlices(metric),
+    ]);
+  }
+
+  /* Cross slices ("A minus B"): each metric's value on slice A less its value on slice B. */
+  function crossSlices(metric) {
+    const rows = E.cross_slices || [];
+    if (!rows.length) return null;
+    const i = COLUMN.get(metric);
+    const columns = [{id: 'slice', label: 'Cross slice (A minus B)', value: row => row.name, title: row => row.error || row.name}]
+      .concat(visibleColumns(metric).map(id => ({id: id, label: id + ' difference', value: row => row.values[COLUMN.get(id)]})));
+    return el('section', {class: 'cross-slices'}, [
+      el('h2', {text: 'Cross slices'}),
+      el('p', {class: 'summary', text: `${rows.length} comparisons of two slices: each value is slice A's less slice B's ` +
+                                       '(0: the same on both).'}),
+      chart('cross-slices', `${metric}: slice A minus slice B`, [{
+        type: 'bar', orientation: 'h', y: rows.map(row => plotText(row.name)), x: rows.map(row => row.values[i]),
+        customdata: rows.map(row => row.name), hovertemplate: '%{y}: %{x}<extra></extra>',
+        marker: {color: rows.map(row => (row.values[i] < 0 ? '#d93025' : '#1a73e8'))}}],
+      {yaxis: {type: 'category', automargin: true, autorange: 'reversed'}, xaxis: {title: {text: plotText(metric + ' difference')}, zeroline: true},
+       height: Math.max(200, 26 * rows.length + 110)}),
+      dataTable(columns, rows, {name: 'cross-slices', sortKey: 'xssort', pageKey: 'xspage'}),
     ]);
   }
 

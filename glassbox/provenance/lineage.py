@@ -124,15 +124,38 @@ def latest_artifact(store: metadata_store.MetadataStore, type_name: str) -> Arti
 
 
 def latest_blessing(store: metadata_store.MetadataStore, model: Artifact) -> Artifact:
-    """The latest ModelBlessing made with model as the candidate."""
-    blessings = outputs_of_type(
-        store, consumers(store, model, keys.MODEL_KEY), keys.MODEL_BLESSING_TYPE
-    )
+    """The latest ModelBlessing made with model as the candidate (`candidate_input`)."""
+    blessings = [
+        blessing
+        for blessing in outputs_of_type(store, consumers(store, model), keys.MODEL_BLESSING_TYPE)
+        if model.id
+        in {
+            a.id
+            for a in candidate_input(
+                execution_artifacts(store, producer_execution(store, blessing).id, Event.INPUT),
+                blessing,
+            )
+        }
+    ]
     if not blessings:
         raise ProvenanceError(
             f"model {model.id} ({model.uri}) was never validated: no ModelBlessing judges it"
         )
     return blessings[-1]
+
+
+def candidate_input(inputs: Dict[str, List[Artifact]], blessing: Artifact) -> List[Artifact]:
+    """The candidate among the inputs (by key) of the execution that made blessing: its `model`
+    input; when the candidate was also the baseline, ML Metadata may keep only the baseline's
+    event of it, so the `baseline_model` input the blessing names as its current model."""
+    if keys.MODEL_KEY in inputs:
+        return inputs[keys.MODEL_KEY]
+    current = blessing.custom_properties.get(keys.CURRENT_MODEL_ID_PROPERTY)
+    return [
+        a
+        for a in inputs.get(keys.BASELINE_MODEL_KEY, [])
+        if current is not None and a.id == current.int_value
+    ]
 
 
 def producer_execution(store: metadata_store.MetadataStore, artifact: Artifact) -> Execution:

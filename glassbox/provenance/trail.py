@@ -199,7 +199,7 @@ def _trail(
     validator = lineage.producer_execution(store, blessing)
     inputs = lineage.execution_artifacts(store, validator.id, lineage.Event.INPUT)
     what = f"of the execution {validator.id} that made ModelBlessing {blessing.id}"
-    model = _only(inputs.get(keys.MODEL_KEY, []), f"model input {what}")
+    model = _only(lineage.candidate_input(inputs, blessing), f"model input {what}")
     # glassbox's Validator takes the evaluation as input; TFX's Evaluator outputs it beside the blessing.
     evaluation = _only(
         inputs.get(keys.EVALUATION_KEY)

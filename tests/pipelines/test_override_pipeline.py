@@ -184,7 +184,7 @@ def test_an_override_of_model_a_does_nothing_to_model_b(story):
 
 
 def test_a_veto_keeps_a_passing_model_from_being_pushed(story):
-    _, runs, _ = story
+    store_path, runs, _ = story
     vetoed = runs[3]
     assert vetoed.model_id == runs[2].model_id
     properties = vetoed.blessing
@@ -198,3 +198,12 @@ def test_a_veto_keeps_a_passing_model_from_being_pushed(story):
     assert vetoed.decision["reason"].startswith(
         "Not blessed: Overridden by carol: legal review pending"
     )
+    # B was its own baseline: its trail still ends at the vetoed blessing, with carol's veto.
+    code, out, err = _cli(
+        "lineage", "--mlmd", store_path, "--model-id", str(vetoed.model_id), "--json"
+    )
+    assert (code, err) == (0, "")
+    trail = json.loads(out)
+    assert trail["validation"]["blessed"] is False
+    assert [(o["by"], o["approved"]) for o in trail["overrides"]] == [("carol", False)]
+    assert trail["overrides"][0]["blessing_id"] != trail["validation"]["blessing"]["id"]

@@ -291,3 +291,27 @@ def test_overrides_of_other_models_change_nothing(tmp_path, evaluations):
     assert "override_by" not in outcome.blessing.properties
     assert outcome.decision.override is None
     assert outcome.decision.reason.startswith("Not blessed: 2 of ")
+
+
+def test_the_overridden_blessing_is_found_when_the_candidate_was_its_own_baseline(store_path):
+    """A re-run whose baseline is the candidate itself: ML Metadata keeps one input event of the
+    model, here the baseline's; the blessing names its candidate."""
+    path, models, _ = store_path
+    store = open_store(path, writable=True)
+    (model,) = store.get_artifacts_by_id([models["new"]])
+    (context,) = [c for c in store.get_contexts() if c.name == "p"]
+    blessing = _artifact(store, keys.MODEL_BLESSING_TYPE, "/b2", blessed=1)
+    blessing.custom_properties[keys.CURRENT_MODEL_ID_PROPERTY].int_value = model.id
+    (blessing_id,) = _put(
+        store,
+        "Validator",
+        context,
+        inputs=[(keys.BASELINE_MODEL_KEY, model)],
+        outputs=[(keys.BLESSING_KEY, blessing)],
+    )
+    assert _cli(
+        "override", "--mlmd", path, "--model-id", str(model.id), "--refuse",
+        "--reason", "r", "--by", "carol",
+    )[0] == 0  # fmt: skip
+    (override,) = overrides_of(open_store(path), model)
+    assert override.blessing_id == blessing_id

@@ -21,8 +21,8 @@ def _run(args: argparse.Namespace) -> int:
     )
     print(
         f"Model {override.model_id} ({override.model_uri}) {override.verdict}: "
-        f"{override.sentence()} ({override.describe()}); the next Validator run of this model "
-        "applies it"
+        f"{override.sentence()} ({override.describe()}); a Validator with honour_overrides "
+        "applies it on the model's next run"
     )
     return 0
 

@@ -306,11 +306,16 @@ def _calibration(buckets) -> Optional[Calibration]:
 
 def _attributions(by_slice_key: Dict, baseline: Optional[str], slice_label) -> List[Attributions]:
     """Per attribution metric (e.g. mean |attribution| of a model), per slice, per feature."""
-    keys = sorted({key for metrics in by_slice_key.values() for key in metrics}, key=str)
-    labels = _labels(keys, _role_qualifier(baseline))
+    keys = sorted(
+        {key for metrics in by_slice_key.values() for key in metrics},
+        key=lambda key: (_role(key, baseline) != CANDIDATE, str(key)),
+    )
+    labels = _labels(keys, lambda key: [_role(key, baseline)] if baseline is not None else [])
     return [
         Attributions(
             metric=labels[key],
+            name=key.name,
+            role=_role(key, baseline),
             by_slice={
                 slice_label(slice_key): {
                     feature: _rounded(value, VALUE_DIGITS)
@@ -396,9 +401,24 @@ def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary
                     attribution_shift=_rounded(result["attribution_shift"], VALUE_DIGITS),
                     top_k=result["top_k"],
                     top_k_overlap=result["top_k_overlap"],
+                    candidate_top_k=result.get("candidate_top_k") or [],
+                    baseline_top_k=result.get("baseline_top_k") or [],
                 )
                 for slice_name, result in ((content["shift"] or {}).get("slices") or {}).items()
             ],
+            standard_errors={
+                role: {
+                    slice_name: {
+                        feature: _rounded(value, VALUE_DIGITS)
+                        for feature, value in (result.get("standard_error") or {}).items()
+                    }
+                    for slice_name, result in summary["methods"]
+                    .get(summary.get("primary_method"), {})
+                    .get("slices", {})
+                    .items()
+                }
+                for role, summary in models.items()
+            },
         )
     except (KeyError, TypeError, AttributeError) as e:
         raise ReportError(

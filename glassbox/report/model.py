@@ -92,8 +92,10 @@ class PlotSeries:
 class Attributions:
     """One attribution metric (e.g. mean |attribution|): per slice, per feature."""
 
-    metric: str
+    metric: str  # unique label, e.g. "mean_absolute_attributions (baseline)"
     by_slice: Dict[str, Dict[str, float]]
+    name: str = ""  # the attribution metric's name, shared by the candidate's and the baseline's
+    role: str = CANDIDATE
 
 
 @dataclasses.dataclass(frozen=True)
@@ -133,6 +135,8 @@ class AttributionShift:
     attribution_shift: Optional[float]  # total variation of the shares: 0 same, 1 disjoint
     top_k: int
     top_k_overlap: int  # of the candidate's top_k features, how many are among the baseline's
+    candidate_top_k: List[str] = dataclasses.field(default_factory=list)
+    baseline_top_k: List[str] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,6 +146,10 @@ class ExplanationSummary:
     accuracy: List[MethodAccuracy]
     permutation: List[FeatureImportance]
     shift: List[AttributionShift]
+    # Model role -> slice -> feature -> standard error of the primary method's mean |attribution|.
+    standard_errors: Dict[str, Dict[str, Dict[str, Optional[float]]]] = dataclasses.field(
+        default_factory=dict
+    )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -52,22 +52,29 @@ options { min_slice_size { value: 50 } compute_confidence_intervals { value: tru
 """
 
 
+ATTRIBUTIONS = {  # the candidate's mean |attribution| per slice
+    (): {"x0": 0.3, "x1": 0.1, XSS_FEATURE: 0.2},
+    (("region", "north"),): {"x0": 0.25, "x1": 0.05},
+    (("region", XSS_SLICE),): {"x0": 0.1, XSS_FEATURE: 0.4},
+}
+BASELINE_ATTRIBUTIONS = {"x0": 0.05, "x1": 0.35, XSS_FEATURE: 0.15}  # the baseline's, every slice
+STANDARD_ERRORS = {"x0": 0.02, "x1": 0.01, XSS_FEATURE: 0.03}  # of the candidate's on Overall
+
+
 def _write_attributions(evaluation_dir):
     """Mean |attribution| per feature of three slices, through TFMA's attributions proto."""
     key = metric_types.AttributionsKey(
         name="mean_absolute_attributions", model_name="candidate", example_weighted=True
     )
-    slices = {
-        (): {"x0": 0.3, "x1": 0.1, XSS_FEATURE: 0.2},
-        (("region", "north"),): {"x0": 0.25, "x1": 0.05},
-        (("region", XSS_SLICE),): {"x0": 0.1, XSS_FEATURE: 0.4},
-    }
     path = os.path.join(evaluation_dir, "attributions-00000-of-00001.tfrecord")
     with tf.io.TFRecordWriter(path) as writer:
-        for slice_key, values in slices.items():
+        for slice_key, values in ATTRIBUTIONS.items():
             writer.write(
                 mpv_writer.convert_slice_attributions_to_proto(
-                    (slice_key, {key: values})
+                    (
+                        slice_key,
+                        {key: values, key._replace(model_name="baseline"): BASELINE_ATTRIBUTIONS},
+                    )
                 ).SerializeToString()
             )
 
@@ -99,7 +106,7 @@ SUMMARY = {
                         "mean_standard_error": 0.0,
                         "max_standard_error": 0.0,
                     },
-                    "slices": {},
+                    "slices": {"Overall": {"standard_error": STANDARD_ERRORS}},
                 }
             },
             "permutation_importance": {
@@ -123,7 +130,13 @@ SUMMARY = {
         "candidate_method": "exact_shapley",
         "baseline_method": "exact_shapley",
         "slices": {
-            "Overall": {"attribution_shift": 0.210759, "top_k": 5, "top_k_overlap": 3},
+            "Overall": {
+                "attribution_shift": 0.210759,
+                "top_k": 2,
+                "top_k_overlap": 1,
+                "candidate_top_k": ["x0", XSS_FEATURE],
+                "baseline_top_k": ["x1", XSS_FEATURE],
+            },
             "region:north": {"attribution_shift": 0.0421, "top_k": 5, "top_k_overlap": 4},
         },
     },
@@ -192,7 +205,7 @@ def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, rep
     )
 
     # The numbers are TFMA's (to the report's 6 significant digits), intervals included.
-    loaded = tfma.load_eval_result(artifacts["evaluation"])
+    loaded = tfma.load_eval_result(artifacts["evaluation"], model_name="candidate")
     tfma_auc = dict(loaded.slicing_metrics)[(("category", "a"),)][""][""]["auc"]
     row = next(r for r in evaluation.slices if r.name == "category:a")
     auc = ids.index("auc")
@@ -217,9 +230,14 @@ def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, rep
             row.values[count], rel=1e-3
         )
 
-    [attributions] = evaluation.attributions
-    assert attributions.metric == "mean_absolute_attributions"
+    attributions, baseline_attributions = evaluation.attributions  # the candidate's first
+    assert (attributions.metric, attributions.role) == (
+        "mean_absolute_attributions (candidate)",
+        "candidate",
+    )
     assert attributions.by_slice[f"region:{XSS_SLICE}"] == {"x0": 0.1, XSS_FEATURE: 0.4}
+    assert baseline_attributions.role == "baseline"
+    assert baseline_attributions.by_slice["Overall"] == BASELINE_ATTRIBUTIONS
     assert (
         evaluation.surrogate.rules == artifacts["surrogate"].rules
         and XSS_SLICE in evaluation.surrogate.rules
@@ -234,9 +252,10 @@ def test_the_report_holds_every_slice_metric_plot_and_explanation(artifacts, rep
         for role in ("candidate", "baseline")
     ]
     assert [(s.slice, s.attribution_shift, s.top_k_overlap, s.top_k) for s in summary.shift] == [
-        ("Overall", 0.210759, 3, 5),
+        ("Overall", 0.210759, 1, 2),
         ("region:north", 0.0421, 4, 5),
     ]
+    assert summary.standard_errors["candidate"]["Overall"] == STANDARD_ERRORS
     assert {
         (p.model, p.feature, p.metric, p.mean, p.std)
         for p in summary.permutation
@@ -366,7 +385,7 @@ def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifa
     page.click("nav [data-view='explanations']")
     report_browser.wait_drawn(page)
     assert report_browser.table_column(page, "shift", 1) == ["0.21076", "0.0421"]
-    assert report_browser.table_column(page, "shift", 2) == ["3 of 5", "4 of 5"]
+    assert report_browser.table_column(page, "shift", 2) == ["1 of 2", "4 of 5"]
     assert report_browser.table_column(page, "permutation", 4)[:2] == [
         "0.10703",
         "0.10703",
@@ -453,6 +472,34 @@ def test_cross_slices_are_shown_as_a_minus_b(browser, report, report_file):
     assert report_browser.table_column(page, "cross-slices") == sorted(cross)
     bars = report_browser.chart_data(page, "cross-slices")["data"][0]
     assert dict(zip(bars["customdata"], bars["x"])) == cross
+    page.close()
+
+
+def _assert_candidate_beside_baseline(page):
+    """The explanations view opens on the candidate's attributions of Overall, the baseline's beside
+    them, the candidate's with error bars, the top k (2, the summary's) starred and outlined."""
+    traces = report_browser.chart_data(page, "attributions")["data"]
+    assert [t["name"] for t in traces] == ["candidate", "baseline"]
+    candidate, baseline = ({f: x for f, x in zip(t["customdata"], t["x"])} for t in traces)
+    assert candidate == ATTRIBUTIONS[()] and baseline == BASELINE_ATTRIBUTIONS
+    errors = dict(zip(traces[0]["customdata"], traces[0]["error_x"]["array"]))
+    assert errors == STANDARD_ERRORS
+    starred = {f for f, y in zip(traces[0]["customdata"], traces[0]["y"]) if y.startswith("★")}
+    assert starred == {"x0", XSS_FEATURE}
+    outlined = dict(zip(traces[1]["customdata"], traces[1]["marker"]["line"]["width"]))
+    assert {f for f, w in outlined.items() if w} == {"x1", XSS_FEATURE}
+    assert "1 of 2 shared" in page.locator(".top-k").inner_text()
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_explanations_view_at_each_width(browser, report_file, width):
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"file://{report_file}#view=explanations")
+    report_browser.wait_drawn(page)
+    _assert_candidate_beside_baseline(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    browser.screenshot(page, f"explanations-{width}")
     page.close()
 
 

@@ -509,25 +509,62 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
 
   /* ---------- explanations ---------- */
 
+  /* The candidate's attributions beside the baseline's on a slice (error bars: the standard error of
+   * mean |attribution| over the explained rows), the top k features the gate compares highlighted. */
+  function attributionsSection() {
+    const S = E.explanation_summary;
+    const names = unique(E.attributions.map(a => a.name || a.metric));
+    const name = names.includes(state.get('attribution')) ? state.get('attribution')
+      : names.find(n => n.includes('absolute')) || names[0];
+    const ofName = E.attributions.filter(a => (a.name || a.metric) === name);
+    const candidate = ofName.find(a => a.role !== 'baseline') || ofName[0];
+    const baseline = ofName.find(a => a.role === 'baseline' && a !== candidate);
+    const slice = pickSlice(Object.keys(candidate.by_slice));
+    const values = candidate.by_slice[slice] || {}, old = baseline ? baseline.by_slice[slice] || {} : {};
+    const features = unique(Object.keys(values).concat(Object.keys(old)))
+      .sort((a, b) => compare(values[a], values[b], true));
+    const shift = S ? S.shift.find(r => r.slice === slice) : null;
+    const gate = CHECKS.find(c => c.kind === 'attribution' && c.threshold && c.threshold.top_k_overlap);
+    const k = gate ? gate.threshold.top_k_overlap.k : shift ? shift.top_k : 0;
+    const topOf = map => Object.keys(map).sort((a, b) => compare(map[a], map[b], true)).slice(0, k);
+    const candidateTop = new Set(shift && shift.top_k === k && shift.candidate_top_k.length ? shift.candidate_top_k : topOf(values));
+    const baselineTop = new Set(shift && shift.top_k === k && shift.baseline_top_k.length ? shift.baseline_top_k : topOf(old));
+    const shown = features.slice(0, 20).reverse();
+    const errors = role => {
+      const se = (S && S.standard_errors[role] && S.standard_errors[role][slice]) || null;
+      return se && name.includes('absolute') ? {type: 'data', array: shown.map(f => se[f]), color: '#5f6368', thickness: 1} : undefined;
+    };
+    const label = f => plotText((k && candidateTop.has(f) ? '★ ' : '') + f);
+    const trace = (series, role, color, top) => ({
+      type: 'bar', orientation: 'h', name: role, x: shown.map(f => series[f] === undefined ? null : series[f]), y: shown.map(label),
+      error_x: errors(role), marker: {color: color, line: {color: '#202124', width: shown.map(f => (top.has(f) ? 2 : 0))}},
+      customdata: shown, hovertemplate: `${role} %{customdata}: %{x}<extra></extra>`});
+    const traces = [trace(values, 'candidate', '#1a73e8', candidateTop)];
+    if (baseline) traces.push(trace(old, 'baseline', '#9aa0a6', baselineTop));
+    const shared = [...candidateTop].filter(f => baselineTop.has(f));
+    const topText = k ? `Top ${k}${gate ? ' (as the attribution gate compares them)' : ''}: candidate ${[...candidateTop].join(', ')}` +
+      (baseline ? `; baseline ${[...baselineTop].join(', ')}; ${shared.length} of ${k} shared` +
+                  (gate ? ` (the gate requires ≥ ${gate.threshold.top_k_overlap.min_overlap}: ${gate.passed ? 'passed' : 'FAILED'})` : '') : '') +
+      '. ★ and outlined bars: the top features.' : '';
+    return [el('h2', {text: 'Attributions'}), el('div', {class: 'controls'}, [
+        names.length > 1 ? labelled('Attribution', select('attribution', names.map(n => [n, n]), name)) : null,
+        sliceSelect(Object.keys(candidate.by_slice), slice)]),
+      topText ? el('p', {class: 'summary top-k', text: topText}) : null,
+      chart('attributions', `${name} on ${slice}: ` + (baseline ? 'candidate beside baseline' : 'candidate'), traces,
+        {title: {text: plotText(`${name} on ${slice}: ` + (baseline ? 'candidate beside baseline' : 'candidate')), font: {size: 14},
+                 x: 0.01, xanchor: 'left'}, margin: {l: 60, r: 20, t: 70, b: 50}, barmode: 'group', yaxis: {type: 'category', automargin: true}, height: Math.max(340, (baseline ? 34 : 22) * shown.length + 100),
+         legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'}}),
+      dataTable([{id: 'feature', label: 'Feature', value: f => f},
+                 {id: 'value', label: 'candidate', value: f => (f in values ? values[f] : null)}].concat(baseline ? [
+                 {id: 'baseline', label: 'baseline', value: f => (f in old ? old[f] : null)},
+                 {id: 'change', label: 'change', value: f => (f in values && f in old ? values[f] - old[f] : null)}] : []),
+        features, {name: 'attributions', sortKey: 'asort', pageKey: 'apage', defaultSort: '-value',
+                   rowClass: f => (candidateTop.has(f) ? 'top' : null)})];
+  }
+
   function explanationsView() {
     const parts = [];
-    if (E.attributions.length) {
-      const metrics = E.attributions.map(a => a.metric);
-      const attribution = E.attributions[Math.max(0, metrics.indexOf(state.get('attribution')))];
-      const names = Object.keys(attribution.by_slice);
-      const slice = pickSlice(names);
-      const features = Object.entries(attribution.by_slice[slice]).sort((a, b) => compare(a[1], b[1], true));
-      const top = features.slice(0, 20).reverse();
-      parts.push(el('h2', {text: 'Attributions'}), el('div', {class: 'controls'}, [
-        metrics.length > 1 ? labelled('Attribution', select('attribution', metrics.map(m => [m, m]), attribution.metric)) : null,
-        sliceSelect(names, slice)]),
-      chart('attributions', `${attribution.metric}, ${slice}`, [{
-        type: 'bar', orientation: 'h', x: top.map(f => f[1]), y: top.map(f => plotText(f[0])),
-        hovertemplate: '%{y}: %{x}<extra></extra>'}],
-      {yaxis: {type: 'category', automargin: true}, height: Math.max(340, 22 * top.length + 100)}),
-      dataTable([{id: 'feature', label: 'Feature', value: f => f[0]}, {id: 'value', label: attribution.metric, value: f => f[1]}],
-        features, {name: 'attributions', sortKey: 'asort', pageKey: 'apage', defaultSort: '-value'}));
-    }
+    if (E.attributions.length) parts.push(attributionsSection());
     if (E.surrogate) {
       const fidelity = Object.entries(E.surrogate.fidelity);
       const measures = unique(fidelity.flatMap(([, values]) => Object.keys(values)));

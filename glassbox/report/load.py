@@ -242,17 +242,30 @@ def _plots(path: str, baseline: Optional[str], slice_label) -> Dict[str, List[Pl
             series = plots.setdefault(
                 slice_label(slicer_lib.deserialize_slice_key(record.slice_key)), []
             )
-            series.extend(
-                _plot_series(_role(key, baseline), labels[key], data) for key, data in keyed
-            )
+            # The candidate's first: the baseline's curve keeps the candidate's thresholds too.
+            keyed.sort(key=lambda pair: _role(pair[0], baseline) != CANDIDATE)
+            chosen: Dict[str, List[float]] = {}
+            for key, data in keyed:
+                drawn = _plot_series(
+                    _role(key, baseline), labels[key], data, chosen.get(labels[key])
+                )
+                if drawn.role == CANDIDATE and drawn.thresholds:
+                    chosen[labels[key]] = drawn.thresholds.threshold
+                series.append(drawn)
     return plots
 
 
-def _plot_series(role: str, curve_label: str, data) -> PlotSeries:
+def _plot_series(
+    role: str, curve_label: str, data, candidate_thresholds: Optional[List[float]] = None
+) -> PlotSeries:
+    """A model's plots; its threshold curve keeps `candidate_thresholds` (the candidate's, for the
+    baseline: so that both confusion matrices are drawn at the threshold a reader picks)."""
     return PlotSeries(
         role=role,
         curve_label=curve_label,
-        thresholds=_threshold_curve(data.confusion_matrix_at_thresholds.matrices),
+        thresholds=_threshold_curve(
+            data.confusion_matrix_at_thresholds.matrices, candidate_thresholds
+        ),
         calibration=_calibration(data.calibration_histogram_buckets.buckets),
         class_matrices=[
             ClassMatrix(
@@ -268,15 +281,21 @@ def _plot_series(role: str, curve_label: str, data) -> PlotSeries:
     )
 
 
-def _threshold_curve(matrices) -> Optional[ThresholdCurve]:
-    """The points of a ConfusionMatrixPlot worth drawing (proto fields are read only where needed:
-    with many slices, reading them is most of the report's build time)."""
+def _threshold_curve(matrices, also: Optional[List[float]] = None) -> Optional[ThresholdCurve]:
+    """The points of a ConfusionMatrixPlot worth drawing, and those at the thresholds `also` (as
+    rounded on the page); proto fields are read only where needed: with many slices, reading them
+    is most of the report's build time."""
     if not matrices:
         return None
     tp = np.array([m.true_positives for m in matrices])
     fp = np.array([m.false_positives for m in matrices])
     positives, negatives = tp[0] + matrices[0].false_negatives, fp[0] + matrices[0].true_negatives
     kept = curves.curve_point_indices(tp, fp, positives, negatives)
+    if also:
+        thresholds = _rounded_list([m.threshold for m in matrices])
+        wanted = set(also)
+        extra = [i for i, threshold in enumerate(thresholds) if threshold in wanted]
+        kept = np.union1d(kept, np.asarray(extra, dtype=int))
     return ThresholdCurve(
         threshold=_rounded_list([matrices[int(i)].threshold for i in kept]),
         tp=_rounded_list(tp[kept], VALUE_DIGITS),

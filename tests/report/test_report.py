@@ -395,6 +395,78 @@ def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifa
     page.close()
 
 
+def _tfma_matrices(evaluation_dir, slice_name, model_name):
+    """TFMA's confusion matrices of a model on a slice, as written: threshold -> [[tn, fp], [fn, tp]]."""
+    from tensorflow_model_analysis.slicer import slicer_lib
+
+    from glassbox.validation.reader import slice_label
+
+    (file,) = tf.io.gfile.glob(os.path.join(evaluation_dir, "plots*"))
+    for record in mpv_writer.load_and_deserialize_plots(file):
+        if slice_label(slicer_lib.deserialize_slice_key(record.slice_key)) != slice_name:
+            continue
+        for entry in record.plot_keys_and_values:
+            if entry.key.model_name == model_name:
+                return {
+                    float(f"{m.threshold:.4g}"): [
+                        [m.true_negatives, m.false_positives],
+                        [m.false_negatives, m.true_positives],
+                    ]
+                    for m in entry.value.confusion_matrix_at_thresholds.matrices
+                }
+    raise AssertionError(f"no plots of {model_name} on {slice_name}")
+
+
+def _overlaps(a, b):
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_plots_draw_both_matrices_at_the_chosen_threshold_and_legends_beside_the_curves(
+    browser, report_file, artifacts, width
+):
+    """Before, each model's curve was thinned on its own, so at the default threshold 0.5 the
+    candidate's matrix was drawn at one threshold and the baseline's at another; and the legends lay
+    over the PR curve's and the calibration's lower right."""
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    slice_name = "region:south"
+    page.goto(f"file://{report_file}#view=plots&slice={slice_name}")
+    report_browser.wait_drawn(page)
+    tfma_baseline = _tfma_matrices(artifacts["evaluation"], slice_name, "baseline")
+    options = page.locator("select[name='threshold'] option").evaluate_all(
+        "options => options.map(o => o.value)"
+    )
+    assert len(options) > 10
+    for value in [options[i] for i in range(0, len(options), len(options) // 6)] + ["0.5"]:
+        if value in options:
+            page.select_option("select[name='threshold']", value)
+            report_browser.wait_drawn(page)
+        chosen = float(page.input_value("select[name='threshold']"))
+        titles = {
+            role: report_browser.chart_data(page, f"confusion-{role}")["layout"]["title"]["text"]
+            for role in ("candidate", "baseline")
+        }
+        assert titles["baseline"].endswith(f"threshold {titles['candidate'].split()[-1]}")
+        assert float(titles["baseline"].split()[-1]) == chosen
+        baseline = report_browser.chart_data(page, "confusion-baseline")["data"][0]["z"]
+        # six significant digits of the counts, tn and fn the totals less them
+        np.testing.assert_allclose(baseline, tfma_baseline[chosen], rtol=1e-5, atol=1e-3)
+    for name in ("roc", "pr", "calibration"):
+        chart = page.locator(f"[data-chart='{name}']")
+        legend = chart.locator(".legend").bounding_box()
+        area = chart.locator(".nsewdrag").first.bounding_box()
+        assert legend and area and not _overlaps(legend, area), name
+        assert legend["x"] + legend["width"] <= width
+    browser.screenshot(page, f"plots-{width}")
+    page.close()
+
+
 @pytest.mark.parametrize("width", [1400, 800])
 def test_the_validation_view_shows_why_whole_at_any_width(browser, report_file, artifacts, width):
     """Each check's explanation is whole inside the window (wrapped, never cut or off-screen), the

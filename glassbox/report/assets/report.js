@@ -154,9 +154,11 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
 
   function chart(name, title, traces, layout, onDrawn) {
     const div = el('div', {class: 'chart', 'data-chart': name});
+    // The legend above the plot area, right of the title: never over a curve or a point.
     pendingCharts.push(() => Plotly.newPlot(div, traces, Object.assign({
-      title: {text: plotText(title), font: {size: 14}}, height: 340, margin: {l: 60, r: 20, t: 40, b: 50},
-      legend: {x: 0.98, y: 0.02, xanchor: 'right', yanchor: 'bottom', bgcolor: 'rgba(255,255,255,0.8)'},
+      title: {text: plotText(title), font: {size: 14}, x: 0.01, xanchor: 'left'}, height: 360,
+      margin: {l: 60, r: 20, t: 70, b: 50},
+      legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'},
     }, layout), PLOT_CONFIG).then(() => onDrawn && onDrawn(div)));
     return div;
   }
@@ -327,10 +329,8 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     const title = metric + ' by slice' + (sorted.some(row => failed.has(row.name) && columnValue(row, metric) !== null)
       ? ' (hatched red: failed a check)' : '');
     return chart('overview', title, traces, {
-      title: {text: plotText(title), font: {size: 14}, x: 0.01, xanchor: 'left'},
-      barmode: 'group', xaxis: {type: 'category', automargin: true}, height: 460, margin: {l: 60, r: 20, t: 70, b: 50},
+      barmode: 'group', xaxis: {type: 'category', automargin: true}, height: 460,
       yaxis: {title: {text: plotText(metric)}, range: values.length ? [low - 2 * pad, high + pad] : undefined},
-      legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'},
       shapes: overallValue === null ? [] : [{type: 'line', xref: 'paper', x0: 0, x1: 1, y0: overallValue, y1: overallValue,
         line: {dash: 'dash', color: '#5f6368', width: 1}}],
       annotations: overallValue === null ? [] : [{xref: 'paper', x: 0, y: overallValue, xanchor: 'left', yanchor: 'bottom',
@@ -433,7 +433,8 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     const curve = curves.includes(state.get('curve')) ? state.get('curve') : curves[0];
     const ofCurve = series.filter(s => s.curve_label === curve);
     const withCurve = ofCurve.filter(s => s.thresholds);
-    const thresholds = withCurve.length ? withCurve[0].thresholds.threshold : [];
+    // The candidate's thresholds are offered; the baseline's matrix is drawn at the nearest of its own.
+    const thresholds = withCurve.length ? (withCurve.find(s => s.role === 'candidate') || withCurve[0]).thresholds.threshold : [];
     const threshold = thresholds[nearest(thresholds, Number(state.get('threshold', '0.5')))];
     const controls = el('div', {class: 'controls'}, [
       sliceSelect(names, slice),
@@ -488,7 +489,9 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
   function confusionMatrix(series, threshold) {
     const t = series.thresholds, i = nearest(t.threshold, threshold);
     const z = [[Math.max(t.negatives - t.fp[i], 0), t.fp[i]], [Math.max(t.positives - t.tp[i], 0), t.tp[i]]];
-    return chart('confusion-' + series.role, `Confusion matrix, ${series.role}, threshold ${fmt(t.threshold[i])}`, [{
+    const at = t.threshold[i] === threshold ? `threshold ${fmt(threshold)}`
+      : `threshold ${fmt(t.threshold[i])} (the nearest to ${fmt(threshold)} on its curve)`;
+    return chart('confusion-' + series.role, `Confusion matrix, ${series.role}, ${at}`, [{
       type: 'heatmap', z: z, x: ['predicted 0', 'predicted 1'], y: ['actual 0', 'actual 1'], colorscale: HEAT,
       showscale: false, text: z.map(r => r.map(fmt)), texttemplate: '%{text}'}],
     {yaxis: {autorange: 'reversed', automargin: true}});
@@ -551,9 +554,7 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
         sliceSelect(Object.keys(candidate.by_slice), slice)]),
       topText ? el('p', {class: 'summary top-k', text: topText}) : null,
       chart('attributions', `${name} on ${slice}: ` + (baseline ? 'candidate beside baseline' : 'candidate'), traces,
-        {title: {text: plotText(`${name} on ${slice}: ` + (baseline ? 'candidate beside baseline' : 'candidate')), font: {size: 14},
-                 x: 0.01, xanchor: 'left'}, margin: {l: 60, r: 20, t: 70, b: 50}, barmode: 'group', yaxis: {type: 'category', automargin: true}, height: Math.max(340, (baseline ? 34 : 22) * shown.length + 100),
-         legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'}}),
+        {barmode: 'group', yaxis: {type: 'category', automargin: true}, height: Math.max(340, (baseline ? 34 : 22) * shown.length + 100)}),
       dataTable([{id: 'feature', label: 'Feature', value: f => f},
                  {id: 'value', label: 'candidate', value: f => (f in values ? values[f] : null)}].concat(baseline ? [
                  {id: 'baseline', label: 'baseline', value: f => (f in old ? old[f] : null)},

@@ -78,6 +78,14 @@ KFP_PIPELINE_CONTEXT_TYPE = "system.Pipeline"
 # The ML Metadata execution type of a KFP v2 container task (what KFP's launcher records).
 KFP_CONTAINER_EXECUTION_TYPE = "system.ContainerExecution"
 KFP_TFX_TYPE_PREFIX = "tfx."
+# The ML Metadata execution types (as TFX's local runners record a component: its class path) of
+# the components that output a ModelBlessing as BLESSING_KEY: the glassbox Validator and Evaluator,
+# and TFX's Evaluator. A blessing no completed execution of these output may be forged.
+BLESSING_EXECUTION_TYPES = (
+    "glassbox.components.validator.component.Validator",
+    "glassbox.components.evaluator.component.Evaluator",
+    "tfx.components.evaluator.component.Evaluator",
+)
 
 # Files of an evaluation (TFMA's names where TFMA reads them).
 EVAL_CONFIG_FILE = "eval_config.json"
@@ -152,3 +160,7 @@ RESOLVED_MODEL_URI_PROPERTY = "resolved_model_uri"
 RESOLVED_MODEL_ID_PROPERTY = "resolved_model_id"
 RESOLVED_BLESSING_ID_PROPERTY = "resolved_blessing_id"
 NO_BASELINE_PROPERTY = "glassbox_no_baseline"
+# Set on the Model a local baseline step outputs in place of a baseline it refused (a Model with no
+# model): why. The Evaluator and Validator then fail, naming the reason. (TFX's local runners go on
+# after a failed resolver node, its consumers given no baseline, so the step cannot just fail.)
+BASELINE_REFUSED_PROPERTY = "glassbox_baseline_refused"

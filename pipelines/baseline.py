@@ -1,8 +1,13 @@
-"""The pipeline's baseline: the latest blessed Model of earlier runs, found by one of three mechanisms:
+"""The pipeline's baseline: the latest blessed Model of earlier runs, found by one of four mechanisms:
 
-- `LATEST_BLESSED_MODEL_STRATEGY`: TFX's Resolver node with `LatestBlessedModelStrategy` (the local
-  runner's default). `KubeflowV2DagRunner` compiles it into two resolver tasks with artifact
-  queries, which Vertex AI Pipelines runs and open-source Kubeflow Pipelines (KFP) refuses.
+- `GENUINE_LATEST_BLESSED_MODEL`: TFX's Resolver node with the glassbox
+  `GenuineLatestBlessedModelStrategy` (the local runner's default): TFX's latest blessed Model,
+  refused (the Evaluator and Validator then fail, naming why) when a blessing of it was not output
+  by a validation of the pipeline, e.g. one forged in ML Metadata.
+- `LATEST_BLESSED_MODEL_STRATEGY`: TFX's Resolver node with `LatestBlessedModelStrategy`, which
+  takes any blessing. `KubeflowV2DagRunner` compiles it (this exact class only) into two resolver
+  tasks with artifact queries, which Vertex AI Pipelines runs and open-source Kubeflow Pipelines
+  (KFP) refuses.
 - `LATEST_POLICY_MODEL`: TFX's `LatestPolicyModel` resolver op, which follows lineage from each
   Model through the input key `model` to a ModelBlessing with `blessed` = 1. Local runs only:
   `KubeflowV2DagRunner` does not compile it ("Only single Channel is supported").
@@ -25,12 +30,21 @@ from tfx.dsl.input_resolution.strategies.latest_blessed_model_strategy import (
 from tfx.types import channel, standard_artifacts
 
 from glassbox import keys
+from glassbox.components.baseline_resolver.blessed_model_strategy import (
+    GenuineLatestBlessedModelStrategy,
+)
 from glassbox.components.baseline_resolver.component import BaselineResolver
 
+GENUINE_LATEST_BLESSED_MODEL = "genuine_latest_blessed_model"
 LATEST_BLESSED_MODEL_STRATEGY = "latest_blessed_model_strategy"
 LATEST_POLICY_MODEL = "latest_policy_model"
 ML_METADATA_QUERY = "ml_metadata_query"
-RESOLVERS = (LATEST_BLESSED_MODEL_STRATEGY, LATEST_POLICY_MODEL, ML_METADATA_QUERY)
+RESOLVERS = (
+    GENUINE_LATEST_BLESSED_MODEL,
+    LATEST_BLESSED_MODEL_STRATEGY,
+    LATEST_POLICY_MODEL,
+    ML_METADATA_QUERY,
+)
 # The Resolver's and the BaselineResolver's node id.
 RESOLVER_ID = "latest_blessed_model_resolver"
 
@@ -55,7 +69,7 @@ def latest_policy_model(models):
 
 
 def latest_blessed_model(
-    pipeline_name: str, resolver: str = LATEST_BLESSED_MODEL_STRATEGY
+    pipeline_name: str, resolver: str = GENUINE_LATEST_BLESSED_MODEL
 ) -> Tuple[List[base_node.BaseNode], channel.BaseChannel]:
     """The latest blessed Model's channel, and the nodes the pipeline needs for it.
 
@@ -67,9 +81,13 @@ def latest_blessed_model(
       ValueError: resolver is not one of RESOLVERS.
     """
     models = channel.Channel(type=standard_artifacts.Model)
-    if resolver == LATEST_BLESSED_MODEL_STRATEGY:
+    if resolver in (GENUINE_LATEST_BLESSED_MODEL, LATEST_BLESSED_MODEL_STRATEGY):
+        genuine = resolver == GENUINE_LATEST_BLESSED_MODEL
         node = Resolver(
-            strategy_class=LatestBlessedModelStrategy,
+            strategy_class=GenuineLatestBlessedModelStrategy
+            if genuine
+            else LatestBlessedModelStrategy,
+            config={"pipeline_name": pipeline_name} if genuine else None,
             **{
                 keys.MODEL_KEY: models,
                 keys.MODEL_BLESSING_KEY: channel.Channel(type=standard_artifacts.ModelBlessing),

@@ -111,7 +111,7 @@ def create_pipeline(
     beam_pipeline_args: Sequence[str] = (),
     serving_dir: Optional[str] = None,
     validator_config: Optional[validator_config_pb2.ValidatorConfig] = None,
-    baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY,
+    baseline_resolver: str = baseline.GENUINE_LATEST_BLESSED_MODEL,
     explain_config: Optional[explain_config_pb2.ExplainConfig] = None,
     honour_overrides: bool = False,
     enable_cache: bool = False,

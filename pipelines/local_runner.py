@@ -80,7 +80,7 @@ def run_demo(
     training: TrainingConfig = DEFAULT_TRAINING,
     eval_config: Optional[config_pb2.EvalConfig] = None,
     beam_pipeline_args: Sequence[str] = (),
-    baseline_resolver: str = baseline.LATEST_BLESSED_MODEL_STRATEGY,
+    baseline_resolver: str = baseline.GENUINE_LATEST_BLESSED_MODEL,
 ) -> DemoRun:
     """Writes the dataset under root, runs the pipeline on it and reads the results from MLMD."""
     root = os.path.abspath(root)

@@ -93,3 +93,17 @@ def test_every_name_is_a_string_or_a_tuple_of_strings():
 
 def test_importing_keys_loads_no_tensorflow_tfx_or_tfma():
     assert heavy_modules_loaded_by("import glassbox.keys") == []
+
+
+def test_the_blessing_execution_types_are_the_components_as_tfx_records_them():
+    """A local runner records a component's execution under its node type: the class's path."""
+    from tfx.components.evaluator.component import Evaluator as TfxEvaluator
+
+    from glassbox.components import Evaluator, Validator
+
+    assert keys.BLESSING_EXECUTION_TYPES == tuple(
+        f"{component.__module__}.{component.__name__}"
+        for component in (Validator, Evaluator, TfxEvaluator)
+    )
+    for component in (Validator, Evaluator, TfxEvaluator):
+        assert keys.BLESSING_KEY in component.SPEC_CLASS.OUTPUTS

@@ -25,6 +25,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from glassbox import keys
 from glassbox.errors import GlassboxError
+from glassbox.provenance import origin
 
 # Set in every KFP task pod from KFP's metadata-grpc-configmap (the argo compiler's envFrom).
 HOST_ENV = "METADATA_GRPC_SERVICE_HOST"
@@ -46,8 +47,7 @@ class MetadataStoreError(GlassboxError):
 
 
 class BlessedModelError(GlassboxError):
-    """The latest blessing was not output by a validation of the pipeline, or names a Model that
-    ML Metadata does not hold as it says."""
+    """The latest blessing names a Model that ML Metadata does not hold as it says."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -124,8 +124,8 @@ def latest_blessed_model(
     Raises:
       MetadataStoreError: the store has no such pipeline (KFP records it as a run starts: so this is
         not the store of this run, or not its pipeline's name).
-      BlessedModelError: the latest blessing was not output by a validation of the pipeline
-        (`_check_output_by_a_validation`), or its model is not a live tfx.Model at the URI it names.
+      ForgedBlessingError: the latest blessing was not output by a task of the pipeline.
+      BlessedModelError: its model is not a live tfx.Model at the URI it names.
     """
     check_pipeline_name(pipeline_name)
     pipeline = store.get_context_by_type_and_name(keys.KFP_PIPELINE_CONTEXT_TYPE, pipeline_name)
@@ -151,50 +151,10 @@ def latest_blessed_model(
     )
     if not blessings:
         return None
-    _check_output_by_a_validation(store, blessings[0], pipeline)
-    return BlessedModel(model=_blessed_model(store, blessings[0]), blessing=blessings[0])
-
-
-def _check_output_by_a_validation(
-    store: metadata_store.MetadataStore,
-    blessing: metadata_store_pb2.Artifact,
-    pipeline: metadata_store_pb2.Context,
-) -> None:
-    """Refuses a blessing that no completed task of the pipeline output as its `blessing` (as the
-    Validator and the Evaluators name it): one recorded by anything else that can write to ML
-    Metadata may be forged, e.g. to make a weak model the baseline. It is refused, not passed over
-    for an earlier blessing, so that a forgery cannot go unnoticed either."""
-    outputs = [
-        event.execution_id
-        for event in store.get_events_by_artifact_ids([blessing.id])
-        if event.type == metadata_store_pb2.Event.OUTPUT
-        and event.path.steps
-        and event.path.steps[0].key == keys.BLESSING_KEY
-    ]
-    executions = store.get_executions_by_id(outputs) if outputs else []
-    type_names = {
-        execution_type.id: execution_type.name
-        for execution_type in store.get_execution_types_by_id(
-            list({execution.type_id for execution in executions})
-        )
-    }
-    done = (metadata_store_pb2.Execution.COMPLETE, metadata_store_pb2.Execution.CACHED)
-    if any(
-        type_names[execution.type_id] == keys.KFP_CONTAINER_EXECUTION_TYPE
-        and execution.last_known_state in done
-        and pipeline.id in {context.id for context in store.get_contexts_by_execution(execution.id)}
-        for execution in executions
-    ):
-        return
-    raise BlessedModelError(
-        f"ModelBlessing {blessing.id} ({blessing.uri}), the latest blessing of pipeline "
-        f"{pipeline.name!r}, was not output by a validation of that pipeline: ML Metadata records "
-        f"no completed {keys.KFP_CONTAINER_EXECUTION_TYPE} in its {keys.KFP_PIPELINE_CONTEXT_TYPE} "
-        f"context with it as its '{keys.BLESSING_KEY}' output, so anything that can write to ML "
-        "Metadata may have forged it. Refused, and no earlier blessing is taken instead (that would "
-        "hide a forgery): check who wrote it, and once it is known not to be genuine set its state "
-        "to DELETED, so that the latest genuine blessing is the baseline again"
+    origin.check_output_by_a_validation(
+        store, blessings[0], pipeline, (keys.KFP_CONTAINER_EXECUTION_TYPE,)
     )
+    return BlessedModel(model=_blessed_model(store, blessings[0]), blessing=blessings[0])
 
 
 def _blessed_model(

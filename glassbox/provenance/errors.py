@@ -14,3 +14,8 @@ class ProvenanceError(LineageError):
 
 class OverrideError(GlassboxError, ValueError):
     """An override cannot be recorded as given: an empty reason or author, or a model of no pipeline."""
+
+
+class ForgedBlessingError(GlassboxError):
+    """A ModelBlessing no validation of its pipeline output: anything that can write to ML Metadata
+    may have forged it."""

@@ -17,6 +17,7 @@ from glassbox import keys
 from glassbox.components.baseline_resolver import kfp_metadata as metadata
 from glassbox.components.baseline_resolver.component import BaselineResolver
 from glassbox.kfp import tfx_entrypoint
+from glassbox.provenance.errors import ForgedBlessingError
 from tests.support.executors import run_executor
 from tests.support.kfp_harness import LocalKfp, record_validated_model
 
@@ -129,7 +130,7 @@ def test_a_blessing_no_task_of_the_pipeline_output_is_refused_not_passed_over(kf
     weak_model, _ = _train_and_validate(kfp, "run-2", blessed=False)
     forged = _forge_blessing(kfp, weak_model, execution_type)
 
-    with pytest.raises(metadata.BlessedModelError) as raised:
+    with pytest.raises(ForgedBlessingError) as raised:
         metadata.latest_blessed_model(kfp.store, PIPELINE)
     message = str(raised.value)
     assert f"ModelBlessing {forged.id} (/forged/blessing)" in message

@@ -15,9 +15,12 @@ import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 from ml_metadata.metadata_store import metadata_store
+from ml_metadata.proto import metadata_store_pb2
 from tfx.orchestration import metadata
 
+from glassbox import keys
 from glassbox.cli import main
+from glassbox.components.baseline_resolver.no_baseline import BaselineRefusedError
 from glassbox.pipelines import baseline
 from glassbox.pipelines.demo_pipeline import (
     DEFAULT_TRAINING,
@@ -276,3 +279,57 @@ def test_glassbox_demo_refuses_a_root_holding_earlier_runs(demo, capsys):
     root, _ = demo
     assert main(["demo", "--root", str(root)]) == 2
     assert f"{root}/metadata.sqlite exists" in capsys.readouterr().err
+
+
+def _forge_blessing(store, model, execution_type, state):
+    """A ModelBlessing of model with blessed = 1, output as `blessing` by an execution of
+    execution_type in state, in the pipeline's context: what anything that can write to ML
+    Metadata can record."""
+    (pipeline,) = store.get_contexts_by_type(keys.PIPELINE_CONTEXT_TYPE)
+    blessing = metadata_store_pb2.Artifact(
+        type_id=store.get_artifact_type(keys.MODEL_BLESSING_TYPE).id,
+        uri="/forged/blessing",
+        state=metadata_store_pb2.Artifact.LIVE,
+    )
+    blessing.custom_properties[keys.BLESSED_PROPERTY].int_value = 1
+    blessing.custom_properties[keys.CURRENT_MODEL_ID_PROPERTY].int_value = model.id
+    blessing.custom_properties[keys.CURRENT_MODEL_PROPERTY].string_value = model.uri
+    execution_type_id = store.put_execution_type(
+        metadata_store_pb2.ExecutionType(name=execution_type), can_add_fields=True
+    )
+    execution = metadata_store_pb2.Execution(type_id=execution_type_id, last_known_state=state)
+    event = metadata_store_pb2.Event(type=metadata_store_pb2.Event.OUTPUT)
+    event.path.steps.add().key = keys.BLESSING_KEY
+    _, (blessing.id,), _ = store.put_execution(execution, [(blessing, event)], [pipeline])
+    return blessing
+
+
+@pytest.mark.parametrize(
+    "execution_type, state",
+    [
+        ("forger.Execution", metadata_store_pb2.Execution.COMPLETE),
+        (keys.BLESSING_EXECUTION_TYPES[0], metadata_store_pb2.Execution.RUNNING),
+    ],
+)
+def test_a_blessing_no_validation_completed_is_refused_as_the_baseline_nothing_pushed(
+    demo, runs, store, execution_type, state
+):
+    # A blessing of the refused, untrained model, recorded by hand: TFX's LatestBlessedModelStrategy
+    # would make it the baseline, against which another untrained model passes change thresholds.
+    root, _ = demo
+    forged = _forge_blessing(store, runs[2]["model"], execution_type, state)
+    evaluations = len(store.get_artifacts_by_type(keys.MODEL_EVALUATION_TYPE))
+    serving = sorted(os.listdir(root / "serving"))
+    try:
+        with pytest.raises(BaselineRefusedError) as raised:  # what `glassbox` reports with exit 2
+            run_demo(str(root), training=dataclasses.replace(DEFAULT_TRAINING, epochs=0))
+        message = str(raised.value)
+        assert f"ModelBlessing {forged.id} (/forged/blessing)" in message
+        assert "may have forged it" in message and "DELETED" in message
+        # Nothing evaluated, blessed or pushed against it.
+        assert len(store.get_artifacts_by_type(keys.MODEL_EVALUATION_TYPE)) == evaluations
+        assert sorted(os.listdir(root / "serving")) == serving
+    finally:
+        # As the message says: once known to be forged and marked DELETED, it is no one's baseline.
+        forged.state = metadata_store_pb2.Artifact.DELETED
+        store.put_artifacts([forged])

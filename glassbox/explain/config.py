@@ -13,7 +13,7 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import config_files
 from glassbox.explain.errors import ExplanationError
-from glassbox.explain.methods import METHODS
+from glassbox.explain.methods import IMAGE, METHODS
 from glassbox.explain.permutation_importance import METRICS
 from glassbox.protos.explain_config_pb2 import Background, ExplainConfig
 
@@ -69,6 +69,12 @@ def check_explain_config(config: ExplainConfig) -> None:
                 f"{_field(f'methods[{i}].permutation_importance.metric')} is {metric!r}; "
                 f"one of {sorted(METRICS)}"
             )
+    images = [kind for kind in seen if METHODS[kind].kind == IMAGE]
+    if images and not config.image.feature:
+        raise ExplanationError(
+            f"{_field('image.feature')} is empty, and methods {images} explain images: name the "
+            "feature holding them"
+        )
     for i, group in enumerate(config.feature_groups):
         if not group.name or not group.features:
             raise ExplanationError(

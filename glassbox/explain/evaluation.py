@@ -5,7 +5,8 @@ their differences are the models'.
 The methods come from the registry (glassbox.explain.methods). Local methods (Shapley values,
 integrated gradients, local surrogate) attribute each explained row; a slice's global importance
 of a feature is the mean |attribution| over the slice's explained rows. Global methods
-(permutation importance, global surrogate) report per slice.
+(permutation importance, global surrogate) report per slice. Image methods (with the config's
+image input) make a heat map of each explained row's image.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from glassbox.explain.attributions import Attributions
 from glassbox.explain.config import ExplainPlan
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.global_surrogate import SurrogateTree
-from glassbox.explain.methods import LOCAL, METHODS, PERMUTATION, MethodInputs
+from glassbox.explain.image_attributions import ImageAttributions
+from glassbox.explain.image_model import ImageModel
+from glassbox.explain.methods import IMAGE, LOCAL, METHODS, PERMUTATION, MethodInputs
 from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.permutation_importance import PermutationImportances
 from glassbox.explain.sample import ExplainedSample
@@ -50,6 +53,7 @@ class ModelExplanation:
       local: the local methods' results by method name (Attributions.method), in config order.
       permutation: permutation importances per slice, if asked for.
       surrogate: the global surrogate tree and its fidelity per slice, if asked for.
+      images: the image methods' heat maps by method name, in config order.
     """
 
     role: str
@@ -59,6 +63,7 @@ class ModelExplanation:
     local: Dict[str, LocalResult]
     permutation: Optional[PermutationImportances]
     surrogate: Optional[SurrogateTree]
+    images: Dict[str, ImageAttributions] = dataclasses.field(default_factory=dict)
 
     @property
     def primary(self) -> Optional[str]:
@@ -133,9 +138,13 @@ def explain_model(
     rows, background = _own(sample.rows, function), _own(sample.background, function)
     groups = [(group.name, tuple(group.features)) for group in config.feature_groups]
     local: Dict[str, LocalResult] = {}
+    images: Dict[str, ImageAttributions] = {}
     permutation = surrogate = None
+    kinds = [METHODS[method.WhichOneof("method")].kind for method in config.methods]
     try:
-        predictions = function(rows)
+        image = ImageModel.of(function, config.image) if config.HasField("image") else None
+        # Image methods explain each row's own class; they need no one-column score.
+        predictions = None if set(kinds) == {IMAGE} else function(rows)
         inputs = MethodInputs(
             function,
             rows,
@@ -147,6 +156,7 @@ def explain_model(
             sample.labels,
             sample.weights,
             predictions,
+            image,
         )
         for method in config.methods:
             name = method.WhichOneof("method")
@@ -156,6 +166,8 @@ def explain_model(
             )
             if registered.kind == LOCAL:
                 local[result.value.method] = LocalResult(result.value, result.accuracy)
+            elif registered.kind == IMAGE:
+                images[result.value.method] = result.value
             elif registered.kind == PERMUTATION:
                 permutation = result.value
             else:
@@ -164,8 +176,17 @@ def explain_model(
         raise ExplanationError(
             f"cannot explain the {role} model {function.model.model_dir}: {e}"
         ) from e
+    if predictions is None:
+        predictions = next(iter(images.values())).scores
     return ModelExplanation(
-        role, model_name, function.model.model_dir, predictions, local, permutation, surrogate
+        role,
+        model_name,
+        function.model.model_dir,
+        predictions,
+        local,
+        permutation,
+        surrogate,
+        images,
     )
 
 

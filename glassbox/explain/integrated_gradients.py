@@ -284,6 +284,16 @@ def _path_integrals(
     return integrals, scores[:, -1], scores[:, -2]
 
 
+def path_nodes(steps: int) -> Tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes on [0, 1] and their weights, then 0 and 1 with weight 0 (which
+    score the baseline and the row themselves)."""
+    nodes, node_weights = np.polynomial.legendre.leggauss(steps)
+    return (
+        np.concatenate([(nodes + 1) / 2, [0.0, 1.0]]),
+        np.concatenate([node_weights / 2, [0.0, 0.0]]),
+    )
+
+
 def integrated_gradients(
     model: DifferentiableModel,
     rows: Columns,
@@ -343,9 +353,7 @@ def integrated_gradients(
         config.baseline, background, attributed, background_weights
     )
     b = num_rows({name: baselines[name] for name in attributed})
-    nodes, node_weights = np.polynomial.legendre.leggauss(steps)
-    alphas = np.concatenate([(nodes + 1) / 2, [0.0, 1.0]])
-    weights = np.concatenate([node_weights / 2, [0.0, 0.0]])
+    alphas, weights = path_nodes(steps)
     row_index, baseline_index = np.divmod(np.arange(n * b), b)
     pairs_per_call = max(1, batch_size // len(alphas))
     parts = [

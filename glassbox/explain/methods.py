@@ -4,8 +4,8 @@ Every method is ``attribute(inputs, options, seed) -> MethodResult``: the model 
 explains (MethodInputs: the explained rows, background, feature groups, slices, labels), its own config
 message and its seed; the result holds the method's value and its stated accuracy. A local method's
 value is the explained rows' Attributions; a global method's is its per-slice result (permutation
-importances, a surrogate tree). A new method is one module and one line in METHODS;
-check_explain_config refuses a method without one.
+importances, a surrogate tree); an image method's the rows' heat maps (ImageAttributions). A new
+method is one module and one line in METHODS; check_explain_config refuses a method without one.
 """
 
 from __future__ import annotations
@@ -17,17 +17,24 @@ import numpy as np
 from google.protobuf.message import Message
 
 from glassbox.explain.attributions import Attributions
+from glassbox.explain.errors import ExplanationError
 from glassbox.explain.global_surrogate import SurrogateTree, fit_global_surrogate
+from glassbox.explain.grad_cam import grad_cam
+from glassbox.explain.image_attributions import ImageAttributions, MapFunction, explain_images
+from glassbox.explain.image_gradients import image_integrated_gradients, smooth_grad
+from glassbox.explain.image_model import ImageModel
 from glassbox.explain.integrated_gradients import integrated_gradients, signature_scores
 from glassbox.explain.local_surrogate import local_surrogate
 from glassbox.explain.masking import feature_groups
 from glassbox.explain.model_function import Columns, SavedModelFunction
+from glassbox.explain.occlusion import occlusion
 from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
 from glassbox.explain.shapley import shapley_values
 
 LOCAL = "local"  # attributions of each explained row
 PERMUTATION = "permutation"  # per-slice importances by a metric's drop
 SURROGATE = "surrogate"  # per-slice fidelity of one interpretable model
+IMAGE = "image"  # heat maps of each explained row's image
 
 
 @dataclasses.dataclass(frozen=True)
@@ -44,7 +51,8 @@ class MethodInputs:
       slices: boolean row mask of each explained slice, by slice string.
       labels: the rows' labels, when read.
       weights: the rows' example weights, when the model has a weight feature.
-      predictions: the model's scores of rows.
+      predictions: the model's scores of rows (None when only image methods run).
+      image: the model as the image methods call it, when the config has an image input.
     """
 
     function: SavedModelFunction
@@ -56,7 +64,8 @@ class MethodInputs:
     slices: Dict[str, np.ndarray]
     labels: Optional[np.ndarray]
     weights: Optional[np.ndarray]
-    predictions: np.ndarray
+    predictions: Optional[np.ndarray]
+    image: Optional[ImageModel] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,12 +73,12 @@ class MethodResult:
     """A method's value (Attributions, PermutationImportances or SurrogateTree) and its stated
     accuracy (JSON values, written beside it)."""
 
-    value: Union[Attributions, PermutationImportances, SurrogateTree]
+    value: Union[Attributions, PermutationImportances, SurrogateTree, ImageAttributions]
     accuracy: dict
 
 
 class Method(NamedTuple):
-    """A registered method: what its value is (LOCAL, PERMUTATION, SURROGATE) and its call."""
+    """A registered method: what its value is (LOCAL, PERMUTATION, SURROGATE, IMAGE) and its call."""
 
     kind: str
     attribute: Callable[[MethodInputs, Message, int], MethodResult]
@@ -151,10 +160,28 @@ def _global_surrogate(inputs: MethodInputs, options: Message, seed: int) -> Meth
     return MethodResult(tree, {"fidelity": {key: f.to_json() for key, f in tree.fidelity.items()}})
 
 
+def _image(name: str, maps_of: MapFunction) -> Method:
+    """An image method: maps_of's heat maps of the rows' images, with fidelity and sanity check."""
+
+    def attribute(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+        if inputs.image is None:
+            raise ExplanationError(
+                f"method {name} explains images: set ExplainConfig field 'image' (its feature)"
+            )
+        result = explain_images(name, maps_of, inputs.image, inputs.rows, options, seed)
+        return MethodResult(result, result.accuracy)
+
+    return Method(IMAGE, attribute)
+
+
 METHODS: Dict[str, Method] = {
     "shapley": Method(LOCAL, _shapley),
     "integrated_gradients": Method(LOCAL, _integrated_gradients),
     "local_surrogate": Method(LOCAL, _local_surrogate),
     "permutation_importance": Method(PERMUTATION, _permutation_importance),
     "global_surrogate": Method(SURROGATE, _global_surrogate),
+    "image_integrated_gradients": _image("image_integrated_gradients", image_integrated_gradients),
+    "smooth_grad": _image("smooth_grad", smooth_grad),
+    "occlusion": _image("occlusion", occlusion),
+    "grad_cam": _image("grad_cam", grad_cam),
 }

@@ -73,6 +73,30 @@ def to_record_batch(columns: Columns) -> pa.RecordBatch:
     return pa.RecordBatch.from_pydict(arrays)
 
 
+def signature_outputs(
+    model: ServingModel,
+    output_key: str,
+    columns: Columns,
+    encoder: Optional[RecordBatchToExamplesEncoder],
+) -> np.ndarray:
+    """float64 (n, k) of a signature's output for columns, in one call: encoded as tf.Examples
+    by encoder for a signature parsing them, else fed by name.
+
+    Raises:
+      ExplanationError: malformed columns, a non-numeric output.
+      MissingFeatureError / FeatureTypeError / PredictionError: see ServingModel.predict.
+    """
+    batch = to_record_batch(columns)
+    serialized = encoder.encode(batch) if encoder else []
+    output = model.predict(serialized, batch)[output_key]
+    if output.dtype.kind not in "fiub":
+        raise ExplanationError(
+            f"output {output_key!r} of model {model.model_dir} holds "
+            f"{output.dtype} values; explanations need a numeric score"
+        )
+    return output.reshape(len(output), -1).astype(np.float64)
+
+
 class SavedModelFunction:
     """A SavedModel signature's score per row, as a model function.
 
@@ -140,21 +164,18 @@ class SavedModelFunction:
             or [np.zeros(0)]
         )
 
+    def outputs(self, columns: Columns) -> np.ndarray:
+        """float64 (n, columns) of the scored output, whatever its width, from one signature call
+        (see signature_outputs)."""
+        return signature_outputs(self.model, self.output_key, columns, self._encoder)
+
     def _scores(self, columns: Columns) -> np.ndarray:
-        batch = to_record_batch(columns)
-        serialized = self._encoder.encode(batch) if self._encoder else []
-        output = self.model.predict(serialized, batch)[self.output_key]
-        if output.dtype.kind not in "fiub":
-            raise ExplanationError(
-                f"output {self.output_key!r} of model {self.model.model_dir} holds "
-                f"{output.dtype} values; explanations need a numeric score"
-            )
-        output = output.reshape(len(output), -1)
+        output = self.outputs(columns)
         describe = f"output {self.output_key!r} of model {self.model.model_dir} has {output.shape[1]} columns"
         if self.class_index is None:
             if output.shape[1] != 1:
                 raise ExplanationError(f"{describe}; set a class_index to explain one of them")
-            return output[:, 0].astype(np.float64)
+            return output[:, 0]
         if not 0 <= self.class_index < output.shape[1]:
             raise ExplanationError(f"{describe}; class_index {self.class_index} is out of range")
-        return output[:, self.class_index].astype(np.float64)
+        return output[:, self.class_index]

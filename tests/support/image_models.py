@@ -1,0 +1,107 @@
+"""Ground truth for the image explanations: 16x16 grey images of dim noise where the label is 1
+exactly when a bright 4x4 patch sits somewhere (at a random place), and a small Keras 3 CNN
+trained on them, exported as TFX exports it: ``serving_default`` parses serialized tf.Examples
+whose ``image`` feature holds an encoded PNG, with the ``.keras`` file beside the SavedModel.
+
+``trained_image_model`` trains it once per test session (a few seconds) and caches the export
+under the session's temporary directory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from typing import Tuple
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from glassbox.training.export import examples_signature, write_saved_model
+
+SIZE = 16
+PATCH = 4
+FEATURE = "image"
+LABEL = "label"
+
+
+def patch_images(n: int, seed: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """n uint8 images (n, 16, 16, 1), their labels (n,) and patch masks (n, 16, 16) (all False
+    where there is no patch); half of them (at random) hold the patch."""
+    rng = np.random.default_rng(seed)
+    images = rng.integers(0, 80, size=(n, SIZE, SIZE, 1)).astype(np.uint8)
+    labels = rng.random(n) < 0.5
+    masks = np.zeros((n, SIZE, SIZE), bool)
+    for i in np.flatnonzero(labels):
+        y, x = rng.integers(0, SIZE - PATCH + 1, size=2)
+        images[i, y : y + PATCH, x : x + PATCH] = 255
+        masks[i, y : y + PATCH, x : x + PATCH] = True
+    return images, labels.astype(np.int64), masks
+
+
+def examples(images: np.ndarray, labels: np.ndarray) -> list:
+    """Serialized tf.Examples: the PNG-encoded image and the label."""
+    return [
+        tf.train.Example(
+            features=tf.train.Features(
+                feature={
+                    FEATURE: tf.train.Feature(
+                        bytes_list=tf.train.BytesList(value=[tf.io.encode_png(image).numpy()])
+                    ),
+                    LABEL: tf.train.Feature(int64_list=tf.train.Int64List(value=[label])),
+                }
+            )
+        ).SerializeToString()
+        for image, label in zip(images, labels)
+    ]
+
+
+def cnn(seed: int = 0) -> keras.Model:
+    """Two 3x3 convolutions, global average pooling, a sigmoid: P(the patch is there)."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((SIZE, SIZE, 1), name=FEATURE)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.Conv2D(8, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+    return keras.Model(inputs, outputs)
+
+
+def export(model: keras.Model, export_dir: str) -> str:
+    """The SavedModel (serving_default over tf.Examples with PNGs, output 'probabilities') and
+    model.keras beside it."""
+
+    def outputs(features):
+        pixels = tf.map_fn(
+            lambda png: tf.io.decode_png(png, channels=1),
+            features[FEATURE],
+            fn_output_signature=tf.TensorSpec([SIZE, SIZE, 1], tf.uint8),
+        )
+        return {"probabilities": model(tf.cast(pixels, tf.float32) / 255.0)}
+
+    spec = {FEATURE: tf.io.FixedLenFeature([], tf.string)}
+    write_saved_model(model, {"serving_default": examples_signature(spec, outputs)}, export_dir)
+    model.save(os.path.join(export_dir, "model.keras"))
+    return export_dir
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedImageModel:
+    model_dir: str
+    accuracy: float  # on 200 held-out images
+
+
+def train(export_dir: str, seed: int = 0) -> TrainedImageModel:
+    images, labels, _ = patch_images(600, seed)
+    model = cnn(seed)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="binary_crossentropy")
+    x = images.astype(np.float32) / 255.0
+    model.fit(x[:400], labels[:400], epochs=8, batch_size=32, verbose=0)
+    accuracy = float(((model.predict(x[400:], verbose=0)[:, 0] > 0.5) == labels[400:]).mean())
+    return TrainedImageModel(export(model, export_dir), accuracy)
+
+
+@pytest.fixture(scope="session")
+def trained_image_model(tmp_path_factory) -> TrainedImageModel:
+    return train(str(tmp_path_factory.mktemp("image_model") / "model"))

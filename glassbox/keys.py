@@ -89,6 +89,8 @@ BLESSING_EXECUTION_TYPES = (
 
 # Files of an evaluation (TFMA's names where TFMA reads them).
 EVAL_CONFIG_FILE = "eval_config.json"
+# How Beam's WriteToTFRecord, which TFMA's writer uses, names the single shard of an output.
+TFMA_SINGLE_SHARD_SUFFIX = "-00000-of-00001.tfrecord"
 EXPLANATIONS_FILE = "explanations.json"
 EXPLANATION_SUMMARY_FILE = "explanation_summary.json"
 SURROGATE_FILE = "surrogate.json"

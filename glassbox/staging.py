@@ -14,6 +14,7 @@ import contextlib
 import os
 import socket
 import uuid
+from typing import Iterable
 
 import tensorflow as tf
 
@@ -153,6 +154,19 @@ def writing(directory: str):
         if os.path.basename(output_dir).startswith(keys.INCOMPLETE_PREFIX):
             output_dir = os.path.dirname(output_dir)
         raise output_error(output_dir, e) from e
+
+
+def tfma_records_file(output_dir: str, output: str) -> str:
+    """The file TFMA's writer writes an output (metrics, plots, attributions) into, in one shard."""
+    return os.path.join(output_dir, output + keys.TFMA_SINGLE_SHARD_SUFFIX)
+
+
+def write_records(path: str, records: Iterable[bytes]) -> None:
+    """Writes serialized records into the TFRecord file at path; an OS or storage fault as an
+    OutputError naming the output directory (`writing`)."""
+    with writing(os.path.dirname(path)), tf.io.TFRecordWriter(path) as f:
+        for record in records:
+            f.write(record)
 
 
 def output_error(output_dir: str, error: Exception) -> OutputError:

@@ -56,6 +56,6 @@ def explanations(explain_config: ExplainConfig) -> Branch:
             inputs.model_dirs,
             inputs.example_files,
             inputs.schema,
-        ) | WriteExplanations(directory, inputs.eval_config)
+        ) | WriteExplanations(directory)
 
     return branch

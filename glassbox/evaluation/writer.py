@@ -22,13 +22,10 @@ from tensorflow_model_analysis.writers import metrics_plots_and_validations_writ
 from glassbox import tfma_internals
 from glassbox.evaluation.reconciliation import WriteExamplesRead
 from glassbox.keys import EVAL_CONFIG_FILE
-from glassbox.staging import temporary_path, writing
+from glassbox.staging import temporary_path, tfma_records_file, write_records
 
 DATA_FILE_FORMAT = "tfrecords"
 
-
-# Beam's WriteToTFRecord, which TFMA's writer uses, names a single shard so.
-_SINGLE_SHARD_SUFFIX = "-00000-of-00001.tfrecord"
 _TO_PROTO = {
     tfma_constants.METRICS_KEY: mpv_writer.convert_slice_metrics_to_proto,
     tfma_constants.PLOTS_KEY: mpv_writer.convert_slice_plots_to_proto,
@@ -37,11 +34,7 @@ _TO_PROTO = {
 
 def _output_files(output_dir: str, eval_config: config_pb2.EvalConfig) -> Dict[str, str]:
     disabled = set(eval_config.options.disabled_outputs.values)
-    return {
-        key: os.path.join(output_dir, key + _SINGLE_SHARD_SUFFIX)
-        for key in _TO_PROTO
-        if key not in disabled
-    }
+    return {key: tfma_records_file(output_dir, key) for key in _TO_PROTO if key not in disabled}
 
 
 def _serialized_proto(element: Tuple[Any, Any], output: str) -> Tuple[str, bytes]:
@@ -53,9 +46,7 @@ def _write_records(
     output_and_records: Tuple[str, Iterable[bytes]], files: Mapping[str, str]
 ) -> None:
     output, records = output_and_records
-    with writing(os.path.dirname(files[output])), tf.io.TFRecordWriter(files[output]) as f:
-        for record in records:
-            f.write(record)
+    write_records(files[output], records)
 
 
 class WriteEvaluation(beam.PTransform):

@@ -1,8 +1,8 @@
 """Writing explanations into an evaluation directory.
 
-* ``attributions-*``: TFMA's AttributionsForSlice records, written by TFMA's writer, so
-  ``tfma.load_attributions(evaluation_dir)`` reads them: per explained slice and model (TFMA's
-  model name), the primary (first local) method's ``mean_absolute_attributions`` and
+* ``attributions-00000-of-00001.tfrecord``: TFMA's AttributionsForSlice records, converted and
+  named as TFMA's writer does, so ``tfma.load_attributions(evaluation_dir)`` reads them: per
+  explained slice and model (TFMA's model name), the primary (first local) method's ``mean_absolute_attributions`` and
   ``mean_attributions`` over the slice's explained rows, per feature or feature group.
 * ``explanations.json``: each explained row's feature values, slices and, per model and local
   method, its attributions (see ``examples_json``).
@@ -25,7 +25,6 @@ from google.protobuf import json_format
 from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.metrics import attributions as tfma_attributions_lib
 from tensorflow_model_analysis.metrics import metric_types
-from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
 from glassbox import keys
@@ -40,7 +39,7 @@ from glassbox.explain.evaluation import (
 )
 from glassbox.explain.json_values import finite_or_none
 from glassbox.protos.explain_config_pb2 import Background
-from glassbox.staging import writing
+from glassbox.staging import tfma_records_file, write_records, writing
 
 MEAN_ABSOLUTE = tfma_attributions_lib.MEAN_ABSOLUTE_ATTRIBUTIONS_NAME
 MEAN = tfma_attributions_lib.MEAN_ATTRIBUTIONS_NAME
@@ -236,7 +235,15 @@ def json_files(explanation: Explanation) -> Dict[str, dict]:
     return files
 
 
-def _write_json_files(explanation: Explanation, output_dir: str) -> None:
+def _write_files(explanation: Explanation, output_dir: str) -> None:
+    """TFMA's attributions file (as TFMA's writer converts and names it), then the JSON files."""
+    write_records(
+        tfma_records_file(output_dir, tfma_constants.ATTRIBUTIONS_KEY),
+        (
+            mpv_writer.convert_slice_attributions_to_proto(attributions).SerializeToString()
+            for attributions in tfma_attributions(explanation)
+        ),
+    )
     for name, content in json_files(explanation).items():
         with writing(output_dir), tf.io.gfile.GFile(os.path.join(output_dir, name), "w") as f:
             json.dump(content, f, indent=1, allow_nan=False)
@@ -245,21 +252,9 @@ def _write_json_files(explanation: Explanation, output_dir: str) -> None:
 class WriteExplanations(beam.PTransform):
     """Writes a PCollection of one Explanation into output_dir (see the module docstring)."""
 
-    def __init__(self, output_dir: str, eval_config: config_pb2.EvalConfig):
+    def __init__(self, output_dir: str):
         super().__init__()
         self._output_dir = output_dir
-        self._eval_config = eval_config
 
     def expand(self, explanations):
-        attributions = explanations | "TfmaAttributions" >> beam.FlatMap(tfma_attributions)
-        output_paths = {
-            tfma_constants.ATTRIBUTIONS_KEY: os.path.join(
-                self._output_dir, tfma_constants.ATTRIBUTIONS_KEY
-            )
-        }
-        _ = {
-            tfma_constants.ATTRIBUTIONS_KEY: attributions
-        } | "WriteAttributions" >> mpv_writer.MetricsPlotsAndValidationsWriter(
-            output_paths=output_paths, eval_config=self._eval_config
-        ).ptransform
-        return explanations | "WriteJsonFiles" >> beam.Map(_write_json_files, self._output_dir)
+        return explanations | "WriteFiles" >> beam.Map(_write_files, self._output_dir)

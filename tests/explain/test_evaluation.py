@@ -410,6 +410,28 @@ def test_bad_explain_configs_are_refused_naming_the_culprit_and_nothing_is_writt
     assert not [f for f in (os.listdir(output) if output.exists() else []) if not f.startswith(".")]
 
 
+def test_a_full_disk_writing_the_attributions_exits_2_naming_the_output_leaving_nothing(
+    files, tmp_path, capsys, monkeypatch
+):
+    # TFMA's attributions file goes to /dev/full, whose writes fail with ENOSPC (No space left on
+    # device) as on a full disk, from inside the Beam pipeline.
+    output, write = tmp_path / "out", tf.io.TFRecordWriter
+    monkeypatch.setattr(
+        tf.io,
+        "TFRecordWriter",
+        lambda path, *args: write(
+            "/dev/full" if os.path.basename(path).startswith("attributions-") else path, *args
+        ),
+    )
+    argv = ["evaluate", "--model", files["model"], "--examples", files["examples"]]
+    argv += ["--eval-config", files["eval_config"], "--explain-config", files["explain_config"]]
+    assert cli.main([*argv, "--output", str(output)]) == cli.EXIT_ERROR
+    error = capsys.readouterr().err
+    assert f"cannot write into the output directory '{output}'" in error
+    assert "No space left on device" in error and "Traceback" not in error
+    assert os.listdir(output) == []  # no staging dir, no file, no eval_config.json
+
+
 @pytest.mark.slow
 def test_multi_process_beam_writes_the_same_explanations(files, evaluated, tmp_path):
     run_evaluation(

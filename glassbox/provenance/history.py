@@ -1,6 +1,6 @@
 """A metric's history over a pipeline's runs, read from ML Metadata: each ModelEvaluation, oldest
-first, with the model and examples it evaluated, its baseline, the metric's value on a slice and
-whether the model was blessed.
+first, with the model and examples it evaluated (and their data span), its baseline, the metric's
+value on a slice (and every other metric's) and whether the model was blessed, by which checks.
 
 The overall slice's values are the evaluation's custom properties (`overall_auc`, ...); other
 slices' (and evaluations without those properties) are read from the evaluation directory.
@@ -20,6 +20,7 @@ from glassbox.provenance.errors import ProvenanceError
 from glassbox.provenance.records import ArtifactRef, artifact_ref
 
 OVERALL = "Overall"  # TFMA's name of the overall slice
+SPAN_PROPERTY = "span"  # TFX's Examples artifacts record their data span under this name
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,6 +37,11 @@ class HistoryPoint:
     blessing: Optional[ArtifactRef]
     blessed: Optional[bool]
     reason: str
+    span: Optional[int] = None  # the examples' data span, when their artifact records one
+    # Every candidate metric on the slice, by name (the history page's metric chooser).
+    metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
+    # The checks of the validation that made the blessing, on the slice (decision.json's).
+    checks: List[Dict] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,7 +84,7 @@ def read_history(
         metric=metric,
         slice=slice_name,
         points=[
-            _point(store, evaluation, None if metrics is None else metrics.get(metric))
+            _point(store, evaluation, metric, metrics or {}, slice_name)
             for evaluation, metrics in found
         ],
     )
@@ -125,7 +131,9 @@ def _missing(
 def _point(
     store: metadata_store.MetadataStore,
     evaluation: metadata_store_pb2.Artifact,
-    value: Optional[float],
+    metric: str,
+    metrics: Dict[str, float],
+    slice_name: str,
 ) -> HistoryPoint:
     execution = lineage.producer_execution(store, evaluation)
     inputs = lineage.execution_artifacts(store, execution.id, lineage.Event.INPUT)
@@ -133,19 +141,37 @@ def _point(
     (examples,) = inputs[keys.EXAMPLES_KEY]
     baselines = inputs.get(keys.BASELINE_MODEL_KEY, [])
     blessing = blessing_of(store, evaluation)
+    span = records.property_value(examples, SPAN_PROPERTY)
     return HistoryPoint(
         run=lineage.run_name(store, execution),
         evaluation=artifact_ref(store, evaluation),
         model=artifact_ref(store, model),
         examples=artifact_ref(store, examples),
         baseline_model=artifact_ref(store, baselines[0]) if baselines else None,
-        value=value,
+        value=metrics.get(metric),
         blessing=artifact_ref(store, blessing) if blessing else None,
         blessed=None
         if blessing is None
         else records.property_value(blessing, keys.BLESSED_PROPERTY) == 1,
         reason=(blessing and records.property_value(blessing, keys.REASON_PROPERTY)) or "",
+        span=span if isinstance(span, int) else None,
+        metrics=metrics,
+        checks=_checks_on(store, blessing, slice_name) if blessing else [],
     )
+
+
+def _checks_on(
+    store: metadata_store.MetadataStore, blessing: metadata_store_pb2.Artifact, slice_name: str
+) -> List[Dict]:
+    """The checks on slice_name of the glassbox validation that made the blessing (none for TFX's
+    Evaluator, which writes no decision.json)."""
+    from glassbox.validation.decision_file import load_decision
+
+    producer = lineage.producer_execution(store, blessing)
+    results = lineage.outputs_of_type(store, [producer.id], keys.VALIDATION_RESULT_TYPE)
+    if not results:
+        return []
+    return [c for c in load_decision(results[-1].uri)["checks"] if c["slice"] == slice_name]
 
 
 def blessing_of(

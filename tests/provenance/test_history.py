@@ -11,6 +11,7 @@ from ml_metadata.proto import metadata_store_pb2
 from glassbox import cli
 from glassbox.provenance.history import read_history
 from glassbox.report.page import DATA_ELEMENT_ID
+from tests.support import report_browser
 
 
 def _check_values(decision, slice_name):
@@ -38,6 +39,11 @@ def test_history_lists_the_evaluations_in_run_order_as_the_runs_reported_them(de
     assert [p.reason for p in history.points] == [r.decision["reason"] for r in runs]
     assert [p.blessing.uri for p in history.points] == [r.blessing_uri for r in runs]
     assert len({p.run for p in history.points}) == 3
+    assert [p.metrics for p in history.points] == [r.overall_metrics for r in runs]
+    assert [p.checks for p in history.points] == [
+        [c for c in r.decision["checks"] if c["slice"] == "Overall"] for r in runs
+    ]
+    assert {p.span for p in history.points} == {0}  # CsvExampleGen's span of a plain input
     assert [p.evaluation.created for p in history.points] == sorted(
         p.evaluation.created for p in history.points
     )
@@ -173,3 +179,65 @@ def test_glassbox_history_writes_tensorboard_summaries_of_each_evaluation(demo_r
     refused = by_tag["Overall/decision"][steps[2]][1].item().decode()
     assert refused.startswith(f"**{history.points[2].model.label}** against ")
     assert "not blessed" in refused
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_history_page_reaches_the_refused_run_by_hover_with_time_thresholds_and_metrics(
+    demo_runs, browser, tmp_path, width
+):
+    """Before, the x-axis counted evaluations 1, 2, 3, no threshold was drawn, one metric only, the
+    refused run's marker lay under the legend and its reason was cut off at the table's edge."""
+    path = str(tmp_path / "history.html")
+    assert cli.main(["history", "--mlmd", demo_runs.store, "--metric", "auc", "--html", path]) == 0
+    runs, refused = demo_runs.runs, demo_runs.runs[2]
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"file://{path}")
+    report_browser.wait_drawn(page)
+    chart = report_browser.chart_data(page, "history")
+    traces = {trace.get("name"): trace for trace in chart["data"]}
+    assert chart["layout"]["xaxis"]["type"] == "date"
+    created = [p.evaluation.created[:19] for p in read_history(demo_runs.store, "auc").points]
+    assert traces["not blessed"]["x"] == created[2:] and traces["blessed"]["x"] == created[:2]
+    lower_bounds = [
+        c["threshold"]["lower_bound"]
+        for r in runs
+        for c in r.decision["checks"]
+        if c["kind"] == "value_threshold" and c["slice"] == "Overall"
+    ]
+    assert traces["value threshold"]["y"] == lower_bounds == [0.65] * 3
+
+    names = [trace.get("name") for trace in chart["data"]]
+    marker = (
+        page.locator("[data-chart='history'] .scatterlayer .trace")
+        .nth(names.index("not blessed"))
+        .locator("path.point")
+        .bounding_box()
+    )
+    x, y = marker["x"] + marker["width"] / 2, marker["y"] + marker["height"] / 2
+    assert page.evaluate("([x, y]) => !document.elementFromPoint(x, y).closest('.legend')", [x, y])
+    page.mouse.move(x, y)
+    tooltip = page.locator("[data-chart='history'] .hoverlayer .hovertext")
+    tooltip.wait_for()
+    lines = tooltip.evaluate("t => [...t.querySelectorAll('tspan.line')].map(l => l.textContent)")
+    assert " ".join(lines).endswith(refused.decision["reason"])
+    box = tooltip.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    browser.screenshot(page, f"history-hover-{width}")
+
+    reason = page.locator("[data-table='history'] tbody tr").nth(2).locator("td").last
+    assert reason.inner_text() == refused.decision["reason"]
+    box = reason.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert reason.evaluate("cell => cell.scrollWidth <= cell.clientWidth")
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+    page.select_option("select[name='metric']", "binary_accuracy")
+    report_browser.wait_drawn(page)
+    traces = {t.get("name"): t for t in report_browser.chart_data(page, "history")["data"]}
+    assert traces["blessed"]["y"] + traces["not blessed"]["y"] == [
+        r.overall_metrics["binary_accuracy"] for r in runs
+    ]
+    assert "value threshold" not in traces  # no check on binary_accuracy
+    browser.screenshot(page, f"history-{width}")
+    page.close()

@@ -158,7 +158,7 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
     pendingCharts.push(() => Plotly.newPlot(div, traces, Object.assign({
       title: {text: plotText(title), font: {size: 14}, x: 0.01, xanchor: 'left'}, height: 360,
       margin: {l: 60, r: 20, t: 70, b: 50},
-      legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'},
+      legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'}, hoverlabel: {align: 'left'},
     }, layout), PLOT_CONFIG).then(() => onDrawn && onDrawn(div)));
     return div;
   }
@@ -687,36 +687,73 @@ Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly,
       .flatMap(([term, detail]) => [el('dt', {text: term}), el('dd', {}, detail)]));
   }
 
+  /* Text broken into lines of about `width` characters, for plotly (its hover labels never wrap). */
+  function wrapped(text, width) {
+    const lines = [''];
+    for (const word of String(text).split(' ')) {
+      const last = lines.length - 1;
+      if (lines[last] && lines[last].length + word.length >= width) lines.push(word);
+      else lines[last] = lines[last] ? lines[last] + ' ' + word : word;
+    }
+    return lines.map(plotText).join('<br>');
+  }
+
+  /* A metric over the pipeline's evaluations against time (and data span): a marker per verdict,
+   * the validation's thresholds on the metric as dashed steps, any recorded metric from the chooser. */
   function historyView() {
     const h = DATA.history;
     const COLORS = {'blessed': '#137333', 'not blessed': '#a50e0e', 'no verdict': '#9aa0a6'};
-    const shown = h.points.map((p, i) => Object.assign({n: i + 1}, p));
+    const metrics = unique([h.metric].concat(h.points.flatMap(p => Object.keys(p.metrics || {})).sort()));
+    const metric = metrics.includes(state.get('metric')) ? state.get('metric') : h.metric;
+    const shown = h.points.map((p, i) => Object.assign({}, p, {
+      n: i + 1, time: p.evaluation.created.replace(/(Z|[+-]\d\d:\d\d)$/, ''), // plotly's dates: no offset (UTC)
+      value: metric === h.metric ? p.value : (p.metrics || {})[metric] ?? null}));
+    const when = p => p.time.replace('T', ' ').slice(0, 16) + (p.span !== null && p.span !== undefined ? `, span ${p.span}` : '');
     const traces = Object.keys(COLORS).map(name => {
       const points = shown.filter(p => verdict(p.blessed) === name && p.value !== null);
-      return {type: 'scatter', mode: 'markers', name: name, x: points.map(p => p.n), y: points.map(p => p.value),
-              marker: {size: 11, color: COLORS[name], symbol: name === 'blessed' ? 'circle' : 'x'},
-              customdata: points.map(p => [p.run || '', p.model.id, plotText(p.reason || name)]),
-              hovertemplate: 'run %{customdata[0]}<br>model %{customdata[1]}: %{y}<br>%{customdata[2]}<extra></extra>'};
+      return {type: 'scatter', mode: 'markers', name: name, x: points.map(p => p.time), y: points.map(p => p.value),
+              marker: {size: 12, color: COLORS[name], symbol: name === 'blessed' ? 'circle' : 'x'},
+              customdata: points.map(p => [p.run || '', p.model.id, wrapped(p.reason || name, 70), when(p)]),
+              hovertemplate: `%{customdata[3]}, run %{customdata[0]}<br>model %{customdata[1]}: ${plotText(metric)} %{y}` +
+                             '<br>%{customdata[2]}<extra></extra>'};
     }).filter(trace => trace.x.length);
-    const line = {type: 'scatter', mode: 'lines', x: shown.map(p => p.n), y: shown.map(p => p.value), showlegend: false,
+    const line = {type: 'scatter', mode: 'lines', x: shown.map(p => p.time), y: shown.map(p => p.value), showlegend: false,
                   line: {color: '#dadce0'}, hoverinfo: 'skip', connectgaps: true};
+    const onMetric = c => c.metric === metric || c.metric.startsWith(metric + ' (');
+    const thresholds = ['value_threshold', 'change_threshold'].map(kind => {
+      const bounds = shown.map(p => {
+        const check = (p.checks || []).find(c => c.kind === kind && onMetric(c) && checkBound(c) !== null);
+        return check ? [checkBound(check), thresholdText(check.threshold)] : [null, ''];
+      });
+      const color = kind === 'value_threshold' ? '#202124' : '#b06000';
+      return {type: 'scatter', mode: 'lines+markers', name: kind.replace('_', ' '), x: shown.map(p => p.time),
+              y: bounds.map(b => b[0]), customdata: bounds.map(b => plotText(b[1])), line: {dash: 'dash', width: 1, color: color},
+              marker: {symbol: 'line-ew-open', size: 28, line: {width: 2.5, color: color}},
+              hovertemplate: `${kind.replace('_', ' ')} %{y}: %{customdata}<extra></extra>`};
+    }).filter(trace => trace.y.some(y => y !== null));
+    const few = shown.length <= 12;
     const columns = [
       {id: 'n', label: '#', value: p => p.n},
+      {id: 'time', label: 'Evaluated (UTC)', value: p => p.time.replace('T', ' ')},
+      {id: 'span', label: 'Data span', value: p => p.span},
       {id: 'run', label: 'Run', value: p => p.run},
-      {id: 'evaluation', label: 'Evaluation', value: p => p.evaluation.id, title: p => p.evaluation.uri},
-      {id: 'model', label: 'Model', value: p => p.model.id, title: p => p.model.uri},
-      {id: 'baseline', label: 'Baseline', value: p => (p.baseline_model ? p.baseline_model.id : null),
-       title: p => (p.baseline_model ? p.baseline_model.uri : 'none')},
-      {id: 'examples', label: 'Examples', value: p => p.examples.id, title: p => p.examples.uri},
-      {id: 'value', label: h.metric, value: p => p.value, title: p => String(p.value)},
+      {id: 'artifacts', label: 'ML Metadata ids', value: p => p.evaluation.id,
+       text: p => `evaluation ${p.evaluation.id}, model ${p.model.id} (baseline ${p.baseline_model ? p.baseline_model.id : 'none'}), ` +
+                  `examples ${p.examples.id}`,
+       title: p => [p.evaluation, p.model, p.baseline_model, p.examples].filter(a => a).map(a => `${a.type} ${a.id}: ${a.uri}`).join('\n')},
+      {id: 'value', label: metric, value: p => p.value, title: p => String(p.value)},
       {id: 'verdict', label: 'Verdict', value: p => verdict(p.blessed), title: p => p.reason},
       {id: 'reason', label: 'Reason', value: p => p.reason},
     ];
     return el('section', {}, [
-      el('p', {class: 'summary', text: `${h.metric} on ${h.slice} over ${h.points.length} evaluations of pipeline ` +
-                                       `${h.pipeline} (${h.store}), oldest first`}),
-      chart('history', `${h.metric} on ${h.slice}`, [line].concat(traces), {
-        xaxis: {title: {text: 'evaluation (oldest first)'}, dtick: 1}, yaxis: {title: {text: plotText(h.metric)}}}),
+      el('div', {class: 'controls'}, [labelled('Metric', select('metric', metrics.map(m => [m, m]), metric))]),
+      el('p', {class: 'summary', text: `${metric} on ${h.slice} over ${h.points.length} evaluations of pipeline ` +
+                                       `${h.pipeline} (${h.store}), oldest first` +
+                                       (thresholds.length ? '; dashed: the validation\'s thresholds' : '')}),
+      chart('history', `${metric} on ${h.slice}`, [line].concat(thresholds, traces), {
+        xaxis: Object.assign({type: 'date', title: {text: 'evaluated (UTC)' + (shown.some(p => p.span !== null && p.span !== undefined) ? ', data span' : '')}},
+          few ? {tickvals: shown.map(p => p.time), ticktext: shown.map(p => plotText(when(p)).replace(', ', '<br>'))} : {}),
+        yaxis: {title: {text: plotText(metric)}}, hovermode: 'closest'}),
       dataTable(columns, shown, {name: 'history', sortKey: 'hsort', pageKey: 'hpage',
         rowClass: p => (p.blessed === false ? 'fail' : p.blessed ? 'pass' : 'skip')}),
     ]);

@@ -29,7 +29,7 @@ from glassbox.pipelines.demo_pipeline import (
     MIN_TOP_K_OVERLAP,
     TOP_K,
 )
-from glassbox.pipelines.local_runner import run_demo
+from glassbox.pipelines.local_runner import DEMO_RUNS, run_demo
 from glassbox.provenance.lineage import consumer_outputs, producer_inputs
 
 pytestmark = pytest.mark.integration  # whole pipelines under LocalDagRunner
@@ -333,3 +333,24 @@ def test_a_blessing_no_validation_completed_is_refused_as_the_baseline_nothing_p
         # As the message says: once known to be forged and marked DELETED, it is no one's baseline.
         forged.state = metadata_store_pb2.Artifact.DELETED
         store.put_artifacts([forged])
+
+
+def test_a_second_demo_explains_the_same_rows_with_the_same_attributions(runs, tmp_path):
+    # CsvExampleGen writes each run's examples anew (feature maps in another order each time);
+    # the explanation sample is keyed on a canonical form, so identical inputs explain alike.
+    title, training = DEMO_RUNS[0]
+    again = run_demo(str(tmp_path), training=training)
+
+    def explained(evaluation_uri):
+        with open(os.path.join(evaluation_uri, keys.EXPLANATIONS_FILE)) as f:
+            return json.load(f)["examples"]
+
+    first, second = explained(runs[0]["evaluation"].uri), explained(again.evaluation_uri)
+    assert len(first) > EXPLAINED_ROWS // 2
+    assert [e["id"] for e in second] == [e["id"] for e in first]
+    assert [e["features"] for e in second] == [e["features"] for e in first]
+    for a, b in zip(first, second):
+        for method, values in a["models"]["candidate"]["methods"].items():
+            assert b["models"]["candidate"]["methods"][method]["attributions"] == pytest.approx(
+                values["attributions"], rel=1e-5, abs=1e-7
+            ), (title, method)

@@ -94,6 +94,10 @@ TFMA_SINGLE_SHARD_SUFFIX = "-00000-of-00001.tfrecord"
 EXPLANATIONS_FILE = "explanations.json"
 EXPLANATION_SUMMARY_FILE = "explanation_summary.json"
 SURROGATE_FILE = "surrogate.json"
+# Drift: the summaries of the evaluated data's features and predictions per slice (a later
+# evaluation's reference), and their distances from a reference's.
+DRIFT_SKETCHES_FILE = "drift_sketches.json"
+DRIFT_FILE = "drift.json"
 # Records read from the example files and examples that reached the metrics (count reconciliation).
 EXAMPLES_READ_FILE = "examples_read.json"
 # Files of a validation: TFMA's ValidationResult, and the decision.

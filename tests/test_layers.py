@@ -29,7 +29,7 @@ LAYERS = (
     ("glassbox.report", "glassbox.model_card"),
     ("glassbox.validation", "glassbox.provenance"),
     # training: the example Trainer's library (components/trainer, the pipelines and tests use it).
-    ("glassbox.evaluation", "glassbox.explain", "glassbox.training"),
+    ("glassbox.evaluation", "glassbox.explain", "glassbox.drift", "glassbox.training"),
     ("glassbox.data",),
     (
         "glassbox.keys",
@@ -49,6 +49,9 @@ INDEPENDENT = (
     {"glassbox.evaluation", "glassbox.explain"},
     {"glassbox.evaluation", "glassbox.training"},
     {"glassbox.explain", "glassbox.training"},
+    {"glassbox.drift", "glassbox.evaluation"},
+    {"glassbox.drift", "glassbox.explain"},
+    {"glassbox.drift", "glassbox.training"},
 )
 
 

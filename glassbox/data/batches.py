@@ -62,6 +62,8 @@ class BatchBuilder:
         them.
       schema: optional serialized TFMD Schema; with it the features it declares are decoded with
         their declared types (else types are inferred).
+      extra_features: features read besides the evaluation's (e.g. those drift sketches),
+        raw; one absent from a batch is left out of it.
 
     Raises:
       ConfigError: a model has no directory in model_dirs, or a ModelSpec has no label_key.
@@ -73,10 +75,11 @@ class BatchBuilder:
         eval_config: config_pb2.EvalConfig,
         model_dirs: Dict[ModelName, str],
         schema: Optional[bytes] = None,
+        extra_features: Sequence[str] = (),
     ):
         self._runs = ModelRuns(eval_config, model_dirs)
         self._decoder = ExampleDecoder(schema)
-        self._read_features = self._runs.read_features
+        self._read_features = self._runs.read_features | set(extra_features)
         self._parser = FeatureParser(self._read_features, schema)
         self._fast = FastDecoder(self._parser, self._runs.runs)
         self._types_known = schema is not None
@@ -193,6 +196,7 @@ class PredictDoFn(beam.DoFn):
         model_dirs: Dict[ModelName, str],
         schema: Optional[bytes] = None,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        extra_features: Sequence[str] = (),
     ):
         if batch_size < 1:
             raise ConfigError(f"batch_size must be positive, got {batch_size}")
@@ -200,12 +204,15 @@ class PredictDoFn(beam.DoFn):
         self._model_dirs = dict(model_dirs)
         self._schema = schema
         self._batch_size = batch_size
+        self._extra_features = list(extra_features)
         self._shared_builder = shared.Shared()
         self._builder = None
 
     def setup(self):
         self._builder = self._shared_builder.acquire(
-            lambda: BatchBuilder(self._eval_config, self._model_dirs, self._schema)
+            lambda: BatchBuilder(
+                self._eval_config, self._model_dirs, self._schema, self._extra_features
+            )
         )
 
     def process(self, paths: Sequence[str]) -> Iterator[Batch]:

@@ -12,6 +12,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Union
 
 import apache_beam as beam
 import tensorflow as tf
+from google.protobuf import message
 
 from glassbox import keys
 from glassbox.data.errors import ExamplesError
@@ -88,6 +89,22 @@ def compression_type(path: str) -> str:
     """'GZIP' if the file starts with the gzip magic bytes, else '' (uncompressed)."""
     with tf.io.gfile.GFile(path, "rb") as f:
         return "GZIP" if f.read(len(_GZIP_MAGIC)) == _GZIP_MAGIC else ""
+
+
+def first_example_features(file_patterns: Sequence[str]) -> List[str]:
+    """The feature names of the first example of the first file the patterns match.
+
+    Raises:
+      ExamplesError: no file matches, or its first record is not a tf.Example.
+    """
+    for pattern in file_patterns:
+        for path in sorted(tf.io.gfile.glob(pattern)):
+            for record in read_records(path):
+                try:
+                    return sorted(tf.train.Example.FromString(record).features.feature)
+                except message.DecodeError as e:
+                    raise ExamplesError(f"the first record of {path} is not a tf.Example") from e
+    raise ExamplesError(f"no example in the files {list(file_patterns)}")
 
 
 def read_records(path: str) -> Iterator[bytes]:

@@ -1,6 +1,7 @@
 """The branches of an evaluation's Beam pipeline: each reads the same inputs from the pipeline's
-root and writes its files into the evaluation's directory. A new kind of output (e.g. drift
-sketches) is one more branch, given to ``pipeline.run_branches`` beside these."""
+root and writes its files into the evaluation's directory. A new kind of output is one more
+branch, given to ``pipeline.run_branches`` beside these. Drift shares the metrics' read
+(``metrics_and_drift``): its sketches take the same Batches."""
 
 from __future__ import annotations
 
@@ -8,12 +9,17 @@ import dataclasses
 from typing import Callable, Dict, Optional, Sequence
 
 import apache_beam as beam
+from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox.evaluation.beam import EvaluateExamples
+from glassbox.data.examples import first_example_features
+from glassbox.drift.beam import SketchBatches
+from glassbox.drift.files import WriteDrift, read_summaries
+from glassbox.evaluation.beam import BATCHES, EvaluateExamples, ReadBatches
 from glassbox.evaluation.writer import WriteEvaluation
 from glassbox.explain.beam import ExplainExamples
 from glassbox.explain.writer import WriteExplanations
+from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 
@@ -59,3 +65,89 @@ def explanations(explain_config: ExplainConfig) -> Branch:
         ) | WriteExplanations(directory)
 
     return branch
+
+
+@dataclasses.dataclass(frozen=True)
+class DriftReference:
+    """What drift is measured from: a previous evaluation's drift sketches (evaluation_dir: the
+    baseline's evaluation, a previous span's), or example files (e.g. the train split), read and
+    sketched in the same pipeline.
+
+    Attributes:
+      name: how drift.json names the reference.
+    """
+
+    name: str
+    evaluation_dir: Optional[str] = None
+    example_files: Sequence[str] = ()
+
+
+def drift_features(config: DriftConfig, inputs: EvaluationInputs) -> DriftConfig:
+    """config with its features filled in when empty: the schema's, else the first example's."""
+    if config.features:
+        return config
+    filled = DriftConfig()
+    filled.CopyFrom(config)
+    if inputs.schema is not None:
+        filled.features.extend(f.name for f in schema_pb2.Schema.FromString(inputs.schema).feature)
+    else:
+        filled.features.extend(first_example_features(inputs.example_files))
+    return filled
+
+
+def metrics_and_drift(config: DriftConfig, reference: Optional[DriftReference]) -> Branch:
+    """The metrics branch, and drift sketches of the same Batches (one read of the data), compared
+    with the reference's when there is one (glassbox.drift.files says which files)."""
+
+    def branch(inputs: EvaluationInputs, directory: str) -> beam.PTransform:
+        return _MetricsAndDrift(inputs, directory, drift_features(config, inputs), reference)
+
+    return branch
+
+
+class _MetricsAndDrift(beam.PTransform):
+    def __init__(self, inputs, directory, config, reference):
+        super().__init__()
+        self._inputs = inputs
+        self._directory = directory
+        self._config = config
+        self._reference = reference
+        # Read before the pipeline runs: a missing reference fails before any work.
+        self._reference_summaries = (
+            read_summaries(reference.evaluation_dir)
+            if reference is not None and reference.evaluation_dir
+            else None
+        )
+
+    def expand(self, pbegin):
+        inputs = self._inputs
+        candidate = next(s.name for s in inputs.eval_config.model_specs if not s.is_baseline)
+        evaluation = pbegin | "Evaluate" >> EvaluateExamples(
+            inputs.eval_config,
+            inputs.model_dirs,
+            inputs.example_files,
+            inputs.schema,
+            list(self._config.features),
+        )
+        _ = evaluation | "WriteEvaluation" >> WriteEvaluation(self._directory, inputs.eval_config)
+        summaries = evaluation[BATCHES] | "Sketch" >> SketchBatches(
+            inputs.eval_config, self._config, candidate
+        )
+        reference = self._reference_summaries
+        if self._reference is not None and self._reference.example_files:
+            read = pbegin | "ReadReference" >> ReadBatches(
+                inputs.eval_config,
+                inputs.model_dirs,
+                self._reference.example_files,
+                inputs.schema,
+                list(self._config.features),
+            )
+            reference = read[BATCHES] | "SketchReference" >> SketchBatches(
+                inputs.eval_config, self._config, candidate
+            )
+        return summaries | "WriteDrift" >> WriteDrift(
+            self._directory,
+            self._config,
+            reference,
+            self._reference.name if self._reference else "",
+        )

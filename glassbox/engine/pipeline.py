@@ -21,11 +21,12 @@ from tensorflow_model_analysis.proto import config_pb2
 from glassbox import keys
 from glassbox.beam_runner import with_default_runner
 from glassbox.engine import branches as branches_lib
-from glassbox.engine.branches import Branch, EvaluationInputs
+from glassbox.engine.branches import Branch, DriftReference, EvaluationInputs
 from glassbox.errors import ConfigError
 from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
 from glassbox.evaluation.reconciliation import check_examples_read
+from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.staging import claimed, move_into_place, new_staging_dir, output_error
 
@@ -39,6 +40,8 @@ def run_evaluation(
     beam_pipeline_args: Sequence[str] = (),
     schema: Optional[bytes] = None,
     explain_config: Optional[ExplainConfig] = None,
+    drift_config: Optional[DriftConfig] = None,
+    drift_reference: Optional[DriftReference] = None,
 ) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
     """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
 
@@ -47,6 +50,8 @@ def run_evaluation(
     schema: optional serialized TFMD Schema to decode the examples with.
     explain_config: optional; the explanations to compute and write beside the metrics
       (glassbox.explain.writer says which files).
+    drift_config: optional; drift sketches of the features and predictions, from the metrics'
+      read, and with drift_reference their distances from it (glassbox.drift.files).
 
     Files appear in output_dir only when the whole evaluation succeeded and every record read
     reached the metrics (evaluation.reconciliation); eval_config.json comes last. Returns the
@@ -60,7 +65,11 @@ def run_evaluation(
     )
     model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
     _check_no_evaluation(output_dir)
-    branches: Dict[str, Branch] = {"Metrics": branches_lib.metrics}
+    branches: Dict[str, Branch] = {
+        "Metrics": branches_lib.metrics
+        if drift_config is None
+        else branches_lib.metrics_and_drift(drift_config, drift_reference)
+    }
     if explain_config is not None:
         branches["Explanations"] = branches_lib.explanations(explain_config)
     inputs = EvaluationInputs(prepared, model_dirs, list(example_files), schema)

@@ -219,9 +219,14 @@ class ComputeSlicedMetrics(beam.PTransform):
         }
 
 
-class EvaluateExamples(beam.PTransform):
-    """Pipeline root -> TFMA-keyed metrics and plots of the models on the example files, and the
-    counts to reconcile: {READ: records read, EVALUATED: examples accumulated}."""
+# ReadBatches' (and EvaluateExamples') output of the Batches read (for other branches of the same
+# read, e.g. drift sketches).
+BATCHES = "batches"
+
+
+class ReadBatches(beam.PTransform):
+    """Pipeline root -> {BATCHES: the Batches of the models on the example files (holding
+    extra_features besides the evaluation's), READ: the records read}."""
 
     def __init__(
         self,
@@ -229,12 +234,14 @@ class EvaluateExamples(beam.PTransform):
         model_dirs: Dict[str, str],
         example_files: Sequence[str],
         schema: Optional[bytes] = None,
+        extra_features: Sequence[str] = (),
     ):
         super().__init__()
         self._eval_config = eval_config
         self._model_dirs = model_dirs
         self._example_files = list(example_files)
         self._schema = schema
+        self._extra_features = list(extra_features)
 
     def expand(self, pbegin):
         batch_size = max((s.inference_batch_size for s in self._eval_config.model_specs), default=0)
@@ -252,10 +259,33 @@ class EvaluateExamples(beam.PTransform):
                     self._model_dirs,
                     self._schema,
                     batch_size or DEFAULT_BATCH_SIZE,
+                    self._extra_features,
                 )
-            ).with_outputs(RECORDS_READ, main="batches")
+            ).with_outputs(RECORDS_READ, main=BATCHES)
         )
-        evaluation = batches.batches | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(
+        return {BATCHES: batches[BATCHES], READ: batches[RECORDS_READ]}
+
+
+class EvaluateExamples(beam.PTransform):
+    """Pipeline root -> TFMA-keyed metrics and plots of the models on the example files, the
+    counts to reconcile: {READ: records read, EVALUATED: examples accumulated}, and {BATCHES: the
+    Batches} (``ReadBatches``)."""
+
+    def __init__(
+        self,
+        eval_config: config_pb2.EvalConfig,
+        model_dirs: Dict[str, str],
+        example_files: Sequence[str],
+        schema: Optional[bytes] = None,
+        extra_features: Sequence[str] = (),
+    ):
+        super().__init__()
+        self._eval_config = eval_config
+        self._read = ReadBatches(eval_config, model_dirs, example_files, schema, extra_features)
+
+    def expand(self, pbegin):
+        read = pbegin | "ReadBatches" >> self._read
+        evaluation = read[BATCHES] | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(
             self._eval_config
         )
-        return {**evaluation, READ: batches[RECORDS_READ]}
+        return {**evaluation, **read}

@@ -94,6 +94,8 @@ TFMA_SINGLE_SHARD_SUFFIX = "-00000-of-00001.tfrecord"
 EXPLANATIONS_FILE = "explanations.json"
 EXPLANATION_SUMMARY_FILE = "explanation_summary.json"
 SURROGATE_FILE = "surrogate.json"
+IMAGE_EXPLANATIONS_FILE = "image_explanations.json"
+IMAGE_MAPS_FILE = "image_maps.npz"
 # Drift: the summaries of the evaluated data's features and predictions per slice (a later
 # evaluation's reference), and their distances from a reference's.
 DRIFT_SKETCHES_FILE = "drift_sketches.json"

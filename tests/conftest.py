@@ -9,8 +9,9 @@ import pytest
 
 from tests.support import report_browser
 
-# Session fixtures defined beside the helpers they use (demo_runs: the demo's three runs).
-pytest_plugins = ["tests.support.demo_runs"]
+# Session fixtures defined beside the helpers they use (demo_runs: the demo's three runs;
+# image_models: the trained ground-truth CNN).
+pytest_plugins = ["tests.support.demo_runs", "tests.support.image_models"]
 
 
 def pytest_collection_modifyitems(items):

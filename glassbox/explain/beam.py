@@ -24,7 +24,7 @@ from glassbox.data.slicing import Slicer
 from glassbox.explain import draws as draws_lib
 from glassbox.explain.config import ExplainPlan, explain_plan
 from glassbox.explain.draws import BACKGROUND, EXPLAINED, Draw, DrawKey
-from glassbox.explain.evaluation import BASELINE, CANDIDATE, Explanation, explain, permutation_label
+from glassbox.explain.evaluation import BASELINE, CANDIDATE, Explanation, explain, sample_label
 from glassbox.explain.model_function import SavedModelFunction
 from glassbox.explain.sample import background_limit, build_sample
 from glassbox.protos.explain_config_pb2 import ExplainConfig
@@ -109,7 +109,7 @@ def _explain(
     ]
     named = [function.features for _, _, function in functions]
     features = None if None in named else sorted({name for names in named for name in names})
-    sample = build_sample(plan, draws, features, permutation_label(plan), schema)
+    sample = build_sample(plan, draws, features, sample_label(plan), schema)
     return explain(plan, sample, functions)
 
 

@@ -104,12 +104,16 @@ def global_importance(values: np.ndarray, mask: np.ndarray) -> GlobalImportance:
     )
 
 
-def permutation_label(plan: ExplainPlan) -> str:
-    """The label permutation importance compares with ('' when it does not run)."""
+def sample_label(plan: ExplainPlan) -> str:
+    """The label read for each explained row: the one permutation importance compares with, else
+    the candidate's when image methods run (their mean maps per true class); '' for none."""
     for method in plan.config.methods:
         if method.HasField("permutation_importance"):
             return method.permutation_importance.label_key or plan.label_key
-    return ""
+    images = any(
+        METHODS[method.WhichOneof("method")].kind == IMAGE for method in plan.config.methods
+    )
+    return plan.label_key if images else ""
 
 
 def _own(columns: Columns, function: SavedModelFunction) -> Columns:

@@ -212,7 +212,7 @@ def build_sample(
         slice_sizes={slicer_lib.stringify_slice_key(key): d.count for key, d in by_slice.items()},
         background=background_columns,
         background_weights=background_weights,
-        labels=_numbers(rows_batch, label_key, "the label of permutation importance")
+        labels=_numbers(rows_batch, label_key, "the label explanations read")
         if label_key
         else None,
         weights=_numbers(rows_batch, plan.weight_key, "example_weight_key of the candidate")

@@ -10,10 +10,14 @@
   its accuracy, and the attribution shift from the baseline (see ``summary_json``).
 * ``surrogate.json``: the candidate's global surrogate (rules, fidelity per slice), with the
   baseline's under ``"baseline"``.
+* ``image_explanations.json`` and ``image_maps.npz`` (with image methods): per model and method,
+  its accuracy and each slice's mean heat map per explained class and per true label; each row's
+  class and score; the rows' maps in the .npz (see ``image_json`` and ``image_maps``).
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from typing import Any, Dict, List, Optional, Tuple
@@ -168,6 +172,9 @@ def summary_json(explanation: Explanation) -> dict:
                 if model.permutation
                 else None,
                 "global_surrogate": model.surrogate.to_json() if model.surrogate else None,
+                "image_methods": {
+                    method: result.accuracy for method, result in model.images.items()
+                },
             }
             for model in explanation.models
         },
@@ -177,8 +184,12 @@ def summary_json(explanation: Explanation) -> dict:
 
 def examples_json(explanation: Explanation) -> dict:
     """Each explained row: its id (hash), slices, feature values, label and, per model, its score
-    and every local method's attributions (with standard errors where the method estimates them)."""
+    and every local method's attributions (with standard errors where the method estimates them);
+    an image as its size (its maps are in image_maps.npz)."""
     sample = explanation.sample
+    image_feature = (
+        explanation.config.image.feature if explanation.config.HasField("image") else None
+    )
     examples = []
     for i, row_id in enumerate(sample.ids):
         models = {}
@@ -201,7 +212,12 @@ def examples_json(explanation: Explanation) -> dict:
             {
                 "id": row_id,
                 "slices": [name for name, mask in sample.slices.items() if mask[i]],
-                "features": {name: _json_value(values[i]) for name, values in sample.rows.items()},
+                "features": {
+                    name: f"<encoded image, {len(values[i])} bytes>"
+                    if name == image_feature
+                    else _json_value(values[i])
+                    for name, values in sample.rows.items()
+                },
                 "label": None if sample.labels is None else finite_or_none(sample.labels[i]),
                 "models": models,
             }
@@ -223,6 +239,89 @@ def surrogate_json(explanation: Explanation) -> Optional[dict]:
     return {**trees[CANDIDATE], **({BASELINE: trees[BASELINE]} if BASELINE in trees else {})}
 
 
+def _rounded(values: np.ndarray) -> list:
+    """A map as nested lists of numbers of 4 significant digits."""
+    return np.vectorize(lambda v: float(f"{v:.4g}"), otypes=[float])(values).tolist()
+
+
+def _mean_maps(maps: np.ndarray, groups: Optional[np.ndarray], mask: np.ndarray) -> dict:
+    """{group: {"rows", "mean_map"}} of the rows of mask, by group value (int when whole)."""
+    if groups is None:
+        return {}
+    result = {}
+    for value in np.unique(groups[mask]):
+        members = mask & (groups == value)
+        name = str(int(value)) if float(value).is_integer() else str(value)
+        result[name] = {
+            "rows": int(members.sum()),
+            "mean_map": _rounded(maps[members].mean(axis=0)),
+        }
+    return result
+
+
+def image_json(explanation: Explanation) -> Optional[dict]:
+    """Per model and image method: its accuracy, the maps' height and width, and per slice the
+    mean map of the rows of each explained class (``by_class``) and of each true label
+    (``by_label``, when read); per row its slices, label, and each map's class and score. None
+    without image methods."""
+    if not any(model.images for model in explanation.models):
+        return None
+    sample = explanation.sample
+    models = {}
+    for model in explanation.models:
+        methods = {}
+        for method, result in model.images.items():
+            methods[method] = {
+                "accuracy": result.accuracy,
+                "height": int(result.maps.shape[1]),
+                "width": int(result.maps.shape[2]),
+                "slices": {
+                    name: {
+                        "rows": int(mask.sum()),
+                        "by_class": _mean_maps(result.maps, result.targets, mask),
+                        "by_label": _mean_maps(result.maps, sample.labels, mask),
+                    }
+                    for name, mask in sample.slices.items()
+                },
+            }
+        models[model.role] = {"model_name": model.model_name, "methods": methods}
+    examples = [
+        {
+            "id": row_id,
+            "slices": [name for name, mask in sample.slices.items() if mask[i]],
+            "label": None if sample.labels is None else finite_or_none(sample.labels[i]),
+            "models": {
+                model.role: {
+                    method: {
+                        "class": int(result.targets[i]),
+                        "score": finite_or_none(result.scores[i]),
+                    }
+                    for method, result in model.images.items()
+                }
+                for model in explanation.models
+            },
+        }
+        for i, row_id in enumerate(sample.ids)
+    ]
+    return {
+        "feature": explanation.config.image.feature,
+        "maps_file": keys.IMAGE_MAPS_FILE,
+        "models": models,
+        "examples": examples,
+    }
+
+
+def image_maps(explanation: Explanation) -> Dict[str, np.ndarray]:
+    """The arrays of image_maps.npz: ``ids`` (rows,) and, per model role and image method,
+    ``{role}/{method}/maps`` (rows, height, width) float32 and ``{role}/{method}/classes``."""
+    arrays = {"ids": np.array(explanation.sample.ids)}
+    for model in explanation.models:
+        for method, result in model.images.items():
+            arrays[f"{model.role}/{method}/maps"] = result.maps.astype(np.float32)
+            arrays[f"{model.role}/{method}/classes"] = result.targets.astype(np.int64)
+    return arrays
+
+
 def json_files(explanation: Explanation) -> Dict[str, dict]:
     """The JSON documents by file name."""
     files = {
@@ -232,6 +331,9 @@ def json_files(explanation: Explanation) -> Dict[str, dict]:
     surrogate = surrogate_json(explanation)
     if surrogate is not None:
         files[keys.SURROGATE_FILE] = surrogate
+    images = image_json(explanation)
+    if images is not None:
+        files[keys.IMAGE_EXPLANATIONS_FILE] = images
     return files
 
 
@@ -247,6 +349,12 @@ def _write_files(explanation: Explanation, output_dir: str) -> None:
     for name, content in json_files(explanation).items():
         with writing(output_dir), tf.io.gfile.GFile(os.path.join(output_dir, name), "w") as f:
             json.dump(content, f, indent=1, allow_nan=False)
+    if any(model.images for model in explanation.models):
+        buffer = io.BytesIO()  # a zip file is written with seeks, which GFile has not
+        np.savez_compressed(buffer, **image_maps(explanation))
+        path = os.path.join(output_dir, keys.IMAGE_MAPS_FILE)
+        with writing(output_dir), tf.io.gfile.GFile(path, "wb") as f:
+            f.write(buffer.getvalue())
 
 
 class WriteExplanations(beam.PTransform):

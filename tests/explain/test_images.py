@@ -24,7 +24,6 @@ from glassbox.explain.image_model import ImageModel
 from glassbox.explain.model_function import SavedModelFunction
 from glassbox.protos.explain_config_pb2 import ExplainConfig, ImageInput, Method
 from tests.support import image_models
-from tests.support.image_models import trained_image_model  # noqa: F401 (fixture)
 
 ROWS = 32
 # (method, its options): the measured pointing-game hit rate is 1.0 for each, the share of the
@@ -75,7 +74,7 @@ def _attribute(inputs, name, options_text="", seed=5) -> ImageAttributions:
 
 
 @pytest.fixture(scope="module")
-def explained(trained_image_model):  # noqa: F811
+def explained(trained_image_model):
     assert trained_image_model.accuracy >= 0.95
     rows, masks = _rows()
     inputs = _inputs(trained_image_model.model_dir, rows)
@@ -111,7 +110,7 @@ def test_integrated_gradients_sum_to_the_score_change_within_1_percent(explained
     assert result.accuracy["steps"] == 64
 
 
-def test_occlusion_is_deterministic_and_sums_each_patch_drop(trained_image_model):  # noqa: F811
+def test_occlusion_is_deterministic_and_sums_each_patch_drop(trained_image_model):
     rows, _ = _rows(4)
     inputs = _inputs(trained_image_model.model_dir, rows)
     first = _attribute(inputs, "occlusion", "patch_size: 4", seed=1)
@@ -128,7 +127,7 @@ def test_occlusion_is_deterministic_and_sums_each_patch_drop(trained_image_model
     np.testing.assert_allclose(first.maps[0, :4, :4].sum(), drop[0], rtol=1e-6, atol=1e-9)
 
 
-def test_gradient_methods_without_a_keras_model_are_refused(trained_image_model, tmp_path):  # noqa: F811
+def test_gradient_methods_without_a_keras_model_are_refused(trained_image_model, tmp_path):
     model_dir = str(tmp_path / "model")
     shutil.copytree(trained_image_model.model_dir, model_dir)
     os.remove(os.path.join(model_dir, "model.keras"))
@@ -139,7 +138,7 @@ def test_gradient_methods_without_a_keras_model_are_refused(trained_image_model,
             _attribute(inputs, name)
 
 
-def test_bad_image_settings_are_refused_naming_the_field(trained_image_model):  # noqa: F811
+def test_bad_image_settings_are_refused_naming_the_field(trained_image_model):
     rows = _rows(4)[0]
     scaled = _inputs(
         trained_image_model.model_dir,

@@ -69,6 +69,22 @@ def read_summaries(evaluation_dir: str) -> Summaries:
     }
 
 
+def read_drift(evaluation_dir: str) -> Optional[dict]:
+    """An evaluation's drift.json, or None when it has none (no DriftConfig or no reference).
+
+    Raises:
+      ConfigError: the file is there but cannot be read.
+    """
+    path = os.path.join(evaluation_dir, keys.DRIFT_FILE)
+    try:
+        if not tf.io.gfile.exists(path):
+            return None
+        with tf.io.gfile.GFile(path) as f:
+            return json.load(f)
+    except (OSError, tf.errors.OpError, ValueError) as e:
+        raise ConfigError(f"cannot read the drift of evaluation {evaluation_dir!r}: {e}") from e
+
+
 def drift_json(
     summaries: Summaries, reference: Summaries, reference_name: str, config: DriftConfig
 ) -> dict:

@@ -15,7 +15,7 @@ from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.protos import validator_config_pb2 as vc
-from glassbox.validation import attributions, slices
+from glassbox.validation import attributions, drift, slices
 from glassbox.validation import checks as checks_lib
 from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
 from glassbox.validation.errors import ValidatorConfigError
@@ -42,6 +42,7 @@ def has_gates(config: vc.ValidatorConfig) -> bool:
         or config.slice_gaps
         or config.significance_gates
         or config.attribution_gates
+        or config.drift_gates
     )
 
 
@@ -74,6 +75,8 @@ def check_config(config: vc.ValidatorConfig) -> None:
                 )
     for i, gate in enumerate(config.attribution_gates):
         attributions.check_gate(gate, f"ValidatorConfig field 'attribution_gates[{i}]")
+    for i, gate in enumerate(config.drift_gates):
+        drift.check_gate(gate, f"ValidatorConfig field 'drift_gates[{i}]")
 
 
 def gate_checks(
@@ -88,6 +91,8 @@ def gate_checks(
         result += significance_checks(evaluation, gate, has_baseline)
     for gate in config.attribution_gates:
         result += attributions.attribution_checks(evaluation, gate, has_baseline)
+    for gate in config.drift_gates:
+        result += drift.drift_checks(evaluation, gate)
     return result
 
 

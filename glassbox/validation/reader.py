@@ -12,7 +12,7 @@ import dataclasses
 import math
 import os
 import re
-from typing import Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 
 import tensorflow as tf
 from google.protobuf import json_format, message
@@ -25,6 +25,7 @@ from tensorflow_model_analysis.slicer import slicer_lib
 from tensorflow_model_analysis.writers import eval_config_writer
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
+from glassbox.drift.files import read_drift
 from glassbox.keys import EVAL_CONFIG_FILE
 from glassbox.validation.errors import EvaluationReadError
 
@@ -71,6 +72,8 @@ class Evaluation:
     slices: Mapping[SliceKey, SliceMetrics]  # the overall slice first, then by slice string
     attributions: Mapping[SliceKey, SliceAttributions]
     cross_slices: Mapping[CrossSliceKey, SliceMetrics] = dataclasses.field(default_factory=dict)
+    # drift.json (glassbox.drift.files), when the evaluation measured drift from a reference.
+    drift: Optional[Mapping[str, Any]] = None
 
     @property
     def candidate_name(self) -> str:
@@ -128,6 +131,7 @@ def read_evaluation(path: str) -> Evaluation:
         slices={key: slices[key] for key in ordered},
         attributions=attributions,
         cross_slices=cross_slices,
+        drift=read_drift(path),
     )
 
 

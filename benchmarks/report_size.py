@@ -67,20 +67,39 @@ def eval_config():
     )
 
 
-def evaluate(workdir: str, num_slices: int, num_examples: int) -> None:
-    """Writes the data, trains the model and evaluates it into workdir/evaluation."""
+def evaluate(workdir: str, num_slices: int, num_examples: int, explain: bool = False) -> None:
+    """Writes the data, trains the model and evaluates it into workdir/evaluation (slices: Overall,
+    `segment` and `region`, the rest `shop`; from 14 slices on); with explain, Shapley values (exact,
+    of 5 features) and permutation importance per slice of 20 rows a slice, both models."""
     from glassbox.engine.pipeline import run_evaluation
+    from glassbox.protos.explain_config_pb2 import ExplainConfig, Shapley
 
     dataset = synthetic.synthetic(synthetic.BINARY, num_examples)
     num_shops = num_slices - 1 - 10 - 3
-    shop = np.floor(num_shops * np.random.default_rng(1).random(num_examples) ** 2).astype(int)
-    dataset.extra[SHOP_KEY] = pa.array(
-        [[f"shop_{i}".encode()] for i in shop], type=pa.list_(pa.binary())
-    )
+    config = eval_config()
+    if num_shops > 0:
+        shop = np.floor(num_shops * np.random.default_rng(1).random(num_examples) ** 2).astype(int)
+        dataset.extra[SHOP_KEY] = pa.array(
+            [[f"shop_{i}".encode()] for i in shop], type=pa.list_(pa.binary())
+        )
+    else:  # Overall and `segment`
+        del config.slicing_specs[2:]
     files = synthetic.write_tfrecords(dataset, os.path.join(workdir, "data"))
     model = synthetic.train_and_export(dataset, os.path.join(workdir, "model"))
+    explain_config = None
+    if explain:
+        explain_config = ExplainConfig(seed=7, per_slice=True, features=dataset.input_names[:5])
+        explain_config.background.size = 10
+        explain_config.explained_rows.count = 20
+        explain_config.methods.add().shapley.algorithm = Shapley.EXACT
+        explain_config.methods.add().permutation_importance.metric = "auc"
     run_evaluation(
-        eval_config(), model, files, os.path.join(workdir, "evaluation"), baseline_model_dir=model
+        config,
+        model,
+        files,
+        os.path.join(workdir, "evaluation"),
+        baseline_model_dir=model,
+        explain_config=explain_config,
     )
 
 

@@ -4,6 +4,8 @@ read, `glassbox report`, bad input, Jupyter and Kubeflow outputs, and the page i
 with the network cut off. A slice value and a feature name carry HTML/JS: shown as text, never run.
 """
 
+import base64
+import gzip
 import html
 import json
 import os
@@ -22,8 +24,10 @@ from tensorflow_model_analysis.writers import metrics_plots_and_validations_writ
 from glassbox import cli
 from glassbox.engine.pipeline import run_evaluation
 from glassbox.explain.global_surrogate import fit_global_surrogate
+from glassbox.model_card.files import card_page
 from glassbox.report import build_report, kfp_ui_metadata, render_html, show_report
 from glassbox.report.curves import MAX_CURVE_POINTS
+from glassbox.report.page import PLOTLY_ELEMENT_ID
 from glassbox.validation.validate import validate, write_validation
 from tests.support import report_browser, saved_models
 
@@ -393,6 +397,25 @@ def test_the_page_works_offline_and_shows_each_view(browser, report_file, artifa
     browser.screenshot(page, "explanations")
     assert browser.blocked_requests == [] and browser.errors == [] and browser.dialogs == []
     page.close()
+
+
+def test_a_page_carries_plotly_s_cartesian_bundle_and_a_page_without_charts_none(
+    browser, report, tmp_path
+):
+    """Before, every page carried the plotly package's full bundle: 1.96 MB of a 2 MB page, the
+    model card's too."""
+    page = render_html(report)
+    packed = re.search(f'id="{PLOTLY_ELEMENT_ID}">([^<]*)<', page).group(1)
+    assert gzip.decompress(base64.b64decode(packed)).startswith(
+        b"/**\n* plotly.js (cartesian - minified) v4.1.1"
+    )
+    assert len(page) < 800_000
+    card = tmp_path / "model_card.html"
+    card.write_text(card_page({"model_details": {"name": "m", "overview": "a model"}}))
+    assert f'id="{PLOTLY_ELEMENT_ID}"' not in card.read_text() and card.stat().st_size < 100_000
+    shown = browser.open(str(card))
+    assert shown.locator(".model-card .overview").inner_text() == "a model"
+    shown.close()
 
 
 def _tfma_matrices(evaluation_dir, slice_name, model_name):

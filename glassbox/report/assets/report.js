@@ -1,8 +1,8 @@
 /* glassbox report: draws the views of the page's data.
  *
- * The page carries plotly.js (#glassbox-plotly) and the data's JSON (#glassbox-data) gzipped and
- * base64-encoded, a third of their size; the browser's DecompressionStream unpacks them, then
- * plotly.js runs and the views are drawn. Strings from the data reach the page only as text nodes
+ * The page carries plotly.js (#glassbox-plotly, left out of pages without charts) and the data's
+ * JSON (#glassbox-data) gzipped and base64-encoded; the browser's DecompressionStream unpacks them,
+ * then plotly.js runs and the views are drawn. Strings from the data reach the page only as text nodes
  * and attribute values (el) or escaped for plotly's pseudo-HTML (plotText), never as HTML. The view
  * state (view, metric, slice, filters, sorting, page) lives in the URL's hash, so a link reopens the
  * same view. VIEWS maps a view name to its title and its render function; the data's "views" names
@@ -13,10 +13,13 @@ function unpack(id) {
   return new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
 }
 
-Promise.all([unpack('glassbox-plotly'), unpack('glassbox-data')]).then(([plotly, data]) => {
-  const script = document.createElement('script');
-  script.textContent = plotly;
-  document.head.append(script); // runs now, defining Plotly
+const WITH_CHARTS = document.getElementById('glassbox-plotly') !== null; // pages without charts carry none
+Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data')]).then(([plotly, data]) => {
+  if (WITH_CHARTS) {
+    const script = document.createElement('script');
+    script.textContent = plotly;
+    document.head.append(script); // runs now, defining Plotly
+  }
   return JSON.parse(data);
 }).then(function (DATA) {
   'use strict';

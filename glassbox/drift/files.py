@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple, Union
 
 import apache_beam as beam
+import numpy as np
 import tensorflow as tf
 from tensorflow_model_analysis.slicer import slicer_lib
 
@@ -36,12 +37,24 @@ def summaries_json(summaries: Summaries, config: DriftConfig) -> dict:
         "num_quantiles": drift_beam.num_quantiles(config),
         "quantiles_epsilon": QUANTILES_EPSILON,
         "summaries": [
-            {"slice": _slice_json(key), "role": role, "name": name, **summary}
+            {"slice": _slice_json(key), "role": role, "name": name, **_json_summary(summary)}
             for (key, role, name), summary in sorted(
                 summaries.items(), key=lambda item: (_order(item[0][0]), item[0][1:])
             )
         ],
     }
+
+
+def _json_summary(summary: Dict) -> Dict:
+    if "points" not in summary:
+        return summary
+    return {**summary, "points": summary["points"].tolist()}
+
+
+def _from_json(summary: Dict) -> Dict:
+    if "points" not in summary:
+        return summary
+    return {**summary, "points": np.asarray(summary["points"], dtype=np.float64)}
 
 
 def _order(slice_key) -> Tuple[int, str]:
@@ -64,9 +77,29 @@ def read_summaries(evaluation_dir: str) -> Summaries:
             f"({e}); evaluate the reference data with a DriftConfig first"
         ) from e
     return {
-        (tuple(tuple(pair) for pair in s.pop("slice")), s.pop("role"), s.pop("name")): s
+        (tuple(tuple(pair) for pair in s.pop("slice")), s.pop("role"), s.pop("name")): _from_json(s)
         for s in content["summaries"]
     }
+
+
+def check_summaries(evaluation_dir: str) -> None:
+    """Refuses a reference directory without drift sketches (before any work is done).
+
+    Raises:
+      ConfigError: naming the directory.
+    """
+    path = os.path.join(evaluation_dir, keys.DRIFT_SKETCHES_FILE)
+    try:
+        found = tf.io.gfile.exists(path)
+    except (OSError, tf.errors.OpError) as e:
+        found, cause = False, str(e)
+    else:
+        cause = "no such file"
+    if not found:
+        raise ConfigError(
+            f"drift reference {evaluation_dir!r} has no readable {keys.DRIFT_SKETCHES_FILE} "
+            f"({cause}); evaluate the reference data with a DriftConfig first"
+        )
 
 
 def read_drift(evaluation_dir: str) -> Optional[dict]:
@@ -125,24 +158,26 @@ def _most_drifting_first(entries: Iterable[dict]) -> List[dict]:
 
 def _write(
     summaries: List[Tuple[drift_beam.DriftKey, Dict]],
-    reference: Optional[List[Tuple[drift_beam.DriftKey, Dict]]],
+    reference: Union[None, str, List[Tuple[drift_beam.DriftKey, Dict]]],
     output_dir: str,
     config: DriftConfig,
     reference_name: str,
 ) -> None:
     contents = {keys.DRIFT_SKETCHES_FILE: summaries_json(dict(summaries), config)}
     if reference is not None:
-        contents[keys.DRIFT_FILE] = drift_json(
-            dict(summaries), dict(reference), reference_name, config
-        )
+        summarised = read_summaries(reference) if isinstance(reference, str) else dict(reference)
+        contents[keys.DRIFT_FILE] = drift_json(dict(summaries), summarised, reference_name, config)
     for name, content in contents.items():
+        # dumps, not dump: dump writes (here: through GFile) in thousands of small pieces.
+        text = json.dumps(content, allow_nan=False, separators=(",", ":"))
         with writing(output_dir), tf.io.gfile.GFile(os.path.join(output_dir, name), "w") as f:
-            json.dump(content, f, indent=1, allow_nan=False)
+            f.write(text)
 
 
 class WriteDrift(beam.PTransform):
-    """((slice, role, name), summary) -> drift_sketches.json and, given a reference (its
-    summaries, as a list or a PCollection of the same elements), drift.json."""
+    """((slice, role, name), summary) -> drift_sketches.json and, given a reference (an
+    evaluation directory holding drift_sketches.json, or a PCollection of summaries as above),
+    drift.json."""
 
     def __init__(self, output_dir: str, config: DriftConfig, reference=None, reference_name=""):
         super().__init__()
@@ -157,8 +192,6 @@ class WriteDrift(beam.PTransform):
             reference = beam.pvalue.AsSingleton(
                 reference | "AllReference" >> beam.combiners.ToList()
             )
-        elif isinstance(reference, dict):
-            reference = list(reference.items())
         return (
             summaries
             | "AllSummaries" >> beam.combiners.ToList()

@@ -54,7 +54,7 @@ class Sketch:
         return self
 
     def summary(self) -> Optional[Dict]:
-        """JSON-ready: {kind, count, points (numeric: the quantiles at (i + 0.5) / K) or values
+        """{kind, count, points (numeric: the quantiles at (i + 0.5) / K, an array) or values
         (categorical: top value -> count) and other (the rest's count)}; None if nothing counted."""
         if not self.count:
             return None
@@ -62,7 +62,7 @@ class Sketch:
             # Quantiles at j / 2K: the odd j are (i + 0.5) / K.
             quantiles = self._sketch.GetQuantiles(2 * self._num_quantiles).flatten()
             points = np.asarray(quantiles)[1::2]
-            return {"kind": NUMERIC, "count": self.count, "points": points.tolist()}
+            return {"kind": NUMERIC, "count": self.count, "points": points}
         estimate = self._sketch.Estimate()
         values = {
             value.decode("utf-8", "replace"): int(count)

@@ -14,7 +14,7 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.data.examples import first_example_features
 from glassbox.drift.beam import SketchBatches
-from glassbox.drift.files import WriteDrift, read_summaries
+from glassbox.drift.files import WriteDrift, check_summaries
 from glassbox.evaluation.beam import BATCHES, EvaluateExamples, ReadBatches
 from glassbox.evaluation.writer import WriteEvaluation
 from glassbox.explain.beam import ExplainExamples
@@ -112,12 +112,8 @@ class _MetricsAndDrift(beam.PTransform):
         self._directory = directory
         self._config = config
         self._reference = reference
-        # Read before the pipeline runs: a missing reference fails before any work.
-        self._reference_summaries = (
-            read_summaries(reference.evaluation_dir)
-            if reference is not None and reference.evaluation_dir
-            else None
-        )
+        if reference is not None and reference.evaluation_dir:
+            check_summaries(reference.evaluation_dir)  # before any work
 
     def expand(self, pbegin):
         inputs = self._inputs
@@ -133,7 +129,7 @@ class _MetricsAndDrift(beam.PTransform):
         summaries = evaluation[BATCHES] | "Sketch" >> SketchBatches(
             inputs.eval_config, self._config, candidate
         )
-        reference = self._reference_summaries
+        reference = self._reference.evaluation_dir if self._reference else None
         if self._reference is not None and self._reference.example_files:
             read = pbegin | "ReadReference" >> ReadBatches(
                 inputs.eval_config,

@@ -66,8 +66,7 @@ def grad_cam(
 ) -> Tuple[np.ndarray, dict]:
     """Grad-CAM (or ++) maps (n, h, w), scaled to [0, 1] per image (0 where all are 0)."""
     del seed  # deterministic
-    model.differentiable(images, target, held)  # checks the Keras model against the signature
-    keras_model = model.keras_model
+    keras_model = model.checked_keras_model(images, target, held)
     layer = convolutional_layer(keras_model, options.layer_name)
     inner = type(keras_model)(keras_model.inputs, [layer.output, keras_model.outputs[0]])
     maps = []

@@ -140,11 +140,12 @@ class ImageModel:
         return cls(function.model, function.output_key, image, function.class_index)
 
     def images(self, rows: Columns) -> np.ndarray:
-        """The rows' decoded images, (n, h, w, c) float32.
+        """The rows' images, (n, h, w, c) float32: decoded, or for a float image input each row's
+        values (an array, or a flat list) in the input's shape.
 
         Raises:
-          ExplanationError: the rows lack the feature, an image cannot be decoded, or the images
-            differ in shape (the row is named).
+          ExplanationError: the rows lack the feature, an image cannot be decoded or shaped, or
+            the images differ in shape (the row is named).
         """
         if self.feature not in rows:
             raise ExplanationError(
@@ -153,18 +154,30 @@ class ImageModel:
             )
         images = []
         for i, value in enumerate(rows[self.feature]):
-            try:
-                images.append(tf.io.decode_image(value, expand_animations=False).numpy())
-            except (tf.errors.OpError, ValueError) as e:
-                raise ExplanationError(
-                    f"row {i}: feature {self.feature!r} is not an encoded image: {str(e).splitlines()[0]}"
-                ) from e
+            images.append(self._image(i, value))
             if images[-1].shape != images[0].shape:
                 raise ExplanationError(
                     f"row {i}: image {self.feature!r} has shape {images[-1].shape}, row 0 "
                     f"{images[0].shape}; the images explained together must have one shape"
                 )
         return np.stack(images).astype(np.float32)
+
+    def _image(self, i: int, value) -> np.ndarray:
+        if not self.encoded:
+            shape = self.model.input_specs[self.feature].shape[1:]
+            values = np.asarray(value, np.float32)
+            if values.size != shape.num_elements():
+                raise ExplanationError(
+                    f"row {i}: image {self.feature!r} holds {values.size} values; input "
+                    f"{self.feature!r} takes {shape.as_list()}"
+                )
+            return values.reshape(shape)
+        try:
+            return tf.io.decode_image(value, expand_animations=False).numpy()
+        except (tf.errors.OpError, ValueError) as e:
+            raise ExplanationError(
+                f"row {i}: feature {self.feature!r} is not an encoded image: {str(e).splitlines()[0]}"
+            ) from e
 
     def outputs(self, images: np.ndarray, held: Columns) -> np.ndarray:
         """(n, k) float64 outputs of images (n, h, w, c), with the rows' other features held."""
@@ -190,9 +203,41 @@ class ImageModel:
 
     @property
     def keras_model(self):
+        """The Keras model (see find_keras_model), or None."""
         if self._keras is None:
             self._keras = find_keras_model(self.model.model_dir, self._keras_path)
         return self._keras
+
+    def _no_keras_model(self, what: str) -> ExplanationError:
+        return ExplanationError(
+            f"{what}, and no Keras model is beside signature {self.model.signature_name!r} of "
+            f"model {self.model.model_dir}: save it as a .keras file in the SavedModel's "
+            "directory, or name it in ExplainConfig field 'image.keras_model'"
+        )
+
+    def checked_keras_model(self, images: np.ndarray, target: np.ndarray, held: Columns):
+        """The Keras model, checked against the signature's scores of images.
+
+        Raises:
+          ExplanationError: no Keras model, or its scores differ from the signature's.
+        """
+        model = self.keras_model
+        if model is None:
+            raise self._no_keras_model("Grad-CAM needs a model's convolutional layer")
+        if not self._keras_checked:
+            sample, few = images[:16], target[:16]
+            expected = self.scores(sample, few, {k: v[:16] for k, v in held.items()})
+            got = np.asarray(_pick(model(sample * self.scale, training=False), few), np.float64)
+            gap = float(np.abs(got - expected).max())
+            if gap > KERAS_TOLERANCE:
+                raise ExplanationError(
+                    f"the Keras model's scores differ from signature "
+                    f"{self.model.signature_name!r}'s by up to {gap:.3g} on the explained images: "
+                    f"check ExplainConfig field 'image.keras_input_scale' (now {self.scale:.6g}) "
+                    "and 'image.keras_model'"
+                )
+            self._keras_checked = True
+        return model
 
     def differentiable(self, images: np.ndarray, target: np.ndarray, held: Columns) -> Callable:
         """A function of an image tensor (m, h, w, c) and targets (m,) -> (m,) scores, traceable
@@ -207,31 +252,13 @@ class ImageModel:
             return lambda x, t: _pick(
                 self.model.signature(**{self.feature: x}, **fixed)[self.output_key], t
             )
-        model = self.keras_model
-        if model is None:
-            raise ExplanationError(
-                f"signature {self.model.signature_name!r} of model {self.model.model_dir} parses "
-                "tf.Examples holding encoded images, so no gradient reaches the pixels, and no Keras "
-                "model is beside it: save it as a .keras file in the SavedModel's directory, or name "
-                "it in ExplainConfig field 'image.keras_model'"
+        if self.keras_model is None:
+            raise self._no_keras_model(
+                f"signature {self.model.signature_name!r} parses tf.Examples holding encoded "
+                "images, so no gradient reaches the pixels"
             )
-
-        def function(x, t):
-            return _pick(model(x * self.scale, training=False), t)
-
-        if not self._keras_checked:
-            sample = images[:16]
-            expected = self.scores(sample, target[:16], {k: v[:16] for k, v in held.items()})
-            got = np.asarray(function(tf.constant(sample), target[:16]), np.float64)
-            gap = float(np.abs(got - expected).max())
-            if gap > KERAS_TOLERANCE:
-                raise ExplanationError(
-                    f"the Keras model's scores differ from signature {self.model.signature_name!r}'s "
-                    f"by up to {gap:.3g} on the explained images: check ExplainConfig field "
-                    f"'image.keras_input_scale' (now {self.scale:.6g}) and 'image.keras_model'"
-                )
-            self._keras_checked = True
-        return function
+        model = self.checked_keras_model(images, target, held)
+        return lambda x, t: _pick(model(x * self.scale, training=False), t)
 
     @contextlib.contextmanager
     def randomised(self, seed: int) -> Iterator[None]:

@@ -4,7 +4,8 @@ trained on them, exported as TFX exports it: ``serving_default`` parses serializ
 whose ``image`` feature holds an encoded PNG, with the ``.keras`` file beside the SavedModel.
 
 ``trained_image_model`` trains it once per test session (a few seconds) and caches the export
-under the session's temporary directory.
+under the session's temporary directory. Real data: scikit-learn's ``load_digits`` (8x8 digits,
+upscaled to 16x16) and a 10-class CNN exported the same way (``trained_digits_model``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from glassbox.training.export import examples_signature, write_saved_model
+from glassbox.training.export import examples_signature, features_signature, write_saved_model
 
 SIZE = 16
 PATCH = 4
@@ -68,6 +69,18 @@ def cnn(seed: int = 0) -> keras.Model:
     return keras.Model(inputs, outputs)
 
 
+def digits_cnn(seed: int = 0) -> keras.Model:
+    """3x3 convolutions (16, pooled 2x2, then 32), a dense softmax over the 10 digits."""
+    keras.utils.set_random_seed(seed)
+    inputs = keras.Input((SIZE, SIZE, 1), name=FEATURE)
+    x = keras.layers.Conv2D(16, 3, padding="same", activation="relu", name="conv1")(inputs)
+    x = keras.layers.MaxPooling2D(2)(x)
+    x = keras.layers.Conv2D(32, 3, padding="same", activation="relu", name="conv2")(x)
+    x = keras.layers.Flatten()(x)
+    outputs = keras.layers.Dense(10, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs)
+
+
 def export(model: keras.Model, export_dir: str) -> str:
     """The SavedModel (serving_default over tf.Examples with PNGs, output 'probabilities') and
     model.keras beside it."""
@@ -83,6 +96,20 @@ def export(model: keras.Model, export_dir: str) -> str:
     spec = {FEATURE: tf.io.FixedLenFeature([], tf.string)}
     write_saved_model(model, {"serving_default": examples_signature(spec, outputs)}, export_dir)
     model.save(os.path.join(export_dir, "model.keras"))
+    return export_dir
+
+
+def export_float(model: keras.Model, export_dir: str, keras_file: bool) -> str:
+    """A SavedModel whose serving_default takes the float images (0..255, input 'image'
+    [None, 16, 16, 1]), with model.keras beside it if keras_file."""
+    signature = features_signature(
+        {FEATURE: tf.float32},
+        lambda features: {"probabilities": model(features[FEATURE] / 255.0)},
+        feature_shape=(SIZE, SIZE, 1),
+    )
+    write_saved_model(model, {"serving_default": signature}, export_dir)
+    if keras_file:
+        model.save(os.path.join(export_dir, "model.keras"))
     return export_dir
 
 
@@ -102,6 +129,32 @@ def train(export_dir: str, seed: int = 0) -> TrainedImageModel:
     return TrainedImageModel(export(model, export_dir), accuracy)
 
 
+def digits() -> Tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's 1,797 digits as uint8 images (n, 16, 16, 1) (each pixel doubled, 0..16
+    scaled to 0..255) and their labels."""
+    from sklearn.datasets import load_digits
+
+    data = load_digits()
+    images = np.kron(data.images, np.ones((2, 2))) * (255 / 16)
+    return np.round(images).astype(np.uint8)[..., None], data.target.astype(np.int64)
+
+
+def train_digits(export_dir: str, seed: int = 0) -> TrainedImageModel:
+    images, labels = digits()
+    order = np.random.default_rng(seed).permutation(len(labels))
+    x, y = images[order].astype(np.float32) / 255.0, labels[order]
+    model = digits_cnn(seed)
+    model.compile(optimizer=keras.optimizers.Adam(0.003), loss="sparse_categorical_crossentropy")
+    model.fit(x[:1400], y[:1400], epochs=6, batch_size=32, verbose=0)
+    accuracy = float((model.predict(x[1400:], verbose=0).argmax(axis=1) == y[1400:]).mean())
+    return TrainedImageModel(export(model, export_dir), accuracy)
+
+
 @pytest.fixture(scope="session")
 def trained_image_model(tmp_path_factory) -> TrainedImageModel:
     return train(str(tmp_path_factory.mktemp("image_model") / "model"))
+
+
+@pytest.fixture(scope="session")
+def trained_digits_model(tmp_path_factory) -> TrainedImageModel:
+    return train_digits(str(tmp_path_factory.mktemp("digits_model") / "model"))

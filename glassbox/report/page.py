@@ -30,6 +30,10 @@ DATA_ELEMENT_ID = "glassbox-data"
 PLOTLY_ELEMENT_ID = "glassbox-plotly"
 PLOTLY_FILE = "plotly-cartesian.min.js.gz"
 VIEWS_WITHOUT_CHARTS = frozenset({"model_card", "lineage", "validation"})
+NOSCRIPT = (
+    "This report is drawn by its JavaScript, which is switched off here: allow scripts for this "
+    "file to see it (it fetches nothing from the network)."
+)
 # Inline scripts and styles only; images as data:/blob: URLs (plotly's PNG export); nothing fetched.
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
@@ -50,7 +54,8 @@ def render_page(title: str, payload: Mapping[str, Any]) -> str:
             f'<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">',
             '<meta name="viewport" content="width=device-width, initial-scale=1">',
             f"<title>{html.escape(title)}</title><style>{_asset('report.css')}</style></head><body>",
-            f'<header><h1>{html.escape(title)}</h1></header><nav id="tabs"></nav><main id="view"></main>',
+            f'<header><h1>{html.escape(title)}</h1></header><nav id="tabs" aria-label="Views"></nav>',
+            f'<main id="view"><noscript><p>{NOSCRIPT}</p></noscript></main>',
             f'<script type="application/octet-stream" id="{PLOTLY_ELEMENT_ID}">{_packed_plotly_js()}</script>'
             if charts
             else "",

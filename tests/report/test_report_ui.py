@@ -285,3 +285,43 @@ def test_a_link_reopens_the_same_view(browser, page):
     } == expected
     assert len(expected["histogram"]) == 7
     reopened.close()
+
+
+def test_headers_sort_by_keyboard_and_tables_and_charts_are_described_in_words(browser, page):
+    """Before, headers sorted on a mouse click only (no aria-sort), tables had no caption and charts
+    nothing a screen reader could read."""
+    header = "[data-table='metrics'] th[data-column='auc']"
+    page.focus(f"{header} button")
+    for key, order in (("Enter", "ascending"), (" ", "descending")):
+        page.keyboard.press(key)
+        report_browser.wait_drawn(page)
+        assert page.get_attribute(header, "aria-sort") == order
+        assert page.evaluate("document.activeElement.dataset.focus") == "sort:metrics:auc"
+        shown = [float(v) for v in report_browser.table_column(page, "metrics", 2)]
+        assert shown == sorted(shown, reverse=order == "descending")
+        assert set(
+            page.locator("[data-table='metrics'] th").evaluate_all(
+                "ths => ths.filter(th => th.dataset.column !== 'auc').map(th => th.getAttribute('aria-sort'))"
+            )
+        ) == {"none"}
+    caption = page.locator("[data-table='metrics'] caption").text_content()
+    assert caption == f"Metrics of the {NUM_SLICES} slices shown, sorted by auc, descending"
+
+    histogram = page.locator("[data-chart='histogram']")
+    assert histogram.get_attribute("role") == "img"
+    assert histogram.get_attribute("aria-label") == "Slices by accuracy"
+    buckets = _buckets(list(_values("accuracy").values()), 10)
+    summary = page.locator("figure:has([data-chart='histogram']) figcaption").text_content()
+    assert summary.startswith("Slices by accuracy. values: 10 values, lowest ")
+    assert f"highest {max(buckets)} at " in summary
+
+
+def test_without_javascript_the_page_says_what_it_needs(browser, report_file):
+    page = browser.new_page()
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setScriptExecutionDisabled", {"value": True})
+    page.goto(f"file://{report_file}")
+    notice = page.locator("main p")
+    assert notice.is_visible() and "allow scripts for this file" in notice.inner_text()
+    browser.screenshot(page, "noscript")
+    page.close()

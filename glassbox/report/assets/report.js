@@ -124,12 +124,15 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     const pages = Math.max(1, Math.ceil(sorted.length / PAGE_SIZE));
     const page = clamp(parseInt(state.get(opts.pageKey, '1'), 10) || 1, 1, pages);
     const first = (page - 1) * PAGE_SIZE;
+    // A header is a button (a click, Enter or Space sorts), its th says how the table is sorted.
     const head = columns.map(column => el('th', {
-      'data-column': column.id, title: 'Sort by ' + column.label,
+      'data-column': column.id, scope: 'col',
+      'aria-sort': column === sortColumn ? (descending ? 'descending' : 'ascending') : 'none',
       class: column === sortColumn ? (descending ? 'sorted desc' : 'sorted asc') : null,
+    }, el('button', {type: 'button', class: 'sort', title: 'Sort by ' + column.label, 'data-focus': `sort:${opts.name}:${column.id}`,
       onclick: () => state.set({[opts.sortKey]: (column === sortColumn && !descending ? '-' : '') + column.id,
                                 [opts.pageKey]: null}),
-    }, column.label));
+    }, column.label)));
     const body = sorted.slice(first, first + PAGE_SIZE).map(row => el('tr', {
       class: opts.rowClass ? opts.rowClass(row) : null,
       onclick: opts.onRow ? () => opts.onRow(row) : null,
@@ -143,8 +146,9 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
       el('span', {text: `rows ${first + 1}–${Math.min(first + PAGE_SIZE, sorted.length)} of ${sorted.length}`}),
       el('button', {text: 'Next ›', disabled: page === pages, onclick: () => state.set({[opts.pageKey]: page + 1})}),
     ]) : null;
-    return el('div', {class: 'table', 'data-table': opts.name},
-      [el('table', {}, [el('thead', {}, el('tr', {}, head)), el('tbody', {}, body)]), pager]);
+    return el('div', {class: 'table', 'data-table': opts.name}, [el('table', {}, [
+      el('caption', {class: 'sr-only', text: opts.caption + (sortColumn ? `, sorted by ${sortColumn.label}, ${descending ? 'descending' : 'ascending'}` : '')}),
+      el('thead', {}, el('tr', {}, head)), el('tbody', {}, body)]), pager]);
   }
 
   /* ---------- charts (plotly), drawn once their element is in the page ---------- */
@@ -155,15 +159,34 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   }
 
+  /* A chart in words, for screen readers: each series' extremes, or a heat map's cells. */
+  function chartSummary(title, traces) {
+    const text = value => String(value).replace(/<br>/g, ' ').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+    const parts = traces.filter(t => t.showlegend !== false).map(t => {
+      if (t.type === 'heatmap') {
+        return t.y.map((row, i) => `${row}: ` + t.x.map((column, j) => `${column} ${fmt(t.z[i][j])}`).join(', ')).join('; ');
+      }
+      const horizontal = t.orientation === 'h';
+      const points = (horizontal ? t.x : t.y).map((v, i) => [v, (horizontal ? t.y : t.x)[i]]).filter(p => typeof p[0] === 'number');
+      if (!points.length) return null;
+      const low = points.reduce((a, b) => (b[0] < a[0] ? b : a)), high = points.reduce((a, b) => (b[0] > a[0] ? b : a));
+      return `${text(t.name || 'values')}: ${points.length} values, lowest ${fmt(low[0])} at ${text(low[1])}, ` +
+             `highest ${fmt(high[0])} at ${text(high[1])}`;
+    }).filter(part => part);
+    return [text(title)].concat(parts).join('. ') + '.';
+  }
+
+  /* A chart (drawn once in the page) in a figure whose caption, for screen readers, says it in words. */
   function chart(name, title, traces, layout, onDrawn) {
-    const div = el('div', {class: 'chart', 'data-chart': name});
+    const div = el('div', {class: 'chart', 'data-chart': name, role: 'img', 'aria-label': title});
+    const figure = el('figure', {class: 'chart-figure'}, [div, el('figcaption', {class: 'sr-only', text: chartSummary(title, traces)})]);
     // The legend above the plot area, right of the title: never over a curve or a point.
     pendingCharts.push(() => Plotly.newPlot(div, traces, Object.assign({
       title: {text: plotText(title), font: {size: 14}, x: 0.01, xanchor: 'left'}, height: 360,
       margin: {l: 60, r: 20, t: 70, b: 50},
       legend: {orientation: 'h', x: 1, y: 1.02, xanchor: 'right', yanchor: 'bottom'}, hoverlabel: {align: 'left'},
     }, layout), PLOT_CONFIG).then(() => onDrawn && onDrawn(div)));
-    return div;
+    return figure;
   }
 
   function axes(x, y, extra) {
@@ -247,7 +270,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
         marker: {color: rows.map(row => (row.values[i] < 0 ? '#d93025' : '#1a73e8'))}}],
       {yaxis: {type: 'category', automargin: true, autorange: 'reversed'}, xaxis: {title: {text: plotText(metric + ' difference')}, zeroline: true},
        height: Math.max(200, 26 * rows.length + 110)}),
-      dataTable(columns, rows, {name: 'cross-slices', sortKey: 'xssort', pageKey: 'xspage'}),
+      dataTable(columns, rows, {name: 'cross-slices', caption: 'Cross slices: slice A\'s values less slice B\'s', sortKey: 'xssort', pageKey: 'xspage'}),
     ]);
   }
 
@@ -420,7 +443,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
         return {id: id, label: id, value: row => row.values[i], title: row => (row.intervals[i]
           ? `${row.values[i]} (95% interval ${row.intervals[i][0]} to ${row.intervals[i][1]})` : String(row.values[i]))};
       }));
-    return dataTable(columns, rows, {name: 'metrics', sortKey: 'sort', pageKey: 'page',
+    return dataTable(columns, rows, {name: 'metrics', caption: `Metrics of the ${rows.length} slices shown`, sortKey: 'sort', pageKey: 'page',
       defaultSort: COLUMN.has(order) && columns.some(c => c.id === order) ? '-' + order : 'slice',
       rowClass: row => [row.error ? 'withheld' : '', failed.has(row.name) ? 'fail' : '', isSmall(row) ? 'small' : ''].join(' ').trim() || null,
       onRow: Object.keys(E.plots).length ? row => showSlice(row.name) : null});
@@ -562,7 +585,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
                  {id: 'value', label: 'candidate', value: f => (f in values ? values[f] : null)}].concat(baseline ? [
                  {id: 'baseline', label: 'baseline', value: f => (f in old ? old[f] : null)},
                  {id: 'change', label: 'change', value: f => (f in values && f in old ? values[f] - old[f] : null)}] : []),
-        features, {name: 'attributions', sortKey: 'asort', pageKey: 'apage', defaultSort: '-value',
+        features, {name: 'attributions', caption: `${name} per feature on ${slice}`, sortKey: 'asort', pageKey: 'apage', defaultSort: '-value',
                    rowClass: f => (candidateTop.has(f) ? 'top' : null)})];
   }
 
@@ -576,25 +599,25 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
         el('h3', {text: 'Fidelity to the model, per slice'}),
         dataTable([{id: 'slice', label: 'Slice', value: f => f[0]}].concat(
           measures.map(m => ({id: m, label: m, value: f => (m in f[1] ? f[1][m] : null)}))),
-        fidelity, {name: 'fidelity', sortKey: 'fsort', pageKey: 'fpage'}));
+        fidelity, {name: 'fidelity', caption: 'The global surrogate\'s fidelity to the model, per slice', sortKey: 'fsort', pageKey: 'fpage'}));
     }
     const S = E.explanation_summary;
     if (S) {
       const column = (id, label) => ({id: id, label: label, value: r => r[id]});
       parts.push(el('h2', {text: 'Explanation summary'}), el('h3', {text: 'Accuracy each method states'}),
         dataTable([column('model', 'Model'), column('method', 'Method'), column('accuracy', 'Accuracy')],
-          S.accuracy, {name: 'accuracy', sortKey: 'xsort', pageKey: 'xpage'}));
+          S.accuracy, {name: 'accuracy', caption: 'The accuracy each explanation method states', sortKey: 'xsort', pageKey: 'xpage'}));
       if (S.shift.length) {
         parts.push(el('h3', {text: 'Attribution shift from the baseline, per slice'}),
           dataTable([column('slice', 'Slice'), column('attribution_shift', 'Attribution shift'),
                      {id: 'top_k_overlap', label: 'Top-k overlap', value: r => r.top_k_overlap, text: r => `${r.top_k_overlap} of ${r.top_k}`}],
-            S.shift, {name: 'shift', sortKey: 'ssort', pageKey: 'spage'}));
+            S.shift, {name: 'shift', caption: 'Attribution shift from the baseline, per slice', sortKey: 'ssort', pageKey: 'spage'}));
       }
       if (S.permutation.length) {
         parts.push(el('h3', {text: 'Permutation importance (worsening of the metric), per slice'}),
           dataTable([column('model', 'Model'), column('slice', 'Slice'), column('feature', 'Feature'),
                      column('metric', 'Metric'), column('mean', 'Mean'), column('std', 'Std')],
-            S.permutation, {name: 'permutation', sortKey: 'psort', pageKey: 'ppage', defaultSort: '-mean'}));
+            S.permutation, {name: 'permutation', caption: 'Permutation importance per slice and feature', sortKey: 'psort', pageKey: 'ppage', defaultSort: '-mean'}));
       }
     }
     return el('section', {}, parts);
@@ -636,7 +659,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     return el('section', {}, [
       decisionBanner(d.blessed, d.reason),
       facts(details),
-      dataTable(columns, d.checks, {name: 'checks', sortKey: 'csort', pageKey: 'cpage', defaultSort: 'result',
+      dataTable(columns, d.checks, {name: 'checks', caption: 'The validation\'s checks', sortKey: 'csort', pageKey: 'cpage', defaultSort: 'result',
         rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail') + (charted(c) ? ' link' : ''),
         onRow: c => charted(c) && showSlice(c.slice)}),
       Object.keys((E && E.plots) || {}).length ? el('p', {class: 'summary', text: "Click a check to see its slice's charts."}) : null,
@@ -757,7 +780,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
         xaxis: Object.assign({type: 'date', title: {text: 'evaluated (UTC)' + (shown.some(p => p.span !== null && p.span !== undefined) ? ', data span' : '')}},
           few ? {tickvals: shown.map(p => p.time), ticktext: shown.map(p => plotText(when(p)).replace(', ', '<br>'))} : {}),
         yaxis: {title: {text: plotText(metric)}}, hovermode: 'closest'}),
-      dataTable(columns, shown, {name: 'history', sortKey: 'hsort', pageKey: 'hpage',
+      dataTable(columns, shown, {name: 'history', caption: `${metric} on ${h.slice} at each evaluation, oldest first`, sortKey: 'hsort', pageKey: 'hpage',
         rowClass: p => (p.blessed === false ? 'fail' : p.blessed ? 'pass' : 'skip')}),
     ]);
   }
@@ -787,13 +810,13 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
       ]),
       el('h2', {text: 'Overall metrics'}),
       dataTable([{id: 'metric', label: 'Metric', value: m => m[0]}, {id: 'value', label: 'Value', value: m => m[1]}],
-        Object.entries(e.overall_metrics), {name: 'trail-metrics', sortKey: 'tmsort', pageKey: 'tmpage'}),
+        Object.entries(e.overall_metrics), {name: 'trail-metrics', caption: 'The evaluation\'s overall metrics', sortKey: 'tmsort', pageKey: 'tmpage'}),
       el('h2', {text: 'Checks'}),
       dataTable([
         {id: 'result', label: 'Result', value: c => (c.passed ? (c.skipped ? 1 : 2) : 0),
          text: c => (c.passed ? (c.skipped ? 'skipped' : 'passed') : 'FAILED')},
         {id: 'sentence', label: 'Explanation', value: c => c.sentence},
-      ], v.checks, {name: 'trail-checks', sortKey: 'tcsort', pageKey: 'tcpage', defaultSort: 'result',
+      ], v.checks, {name: 'trail-checks', caption: 'The validation\'s checks', sortKey: 'tcsort', pageKey: 'tcpage', defaultSort: 'result',
                     rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail')}),
     ]);
   }
@@ -828,7 +851,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
       el('h2', {text: 'Metrics by slice'}),
       dataTable([{id: 'slice', label: 'Slice', value: row => row.slice}].concat(types.map(type => ({
         id: type, label: type, value: row => (type in row ? row[type] : null)}))),
-      [...bySlice.values()], {name: 'card-metrics', sortKey: 'msort', pageKey: 'mpage'}),
+      [...bySlice.values()], {name: 'card-metrics', caption: 'Metrics by slice', sortKey: 'msort', pageKey: 'mpage'}),
     ]);
   }
 
@@ -861,13 +884,19 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
 
   function render() {
     const current = DATA.views.includes(state.get('view')) ? state.get('view') : DATA.views[0];
+    const focused = document.activeElement; // a redraw keeps the keyboard's place: the same control
+    const focusKey = focused && (focused.dataset.focus ? `[data-focus="${CSS.escape(focused.dataset.focus)}"]`
+      : focused.name ? `[name="${CSS.escape(focused.name)}"]` : null);
     document.getElementById('tabs').replaceChildren(...DATA.views.map(name => el('button', {
       class: name === current ? 'active' : null, 'data-view': name, text: VIEWS[name].title,
+      'aria-current': name === current ? 'page' : null, 'data-focus': 'view:' + name,
       onclick: () => state.set({view: name}),
     })));
     delete document.documentElement.dataset.rendered;
     pendingCharts = [];
     document.getElementById('view').replaceChildren(VIEWS[current].render());
+    const refocus = focusKey && document.querySelector(focusKey);
+    if (refocus) refocus.focus();
     const drawing = pendingCharts.map(draw => draw());
     Promise.all(drawing).then(() => { document.documentElement.dataset.rendered = current; });
   }

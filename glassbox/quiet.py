@@ -25,6 +25,10 @@ from glassbox.errors import GlassboxError
 _LIBRARY_LOGGERS = ("tensorflow", "absl", "apache_beam", "tfx", "ml_metadata", "kfp")
 
 
+def _errors_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.ERROR
+
+
 @contextlib.contextmanager
 def _quiet_settings() -> Iterator[None]:
     """The libraries' log levels and warnings filters quiet, the previous ones restored after."""
@@ -36,6 +40,9 @@ def _quiet_settings() -> Iterator[None]:
         os.environ.setdefault(name, value)
     for logger in loggers:
         logger.setLevel(logging.ERROR)
+        # A library may set its level again: TensorFlow does, to INFO, when its logger is first
+        # used in an interactive session (a notebook's kernel), writing to that cell's stdout.
+        logger.addFilter(_errors_only)
     try:
         with warnings.catch_warnings():
             for category in (
@@ -49,6 +56,7 @@ def _quiet_settings() -> Iterator[None]:
     finally:
         for logger, level in zip(loggers, before_levels):
             logger.setLevel(level)
+            logger.removeFilter(_errors_only)
         for name, value in before_env.items():
             if value is None:
                 os.environ.pop(name, None)

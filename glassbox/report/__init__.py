@@ -1,5 +1,5 @@
 """Reports of evaluations and validations: one self-contained HTML file (works offline), for the
-browser, Jupyter (`show_report`) and the Kubeflow Pipelines UI (`write_kfp_ui_metadata`).
+browser, the Kubeflow Pipelines UI (`write_kfp_ui_metadata`) and notebooks (`glassbox.notebook`).
 
     evaluation dir (+ validation dir) --build_report--> Report --render_html--> HTML
 
@@ -9,16 +9,13 @@ browser, Jupyter (`show_report`) and the Kubeflow Pipelines UI (`write_kfp_ui_me
 from glassbox.report.kfp import kfp_ui_metadata, write_kfp_ui_metadata
 from glassbox.report.load import build_report
 from glassbox.report.model import Report
-from glassbox.report.notebook import ReportView, show_report
 from glassbox.report.render import render_html, write_html, write_report
 
 __all__ = [
     "Report",
-    "ReportView",
     "build_report",
     "kfp_ui_metadata",
     "render_html",
-    "show_report",
     "write_html",
     "write_kfp_ui_metadata",
     "write_report",

@@ -1,12 +1,11 @@
 """Reports of a real evaluation (candidate and baseline, several slices, plots, confidence intervals,
 a slice withheld by min_slice_size), explanations written into it and a real validation: the data
-read, `glassbox report`, bad input, Jupyter and Kubeflow outputs, and the page in headless Chromium
+read, `glassbox report`, bad input, Kubeflow outputs, and the page in headless Chromium
 with the network cut off. A slice value and a feature name carry HTML/JS: shown as text, never run.
 """
 
 import base64
 import gzip
-import html
 import json
 import os
 import re
@@ -25,7 +24,7 @@ from glassbox import cli
 from glassbox.engine.pipeline import run_evaluation
 from glassbox.explain.global_surrogate import fit_global_surrogate
 from glassbox.model_card.files import card_page
-from glassbox.report import build_report, kfp_ui_metadata, render_html, show_report
+from glassbox.report import build_report, kfp_ui_metadata, render_html
 from glassbox.report.curves import MAX_CURVE_POINTS
 from glassbox.report.page import PLOTLY_ELEMENT_ID
 from glassbox.validation.validate import validate, write_validation
@@ -615,28 +614,4 @@ def test_html_in_slice_values_and_feature_names_is_shown_as_text_never_run(brows
     assert XSS_SLICE in page.locator("pre.rules").inner_text()
     assert page.locator("img").count() == 0 and page.locator("main script").count() == 0
     assert browser.dialogs == [] and browser.errors == [] and browser.blocked_requests == []
-    page.close()
-
-
-def test_jupyter_shows_the_report_in_a_sandboxed_iframe(browser, artifacts, tmp_path):
-    view = show_report(artifacts["evaluation"], artifacts["validation"], height=700)
-    cell = view._repr_html_()
-    srcdoc = re.fullmatch(
-        r'<iframe srcdoc="([^"]*)" sandbox="allow-scripts[^"]*" style="[^"]*700px[^"]*"></iframe>',
-        cell,
-    )
-    assert srcdoc and html.unescape(srcdoc.group(1)) == view.html
-    notebook = tmp_path / "notebook.html"
-    notebook.write_text(f"<!DOCTYPE html><html><body>{cell}</body></html>", encoding="utf-8")
-    page = browser.new_page()
-    page.goto("file://" + str(notebook))
-    frame = page.frame_locator("iframe")
-    frame.locator(report_browser.RENDERED).wait_for()
-    assert frame.locator("nav button").all_inner_texts() == [
-        "Validation",
-        "Slices",
-        "Plots",
-        "Explanations",
-    ]
-    browser.screenshot(page, "jupyter-iframe")
     page.close()

@@ -16,6 +16,7 @@ from glassbox.data.examples import first_example_features
 from glassbox.drift.beam import SketchBatches
 from glassbox.drift.files import WriteDrift, check_summaries
 from glassbox.evaluation.beam import BATCHES, EvaluateExamples, ReadBatches
+from glassbox.evaluation.exact_path import EvaluateWithTfma
 from glassbox.evaluation.writer import WriteEvaluation
 from glassbox.explain.beam import ExplainExamples
 from glassbox.explain.writer import WriteExplanations
@@ -49,6 +50,14 @@ def metrics(inputs: EvaluationInputs, directory: str) -> beam.PTransform:
     return EvaluateExamples(
         inputs.eval_config, inputs.model_dirs, inputs.example_files, inputs.schema
     ) | WriteEvaluation(directory, inputs.eval_config)
+
+
+def exact_metrics(inputs: EvaluationInputs, directory: str) -> beam.PTransform:
+    """Sliced metrics and plots computed by TFMA itself (glassbox.evaluation.exact_path), for a
+    config the vectorised engine does not cover."""
+    return EvaluateWithTfma(
+        inputs.eval_config, inputs.model_dirs, inputs.example_files, directory, inputs.schema
+    )
 
 
 def explanations(explain_config: ExplainConfig) -> Branch:

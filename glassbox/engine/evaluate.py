@@ -14,8 +14,9 @@ from glassbox.data.examples import artifact_splits, resolve_example_files
 from glassbox.data.models import resolve_model_dir
 from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
 from glassbox.engine.pipeline import run_evaluation
-from glassbox.evaluation.config import check_written_eval_config
+from glassbox.evaluation.config import check_written_eval_config, prepare_eval_config
 from glassbox.evaluation.default_metrics import default_metrics_notes
+from glassbox.evaluation.exact_path import fast_path_refusal
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import write_report
 
@@ -57,7 +58,12 @@ def evaluate(
     model_dirs = {"candidate": resolve_model_dir(model.location)}
     if baseline:
         model_dirs["baseline"] = resolve_model_dir(baseline.location)
-    notes = default_metrics_notes(eval_config, model_dirs)
+    exact_reason = fast_path_refusal(prepare_eval_config(eval_config, baseline is not None))
+    notes = (
+        [f"metrics computed by TFMA itself (its exact, slower path): {exact_reason}"]
+        if exact_reason
+        else default_metrics_notes(eval_config, model_dirs)
+    )
     for note in notes:
         logging.warning("glassbox evaluate: %s", note)
     applied, overall = run_evaluation(

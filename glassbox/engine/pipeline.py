@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import logging
 import os
 from typing import Callable, Dict, Mapping, Optional, Sequence, Tuple
 
@@ -22,9 +23,11 @@ from glassbox import keys
 from glassbox.beam_runner import with_default_runner
 from glassbox.engine import branches as branches_lib
 from glassbox.engine.branches import Branch, DriftReference, EvaluationInputs
-from glassbox.errors import ConfigError
+from glassbox.errors import ConfigError, GlassboxError
 from glassbox.evaluation import config as config_lib
 from glassbox.evaluation import writer
+from glassbox.evaluation.errors import TfmaPathError
+from glassbox.evaluation.exact_path import fast_path_refusal
 from glassbox.evaluation.reconciliation import check_examples_read
 from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
@@ -53,8 +56,10 @@ def run_evaluation(
     drift_config: optional; drift sketches of the features and predictions, from the metrics'
       read, and with drift_reference their distances from it (glassbox.drift.files).
 
-    Files appear in output_dir only when the whole evaluation succeeded and every record read
-    reached the metrics (evaluation.reconciliation); eval_config.json comes last. Returns the
+    The metrics are computed by the vectorised engine, or by TFMA itself when the config asks for
+    what the engine does not cover (evaluation.exact_path). Files appear in output_dir only when
+    the whole evaluation succeeded and, on the fast path, every record read reached the metrics
+    (evaluation.reconciliation); eval_config.json comes last. Returns the
     config as applied (TFMA's defaults filled in) and the candidate's overall scalar metrics.
 
     Raises:
@@ -65,8 +70,18 @@ def run_evaluation(
     )
     model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
     _check_no_evaluation(output_dir)
+    exact_reason = fast_path_refusal(prepared)
+    if exact_reason and drift_config is not None:
+        raise ConfigError(
+            "drift is computed beside the vectorised engine's metrics, which do not cover this "
+            f"config ({exact_reason}); evaluate drift with a config the engine covers"
+        )
+    if exact_reason:
+        logging.warning("glassbox: metrics computed on TFMA's exact path: %s", exact_reason)
     branches: Dict[str, Branch] = {
-        "Metrics": branches_lib.metrics
+        "Metrics": branches_lib.exact_metrics
+        if exact_reason
+        else branches_lib.metrics
         if drift_config is None
         else branches_lib.metrics_and_drift(drift_config, drift_reference)
     }
@@ -75,7 +90,18 @@ def run_evaluation(
     inputs = EvaluationInputs(prepared, model_dirs, list(example_files), schema)
     with claimed(output_dir):
         _check_no_evaluation(output_dir)  # a run that held it may have finished meanwhile
-        run_branches(branches, inputs, output_dir, beam_pipeline_args, check_examples_read)
+        # TFMA's path counts no records read, so only the fast path reconciles them.
+        check = _no_check if exact_reason else check_examples_read
+        try:
+            run_branches(branches, inputs, output_dir, beam_pipeline_args, check)
+        except Exception as e:
+            if not exact_reason or isinstance(e, GlassboxError):
+                raise
+            # TFMA's own refusals (e.g. SQL slices without ZetaSQL) surface as any exception.
+            raise TfmaPathError(
+                f"TFMA, computing this config on its exact path ({exact_reason}), failed: "
+                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
+            ) from e
         try:
             writer.write_eval_config(
                 output_dir,
@@ -87,6 +113,10 @@ def run_evaluation(
             raise output_error(output_dir, e) from e
     candidate = next(s.name for s in prepared.model_specs if not s.is_baseline)
     return prepared, writer.overall_scalar_metrics(output_dir, candidate)
+
+
+def _no_check(staging: str) -> None:
+    pass
 
 
 def _check_no_evaluation(output_dir: str) -> None:

@@ -1,8 +1,10 @@
 """Reading and checking `tfma.EvalConfig`s.
 
-Users hand us the EvalConfig they already wrote for TFMA. Every field we cannot honour is refused
-up front with its path (e.g. ``slicing_specs[0].slice_keys_sql``), never ignored.
-Metric-level checks (class names, binarization, ...) happen when the metrics plan is built.
+Users hand us the EvalConfig they already wrote for TFMA. ``check_eval_config`` refuses what is
+wrong in any case, naming the field; ``check_fast_path`` names what the vectorised engine does not
+cover (e.g. ``slicing_specs[0].slice_keys_sql``), which then runs on TFMA's exact path
+(``exact_path``), never ignored. Metric-level checks (class names, binarization, ...) happen when
+the metrics plan is built.
 """
 
 from __future__ import annotations
@@ -13,9 +15,10 @@ from tensorflow_model_analysis.utils import config_util
 
 from glassbox import config_files
 from glassbox.errors import ConfigError
+from glassbox.evaluation.errors import UnsupportedMetricError
 from glassbox.evaluation.thresholds import check_thresholds
 
-# Fields we honour, per message type. Anything else that is set is refused.
+# Fields the vectorised engine honours, per message type. Anything else that is set goes to TFMA.
 _SUPPORTED_FIELDS = {
     "EvalConfig": {
         "model_specs",
@@ -106,7 +109,9 @@ def _check_fields(msg: message.Message, path: str = "") -> None:
     for field, value in msg.ListFields():
         field_path = f"{path}.{field.name}" if path else field.name
         if field.name not in supported:
-            raise ConfigError(f"EvalConfig field {field_path!r} is not supported by glassbox")
+            raise UnsupportedMetricError(
+                f"EvalConfig field {field_path!r} is not covered by glassbox's vectorised engine"
+            )
         if field.message_type is None or field.message_type.GetOptions().map_entry:
             continue
         if field.is_repeated:
@@ -117,36 +122,17 @@ def _check_fields(msg: message.Message, path: str = "") -> None:
 
 
 def check_eval_config(eval_config: config_pb2.EvalConfig) -> None:
-    """Refuses settings the engine cannot honour, naming the field."""
-    _check_fields(eval_config)
+    """Refuses what is wrong whichever engine computes it, naming the field."""
     if not eval_config.model_specs:
         raise ConfigError(
             "EvalConfig field 'model_specs' is empty: at least one ModelSpec is required"
         )
     for i, spec in enumerate(eval_config.model_specs):
-        if spec.model_type not in _SUPPORTED_MODEL_TYPES:
-            raise ConfigError(
-                f"EvalConfig field 'model_specs[{i}].model_type' is {spec.model_type!r}; glassbox evaluates "
-                f"SavedModels through their signature (model_type one of {sorted(_SUPPORTED_MODEL_TYPES)})"
-            )
-        if not spec.label_key:
-            raise ConfigError(f"EvalConfig field 'model_specs[{i}].label_key' is required")
         if spec.inference_batch_size < 0:
             raise ConfigError(
                 f"EvalConfig field 'model_specs[{i}].inference_batch_size' is "
                 f"{spec.inference_batch_size}; it must be positive (or unset for the default)"
             )
-    options = eval_config.options
-    if options.HasField("include_default_metrics") and options.include_default_metrics.value:
-        raise ConfigError(
-            "EvalConfig field 'options.include_default_metrics' is true: metrics compiled into a Keras "
-            "model are not read from a SavedModel's signature; list them in metrics_specs instead"
-        )
-    if options.confidence_intervals.method not in (_UNKNOWN_CI_METHOD, _BOOTSTRAP):
-        raise ConfigError(
-            "EvalConfig field 'options.confidence_intervals.method' must be POISSON_BOOTSTRAP "
-            "(glassbox computes confidence intervals by Poisson bootstrap)"
-        )
     for i, spec in enumerate(eval_config.slicing_specs):
         duplicate = set(spec.feature_keys) & set(spec.feature_values)
         if duplicate:
@@ -154,6 +140,41 @@ def check_eval_config(eval_config: config_pb2.EvalConfig) -> None:
                 f"EvalConfig field 'slicing_specs[{i}]' names {sorted(duplicate)} in both "
                 "feature_keys and feature_values"
             )
+
+
+def check_fast_path(eval_config: config_pb2.EvalConfig) -> None:
+    """Refuses, naming the field, what the vectorised engine does not cover (TFMA's exact path
+    computes it instead).
+
+    Raises:
+      UnsupportedMetricError: the first field or setting not covered.
+    """
+    _check_fields(eval_config)
+    for i, spec in enumerate(eval_config.model_specs):
+        if spec.model_type not in _SUPPORTED_MODEL_TYPES:
+            raise UnsupportedMetricError(
+                f"EvalConfig field 'model_specs[{i}].model_type' is {spec.model_type!r}; the "
+                "vectorised engine calls SavedModels through their signature (model_type one of "
+                f"{sorted(_SUPPORTED_MODEL_TYPES)})"
+            )
+        if not spec.label_key:
+            raise UnsupportedMetricError(
+                f"EvalConfig field 'model_specs[{i}].label_key' is empty; the vectorised engine "
+                "needs a label"
+            )
+    options = eval_config.options
+    if options.HasField("include_default_metrics") and options.include_default_metrics.value:
+        raise UnsupportedMetricError(
+            "EvalConfig field 'options.include_default_metrics' is true: the vectorised engine "
+            "does not read the metrics compiled into a Keras model"
+        )
+    method = options.confidence_intervals.method
+    if method not in (_UNKNOWN_CI_METHOD, _BOOTSTRAP):
+        raise UnsupportedMetricError(
+            "EvalConfig field 'options.confidence_intervals.method' is "
+            f"{config_pb2.ConfidenceIntervalOptions.ConfidenceIntervalMethod.Name(method)}; "
+            "the vectorised engine computes confidence intervals by Poisson bootstrap"
+        )
 
 
 def check_written_eval_config(eval_config: config_pb2.EvalConfig) -> None:
@@ -169,7 +190,7 @@ def prepare_eval_config(
     """Checks the config and applies TFMA's defaults, as TFMA records them in eval_config.json.
 
     With a baseline, TFMA names the models 'candidate' and 'baseline'; confidence intervals, when
-    asked for, are computed by Poisson bootstrap.
+    asked for without a method, are computed by Poisson bootstrap.
     """
     check_written_eval_config(eval_config)
     try:
@@ -178,8 +199,9 @@ def prepare_eval_config(
         )
     except (RuntimeError, ValueError) as e:
         raise ConfigError(f"invalid EvalConfig: {e}") from e
-    if prepared.options.compute_confidence_intervals.value:
-        prepared.options.confidence_intervals.method = _BOOTSTRAP
+    written = eval_config.options.confidence_intervals.method
+    if prepared.options.compute_confidence_intervals.value and written == _UNKNOWN_CI_METHOD:
+        prepared.options.confidence_intervals.method = _BOOTSTRAP  # TFMA's default: JACKKNIFE
     return prepared
 
 

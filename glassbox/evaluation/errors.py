@@ -27,3 +27,7 @@ class ZeroWeightError(EvaluationError):
 class ExamplesLostError(EvaluationError):
     """Fewer (or more) examples reached the metrics than were read from the example files: the
     Beam runner lost or repeated some (e.g. DaskRunner drops DoFn.finish_bundle output)."""
+
+
+class TfmaPathError(EvaluationError):
+    """TFMA, computing a config on its exact path, refused it or failed; the message gives its reason."""

@@ -152,9 +152,9 @@ class MetricsPlan:
         self._as_bucket_sums = [self._histogram_read_as_arrays_only(c) for c in self._combiners]
         intervals = tfma_internals.confidence_interval_params(eval_config, specs)
         if intervals.num_jackknife_samples:
-            raise ConfigError(
+            raise UnsupportedMetricError(
                 "EvalConfig field 'options.confidence_intervals.method' is JACKKNIFE; "
-                "glassbox computes confidence intervals by Poisson bootstrap"
+                "the vectorised engine computes confidence intervals by Poisson bootstrap"
             )
         self.num_replicates = 1 + intervals.num_bootstrap_samples
         self._skip_ci_keys = intervals.skip_ci_metric_keys

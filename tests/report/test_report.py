@@ -489,6 +489,57 @@ def test_plots_draw_both_matrices_at_the_chosen_threshold_and_legends_beside_the
     page.close()
 
 
+def _margins(decision):
+    """The first screen's weakest checks, computed here: the failed metric checks first, then the
+    passed ones by how far their value is inside the bound."""
+    rows = []
+    for c in decision["checks"]:
+        t = c["threshold"]
+        if c["skipped"] or not c["metric"] or c["kind"] == "attribution":
+            continue
+        if "lower_bound" in t:
+            margin = c["value"] - t["lower_bound"] if c["value"] is not None else None
+        elif "absolute" in t and c["baseline_value"] is not None:
+            margin = c["value"] - (c["baseline_value"] + t["absolute"])
+        else:
+            margin = None
+        if margin is not None or not c["passed"]:
+            rows.append((c["passed"], margin is None, margin or 0, c["slice"]))
+    return sorted(rows)[:5]
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_first_screen_says_the_verdict_the_weakest_slices_and_the_top_features(
+    browser, report_file, artifacts, width
+):
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"file://{report_file}")
+    report_browser.wait_drawn(page)
+    expected = _margins(artifacts["decision"])
+    assert report_browser.table_column(page, "weakest") == [row[3] for row in expected]
+    shown = report_browser.table_column(page, "weakest", 4)
+    assert shown[:2] == ["no value"] * 2  # region:tiny, withheld
+    assert [float(v) for v in shown[2:]] == pytest.approx(
+        [row[2] for row in expected[2:]], abs=1e-4
+    )
+    weakest = page.locator("[data-table='weakest']").bounding_box()
+    assert weakest["y"] + weakest["height"] <= 900  # on the first screen
+    assert report_browser.table_column(page, "top-features") == ["x0", XSS_FEATURE]
+    assert report_browser.table_column(page, "top-features", 2) == ["0.05 (#3)", "0.15 (#2)"]
+    summary = page.locator("p.summary", has_text="among the baseline's top").inner_text()
+    assert summary.startswith("1 of the top 2 among the baseline's top 2")
+    if width == 1400:  # beside the weakest slices
+        top = page.locator("[data-table='top-features']").bounding_box()
+        assert top["y"] + top["height"] <= 900
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    browser.screenshot(page, f"first-screen-{width}")
+    page.locator("[data-table='top-features'] tbody tr").first.click()
+    report_browser.wait_drawn(page)
+    assert page.locator("nav button.active").inner_text() == "Explanations"
+    page.close()
+
+
 @pytest.mark.parametrize("width", [1400, 800])
 def test_the_validation_view_shows_why_whole_at_any_width(browser, report_file, artifacts, width):
     """Each check's explanation is whole inside the window (wrapped, never cut or off-screen), the

@@ -540,14 +540,18 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
 
   /* The candidate's attributions beside the baseline's on a slice (error bars: the standard error of
    * mean |attribution| over the explained rows), the top k features the gate compares highlighted. */
-  function attributionsSection() {
-    const S = E.explanation_summary;
+  /* An attribution metric (the one wanted, else mean |attribution|) of the candidate and the baseline. */
+  function attributionsOf(wanted) {
     const names = unique(E.attributions.map(a => a.name || a.metric));
-    const name = names.includes(state.get('attribution')) ? state.get('attribution')
-      : names.find(n => n.includes('absolute')) || names[0];
+    const name = names.includes(wanted) ? wanted : names.find(n => n.includes('absolute')) || names[0];
     const ofName = E.attributions.filter(a => (a.name || a.metric) === name);
     const candidate = ofName.find(a => a.role !== 'baseline') || ofName[0];
-    const baseline = ofName.find(a => a.role === 'baseline' && a !== candidate);
+    return {names, name, candidate, baseline: ofName.find(a => a.role === 'baseline' && a !== candidate)};
+  }
+
+  function attributionsSection() {
+    const S = E.explanation_summary;
+    const {names, name, candidate, baseline} = attributionsOf(state.get('attribution'));
     const slice = pickSlice(Object.keys(candidate.by_slice));
     const values = candidate.by_slice[slice] || {}, old = baseline ? baseline.by_slice[slice] || {} : {};
     const features = unique(Object.keys(values).concat(Object.keys(old)))
@@ -658,12 +662,69 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     const charted = c => E && E.plots && c.slice in E.plots;
     return el('section', {}, [
       decisionBanner(d.blessed, d.reason),
+      el('div', {class: 'glance'}, [weakestSlices(d.checks), E && E.attributions.length ? topFeatures() : null]),
       facts(details),
       dataTable(columns, d.checks, {name: 'checks', caption: 'The validation\'s checks', sortKey: 'csort', pageKey: 'cpage', defaultSort: 'result',
         rowClass: c => (c.passed ? (c.skipped ? 'skip' : 'pass') : 'fail') + (charted(c) ? ' link' : ''),
         onRow: c => charted(c) && showSlice(c.slice)}),
       Object.keys((E && E.plots) || {}).length ? el('p', {class: 'summary', text: "Click a check to see its slice's charts."}) : null,
     ]);
+  }
+
+  /* How far a check's value is inside its bound (negative: outside); null without a value or bound. */
+  function margin(check) {
+    const bound = checkBound(check), t = check.threshold || {};
+    if (bound === null || typeof check.value !== 'number') return null;
+    return 'upper_bound' in t && !('lower_bound' in t) || t.direction === 'LOWER_IS_BETTER' ? bound - check.value : check.value - bound;
+  }
+
+  /* The first screen's slices nearest to failing: the failed metric checks, then the smallest margins. */
+  function weakestSlices(checks) {
+    const rows = checks.filter(c => !c.skipped && c.metric && (checkBound(c) !== null || !c.passed) && c.kind !== 'attribution')
+      .map(c => Object.assign({margin: margin(c)}, c))
+      .sort((a, b) => (a.passed - b.passed) || compare(a.margin, b.margin, false)).slice(0, 5);
+    if (!rows.length) return null;
+    const charted = c => E && E.plots && c.slice in E.plots;
+    return el('div', {}, [el('h2', {text: 'Weakest slices against their thresholds'}),
+      dataTable([
+        {id: 'slice', label: 'Slice', value: c => c.slice, title: c => c.sentence},
+        {id: 'metric', label: 'Metric', value: c => c.metric},
+        {id: 'value', label: 'Value', value: c => c.value},
+        {id: 'threshold', label: 'Threshold', value: c => thresholdText(c.threshold)},
+        {id: 'margin', label: 'Margin', value: c => c.margin, text: c => (c.margin === null ? 'no value' : fmt(c.margin))},
+      ], rows, {name: 'weakest', caption: 'The five checks of a metric on a slice nearest to failing, failed ones first',
+                sortKey: 'wsort', pageKey: 'wpage', rowClass: c => (c.passed ? 'pass' : 'fail') + (charted(c) ? ' link' : ''),
+                onRow: c => charted(c) && showSlice(c.slice)})]);
+  }
+
+  /* The first screen's top features on Overall: the candidate's, beside their baseline values and ranks. */
+  function topFeatures() {
+    const {name, candidate, baseline} = attributionsOf(null);
+    const S = E.explanation_summary;
+    const slice = 'Overall' in candidate.by_slice ? 'Overall' : Object.keys(candidate.by_slice)[0];
+    const shift = S ? S.shift.find(r => r.slice === slice) : null;
+    const gate = CHECKS.find(c => c.kind === 'attribution' && c.threshold && c.threshold.top_k_overlap);
+    const k = gate ? gate.threshold.top_k_overlap.k : shift ? shift.top_k : 5;
+    const values = candidate.by_slice[slice] || {}, old = baseline ? baseline.by_slice[slice] || {} : {};
+    const ranked = map => Object.keys(map).sort((a, b) => compare(map[a], map[b], true));
+    const oldRank = ranked(old);
+    const rows = ranked(values).slice(0, k).map((feature, i) => ({feature: feature, rank: i + 1, value: values[feature],
+      baseline: feature in old ? old[feature] : null, baselineRank: oldRank.indexOf(feature) + 1 || null}));
+    const columns = [{id: 'feature', label: 'Feature', value: r => r.feature},
+                     {id: 'value', label: 'Candidate', value: r => r.value, text: r => `${fmt(r.value)} (#${r.rank})`}];
+    if (baseline) {
+      columns.push({id: 'baseline', label: 'Baseline', value: r => r.baseline,
+                    text: r => (r.baseline === null ? '–' : `${fmt(r.baseline)} (#${r.baselineRank})`)},
+                   {id: 'change', label: 'Change', value: r => (r.baseline === null ? null : r.value - r.baseline)});
+    }
+    const shared = rows.filter(r => r.baselineRank !== null && r.baselineRank <= k).length;
+    return el('div', {}, [el('h2', {text: `Top ${rows.length} features on ${slice}` + (baseline ? ', against the baseline' : '')}),
+      baseline ? el('p', {class: 'summary', text: `${shared} of the top ${rows.length} among the baseline's top ${rows.length}` +
+        (gate ? ` (the gate requires ≥ ${gate.threshold.top_k_overlap.min_overlap}: ${gate.passed ? 'passed' : 'FAILED'})` : '') +
+        (shift ? `; attribution shift ${fmt(shift.attribution_shift)} (0: the same shares, 1: disjoint)` : '') + '.'}) : null,
+      dataTable(columns, rows, {name: 'top-features', caption: `The candidate's top features by ${name} on ${slice}`,
+                                sortKey: 'tfsort', pageKey: 'tfpage', rowClass: () => 'link',
+                                onRow: () => state.set({view: 'explanations', slice: slice})})]);
   }
 
   /* The verdict in bold, then the reason (which may begin with the verdict: not said twice). */

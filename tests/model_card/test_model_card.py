@@ -438,6 +438,11 @@ def test_the_report_shows_a_models_card_and_lineage_and_the_history_offline(
         report_browser.table_column(page, "trail-checks").count("FAILED")
         == refused.decision["failures"]
     )
+    cells = page.locator("[data-table='trail-checks'] tbody td:last-child")
+    assert cells.evaluate_all(  # each check's sentence whole (it was cut at the table's edge)
+        "cells => cells.every(c => c.scrollWidth <= c.clientWidth"
+        " && c.getBoundingClientRect().right <= window.innerWidth)"
+    )
     browser.screenshot(page, "lineage")
 
     page = browser.open(history_page)

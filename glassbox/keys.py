@@ -96,6 +96,7 @@ EXPLANATION_SUMMARY_FILE = "explanation_summary.json"
 SURROGATE_FILE = "surrogate.json"
 IMAGE_EXPLANATIONS_FILE = "image_explanations.json"
 IMAGE_MAPS_FILE = "image_maps.npz"
+TEXT_EXPLANATIONS_FILE = "text_explanations.json"
 # Drift: the summaries of the evaluated data's features and predictions per slice (a later
 # evaluation's reference), and their distances from a reference's.
 DRIFT_SKETCHES_FILE = "drift_sketches.json"

@@ -10,8 +10,12 @@ import pytest
 from tests.support import report_browser
 
 # Session fixtures defined beside the helpers they use (demo_runs: the demo's three runs;
-# image_models: the trained ground-truth CNN).
-pytest_plugins = ["tests.support.demo_runs", "tests.support.image_models"]
+# image_models, text_models: the trained ground-truth models).
+pytest_plugins = [
+    "tests.support.demo_runs",
+    "tests.support.image_models",
+    "tests.support.text_models",
+]
 
 
 def pytest_collection_modifyitems(items):

@@ -13,7 +13,7 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import config_files
 from glassbox.explain.errors import ExplanationError
-from glassbox.explain.methods import IMAGE, METHODS
+from glassbox.explain.methods import IMAGE, METHODS, TEXT
 from glassbox.explain.permutation_importance import METRICS
 from glassbox.protos.explain_config_pb2 import Background, ExplainConfig
 
@@ -73,6 +73,12 @@ def check_explain_config(config: ExplainConfig) -> None:
     if images and not config.image.feature:
         raise ExplanationError(
             f"{_field('image.feature')} is empty, and methods {images} explain images: name the "
+            "feature holding them"
+        )
+    texts = [kind for kind in seen if METHODS[kind].kind == TEXT]
+    if texts and not config.text.feature:
+        raise ExplanationError(
+            f"{_field('text.feature')} is empty, and methods {texts} explain texts: name the "
             "feature holding them"
         )
     for i, group in enumerate(config.feature_groups):

@@ -6,7 +6,8 @@ The methods come from the registry (glassbox.explain.methods). Local methods (Sh
 integrated gradients, local surrogate) attribute each explained row; a slice's global importance
 of a feature is the mean |attribution| over the slice's explained rows. Global methods
 (permutation importance, global surrogate) report per slice. Image methods (with the config's
-image input) make a heat map of each explained row's image.
+image input) make a heat map of each explained row's image, text methods (with its text input)
+attribute each explained row's tokens.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ from glassbox.explain.errors import ExplanationError
 from glassbox.explain.global_surrogate import SurrogateTree
 from glassbox.explain.image_attributions import ImageAttributions
 from glassbox.explain.image_model import ImageModel
-from glassbox.explain.methods import IMAGE, LOCAL, METHODS, PERMUTATION, MethodInputs
+from glassbox.explain.methods import IMAGE, LOCAL, METHODS, PERMUTATION, TEXT, MethodInputs
 from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.permutation_importance import PermutationImportances
 from glassbox.explain.sample import ExplainedSample
+from glassbox.explain.text import TokenAttributions
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 CANDIDATE = "candidate"
@@ -54,6 +56,7 @@ class ModelExplanation:
       permutation: permutation importances per slice, if asked for.
       surrogate: the global surrogate tree and its fidelity per slice, if asked for.
       images: the image methods' heat maps by method name, in config order.
+      texts: the text methods' token attributions by method name.
     """
 
     role: str
@@ -64,6 +67,7 @@ class ModelExplanation:
     permutation: Optional[PermutationImportances]
     surrogate: Optional[SurrogateTree]
     images: Dict[str, ImageAttributions] = dataclasses.field(default_factory=dict)
+    texts: Dict[str, TokenAttributions] = dataclasses.field(default_factory=dict)
 
     @property
     def primary(self) -> Optional[str]:
@@ -106,7 +110,7 @@ def global_importance(values: np.ndarray, mask: np.ndarray) -> GlobalImportance:
 
 def sample_label(plan: ExplainPlan) -> str:
     """The label read for each explained row: the one permutation importance compares with, else
-    the candidate's when image methods run (their mean maps per true class); '' for none."""
+    the candidate's when image or text methods run (their aggregates per true label); '' for none."""
     for method in plan.config.methods:
         if method.HasField("permutation_importance"):
             return method.permutation_importance.label_key or plan.label_key
@@ -143,12 +147,13 @@ def explain_model(
     groups = [(group.name, tuple(group.features)) for group in config.feature_groups]
     local: Dict[str, LocalResult] = {}
     images: Dict[str, ImageAttributions] = {}
+    texts: Dict[str, TokenAttributions] = {}
     permutation = surrogate = None
     kinds = [METHODS[method.WhichOneof("method")].kind for method in config.methods]
     try:
         image = ImageModel.of(function, config.image) if config.HasField("image") else None
-        # Image methods explain each row's own class; they need no one-column score.
-        predictions = None if set(kinds) == {IMAGE} else function(rows)
+        # Image and text methods explain each row's own class; they need no one-column score.
+        predictions = None if set(kinds) <= {IMAGE, TEXT} else function(rows)
         inputs = MethodInputs(
             function,
             rows,
@@ -161,6 +166,7 @@ def explain_model(
             sample.weights,
             predictions,
             image,
+            config.text if config.HasField("text") else None,
         )
         for method in config.methods:
             name = method.WhichOneof("method")
@@ -172,6 +178,8 @@ def explain_model(
                 local[result.value.method] = LocalResult(result.value, result.accuracy)
             elif registered.kind == IMAGE:
                 images[result.value.method] = result.value
+            elif registered.kind == TEXT:
+                texts[result.value.method] = result.value
             elif registered.kind == PERMUTATION:
                 permutation = result.value
             else:
@@ -181,7 +189,7 @@ def explain_model(
             f"cannot explain the {role} model {function.model.model_dir}: {e}"
         ) from e
     if predictions is None:
-        predictions = next(iter(images.values())).scores
+        predictions = next(iter({**images, **texts}.values())).scores
     return ModelExplanation(
         role,
         model_name,
@@ -191,6 +199,7 @@ def explain_model(
         permutation,
         surrogate,
         images,
+        texts,
     )
 
 

@@ -4,7 +4,8 @@ Every method is ``attribute(inputs, options, seed) -> MethodResult``: the model 
 explains (MethodInputs: the explained rows, background, feature groups, slices, labels), its own config
 message and its seed; the result holds the method's value and its stated accuracy. A local method's
 value is the explained rows' Attributions; a global method's is its per-slice result (permutation
-importances, a surrogate tree); an image method's the rows' heat maps (ImageAttributions). A new
+importances, a surrogate tree); an image method's the rows' heat maps (ImageAttributions), a
+text method's their tokens' attributions (TokenAttributions). A new
 method is one module and one line in METHODS; check_explain_config refuses a method without one.
 """
 
@@ -30,11 +31,14 @@ from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.occlusion import occlusion
 from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
 from glassbox.explain.shapley import shapley_values
+from glassbox.explain.text import TokenAttributions, token_occlusion
+from glassbox.protos.explain_config_pb2 import TextInput
 
 LOCAL = "local"  # attributions of each explained row
 PERMUTATION = "permutation"  # per-slice importances by a metric's drop
 SURROGATE = "surrogate"  # per-slice fidelity of one interpretable model
 IMAGE = "image"  # heat maps of each explained row's image
+TEXT = "text"  # attributions of each explained row's tokens
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,6 +57,7 @@ class MethodInputs:
       weights: the rows' example weights, when the model has a weight feature.
       predictions: the model's scores of rows (None when only image methods run).
       image: the model as the image methods call it, when the config has an image input.
+      text: the config's text input, when it has one.
     """
 
     function: SavedModelFunction
@@ -66,6 +71,7 @@ class MethodInputs:
     weights: Optional[np.ndarray]
     predictions: Optional[np.ndarray]
     image: Optional[ImageModel] = None
+    text: Optional[TextInput] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,12 +79,14 @@ class MethodResult:
     """A method's value (Attributions, PermutationImportances or SurrogateTree) and its stated
     accuracy (JSON values, written beside it)."""
 
-    value: Union[Attributions, PermutationImportances, SurrogateTree, ImageAttributions]
+    value: Union[
+        Attributions, PermutationImportances, SurrogateTree, ImageAttributions, TokenAttributions
+    ]
     accuracy: dict
 
 
 class Method(NamedTuple):
-    """A registered method: what its value is (LOCAL, PERMUTATION, SURROGATE, IMAGE) and its call."""
+    """A registered method: what its value is (LOCAL, PERMUTATION, SURROGATE, IMAGE, TEXT) and its call."""
 
     kind: str
     attribute: Callable[[MethodInputs, Message, int], MethodResult]
@@ -174,6 +182,16 @@ def _image(name: str, maps_of: MapFunction) -> Method:
     return Method(IMAGE, attribute)
 
 
+def _token_occlusion(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    del options  # no settings of its own
+    if inputs.text is None:
+        raise ExplanationError(
+            "method token_occlusion explains texts: set ExplainConfig field 'text' (its feature)"
+        )
+    result = token_occlusion(inputs.function, inputs.rows, inputs.text, seed)
+    return MethodResult(result, result.accuracy)
+
+
 METHODS: Dict[str, Method] = {
     "shapley": Method(LOCAL, _shapley),
     "integrated_gradients": Method(LOCAL, _integrated_gradients),
@@ -184,4 +202,5 @@ METHODS: Dict[str, Method] = {
     "smooth_grad": _image("smooth_grad", smooth_grad),
     "occlusion": _image("occlusion", occlusion),
     "grad_cam": _image("grad_cam", grad_cam),
+    "token_occlusion": Method(TEXT, _token_occlusion),
 }

@@ -13,6 +13,8 @@
 * ``image_explanations.json`` and ``image_maps.npz`` (with image methods): per model and method,
   its accuracy and each slice's mean heat map per explained class and per true label; each row's
   class and score; the rows' maps in the .npz (see ``image_json`` and ``image_maps``).
+* ``text_explanations.json`` (with text methods): per model and method, its accuracy and each
+  slice's most influential tokens; each row's tokens and their attributions (see ``text_json``).
 """
 
 from __future__ import annotations
@@ -175,6 +177,7 @@ def summary_json(explanation: Explanation) -> dict:
                 "image_methods": {
                     method: result.accuracy for method, result in model.images.items()
                 },
+                "text_methods": {method: result.accuracy for method, result in model.texts.items()},
             }
             for model in explanation.models
         },
@@ -311,6 +314,76 @@ def image_json(explanation: Explanation) -> Optional[dict]:
     }
 
 
+TOP_TOKENS = 20
+
+
+def _top_tokens(result, mask: np.ndarray) -> List[dict]:
+    """The slice's TOP_TOKENS tokens of largest mean |attribution| over their occurrences in
+    the rows of mask: token, occurrences, mean attribution, mean |attribution|."""
+    values: Dict[str, List[float]] = {}
+    for i in np.flatnonzero(mask):
+        for token, value in zip(result.tokens[i], result.values[i]):
+            values.setdefault(token, []).append(float(value))
+    ranked = sorted(values.items(), key=lambda item: (-np.mean(np.abs(item[1])), item[0]))
+    return [
+        {
+            "token": token,
+            "occurrences": len(numbers),
+            "mean_attribution": finite_or_none(float(np.mean(numbers))),
+            "mean_absolute_attribution": finite_or_none(float(np.mean(np.abs(numbers)))),
+        }
+        for token, numbers in ranked[:TOP_TOKENS]
+    ]
+
+
+def text_json(explanation: Explanation) -> Optional[dict]:
+    """Per model and text method: its accuracy and per slice its rows and top tokens (see
+    _top_tokens); per row its id, slices, label and, per model and method, its tokens, their
+    attributions, the class explained and its score. None without text methods."""
+    if not any(model.texts for model in explanation.models):
+        return None
+    sample = explanation.sample
+    return {
+        "feature": explanation.config.text.feature,
+        "models": {
+            model.role: {
+                "model_name": model.model_name,
+                "methods": {
+                    method: {
+                        "accuracy": result.accuracy,
+                        "slices": {
+                            name: {"rows": int(mask.sum()), "top_tokens": _top_tokens(result, mask)}
+                            for name, mask in sample.slices.items()
+                        },
+                    }
+                    for method, result in model.texts.items()
+                },
+            }
+            for model in explanation.models
+        },
+        "examples": [
+            {
+                "id": row_id,
+                "slices": [name for name, mask in sample.slices.items() if mask[i]],
+                "label": None if sample.labels is None else finite_or_none(sample.labels[i]),
+                "models": {
+                    model.role: {
+                        method: {
+                            "tokens": list(result.tokens[i]),
+                            "attributions": [finite_or_none(float(v)) for v in result.values[i]],
+                            "class": int(result.targets[i]),
+                            "score": finite_or_none(result.scores[i]),
+                        }
+                        for method, result in model.texts.items()
+                    }
+                    for model in explanation.models
+                },
+            }
+            for i, row_id in enumerate(sample.ids)
+        ],
+    }
+
+
 def image_maps(explanation: Explanation) -> Dict[str, np.ndarray]:
     """The arrays of image_maps.npz: ``ids`` (rows,) and, per model role and image method,
     ``{role}/{method}/maps`` (rows, height, width) float32 and ``{role}/{method}/classes``."""
@@ -331,9 +404,12 @@ def json_files(explanation: Explanation) -> Dict[str, dict]:
     surrogate = surrogate_json(explanation)
     if surrogate is not None:
         files[keys.SURROGATE_FILE] = surrogate
-    images = image_json(explanation)
-    if images is not None:
-        files[keys.IMAGE_EXPLANATIONS_FILE] = images
+    for name, document in (
+        (keys.IMAGE_EXPLANATIONS_FILE, image_json(explanation)),
+        (keys.TEXT_EXPLANATIONS_FILE, text_json(explanation)),
+    ):
+        if document is not None:
+            files[name] = document
     return files
 
 

@@ -58,10 +58,15 @@ def test_every_config_method_has_one_registered_implementation():
     }
 
 
-TABULAR = sorted(name for name, method in methods.METHODS.items() if method.kind != methods.IMAGE)
+TABULAR = sorted(
+    name
+    for name, method in methods.METHODS.items()
+    if method.kind not in (methods.IMAGE, methods.TEXT)
+)
 
 
-@pytest.mark.parametrize("name", TABULAR)  # image methods: tests/explain/test_images.py
+# image and text methods: tests/explain/test_images.py, test_text.py
+@pytest.mark.parametrize("name", TABULAR)
 def test_each_method_returns_its_kind_of_value_and_its_accuracy(inputs, name):
     registered = methods.METHODS[name]
     options = getattr(Method(), name)

@@ -27,6 +27,7 @@ class EvaluatorSpec(ComponentSpec):
         keys.EXAMPLE_SPLITS_KEY: ExecutionParameter(type=str, optional=True),
         keys.EXPLAIN_CONFIG_KEY: ExecutionParameter(type=ExplainConfig, optional=True),
         keys.DEFERS_TO_VALIDATOR_KEY: ExecutionParameter(type=int, optional=True),
+        keys.TENSORBOARD_DIR_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         keys.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
@@ -92,9 +93,10 @@ class Evaluator(base_beam_component.BaseBeamComponent):
         module_file: Optional[str] = None,
         module_path: Optional[str] = None,
         explain_config: Optional[ExplainConfig] = None,
+        tensorboard_dir: Optional[str] = None,
     ):
-        """Builds the component; the arguments are the stock Evaluator's, in its order, and
-        explain_config.
+        """Builds the component; the arguments are the stock Evaluator's, in its order, then
+        explain_config and tensorboard_dir.
 
         Args:
           examples: Examples to evaluate on.
@@ -108,6 +110,9 @@ class Evaluator(base_beam_component.BaseBeamComponent):
           eval_config: the `tfma.EvalConfig`, as written for TFMA (required).
           schema: optional Schema used to decode the examples.
           explain_config: optional explanations to compute (glassbox.ExplainConfig).
+          tensorboard_dir: optional TensorBoard log dir (local or a remote URI): each run also
+            writes its evaluation's metrics and PR curves as summaries into a subdir named after
+            the pipeline run (`tensorboard --logdir` on it compares the runs).
 
         Raises:
           ConfigError: no model or eval_config, a refused argument given, or a malformed
@@ -145,6 +150,7 @@ class Evaluator(base_beam_component.BaseBeamComponent):
                 eval_config=eval_config,
                 example_splits=json_utils.dumps(example_splits),
                 explain_config=explain_config,
+                tensorboard_dir=tensorboard_dir,
                 evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             )

@@ -60,6 +60,12 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             explain_config=proto_utils.json_to_proto(explain_json, ExplainConfig())
             if explain_json
             else None,
+            tensorboard_dir=os.path.join(
+                exec_properties[keys.TENSORBOARD_DIR_KEY],
+                self._context.pipeline_run_id or os.path.basename(evaluation.uri),
+            )
+            if exec_properties.get(keys.TENSORBOARD_DIR_KEY)
+            else None,
         )
         set_properties(evaluation, outcome.properties)
         if output_dict.get(keys.BLESSING_KEY):

@@ -25,8 +25,13 @@ def _run(args: argparse.Namespace) -> int:
         beam_pipeline_args=shlex.split(args.beam_pipeline_args),
         schema=load_schema(args.schema) if args.schema else None,
         explain_config=load_explain_config(args.explain_config) if args.explain_config else None,
+        tensorboard_dir=args.tensorboard,
     )
     print(f"Wrote evaluation to {args.output}, its report to {outcome.report}")
+    if args.tensorboard:
+        print(
+            f"Wrote TensorBoard summaries to {args.tensorboard} (tensorboard --logdir {args.tensorboard})"
+        )
     if args.properties:
         write_properties(args.properties, outcome.properties)
         print(f"Wrote its properties to {args.properties}")
@@ -75,6 +80,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--explain-config",
         help="glassbox ExplainConfig as text proto or JSON: explanations to compute "
         "(protos/explain_config.proto)",
+    )
+    parser.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        help="also write the metrics and each slice's PR curves as TensorBoard summaries to DIR",
     )
     parser.add_argument(
         "--beam-pipeline-args",

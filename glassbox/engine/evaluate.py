@@ -32,8 +32,10 @@ def evaluate(
     beam_pipeline_args: Sequence[str] = (),
     schema: Optional[bytes] = None,
     explain_config: Optional[ExplainConfig] = None,
+    tensorboard_dir: Optional[str] = None,
 ) -> EvaluationOutcome:
-    """Evaluates model (and baseline) on examples into output_dir, then writes its report.
+    """Evaluates model (and baseline) on examples into output_dir, then writes its report (and
+    its TensorBoard summaries).
 
     Args:
       eval_config: the tfma.EvalConfig, as written for TFMA.
@@ -46,6 +48,8 @@ def evaluate(
       beam_pipeline_args: Beam options (glassbox.beam_runner picks the default runner).
       schema: optional serialized TFMD Schema to decode the examples with.
       explain_config: optional explanations to compute beside the metrics.
+      tensorboard_dir: optional TensorBoard log dir receiving the evaluation's metrics and PR
+        curves (glassbox.report.tensorboard).
 
     Raises:
       GlassboxError: bad input; the message names the field, file or value at fault.
@@ -77,6 +81,10 @@ def evaluate(
         explain_config=explain_config,
     )
     report = write_report(os.path.join(output_dir, keys.REPORT_FILE), output_dir)
+    if tensorboard_dir:
+        from glassbox.report.tensorboard import write_evaluation_summaries
+
+        write_evaluation_summaries(output_dir, tensorboard_dir)
     return EvaluationOutcome(
         eval_config=applied,
         output_dir=output_dir,

@@ -352,3 +352,37 @@ def test_an_error_is_one_line_naming_the_log_that_keeps_the_libraries_output(tmp
     log = line.rsplit("the libraries' output: ", 1)[1].rstrip(")")
     assert os.path.getsize(log) > 0  # Beam's traceback, kept for a bug report
     os.unlink(log)
+
+
+def test_tensorboard_summaries_hold_the_metrics_and_the_plots_pr_curves(tmp_path, files):
+    logdir = tmp_path / "tensorboard"
+    config = {"metric": "ConfusionMatrixPlot"}
+    code, output = _evaluate(tmp_path, files, config=config, extra=["--tensorboard", str(logdir)])
+    assert code == 0
+    written = {}
+    for path in tf.io.gfile.glob(str(logdir / "events.out.tfevents.*")):
+        for event in tf.compat.v1.train.summary_iterator(path):
+            for value in event.summary.value:
+                written[value.tag] = (
+                    value.metadata.plugin_data.plugin_name,
+                    tf.make_ndarray(value.tensor),
+                )
+    plots = tfma.load_eval_result(str(output)).plots
+    assert plots
+    for slice_key, by_output in plots:
+        name = "Overall" if not slice_key else "_X_".join(f"{k}:{v}" for k, v in slice_key)
+        matrices = by_output[""][""]["confusionMatrixAtThresholds"]["matrices"]
+        plugin, curve = written[f"{name}/pr_curve/model"]  # one unnamed model
+        assert plugin == "pr_curves" and curve.shape == (6, len(matrices))
+        for row, field in enumerate(
+            [
+                "truePositives",
+                "falsePositives",
+                "trueNegatives",
+                "falseNegatives",
+                "precision",
+                "recall",
+            ]
+        ):
+            np.testing.assert_allclose(curve[row], [m.get(field, 0.0) for m in matrices], rtol=1e-6)
+    assert written["Overall/example_count"][0] == "scalars"

@@ -12,11 +12,13 @@ from tensorflow_model_analysis.proto import config_pb2
 from glassbox import keys
 from glassbox.data.examples import artifact_splits, resolve_example_files
 from glassbox.data.models import resolve_model_dir
+from glassbox.engine.branches import DriftReference
 from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
 from glassbox.engine.pipeline import run_evaluation
 from glassbox.evaluation.config import check_written_eval_config, prepare_eval_config
 from glassbox.evaluation.default_metrics import default_metrics_notes
 from glassbox.evaluation.exact_path import fast_path_refusal
+from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import write_report
 
@@ -33,6 +35,8 @@ def evaluate(
     schema: Optional[bytes] = None,
     explain_config: Optional[ExplainConfig] = None,
     tensorboard_dir: Optional[str] = None,
+    drift_config: Optional[DriftConfig] = None,
+    drift_reference: Optional[DriftReference] = None,
 ) -> EvaluationOutcome:
     """Evaluates model (and baseline) on examples into output_dir, then writes its report (and
     its TensorBoard summaries).
@@ -50,6 +54,8 @@ def evaluate(
       explain_config: optional explanations to compute beside the metrics.
       tensorboard_dir: optional TensorBoard log dir receiving the evaluation's metrics and PR
         curves (glassbox.report.tensorboard).
+      drift_config: optional drift sketches of the features and predictions, from the metrics'
+        read; with drift_reference, their distances from it (engine.pipeline.run_evaluation).
 
     Raises:
       GlassboxError: bad input; the message names the field, file or value at fault.
@@ -79,6 +85,8 @@ def evaluate(
         beam_pipeline_args=beam_pipeline_args,
         schema=schema,
         explain_config=explain_config,
+        drift_config=drift_config,
+        drift_reference=drift_reference,
     )
     report = write_report(os.path.join(output_dir, keys.REPORT_FILE), output_dir)
     if tensorboard_dir:

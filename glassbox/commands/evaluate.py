@@ -10,6 +10,7 @@ from glassbox.commands.output import print_metrics, write_properties
 
 def _run(args: argparse.Namespace) -> int:
     from glassbox.config_files import load_schema
+    from glassbox.drift.config import load_drift_config
     from glassbox.engine.evaluate import evaluate
     from glassbox.engine.outcome import ModelArtifact
     from glassbox.evaluation.config import load_eval_config
@@ -26,6 +27,8 @@ def _run(args: argparse.Namespace) -> int:
         schema=load_schema(args.schema) if args.schema else None,
         explain_config=load_explain_config(args.explain_config) if args.explain_config else None,
         tensorboard_dir=args.tensorboard,
+        drift_config=load_drift_config(args.drift_config) if args.drift_config else None,
+        drift_reference=_drift_reference(args),
     )
     print(f"Wrote evaluation to {args.output}, its report to {outcome.report}")
     if args.tensorboard:
@@ -36,9 +39,45 @@ def _run(args: argparse.Namespace) -> int:
         write_properties(args.properties, outcome.properties)
         print(f"Wrote its properties to {args.properties}")
     print_metrics(outcome.overall_metrics)
+    _print_drift(args.output)
     for note in outcome.notes:
         print(f"Note: {note}")
     return 0
+
+
+def _drift_reference(args: argparse.Namespace):
+    from glassbox.engine.evaluate import resolve_drift_reference
+    from glassbox.errors import ConfigError
+
+    examples = args.drift_reference_examples
+    if args.drift_reference_split and not examples:
+        examples = args.examples  # another split of the evaluated Examples artifact
+    if args.drift_reference and examples:
+        raise ConfigError(
+            "--drift-reference (a previous evaluation) and --drift-reference-examples or "
+            "--drift-reference-split (examples) are exclusive: give one reference"
+        )
+    if not args.drift_reference and not examples:
+        return None
+    return resolve_drift_reference(args.drift_reference, examples, args.drift_reference_split or ())
+
+
+def _print_drift(output: str, shown: int = 3) -> None:
+    """The overall slice's most drifting features and the predictions' shift, if measured."""
+    from glassbox.drift.files import read_drift
+
+    drift = read_drift(output)
+    if drift is None:
+        return
+    overall = next((s for s in drift["slices"] if not s["slice"]), None)
+    print(f"Drift from {drift['reference']} (Jensen-Shannon, bits; drift.json has every slice):")
+    entries = (overall["features"][:shown] + overall["predictions"]) if overall else []
+    for entry in entries:
+        value = entry.get("jensen_shannon")
+        print(
+            f"  {entry['name']:<40} "
+            + (f"{value:.6g}" if value is not None else f"not compared: {entry.get('error')}")
+        )
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -85,6 +124,36 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--tensorboard",
         metavar="DIR",
         help="also write the metrics and each slice's PR curves as TensorBoard summaries to DIR",
+    )
+    drift = parser.add_argument_group(
+        "drift",
+        "sketch the features and predictions per slice; with a reference, their distances "
+        "from it (drift.json, the report's Drift view, the Validator's drift_gates)",
+    )
+    drift.add_argument(
+        "--drift-config",
+        metavar="FILE",
+        help="glassbox DriftConfig as text proto or JSON (protos/drift_config.proto); with a "
+        "reference and no config, every feature is sketched",
+    )
+    drift.add_argument(
+        "--drift-reference",
+        metavar="DIR",
+        help="a previous evaluation's output dir holding its drift_sketches.json (the baseline's, "
+        "a previous span's)",
+    )
+    drift.add_argument(
+        "--drift-reference-examples",
+        metavar="PATH",
+        help="reference examples: TFRecord file, glob or dir, or a TFX Examples artifact dir "
+        "(with --drift-reference-split), read and sketched in the same pipeline",
+    )
+    drift.add_argument(
+        "--drift-reference-split",
+        action="append",
+        metavar="SPLIT",
+        help="split of the reference's Examples artifact (repeatable), e.g. train; without "
+        "--drift-reference-examples, of --examples",
     )
     parser.add_argument(
         "--beam-pipeline-args",

@@ -163,6 +163,7 @@ def _write(
     config: DriftConfig,
     reference_name: str,
 ) -> None:
+    _check_features_found(summaries, config)
     contents = {keys.DRIFT_SKETCHES_FILE: summaries_json(dict(summaries), config)}
     if reference is not None:
         summarised = read_summaries(reference) if isinstance(reference, str) else dict(reference)
@@ -172,6 +173,20 @@ def _write(
         text = json.dumps(content, allow_nan=False, separators=(",", ":"))
         with writing(output_dir), tf.io.gfile.GFile(os.path.join(output_dir, name), "w") as f:
             f.write(text)
+
+
+def _check_features_found(
+    summaries: List[Tuple[drift_beam.DriftKey, Dict]], config: DriftConfig
+) -> None:
+    """Refuses a configured feature no example evaluated holds a value of (misspelt, or absent
+    from the data)."""
+    found = {name for (_, role, name), _ in summaries if role == drift_beam.FEATURE}
+    missing = [f for f in config.features if f not in found]
+    if missing:
+        raise ConfigError(
+            f"DriftConfig field 'features' names {missing}, which no example evaluated holds a "
+            f"value of; the features sketched are {sorted(found)}"
+        )
 
 
 class WriteDrift(beam.PTransform):

@@ -12,9 +12,12 @@ from tensorflow_model_analysis.proto import config_pb2
 from glassbox import keys
 from glassbox.data.examples import artifact_splits, resolve_example_files
 from glassbox.data.models import resolve_model_dir
+from glassbox.drift.config import check_drift_config
+from glassbox.drift.files import check_summaries
 from glassbox.engine.branches import DriftReference
 from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
 from glassbox.engine.pipeline import run_evaluation
+from glassbox.errors import ConfigError
 from glassbox.evaluation.config import check_written_eval_config, prepare_eval_config
 from glassbox.evaluation.default_metrics import default_metrics_notes
 from glassbox.evaluation.exact_path import fast_path_refusal
@@ -54,13 +57,18 @@ def evaluate(
       explain_config: optional explanations to compute beside the metrics.
       tensorboard_dir: optional TensorBoard log dir receiving the evaluation's metrics and PR
         curves (glassbox.report.tensorboard).
-      drift_config: optional drift sketches of the features and predictions, from the metrics'
-        read; with drift_reference, their distances from it (engine.pipeline.run_evaluation).
+      drift_config: optional drift sketches of the features and predictions (drift_sketches.json),
+        and with drift_reference (``resolve_drift_reference``) their distances from it (drift.json);
+        a reference without a config sketches every feature (DriftConfig's defaults).
 
     Raises:
       GlassboxError: bad input; the message names the field, file or value at fault.
     """
     check_written_eval_config(eval_config)  # before any file is read
+    if drift_reference is not None and drift_config is None:
+        drift_config = DriftConfig()
+    if drift_config is not None:
+        check_drift_config(drift_config)
     splits = list(example_splits or ())
     if not splits and artifact_splits(examples):
         splits = list(keys.DEFAULT_EXAMPLE_SPLITS)
@@ -102,6 +110,32 @@ def evaluate(
         explained=explain_config is not None,
         notes=tuple(notes),
     )
+
+
+def resolve_drift_reference(
+    evaluation_dir: Optional[str] = None,
+    examples: Optional[str] = None,
+    splits: Sequence[str] = (),
+) -> DriftReference:
+    """What drift is measured from: a previous evaluation (its drift_sketches.json: the
+    baseline's, a previous span's), or examples (files, a glob, or splits of a TFX Examples
+    artifact, e.g. train), sketched in the evaluation's pipeline.
+
+    Raises:
+      ConfigError: both or neither given, or the evaluation holds no sketches.
+      ExamplesError: the examples or a split are missing or empty.
+    """
+    if (evaluation_dir is None) == (examples is None):
+        raise ConfigError(
+            "a drift reference is either a previous evaluation's directory or examples, not "
+            f"{'both' if examples else 'neither'}"
+        )
+    if evaluation_dir is not None:
+        check_summaries(evaluation_dir)
+        return DriftReference(f"evaluation {evaluation_dir}", evaluation_dir=evaluation_dir)
+    files = resolve_example_files(examples, list(splits) or None)
+    named = f"split {', '.join(splits)} of {examples}" if splits else examples
+    return DriftReference(named, example_files=files)
 
 
 def _properties(

@@ -103,6 +103,8 @@ TEXT_EXPLANATIONS_FILE = "text_explanations.json"
 # evaluation's reference), and their distances from a reference's.
 DRIFT_SKETCHES_FILE = "drift_sketches.json"
 DRIFT_FILE = "drift.json"
+# The "simpler model" check: simple interpretable models against the candidate on held-out examples.
+SIMPLE_MODEL_FILE = "simple_model.json"
 # Records read from the example files and examples that reached the metrics (count reconciliation).
 EXAMPLES_READ_FILE = "examples_read.json"
 # Files of a validation: TFMA's ValidationResult, and the decision.

@@ -29,7 +29,13 @@ LAYERS = (
     ("glassbox.report", "glassbox.model_card"),
     ("glassbox.validation", "glassbox.provenance"),
     # training: the example Trainer's library (components/trainer, the pipelines and tests use it).
-    ("glassbox.evaluation", "glassbox.explain", "glassbox.drift", "glassbox.training"),
+    (
+        "glassbox.evaluation",
+        "glassbox.explain",
+        "glassbox.drift",
+        "glassbox.simple_model",
+        "glassbox.training",
+    ),
     ("glassbox.data",),
     (
         "glassbox.keys",
@@ -52,6 +58,10 @@ INDEPENDENT = (
     {"glassbox.drift", "glassbox.evaluation"},
     {"glassbox.drift", "glassbox.explain"},
     {"glassbox.drift", "glassbox.training"},
+    {"glassbox.simple_model", "glassbox.evaluation"},
+    {"glassbox.simple_model", "glassbox.explain"},
+    {"glassbox.simple_model", "glassbox.drift"},
+    {"glassbox.simple_model", "glassbox.training"},
 )
 
 

@@ -29,6 +29,7 @@ def _run(args: argparse.Namespace) -> int:
         tensorboard_dir=args.tensorboard,
         drift_config=load_drift_config(args.drift_config) if args.drift_config else None,
         drift_reference=_drift_reference(args),
+        simple_model_config=_simple_model_config(args.simple_model_config),
     )
     print(f"Wrote evaluation to {args.output}, its report to {outcome.report}")
     if args.tensorboard:
@@ -80,6 +81,12 @@ def _print_drift(output: str, shown: int = 3) -> None:
         )
 
 
+def _simple_model_config(path):
+    from glassbox.simple_model.config import load_simple_model_config
+
+    return load_simple_model_config(path) if path else None
+
+
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "evaluate",
@@ -119,6 +126,13 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--explain-config",
         help="glassbox ExplainConfig as text proto or JSON: explanations to compute "
         "(protos/explain_config.proto)",
+    )
+    parser.add_argument(
+        "--simple-model-config",
+        metavar="FILE",
+        help="glassbox SimpleModelConfig as text proto or JSON (protos/simple_model_config.proto; "
+        "'{}' for the defaults): fit simple interpretable models on a sample of the examples and "
+        "score them beside the candidate (simple_model.json)",
     )
     parser.add_argument(
         "--tensorboard",

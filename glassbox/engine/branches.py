@@ -1,12 +1,12 @@
 """The branches of an evaluation's Beam pipeline: each reads the same inputs from the pipeline's
 root and writes its files into the evaluation's directory. A new kind of output is one more
-branch, given to ``pipeline.run_branches`` beside these. Drift shares the metrics' read
-(``metrics_and_drift``): its sketches take the same Batches."""
+branch, given to ``pipeline.run_branches`` beside these. Drift and the simpler-model check share
+the metrics' read (``metrics_and_drift``): they take the same Batches."""
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import apache_beam as beam
 from tensorflow_metadata.proto.v0 import schema_pb2
@@ -22,6 +22,8 @@ from glassbox.explain.beam import ExplainExamples
 from glassbox.explain.writer import WriteExplanations
 from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
+from glassbox.simple_model.beam import CompareWithSimpleModels
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,50 +93,92 @@ class DriftReference:
     example_files: Sequence[str] = ()
 
 
+def _examples_features(inputs: EvaluationInputs) -> List[str]:
+    """The features of the examples: the schema's, else the first example's."""
+    if inputs.schema is not None:
+        return [f.name for f in schema_pb2.Schema.FromString(inputs.schema).feature]
+    return list(first_example_features(inputs.example_files))
+
+
 def drift_features(config: DriftConfig, inputs: EvaluationInputs) -> DriftConfig:
     """config with its features filled in when empty: the schema's, else the first example's."""
     if config.features:
         return config
     filled = DriftConfig()
     filled.CopyFrom(config)
-    if inputs.schema is not None:
-        filled.features.extend(f.name for f in schema_pb2.Schema.FromString(inputs.schema).feature)
-    else:
-        filled.features.extend(first_example_features(inputs.example_files))
+    filled.features.extend(_examples_features(inputs))
     return filled
 
 
-def metrics_and_drift(config: DriftConfig, reference: Optional[DriftReference]) -> Branch:
-    """The metrics branch, and drift sketches of the same Batches (one read of the data), compared
-    with the reference's when there is one (glassbox.drift.files says which files)."""
+def simple_model_features(config: SimpleModelConfig, inputs: EvaluationInputs) -> SimpleModelConfig:
+    """config with its features filled in when empty: the examples' (``drift_features``) but the
+    candidate's label and example weight."""
+    if config.features:
+        return config
+    spec = next(s for s in inputs.eval_config.model_specs if not s.is_baseline)
+    filled = SimpleModelConfig()
+    filled.CopyFrom(config)
+    filled.features.extend(
+        f for f in _examples_features(inputs) if f not in (spec.label_key, spec.example_weight_key)
+    )
+    return filled
+
+
+def metrics_and_drift(
+    config: Optional[DriftConfig],
+    reference: Optional[DriftReference],
+    simple_model: Optional[SimpleModelConfig] = None,
+) -> Branch:
+    """The metrics branch, and from the same Batches (one read of the data) drift sketches,
+    compared with the reference's when there is one (glassbox.drift.files says which files), and
+    the simpler-model check (simple_model.json), each when configured."""
 
     def branch(inputs: EvaluationInputs, directory: str) -> beam.PTransform:
-        return _MetricsAndDrift(inputs, directory, drift_features(config, inputs), reference)
+        return _MetricsAndDrift(
+            inputs,
+            directory,
+            drift_features(config, inputs) if config is not None else None,
+            reference,
+            simple_model_features(simple_model, inputs) if simple_model is not None else None,
+        )
 
     return branch
 
 
 class _MetricsAndDrift(beam.PTransform):
-    def __init__(self, inputs, directory, config, reference):
+    def __init__(self, inputs, directory, config, reference, simple_model):
         super().__init__()
         self._inputs = inputs
         self._directory = directory
         self._config = config
         self._reference = reference
+        self._simple_model = simple_model
         if reference is not None and reference.evaluation_dir:
             check_summaries(reference.evaluation_dir)  # before any work
 
     def expand(self, pbegin):
         inputs = self._inputs
         candidate = next(s.name for s in inputs.eval_config.model_specs if not s.is_baseline)
+        features = sorted(
+            set(self._config.features if self._config else ())
+            | set(self._simple_model.features if self._simple_model else ())
+        )
         evaluation = pbegin | "Evaluate" >> EvaluateExamples(
             inputs.eval_config,
             inputs.model_dirs,
             inputs.example_files,
             inputs.schema,
-            list(self._config.features),
+            features,
         )
-        _ = evaluation | "WriteEvaluation" >> WriteEvaluation(self._directory, inputs.eval_config)
+        written = evaluation | "WriteEvaluation" >> WriteEvaluation(
+            self._directory, inputs.eval_config
+        )
+        if self._simple_model is not None:
+            _ = evaluation[BATCHES] | "SimpleModels" >> CompareWithSimpleModels(
+                self._directory, self._simple_model, candidate
+            )
+        if self._config is None:
+            return written
         summaries = evaluation[BATCHES] | "Sketch" >> SketchBatches(
             inputs.eval_config, self._config, candidate
         )

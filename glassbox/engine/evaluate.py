@@ -23,6 +23,7 @@ from glassbox.evaluation.default_metrics import default_metrics_notes
 from glassbox.evaluation.exact_path import fast_path_refusal
 from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
 from glassbox.report import write_report
 
 
@@ -40,6 +41,7 @@ def evaluate(
     tensorboard_dir: Optional[str] = None,
     drift_config: Optional[DriftConfig] = None,
     drift_reference: Optional[DriftReference] = None,
+    simple_model_config: Optional[SimpleModelConfig] = None,
 ) -> EvaluationOutcome:
     """Evaluates model (and baseline) on examples into output_dir, then writes its report (and
     its TensorBoard summaries).
@@ -60,6 +62,8 @@ def evaluate(
       drift_config: optional drift sketches of the features and predictions (drift_sketches.json),
         and with drift_reference (``resolve_drift_reference``) their distances from it (drift.json);
         a reference without a config sketches every feature (DriftConfig's defaults).
+      simple_model_config: optional simpler-model check (simple_model.json: simple interpretable
+        models fitted on a seeded sample, scored beside the candidate on held-out examples).
 
     Raises:
       GlassboxError: bad input; the message names the field, file or value at fault.
@@ -95,6 +99,7 @@ def evaluate(
         explain_config=explain_config,
         drift_config=drift_config,
         drift_reference=drift_reference,
+        simple_model_config=simple_model_config,
     )
     report = write_report(os.path.join(output_dir, keys.REPORT_FILE), output_dir)
     if tensorboard_dir:

@@ -31,6 +31,8 @@ from glassbox.evaluation.exact_path import fast_path_refusal
 from glassbox.evaluation.reconciliation import check_examples_read
 from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
+from glassbox.simple_model.config import check_simple_model_config
 from glassbox.staging import claimed, move_into_place, new_staging_dir, output_error
 
 
@@ -45,6 +47,7 @@ def run_evaluation(
     explain_config: Optional[ExplainConfig] = None,
     drift_config: Optional[DriftConfig] = None,
     drift_reference: Optional[DriftReference] = None,
+    simple_model_config: Optional[SimpleModelConfig] = None,
 ) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
     """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
 
@@ -55,6 +58,8 @@ def run_evaluation(
       (glassbox.explain.writer says which files).
     drift_config: optional; drift sketches of the features and predictions, from the metrics'
       read, and with drift_reference their distances from it (glassbox.drift.files).
+    simple_model_config: optional; simple interpretable models fitted on a seeded sample of the
+      metrics' read and scored beside the candidate (glassbox.simple_model, simple_model.json).
 
     The metrics are computed by the vectorised engine, or by TFMA itself when the config asks for
     what the engine does not cover (evaluation.exact_path). Files appear in output_dir only when
@@ -69,6 +74,8 @@ def run_evaluation(
         eval_config, has_baseline=baseline_model_dir is not None
     )
     model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
+    if simple_model_config is not None:
+        check_simple_model_config(simple_model_config)
     _check_no_evaluation(output_dir)
     exact_reason = fast_path_refusal(prepared)
     if exact_reason and drift_config is not None:
@@ -76,14 +83,19 @@ def run_evaluation(
             "drift is computed beside the vectorised engine's metrics, which do not cover this "
             f"config ({exact_reason}); evaluate drift with a config the engine covers"
         )
+    if exact_reason and simple_model_config is not None:
+        raise ConfigError(
+            "the simpler-model check samples the vectorised engine's batches, which do not cover "
+            f"this config ({exact_reason}); run it with a config the engine covers"
+        )
     if exact_reason:
         logging.warning("glassbox: metrics computed on TFMA's exact path: %s", exact_reason)
     branches: Dict[str, Branch] = {
         "Metrics": branches_lib.exact_metrics
         if exact_reason
         else branches_lib.metrics
-        if drift_config is None
-        else branches_lib.metrics_and_drift(drift_config, drift_reference)
+        if drift_config is None and simple_model_config is None
+        else branches_lib.metrics_and_drift(drift_config, drift_reference, simple_model_config)
     }
     if explain_config is not None:
         branches["Explanations"] = branches_lib.explanations(explain_config)

@@ -16,7 +16,7 @@ Every example has the same features:
 from __future__ import annotations
 
 import os
-from typing import Dict, Iterable, List, Mapping, Sequence, Union
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Union
 
 import keras
 import numpy as np
@@ -164,8 +164,12 @@ def export_model(
     with_logits: bool = False,
     signature_name: str = "serving_default",
     seed: int = 0,
+    dense_weights: Optional[Sequence[np.ndarray]] = None,
 ) -> str:
     """Exports build_keras_model(task, seed) as a SavedModel at path; returns path.
+
+    dense_weights: optional kernel (of shape (8, units): the numeric features, the category's
+      one-hot columns after its out-of-vocabulary one, count) and bias of the model's one layer.
 
     inputs: 'examples' -> one tf.string input ``examples`` of shape [None] (serialized
       tf.Examples, parsed in the signature as TFX Trainer modules do); 'features' -> one input
@@ -174,6 +178,8 @@ def export_model(
     {'logits': ...} when with_logits.
     """
     model = build_keras_model(task, seed)
+    if dense_weights is not None:
+        model.layers[-1].set_weights(list(dense_weights))
     activation = {"binary": tf.sigmoid, "multiclass": tf.nn.softmax, "regression": tf.identity}[
         task
     ]

@@ -1,0 +1,171 @@
+"""The simpler-model check in the evaluation's Beam pipeline, on data whose truth is a linear rule
+(label = x0 + x1 + x2 + noise > 0): logistic regression against a candidate that knows the rule
+and one that reads only an unrelated feature."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import tensorflow as tf
+from google.protobuf import text_format
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.preprocessing import StandardScaler
+from sklearn.tree import DecisionTreeClassifier
+from tensorflow_model_analysis.proto import config_pb2
+
+from glassbox import cli, keys
+from glassbox.data.example_decoder import ExampleDecoder
+from glassbox.engine.pipeline import run_evaluation
+from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
+from glassbox.simple_model.beam import example_hashes, held_out
+from tests.support import saved_models
+
+N = 2000
+EVAL_CONFIG = """
+model_specs { label_key: "label" example_weight_key: "weight" }
+metrics_specs { metrics { class_name: "ExampleCount" } }
+slicing_specs {}
+"""
+# The model's features (the examples' others, class and target, are other tasks' labels).
+CONFIG = SimpleModelConfig(seed=7, features=saved_models.MODEL_FEATURES)
+# Weights of the model's layer over x0, x1, x2, the category's 4 one-hot columns, count.
+RULE = [np.array([[3.0], [3.0], [3.0], [0], [0], [0], [0], [0]]), np.zeros(1)]
+COUNT_ONLY = [np.array([[0], [0], [0], [0], [0], [0], [0], [1.0]]), np.zeros(1)]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("simple_model")
+    examples = saved_models.make_examples(N, seed=3)
+    files = [saved_models.write_tfrecords(str(root / "data.gz"), examples)]
+    order = np.random.default_rng(0).permutation(N)
+    shuffled = [
+        saved_models.write_tfrecords(str(root / f"part-{i}.gz"), [examples[j] for j in part])
+        for i, part in enumerate(np.array_split(order, 3))
+    ]
+    eval_config = text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig())
+    outputs = {}
+    for name, weights, data in (
+        ("good", RULE, files),
+        ("bad", COUNT_ONLY, files),
+        ("good_shuffled", RULE, shuffled),
+    ):
+        model = saved_models.export_model(str(root / f"model-{name}"), dense_weights=weights)
+        output = str(root / name)
+        run_evaluation(eval_config, model, data, output, simple_model_config=CONFIG)
+        with open(os.path.join(output, keys.SIMPLE_MODEL_FILE)) as f:
+            outputs[name] = json.load(f)
+    outputs["examples"] = examples
+    outputs["root"] = root
+    return outputs
+
+
+def _models(result):
+    return {m["name"]: m for m in result["models"]}
+
+
+def test_logistic_regression_is_as_good_as_a_bad_candidate_and_worse_than_the_rule(runs):
+    bad, good = _models(runs["bad"]), _models(runs["good"])
+    assert runs["bad"]["task"] == "binary" and runs["bad"]["metric"] == "auc"
+    assert runs["bad"]["candidate"]["score"] < 0.6
+    assert bad["logistic_regression"]["score"] > 0.85
+    assert bad["logistic_regression"]["candidate_lead"] < -0.25
+    # The rule is what logistic regression learns: neither beats the other by more than chance.
+    assert abs(good["logistic_regression"]["candidate_lead"]) < 0.01
+    assert good["decision_tree"]["candidate_lead"] > 0.02
+    # A person can read them: x0..x2 carry the rule, the unrelated features next to nothing.
+    coefficients = good["logistic_regression"]["coefficients"]
+    assert set(coefficients) == {
+        "count",
+        "x0",
+        "x1",
+        "x2",
+        "category=a",
+        "category=b",
+        "category=c",
+    }
+    assert min(coefficients[f"x{i}"] for i in range(3)) > 5 * max(
+        abs(coefficients[f]) for f in ("count", "category=a", "category=b", "category=c")
+    )
+    assert good["decision_tree"]["rules"].startswith("|--- x")
+    assert runs["good"]["examples"] == runs["good"]["sampled"] == N
+    assert runs["good"]["categorical_features"] == ["category"]
+
+
+def test_the_sample_and_split_do_not_depend_on_files_or_their_order(runs):
+    assert runs["good_shuffled"] == runs["good"]
+
+
+def test_values_equal_scikit_learn_run_directly_on_the_same_rows(runs):
+    """The held-out rows are those of glassbox's seeded split; everything else is sklearn's."""
+    examples = runs["examples"]
+    batch = ExampleDecoder().decode(saved_models.serialize(examples))
+    labels = np.array([e.features.feature["label"].int64_list.value[0] for e in examples], float)
+    names = ["count", "x0", "x1", "x2"]  # sorted (the features' order in the models)
+    test = held_out(example_hashes(batch, CONFIG.features, labels, CONFIG.seed), 0.3)
+    numeric = np.column_stack([batch.column(n).flatten().to_numpy().astype(float) for n in names])
+    category = np.array([e.features.feature["category"].bytes_list.value[0] for e in examples])
+    onehot = np.column_stack([category == c.encode() for c in saved_models.CATEGORIES]).astype(
+        float
+    )
+    weights = batch.column("weight").flatten().to_numpy().astype(float)
+    fit = ~test
+    scaler = StandardScaler().fit(numeric[fit])
+    linear = np.column_stack([scaler.transform(numeric), onehot])
+    raw = np.column_stack([numeric, onehot])
+    logistic = LogisticRegression(max_iter=1000).fit(linear[fit], labels[fit], weights[fit])
+    tree = DecisionTreeClassifier(max_depth=3, random_state=7).fit(
+        raw[fit], labels[fit], weights[fit]
+    )
+    model = tf.saved_model.load(str(runs["root"] / "model-good"))
+    candidate = model.signatures["serving_default"](
+        examples=tf.constant(saved_models.serialize(examples))
+    )["predictions"].numpy()[:, 0]
+    expected = {
+        "candidate": roc_auc_score(labels[test], candidate[test], sample_weight=weights[test]),
+        "logistic_regression": roc_auc_score(
+            labels[test], logistic.predict_proba(linear[test])[:, 1], sample_weight=weights[test]
+        ),
+        "decision_tree": roc_auc_score(
+            labels[test], tree.predict_proba(raw[test])[:, 1], sample_weight=weights[test]
+        ),
+    }
+    result = runs["good"]
+    assert result["held_out_examples"] == test.sum() and result["fit_examples"] == fit.sum()
+    assert 0.25 < test.mean() < 0.35
+    models = _models(result)
+    assert result["candidate"]["score"] == pytest.approx(expected["candidate"], abs=1e-9)
+    for name in ("logistic_regression", "decision_tree"):
+        assert models[name]["score"] == pytest.approx(expected[name], abs=1e-9)
+    assert list(models["logistic_regression"]["coefficients"].values()) == pytest.approx(
+        logistic.coef_[0].tolist(), rel=1e-6
+    )
+
+
+def test_a_bad_config_exits_2_naming_the_field_and_writes_nothing(runs, tmp_path, capsys):
+    config = tmp_path / "simple.pbtxt"
+    config.write_text('metric: "f1"')
+    eval_config = tmp_path / "eval.pbtxt"
+    eval_config.write_text(EVAL_CONFIG)
+    output = tmp_path / "out"
+    code = cli.main(
+        [
+            "evaluate",
+            "--model",
+            str(runs["root"] / "model-good"),
+            "--examples",
+            str(runs["root"] / "data.gz"),
+            "--eval-config",
+            str(eval_config),
+            "--output",
+            str(output),
+            "--simple-model-config",
+            str(config),
+        ]
+    )
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "SimpleModelConfig field 'metric' is 'f1'" in error and "Traceback" not in error
+    assert not output.exists()

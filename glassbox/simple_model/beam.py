@@ -12,8 +12,6 @@ data and the seed, never on files, batches, their order or the number of workers
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from typing import Dict, FrozenSet, Optional, Sequence
 
 import apache_beam as beam
@@ -21,14 +19,12 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import tensorflow as tf
 
-from glassbox import keys
 from glassbox.data.types import Batch, ModelName
 from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
 from glassbox.simple_model import config as config_lib
 from glassbox.simple_model.compare import Sample, compare
-from glassbox.staging import writing
+from glassbox.simple_model.files import write_comparison
 
 _SPLIT_BITS = 20
 
@@ -207,14 +203,8 @@ def sample_of(rows: Rows, config: SimpleModelConfig) -> Sample:
 
 
 def _write(rows: Optional[Rows], output_dir: str, config: SimpleModelConfig) -> None:
-    if rows is None:
-        return
-    text = json.dumps(compare(sample_of(rows, config), config), allow_nan=False, indent=1)
-    with (
-        writing(output_dir),
-        tf.io.gfile.GFile(os.path.join(output_dir, keys.SIMPLE_MODEL_FILE), "w") as f,
-    ):
-        f.write(text)
+    if rows is not None:
+        write_comparison(output_dir, compare(sample_of(rows, config), config))
 
 
 class CompareWithSimpleModels(beam.PTransform):

@@ -22,6 +22,7 @@ MISSING_SLICE = "missing_slice"
 MISSING_METRIC = "missing_metric"
 ATTRIBUTION = "attribution"
 DRIFT = "drift"
+SIMPLE_MODEL = "simple_model"
 # The policy's verdict when every configured check was skipped (ValidatorConfig.no_applicable_checks).
 NO_APPLICABLE_CHECK = "no_applicable_check"
 # Results of one subtraction or division are within a few units in the last place of the exact ones.

@@ -15,7 +15,7 @@ from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.protos import validator_config_pb2 as vc
-from glassbox.validation import attributions, drift, slices
+from glassbox.validation import attributions, drift, simple_model, slices
 from glassbox.validation import checks as checks_lib
 from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
 from glassbox.validation.errors import ValidatorConfigError
@@ -43,6 +43,7 @@ def has_gates(config: vc.ValidatorConfig) -> bool:
         or config.significance_gates
         or config.attribution_gates
         or config.drift_gates
+        or config.simple_model_gates
     )
 
 
@@ -77,6 +78,8 @@ def check_config(config: vc.ValidatorConfig) -> None:
         attributions.check_gate(gate, f"ValidatorConfig field 'attribution_gates[{i}]")
     for i, gate in enumerate(config.drift_gates):
         drift.check_gate(gate, f"ValidatorConfig field 'drift_gates[{i}]")
+    for i, gate in enumerate(config.simple_model_gates):
+        simple_model.check_gate(gate, f"ValidatorConfig field 'simple_model_gates[{i}]")
 
 
 def gate_checks(
@@ -93,6 +96,8 @@ def gate_checks(
         result += attributions.attribution_checks(evaluation, gate, has_baseline)
     for gate in config.drift_gates:
         result += drift.drift_checks(evaluation, gate)
+    for gate in config.simple_model_gates:
+        result += simple_model.simple_model_checks(evaluation, gate)
     return result
 
 

@@ -27,6 +27,7 @@ from tensorflow_model_analysis.writers import metrics_plots_and_validations_writ
 
 from glassbox.drift.files import read_drift
 from glassbox.keys import EVAL_CONFIG_FILE
+from glassbox.simple_model.files import read_comparison
 from glassbox.validation.errors import EvaluationReadError
 
 SliceKey = Tuple[Tuple[str, object], ...]
@@ -74,6 +75,8 @@ class Evaluation:
     cross_slices: Mapping[CrossSliceKey, SliceMetrics] = dataclasses.field(default_factory=dict)
     # drift.json (glassbox.drift.files), when the evaluation measured drift from a reference.
     drift: Optional[Mapping[str, Any]] = None
+    # simple_model.json (glassbox.simple_model), when the evaluation ran the simpler-model check.
+    simple_model: Optional[Mapping[str, Any]] = None
 
     @property
     def candidate_name(self) -> str:
@@ -132,6 +135,7 @@ def read_evaluation(path: str) -> Evaluation:
         attributions=attributions,
         cross_slices=cross_slices,
         drift=read_drift(path),
+        simple_model=read_comparison(path),
     )
 
 

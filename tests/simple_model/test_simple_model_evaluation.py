@@ -2,64 +2,19 @@
 (label = x0 + x1 + x2 + noise > 0): logistic regression against a candidate that knows the rule
 and one that reads only an unrelated feature."""
 
-import json
-import os
-
 import numpy as np
 import pytest
 import tensorflow as tf
-from google.protobuf import text_format
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
-from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox import cli, keys
+from glassbox import cli
 from glassbox.data.example_decoder import ExampleDecoder
-from glassbox.engine.pipeline import run_evaluation
-from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
 from glassbox.simple_model.beam import example_hashes, held_out
+from tests.simple_model.conftest import CONFIG, EVAL_CONFIG, N
 from tests.support import saved_models
-
-N = 2000
-EVAL_CONFIG = """
-model_specs { label_key: "label" example_weight_key: "weight" }
-metrics_specs { metrics { class_name: "ExampleCount" } }
-slicing_specs {}
-"""
-# The model's features (the examples' others, class and target, are other tasks' labels).
-CONFIG = SimpleModelConfig(seed=7, features=saved_models.MODEL_FEATURES)
-# Weights of the model's layer over x0, x1, x2, the category's 4 one-hot columns, count.
-RULE = [np.array([[3.0], [3.0], [3.0], [0], [0], [0], [0], [0]]), np.zeros(1)]
-COUNT_ONLY = [np.array([[0], [0], [0], [0], [0], [0], [0], [1.0]]), np.zeros(1)]
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("simple_model")
-    examples = saved_models.make_examples(N, seed=3)
-    files = [saved_models.write_tfrecords(str(root / "data.gz"), examples)]
-    order = np.random.default_rng(0).permutation(N)
-    shuffled = [
-        saved_models.write_tfrecords(str(root / f"part-{i}.gz"), [examples[j] for j in part])
-        for i, part in enumerate(np.array_split(order, 3))
-    ]
-    eval_config = text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig())
-    outputs = {}
-    for name, weights, data in (
-        ("good", RULE, files),
-        ("bad", COUNT_ONLY, files),
-        ("good_shuffled", RULE, shuffled),
-    ):
-        model = saved_models.export_model(str(root / f"model-{name}"), dense_weights=weights)
-        output = str(root / name)
-        run_evaluation(eval_config, model, data, output, simple_model_config=CONFIG)
-        with open(os.path.join(output, keys.SIMPLE_MODEL_FILE)) as f:
-            outputs[name] = json.load(f)
-    outputs["examples"] = examples
-    outputs["root"] = root
-    return outputs
 
 
 def _models(result):

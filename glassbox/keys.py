@@ -26,6 +26,7 @@ PUSHED_MODEL_KEY = "pushed_model"
 EVAL_CONFIG_KEY = "eval_config"
 EXAMPLE_SPLITS_KEY = "example_splits"
 EXPLAIN_CONFIG_KEY = "explain_config"
+SIMPLE_MODEL_CONFIG_KEY = "simple_model_config"
 # The Evaluator's optional TensorBoard log dir (each run's summaries in a subdir named after the run).
 TENSORBOARD_DIR_KEY = "tensorboard_dir"
 VALIDATOR_CONFIG_KEY = "config"

@@ -17,6 +17,8 @@ from glassbox.errors import ConfigError
 from glassbox.evaluation.config import check_written_eval_config
 from glassbox.explain.config import check_explain_config
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
+from glassbox.simple_model.config import check_simple_model_config
 
 
 class EvaluatorSpec(ComponentSpec):
@@ -28,6 +30,7 @@ class EvaluatorSpec(ComponentSpec):
         keys.EXPLAIN_CONFIG_KEY: ExecutionParameter(type=ExplainConfig, optional=True),
         keys.DEFERS_TO_VALIDATOR_KEY: ExecutionParameter(type=int, optional=True),
         keys.TENSORBOARD_DIR_KEY: ExecutionParameter(type=str, optional=True),
+        keys.SIMPLE_MODEL_CONFIG_KEY: ExecutionParameter(type=SimpleModelConfig, optional=True),
     }
     INPUTS = {
         keys.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
@@ -94,9 +97,10 @@ class Evaluator(base_beam_component.BaseBeamComponent):
         module_path: Optional[str] = None,
         explain_config: Optional[ExplainConfig] = None,
         tensorboard_dir: Optional[str] = None,
+        simple_model_config: Optional[SimpleModelConfig] = None,
     ):
         """Builds the component; the arguments are the stock Evaluator's, in its order, then
-        explain_config and tensorboard_dir.
+        explain_config, tensorboard_dir and simple_model_config.
 
         Args:
           examples: Examples to evaluate on.
@@ -113,11 +117,14 @@ class Evaluator(base_beam_component.BaseBeamComponent):
           tensorboard_dir: optional TensorBoard log dir (local or a remote URI): each run also
             writes its evaluation's metrics and PR curves as summaries into a subdir named after
             the pipeline run (`tensorboard --logdir` on it compares the runs).
+          simple_model_config: optional simpler-model check (glassbox.SimpleModelConfig): simple
+            interpretable models scored beside the candidate, simple_model.json in `evaluation`.
 
         Raises:
           ConfigError: no model or eval_config, a refused argument given, or a malformed
             eval_config, e.g. a threshold that could never be checked.
           ExplanationError: a malformed explain_config (the message names the field).
+          SimpleModelConfigError: a malformed simple_model_config (likewise).
         """
         given = {
             keys.FEATURE_SLICING_SPEC_KEY: feature_slicing_spec,
@@ -141,6 +148,8 @@ class Evaluator(base_beam_component.BaseBeamComponent):
         check_written_eval_config(eval_config)
         if explain_config is not None:
             check_explain_config(explain_config)
+        if simple_model_config is not None:
+            check_simple_model_config(simple_model_config)
         super().__init__(
             spec=EvaluatorSpec(
                 examples=examples,
@@ -151,6 +160,7 @@ class Evaluator(base_beam_component.BaseBeamComponent):
                 example_splits=json_utils.dumps(example_splits),
                 explain_config=explain_config,
                 tensorboard_dir=tensorboard_dir,
+                simple_model_config=simple_model_config,
                 evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
             )

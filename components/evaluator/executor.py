@@ -21,6 +21,7 @@ from glassbox.engine.evaluate import evaluate
 from glassbox.engine.outcome import ModelArtifact, Models
 from glassbox.engine.validate import evaluator_blessing, write_blessing
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
@@ -43,6 +44,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         schemas = input_dict.get(keys.SCHEMA_KEY) or []
         evaluation = artifact_utils.get_single_instance(output_dict[keys.EVALUATION_KEY])
         explain_json = exec_properties.get(keys.EXPLAIN_CONFIG_KEY)
+        simple_model_json = exec_properties.get(keys.SIMPLE_MODEL_CONFIG_KEY)
 
         models = Models(
             ModelArtifact(model.uri, model.id),
@@ -65,6 +67,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
                 self._context.pipeline_run_id or os.path.basename(evaluation.uri),
             )
             if exec_properties.get(keys.TENSORBOARD_DIR_KEY)
+            else None,
+            simple_model_config=proto_utils.json_to_proto(simple_model_json, SimpleModelConfig())
+            if simple_model_json
             else None,
         )
         set_properties(evaluation, outcome.properties)

@@ -2,19 +2,27 @@
 (label = x0 + x1 + x2 + noise > 0): logistic regression against a candidate that knows the rule
 and one that reads only an unrelated feature."""
 
+import json
+import os
+
 import numpy as np
 import pytest
 import tensorflow as tf
+from google.protobuf import text_format
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.preprocessing import StandardScaler
 from sklearn.tree import DecisionTreeClassifier
+from tensorflow_model_analysis.proto import config_pb2
+from tfx.types import artifact_utils, channel_utils, standard_artifacts
 
-from glassbox import cli
+from glassbox import cli, keys
+from glassbox.components.evaluator.component import Evaluator
 from glassbox.data.example_decoder import ExampleDecoder
 from glassbox.simple_model.beam import example_hashes, held_out
 from tests.simple_model.conftest import CONFIG, EVAL_CONFIG, N
 from tests.support import saved_models
+from tests.support.executors import run_executor
 
 
 def _models(result):
@@ -124,3 +132,22 @@ def test_a_bad_config_exits_2_naming_the_field_and_writes_nothing(runs, tmp_path
     error = capsys.readouterr().err
     assert "SimpleModelConfig field 'metric' is 'f1'" in error and "Traceback" not in error
     assert not output.exists()
+
+
+def test_the_tfx_evaluator_writes_simple_model_json_into_its_evaluation(runs, tmp_path):
+    examples = standard_artifacts.Examples()
+    examples.uri = saved_models.write_examples_artifact(
+        str(tmp_path / "examples"), {"eval": runs["examples"]}
+    )
+    examples.split_names = artifact_utils.encode_split_names(["eval"])
+    model = standard_artifacts.Model()
+    model.uri = str(runs["root"] / "model-good")
+    evaluator = Evaluator(
+        examples=channel_utils.as_channel([examples]),
+        model=channel_utils.as_channel([model]),
+        eval_config=text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
+        simple_model_config=CONFIG,
+    )
+    outputs = run_executor(evaluator, tmp_path / "outputs")
+    with open(os.path.join(outputs["evaluation"].uri, keys.SIMPLE_MODEL_FILE)) as f:
+        assert json.load(f) == runs["good"]

@@ -19,6 +19,7 @@ COMMANDS = (
     "history",
     "lineage",
     "override",
+    "monitor",
     "model_card",
     "demo",
     "kfp",

@@ -73,6 +73,11 @@ OVERRIDE_EXECUTION_TYPE = "glassbox.RecordOverride"
 OVERRIDE_KEY = "override"
 # The Validator's optional input: every Override of its pipeline.
 OVERRIDES_KEY = "overrides"
+# A monitoring of a pushed model on a data span (`glassbox monitor`): inputs the Model
+# (MODEL_KEY) and the span's Examples (EXAMPLES_KEY), outputs a ModelEvaluation (EVALUATION_KEY,
+# with SPAN_PROPERTY) and a glassbox.ValidationResult (VALIDATION_KEY); the execution records the
+# span and whether every check passed (PASSED_PROPERTY).
+MONITOR_EXECUTION_TYPE = "glassbox.Monitor"
 # ML Metadata context types: TFX's pipeline and run contexts, and the pipeline context Kubeflow
 # Pipelines (KFP) records, where a TFX artifact type is named by its schema title, e.g. tfx.Model.
 PIPELINE_CONTEXT_TYPE = "pipeline"
@@ -133,6 +138,10 @@ INCOMPLETE_PREFIX = ".incomplete-"
 # Evaluator names them on its ModelBlessing).
 OVERALL_METRIC_PREFIX = "overall_"
 EXAMPLE_SPLITS_PROPERTY = "example_splits"
+# A TFX Examples artifact's data span; glassbox monitor's evaluations and executions record it too.
+SPAN_PROPERTY = "span"
+# Whether a monitoring's checks all passed (1) or not (0).
+PASSED_PROPERTY = "passed"
 CURRENT_MODEL_PROPERTY = "current_model"
 CURRENT_MODEL_ID_PROPERTY = "current_model_id"
 BASELINE_MODEL_PROPERTY = "baseline_model"

@@ -18,7 +18,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tfx.components.example_gen.csv_example_gen.component import CsvExampleGen
 from tfx.components.pusher.component import Pusher
 from tfx.orchestration import metadata, pipeline
-from tfx.proto import pusher_pb2
+from tfx.proto import example_gen_pb2, pusher_pb2
 
 from glassbox import keys
 from glassbox.components.evaluator.component import Evaluator
@@ -101,6 +101,18 @@ def default_eval_config(
     )
 
 
+def example_gen_of(data_root: str, input_pattern: Optional[str] = None) -> CsvExampleGen:
+    """CsvExampleGen over data_root, or over the files matching input_pattern under it."""
+    if input_pattern is None:
+        return CsvExampleGen(input_base=data_root)
+    return CsvExampleGen(
+        input_base=data_root,
+        input_config=example_gen_pb2.Input(
+            splits=[example_gen_pb2.Input.Split(name="single_split", pattern=input_pattern)]
+        ),
+    )
+
+
 def create_pipeline(
     pipeline_name: str,
     pipeline_root: str,
@@ -115,6 +127,7 @@ def create_pipeline(
     explain_config: Optional[explain_config_pb2.ExplainConfig] = None,
     honour_overrides: bool = False,
     enable_cache: bool = False,
+    input_pattern: Optional[str] = None,
 ) -> pipeline.Pipeline:
     """The demo pipeline over the CSV files in data_root.
 
@@ -138,8 +151,10 @@ def create_pipeline(
       honour_overrides: the Validator applies `glassbox override`'s approvals and vetoes.
       enable_cache: TFX's caching: a run on unchanged inputs reuses the earlier outputs (the
         same Model, so that an override of it applies on the next run).
+      input_pattern: the CSV files under data_root, e.g. 'span-{SPAN}/*.csv' (TFX's spans: the
+        latest span is read, and its Examples record it); default every file of data_root.
     """
-    example_gen = CsvExampleGen(input_base=data_root)
+    example_gen = example_gen_of(data_root, input_pattern)
     examples = example_gen.outputs[keys.EXAMPLES_KEY]
     trainer = Trainer(examples=examples, config=training)
     model = trainer.outputs[keys.MODEL_KEY]

@@ -1,6 +1,8 @@
 """A metric's history over a pipeline's runs, read from ML Metadata: each ModelEvaluation, oldest
-first, with the model and examples it evaluated (and their data span), its baseline, the metric's
-value on a slice (and every other metric's) and whether the model was blessed, by which checks.
+first (in span order when the evaluations are of several data spans), with the model and examples
+it evaluated (and their data span), its baseline, the metric's value on a slice (and every other
+metric's) and whether the model was blessed, by which checks; for a monitoring's evaluation
+(`glassbox monitor`), whether its checks passed.
 
 The overall slice's values are the evaluation's custom properties (`overall_auc`, ...); other
 slices' (and evaluations without those properties) are read from the evaluation directory.
@@ -15,18 +17,17 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from glassbox import keys
-from glassbox.provenance import lineage, records
+from glassbox.provenance import lineage, monitoring, records
 from glassbox.provenance.errors import ProvenanceError
 from glassbox.provenance.records import ArtifactRef, artifact_ref
 
 OVERALL = "Overall"  # TFMA's name of the overall slice
-SPAN_PROPERTY = "span"  # TFX's Examples artifacts record their data span under this name
 
 
 @dataclasses.dataclass(frozen=True)
 class HistoryPoint:
     """One evaluation: its run, what it evaluated, the metric's value (None: not computed on the
-    slice) and the verdict (None: no ModelBlessing records one)."""
+    slice) and the verdict (None: no ModelBlessing records one; a monitoring's: its checks passed)."""
 
     run: Optional[str]
     evaluation: ArtifactRef
@@ -42,17 +43,20 @@ class HistoryPoint:
     metrics: Dict[str, float] = dataclasses.field(default_factory=dict)
     # The checks of the validation that made the blessing, on the slice (decision.json's).
     checks: List[Dict] = dataclasses.field(default_factory=list)
+    monitored: bool = False  # a monitoring's evaluation (`glassbox monitor`), not a pipeline run's
 
 
 @dataclasses.dataclass(frozen=True)
 class History:
-    """A metric on a slice over a pipeline's evaluations, oldest first."""
+    """A metric on a slice over a pipeline's evaluations, oldest first; with by_span (every
+    evaluation's data has a span, and they have several), in span order (then oldest first)."""
 
     store: str
     pipeline: str
     metric: str
     slice: str
     points: List[HistoryPoint]
+    by_span: bool = False
 
     def to_json(self) -> Dict:
         return dataclasses.asdict(self)
@@ -78,15 +82,21 @@ def read_history(
     found = [(evaluation, _metrics(evaluation, slice_name)) for evaluation in evaluations]
     if all(metric not in metrics for _, metrics in found if metrics is not None):
         raise ProvenanceError(_missing(context.name, metric, slice_name, found))
+    points = [
+        _point(store, evaluation, metric, metrics or {}, slice_name)
+        for evaluation, metrics in found
+    ]
+    spans = [point.span for point in points]
+    by_span = None not in spans and len(set(spans)) > 1
+    if by_span:
+        points.sort(key=lambda point: point.span)  # stable: oldest first within a span
     return History(
         store=store_path,
         pipeline=context.name,
         metric=metric,
         slice=slice_name,
-        points=[
-            _point(store, evaluation, metric, metrics or {}, slice_name)
-            for evaluation, metrics in found
-        ],
+        points=points,
+        by_span=by_span,
     )
 
 
@@ -140,8 +150,27 @@ def _point(
     (model,) = inputs[keys.MODEL_KEY]
     (examples,) = inputs[keys.EXAMPLES_KEY]
     baselines = inputs.get(keys.BASELINE_MODEL_KEY, [])
+    span = records.property_value(examples, keys.SPAN_PROPERTY)
+    if monitoring.is_monitoring(store, execution):
+        (validation,) = lineage.execution_artifacts(store, execution.id, lineage.Event.OUTPUT)[
+            keys.VALIDATION_KEY
+        ]
+        return HistoryPoint(
+            run=None,
+            evaluation=artifact_ref(store, evaluation),
+            model=artifact_ref(store, model),
+            examples=artifact_ref(store, examples),
+            baseline_model=None,
+            value=metrics.get(metric),
+            blessing=None,
+            blessed=records.property_value(execution, keys.PASSED_PROPERTY) == 1,
+            reason=records.property_value(execution, keys.REASON_PROPERTY) or "",
+            span=span,
+            metrics=metrics,
+            checks=_decision_checks(validation.uri, slice_name),
+            monitored=True,
+        )
     blessing = blessing_of(store, evaluation)
-    span = records.property_value(examples, SPAN_PROPERTY)
     return HistoryPoint(
         run=lineage.run_name(store, execution),
         evaluation=artifact_ref(store, evaluation),
@@ -165,13 +194,15 @@ def _checks_on(
 ) -> List[Dict]:
     """The checks on slice_name of the glassbox validation that made the blessing (none for TFX's
     Evaluator, which writes no decision.json)."""
-    from glassbox.validation.decision_file import load_decision
-
     producer = lineage.producer_execution(store, blessing)
     results = lineage.outputs_of_type(store, [producer.id], keys.VALIDATION_RESULT_TYPE)
-    if not results:
-        return []
-    return [c for c in load_decision(results[-1].uri)["checks"] if c["slice"] == slice_name]
+    return _decision_checks(results[-1].uri, slice_name) if results else []
+
+
+def _decision_checks(validation_dir: str, slice_name: str) -> List[Dict]:
+    from glassbox.validation.decision_file import load_decision
+
+    return [c for c in load_decision(validation_dir)["checks"] if c["slice"] == slice_name]
 
 
 def blessing_of(

@@ -12,11 +12,21 @@ _INDENT = " " * 12
 
 
 def format_history(history: History) -> str:
-    """A table of the history, oldest first, one evaluation per row."""
-    header = ["Run", "Evaluation", "Model", "Baseline", "Examples", history.metric, "Verdict"]
+    """A table of the history, oldest first (by span when history.by_span), one evaluation per row."""
+    header = [
+        "Span",
+        "Run",
+        "Evaluation",
+        "Model",
+        "Baseline",
+        "Examples",
+        history.metric,
+        "Verdict",
+    ]
     rows = [
         [
-            point.run or "-",
+            "-" if point.span is None else str(point.span),
+            point.run or ("monitor" if point.monitored else "-"),
             str(point.evaluation.id),
             str(point.model.id),
             str(point.baseline_model.id) if point.baseline_model else "-",
@@ -28,8 +38,8 @@ def format_history(history: History) -> str:
     ]
     widths = [max(len(row[i]) for row in [header] + rows) for i in range(len(header) - 1)]
     lines = [
-        f"{history.metric} on {history.slice}, pipeline {history.pipeline} ({history.store}), oldest first "
-        "(ids of ML Metadata artifacts):"
+        f"{history.metric} on {history.slice}, pipeline {history.pipeline} ({history.store}), "
+        f"{'by data span, ' if history.by_span else ''}oldest first (ids of ML Metadata artifacts):"
     ]
     lines += [
         "  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[-1]

@@ -67,7 +67,7 @@ def test_glassbox_history_prints_the_table_json_and_the_html_view(demo_runs, tmp
     assert [line.split()[-1] for line in lines[2:]] == [
         r.decision["reason"].split()[-1] for r in demo_runs.runs
     ]
-    assert [float(line.split()[5]) for line in lines[2:]] == [
+    assert [float(line.split()[6]) for line in lines[2:]] == [
         r.overall_metrics["auc"] for r in demo_runs.runs
     ]
 

@@ -785,26 +785,38 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     return lines.map(plotText).join('<br>');
   }
 
-  /* A metric over the pipeline's evaluations against time (and data span): a marker per verdict,
-   * the validation's thresholds on the metric as dashed steps, any recorded metric from the chooser. */
+  /* A monitoring's evaluation (glassbox monitor) passed or failed its checks; a pipeline run's
+   * model was blessed or not. */
+  function pointVerdict(p) {
+    if (!p.monitored) return verdict(p.blessed);
+    return p.blessed ? 'monitor: passed' : 'monitor: failed';
+  }
+
+  /* A metric over the pipeline's evaluations against their data span (h.by_span: several spans,
+   * every evaluation's data has one) or time: a marker per verdict, the validation's thresholds on
+   * the metric as dashed steps, any recorded metric from the chooser. */
   function historyView() {
     const h = DATA.history;
-    const COLORS = {'blessed': '#137333', 'not blessed': '#a50e0e', 'no verdict': '#9aa0a6'};
+    const COLORS = {'blessed': '#137333', 'not blessed': '#a50e0e', 'monitor: passed': '#137333',
+                    'monitor: failed': '#a50e0e', 'no verdict': '#9aa0a6'};
+    const SYMBOLS = {'blessed': 'circle', 'monitor: passed': 'diamond', 'monitor: failed': 'x'};
     const metrics = unique([h.metric].concat(h.points.flatMap(p => Object.keys(p.metrics || {})).sort()));
     const metric = metrics.includes(state.get('metric')) ? state.get('metric') : h.metric;
     const shown = h.points.map((p, i) => Object.assign({}, p, {
       n: i + 1, time: p.evaluation.created.replace(/(Z|[+-]\d\d:\d\d)$/, ''), // plotly's dates: no offset (UTC)
       value: metric === h.metric ? p.value : (p.metrics || {})[metric] ?? null}));
-    const when = p => p.time.replace('T', ' ').slice(0, 16) + (p.span !== null && p.span !== undefined ? `, span ${p.span}` : '');
+    const hasSpan = p => p.span !== null && p.span !== undefined;
+    const when = p => p.time.replace('T', ' ').slice(0, 16) + (hasSpan(p) ? `, span ${p.span}` : '');
+    const x = p => (h.by_span ? p.span : p.time);
     const traces = Object.keys(COLORS).map(name => {
-      const points = shown.filter(p => verdict(p.blessed) === name && p.value !== null);
-      return {type: 'scatter', mode: 'markers', name: name, x: points.map(p => p.time), y: points.map(p => p.value),
-              marker: {size: 12, color: COLORS[name], symbol: name === 'blessed' ? 'circle' : 'x'},
-              customdata: points.map(p => [p.run || '', p.model.id, wrapped(p.reason || name, 70), when(p)]),
+      const points = shown.filter(p => pointVerdict(p) === name && p.value !== null);
+      return {type: 'scatter', mode: 'markers', name: name, x: points.map(x), y: points.map(p => p.value),
+              marker: {size: 12, color: COLORS[name], symbol: SYMBOLS[name] || 'x'},
+              customdata: points.map(p => [p.monitored ? 'monitor' : p.run || '', p.model.id, wrapped(p.reason || name, 70), when(p)]),
               hovertemplate: `%{customdata[3]}, run %{customdata[0]}<br>model %{customdata[1]}: ${plotText(metric)} %{y}` +
                              '<br>%{customdata[2]}<extra></extra>'};
     }).filter(trace => trace.x.length);
-    const line = {type: 'scatter', mode: 'lines', x: shown.map(p => p.time), y: shown.map(p => p.value), showlegend: false,
+    const line = {type: 'scatter', mode: 'lines', x: shown.map(x), y: shown.map(p => p.value), showlegend: false,
                   line: {color: '#dadce0'}, hoverinfo: 'skip', connectgaps: true};
     const onMetric = c => c.metric === metric || c.metric.startsWith(metric + ' (');
     const thresholds = ['value_threshold', 'change_threshold'].map(kind => {
@@ -813,35 +825,40 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
         return check ? [checkBound(check), thresholdText(check.threshold)] : [null, ''];
       });
       const color = kind === 'value_threshold' ? '#202124' : '#b06000';
-      return {type: 'scatter', mode: 'lines+markers', name: kind.replace('_', ' '), x: shown.map(p => p.time),
+      return {type: 'scatter', mode: 'lines+markers', name: kind.replace('_', ' '), x: shown.map(x),
               y: bounds.map(b => b[0]), customdata: bounds.map(b => plotText(b[1])), line: {dash: 'dash', width: 1, color: color},
               marker: {symbol: 'line-ew-open', size: 28, line: {width: 2.5, color: color}},
               hovertemplate: `${kind.replace('_', ' ')} %{y}: %{customdata}<extra></extra>`};
     }).filter(trace => trace.y.some(y => y !== null));
     const few = shown.length <= 12;
+    const spans = unique(shown.map(p => p.span));
+    const xaxis = h.by_span
+      ? Object.assign({type: 'linear', title: {text: 'data span'}},
+          spans.length <= 20 ? {tickvals: spans, ticktext: spans.map(s => `span ${s}`)} : {})
+      : Object.assign({type: 'date', title: {text: 'evaluated (UTC)' + (shown.some(hasSpan) ? ', data span' : '')}},
+          few ? {tickvals: shown.map(p => p.time), ticktext: shown.map(p => plotText(when(p)).replace(', ', '<br>'))} : {});
     const columns = [
       {id: 'n', label: '#', value: p => p.n},
       {id: 'time', label: 'Evaluated (UTC)', value: p => p.time.replace('T', ' ')},
       {id: 'span', label: 'Data span', value: p => p.span},
-      {id: 'run', label: 'Run', value: p => p.run},
+      {id: 'run', label: 'Run', value: p => (p.monitored ? 'monitor' : p.run)},
       {id: 'artifacts', label: 'ML Metadata ids', value: p => p.evaluation.id,
        text: p => `evaluation ${p.evaluation.id}, model ${p.model.id} (baseline ${p.baseline_model ? p.baseline_model.id : 'none'}), ` +
                   `examples ${p.examples.id}`,
        title: p => [p.evaluation, p.model, p.baseline_model, p.examples].filter(a => a).map(a => `${a.type} ${a.id}: ${a.uri}`).join('\n')},
       {id: 'value', label: metric, value: p => p.value, title: p => String(p.value)},
-      {id: 'verdict', label: 'Verdict', value: p => verdict(p.blessed), title: p => p.reason},
+      {id: 'verdict', label: 'Verdict', value: pointVerdict, title: p => p.reason},
       {id: 'reason', label: 'Reason', value: p => p.reason},
     ];
+    const order = h.by_span ? 'by data span' : 'oldest first';
     return el('section', {}, [
       el('div', {class: 'controls'}, [labelled('Metric', select('metric', metrics.map(m => [m, m]), metric))]),
       el('p', {class: 'summary', text: `${metric} on ${h.slice} over ${h.points.length} evaluations of pipeline ` +
-                                       `${h.pipeline} (${h.store}), oldest first` +
+                                       `${h.pipeline} (${h.store}), ${order}` +
                                        (thresholds.length ? '; dashed: the validation\'s thresholds' : '')}),
       chart('history', `${metric} on ${h.slice}`, [line].concat(thresholds, traces), {
-        xaxis: Object.assign({type: 'date', title: {text: 'evaluated (UTC)' + (shown.some(p => p.span !== null && p.span !== undefined) ? ', data span' : '')}},
-          few ? {tickvals: shown.map(p => p.time), ticktext: shown.map(p => plotText(when(p)).replace(', ', '<br>'))} : {}),
-        yaxis: {title: {text: plotText(metric)}}, hovermode: 'closest'}),
-      dataTable(columns, shown, {name: 'history', caption: `${metric} on ${h.slice} at each evaluation, oldest first`, sortKey: 'hsort', pageKey: 'hpage',
+        xaxis: xaxis, yaxis: {title: {text: plotText(metric)}}, hovermode: 'closest'}),
+      dataTable(columns, shown, {name: 'history', caption: `${metric} on ${h.slice} at each evaluation, ${order}`, sortKey: 'hsort', pageKey: 'hpage',
         rowClass: p => (p.blessed === false ? 'fail' : p.blessed ? 'pass' : 'skip')}),
     ]);
   }

@@ -21,8 +21,8 @@ from glassbox.provenance.lineage import open_store, pipeline_artifacts, pipeline
 from glassbox.provenance.records import property_value
 from tests.support import report_browser
 
-# Five LocalDagRunner runs and seven evaluations: 52 to 72 s in all here (2 shared cores).
-pytestmark = pytest.mark.integration
+# Five LocalDagRunner runs and seven evaluations: 52 to 79 s in all here (2 shared cores, 4 runs).
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

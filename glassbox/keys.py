@@ -16,6 +16,8 @@ SCHEMA_KEY = "schema"
 EVALUATION_KEY = "evaluation"
 BLESSING_KEY = "blessing"
 VALIDATION_KEY = "validation"
+# The Evaluator's and Validator's HTML report, for the Kubeflow Pipelines UI (HTML_TYPE).
+REPORT_KEY = "report"
 # The stock Pusher's input of the blessing (and TFX's Resolver's output of it).
 MODEL_BLESSING_KEY = "model_blessing"
 # The stock Pusher's output.
@@ -65,6 +67,11 @@ MODEL_EVALUATION_TYPE = "ModelEvaluation"
 MODEL_BLESSING_TYPE = "ModelBlessing"
 PUSHED_MODEL_TYPE = "PushedModel"
 VALIDATION_RESULT_TYPE = "glassbox.ValidationResult"
+# KFP's type of an HTML file (its `dsl.HTML`). The KFP v2 UI shows an output artifact of this
+# type with a non-empty DISPLAY_NAME_PROPERTY in the task's Visualization tab, reading the file
+# at its URI (kubeflow/pipelines frontend/src/components/viewers/MetricsVisualizations.tsx).
+HTML_TYPE = "system.HTML"
+DISPLAY_NAME_PROPERTY = "display_name"
 # A person's approval or veto of one Model (`glassbox override`), and the ML Metadata execution
 # type that records it: inputs the Model (MODEL_KEY) and the blessing it overrides (BLESSING_KEY),
 # output the Override (OVERRIDE_KEY), in the pipeline's context.

@@ -142,6 +142,25 @@ def move_into_place(staging: str, output_dir: str) -> None:
         tf.io.gfile.rename(os.path.join(staging, name), target, overwrite=True)
 
 
+def copy_into_place(source: str, target: str) -> None:
+    """Copies the file source to target through a temporary file beside target (removed by a later
+    run if this one is killed), renamed into place: a reader finds the whole file or the old one.
+
+    Raises:
+      OutputError: target's directory cannot be written.
+    """
+    output_dir = os.path.dirname(target)
+    temporary = temporary_path(output_dir)
+    with writing(output_dir):
+        try:
+            tf.io.gfile.makedirs(output_dir)
+            tf.io.gfile.copy(source, temporary, overwrite=True)
+            tf.io.gfile.rename(temporary, target, overwrite=True)
+        finally:
+            if tf.io.gfile.exists(temporary):
+                tf.io.gfile.remove(temporary)
+
+
 @contextlib.contextmanager
 def writing(directory: str):
     """Turns an OS or storage fault (no space, read-only, permission, ...) writing into directory,

@@ -2,6 +2,7 @@
 loads nothing heavy."""
 
 import pytest
+from kfp import dsl
 from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.writers import eval_config_writer
 from tfx.components.evaluator import constants as evaluator_constants
@@ -24,6 +25,8 @@ SAME_AS_THEIRS = {
     "MODEL_BLESSING_TYPE": standard_artifacts.ModelBlessing.TYPE_NAME,
     "PUSHED_MODEL_TYPE": standard_artifacts.PushedModel.TYPE_NAME,
     "VALIDATION_RESULT_TYPE": ValidationResult.TYPE_NAME,
+    # KFP's type of an HTML file, which its UI shows.
+    "HTML_TYPE": dsl.HTML.schema_title,
     # Channel and parameter keys of the stock Evaluator and Pusher.
     "EXAMPLES_KEY": standard_component_specs.EXAMPLES_KEY,
     "MODEL_KEY": standard_component_specs.MODEL_KEY,

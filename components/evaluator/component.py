@@ -12,6 +12,7 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from tfx.utils import json_utils
 
 from glassbox import keys
+from glassbox.artifacts import HTMLReport
 from glassbox.components.evaluator import executor
 from glassbox.errors import ConfigError
 from glassbox.evaluation.config import check_written_eval_config
@@ -41,6 +42,7 @@ class EvaluatorSpec(ComponentSpec):
     OUTPUTS = {
         keys.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
         keys.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
+        keys.REPORT_KEY: ChannelParameter(type=HTMLReport),
     }
 
 
@@ -75,6 +77,9 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     closed) and the blessing holds that validation in `validation/`; without, the model is not
     blessed and the blessing says nothing was checked. The Validator component adds gates; a
     Validator given this Evaluator's evaluation makes the decision (``defer_to_validator``).
+
+    `report`: the evaluation's HTML report (`evaluation`'s report.html), one file, typed so that
+    the Kubeflow Pipelines UI shows it (docs/kubeflow.md).
 
     `beam_pipeline_args` choose the runner (by default Beam's in-process FnApiRunner, see
     glassbox.beam_runner; Dataflow, Flink or Spark at scale).
@@ -163,6 +168,7 @@ class Evaluator(base_beam_component.BaseBeamComponent):
                 simple_model_config=simple_model_config,
                 evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
+                report=types.Channel(type=HTMLReport),
             )
         )
 

@@ -1,6 +1,6 @@
 """Executor of the glassbox Evaluator: the engine's `evaluate` on the artifacts, its outcome's
-properties set on the ModelEvaluation; then the engine's `evaluator_blessing` mapped onto the
-ModelBlessing, last."""
+properties set on the ModelEvaluation, its report copied into `report`; then the engine's
+`evaluator_blessing` mapped onto the ModelBlessing, last."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from tfx.utils import json_utils, proto_utils
 from glassbox import keys
 from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.properties import set_properties
+from glassbox.components.report_output import write_report_output
 from glassbox.config_files import load_schema
 from glassbox.engine.evaluate import evaluate
 from glassbox.engine.outcome import ModelArtifact, Models
@@ -25,8 +26,9 @@ from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
 
 
 class Executor(base_beam_executor.BaseBeamExecutor):
-    """Evaluates the model artifact(s) on the example splits; writes the ModelEvaluation, then
-    the ModelBlessing (if the execution has that output; an error leaves no blessing)."""
+    """Evaluates the model artifact(s) on the example splits; writes the ModelEvaluation and the
+    report, then the ModelBlessing (the last two if the execution has those outputs; an error
+    leaves no blessing)."""
 
     def Do(
         self,
@@ -73,6 +75,7 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             else None,
         )
         set_properties(evaluation, outcome.properties)
+        write_report_output(output_dict, outcome.report, "evaluation report")
         if output_dict.get(keys.BLESSING_KEY):
             blessing = artifact_utils.get_single_instance(output_dict[keys.BLESSING_KEY])
             record = evaluator_blessing(

@@ -12,7 +12,7 @@ from tfx.types.component_spec import ChannelParameter, ComponentSpec, ExecutionP
 from tfx.utils import proto_utils
 
 from glassbox import keys
-from glassbox.artifacts import Override, ValidationResult
+from glassbox.artifacts import HTMLReport, Override, ValidationResult
 from glassbox.components.evaluator.component import Evaluator
 from glassbox.components.validator import executor
 from glassbox.evaluation.thresholds import check_threshold_fields, check_thresholds
@@ -37,6 +37,7 @@ class ValidatorSpec(ComponentSpec):
     OUTPUTS = {
         keys.BLESSING_KEY: ChannelParameter(type=standard_artifacts.ModelBlessing),
         keys.VALIDATION_KEY: ChannelParameter(type=ValidationResult),
+        keys.REPORT_KEY: ChannelParameter(type=HTMLReport),
     }
 
 
@@ -70,7 +71,9 @@ class Validator(base_component.BaseComponent):
     The thresholds are those of the `tfma.EvalConfig` (the evaluation's own, or `eval_config`),
     plus the gates of a `ValidatorConfig`. Outputs `blessing`, a ModelBlessing as the stock TFX
     Evaluator writes it (the Pusher and `LatestBlessedModelStrategy` read it), and `validation`,
-    the decision: TFMA's ValidationResult, `decision.json` and `decision.md`, a sentence per check.
+    the decision: TFMA's ValidationResult, `decision.json` and `decision.md`, a sentence per check,
+    and `report`, the HTML report of the evaluation with the decision, one file, typed so that the
+    Kubeflow Pipelines UI shows it (docs/kubeflow.md).
     Given a glassbox Evaluator's evaluation, it makes that Evaluator's blessing defer to its own.
     With honour_overrides, a person's approval or veto of the candidate recorded by `glassbox
     override` decides its blessing (docs/override.md).
@@ -149,5 +152,6 @@ class Validator(base_component.BaseComponent):
                 config=config,
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
                 validation=types.Channel(type=ValidationResult),
+                report=types.Channel(type=HTMLReport),
             )
         )

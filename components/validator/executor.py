@@ -1,5 +1,5 @@
-"""Executor of the glassbox Validator: the engine's `validate` on the artifacts, its blessing
-mapped onto the ModelBlessing, last."""
+"""Executor of the glassbox Validator: the engine's `validate` on the artifacts, its report
+copied into `report`, its blessing mapped onto the ModelBlessing, last."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from tfx.utils import proto_utils
 from glassbox import keys
 from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.properties import get_properties, set_properties
+from glassbox.components.report_output import write_report_output
 from glassbox.engine.outcome import ModelArtifact, Models
 from glassbox.engine.validate import validate, write_blessing
 from glassbox.protos import validator_config_pb2
@@ -55,6 +56,7 @@ class Executor(base_executor.BaseExecutor):
                 for a in input_dict.get(keys.OVERRIDES_KEY, [])
             ],
         )
+        write_report_output(output_dict, outcome.report, "validation report")
         blessing = artifact_utils.get_single_instance(output_dict[keys.BLESSING_KEY])
         set_properties(blessing, outcome.blessing.properties)
         write_blessing(outcome.blessing, blessing.uri)

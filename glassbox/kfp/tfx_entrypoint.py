@@ -11,12 +11,18 @@
    artifact's name, which the KFP resolver of LatestBlessedModelStrategy matches against artifact
    names (TFX's entrypoint does this for its own Evaluator's blessing only), and enter the next
    task as TFX's exact id of that name, equal to the id TFX gives the artifact itself there.
+3. KFP's own types. TFX's entrypoint imports the class of a type it does not know by the type's
+   name (`glassbox.ValidationResult` is `glassbox.ValidationResult`), which cannot be done for a
+   type of KFP's (`system.HTML`, the type of the Evaluator's and Validator's `report`, which the
+   KFP UI shows); such a type is renamed, for TFX's entrypoint only, to its glassbox class's path.
+   KFP records the outputs with the types of its own copy of the ExecutorInput.
 """
 
 from __future__ import annotations
 
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
+import yaml
 from absl import app
 from google.protobuf import json_format
 from kfp.pipeline_spec import pipeline_spec_pb2
@@ -27,8 +33,11 @@ from tfx.orchestration.kubeflow.v2.container import (
 )
 
 from glassbox import keys
+from glassbox.artifacts import HTMLReport
 
 MODEL_ID_PROPERTIES = (keys.CURRENT_MODEL_ID_PROPERTY, keys.BASELINE_MODEL_ID_PROPERTY)
+# KFP's types of glassbox's artifact classes, and the classes' paths.
+CLASS_OF_KFP_TYPE = {HTMLReport.TYPE_NAME: f"{HTMLReport.__module__}.{HTMLReport.__qualname__}"}
 
 
 def tfx_id(name: str) -> int:
@@ -45,6 +54,26 @@ def fill_input_types(
         for artifact in artifact_list.artifacts:
             if not (artifact.type.instance_schema or artifact.type.schema_title):
                 artifact.type.CopyFrom(inputs_spec.artifacts[key].artifact_type)
+
+
+def type_title(artifact_type: pipeline_spec_pb2.ArtifactTypeSchema) -> Optional[str]:
+    """The type's name, as KFP's metadata client takes it from the schema (None: no schema)."""
+    if artifact_type.schema_title:
+        return artifact_type.schema_title
+    if artifact_type.instance_schema:
+        return yaml.safe_load(artifact_type.instance_schema).get("title")
+    return None
+
+
+def kfp_types_to_classes(executor_input: pipeline_spec_pb2.ExecutorInput) -> None:
+    """Gives every artifact of a KFP type that a glassbox class has (CLASS_OF_KFP_TYPE) that
+    class's path as its type, which TFX's entrypoint imports."""
+    for artifacts in (executor_input.inputs.artifacts, executor_input.outputs.artifacts):
+        for artifact_list in artifacts.values():
+            for artifact in artifact_list.artifacts:
+                class_path = CLASS_OF_KFP_TYPE.get(type_title(artifact.type))
+                if class_path:
+                    artifact.type.schema_title = class_path
 
 
 def model_ids_to_tfx(executor_input: pipeline_spec_pb2.ExecutorInput) -> None:
@@ -99,6 +128,7 @@ def _run(parsed_args: Tuple[object, List[str]]) -> None:
                 ignore_unknown_fields=True,
             ),
         )
+    kfp_types_to_classes(executor_input)
     model_ids_to_tfx(executor_input)
     args.json_serialized_invocation_args = json_format.MessageToJson(executor_input)
     kubeflow_v2_run_executor.main((args, beam_args))

@@ -2,7 +2,8 @@
 
 A step that writes `mlpipeline-ui-metadata.json` (KFP v1, and v2's compatibility mode) with an
 inline "web-app" output gets the report shown in the run's Visualizations tab. KFP v2 proper shows
-an artifact of type `system.HTML` whose URI is the HTML file itself: the file `write_report` writes.
+an artifact of type `system.HTML` with a `display_name` whose URI is the HTML file itself: the
+file `write_report` writes, as the TFX components' and native KFP components' `report` outputs.
 """
 
 from __future__ import annotations

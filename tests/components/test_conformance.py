@@ -19,6 +19,7 @@ from tfx.orchestration import pipeline
 from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 from tfx.types import channel_utils, standard_artifacts
 
+from glassbox import keys
 from glassbox.components import Evaluator, Trainer, Validator
 from glassbox.components.baseline_resolver.component import BaselineResolver
 from glassbox.components.baseline_resolver.kfp_metadata import CONNECTION_CONFIG_ENV
@@ -183,6 +184,12 @@ def test_component_executor_does_its_work_on_fixtures(name, tmp_path, fixture_ur
             _json(os.path.join(artifact.uri, "decision.json")) if name == "Validator" else None
         )
         assert report["validation"] == decision and (decision is None or decision["blessed"])
+        # The same page in `report`, one file at its URI, of the type the KFP UI shows, named.
+        html = outputs[keys.REPORT_KEY]
+        assert html.type_name == keys.HTML_TYPE
+        with open(os.path.join(artifact.uri, "report.html")) as f:
+            assert html.read() == f.read()
+        assert html.get_string_custom_property(keys.DISPLAY_NAME_PROPERTY)
 
 
 def _report_data(path):

@@ -12,12 +12,14 @@ import pytest
 import yaml
 from google.protobuf import json_format
 from kfp import components as kfp_components
+from kfp import dsl
 from kfp.pipeline_spec import pipeline_spec_pb2
 from tfx.orchestration.kubeflow.v2.container import kubeflow_v2_entrypoint_utils
 from tfx.types import artifact
 from tfx.utils import import_utils
 
 from glassbox import keys
+from glassbox.artifacts import HTMLReport
 from glassbox.cli import main
 from glassbox.kfp import tfx_entrypoint
 from glassbox.pipelines import baseline, kubeflow_runner
@@ -108,15 +110,36 @@ def test_every_artifact_type_is_one_the_tfx_entrypoint_can_import(spec):
     ]
     titles = set()
     for definition in definitions:
-        schema = pipeline_spec_pb2.ArtifactTypeSchema(
-            instance_schema=definition["artifactType"]["instanceSchema"]
-        )
-        titles.add(yaml.safe_load(schema.instance_schema)["title"])
+        # As the entrypoint gets an artifact of the type, and passes it to TFX's.
+        executor_input = pipeline_spec_pb2.ExecutorInput()
+        typed = executor_input.outputs.artifacts["x"].artifacts.add()
+        typed.type.instance_schema = definition["artifactType"]["instanceSchema"]
+        titles.add(tfx_entrypoint.type_title(typed.type))
+        tfx_entrypoint.kfp_types_to_classes(executor_input)
         artifact_class = import_utils.import_class_by_path(
-            kubeflow_v2_entrypoint_utils._retrieve_class_path(schema)
+            kubeflow_v2_entrypoint_utils._retrieve_class_path(typed.type)
         )
         assert issubclass(artifact_class, artifact.Artifact)
     assert "glassbox.ValidationResult" in titles  # a custom type, imported by its type name
+    assert keys.HTML_TYPE in titles  # KFP's type, imported as the entrypoint renames it
+
+
+def test_the_evaluator_and_validator_output_their_reports_as_html_the_kfp_ui_shows(spec):
+    """The KFP UI's rule (frontend/src/components/viewers/MetricsVisualizations.tsx): an output
+    artifact of MLMD type `system.HTML` with a display_name is shown, the file at its URI read.
+    The MLMD type is the schema's title (backend/src/v2/metadata/client.go, RecordArtifact)."""
+    for task in ("Evaluator", "Validator"):
+        component = spec["components"][spec["root"]["dag"]["tasks"][task]["componentRef"]["name"]]
+        report = component["outputDefinitions"]["artifacts"][keys.REPORT_KEY]
+        schema = yaml.safe_load(report["artifactType"]["instanceSchema"])
+        assert schema["title"] == keys.HTML_TYPE == dsl.HTML.schema_title
+    # Nothing reads the reports: the Pusher still takes the Validator's blessing (above).
+    assert not [
+        name
+        for task in spec["root"]["dag"]["tasks"].values()
+        for name, source in task.get("inputs", {}).get("artifacts", {}).items()
+        if source.get("taskOutputArtifact", {}).get("outputArtifactKey") == keys.REPORT_KEY
+    ]
 
 
 def test_data_root_is_a_pipeline_parameter_with_the_compiled_default(spec):
@@ -411,3 +434,20 @@ def test_entrypoint_passes_model_ids_between_tasks_as_names_and_gives_tfx_its_ex
     assert received.custom_properties["current_model_id"].int_value == _hashed_id("12")
     assert received.custom_properties["baseline_model_id"].int_value == _hashed_id("5")
     assert set(received.metadata.fields) == {"blessed", "current_model"}
+
+
+def test_entrypoint_gives_kfps_html_type_the_glassbox_class_tfx_imports():
+    executor_input = pipeline_spec_pb2.ExecutorInput()
+    report = executor_input.outputs.artifacts["report"].artifacts.add(uri="gs://b/report")
+    report.type.instance_schema = "title: system.HTML\ntype: object\n"  # as TFX compiles it
+    model = executor_input.inputs.artifacts["model"].artifacts.add(uri="gs://b/model")
+    model.type.instance_schema = "title: tfx.Model\ntype: object\n"
+
+    tfx_entrypoint.kfp_types_to_classes(executor_input)
+
+    [parsed] = kubeflow_v2_entrypoint_utils.parse_raw_artifact_dict(
+        executor_input.outputs.artifacts, {}
+    )["report"]
+    assert isinstance(parsed, HTMLReport) and parsed.type_name == "system.HTML"
+    assert parsed.uri == "gs://b/report"
+    assert model.type.instance_schema == "title: tfx.Model\ntype: object\n"  # left as it was

@@ -31,6 +31,7 @@ from glassbox.pipelines.demo_pipeline import (
 )
 from glassbox.pipelines.local_runner import DEMO_RUNS, run_demo
 from glassbox.provenance.lineage import consumer_outputs, producer_inputs
+from tests.support.kfp_harness import kfp_ui_html_pages
 
 pytestmark = pytest.mark.integration  # whole pipelines under LocalDagRunner
 
@@ -227,6 +228,18 @@ def test_mlmd_holds_the_validator_execution_with_the_model_and_the_blessing_with
         decision = json.load(f)
     assert decision["candidate"]["id"] == run["model"].id
     assert decision["checks"][0]["kind"] == "evaluated_models" and decision["checks"][0]["passed"]
+
+
+def test_the_evaluator_and_validator_output_their_reports_as_pages_the_kfp_ui_shows(runs, store):
+    for run in runs:
+        for producer_of, report_dir in (("evaluation", "evaluation"), ("blessing", "validation")):
+            (event,) = [
+                e
+                for e in store.get_events_by_artifact_ids([run[producer_of].id])
+                if e.type == e.OUTPUT
+            ]
+            with open(os.path.join(run[report_dir].uri, keys.REPORT_FILE)) as f:
+                assert list(kfp_ui_html_pages(store, event.execution_id).values()) == [f.read()]
 
 
 def test_each_model_is_a_serving_saved_model_trained_on_the_runs_examples(runs, store):

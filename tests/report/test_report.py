@@ -569,6 +569,38 @@ def test_the_validation_view_shows_why_whole_at_any_width(browser, report_file, 
     page.close()
 
 
+# How the KFP v2 UI shows a system.HTML artifact (kubeflow/pipelines 2.16.1,
+# frontend/src/components/viewers/HTMLViewer.tsx): the page as the srcdoc of an iframe sandboxed
+# to scripts only (an opaque origin: no storage, no URL changes), full width, at least 600 px high.
+KFP_HTML_VIEWER = (
+    '<body style="margin:0;padding:20px"><iframe src="about:blank" sandbox="allow-scripts" '
+    'style="border:1px solid #e0e0e0;box-sizing:border-box;width:100%;min-height:600px">'
+    "</iframe></body>"
+)
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_the_page_works_in_the_kfp_ui_html_viewer(browser, report_file, width, tmp_path):
+    host = tmp_path / "kfp.html"
+    host.write_text(KFP_HTML_VIEWER)
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 700})
+    page.goto(f"file://{host}")
+    with open(report_file, encoding="utf-8") as f:
+        page.locator("iframe").evaluate("(frame, html) => { frame.srcdoc = html; }", f.read())
+    frame = page.frame_locator("iframe")
+    frame.locator(report_browser.RENDERED).wait_for()
+    assert frame.locator(".decision strong").inner_text() == "Not blessed"
+    browser.screenshot(page, f"kfp-viewer-validation-{width}")
+    # Views switch and a check opens its slice's charts, the state kept in memory.
+    frame.locator("[data-table='checks'] td", has_text="region:north").first.click()
+    frame.locator(report_browser.RENDERED).wait_for()
+    assert frame.locator("nav button.active").inner_text() == "Plots"
+    assert frame.locator("[data-chart='roc'] .main-svg").count() > 0
+    browser.screenshot(page, f"kfp-viewer-plots-{width}")
+    page.close()
+
+
 @pytest.mark.parametrize("width", [1400, 800])
 def test_the_slice_overview_compares_candidate_baseline_thresholds_and_overall(
     browser, report_file, artifacts, width

@@ -7,6 +7,7 @@ from typing import Dict, Mapping, Union
 
 from tfx import types
 from tfx.dsl.components.base import base_component
+from tfx.orchestration.portable import outputs_utils
 
 Outputs = Mapping[str, types.Artifact]
 
@@ -14,13 +15,14 @@ Outputs = Mapping[str, types.Artifact]
 def output_artifacts(
     component: base_component.BaseComponent, output_dir: Union[str, os.PathLike]
 ) -> Dict[str, types.Artifact]:
-    """A fresh artifact of each of the component's outputs, in its own dir output_dir/<key>."""
+    """A fresh artifact of each of the component's outputs at output_dir/<key>, made as TFX's
+    launcher makes them: a dir, or an empty file for a value artifact."""
     outputs = {}
     for key, channel in component.outputs.items():
         artifact = channel.type()
         artifact.uri = os.path.join(str(output_dir), key)
-        os.makedirs(artifact.uri, exist_ok=True)
         outputs[key] = artifact
+    outputs_utils.make_output_dirs({key: [artifact] for key, artifact in outputs.items()})
     return outputs
 
 

@@ -43,6 +43,7 @@ from ml_metadata.proto import metadata_store_pb2
 
 from glassbox import keys
 from glassbox.components.baseline_resolver.kfp_metadata import CONNECTION_CONFIG_ENV
+from glassbox.kfp.tfx_entrypoint import type_title
 
 MlmdArtifact = metadata_store_pb2.Artifact
 # A task's artifacts: input or output key -> MLMD artifacts.
@@ -60,13 +61,6 @@ class TaskFailed(RuntimeError):
 def load_spec(path: str) -> pipeline_spec_pb2.PipelineSpec:
     with open(path) as f:
         return json_format.ParseDict(yaml.safe_load(f), pipeline_spec_pb2.PipelineSpec())
-
-
-def schema_title(artifact_type: pipeline_spec_pb2.ArtifactTypeSchema) -> str:
-    """The artifact type's name, as KFP's metadata client takes it from the schema."""
-    if artifact_type.schema_title:
-        return artifact_type.schema_title
-    return yaml.safe_load(artifact_type.instance_schema)["title"]
 
 
 def to_mlmd_value(value: struct_pb2.Value) -> metadata_store_pb2.Value:
@@ -356,7 +350,7 @@ class LocalKfp:
         """The launcher's RecordArtifact: the artifact typed by its schema title, its metadata
         converted to custom properties."""
         type_id = self.store.put_artifact_type(
-            metadata_store_pb2.ArtifactType(name=schema_title(artifact.type))
+            metadata_store_pb2.ArtifactType(name=type_title(artifact.type))
         )
         mlmd_artifact = MlmdArtifact(type_id=type_id, uri=artifact.uri, state=MlmdArtifact.LIVE)
         for field, value in artifact.metadata.fields.items():
@@ -407,3 +401,23 @@ def output_artifact(title: str, uri: str, **metadata: Any) -> pipeline_spec_pb2.
     artifact.type.instance_schema = f"title: {title}\ntype: object\n"
     json_format.ParseDict(metadata, artifact.metadata)
     return artifact
+
+
+def kfp_ui_html_pages(store: metadata_store.MetadataStore, execution_id: int) -> Dict[str, str]:
+    """The pages the KFP v2 UI shows in a task's Visualization tab, by display name: the task's
+    OUTPUT artifacts of MLMD type system.HTML with a non-empty display_name, each the file read
+    at its URI (frontend/src/components/viewers/MetricsVisualizations.tsx, getVertifiedHtmlArtifacts
+    and getHtmlViewerConfig; the server reads the object named exactly by the URI)."""
+    outputs = [
+        event.artifact_id
+        for event in store.get_events_by_execution_ids([execution_id])
+        if event.type == metadata_store_pb2.Event.OUTPUT
+    ]
+    html_types = {t.id for t in store.get_artifact_types() if t.name == keys.HTML_TYPE}
+    pages = {}
+    for artifact in store.get_artifacts_by_id(outputs):
+        name = artifact.custom_properties.get(keys.DISPLAY_NAME_PROPERTY)
+        if artifact.type_id in html_types and name is not None and name.string_value:
+            with open(artifact.uri, encoding="utf-8") as f:
+                pages[name.string_value] = f.read()
+    return pages

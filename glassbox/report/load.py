@@ -107,6 +107,7 @@ def load_evaluation(path: str) -> EvaluationView:
         attributions=_attributions(evaluation.attributions, baseline, slice_label),
         surrogate=load_surrogate(path),
         explanation_summary=load_explanation_summary(path),
+        simple_model=load_simple_model(path),
     )
 
 
@@ -391,6 +392,26 @@ def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
             for slice_name, values in fidelity.items()
         },
     )
+
+
+def load_simple_model(evaluation_dir: str) -> Optional[Dict[str, Any]]:
+    """The simpler-model check's simple_model.json in the evaluation directory, if any."""
+    import tensorflow as tf
+
+    path = os.path.join(evaluation_dir, keys.SIMPLE_MODEL_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    content = _read_json(path, "the simpler-model check")
+    if not (
+        isinstance(content, dict)
+        and isinstance(content.get("candidate"), dict)
+        and isinstance(content.get("models"), list)
+    ):
+        raise ReportError(
+            f'{path} is not a simpler-model check: expected {{"candidate": {{"score": ...}}, '
+            '"models": [...], ...}'
+        )
+    return content
 
 
 def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary]:

@@ -170,6 +170,8 @@ class EvaluationView:
     cross_slices: List[SliceRow] = dataclasses.field(default_factory=list)
     surrogate: Optional[Surrogate] = None
     explanation_summary: Optional[ExplanationSummary] = None
+    # simple_model.json (glassbox.simple_model), as written, when the evaluation has one.
+    simple_model: Optional[Dict[str, Any]] = None
 
 
 @dataclasses.dataclass(frozen=True)

@@ -27,7 +27,8 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
   const PAGE_SIZE = 100;
   const HISTOGRAM_FROM_SLICES = 30; // from this many slices on, the histogram is the default
   const PLOT_CONFIG = {displaylogo: false, responsive: true};
-  const ui = {columnsOpen: false}; // open/closed state of the column chooser, not worth a link
+  // open/closed state of the column chooser and the simpler models, not worth a link
+  const ui = {columnsOpen: false, simpleOpen: false};
 
   /* ---------- DOM ---------- */
 
@@ -243,6 +244,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
       range ? el('button', {text: 'Clear range', onclick: () => state.set({range: null, page: null})}) : null,
     ]);
     return el('section', {}, [
+      simpleModels(),
       controls,
       el('p', {class: 'summary', text: `${shown.length} of ${E.slices.length} slices shown` +
         (viz === 'histogram' ? ' (drag across the histogram to keep a range of values)' : '')}),
@@ -251,6 +253,50 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
       metricsTable(shown, metric, viz === 'overview' ? state.get('order', 'slice') : 'slice'),
       crossSlices(metric),
     ]);
+  }
+
+  /* The simpler-model check (simple_model.json): the candidate's score beside simple interpretable
+   * models' on the same held-out examples, one line; opened, what those models learned. */
+  const SIMPLE_MODELS = {logistic_regression: 'Logistic regression', linear_regression: 'Linear regression',
+                         decision_tree: 'Decision tree'};
+  const SIMPLE_METRICS = {auc: 'AUC', accuracy: 'accuracy', log_loss: 'log loss', rmse: 'RMSE', mae: 'MAE'};
+
+  function simpleModels() {
+    const S = E.simple_model;
+    if (!S) return null;
+    const scores = S.models.map(m => [' · ', `${SIMPLE_MODELS[m.name] || m.name} ${fmt(m.score)} `,
+      el('span', {class: m.candidate_lead > 0 ? 'ahead' : 'behind',
+                  text: `(candidate ${m.candidate_lead > 0 ? '+' : ''}${fmt(m.candidate_lead)})`})]);
+    const metric = SIMPLE_METRICS[S.metric] || S.metric;
+    const linear = S.models.find(m => m.coefficients);
+    const tree = S.models.find(m => m.rules);
+    return el('details', {class: 'simple-models', open: ui.simpleOpen, ontoggle: e => { ui.simpleOpen = e.target.open; }}, [
+      el('summary', {}, [el('strong', {text: 'Simpler models'}),
+        ` · ${metric} on ${S.held_out_examples} held-out examples: candidate ${fmt(S.candidate.score)}`, scores]),
+      el('p', {class: 'summary', text: `Fitted on ${S.fit_examples} of ${S.sampled} examples sampled from ${S.examples} ` +
+        `(seed ${S.seed}); ${S.higher_is_better ? 'higher' : 'lower'} ${metric} is better.` +
+        (S.left_out_features.length ? ` Left out (several values in an example): ${S.left_out_features.join(', ')}.` : '')}),
+      linear ? coefficients(linear) : null,
+      tree ? [el('h3', {text: `Decision tree (depth ${tree.max_depth}, ${tree.leaves} leaves)`}),
+              el('pre', {class: 'rules', text: tree.rules})] : null,
+    ]);
+  }
+
+  /* A linear model's coefficients: one column, or one per class. */
+  function coefficients(m) {
+    const perClass = Object.values(m.coefficients).some(v => typeof v === 'object');
+    const table = perClass ? m.coefficients : {coefficient: m.coefficients};
+    const names = Object.keys(table);
+    const rows = Object.keys(table[names[0]]).map(f => Object.assign({feature: f}, ...names.map(c => ({[c]: table[c][f]}))));
+    const intercept = typeof m.intercept === 'object'
+      ? Object.entries(m.intercept).map(([c, v]) => `${c} ${fmt(v)}`).join(', ') : fmt(m.intercept);
+    const columns = [{id: 'feature', label: 'Feature', value: r => r.feature}]
+      .concat(names.map(c => ({id: c, label: c[0].toUpperCase() + c.slice(1), value: r => r[c]})))
+      .concat(perClass ? [] : [{id: 'size', label: '|Coefficient|', value: r => Math.abs(r.coefficient)}]);
+    return [el('h3', {text: `${SIMPLE_MODELS[m.name] || m.name}: coefficients (intercept ${intercept})`}),
+      el('p', {class: 'summary', text: 'Per standard deviation of a numeric feature; for a category (feature=value), when present.'}),
+      dataTable(columns, rows, {name: 'coefficients', caption: `${SIMPLE_MODELS[m.name]}'s coefficients`,
+        sortKey: 'csort', pageKey: 'cpage', defaultSort: perClass ? '' : '-size'})];
   }
 
   /* Cross slices ("A minus B"): each metric's value on slice A less its value on slice B. */

@@ -12,6 +12,7 @@ data and the seed, never on files, batches, their order or the number of workers
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Dict, FrozenSet, Optional, Sequence
 
 import apache_beam as beam
@@ -67,6 +68,7 @@ def _value_hashes(column: pa.Array) -> np.ndarray:
     return result
 
 
+@functools.lru_cache(maxsize=None)
 def _word(text: str) -> np.uint64:
     return pd.util.hash_array(np.array([text], dtype=object))[0]
 

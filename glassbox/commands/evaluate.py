@@ -41,6 +41,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"Wrote its properties to {args.properties}")
     print_metrics(outcome.overall_metrics)
     _print_drift(args.output)
+    _print_simple_models(args.output)
     for note in outcome.notes:
         print(f"Note: {note}")
     return 0
@@ -78,6 +79,24 @@ def _print_drift(output: str, shown: int = 3) -> None:
         print(
             f"  {entry['name']:<40} "
             + (f"{value:.6g}" if value is not None else f"not compared: {entry.get('error')}")
+        )
+
+
+def _print_simple_models(output: str) -> None:
+    """The candidate's score beside the simple models', if the check ran."""
+    from glassbox.simple_model.files import read_comparison
+
+    comparison = read_comparison(output)
+    if comparison is None:
+        return
+    print(
+        f"Simpler models ({comparison['metric']} on {comparison['held_out_examples']} held-out "
+        f"examples; simple_model.json has their coefficients and rules):"
+    )
+    print(f"  {'candidate':<40} {comparison['candidate']['score']:.6g}")
+    for model in comparison["models"]:
+        print(
+            f"  {model['name']:<40} {model['score']:.6g} (candidate {model['candidate_lead']:+.6g})"
         )
 
 

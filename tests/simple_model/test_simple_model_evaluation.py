@@ -151,3 +151,38 @@ def test_the_tfx_evaluator_writes_simple_model_json_into_its_evaluation(runs, tm
     outputs = run_executor(evaluator, tmp_path / "outputs")
     with open(os.path.join(outputs["evaluation"].uri, keys.SIMPLE_MODEL_FILE)) as f:
         assert json.load(f) == runs["good"]
+
+
+def test_glassbox_evaluate_prints_the_scores_and_a_config_tfma_computes_is_refused(
+    runs, tmp_path, capsys
+):
+    config = tmp_path / "simple.json"
+    config.write_text(json.dumps({"seed": 7, "features": list(saved_models.MODEL_FEATURES)}))
+    eval_config = tmp_path / "eval.pbtxt"
+    eval_config.write_text(EVAL_CONFIG)
+    args = [
+        "evaluate",
+        "--model",
+        str(runs["root"] / "model-good"),
+        "--examples",
+        str(runs["root"] / "data.gz"),
+        "--simple-model-config",
+        str(config),
+    ]
+    assert (
+        cli.main(args + ["--eval-config", str(eval_config), "--output", str(tmp_path / "a")]) == 0
+    )
+    out = capsys.readouterr().out
+    good = runs["good"]
+    assert f"Simpler models (auc on {good['held_out_examples']} held-out examples;" in out
+    lead = next(m for m in good["models"] if m["name"] == "decision_tree")["candidate_lead"]
+    assert f"(candidate {lead:+.6g})" in out
+    # TFMA's exact path (include_default_metrics) computes no batches to sample.
+    eval_config.write_text(EVAL_CONFIG + "options { include_default_metrics { value: true } }")
+    assert (
+        cli.main(args + ["--eval-config", str(eval_config), "--output", str(tmp_path / "b")]) == 2
+    )
+    assert "the simpler-model check samples the vectorised engine's batches" in (
+        capsys.readouterr().err
+    )
+    assert not (tmp_path / "b").exists()

@@ -76,12 +76,30 @@ def _targets(task: str, labels: np.ndarray, classes: int) -> np.ndarray:
     if labels.ndim == 2 and labels.shape[1] > 1:
         return labels.argmax(axis=1)
     indices = labels.reshape(len(labels))
-    if not (np.isin(indices, np.arange(classes))).all():
+    outside = indices[~np.isin(indices, np.arange(classes))]
+    if len(outside):
         raise SimpleModelConfigError(
-            f"SimpleModelConfig field 'task' is {task}, but labels hold values outside the "
-            f"{classes} classes 0..{classes - 1} (e.g. {indices[~np.isin(indices, np.arange(classes))][0]})"
+            f"the labels of this {task} task (SimpleModelConfig field 'task') hold values outside "
+            f"its {classes} classes 0..{classes - 1}, e.g. {outside[0]:g}"
         )
     return indices.astype(np.int64)
+
+
+def _check_predictions(task: str, metric: str, predictions: np.ndarray) -> None:
+    """Refuses predictions the task or metric cannot read (naming the field that chose it)."""
+    columns = 1 if predictions.ndim == 1 else predictions.shape[1]
+    expected = {BINARY: (1, 2), MULTICLASS: range(2, 1 << 31), REGRESSION: (1,)}[task]
+    if columns not in expected:
+        raise SimpleModelConfigError(
+            f"SimpleModelConfig field 'task' is {task}, but the candidate predicts {columns} "
+            "value(s) per example"
+        )
+    probabilities = metric == "log_loss" or (metric == "accuracy" and task == BINARY)
+    if probabilities and not ((predictions >= 0) & (predictions <= 1)).all():
+        raise SimpleModelConfigError(
+            f"SimpleModelConfig field 'metric' {metric!r} reads the candidate's predictions as "
+            "probabilities, and they leave [0, 1] (logits?); use 'auc', or a probability output"
+        )
 
 
 def _scores(task: str, predictions: np.ndarray) -> np.ndarray:
@@ -236,6 +254,7 @@ def compare(sample: Sample, config: SimpleModelConfig) -> Dict[str, Any]:
             f"SimpleModelConfig field 'metric' {metric!r} does not score the {task} task of this "
             f"evaluation; use one of {', '.join(m for m, (_, t) in METRICS.items() if task in t)}"
         )
+    _check_predictions(task, metric, sample.predictions)
     names = sorted(sample.features)
     if not names:
         raise SimpleModelConfigError(

@@ -90,3 +90,24 @@ def test_a_metric_the_data_cannot_take_is_refused_naming_the_field():
         SimpleModelConfigError, match="'metric' 'auc' does not score the regression"
     ):
         compare(_sample(X[:, 0], X[:, 0]), SimpleModelConfig(metric="auc"))
+
+
+@pytest.mark.parametrize(
+    "config, predictions, culprit",
+    [
+        (
+            SimpleModelConfig(task=SimpleModelConfig.MULTICLASS),
+            X[:, 0],
+            "'task' is multiclass, but the candidate predicts 1 value",
+        ),
+        (
+            SimpleModelConfig(metric="log_loss"),
+            X[:, 0],
+            "'metric' 'log_loss' reads the candidate's predictions as probabilities",
+        ),
+    ],
+)
+def test_predictions_the_task_or_metric_cannot_read_are_refused(config, predictions, culprit):
+    labels = (X[:, 0] > 0).astype(float)
+    with pytest.raises(SimpleModelConfigError, match=culprit):
+        compare(_sample(labels, predictions), config)

@@ -16,7 +16,7 @@ import tensorflow_model_analysis as tfma
 from glassbox import keys
 from glassbox.pipelines import baseline, data, kubeflow_runner
 from glassbox.pipelines.demo_pipeline import DEFAULT_TRAINING
-from tests.support.kfp_harness import LocalKfp, load_spec
+from tests.support.kfp_harness import LocalKfp, kfp_ui_html_pages, load_spec
 
 # The runs, in the first test, take minutes.
 pytestmark = [pytest.mark.slow, pytest.mark.integration, pytest.mark.timeout(3600)]
@@ -124,3 +124,21 @@ def test_untrained_model_is_refused_and_not_pushed(cluster):
 
     assert _property(_only(second, "Pusher", "pushed_model"), "pushed") == 0.0
     assert len(tf.io.gfile.listdir(str(serving))) == 1  # still only the first model
+
+
+def test_the_evaluator_and_validator_reports_are_pages_the_kfp_ui_shows(cluster):
+    """Each run's Evaluator and Validator task outputs its report as KFP records it: of type
+    system.HTML, with a display name, the file at its URI being the page."""
+    kfp, _, first, second = cluster
+    for outputs in (first, second):
+        for task, output, report_dir in (
+            ("Evaluator", "evaluation", "evaluation"),
+            ("Validator", "blessing", "validation"),
+        ):
+            (event,) = [
+                e
+                for e in kfp.store.get_events_by_artifact_ids([_only(outputs, task, output).id])
+                if e.type == e.OUTPUT
+            ]
+            with open(os.path.join(_only(outputs, task, report_dir).uri, keys.REPORT_FILE)) as f:
+                assert list(kfp_ui_html_pages(kfp.store, event.execution_id).values()) == [f.read()]

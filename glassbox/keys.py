@@ -31,6 +31,11 @@ EXPLAIN_CONFIG_KEY = "explain_config"
 SIMPLE_MODEL_CONFIG_KEY = "simple_model_config"
 # The Evaluator's optional TensorBoard log dir (each run's summaries in a subdir named after the run).
 TENSORBOARD_DIR_KEY = "tensorboard_dir"
+# The Evaluator's drift: its DriftConfig, and its reference, a split of its Examples or a previous
+# ModelEvaluation (holding drift_sketches.json) as an input channel.
+DRIFT_CONFIG_KEY = "drift_config"
+DRIFT_REFERENCE_SPLIT_KEY = "drift_reference_split"
+DRIFT_REFERENCE_KEY = "drift_reference"
 VALIDATOR_CONFIG_KEY = "config"
 # The Evaluator's parameter set when a Validator decides on its evaluation (its blessing then
 # leaves the decision to the Validator's).

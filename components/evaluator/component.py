@@ -14,9 +14,11 @@ from tfx.utils import json_utils
 from glassbox import keys
 from glassbox.artifacts import HTMLReport
 from glassbox.components.evaluator import executor
+from glassbox.drift.config import check_drift_config
 from glassbox.errors import ConfigError
 from glassbox.evaluation.config import check_written_eval_config
 from glassbox.explain.config import check_explain_config
+from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
 from glassbox.simple_model.config import check_simple_model_config
@@ -32,12 +34,17 @@ class EvaluatorSpec(ComponentSpec):
         keys.DEFERS_TO_VALIDATOR_KEY: ExecutionParameter(type=int, optional=True),
         keys.TENSORBOARD_DIR_KEY: ExecutionParameter(type=str, optional=True),
         keys.SIMPLE_MODEL_CONFIG_KEY: ExecutionParameter(type=SimpleModelConfig, optional=True),
+        keys.DRIFT_CONFIG_KEY: ExecutionParameter(type=DriftConfig, optional=True),
+        keys.DRIFT_REFERENCE_SPLIT_KEY: ExecutionParameter(type=str, optional=True),
     }
     INPUTS = {
         keys.EXAMPLES_KEY: ChannelParameter(type=standard_artifacts.Examples),
         keys.MODEL_KEY: ChannelParameter(type=standard_artifacts.Model),
         keys.BASELINE_MODEL_KEY: ChannelParameter(type=standard_artifacts.Model, optional=True),
         keys.SCHEMA_KEY: ChannelParameter(type=standard_artifacts.Schema, optional=True),
+        keys.DRIFT_REFERENCE_KEY: ChannelParameter(
+            type=standard_artifacts.ModelEvaluation, optional=True
+        ),
     }
     OUTPUTS = {
         keys.EVALUATION_KEY: ChannelParameter(type=standard_artifacts.ModelEvaluation),
@@ -70,6 +77,8 @@ class Evaluator(base_beam_component.BaseBeamComponent):
     `evaluation`: a ModelEvaluation in TFMA's format (`tfma.load_eval_result` reads it), the
     overall slice's scalar metrics as custom properties of the artifact. With an ExplainConfig,
     it also holds explanations (TFMA attributions and JSON files, see glassbox.explain.writer).
+    With a DriftConfig, it holds drift sketches (drift_sketches.json) and, with a reference (a
+    split of `examples`, or a previous ModelEvaluation holding sketches), drift.json.
 
     `blessing`: a ModelBlessing as the stock Evaluator writes it (the Pusher and
     `LatestBlessedModelStrategy` read it). With thresholds in the EvalConfig, the Validator's
@@ -103,9 +112,12 @@ class Evaluator(base_beam_component.BaseBeamComponent):
         explain_config: Optional[ExplainConfig] = None,
         tensorboard_dir: Optional[str] = None,
         simple_model_config: Optional[SimpleModelConfig] = None,
+        drift_config: Optional[DriftConfig] = None,
+        drift_reference_split: Optional[str] = None,
+        drift_reference: Optional[types.BaseChannel] = None,
     ):
         """Builds the component; the arguments are the stock Evaluator's, in its order, then
-        explain_config, tensorboard_dir and simple_model_config.
+        explain_config, tensorboard_dir, simple_model_config and the drift's.
 
         Args:
           examples: Examples to evaluate on.
@@ -124,12 +136,18 @@ class Evaluator(base_beam_component.BaseBeamComponent):
             the pipeline run (`tensorboard --logdir` on it compares the runs).
           simple_model_config: optional simpler-model check (glassbox.SimpleModelConfig): simple
             interpretable models scored beside the candidate, simple_model.json in `evaluation`.
+          drift_config: optional drift sketches of the features and predictions per slice
+            (glassbox.DriftConfig); with a reference, their distances from it (drift.json).
+          drift_reference_split: the reference is this split of `examples` (e.g. 'train').
+          drift_reference: the reference is this ModelEvaluation's drift sketches (an earlier
+            evaluation made with a DriftConfig: the baseline's, a previous span's).
 
         Raises:
           ConfigError: no model or eval_config, a refused argument given, or a malformed
             eval_config, e.g. a threshold that could never be checked.
           ExplanationError: a malformed explain_config (the message names the field).
           SimpleModelConfigError: a malformed simple_model_config (likewise).
+          ConfigError: a malformed drift_config, or two drift references.
         """
         given = {
             keys.FEATURE_SLICING_SPEC_KEY: feature_slicing_spec,
@@ -155,6 +173,13 @@ class Evaluator(base_beam_component.BaseBeamComponent):
             check_explain_config(explain_config)
         if simple_model_config is not None:
             check_simple_model_config(simple_model_config)
+        if drift_config is not None:
+            check_drift_config(drift_config)
+        if drift_reference_split and drift_reference is not None:
+            raise ConfigError(
+                "Evaluator: drift_reference_split and drift_reference are exclusive: give one "
+                "drift reference"
+            )
         super().__init__(
             spec=EvaluatorSpec(
                 examples=examples,
@@ -166,6 +191,9 @@ class Evaluator(base_beam_component.BaseBeamComponent):
                 explain_config=explain_config,
                 tensorboard_dir=tensorboard_dir,
                 simple_model_config=simple_model_config,
+                drift_config=drift_config,
+                drift_reference_split=drift_reference_split,
+                drift_reference=drift_reference,
                 evaluation=types.Channel(type=standard_artifacts.ModelEvaluation),
                 blessing=types.Channel(type=standard_artifacts.ModelBlessing),
                 report=types.Channel(type=HTMLReport),

@@ -18,9 +18,10 @@ from glassbox.components.baseline_resolver.no_baseline import given_baseline
 from glassbox.components.properties import set_properties
 from glassbox.components.report_output import write_report_output
 from glassbox.config_files import load_schema
-from glassbox.engine.evaluate import evaluate
+from glassbox.engine.evaluate import evaluate, resolve_drift_reference
 from glassbox.engine.outcome import ModelArtifact, Models
 from glassbox.engine.validate import evaluator_blessing, write_blessing
+from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
 
@@ -47,6 +48,9 @@ class Executor(base_beam_executor.BaseBeamExecutor):
         evaluation = artifact_utils.get_single_instance(output_dict[keys.EVALUATION_KEY])
         explain_json = exec_properties.get(keys.EXPLAIN_CONFIG_KEY)
         simple_model_json = exec_properties.get(keys.SIMPLE_MODEL_CONFIG_KEY)
+        drift_json = exec_properties.get(keys.DRIFT_CONFIG_KEY)
+        drift_references = input_dict.get(keys.DRIFT_REFERENCE_KEY) or []
+        drift_split = exec_properties.get(keys.DRIFT_REFERENCE_SPLIT_KEY)
 
         models = Models(
             ModelArtifact(model.uri, model.id),
@@ -72,6 +76,14 @@ class Executor(base_beam_executor.BaseBeamExecutor):
             else None,
             simple_model_config=proto_utils.json_to_proto(simple_model_json, SimpleModelConfig())
             if simple_model_json
+            else None,
+            drift_config=proto_utils.json_to_proto(drift_json, DriftConfig())
+            if drift_json
+            else None,
+            drift_reference=resolve_drift_reference(drift_references[0].uri)
+            if drift_references
+            else resolve_drift_reference(examples=examples.uri, splits=[drift_split])
+            if drift_split
             else None,
         )
         set_properties(evaluation, outcome.properties)

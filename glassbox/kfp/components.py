@@ -30,6 +30,8 @@ def evaluate(
     example_splits: List[str] = [],
     explain_config: str = "",
     beam_pipeline_args: List[str] = [],
+    drift_config: str = "",
+    drift_reference_split: str = "",
 ):
     """Sliced metrics of `model` (and diffs against `baseline_model`) on `examples`, and
     explanations, as the glassbox Evaluator computes them.
@@ -50,6 +52,10 @@ def evaluate(
       example_splits: splits of a TFX Examples dir (default ['eval']).
       explain_config: the glassbox ExplainConfig as JSON or text proto; empty: no explanations.
       beam_pipeline_args: Beam options.
+      drift_config: the glassbox DriftConfig as JSON or text proto: drift sketches in the
+        evaluation (drift_sketches.json); empty: none.
+      drift_reference_split: with drift_config, the split of `examples` (e.g. 'train') the
+        drift is measured from (drift.json).
     """
     from glassbox.kfp import steps
 
@@ -65,6 +71,8 @@ def evaluate(
         example_splits,
         explain_config,
         beam_pipeline_args,
+        drift_config,
+        drift_reference_split,
     )
 
 

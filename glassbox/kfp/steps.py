@@ -16,12 +16,15 @@ from kfp import dsl
 
 from glassbox import config_files, keys
 from glassbox.engine.evaluate import evaluate as evaluate_models
+from glassbox.engine.evaluate import resolve_drift_reference
 from glassbox.engine.outcome import ModelArtifact, Models
 from glassbox.engine.validate import validate as validate_evaluation
 from glassbox.engine.validate import write_blessing
+from glassbox.errors import ConfigError
 from glassbox.evaluation.config import parse_eval_config
 from glassbox.explain.errors import ExplanationError
 from glassbox.protos import validator_config_pb2
+from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.validation.errors import ValidatorConfigError
 
@@ -38,9 +41,12 @@ def evaluate(
     example_splits: Sequence[str] = (),
     explain_config: str = "",
     beam_pipeline_args: Sequence[str] = (),
+    drift_config: str = "",
+    drift_reference_split: str = "",
 ) -> None:
     """The engine's `evaluate` into evaluation.path; its properties as the evaluation's metadata,
-    the overall metrics as `metrics`, the HTML report as `report`."""
+    the overall metrics as `metrics`, the HTML report as `report`. With drift_config, drift
+    sketches; with drift_reference_split too, the drift from that split of the examples."""
     baseline = _given_baseline(baseline_model)
     outcome = evaluate_models(
         parse_eval_config(eval_config, source="the eval_config parameter"),
@@ -59,6 +65,20 @@ def evaluate(
             source="the explain_config parameter",
         )
         if explain_config
+        else None,
+        drift_config=config_files.parse_config(
+            drift_config,
+            DriftConfig,
+            "drift config",
+            ConfigError,
+            source="the drift_config parameter",
+        )
+        if drift_config
+        else None,
+        drift_reference=resolve_drift_reference(
+            examples=examples.path, splits=[drift_reference_split]
+        )
+        if drift_reference_split
         else None,
     )
     evaluation.metadata.update(outcome.properties)

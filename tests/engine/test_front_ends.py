@@ -18,6 +18,7 @@ from glassbox.commands import validate as validate_command
 from glassbox.components import Evaluator, Validator
 from glassbox.components.properties import get_properties, set_properties
 from glassbox.kfp import steps
+from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from tests.support import compared_models
 from tests.support.compared_models import EVAL_CONFIG
@@ -35,6 +36,8 @@ explained_rows { count: 20 }
 background { size: 10 }
 methods { permutation_importance { metric: "auc" num_repeats: 2 } }
 """
+# Drift from the examples' train split, in the same pass.
+DRIFT_CONFIG = 'categorical_features: "count"'
 FRONT_ENDS = ("tfx", "cli", "kfp")
 # The ids of ML Metadata, which only TFX gives the engine.
 IDS = (keys.CURRENT_MODEL_ID_PROPERTY, keys.BASELINE_MODEL_ID_PROPERTY)
@@ -45,6 +48,7 @@ MODEL_ID, BASELINE_ID = 11, 12
 def inputs(tmp_path_factory):
     root = tmp_path_factory.mktemp("inputs")
     files = {"eval_config.pbtxt": EVAL_CONFIG, "explain_config.pbtxt": EXPLAIN_CONFIG}
+    files["drift_config.pbtxt"] = DRIFT_CONFIG
     files["lenient.pbtxt"] = LENIENT_EVAL_CONFIG
     for name, text in files.items():
         (root / name).write_text(text)
@@ -69,6 +73,8 @@ def _evaluate_tfx(inputs, output_dir):
         schema=channel_utils.as_channel([schema]),
         eval_config=text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
         explain_config=text_format.Parse(EXPLAIN_CONFIG, ExplainConfig()),
+        drift_config=text_format.Parse(DRIFT_CONFIG, DriftConfig()),
+        drift_reference_split="train",
     )
     evaluation = run_executor(evaluator, output_dir)[keys.EVALUATION_KEY]
     return evaluation.uri, get_properties(evaluation)
@@ -81,6 +87,7 @@ def _evaluate_cli(inputs, output_dir):
     argv += ["--examples", inputs["examples"], "--schema", inputs["schema"]]
     argv += ["--eval-config", str(root / "eval_config.pbtxt"), "--output", output]
     argv += ["--explain-config", str(root / "explain_config.pbtxt")]
+    argv += ["--drift-config", str(root / "drift_config.pbtxt"), "--drift-reference-split", "train"]
     assert cli.main([*argv, "--properties", str(properties)]) == 0
     return output, json.loads(properties.read_text())
 
@@ -97,6 +104,8 @@ def _evaluate_kfp(inputs, output_dir):
         dsl.Model(uri=inputs["baseline_model"]),
         dsl.Artifact(uri=inputs["schema"]),
         explain_config=EXPLAIN_CONFIG,
+        drift_config=DRIFT_CONFIG,
+        drift_reference_split="train",
     )
     return evaluation.path, evaluation.metadata
 
@@ -120,11 +129,15 @@ def _without_ids(properties):
     return {name: value for name, value in properties.items() if name not in IDS}
 
 
-def test_each_front_end_writes_the_same_evaluation_with_explanations(evaluated):
+def test_each_front_end_writes_the_same_evaluation_with_explanations_and_drift(evaluated):
     tfx_dir, _ = evaluated["tfx"]
-    assert {keys.EVAL_CONFIG_FILE, keys.EXPLANATION_SUMMARY_FILE, keys.REPORT_FILE} <= set(
-        _files(tfx_dir)
-    )
+    assert {
+        keys.EVAL_CONFIG_FILE,
+        keys.EXPLANATION_SUMMARY_FILE,
+        keys.REPORT_FILE,
+        keys.DRIFT_FILE,
+        keys.DRIFT_SKETCHES_FILE,
+    } <= set(_files(tfx_dir))
     metrics = dict(tfma.load_eval_result(tfx_dir).slicing_metrics)
     assert len(metrics) == 4  # overall and three categories
     for name in ("cli", "kfp"):
@@ -132,7 +145,7 @@ def test_each_front_end_writes_the_same_evaluation_with_explanations(evaluated):
         # The TFX Evaluator also leaves its inline validation's ValidationResult, as TFMA does.
         assert _files(directory) == sorted(set(_files(tfx_dir)) - {keys.VALIDATIONS_FILE}), name
         assert dict(tfma.load_eval_result(directory).slicing_metrics) == metrics, name
-        for file in (keys.EVAL_CONFIG_FILE, keys.EXPLANATIONS_FILE):
+        for file in (keys.EVAL_CONFIG_FILE, keys.EXPLANATIONS_FILE, keys.DRIFT_FILE):
             with open(os.path.join(directory, file)) as f, open(os.path.join(tfx_dir, file)) as g:
                 assert json.load(f) == json.load(g), (name, file)
 

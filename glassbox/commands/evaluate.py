@@ -66,7 +66,7 @@ def _drift_reference(args: argparse.Namespace):
 
 def _print_drift(output: str, shown: int = 3) -> None:
     """The overall slice's most drifting features and the predictions' shift, if measured."""
-    from glassbox.drift.files import read_drift
+    from glassbox.drift.reading import read_drift
 
     drift = read_drift(output)
     if drift is None:

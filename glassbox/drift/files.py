@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Dict, Iterable, List, Optional, Tuple, Union
+from typing import Dict, Iterable, List, Tuple, Union
 
 import apache_beam as beam
 import numpy as np
@@ -100,22 +100,6 @@ def check_summaries(evaluation_dir: str) -> None:
             f"drift reference {evaluation_dir!r} has no readable {keys.DRIFT_SKETCHES_FILE} "
             f"({cause}); evaluate the reference data with a DriftConfig first"
         )
-
-
-def read_drift(evaluation_dir: str) -> Optional[dict]:
-    """An evaluation's drift.json, or None when it has none (no DriftConfig or no reference).
-
-    Raises:
-      ConfigError: the file is there but cannot be read.
-    """
-    path = os.path.join(evaluation_dir, keys.DRIFT_FILE)
-    try:
-        if not tf.io.gfile.exists(path):
-            return None
-        with tf.io.gfile.GFile(path) as f:
-            return json.load(f)
-    except (OSError, tf.errors.OpError, ValueError) as e:
-        raise ConfigError(f"cannot read the drift of evaluation {evaluation_dir!r}: {e}") from e
 
 
 def drift_json(

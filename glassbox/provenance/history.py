@@ -5,7 +5,8 @@ metric's) and whether the model was blessed, by which checks; for a monitoring's
 (`glassbox monitor`), whether its checks passed.
 
 The overall slice's values are the evaluation's custom properties (`overall_auc`, ...); other
-slices' (and evaluations without those properties) are read from the evaluation directory.
+slices' (and evaluations without those properties) are read from the evaluation directory, as are
+the drift distances (its drift.json: 'jensen_shannon of age', ...).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from ml_metadata.metadata_store import metadata_store
 from ml_metadata.proto import metadata_store_pb2
 
 from glassbox import keys
+from glassbox.drift.reading import read_drift, slice_distances
 from glassbox.provenance import lineage, monitoring, records
 from glassbox.provenance.errors import ProvenanceError
 from glassbox.provenance.records import ArtifactRef, artifact_ref
@@ -103,19 +105,23 @@ def read_history(
 def _metrics(
     evaluation: metadata_store_pb2.Artifact, slice_name: str
 ) -> Optional[Dict[str, float]]:
-    """The evaluation's candidate metrics on the slice by name; None when it has no such slice."""
+    """The evaluation's candidate metrics on the slice by name, and its drift distances there
+    (named as the drift gates name them: 'jensen_shannon of age'); None when it has no such slice."""
     recorded = records.overall_metrics(evaluation)
+    drift = read_drift(evaluation.uri)
+    drifted = slice_distances(drift, slice_name) if drift else {}
     if slice_name == OVERALL and recorded:
-        return recorded
+        return {**recorded, **drifted}
     from glassbox.evaluation.writer import headline_metrics
     from glassbox.validation.reader import read_evaluation, slice_label
 
     read = read_evaluation(evaluation.uri)
     for slice_key, slice_metrics in read.slices.items():
         if slice_label(slice_key) == slice_name:
-            return headline_metrics(
+            metrics = headline_metrics(
                 ((key, m.value) for key, m in slice_metrics.metrics.items()), read.candidate_name
             )
+            return {**metrics, **drifted}
     return None
 
 

@@ -15,6 +15,7 @@ from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.slicer import slicer_lib
 
 from glassbox.drift.distances import HISTOGRAM_DISTANCES, NUMERIC_DISTANCES
+from glassbox.drift.reading import metric_name
 from glassbox.protos import validator_config_pb2 as vc
 from glassbox.validation import checks as checks_lib
 from glassbox.validation import slices
@@ -150,7 +151,7 @@ def _slice_checks(
 
 def _entry_check(check, gate, name, entry, where, reference) -> Check:
     distance = _NAMES[gate.distance]
-    check = dataclasses.replace(check, metric=f"{gate.distance} of {name}")
+    check = dataclasses.replace(check, metric=metric_name(gate.distance, name))
     if entry is None:
         reason = f"the evaluation's drift holds no feature {name} there"
     elif "error" in entry:

@@ -25,7 +25,7 @@ from tensorflow_model_analysis.slicer import slicer_lib
 from tensorflow_model_analysis.writers import eval_config_writer
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
-from glassbox.drift.files import read_drift
+from glassbox.drift.reading import read_drift
 from glassbox.keys import EVAL_CONFIG_FILE
 from glassbox.simple_model.files import read_comparison
 from glassbox.validation.errors import EvaluationReadError

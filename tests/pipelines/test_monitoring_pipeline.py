@@ -96,6 +96,14 @@ def test_history_lists_the_spans_in_order_with_the_monitor_s_verdicts(example):
         for c in p.checks
         if c["kind"] == "value_threshold"
     ] == [MIN_AUC] * 5
+    # A drift distance is a metric of the history too, named as the gate's checks name it.
+    drift = read_history(store_path, "jensen_shannon of age")
+    by_span = {p.span: p for p in drift.points if p.monitored}
+    results = {s.span: s for outcome in outcomes for s in outcome.spans}
+    for span, result in results.items():
+        (check,) = [c for c in result.decision.checks if c.metric == "jensen_shannon of age"]
+        assert by_span[span].value == check.value
+    assert drift.points[0].value is None  # the training run's evaluation measured no drift
     code, out, _ = _cli("history", "--mlmd", store_path, "--metric", "auc")
     assert code == 0
     lines = out.splitlines()
@@ -195,4 +203,15 @@ def test_the_history_page_plots_the_spans_with_the_threshold(example, browser, t
     assert threshold["x"] == sorted(threshold["x"]) and set(threshold["y"]) == {MIN_AUC}
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     browser.screenshot(page, f"monitoring-history-{width}")
+
+    page.select_option("select[name='metric']", "jensen_shannon of age")
+    report_browser.wait_drawn(page)
+    traces = {t.get("name"): t for t in report_browser.chart_data(page, "history")["data"]}
+    gate = traces["drift gate"]
+    assert {y for y in gate["y"] if y is not None} == {monitoring.MAX_JENSEN_SHANNON}
+    (failed,) = [
+        y for x, y in zip(traces["monitor: failed"]["x"], traces["monitor: failed"]["y"]) if x == 4
+    ][:1]
+    assert failed > monitoring.MAX_JENSEN_SHANNON > max(traces["monitor: passed"]["y"])
+    browser.screenshot(page, f"monitoring-history-drift-{width}")
     page.close()

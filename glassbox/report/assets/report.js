@@ -794,6 +794,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     if ('upper_bound' in t) parts.push(`≤ ${fmt(t.upper_bound)}`);
     if ('absolute' in t) parts.push(`change ${down ? '≤' : '≥'} ${fmt(t.absolute)} vs baseline`);
     if ('relative' in t) parts.push(`relative change ${down ? '≤' : '≥'} ${fmt(t.relative)} vs baseline`);
+    if ('max_distance' in t) parts.push(`${(t.distance || 'distance').replace(/_/g, ' ')} ≤ ${fmt(t.max_distance)}`);
     if ('min_count' in t) parts.push(`≥ ${fmt(Number(t.min_count))} examples`);
     if ('max_gap' in t) parts.push(`${t.metric || 'metric'} within ${fmt(t.max_gap)} of Overall`);
     if ('margin' in t) parts.push(`${t.metric || 'metric'} not significantly worse than the baseline by > ${fmt(t.margin)}`);
@@ -865,16 +866,18 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     const line = {type: 'scatter', mode: 'lines', x: shown.map(x), y: shown.map(p => p.value), showlegend: false,
                   line: {color: '#dadce0'}, hoverinfo: 'skip', connectgaps: true};
     const onMetric = c => c.metric === metric || c.metric.startsWith(metric + ' (');
-    const thresholds = ['value_threshold', 'change_threshold'].map(kind => {
+    const bound = c => (c.kind === 'drift' ? c.threshold.max_distance ?? null : checkBound(c));
+    const thresholds = ['value_threshold', 'change_threshold', 'drift'].map(kind => {
       const bounds = shown.map(p => {
-        const check = (p.checks || []).find(c => c.kind === kind && onMetric(c) && checkBound(c) !== null);
-        return check ? [checkBound(check), thresholdText(check.threshold)] : [null, ''];
+        const check = (p.checks || []).find(c => c.kind === kind && onMetric(c) && bound(c) !== null);
+        return check ? [bound(check), thresholdText(check.threshold)] : [null, ''];
       });
-      const color = kind === 'value_threshold' ? '#202124' : '#b06000';
-      return {type: 'scatter', mode: 'lines+markers', name: kind.replace('_', ' '), x: shown.map(x),
+      const color = kind === 'change_threshold' ? '#b06000' : '#202124';
+      const name = kind === 'drift' ? 'drift gate' : kind.replace('_', ' ');
+      return {type: 'scatter', mode: 'lines+markers', name: name, x: shown.map(x),
               y: bounds.map(b => b[0]), customdata: bounds.map(b => plotText(b[1])), line: {dash: 'dash', width: 1, color: color},
               marker: {symbol: 'line-ew-open', size: 28, line: {width: 2.5, color: color}},
-              hovertemplate: `${kind.replace('_', ' ')} %{y}: %{customdata}<extra></extra>`};
+              hovertemplate: `${name} %{y}: %{customdata}<extra></extra>`};
     }).filter(trace => trace.y.some(y => y !== null));
     const few = shown.length <= 12;
     const spans = unique(shown.map(p => p.span));

@@ -108,6 +108,7 @@ def load_evaluation(path: str) -> EvaluationView:
         surrogate=load_surrogate(path),
         explanation_summary=load_explanation_summary(path),
         simple_model=load_simple_model(path),
+        drift=load_drift(path),
     )
 
 
@@ -358,6 +359,49 @@ def _read_json(path: str, what: str) -> Any:
             return json.load(f, parse_constant=lambda _: None)
     except (tf.errors.OpError, ValueError) as e:
         raise ReportError(f"cannot read {what} {path}: {e}") from e
+
+
+def load_drift(evaluation_dir: str) -> Optional[Dict[str, Any]]:
+    """The evaluation's drift from its reference (drift.json), distances rounded, if any."""
+    import tensorflow as tf
+
+    path = os.path.join(evaluation_dir, keys.DRIFT_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    content = _read_json(path, "the drift")
+    if not (
+        isinstance(content, dict)
+        and isinstance(content.get("slices"), list)
+        and all(
+            isinstance(s, dict)
+            and isinstance(s.get("slice_name"), str)
+            and isinstance(s.get("features"), list)
+            and isinstance(s.get("predictions"), list)
+            for s in content["slices"]
+        )
+    ):
+        raise ReportError(
+            f"{path} is not drift as glassbox.drift.files writes it: expected "
+            '{"reference": ..., "slices": [{"slice_name": ..., "features": [...], "predictions": [...]}]}'
+        )
+    return {
+        **content,
+        "slices": [
+            {
+                **s,
+                "features": [_rounded_entry(e) for e in s["features"]],
+                "predictions": [_rounded_entry(e) for e in s["predictions"]],
+            }
+            for s in content["slices"]
+        ],
+    }
+
+
+def _rounded_entry(entry: Dict[str, Any]) -> Dict[str, Any]:
+    return {
+        name: _rounded(value, VALUE_DIGITS) if isinstance(value, float) else value
+        for name, value in entry.items()
+    }
 
 
 def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:

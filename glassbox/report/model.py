@@ -172,6 +172,8 @@ class EvaluationView:
     explanation_summary: Optional[ExplanationSummary] = None
     # simple_model.json (glassbox.simple_model), as written, when the evaluation has one.
     simple_model: Optional[Dict[str, Any]] = None
+    # drift.json as written (glassbox.drift.files), distances rounded; None without a reference.
+    drift: Optional[Dict[str, Any]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,6 +196,7 @@ class Report:
                 if evaluation.attributions or evaluation.surrogate or evaluation.explanation_summary
                 else []
             )
+            + (["drift"] if evaluation.drift else [])
         )
 
     def payload(self) -> Dict[str, Any]:

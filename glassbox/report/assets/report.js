@@ -673,6 +673,90 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     return el('section', {}, parts);
   }
 
+  /* ---------- drift ---------- */
+
+  const DISTANCES = [['psi', 'PSI'], ['jensen_shannon', 'Jensen-Shannon'], ['l_infinity', 'L-infinity'],
+                     ['wasserstein', 'Wasserstein'], ['kolmogorov_smirnov', 'Kolmogorov-Smirnov']];
+  const SHORT = {psi: 'PSI', jensen_shannon: 'JS', l_infinity: 'L∞', wasserstein: 'W1', kolmogorov_smirnov: 'KS'};
+  const DRIFT_CHECKS = CHECKS.filter(c => c.kind === 'drift');
+
+  /* The drift gates' checks of an entry (feature or prediction) on a slice. */
+  function driftChecks(slice, name) {
+    return DRIFT_CHECKS.filter(c => c.slice === slice && c.threshold && c.metric === `${c.threshold.distance} of ${name}`);
+  }
+
+  /* Per slice, each feature's and the predictions' distances from the reference; sorted by the drift
+   * gate's distance (else PSI), the most drifting first; entries failing a drift gate marked ✗. */
+  function driftView() {
+    const D = E.drift;
+    const gated = unique(DRIFT_CHECKS.map(c => c.threshold && c.threshold.distance).filter(d => d));
+    const distance = DISTANCES.some(([id]) => id === state.get('distance')) ? state.get('distance') : gated[0] || 'psi';
+    const label = DISTANCES.find(([id]) => id === distance)[1];
+    const names = D.slices.map(s => s.slice_name);
+    const slice = pickSlice(names);
+    const current = D.slices.find(s => s.slice_name === slice);
+    const rows = current.predictions.map(e => Object.assign({role: 'prediction'}, e))
+      .concat(current.features.map(e => Object.assign({role: 'feature'}, e)))
+      .map(e => Object.assign({checks: driftChecks(slice, e.name)}, e));
+    const failed = row => row.checks.some(c => !c.passed);
+    const value = row => (distance in row ? row[distance] : null);
+    const shown = sortRows(rows.filter(row => value(row) !== null), value, true).slice(0, 20).reverse();
+    const bounds = unique(DRIFT_CHECKS.filter(c => c.slice === slice && c.threshold.distance === distance)
+      .map(c => c.threshold.max_distance));
+    const nameOf = row => (failed(row) ? '✗ ' : '') + row.name;
+    const failures = DRIFT_CHECKS.filter(c => !c.passed);
+    const summary = `Drift from ${D.reference}: ${current.features.length} features and the predictions on ` +
+      `${names.length} slices; numeric features binned at ${D.num_bins} quantiles of the reference for PSI, ` +
+      'Jensen-Shannon and L-infinity.' + (DRIFT_CHECKS.length ? ` Drift gates: ${failures.length} of ${DRIFT_CHECKS.length} checks failed` +
+      (failures.length ? ' (✗, red).' : '.') : '');
+    const gateText = row => row.checks.map(c => `${c.passed ? '✓' : '✗'} ${SHORT[c.threshold.distance]} ≤ ${fmt(c.threshold.max_distance)}`).join(', ');
+    const column = (id, text) => ({id: id, label: text, value: row => (id in row ? row[id] : null)});
+    return el('section', {}, [
+      el('p', {class: 'summary', text: summary}),
+      el('div', {class: 'controls'}, [
+        sliceSelect(names, slice),
+        labelled('Distance', select('distance', DISTANCES.map(([id, text]) => [id, text + (gated.includes(id) ? ' (gated)' : '')]), distance)),
+      ]),
+      shown.length ? chart('drift', `${label} from the reference on ${slice}, most drifting first`, [{
+        type: 'bar', orientation: 'h', x: shown.map(value), y: shown.map(row => plotText(nameOf(row))),
+        customdata: shown.map(row => [row.kind, fmt(row.count), fmt(row.reference_count)]),
+        hovertemplate: `%{y}: ${label} %{x}<br>%{customdata[0]}, n=%{customdata[1]}, reference n=%{customdata[2]}<extra></extra>`,
+        marker: {color: shown.map(row => (failed(row) ? '#d93025' : row.role === 'prediction' ? '#f29900' : '#1a73e8')),
+                 pattern: {shape: shown.map(row => (failed(row) ? '/' : ''))}},
+      }], {yaxis: {type: 'category', automargin: true}, xaxis: {title: {text: label}, rangemode: 'tozero'},
+           height: Math.max(240, 24 * shown.length + 110),
+           shapes: bounds.map(b => ({type: 'line', xref: 'x', yref: 'paper', x0: b, x1: b, y0: 0, y1: 1, line: {color: '#a50e0e', dash: 'dash'}})),
+           annotations: bounds.map(b => ({xref: 'x', yref: 'paper', x: b, y: 1, yanchor: 'bottom', showarrow: false,
+                                          text: `gate ≤ ${fmt(b)}`, font: {color: '#a50e0e', size: 11}}))})
+        : el('p', {class: 'empty', text: `No feature on ${slice} has a ${label} (categorical features have no Wasserstein or Kolmogorov-Smirnov).`}),
+      el('p', {class: 'summary', text: 'Blue: features; orange: the predictions; red and hatched (✗): failing a drift gate' +
+                                       (bounds.length ? '; dashed line: the bound of a drift gate on this slice (on the entries it checks).' : '.')}),
+      dataTable([{id: 'name', label: 'Feature', value: row => row.name, text: nameOf, title: row => row.error || null},
+                 {id: 'kind', label: 'Kind', value: row => (row.role === 'prediction' ? 'prediction' : row.kind)},
+                 {id: 'gate', label: 'Drift gate', value: gateText, title: row => row.checks.map(c => c.sentence).join('\n') || null}]
+        .concat(DISTANCES.map(([id, text]) => Object.assign(column(id, SHORT[id]), {title: () => text})), [
+                 {id: 'count', label: 'n (ref.)', value: row => row.count,
+                  text: row => `${fmt(row.count)} (${fmt(row.reference_count)})`}],
+                rows.some(row => row.error) ? [{id: 'note', label: 'Note', value: row => row.error || ''}] : []),
+        rows, {name: 'drift', caption: `Distances from the reference on ${slice}`, sortKey: 'dsort', pageKey: 'dpage',
+               defaultSort: '-' + distance, rowClass: row => (failed(row) ? 'fail' : null)}),
+      el('h2', {text: 'Slices'}),
+      el('p', {class: 'summary', text: `Each slice's most drifting feature by ${label}, and the predictions'; a row opens its slice.`}),
+      dataTable([{id: 'slice', label: 'Slice', value: s => s.slice_name},
+                 {id: 'feature', label: 'Top feature', value: s => (topFeature(s, distance) || {}).name},
+                 {id: 'value', label: SHORT[distance], value: s => (topFeature(s, distance) || {})[distance]},
+                 {id: 'prediction', label: `Predictions' ${SHORT[distance]}`, value: s => (s.predictions[0] || {})[distance]},
+                 {id: 'failed', label: 'Failed checks', value: s => DRIFT_CHECKS.filter(c => c.slice === s.slice_name && !c.passed).length}],
+        D.slices, {name: 'drift-slices', caption: `Each slice's most drifting feature by ${label}`, sortKey: 'dssort', pageKey: 'dspage',
+                   defaultSort: '-value', onRow: s => state.set({slice: s.slice_name}),
+                   rowClass: s => (DRIFT_CHECKS.some(c => c.slice === s.slice_name && !c.passed) ? 'fail link' : 'link')}),
+    ]);
+  }
+
+  function topFeature(driftSlice, distance) {
+    return sortRows(driftSlice.features.filter(e => distance in e), e => e[distance], true)[0];
+  }
+
   /* ---------- the validation decision ---------- */
 
   function model(m) {
@@ -989,6 +1073,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     slices: {title: 'Slices', render: slicesView},
     plots: {title: 'Plots', render: plotsView},
     explanations: {title: 'Explanations', render: explanationsView},
+    drift: {title: 'Drift', render: driftView},
     model_card: {title: 'Model card', render: modelCardView},
     lineage: {title: 'Lineage', render: lineageView},
     history: {title: 'History', render: historyView},

@@ -21,10 +21,10 @@ _ROOT = "root"
 LOSS_NAME = "loss"
 
 
-def compiled_metric_names(model_dir: str) -> Optional[List[str]]:
-    """The names TFMA gives the compiled loss and metrics of the SavedModel in model_dir: 'loss'
-    and each metric's name (a string metric, e.g. 'accuracy', keeps its string); [] when it was
-    not compiled; None when the SavedModel carries no Keras metadata."""
+def training_config(model_dir: str) -> Optional[dict]:
+    """The SavedModel's Keras training config (compile()'s loss, metrics, weighted_metrics,
+    loss_weights, as tf_keras serialized them); {} when it was not compiled; None when it carries
+    no Keras metadata."""
     path = os.path.join(model_dir, _METADATA_FILE)
     if not tf.io.gfile.exists(path):
         return None
@@ -34,7 +34,16 @@ def compiled_metric_names(model_dir: str) -> Optional[List[str]]:
     root = next((node for node in metadata.nodes if node.node_path == _ROOT), None)
     if root is None:
         return None
-    training = json.loads(root.metadata or "{}").get("training_config") or {}
+    return json.loads(root.metadata or "{}").get("training_config") or {}
+
+
+def compiled_metric_names(model_dir: str) -> Optional[List[str]]:
+    """The names TFMA gives the compiled loss and metrics of the SavedModel in model_dir: 'loss'
+    and each metric's name (a string metric, e.g. 'accuracy', keeps its string); [] when it was
+    not compiled; None when the SavedModel carries no Keras metadata."""
+    training = training_config(model_dir)
+    if training is None:
+        return None
     names = [LOSS_NAME] if training.get("loss") else []
     for field in ("metrics", "weighted_metrics"):
         names += [name for name in _names(training.get(field)) if name not in names]

@@ -32,13 +32,14 @@ class EvaluationInputs:
 
     Attributes:
       eval_config: the prepared EvalConfig (TFMA's defaults filled in, models named).
-      model_dirs: SavedModel directory per model name of eval_config.
+      model_dirs: SavedModel directory per model name of eval_config (None: the examples hold
+        its predictions; TFMA's exact path only).
       example_files: TFRecord files or globs of serialized tf.Examples.
       schema: optional serialized TFMD Schema to decode the examples with.
     """
 
     eval_config: config_pb2.EvalConfig
-    model_dirs: Dict[str, str]
+    model_dirs: Dict[str, Optional[str]]
     example_files: Sequence[str]
     schema: Optional[bytes] = None
 

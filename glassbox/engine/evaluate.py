@@ -16,7 +16,7 @@ from glassbox.drift.config import check_drift_config
 from glassbox.drift.files import check_summaries
 from glassbox.engine.branches import DriftReference
 from glassbox.engine.outcome import EvaluationOutcome, ModelArtifact, Models, PropertyValue
-from glassbox.engine.pipeline import run_evaluation
+from glassbox.engine.pipeline import model_dirs_by_name, run_evaluation
 from glassbox.errors import ConfigError
 from glassbox.evaluation.config import check_written_eval_config, prepare_eval_config
 from glassbox.evaluation.default_metrics import default_metrics_notes
@@ -80,7 +80,10 @@ def evaluate(
     model_dirs = {"candidate": resolve_model_dir(model.location)}
     if baseline:
         model_dirs["baseline"] = resolve_model_dir(baseline.location)
-    exact_reason = fast_path_refusal(prepare_eval_config(eval_config, baseline is not None))
+    prepared = prepare_eval_config(eval_config, baseline is not None)
+    exact_reason = fast_path_refusal(
+        prepared, model_dirs_by_name(prepared, model_dirs["candidate"], model_dirs.get("baseline"))
+    )
     notes = (
         [f"metrics computed by TFMA itself (its exact, slower path): {exact_reason}"]
         if exact_reason

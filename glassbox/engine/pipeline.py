@@ -21,6 +21,7 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import keys
 from glassbox.beam_runner import with_default_runner
+from glassbox.data.keras_metadata import compiled_metric_names
 from glassbox.engine import branches as branches_lib
 from glassbox.engine.branches import Branch, DriftReference, EvaluationInputs
 from glassbox.errors import ConfigError, GlassboxError
@@ -29,6 +30,7 @@ from glassbox.evaluation import writer
 from glassbox.evaluation.errors import TfmaPathError
 from glassbox.evaluation.exact_path import fast_path_refusal
 from glassbox.evaluation.reconciliation import check_examples_read
+from glassbox.evaluation.thresholds import check_thresholds
 from glassbox.protos.drift_config_pb2 import DriftConfig
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.protos.simple_model_config_pb2 import SimpleModelConfig
@@ -38,7 +40,7 @@ from glassbox.staging import claimed, move_into_place, new_staging_dir, output_e
 
 def run_evaluation(
     eval_config: config_pb2.EvalConfig,
-    model_dir: str,
+    model_dir: Optional[str],
     example_files: Sequence[str],
     output_dir: str,
     baseline_model_dir: Optional[str] = None,
@@ -51,6 +53,8 @@ def run_evaluation(
 ) -> Tuple[config_pb2.EvalConfig, Dict[str, float]]:
     """Evaluates a model (and optionally a baseline) and writes TFMA's format to output_dir.
 
+    model_dir: the candidate's SavedModel, or None when the examples hold its predictions (the
+      model spec's prediction_key names them), which TFMA's path reads as TFMA does.
     beam_pipeline_args: Beam options; the runner is glassbox.beam_runner.DEFAULT_RUNNER unless
       they name one.
     schema: optional serialized TFMD Schema to decode the examples with.
@@ -76,8 +80,23 @@ def run_evaluation(
     model_dirs = model_dirs_by_name(prepared, model_dir, baseline_model_dir)
     if simple_model_config is not None:
         check_simple_model_config(simple_model_config)
+    # Thresholds on the models' compiled metrics, which only the models name.
+    check_thresholds(
+        eval_config,
+        compiled_names={
+            n for d in model_dirs.values() if d for n in compiled_metric_names(d) or ()
+        },
+    )
     _check_no_evaluation(output_dir)
-    exact_reason = fast_path_refusal(prepared)
+    if model_dir is None and (baseline_model_dir is not None or explain_config is not None):
+        raise ConfigError(
+            "no model to evaluate: a baseline and explanations need the candidate's SavedModel"
+        )
+    exact_reason = (
+        "no model: the predictions are read from the examples (ModelSpec.prediction_key)"
+        if model_dir is None
+        else fast_path_refusal(prepared, model_dirs)
+    )
     if exact_reason and drift_config is not None:
         raise ConfigError(
             "drift is computed beside the vectorised engine's metrics, which do not cover this "
@@ -119,7 +138,7 @@ def run_evaluation(
                 output_dir,
                 prepared,
                 data_location=",".join(example_files),
-                model_locations=model_dirs,
+                model_locations={n: d for n, d in model_dirs.items() if d is not None},
             )
         except (OSError, tf.errors.OpError) as e:
             raise output_error(output_dir, e) from e
@@ -146,8 +165,8 @@ def _check_no_evaluation(output_dir: str) -> None:
 
 
 def model_dirs_by_name(
-    eval_config: config_pb2.EvalConfig, model_dir: str, baseline_model_dir: Optional[str]
-) -> Dict[str, str]:
+    eval_config: config_pb2.EvalConfig, model_dir: Optional[str], baseline_model_dir: Optional[str]
+) -> Dict[str, Optional[str]]:
     """Maps the prepared config's model names to the candidate and baseline directories."""
     candidates = [s.name for s in eval_config.model_specs if not s.is_baseline]
     if len(candidates) != 1:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import functools
 import zlib
-from typing import Any, Dict, Iterable, Iterator, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
@@ -28,6 +28,7 @@ from glassbox.data.errors import MissingFeatureError
 from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
 from glassbox.data.slicing import Slicer, evaluated_slicing_specs
 from glassbox.data.types import Batch, SliceKey
+from glassbox.evaluation.keras_compiled import CompiledMetric, compiled_metrics_by_model
 from glassbox.evaluation.metrics_plan import MetricsPlan, SliceAccumulator
 from glassbox.evaluation.reconciliation import EVALUATED, EXAMPLES_KEY, READ
 
@@ -171,12 +172,17 @@ class ComputeSlicedMetrics(beam.PTransform):
     """PCollection[Batch] -> {'metrics': (slice, metrics), 'plots': (slice, plots)} as TFMA keys
     them, and {EVALUATED: the number of examples accumulated} (reconciliation)."""
 
-    def __init__(self, eval_config: config_pb2.EvalConfig):
+    def __init__(
+        self,
+        eval_config: config_pb2.EvalConfig,
+        compiled: Mapping[str, Tuple[CompiledMetric, ...]] = (),
+    ):
         super().__init__()
         self._eval_config = eval_config
+        self._compiled = dict(compiled)
 
     def expand(self, batches):
-        plan = MetricsPlan(self._eval_config)
+        plan = MetricsPlan(self._eval_config, self._compiled)
         merged = (
             batches
             | "AccumulateSlices" >> beam.ParDo(_AccumulateSlices(self._eval_config, plan))
@@ -281,11 +287,12 @@ class EvaluateExamples(beam.PTransform):
     ):
         super().__init__()
         self._eval_config = eval_config
+        self._compiled = compiled_metrics_by_model(eval_config, model_dirs)
         self._read = ReadBatches(eval_config, model_dirs, example_files, schema, extra_features)
 
     def expand(self, pbegin):
         read = pbegin | "ReadBatches" >> self._read
         evaluation = read[BATCHES] | "ComputeSlicedMetrics" >> ComputeSlicedMetrics(
-            self._eval_config
+            self._eval_config, self._compiled
         )
         return {**evaluation, **read}

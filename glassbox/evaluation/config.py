@@ -163,11 +163,6 @@ def check_fast_path(eval_config: config_pb2.EvalConfig) -> None:
                 "needs a label"
             )
     options = eval_config.options
-    if options.HasField("include_default_metrics") and options.include_default_metrics.value:
-        raise UnsupportedMetricError(
-            "EvalConfig field 'options.include_default_metrics' is true: the vectorised engine "
-            "does not read the metrics compiled into a Keras model"
-        )
     method = options.confidence_intervals.method
     if method not in (_UNKNOWN_CI_METHOD, _BOOTSTRAP):
         raise UnsupportedMetricError(

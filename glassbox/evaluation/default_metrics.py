@@ -1,5 +1,5 @@
-"""``options.include_default_metrics``: what TFMA would add for Keras models' compiled metrics,
-which glassbox does not compute, said in a sentence per model."""
+"""``options.include_default_metrics``: what is added for each Keras model's compiled loss and
+metrics (``keras_compiled``), said in a sentence per model."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ def default_metrics_notes(
     eval_config: config_pb2.EvalConfig, model_dirs: Dict[str, str]
 ) -> List[str]:
     """A sentence per model (by role, e.g. 'candidate') on its compiled loss and metrics, when
-    include_default_metrics is not set false: those TFMA would compute and glassbox does not, or
-    that the SavedModel carries no Keras metadata (then TFMA has none to add either)."""
+    include_default_metrics is not set false: those computed beside the config's metrics, as TFMA
+    adds them, or that the SavedModel carries no Keras metadata (then TFMA has none to add
+    either)."""
     options = eval_config.options
     if options.HasField("include_default_metrics") and not options.include_default_metrics.value:
         return []
@@ -30,9 +31,7 @@ def default_metrics_notes(
             )
         elif names:
             notes.append(
-                f"{role} model {model_dir} was compiled with {', '.join(names)}: TFMA "
-                "(options.include_default_metrics, true unless set false) also computes these "
-                "compiled metrics; glassbox does not: list them in metrics_specs (their Keras "
-                "metric classes, e.g. SparseCategoricalAccuracy) to compute and threshold them"
+                f"{role} model {model_dir} was compiled with {', '.join(names)}: computed too, "
+                "as TFMA adds them (options.include_default_metrics, true unless set false)"
             )
     return notes

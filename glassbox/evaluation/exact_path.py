@@ -18,15 +18,18 @@ from tfx_bsl.tfxio import tensor_adapter, tf_example_record
 
 from glassbox.evaluation.config import check_fast_path
 from glassbox.evaluation.errors import UnsupportedMetricError
+from glassbox.evaluation.keras_compiled import compiled_metrics_by_model
 from glassbox.evaluation.metrics_plan import MetricsPlan
 
 
-def fast_path_refusal(eval_config: config_pb2.EvalConfig) -> Optional[str]:
+def fast_path_refusal(
+    eval_config: config_pb2.EvalConfig, model_dirs: Mapping[str, Optional[str]]
+) -> Optional[str]:
     """Why the vectorised engine cannot compute the prepared config exactly (a field, setting or
-    metric it does not cover), or None when it can."""
+    metric it does not cover, or a model's compiled loss or metric), or None when it can."""
     try:
         check_fast_path(eval_config)
-        MetricsPlan(eval_config)
+        MetricsPlan(eval_config, compiled_metrics_by_model(eval_config, model_dirs))
     except UnsupportedMetricError as e:
         return str(e)
     return None
@@ -34,12 +37,14 @@ def fast_path_refusal(eval_config: config_pb2.EvalConfig) -> Optional[str]:
 
 class EvaluateWithTfma(beam.PTransform):
     """The pipeline's root -> TFMA's metrics and plots files in output_dir, as TFMA's
-    ``run_model_analysis`` computes them (its eval_config.json is written by the caller, last)."""
+    ``run_model_analysis`` computes them (its eval_config.json is written by the caller, last).
+    A model directory None: the examples hold that model's predictions, as TFMA reads them
+    without a model."""
 
     def __init__(
         self,
         eval_config: config_pb2.EvalConfig,
-        model_dirs: Mapping[str, str],
+        model_dirs: Mapping[str, Optional[str]],
         example_files: Sequence[str],
         output_dir: str,
         schema: Optional[bytes] = None,
@@ -57,6 +62,7 @@ class EvaluateWithTfma(beam.PTransform):
                 eval_saved_model_path=model_dir, model_name=name, eval_config=self._eval_config
             )
             for name, model_dir in self._model_dirs.items()
+            if model_dir is not None
         ]
         tfxio = tf_example_record.TFExampleRecord(
             file_pattern=self._example_files,
@@ -86,7 +92,7 @@ class EvaluateWithTfma(beam.PTransform):
             | "ReadExamples" >> tfxio.BeamSource()
             | "Tfma"
             >> model_eval_lib.ExtractEvaluateAndWriteResults(
-                eval_shared_model=models[0] if len(models) == 1 else models,
+                eval_shared_model=models[0] if len(models) == 1 else models or None,
                 eval_config=self._eval_config,
                 writers=[writer],
                 output_path=self._output_dir,

@@ -131,7 +131,7 @@ class _KerasMetric:
     finish: Callable[[float], float] = float
 
 
-_KERAS_METRICS: Dict[str, _KerasMetric] = {
+KERAS_METRICS: Dict[str, _KerasMetric] = {
     "BinaryCrossentropy": _KerasMetric(
         _binary_crossentropy, frozenset({"from_logits", "label_smoothing"})
     ),
@@ -167,16 +167,16 @@ class _ConfiguredMetric:
     finish: Callable[[float], float]
 
 
-def _configure(metric_config: Dict[str, Any]) -> _ConfiguredMetric:
+def configure(metric_config: Dict[str, Any]) -> _ConfiguredMetric:
     """A serialized Keras metric -> its per-example values, refusing settings we cannot honour."""
     class_name = metric_config["class_name"]
     settings = dict(metric_config["config"])
     name = settings.pop("name")
     dtype = settings.pop("dtype", "float32")
-    if class_name not in _KERAS_METRICS:
+    if class_name not in KERAS_METRICS:
         raise UnsupportedMetricError(
             f"Keras metric class_name {class_name!r} (metric {name!r}) is not supported; "
-            f"supported Keras metrics: {sorted(_KERAS_METRICS)}"
+            f"supported Keras metrics: {sorted(KERAS_METRICS)}"
         )
     if dtype not in _DTYPES:
         raise UnsupportedMetricError(
@@ -188,7 +188,7 @@ def _configure(metric_config: Dict[str, Any]) -> _ConfiguredMetric:
             raise UnsupportedMetricError(
                 f"Keras metric {name!r} ({class_name}) setting {option!r} must be {default}"
             )
-    spec = _KERAS_METRICS[class_name]
+    spec = KERAS_METRICS[class_name]
     unknown = set(settings) - spec.settings
     if unknown:
         raise UnsupportedMetricError(
@@ -229,7 +229,7 @@ class KerasMetrics(BatchCombiner):
         if setting(combiner, "sub_key_in_config"):
             raise UnsupportedMetricError("Keras metrics configured with top_k are not supported")
         self._metrics: List[_ConfiguredMetric] = [
-            _configure(c) for c in setting(combiner, "metric_configs")[0]
+            configure(c) for c in setting(combiner, "metric_configs")[0]
         ]
         self._model_name = setting(combiner, "model_name")
         self._keys = [

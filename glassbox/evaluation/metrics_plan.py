@@ -12,7 +12,7 @@ the metrics/plots split. Only the per-example work is ours.
 from __future__ import annotations
 
 import functools
-from typing import Any, Dict, Iterable, List, NamedTuple, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Tuple
 
 import numpy as np
 from tensorflow_model_analysis.evaluators import confidence_intervals_util
@@ -31,6 +31,7 @@ from glassbox.evaluation.batch_combiner import add_into, slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
 from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError, ZeroWeightError
+from glassbox.evaluation.keras_compiled import CompiledMetric, KerasCompiledMetrics
 
 MetricsDict = Dict[metric_types.MetricKey, Any]
 # What TFMA's computations raise on a metric configuration they cannot build.
@@ -118,7 +119,13 @@ class MetricsPlan:
         and TFMA's default 20 Poisson-bootstrap samples.
     """
 
-    def __init__(self, eval_config: config_pb2.EvalConfig):
+    def __init__(
+        self,
+        eval_config: config_pb2.EvalConfig,
+        compiled: Mapping[str, Tuple[CompiledMetric, ...]] = (),
+    ):
+        """compiled: per model (as TFMA keys it) its compiled loss and metrics, which TFMA adds
+        for Keras models (``keras_compiled.compiled_metrics_by_model``)."""
         check_eval_config(eval_config)
         _check_model_names(eval_config)
         users = _check_each_metric(eval_config)
@@ -142,6 +149,11 @@ class MetricsPlan:
             sorted({user for key in keys for user in users.get(key, [])})
             for keys in self._combiner_keys
         ]
+        self._compiled = tuple(sorted(dict(compiled).items()))
+        for model, metrics in self._compiled:
+            self._combiners.append(KerasCompiledMetrics(model, metrics))
+            self._combiner_keys.append(self._combiners[-1].keys)
+            self._combiner_users.append([f"the compiled metrics of model {model!r}"])
         self._label_keys = {
             model_name(spec, eval_config): spec.label_key for spec in eval_config.model_specs
         }
@@ -178,10 +190,10 @@ class MetricsPlan:
         )
 
     def __getstate__(self):
-        return self._eval_config.SerializeToString()
+        return self._eval_config.SerializeToString(), self._compiled
 
     def __setstate__(self, state):
-        self.__dict__.update(_unpickled_plan(state).__dict__)
+        self.__dict__.update(_unpickled_plan(*state).__dict__)
 
     def accumulate(
         self, batch: Batch, membership: SliceMembership, multipliers: np.ndarray
@@ -401,5 +413,5 @@ class MetricsPlan:
 
 
 @functools.lru_cache(maxsize=4)
-def _unpickled_plan(serialized_eval_config: bytes) -> MetricsPlan:
-    return MetricsPlan(config_pb2.EvalConfig.FromString(serialized_eval_config))
+def _unpickled_plan(serialized_eval_config: bytes, compiled: tuple) -> MetricsPlan:
+    return MetricsPlan(config_pb2.EvalConfig.FromString(serialized_eval_config), dict(compiled))

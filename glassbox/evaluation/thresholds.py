@@ -5,7 +5,8 @@ evaluate`, the engine) refuses a malformed threshold before anything runs, wheth
 a baseline, with the field path at fault (``metrics_specs[0].thresholds['auc'].change_threshold
 .direction``): a threshold that sets nothing, a value threshold without bounds or with NaN or
 contradictory bounds, a change threshold without a direction or an amount, a threshold on a
-metric the config does not compute, and a per-slice or cross-slice threshold on slices the
+metric the config does not compute (nor, once the models are known, their compiled Keras
+metrics), and a per-slice or cross-slice threshold on slices the
 config's slicing specs never produce. The Validator re-checks each threshold it reads with
 `problem`.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Collection, Iterator, List, Optional, Sequence, Tuple, Union
 
 from tensorflow_model_analysis.metrics import metric_specs
 from tensorflow_model_analysis.proto import config_pb2
@@ -179,24 +180,37 @@ def check_threshold_fields(eval_config: config_pb2.EvalConfig) -> None:
 
 
 def check_thresholds(
-    eval_config: config_pb2.EvalConfig, evaluated: Optional[config_pb2.EvalConfig] = None
+    eval_config: config_pb2.EvalConfig,
+    evaluated: Optional[config_pb2.EvalConfig] = None,
+    compiled_names: Optional[Collection[str]] = None,
 ) -> None:
     """Refuses any threshold of eval_config that is malformed or can never be checked.
 
     evaluated: the config whose evaluation the thresholds are checked on (its metrics and slices);
-    default: eval_config itself.
+      default: eval_config itself.
+    compiled_names: the evaluated models' compiled Keras metric names, which TFMA adds unless
+      options.include_default_metrics is false. None (the models not yet known): a threshold on a
+      metric the config does not compute may be on one of them, and is checked once they are.
     """
     evaluated = eval_config if evaluated is None else evaluated
     check_threshold_fields(eval_config)
     computed = _computed_metric_names(evaluated)
+    options = evaluated.options
+    default_metrics = (
+        not options.HasField("include_default_metrics") or options.include_default_metrics.value
+    )
+    if computed is not None and default_metrics and compiled_names is not None:
+        computed |= set(compiled_names)
     produced = [spec for _, spec in evaluated_slicing_specs(evaluated)]
     for found in _thresholds(eval_config):
-        if found.in_map and computed is not None and found.metric not in computed:
+        unknown = found.in_map and computed is not None and found.metric not in computed
+        if unknown and not (default_metrics and compiled_names is None):
             raise ConfigError(
                 f"EvalConfig field {found.entry!r} sets a threshold on "
                 f"metric {found.metric!r}, which the config does not compute (it computes "
-                f"{sorted(computed) or 'no metric'}); add its MetricConfig to metrics_specs or "
-                "fix the name"
+                f"{sorted(computed) or 'no metric'})"
+                + (", its models' compiled Keras metrics included" if default_metrics else "")
+                + "; add its MetricConfig to metrics_specs or fix the name"
             )
         if found.selects_nothing:
             field, why = found.selects_nothing

@@ -3,12 +3,15 @@ glassbox's pipeline (staging, eval_config.json last, report), not refused, with 
 
 import os
 
+import numpy as np
 import pytest
 import tensorflow_model_analysis as tfma
 from google.protobuf import text_format
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import cli
+from glassbox.engine.pipeline import run_evaluation
+from glassbox.errors import ConfigError
 from glassbox.evaluation.config import prepare_eval_config
 from glassbox.evaluation.exact_path import fast_path_refusal
 from tests.support import saved_models
@@ -46,13 +49,12 @@ def _config(text):
             "confidence_intervals { method: JACKKNIFE } }",
             "options.confidence_intervals.method",
         ),
-        ("options { include_default_metrics { value: true } }", "options.include_default_metrics"),
     ],
 )
 def test_what_the_engine_does_not_cover_is_named_for_the_exact_path(extra, field):
     prepared = prepare_eval_config(_config(FAST + extra), has_baseline=False)
-    assert f"'{field}'" in fast_path_refusal(prepared)
-    assert fast_path_refusal(prepare_eval_config(_config(FAST), has_baseline=False)) is None
+    assert f"'{field}'" in fast_path_refusal(prepared, {})
+    assert fast_path_refusal(prepare_eval_config(_config(FAST), has_baseline=False), {}) is None
 
 
 @pytest.fixture(scope="module")
@@ -122,3 +124,37 @@ def test_what_tfma_refuses_on_its_path_exits_2_with_tfmas_reason_leaving_nothing
     assert "SQL slicing is not supported in this environment" in error
     assert "Traceback" not in error
     assert [f for f in os.listdir(output) if not f.startswith(".")] == []
+
+
+def test_predictions_stored_in_the_examples_are_evaluated_without_a_model_as_tfma_does(tmp_path):
+    rng = np.random.default_rng(5)
+    labels = rng.integers(0, 2, 300)
+    rows = [
+        {"label": int(y), "prediction": float(p), "category": c}
+        for y, p, c in zip(
+            labels,
+            np.clip(0.3 * labels + rng.uniform(0, 0.7, 300), 0, 1),
+            rng.choice(["a", "b"], 300),
+        )
+    ]
+    examples = saved_models.write_tfrecords(
+        str(tmp_path / "data" / "eval.gz"), [saved_models.to_example(r) for r in rows]
+    )
+    config = _config(
+        FAST.replace('label_key: "label"', 'label_key: "label" prediction_key: "prediction"')
+    )
+    run_evaluation(config, None, [examples], str(tmp_path / "out"))
+
+    expected = tfma.run_model_analysis(
+        eval_config=config, data_location=examples, output_path=str(tmp_path / "tfma")
+    )
+    ours = dict(tfma.load_eval_result(str(tmp_path / "out")).slicing_metrics)
+    assert len(ours) == 3 and _values(ours) == _values(dict(expected.slicing_metrics))
+    assert _values(ours)[()]["example_count"] == 300
+
+
+def test_without_a_model_a_baseline_or_explanations_are_refused_naming_why(tmp_path, files):
+    with pytest.raises(ConfigError, match="no model to evaluate"):
+        run_evaluation(
+            _config(FAST), None, [files["examples"]], str(tmp_path / "o"), files["model"]
+        )

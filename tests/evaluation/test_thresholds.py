@@ -159,9 +159,25 @@ def test_the_evaluator_refuses_it_with_or_without_a_baseline(has_baseline):
     ],
 )
 def test_a_threshold_that_could_never_be_checked_is_refused(metrics_specs, path, words):
+    # The models known (compiled_names): none compiles the metric either.
     with pytest.raises(ConfigError) as refused:
-        check_thresholds(_config(metrics_specs))
+        check_thresholds(_config(metrics_specs), compiled_names=())
     assert repr(path) in str(refused.value) and words in str(refused.value)
+
+
+def test_a_threshold_on_a_metric_only_a_model_may_compile_waits_for_the_models():
+    # TFMA adds a Keras model's compiled metrics (include_default_metrics, on unless false).
+    specs = (
+        'metrics_specs { metrics { class_name: "AUC" } thresholds { key: "accuracy" value '
+        "{ value_threshold { lower_bound { value: 0.5 } } } } }"
+    )
+    check_thresholds(_config(specs))  # the models not yet known
+    check_thresholds(_config(specs), compiled_names=("loss", "accuracy"))
+    with pytest.raises(ConfigError, match="compiled Keras metrics included"):
+        check_thresholds(_config(specs), compiled_names=("loss",))
+    off = _config(specs + " options { include_default_metrics { value: false } }")
+    with pytest.raises(ConfigError, match="metric 'accuracy', which the config does not compute"):
+        check_thresholds(off)
 
 
 def test_thresholds_on_computed_metrics_and_produced_slices_are_accepted():
@@ -199,5 +215,7 @@ def test_the_thresholds_of_one_config_are_checked_on_what_another_evaluates():
     )
     check_thresholds(thresholds, evaluated=evaluated)
     thresholds.metrics_specs[0].thresholds["mean_label"].value_threshold.lower_bound.value = 0
+    # Known models compile no 'mean_label' (unknown ones may: checked when they are known).
+    check_thresholds(thresholds, evaluated=evaluated)
     with pytest.raises(ConfigError, match="metric 'mean_label', which the config does not"):
-        check_thresholds(thresholds, evaluated=evaluated)
+        check_thresholds(thresholds, evaluated=evaluated, compiled_names=())

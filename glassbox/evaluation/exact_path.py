@@ -5,6 +5,7 @@ TFMA accepts is refused. Slower (TFMA's per-example combiners), with TFMA's valu
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Mapping, Optional, Sequence
 
@@ -12,10 +13,13 @@ import apache_beam as beam
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.api import model_eval_lib
+from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.proto import config_pb2
+from tensorflow_model_analysis.utils.keras_lib import tf_keras
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 from tfx_bsl.tfxio import tensor_adapter, tf_example_record
 
+from glassbox.data.keras_metadata import training_config
 from glassbox.evaluation.config import check_fast_path
 from glassbox.evaluation.errors import UnsupportedMetricError
 from glassbox.evaluation.keras_compiled import compiled_metrics_by_model
@@ -58,9 +62,7 @@ class EvaluateWithTfma(beam.PTransform):
 
     def expand(self, root):
         models = [
-            model_eval_lib.default_eval_shared_model(
-                eval_saved_model_path=model_dir, model_name=name, eval_config=self._eval_config
-            )
+            _shared_model(self._eval_config, name, model_dir)
             for name, model_dir in self._model_dirs.items()
             if model_dir is not None
         ]
@@ -100,3 +102,24 @@ class EvaluateWithTfma(beam.PTransform):
                 schema=self._schema,
             )
         )
+
+
+def _shared_model(
+    eval_config: config_pb2.EvalConfig, name: str, model_dir: str
+) -> tfma_types.EvalSharedModel:
+    """TFMA's shared model for model_dir. A SavedModel written by tf_keras (Keras metadata) is
+    loaded by tf_keras, as TFMA loads it where ``TF_USE_LEGACY_KERAS=1`` (TFX's images); in this
+    process tf.keras is Keras 3, which cannot load it, and TFMA would miss its compiled metrics."""
+    shared = model_eval_lib.default_eval_shared_model(
+        eval_saved_model_path=model_dir, model_name=name, eval_config=eval_config
+    )
+    spec = next(s for s in eval_config.model_specs if s.name == name)
+    if spec.model_type or training_config(model_dir) is None:
+        return shared
+    return shared._replace(
+        model_type=tfma_constants.TF_KERAS,
+        model_loader=tfma_types.ModelLoader(
+            construct_fn=functools.partial(tf_keras.models.load_model, model_dir),
+            tags=shared.model_loader.tags,
+        ),
+    )

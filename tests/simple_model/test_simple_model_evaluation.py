@@ -177,8 +177,12 @@ def test_glassbox_evaluate_prints_the_scores_and_a_config_tfma_computes_is_refus
     assert f"Simpler models (auc on {good['held_out_examples']} held-out examples;" in out
     lead = next(m for m in good["models"] if m["name"] == "decision_tree")["candidate_lead"]
     assert f"(candidate {lead:+.6g})" in out
-    # TFMA's exact path (include_default_metrics) computes no batches to sample.
-    eval_config.write_text(EVAL_CONFIG + "options { include_default_metrics { value: true } }")
+    # TFMA's exact path (JACKKNIFE intervals) computes no batches to sample.
+    eval_config.write_text(
+        EVAL_CONFIG
+        + "options { compute_confidence_intervals { value: true } "
+        + "confidence_intervals { method: JACKKNIFE } }"
+    )
     assert (
         cli.main(args + ["--eval-config", str(eval_config), "--output", str(tmp_path / "b")]) == 2
     )

@@ -402,7 +402,8 @@ def test_a_page_carries_plotly_s_cartesian_bundle_and_a_page_without_charts_none
     browser, report, tmp_path
 ):
     """Before, every page carried the plotly package's full bundle: 1.96 MB of a 2 MB page, the
-    model card's too."""
+    model card's too. The page's own script is packed too: inline, it took a card page past 100 KB
+    as views were added (35 KB packed)."""
     page = render_html(report)
     packed = re.search(f'id="{PLOTLY_ELEMENT_ID}">([^<]*)<', page).group(1)
     assert gzip.decompress(base64.b64decode(packed)).startswith(
@@ -411,7 +412,7 @@ def test_a_page_carries_plotly_s_cartesian_bundle_and_a_page_without_charts_none
     assert len(page) < 800_000
     card = tmp_path / "model_card.html"
     card.write_text(card_page({"model_details": {"name": "m", "overview": "a model"}}))
-    assert f'id="{PLOTLY_ELEMENT_ID}"' not in card.read_text() and card.stat().st_size < 100_000
+    assert f'id="{PLOTLY_ELEMENT_ID}"' not in card.read_text() and card.stat().st_size < 60_000
     shown = browser.open(str(card))
     assert shown.locator(".model-card .overview").inner_text() == "a model"
     shown.close()

@@ -2,10 +2,10 @@
 
 A TFMA combiner folds examples one by one (``add_input``). A ``BatchCombiner`` turns a whole
 batch into *elements*, each adding a vector of values to one *cell* of a fixed-shape float64
-array, and sums them per slice and bootstrap replicate with a single ``np.bincount``.
-Accumulators are plain sums: merging is ``+=`` (after zero-padding, for the few accumulators whose
-size grows with the number of classes seen), and an unsampled or resampled replicate differs only
-by the per-example multipliers.
+array, and sums them per slice and bootstrap replicate with a single ``np.bincount``, holding only
+the cells touched when few are (``sparse_sums``). Accumulators are plain sums: merging is ``+=``
+(after zero-padding, for the few accumulators whose size grows with the number of classes seen),
+and an unsampled or resampled replicate differs only by the per-example multipliers.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from tensorflow_model_analysis.metrics import metric_types
 
 from glassbox.data.types import Batch
 from glassbox.evaluation.errors import EvaluationError
+from glassbox.evaluation.sparse_sums import Sums, sums_by_group
 
 
 @dataclasses.dataclass
@@ -55,8 +56,9 @@ def slice_layers(rows: np.ndarray, groups: np.ndarray, num_rows: int) -> List[np
 
 def sum_into_slices(
     elements: Elements, layers: Sequence[np.ndarray], num_groups: int, multipliers: np.ndarray
-) -> np.ndarray:
-    """Sums elements per slice and replicate -> (num_groups, R, *elements.shape).
+) -> List[Sums]:
+    """Sums elements per slice and replicate -> per slice, (R, *elements.shape) sums (dense or
+    ``SparseSums``).
 
     ``layers`` (``slice_layers``) say which slices each batch row is in; ``multipliers[r, row]``
     scales what the row adds to replicate r. A cell adds up its elements in element order (layer
@@ -83,15 +85,12 @@ def sum_into_slices(
             picked[drawn]
         ]
         values = values[drawn] * scale[replicate, drawn][:, None]
-    # One bincount over (cell, value column) pairs writes the accumulator's layout directly.
+    # Flat positions in the accumulators' layout, one per (element, value column).
     width = elements.shape[-1]
     flat_index = (index[:, None] * width + np.arange(width)).ravel()
-    sums = np.bincount(
-        flat_index,
-        weights=values.ravel(),
-        minlength=num_groups * num_replicates * num_cells * width,
+    return sums_by_group(
+        flat_index, values.ravel(), num_groups, (num_replicates,) + tuple(elements.shape)
     )
-    return sums.reshape((num_groups, num_replicates) + tuple(elements.shape))
 
 
 def model_inputs(
@@ -129,8 +128,8 @@ class BatchCombiner(abc.ABC):
 
     def accumulate(
         self, batch: Batch, layers: Sequence[np.ndarray], num_groups: int, multipliers: np.ndarray
-    ) -> np.ndarray:
-        """Accumulators of the batch's slices, shape (num_groups, R, *accumulator shape).
+    ) -> List[Sums]:
+        """Accumulators of the batch's slices: per slice, (R, *accumulator shape) sums.
 
         Args:
           batch: the examples.
@@ -138,14 +137,3 @@ class BatchCombiner(abc.ABC):
           multipliers: (R, n) per-example weight multipliers; row 0 is all ones.
         """
         return sum_into_slices(self.elements(batch), layers, num_groups, multipliers)
-
-
-def add_into(total: np.ndarray, part: np.ndarray) -> np.ndarray:
-    """total + part, each axis zero-padded to the longer of the two: total is added to in place
-    and returned, unless part is larger along some axis (then a new, grown array is)."""
-    if any(p > t for p, t in zip(part.shape, total.shape)):
-        grown = np.zeros(np.maximum(total.shape, part.shape))
-        grown[tuple(slice(0, s) for s in total.shape)] = total
-        total = grown
-    total[tuple(slice(0, s) for s in part.shape)] += part
-    return total

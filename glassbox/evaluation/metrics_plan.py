@@ -27,11 +27,12 @@ from glassbox.data.slicing import used_codes
 from glassbox.data.types import Batch, SliceKey, SliceMembership
 from glassbox.errors import ConfigError
 from glassbox.evaluation import histogram_matrices, tfma_combiners
-from glassbox.evaluation.batch_combiner import add_into, slice_layers
+from glassbox.evaluation.batch_combiner import slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
 from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError, ZeroWeightError
 from glassbox.evaluation.keras_compiled import CompiledMetric, KerasCompiledMetrics
+from glassbox.evaluation.sparse_sums import Sums, add_into
 
 MetricsDict = Dict[metric_types.MetricKey, Any]
 # What TFMA's computations raise on a metric configuration they cannot build.
@@ -39,11 +40,12 @@ _CONFIG_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ImportError, 
 
 
 class SliceAccumulator(NamedTuple):
-    """One slice's sums: per batch combiner an (R, ...) array; per replicate how many examples
+    """One slice's sums: per batch combiner (R, ...) sums, dense or holding only the cells touched
+    (``sparse_sums``); per replicate how many examples
     were drawn into it, (R,) (``counts[0]``: the slice's unweighted number of examples); and per
     model (in the plan's ``models`` order) the sum of its example weights, (M,)."""
 
-    arrays: List[np.ndarray]
+    arrays: List[Sums]
     counts: np.ndarray
     weights: np.ndarray
 
@@ -269,7 +271,7 @@ class MetricsPlan:
     @staticmethod
     def add_into(total: SliceAccumulator, acc: SliceAccumulator) -> SliceAccumulator:
         """total with acc's examples added: total's arrays are added to in place (merging Beam
-        accumulators allocates nothing but the arrays that grow)."""
+        accumulators allocates nothing but the arrays that grow or are held sparse)."""
         total.counts[:] += acc.counts
         total.weights[:] += acc.weights
         return SliceAccumulator(

@@ -23,9 +23,10 @@ from tensorflow_model_analysis.metrics import (
 )
 from tensorflow_model_analysis.utils.keras_lib import tf_keras
 
-from glassbox.evaluation.batch_combiner import add_into, slice_layers
+from glassbox.evaluation.batch_combiner import slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.errors import LabelDomainError, ShapeError, UnsupportedMetricError
+from glassbox.evaluation.sparse_sums import add_into
 from tests.support.tfma_reference import (
     assert_equivalent,
     example_extracts,
@@ -320,7 +321,7 @@ def _our_output(computation, batch, multipliers=None):
     acc = combiner.accumulate(
         batch, slice_layers(np.arange(n), np.zeros(n, dtype=np.int64), n), 1, multipliers
     )
-    return combiner.extract_output(acc[0, 0])
+    return combiner.extract_output(acc[0][0])
 
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
@@ -373,7 +374,7 @@ def test_slices_and_bootstrap_replicates_match_tfma_on_resampled_examples(name):
                 expected = tfma_combiner_output(computation.combiner, resampled)
                 rtol = KERAS_RTOL if name.startswith("keras") else 1e-9
                 assert_equivalent(
-                    expected, combiner.extract_output(acc[group, replicate]), rtol=rtol
+                    expected, combiner.extract_output(acc[group][replicate]), rtol=rtol
                 )
 
 
@@ -390,7 +391,7 @@ def test_multi_class_accumulators_grow_with_the_classes_seen_and_merge_by_paddin
     accs = [
         combiner.accumulate(
             b, slice_layers(np.arange(3), np.zeros(3, dtype=np.int64), 3), 1, np.ones((1, 3))
-        )[0, 0]
+        )[0][0]
         for b in (first, second)
     ]
     assert accs[0].shape != accs[1].shape

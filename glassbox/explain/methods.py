@@ -31,7 +31,8 @@ from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.occlusion import occlusion
 from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
 from glassbox.explain.shapley import shapley_values
-from glassbox.explain.text import TokenAttributions, token_occlusion
+from glassbox.explain.superpixel_shapley import superpixel_shapley
+from glassbox.explain.text import TokenAttributions, token_occlusion, token_shapley
 from glassbox.protos.explain_config_pb2 import TextInput
 
 LOCAL = "local"  # attributions of each explained row
@@ -182,14 +183,18 @@ def _image(name: str, maps_of: MapFunction) -> Method:
     return Method(IMAGE, attribute)
 
 
-def _token_occlusion(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
-    del options  # no settings of its own
-    if inputs.text is None:
-        raise ExplanationError(
-            "method token_occlusion explains texts: set ExplainConfig field 'text' (its feature)"
-        )
-    result = token_occlusion(inputs.function, inputs.rows, inputs.text, seed)
-    return MethodResult(result, result.accuracy)
+def _text(name: str, attribute: Callable) -> Method:
+    """A text method: attribute(function, rows, text input, options, seed) -> TokenAttributions."""
+
+    def method(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+        if inputs.text is None:
+            raise ExplanationError(
+                f"method {name} explains texts: set ExplainConfig field 'text' (its feature)"
+            )
+        result = attribute(inputs.function, inputs.rows, inputs.text, options, seed)
+        return MethodResult(result, result.accuracy)
+
+    return Method(TEXT, method)
 
 
 METHODS: Dict[str, Method] = {
@@ -202,5 +207,7 @@ METHODS: Dict[str, Method] = {
     "smooth_grad": _image("smooth_grad", smooth_grad),
     "occlusion": _image("occlusion", occlusion),
     "grad_cam": _image("grad_cam", grad_cam),
-    "token_occlusion": Method(TEXT, _token_occlusion),
+    "superpixel_shapley": _image("superpixel_shapley", superpixel_shapley),
+    "token_occlusion": _text("token_occlusion", token_occlusion),
+    "token_shapley": _text("token_shapley", token_shapley),
 }

@@ -1,22 +1,23 @@
-"""Token attributions of texts: token occlusion, a black box over any signature parsing
-tf.Examples that hold a text feature.
+"""Token attributions of texts: token occlusion and token Shapley values, black boxes over any
+signature parsing tf.Examples that hold a text feature.
 
-Each text is split on whitespace; token i's attribution is the drop of the explained class's score
-when token i alone is removed (or replaced by ``mask_token``). The texts with a token removed are
-made by the shared masking engine (masking.Masker): each token position is a column, each a
-feature group, the removed token the one background row; positions past a text's end hold
+Each text is split on whitespace; token i's occlusion is the drop of the explained class's score
+when token i alone is removed (or replaced by ``mask_token``); its Shapley value averages that drop
+over the coalitions of the other tokens (exact or KernelSHAP, shapley.shapley_values). The masked
+texts are made by the shared masking engine (masking.Masker): each token position is a column,
+each a feature group, the removed token the one background row; positions past a text's end hold
 nothing, so masking them changes nothing. The explained class is chosen as for images
 (image_model.targets).
 
-Stated accuracy: deletion fidelity, the explained class's mean score as the top-attributed
-tokens are removed (in ``fidelity_steps`` fractions of each text's tokens), beside a random
-order's.
+Stated accuracy: for Shapley values the efficiency gap; for both, deletion fidelity, the explained
+class's mean score as the top-attributed tokens are removed (in ``fidelity_steps`` fractions of
+each text's tokens), beside a random order's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import List, Tuple
+from typing import List, NamedTuple, Tuple
 
 import numpy as np
 
@@ -24,7 +25,8 @@ from glassbox.explain.errors import ExplanationError
 from glassbox.explain.image_model import targets
 from glassbox.explain.masking import Masker
 from glassbox.explain.model_function import Columns, SavedModelFunction
-from glassbox.protos.explain_config_pb2 import TextInput
+from glassbox.explain.shapley import shapley_values
+from glassbox.protos.explain_config_pb2 import TextInput, TokenOcclusion, TokenShapley
 
 DEFAULT_MAX_TOKENS = 64
 DEFAULT_FIDELITY_STEPS = 10
@@ -36,11 +38,11 @@ class TokenAttributions:
     """One method's token attributions of the explained texts.
 
     Attributes:
-      method: 'token_occlusion'.
+      method: 'token_occlusion', 'token_shapley' or 'text_integrated_gradients'.
       tokens: each row's attributed tokens.
       values: each row's attributions, one per token.
       targets: (n,) the class explained; scores: (n,) its score.
-      accuracy: JSON values ('fidelity', 'max_tokens').
+      accuracy: JSON values ('fidelity', 'max_tokens', the method's own).
     """
 
     method: str
@@ -87,14 +89,22 @@ class _Scorer:
         return outputs[np.arange(len(texts)), columns[_TARGET].astype(int)]
 
 
-def token_occlusion(
-    function: SavedModelFunction, rows: Columns, text: TextInput, seed: int
-) -> TokenAttributions:
-    """Token occlusion of each row's text, with its deletion fidelity.
+class _TokenGame(NamedTuple):
+    """The texts as the masking engine plays them: each row's attributed tokens, its explained
+    class and score, the scorer, the rows' token columns (slot i: token i, the last slot the
+    tokens past max_tokens, held), a group per attributed slot, and the background (each slot's
+    mask token)."""
 
-    Raises:
-      ExplanationError: no text feature, a value that is not a text, no tokens at all.
-    """
+    tokens: List[List[str]]
+    target: np.ndarray
+    scores: np.ndarray
+    scorer: "_Scorer"
+    columns: Columns
+    groups: List[Tuple[str, Tuple[str, ...]]]
+    background: Columns
+
+
+def _token_game(function: SavedModelFunction, rows: Columns, text: TextInput) -> _TokenGame:
     texts = _texts(rows, text.feature)
     limit = text.max_tokens or DEFAULT_MAX_TOKENS
     split = [t.split() for t in texts]
@@ -109,7 +119,6 @@ def token_occlusion(
     )
     target = targets(outputs, function.class_index)
     scorer = _Scorer(function, text.feature, width + 1, held)
-    # The last slot holds the tokens past max_tokens, in no group: always kept.
     columns = {
         slot: np.array(
             [(words + [""] * width)[i] for words in tokens] if i < width else tails, object
@@ -119,11 +128,16 @@ def token_occlusion(
     columns = {**columns, **held, _TARGET: np.asarray(target, np.int64)}
     groups = [(slot, (slot,)) for slot in scorer.slots[:width]]
     background = {slot: np.array([text.mask_token], object) for slot, _ in groups}
-    masker = Masker(scorer, background, groups, chunk_size=max(width + 1, 4096))
-    coalitions = np.vstack([np.ones((1, width), bool), ~np.eye(width, dtype=bool)])
-    values = masker.values(columns, coalitions)
-    drops = values[:, :1] - values[:, 1:]
-    per_row = tuple(drops[i, : len(words)] for i, words in enumerate(tokens))
+    return _TokenGame(
+        tokens, target, outputs[np.arange(len(texts)), target], scorer, columns, groups, background
+    )
+
+
+def _attributions(
+    method: str, game: _TokenGame, values: np.ndarray, text: TextInput, seed: int, accuracy: dict
+) -> TokenAttributions:
+    """The rows' values (rows, width) as TokenAttributions, with their deletion fidelity."""
+    per_row = tuple(values[i, : len(words)] for i, words in enumerate(game.tokens))
     steps = text.fidelity_steps or DEFAULT_FIDELITY_STEPS
     fidelity = {"steps": steps}
     rng = np.random.default_rng(seed)
@@ -131,15 +145,68 @@ def token_occlusion(
         ("deletion", [np.argsort(-v, kind="stable") for v in per_row]),
         ("random_deletion", [rng.permutation(len(v)) for v in per_row]),
     ):
-        fidelity[name] = _deletion_area(scorer, columns, tokens, orders, steps, text.mask_token)
+        fidelity[name] = _deletion_area(
+            game.scorer, game.columns, game.tokens, orders, steps, text.mask_token
+        )
     return TokenAttributions(
-        "token_occlusion",
-        tuple(tuple(words) for words in tokens),
+        method,
+        tuple(tuple(words) for words in game.tokens),
         per_row,
-        target,
-        values[:, 0],
-        {"max_tokens": limit, "fidelity": fidelity},
+        game.target,
+        game.scores,
+        {"max_tokens": text.max_tokens or DEFAULT_MAX_TOKENS, **accuracy, "fidelity": fidelity},
     )
+
+
+def token_occlusion(
+    function: SavedModelFunction, rows: Columns, text: TextInput, options: TokenOcclusion, seed: int
+) -> TokenAttributions:
+    """Token occlusion of each row's text, with its deletion fidelity.
+
+    Raises:
+      ExplanationError: no text feature, a value that is not a text, no tokens at all.
+    """
+    del options  # no settings of its own
+    game = _token_game(function, rows, text)
+    width = len(game.groups)
+    masker = Masker(game.scorer, game.background, game.groups, chunk_size=max(width + 1, 4096))
+    coalitions = np.vstack([np.ones((1, width), bool), ~np.eye(width, dtype=bool)])
+    values = masker.values(game.columns, coalitions)
+    return _attributions("token_occlusion", game, values[:, :1] - values[:, 1:], text, seed, {})
+
+
+def token_shapley(
+    function: SavedModelFunction, rows: Columns, text: TextInput, options: TokenShapley, seed: int
+) -> TokenAttributions:
+    """Shapley values of each row's tokens (shapley.shapley_values: exact up to
+    options.shapley.max_exact_features tokens, KernelSHAP beyond), with the efficiency gap
+    (max |sum of a row's values - (f(text) - f(every token masked))|) and deletion fidelity.
+
+    Raises:
+      ExplanationError: as token_occlusion, or a Shapley setting out of range.
+    """
+    game = _token_game(function, rows, text)
+    slots = [slot for slot, _ in game.groups]
+    calls = [0]
+
+    def scorer(columns: Columns) -> np.ndarray:
+        calls[0] += len(columns[_TARGET])
+        return game.scorer(columns)
+
+    result = shapley_values(
+        scorer, game.columns, game.background, game.groups, options.shapley, seed, None, slots
+    )
+    empty = Masker(scorer, game.background, game.groups).values(
+        game.columns, np.zeros((1, len(slots)), bool)
+    )[:, 0]
+    gap = np.abs(result.values.sum(axis=1) - (result.predictions - empty))
+    accuracy = {
+        "algorithm": result.method,
+        "model_calls_per_text": calls[0] / len(game.tokens),
+        "max_efficiency_gap": float(gap.max()),
+        "max_standard_error": float(result.standard_errors.max()),
+    }
+    return _attributions("token_shapley", game, result.values, text, seed, accuracy)
 
 
 def _deletion_area(scorer, columns, tokens, orders, steps, mask_token) -> float:

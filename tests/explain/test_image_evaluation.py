@@ -1,6 +1,6 @@
 """Image explanations through `glassbox evaluate --explain-config`: on the ground-truth CNN
 (tests/support/image_models.py) and its tf.Examples holding PNGs, the evaluation writes each
-drawn row's Grad-CAM and occlusion maps (image_maps.npz), equal to glassbox.explain's maps of the
+drawn row's Grad-CAM, occlusion and superpixel Shapley maps (image_maps.npz), equal to glassbox.explain's maps of the
 same images, pointing at the patch; per slice (label:0, label:1) the mean map of each explained
 class and true label; the methods' accuracy in the summary; the image in explanations.json as its
 size. An image method without image.feature exits 2 naming the field."""
@@ -16,7 +16,8 @@ from glassbox.data.models import ServingModel
 from glassbox.explain.grad_cam import grad_cam
 from glassbox.explain.image_model import ImageModel
 from glassbox.explain.occlusion import occlusion
-from glassbox.protos.explain_config_pb2 import GradCam, ImageInput, Occlusion
+from glassbox.explain.superpixel_shapley import superpixel_shapley
+from glassbox.protos.explain_config_pb2 import GradCam, ImageInput, Occlusion, SuperpixelShapley
 from tests.support import image_models, saved_models
 
 NUM_EXAMPLES = 120
@@ -33,6 +34,7 @@ per_slice: true
 seed: 3
 methods { grad_cam {} }
 methods { occlusion { patch_size: 2 } }
+methods { superpixel_shapley { num_superpixels: 8 compactness: 0.3 } }
 """
 
 
@@ -102,6 +104,9 @@ def test_written_maps_are_glassbox_maps_of_drawn_images_and_point_at_the_patch(
     expected = {
         "grad_cam": grad_cam(model, images, target, {}, GradCam(), 0)[0],
         "occlusion": occlusion(model, images, target, {}, Occlusion(patch_size=2), 0)[0],
+        "superpixel_shapley": superpixel_shapley(
+            model, images, target, {}, SuperpixelShapley(num_superpixels=8, compactness=0.3), 3
+        )[0],
     }
     rows = written["examples"]
     assert len(rows) == len(arrays["ids"]) and [row["id"] for row in rows] == list(arrays["ids"])
@@ -147,6 +152,7 @@ def test_summary_states_the_image_methods_accuracy_and_explanations_show_the_ima
     methods = summary["models"]["candidate"]["image_methods"]
     assert methods["grad_cam"]["layer"] == "conv2"
     assert methods["occlusion"]["patches"] == 64
+    assert methods["superpixel_shapley"]["algorithm"] == "exact_shapley"
     with open(os.path.join(output, keys.EXPLANATIONS_FILE)) as f:
         example = json.load(f)["examples"][0]
     assert example["features"]["image"].startswith("<encoded image, ")

@@ -1,8 +1,9 @@
 """Token attributions against ground truth: texts of 8 filler words whose label is 1 exactly when
 a keyword ("excellent", "superb") is among them (tests/support/text_models.py), a Keras 3 model
 with an embedding and an LSTM exported with serving_default on tf.Examples holding the text.
-Token occlusion, through the method registry and through `glassbox evaluate`, ranks the keyword
-first in every text holding one; per slice, the keywords are the most influential tokens."""
+Token occlusion and token Shapley values, through the method registry and through `glassbox
+evaluate`, rank the keyword first in every text holding one; per slice, the keywords are the most
+influential tokens."""
 
 import json
 import os
@@ -16,7 +17,12 @@ from glassbox.explain import methods
 from glassbox.explain.config import check_explain_config
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.model_function import SavedModelFunction
-from glassbox.protos.explain_config_pb2 import ExplainConfig, TextInput, TokenOcclusion
+from glassbox.protos.explain_config_pb2 import (
+    ExplainConfig,
+    TextInput,
+    TokenOcclusion,
+    TokenShapley,
+)
 from tests.support import saved_models, text_models
 
 EVAL_CONFIG = """
@@ -31,6 +37,7 @@ explained_rows { count: 15 }
 per_slice: true
 seed: 4
 methods { token_occlusion {} }
+methods { token_shapley {} }
 """
 
 
@@ -69,6 +76,31 @@ def test_the_keyword_ranks_first_in_every_text_holding_one(trained_text_model):
     fidelity = result.accuracy["fidelity"]
     assert fidelity["deletion"] < 0.5 * fidelity["random_deletion"]  # measured 0.09 vs 0.29
     np.testing.assert_array_equal(result.targets, 0)
+    np.testing.assert_allclose(result.scores, inputs.function(inputs.rows), rtol=1e-6)
+
+
+@pytest.mark.parametrize("shapley", ["", "shapley { max_exact_features: 4 }"])
+def test_token_shapley_ranks_the_keyword_first_and_sums_to_the_score_change(
+    trained_text_model, shapley
+):
+    """Exact (8 tokens: 2^8 + 1 scored texts per text) and KernelSHAP (forced: 2,048 coalitions):
+    the keyword first in every text holding one; each text's values sum to f(text) - f(every
+    token removed)."""
+    texts, _, positions = text_models.keyword_texts(40, seed=5)
+    inputs = _inputs(trained_text_model.model_dir, texts)
+    options = text_format.Parse(shapley, TokenShapley())
+    result = methods.METHODS["token_shapley"].attribute(inputs, options, 3).value
+    assert [" ".join(tokens) for tokens in result.tokens] == texts
+    first = [int(np.argmax(values)) for values in result.values]
+    hits = [rank == position for rank, position in zip(first, positions) if position >= 0]
+    assert len(hits) >= 15 and all(hits)  # measured: 18 of 18
+    accuracy = result.accuracy
+    assert accuracy["algorithm"] == ("kernel_shap" if shapley else "exact_shapley")
+    assert accuracy["max_efficiency_gap"] < 1e-6
+    if not shapley:
+        assert accuracy["model_calls_per_text"] == 2**8 + 1
+    fidelity = accuracy["fidelity"]
+    assert fidelity["deletion"] < 0.5 * fidelity["random_deletion"]  # measured 0.07 vs 0.26
     np.testing.assert_allclose(result.scores, inputs.function(inputs.rows), rtol=1e-6)
 
 
@@ -127,6 +159,10 @@ def test_evaluate_writes_each_rows_tokens_and_each_slices_top_tokens(trained_tex
         summary["accuracy"]["fidelity"]["deletion"]
         < summary["accuracy"]["fidelity"]["random_deletion"]
     )
+    shapley = written["models"]["candidate"]["methods"]["token_shapley"]
+    top = [entry["token"] for entry in shapley["slices"]["label:1"]["top_tokens"][:2]]
+    assert set(top) == set(text_models.KEYWORDS)
+    assert shapley["accuracy"]["max_efficiency_gap"] < 1e-6
     # Each row's attributions are those of its text explained alone.
     rows = written["examples"]
     direct = (

@@ -117,6 +117,7 @@ SURROGATE_FILE = "surrogate.json"
 IMAGE_EXPLANATIONS_FILE = "image_explanations.json"
 IMAGE_MAPS_FILE = "image_maps.npz"
 TEXT_EXPLANATIONS_FILE = "text_explanations.json"
+PARTIAL_DEPENDENCE_FILE = "partial_dependence.json"
 # Drift: the summaries of the evaluated data's features and predictions per slice (a later
 # evaluation's reference), and their distances from a reference's.
 DRIFT_SKETCHES_FILE = "drift_sketches.json"

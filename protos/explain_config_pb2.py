@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$glassbox/protos/explain_config.proto\x12\x08glassbox\"\xe5\x02\n\rExplainConfig\x12+\n\x0cmodel_output\x18\x01 \x01(\x0b\x32\x15.glassbox.ModelOutput\x12.\n\x0e\x66\x65\x61ture_groups\x18\x02 \x03(\x0b\x32\x16.glassbox.FeatureGroup\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12(\n\nbackground\x18\x04 \x01(\x0b\x32\x14.glassbox.Background\x12/\n\x0e\x65xplained_rows\x18\x05 \x01(\x0b\x32\x17.glassbox.ExplainedRows\x12\x11\n\tper_slice\x18\x06 \x01(\x08\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12!\n\x07methods\x18\x08 \x03(\x0b\x32\x10.glassbox.Method\x12#\n\x05image\x18\t \x01(\x0b\x32\x14.glassbox.ImageInput\x12!\n\x04text\x18\n \x01(\x0b\x32\x13.glassbox.TextInput\"\\\n\tTextInput\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x12\n\nmask_token\x18\x02 \x01(\t\x12\x12\n\nmax_tokens\x18\x03 \x01(\r\x12\x16\n\x0e\x66idelity_steps\x18\x04 \x01(\r\"\x92\x01\n\nImageInput\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x13\n\x0bkeras_model\x18\x02 \x01(\t\x12\x19\n\x11keras_input_scale\x18\x03 \x01(\x02\x12\x16\n\x0e\x62\x61seline_value\x18\x04 \x01(\x02\x12\x16\n\x0e\x66idelity_steps\x18\x05 \x01(\r\x12\x13\n\x0bsanity_rows\x18\x06 \x01(\r\"c\n\x0bModelOutput\x12\x16\n\x0esignature_name\x18\x01 \x01(\t\x12\x12\n\noutput_key\x18\x02 \x01(\t\x12\x18\n\x0b\x63lass_index\x18\x03 \x01(\rH\x00\x88\x01\x01\x42\x0e\n\x0c_class_index\".\n\x0c\x46\x65\x61tureGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x02 \x03(\t\"\xb5\x01\n\nBackground\x12\x0c\n\x04size\x18\x01 \x01(\r\x12/\n\x08sampling\x18\x02 \x01(\x0e\x32\x1d.glassbox.Background.Sampling\x12\x11\n\tlabel_key\x18\x03 \x01(\t\"U\n\x08Sampling\x12\x18\n\x14SAMPLING_UNSPECIFIED\x10\x00\x12\n\n\x06RANDOM\x10\x01\x12\x17\n\x13STRATIFIED_BY_LABEL\x10\x02\x12\n\n\x06KMEANS\x10\x03\"\x1e\n\rExplainedRows\x12\r\n\x05\x63ount\x18\x01 \x01(\r\"\x8f\x05\n\x06Method\x12$\n\x07shapley\x18\x01 \x01(\x0b\x32\x11.glassbox.ShapleyH\x00\x12=\n\x14integrated_gradients\x18\x02 \x01(\x0b\x32\x1d.glassbox.IntegratedGradientsH\x00\x12\x33\n\x0flocal_surrogate\x18\x03 \x01(\x0b\x32\x18.glassbox.LocalSurrogateH\x00\x12\x41\n\x16permutation_importance\x18\x04 \x01(\x0b\x32\x1f.glassbox.PermutationImportanceH\x00\x12\x35\n\x10global_surrogate\x18\x05 \x01(\x0b\x32\x19.glassbox.GlobalSurrogateH\x00\x12H\n\x1aimage_integrated_gradients\x18\x06 \x01(\x0b\x32\".glassbox.ImageIntegratedGradientsH\x00\x12+\n\x0bsmooth_grad\x18\x07 \x01(\x0b\x32\x14.glassbox.SmoothGradH\x00\x12(\n\tocclusion\x18\x08 \x01(\x0b\x32\x13.glassbox.OcclusionH\x00\x12%\n\x08grad_cam\x18\t \x01(\x0b\x32\x11.glassbox.GradCamH\x00\x12\x33\n\x0ftoken_occlusion\x18\n \x01(\x0b\x32\x18.glassbox.TokenOcclusionH\x00\x12\x39\n\x12superpixel_shapley\x18\x0b \x01(\x0b\x32\x1b.glassbox.SuperpixelShapleyH\x00\x12/\n\rtoken_shapley\x18\x0c \x01(\x0b\x32\x16.glassbox.TokenShapleyH\x00\x42\x08\n\x06method\"\xb6\x01\n\x07Shapley\x12.\n\talgorithm\x18\x01 \x01(\x0e\x32\x1b.glassbox.Shapley.Algorithm\x12\x1a\n\x12max_exact_features\x18\x02 \x01(\r\x12\x16\n\x0enum_coalitions\x18\x03 \x01(\r\"G\n\tAlgorithm\x12\x19\n\x15\x41LGORITHM_UNSPECIFIED\x10\x00\x12\x08\n\x04\x41UTO\x10\x01\x12\t\n\x05\x45XACT\x10\x02\x12\n\n\x06KERNEL\x10\x03\"\xb8\x01\n\x13IntegratedGradients\x12\r\n\x05steps\x18\x01 \x01(\r\x12\x38\n\x08\x62\x61seline\x18\x02 \x01(\x0e\x32&.glassbox.IntegratedGradients.Baseline\"X\n\x08\x42\x61seline\x12\x18\n\x14\x42\x41SELINE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x42\x41\x43KGROUND_MEAN\x10\x01\x12\x08\n\x04ZERO\x10\x02\x12\x13\n\x0f\x42\x41\x43KGROUND_ROWS\x10\x03\"N\n\x0eLocalSurrogate\x12\x13\n\x0bnum_samples\x18\x01 \x01(\r\x12\x14\n\x0ckernel_width\x18\x02 \x01(\x02\x12\x11\n\tnum_seeds\x18\x03 \x01(\r\"O\n\x15PermutationImportance\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\x11\n\tlabel_key\x18\x02 \x01(\t\x12\x13\n\x0bnum_repeats\x18\x03 \x01(\r\">\n\x0fGlobalSurrogate\x12\x11\n\tmax_depth\x18\x01 \x01(\r\x12\x18\n\x10min_samples_leaf\x18\x02 \x01(\r\")\n\x18ImageIntegratedGradients\x12\r\n\x05steps\x18\x01 \x01(\r\"6\n\nSmoothGrad\x12\x13\n\x0bnum_samples\x18\x01 \x01(\r\x12\x13\n\x0bnoise_level\x18\x02 \x01(\x02\"\x1f\n\tOcclusion\x12\x12\n\npatch_size\x18\x01 \x01(\r\"0\n\x07GradCam\x12\x12\n\nlayer_name\x18\x01 \x01(\t\x12\x11\n\tplus_plus\x18\x02 \x01(\x08\"\x10\n\x0eTokenOcclusion\"e\n\x11SuperpixelShapley\x12\x17\n\x0fnum_superpixels\x18\x01 \x01(\r\x12\x13\n\x0b\x63ompactness\x18\x02 \x01(\x02\x12\"\n\x07shapley\x18\x03 \x01(\x0b\x32\x11.glassbox.Shapley\"2\n\x0cTokenShapley\x12\"\n\x07shapley\x18\x01 \x01(\x0b\x32\x11.glassbox.Shapleyb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$glassbox/protos/explain_config.proto\x12\x08glassbox\"\xe5\x02\n\rExplainConfig\x12+\n\x0cmodel_output\x18\x01 \x01(\x0b\x32\x15.glassbox.ModelOutput\x12.\n\x0e\x66\x65\x61ture_groups\x18\x02 \x03(\x0b\x32\x16.glassbox.FeatureGroup\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12(\n\nbackground\x18\x04 \x01(\x0b\x32\x14.glassbox.Background\x12/\n\x0e\x65xplained_rows\x18\x05 \x01(\x0b\x32\x17.glassbox.ExplainedRows\x12\x11\n\tper_slice\x18\x06 \x01(\x08\x12\x0c\n\x04seed\x18\x07 \x01(\x04\x12!\n\x07methods\x18\x08 \x03(\x0b\x32\x10.glassbox.Method\x12#\n\x05image\x18\t \x01(\x0b\x32\x14.glassbox.ImageInput\x12!\n\x04text\x18\n \x01(\x0b\x32\x13.glassbox.TextInput\"\\\n\tTextInput\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x12\n\nmask_token\x18\x02 \x01(\t\x12\x12\n\nmax_tokens\x18\x03 \x01(\r\x12\x16\n\x0e\x66idelity_steps\x18\x04 \x01(\r\"\x92\x01\n\nImageInput\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x13\n\x0bkeras_model\x18\x02 \x01(\t\x12\x19\n\x11keras_input_scale\x18\x03 \x01(\x02\x12\x16\n\x0e\x62\x61seline_value\x18\x04 \x01(\x02\x12\x16\n\x0e\x66idelity_steps\x18\x05 \x01(\r\x12\x13\n\x0bsanity_rows\x18\x06 \x01(\r\"c\n\x0bModelOutput\x12\x16\n\x0esignature_name\x18\x01 \x01(\t\x12\x12\n\noutput_key\x18\x02 \x01(\t\x12\x18\n\x0b\x63lass_index\x18\x03 \x01(\rH\x00\x88\x01\x01\x42\x0e\n\x0c_class_index\".\n\x0c\x46\x65\x61tureGroup\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x02 \x03(\t\"\xb5\x01\n\nBackground\x12\x0c\n\x04size\x18\x01 \x01(\r\x12/\n\x08sampling\x18\x02 \x01(\x0e\x32\x1d.glassbox.Background.Sampling\x12\x11\n\tlabel_key\x18\x03 \x01(\t\"U\n\x08Sampling\x12\x18\n\x14SAMPLING_UNSPECIFIED\x10\x00\x12\n\n\x06RANDOM\x10\x01\x12\x17\n\x13STRATIFIED_BY_LABEL\x10\x02\x12\n\n\x06KMEANS\x10\x03\"\x1e\n\rExplainedRows\x12\r\n\x05\x63ount\x18\x01 \x01(\r\"\xfe\x05\n\x06Method\x12$\n\x07shapley\x18\x01 \x01(\x0b\x32\x11.glassbox.ShapleyH\x00\x12=\n\x14integrated_gradients\x18\x02 \x01(\x0b\x32\x1d.glassbox.IntegratedGradientsH\x00\x12\x33\n\x0flocal_surrogate\x18\x03 \x01(\x0b\x32\x18.glassbox.LocalSurrogateH\x00\x12\x41\n\x16permutation_importance\x18\x04 \x01(\x0b\x32\x1f.glassbox.PermutationImportanceH\x00\x12\x35\n\x10global_surrogate\x18\x05 \x01(\x0b\x32\x19.glassbox.GlobalSurrogateH\x00\x12H\n\x1aimage_integrated_gradients\x18\x06 \x01(\x0b\x32\".glassbox.ImageIntegratedGradientsH\x00\x12+\n\x0bsmooth_grad\x18\x07 \x01(\x0b\x32\x14.glassbox.SmoothGradH\x00\x12(\n\tocclusion\x18\x08 \x01(\x0b\x32\x13.glassbox.OcclusionH\x00\x12%\n\x08grad_cam\x18\t \x01(\x0b\x32\x11.glassbox.GradCamH\x00\x12\x33\n\x0ftoken_occlusion\x18\n \x01(\x0b\x32\x18.glassbox.TokenOcclusionH\x00\x12\x39\n\x12superpixel_shapley\x18\x0b \x01(\x0b\x32\x1b.glassbox.SuperpixelShapleyH\x00\x12/\n\rtoken_shapley\x18\x0c \x01(\x0b\x32\x16.glassbox.TokenShapleyH\x00\x12\x32\n\x0e\x63ounterfactual\x18\r \x01(\x0b\x32\x18.glassbox.CounterfactualH\x00\x12\x39\n\x12partial_dependence\x18\x0e \x01(\x0b\x32\x1b.glassbox.PartialDependenceH\x00\x42\x08\n\x06method\"\xb6\x01\n\x07Shapley\x12.\n\talgorithm\x18\x01 \x01(\x0e\x32\x1b.glassbox.Shapley.Algorithm\x12\x1a\n\x12max_exact_features\x18\x02 \x01(\r\x12\x16\n\x0enum_coalitions\x18\x03 \x01(\r\"G\n\tAlgorithm\x12\x19\n\x15\x41LGORITHM_UNSPECIFIED\x10\x00\x12\x08\n\x04\x41UTO\x10\x01\x12\t\n\x05\x45XACT\x10\x02\x12\n\n\x06KERNEL\x10\x03\"\xb8\x01\n\x13IntegratedGradients\x12\r\n\x05steps\x18\x01 \x01(\r\x12\x38\n\x08\x62\x61seline\x18\x02 \x01(\x0e\x32&.glassbox.IntegratedGradients.Baseline\"X\n\x08\x42\x61seline\x12\x18\n\x14\x42\x41SELINE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x42\x41\x43KGROUND_MEAN\x10\x01\x12\x08\n\x04ZERO\x10\x02\x12\x13\n\x0f\x42\x41\x43KGROUND_ROWS\x10\x03\"N\n\x0eLocalSurrogate\x12\x13\n\x0bnum_samples\x18\x01 \x01(\r\x12\x14\n\x0ckernel_width\x18\x02 \x01(\x02\x12\x11\n\tnum_seeds\x18\x03 \x01(\r\"O\n\x15PermutationImportance\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12\x11\n\tlabel_key\x18\x02 \x01(\t\x12\x13\n\x0bnum_repeats\x18\x03 \x01(\r\">\n\x0fGlobalSurrogate\x12\x11\n\tmax_depth\x18\x01 \x01(\r\x12\x18\n\x10min_samples_leaf\x18\x02 \x01(\r\")\n\x18ImageIntegratedGradients\x12\r\n\x05steps\x18\x01 \x01(\r\"6\n\nSmoothGrad\x12\x13\n\x0bnum_samples\x18\x01 \x01(\r\x12\x13\n\x0bnoise_level\x18\x02 \x01(\x02\"\x1f\n\tOcclusion\x12\x12\n\npatch_size\x18\x01 \x01(\r\"0\n\x07GradCam\x12\x12\n\nlayer_name\x18\x01 \x01(\t\x12\x11\n\tplus_plus\x18\x02 \x01(\x08\"\x10\n\x0eTokenOcclusion\"e\n\x11SuperpixelShapley\x12\x17\n\x0fnum_superpixels\x18\x01 \x01(\r\x12\x13\n\x0b\x63ompactness\x18\x02 \x01(\x02\x12\"\n\x07shapley\x18\x03 \x01(\x0b\x32\x11.glassbox.Shapley\"2\n\x0cTokenShapley\x12\"\n\x07shapley\x18\x01 \x01(\x0b\x32\x11.glassbox.Shapley\"I\n\x0e\x43ounterfactual\x12\x16\n\tthreshold\x18\x01 \x01(\x02H\x00\x88\x01\x01\x12\x11\n\tpool_size\x18\x02 \x01(\rB\x0c\n\n_threshold\"J\n\x11PartialDependence\x12\x11\n\tgrid_size\x18\x01 \x01(\r\x12\x10\n\x08\x66\x65\x61tures\x18\x02 \x03(\t\x12\x10\n\x08ice_rows\x18\x03 \x01(\rb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -48,33 +48,37 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EXPLAINEDROWS']._serialized_start=986
   _globals['_EXPLAINEDROWS']._serialized_end=1016
   _globals['_METHOD']._serialized_start=1019
-  _globals['_METHOD']._serialized_end=1674
-  _globals['_SHAPLEY']._serialized_start=1677
-  _globals['_SHAPLEY']._serialized_end=1859
-  _globals['_SHAPLEY_ALGORITHM']._serialized_start=1788
-  _globals['_SHAPLEY_ALGORITHM']._serialized_end=1859
-  _globals['_INTEGRATEDGRADIENTS']._serialized_start=1862
-  _globals['_INTEGRATEDGRADIENTS']._serialized_end=2046
-  _globals['_INTEGRATEDGRADIENTS_BASELINE']._serialized_start=1958
-  _globals['_INTEGRATEDGRADIENTS_BASELINE']._serialized_end=2046
-  _globals['_LOCALSURROGATE']._serialized_start=2048
-  _globals['_LOCALSURROGATE']._serialized_end=2126
-  _globals['_PERMUTATIONIMPORTANCE']._serialized_start=2128
-  _globals['_PERMUTATIONIMPORTANCE']._serialized_end=2207
-  _globals['_GLOBALSURROGATE']._serialized_start=2209
-  _globals['_GLOBALSURROGATE']._serialized_end=2271
-  _globals['_IMAGEINTEGRATEDGRADIENTS']._serialized_start=2273
-  _globals['_IMAGEINTEGRATEDGRADIENTS']._serialized_end=2314
-  _globals['_SMOOTHGRAD']._serialized_start=2316
-  _globals['_SMOOTHGRAD']._serialized_end=2370
-  _globals['_OCCLUSION']._serialized_start=2372
-  _globals['_OCCLUSION']._serialized_end=2403
-  _globals['_GRADCAM']._serialized_start=2405
-  _globals['_GRADCAM']._serialized_end=2453
-  _globals['_TOKENOCCLUSION']._serialized_start=2455
-  _globals['_TOKENOCCLUSION']._serialized_end=2471
-  _globals['_SUPERPIXELSHAPLEY']._serialized_start=2473
-  _globals['_SUPERPIXELSHAPLEY']._serialized_end=2574
-  _globals['_TOKENSHAPLEY']._serialized_start=2576
-  _globals['_TOKENSHAPLEY']._serialized_end=2626
+  _globals['_METHOD']._serialized_end=1785
+  _globals['_SHAPLEY']._serialized_start=1788
+  _globals['_SHAPLEY']._serialized_end=1970
+  _globals['_SHAPLEY_ALGORITHM']._serialized_start=1899
+  _globals['_SHAPLEY_ALGORITHM']._serialized_end=1970
+  _globals['_INTEGRATEDGRADIENTS']._serialized_start=1973
+  _globals['_INTEGRATEDGRADIENTS']._serialized_end=2157
+  _globals['_INTEGRATEDGRADIENTS_BASELINE']._serialized_start=2069
+  _globals['_INTEGRATEDGRADIENTS_BASELINE']._serialized_end=2157
+  _globals['_LOCALSURROGATE']._serialized_start=2159
+  _globals['_LOCALSURROGATE']._serialized_end=2237
+  _globals['_PERMUTATIONIMPORTANCE']._serialized_start=2239
+  _globals['_PERMUTATIONIMPORTANCE']._serialized_end=2318
+  _globals['_GLOBALSURROGATE']._serialized_start=2320
+  _globals['_GLOBALSURROGATE']._serialized_end=2382
+  _globals['_IMAGEINTEGRATEDGRADIENTS']._serialized_start=2384
+  _globals['_IMAGEINTEGRATEDGRADIENTS']._serialized_end=2425
+  _globals['_SMOOTHGRAD']._serialized_start=2427
+  _globals['_SMOOTHGRAD']._serialized_end=2481
+  _globals['_OCCLUSION']._serialized_start=2483
+  _globals['_OCCLUSION']._serialized_end=2514
+  _globals['_GRADCAM']._serialized_start=2516
+  _globals['_GRADCAM']._serialized_end=2564
+  _globals['_TOKENOCCLUSION']._serialized_start=2566
+  _globals['_TOKENOCCLUSION']._serialized_end=2582
+  _globals['_SUPERPIXELSHAPLEY']._serialized_start=2584
+  _globals['_SUPERPIXELSHAPLEY']._serialized_end=2685
+  _globals['_TOKENSHAPLEY']._serialized_start=2687
+  _globals['_TOKENSHAPLEY']._serialized_end=2737
+  _globals['_COUNTERFACTUAL']._serialized_start=2739
+  _globals['_COUNTERFACTUAL']._serialized_end=2812
+  _globals['_PARTIALDEPENDENCE']._serialized_start=2814
+  _globals['_PARTIALDEPENDENCE']._serialized_end=2888
 # @@protoc_insertion_point(module_scope)

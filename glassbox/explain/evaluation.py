@@ -20,12 +20,24 @@ import numpy as np
 from glassbox.explain import draws as draws_lib
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.config import ExplainPlan
+from glassbox.explain.counterfactual import Counterfactuals
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.global_surrogate import SurrogateTree
 from glassbox.explain.image_attributions import ImageAttributions
 from glassbox.explain.image_model import ImageModel
-from glassbox.explain.methods import IMAGE, LOCAL, METHODS, PERMUTATION, TEXT, MethodInputs
+from glassbox.explain.methods import (
+    COUNTERFACTUAL,
+    IMAGE,
+    LOCAL,
+    METHODS,
+    PARTIAL_DEPENDENCE,
+    PERMUTATION,
+    SURROGATE,
+    TEXT,
+    MethodInputs,
+)
 from glassbox.explain.model_function import Columns, SavedModelFunction
+from glassbox.explain.partial_dependence import PartialDependenceCurves
 from glassbox.explain.permutation_importance import PermutationImportances
 from glassbox.explain.sample import ExplainedSample
 from glassbox.explain.text import TokenAttributions
@@ -57,6 +69,8 @@ class ModelExplanation:
       surrogate: the global surrogate tree and its fidelity per slice, if asked for.
       images: the image methods' heat maps by method name, in config order.
       texts: the text methods' token attributions by method name.
+      counterfactuals: each explained row's counterfactual, if asked for.
+      partial_dependence: the PDP and ICE curves, if asked for.
     """
 
     role: str
@@ -68,6 +82,8 @@ class ModelExplanation:
     surrogate: Optional[SurrogateTree]
     images: Dict[str, ImageAttributions] = dataclasses.field(default_factory=dict)
     texts: Dict[str, TokenAttributions] = dataclasses.field(default_factory=dict)
+    counterfactuals: Optional[Counterfactuals] = None
+    partial_dependence: Optional[PartialDependenceCurves] = None
 
     @property
     def primary(self) -> Optional[str]:
@@ -148,12 +164,13 @@ def explain_model(
     local: Dict[str, LocalResult] = {}
     images: Dict[str, ImageAttributions] = {}
     texts: Dict[str, TokenAttributions] = {}
-    permutation = surrogate = None
+    permutation = surrogate = counterfactuals = curves = None
     kinds = [METHODS[method.WhichOneof("method")].kind for method in config.methods]
     try:
         image = ImageModel.of(function, config.image) if config.HasField("image") else None
-        # Image and text methods explain each row's own class; they need no one-column score.
-        predictions = None if set(kinds) <= {IMAGE, TEXT} else function(rows)
+        # Image and text methods explain each row's own class, counterfactuals its outcome (the
+        # argmax class of several columns): they need no one-column score.
+        predictions = None if set(kinds) <= {IMAGE, TEXT, COUNTERFACTUAL} else function(rows)
         inputs = MethodInputs(
             function,
             rows,
@@ -182,14 +199,22 @@ def explain_model(
                 texts[result.value.method] = result.value
             elif registered.kind == PERMUTATION:
                 permutation = result.value
-            else:
+            elif registered.kind == SURROGATE:
                 surrogate = result.value
+            elif registered.kind == COUNTERFACTUAL:
+                counterfactuals = result.value
+            elif registered.kind == PARTIAL_DEPENDENCE:
+                curves = result.value
     except ExplanationError as e:
         raise ExplanationError(
             f"cannot explain the {role} model {function.model.model_dir}: {e}"
         ) from e
     if predictions is None:
-        predictions = next(iter({**images, **texts}.values())).scores
+        predictions = (
+            counterfactuals.row_outcomes.scores
+            if counterfactuals is not None
+            else next(iter({**images, **texts}.values())).scores
+        )
     return ModelExplanation(
         role,
         model_name,
@@ -200,6 +225,8 @@ def explain_model(
         surrogate,
         images,
         texts,
+        counterfactuals,
+        curves,
     )
 
 

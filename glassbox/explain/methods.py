@@ -18,6 +18,12 @@ import numpy as np
 from google.protobuf.message import Message
 
 from glassbox.explain.attributions import Attributions
+from glassbox.explain.counterfactual import (
+    DEFAULT_THRESHOLD,
+    Counterfactuals,
+    counterfactuals,
+    outcomes_of,
+)
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.global_surrogate import SurrogateTree, fit_global_surrogate
 from glassbox.explain.grad_cam import grad_cam
@@ -29,6 +35,11 @@ from glassbox.explain.local_surrogate import local_surrogate
 from glassbox.explain.masking import feature_groups
 from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.occlusion import occlusion
+from glassbox.explain.partial_dependence import (
+    PartialDependenceCurves,
+    default_features,
+    partial_dependence,
+)
 from glassbox.explain.permutation_importance import PermutationImportances, permutation_importance
 from glassbox.explain.shapley import shapley_values
 from glassbox.explain.superpixel_shapley import superpixel_shapley
@@ -40,6 +51,8 @@ PERMUTATION = "permutation"  # per-slice importances by a metric's drop
 SURROGATE = "surrogate"  # per-slice fidelity of one interpretable model
 IMAGE = "image"  # heat maps of each explained row's image
 TEXT = "text"  # attributions of each explained row's tokens
+COUNTERFACTUAL = "counterfactual"  # each explained row's nearest example of another outcome
+PARTIAL_DEPENDENCE = "partial_dependence"  # PDP and ICE curves per feature (per slice)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -81,13 +94,20 @@ class MethodResult:
     accuracy (JSON values, written beside it)."""
 
     value: Union[
-        Attributions, PermutationImportances, SurrogateTree, ImageAttributions, TokenAttributions
+        Attributions,
+        PermutationImportances,
+        SurrogateTree,
+        ImageAttributions,
+        TokenAttributions,
+        Counterfactuals,
+        PartialDependenceCurves,
     ]
     accuracy: dict
 
 
 class Method(NamedTuple):
-    """A registered method: what its value is (LOCAL, PERMUTATION, SURROGATE, IMAGE, TEXT) and its call."""
+    """A registered method: what its value is (LOCAL, PERMUTATION, SURROGATE, IMAGE, TEXT,
+    COUNTERFACTUAL, PARTIAL_DEPENDENCE) and its call."""
 
     kind: str
     attribute: Callable[[MethodInputs, Message, int], MethodResult]
@@ -157,16 +177,57 @@ def _permutation_importance(inputs: MethodInputs, options: Message, seed: int) -
     return MethodResult(result, {"num_repeats": result.num_repeats, "metric": result.metric})
 
 
-def _global_surrogate(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
-    attributed = [
+def _attributed(inputs: MethodInputs) -> list:
+    """The attributed raw features, groups' members included, in order."""
+    return [
         member
         for _, members in feature_groups(inputs.rows, inputs.groups, inputs.features)
         for member in members
     ]
+
+
+def _global_surrogate(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
     tree = fit_global_surrogate(
-        inputs.rows, inputs.predictions, attributed, inputs.slices, options, seed=seed
+        inputs.rows, inputs.predictions, _attributed(inputs), inputs.slices, options, seed=seed
     )
     return MethodResult(tree, {"fidelity": {key: f.to_json() for key, f in tree.fidelity.items()}})
+
+
+def _counterfactual(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    """The pool: the explained rows, then the background unless it is weighted (k-means
+    centroids), at most pool_size of them drawn with the seed."""
+    parts = [inputs.rows] + ([inputs.background] if inputs.background_weights is None else [])
+    pool = {name: np.concatenate([part[name] for part in parts]) for name in inputs.rows}
+    size = len(next(iter(pool.values())))
+    if options.pool_size and options.pool_size < size:
+        chosen = np.sort(np.random.default_rng(seed).choice(size, options.pool_size, False))
+        pool = {name: values[chosen] for name, values in pool.items()}
+    function = inputs.function
+    threshold = options.threshold if options.HasField("threshold") else DEFAULT_THRESHOLD
+    row_outputs = function.in_batches(inputs.rows, function.outputs)
+    argmax = function.class_index is None and row_outputs.shape[1] > 1
+    result = counterfactuals(
+        inputs.rows,
+        outcomes_of(row_outputs, threshold, function.class_index),
+        pool,
+        outcomes_of(function.in_batches(pool, function.outputs), threshold, function.class_index),
+        _attributed(inputs),
+        threshold,
+        argmax,
+    )
+    return MethodResult(result, result.accuracy)
+
+
+def _partial_dependence(inputs: MethodInputs, options: Message, seed: int) -> MethodResult:
+    del seed  # deterministic
+    result = partial_dependence(
+        inputs.function,
+        inputs.rows,
+        default_features(inputs.rows, _attributed(inputs)),
+        options,
+        inputs.slices,
+    )
+    return MethodResult(result, result.accuracy)
 
 
 def _image(name: str, maps_of: MapFunction) -> Method:
@@ -210,4 +271,6 @@ METHODS: Dict[str, Method] = {
     "superpixel_shapley": _image("superpixel_shapley", superpixel_shapley),
     "token_occlusion": _text("token_occlusion", token_occlusion),
     "token_shapley": _text("token_shapley", token_shapley),
+    "counterfactual": Method(COUNTERFACTUAL, _counterfactual),
+    "partial_dependence": Method(PARTIAL_DEPENDENCE, _partial_dependence),
 }

@@ -150,10 +150,15 @@ class SavedModelFunction:
             columns and no class_index, or class_index out of range).
           MissingFeatureError / FeatureTypeError / PredictionError: see ServingModel.predict.
         """
+        return self.in_batches(columns, self._scores)
+
+    def in_batches(self, columns: Columns, compute: Callable[[Columns], np.ndarray]) -> np.ndarray:
+        """compute's rows of columns, concatenated from one call per batch_size rows (e.g.
+        ``function.in_batches(columns, function.outputs)`` for every column of the output)."""
         n = num_rows(columns)
         return np.concatenate(
             [
-                self._scores(
+                compute(
                     {
                         name: values[start : start + self._batch_size]
                         for name, values in columns.items()

@@ -187,7 +187,7 @@ def _permuted_copies(
             }
 
 
-def _scores_of_copies(
+def scores_of_copies(
     model: ModelFunction, copies: Iterator[Dict[str, np.ndarray]], num_copies: int, n: int
 ) -> np.ndarray:
     """The model's scores of each copy, (num_copies, n), from calls of >= _MIN_ROWS_PER_CALL rows."""
@@ -255,7 +255,7 @@ def permutation_importance(
     scores = _scores(model, columns, n)
     metric = _chosen_metric(config.metric, labels, scores)
     copies = _permuted_copies(columns, n, groups, num_repeats, np.random.default_rng(seed))
-    permuted = _scores_of_copies(model, copies, len(groups) * num_repeats, n).reshape(
+    permuted = scores_of_copies(model, copies, len(groups) * num_repeats, n).reshape(
         len(groups), num_repeats, n
     )
     chosen = METRICS[metric]

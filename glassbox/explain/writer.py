@@ -13,6 +13,8 @@
 * ``image_explanations.json`` and ``image_maps.npz`` (with image methods): per model and method,
   its accuracy and each slice's mean heat map per explained class and per true label; each row's
   class and score; the rows' maps in the .npz (see ``image_json`` and ``image_maps``).
+* ``partial_dependence.json`` (with partial_dependence): the grid of each feature, per model its
+  PDP per slice and the ICE curves of each slice's first rows (see ``partial_dependence_json``).
 * ``text_explanations.json`` (with text methods): per model and method, its accuracy and each
   slice's most influential tokens; each row's tokens and their attributions (see ``text_json``).
 """
@@ -36,6 +38,7 @@ from tensorflow_model_analysis.writers import metrics_plots_and_validations_writ
 from glassbox import keys
 from glassbox.data.types import SliceKey
 from glassbox.explain import shift
+from glassbox.explain.counterfactual import Counterfactuals
 from glassbox.explain.evaluation import (
     BASELINE,
     CANDIDATE,
@@ -178,6 +181,12 @@ def summary_json(explanation: Explanation) -> dict:
                     method: result.accuracy for method, result in model.images.items()
                 },
                 "text_methods": {method: result.accuracy for method, result in model.texts.items()},
+                "counterfactual": model.counterfactuals.accuracy
+                if model.counterfactuals is not None
+                else None,
+                "partial_dependence": model.partial_dependence.accuracy
+                if model.partial_dependence is not None
+                else None,
             }
             for model in explanation.models
         },
@@ -185,10 +194,30 @@ def summary_json(explanation: Explanation) -> dict:
     }
 
 
+def _counterfactual(result: Counterfactuals, rows, i: int) -> Optional[dict]:
+    """Row i's counterfactual: its distance, feature values, score and outcome, the row's outcome,
+    and each differing feature's values in the row and in it; None when the pool has none."""
+    j = int(result.index[i])
+    if j < 0:
+        return None
+    return {
+        "distance": finite_or_none(float(result.distance[i])),
+        "outcome": int(result.pool_outcomes.classes[j]),
+        "prediction": finite_or_none(float(result.pool_outcomes.scores[j])),
+        "row_outcome": int(result.row_outcomes.classes[i]),
+        "features": {name: _json_value(result.pool[name][j]) for name in result.pool},
+        "changes": {
+            name: {"from": _json_value(old), "to": _json_value(new)}
+            for name, (old, new) in result.changes(rows, i).items()
+        },
+    }
+
+
 def examples_json(explanation: Explanation) -> dict:
-    """Each explained row: its id (hash), slices, feature values, label and, per model, its score
-    and every local method's attributions (with standard errors where the method estimates them);
-    an image as its size (its maps are in image_maps.npz)."""
+    """Each explained row: its id (hash), slices, feature values, label and, per model, its score,
+    every local method's attributions (with standard errors where the method estimates them) and,
+    with the counterfactual method, its counterfactual (see _counterfactual); an image as its size
+    (its maps are in image_maps.npz)."""
     sample = explanation.sample
     image_feature = (
         explanation.config.image.feature if explanation.config.HasField("image") else None
@@ -210,6 +239,11 @@ def examples_json(explanation: Explanation) -> dict:
             models[model.role] = {
                 "prediction": finite_or_none(model.predictions[i]),
                 "methods": methods,
+                **(
+                    {"counterfactual": _counterfactual(model.counterfactuals, sample.rows, i)}
+                    if model.counterfactuals is not None
+                    else {}
+                ),
             }
         examples.append(
             {
@@ -384,6 +418,50 @@ def text_json(explanation: Explanation) -> Optional[dict]:
     }
 
 
+def _numbers(values: np.ndarray) -> list:
+    return [finite_or_none(float(v)) for v in values]
+
+
+def partial_dependence_json(explanation: Explanation) -> Optional[dict]:
+    """``{"features": {feature: {"grid": [values]}}, "slices": {slice: {"rows": n, "ice_ids":
+    [row id]}}, "models": {role: {"model_name", "features": {feature: {"pdp": {slice: [score per
+    grid value]}, "ice": {row id: [score per grid value]}}}}}}``: the PDP of each slice's explained
+    rows, the ICE curves of its first ice_rows rows (ice_ids). None without partial_dependence."""
+    models = [model for model in explanation.models if model.partial_dependence is not None]
+    if not models:
+        return None
+    sample = explanation.sample
+    first = models[0].partial_dependence
+    written = {name: first.ice_indices(mask) for name, mask in first.slices.items()}
+    ice_rows = sorted({int(i) for indices in written.values() for i in indices})
+    return {
+        "features": {
+            feature: {"grid": [_json_value(v) for v in curves.grid]}
+            for feature, curves in first.features.items()
+        },
+        "slices": {
+            name: {"rows": int(mask.sum()), "ice_ids": [sample.ids[i] for i in written[name]]}
+            for name, mask in first.slices.items()
+        },
+        "models": {
+            model.role: {
+                "model_name": model.model_name,
+                "features": {
+                    feature: {
+                        "pdp": {
+                            name: _numbers(curves.pdp(mask))
+                            for name, mask in model.partial_dependence.slices.items()
+                        },
+                        "ice": {sample.ids[i]: _numbers(curves.ice[i]) for i in ice_rows},
+                    }
+                    for feature, curves in model.partial_dependence.features.items()
+                },
+            }
+            for model in models
+        },
+    }
+
+
 def image_maps(explanation: Explanation) -> Dict[str, np.ndarray]:
     """The arrays of image_maps.npz: ``ids`` (rows,) and, per model role and image method,
     ``{role}/{method}/maps`` (rows, height, width) float32 and ``{role}/{method}/classes``."""
@@ -407,6 +485,7 @@ def json_files(explanation: Explanation) -> Dict[str, dict]:
     for name, document in (
         (keys.IMAGE_EXPLANATIONS_FILE, image_json(explanation)),
         (keys.TEXT_EXPLANATIONS_FILE, text_json(explanation)),
+        (keys.PARTIAL_DEPENDENCE_FILE, partial_dependence_json(explanation)),
     ):
         if document is not None:
             files[name] = document

@@ -49,6 +49,8 @@ methods { shapley {} }
 methods { integrated_gradients { steps: 16 } }
 methods { permutation_importance { num_repeats: 2 } }
 methods { global_surrogate { min_samples_leaf: 5 } }
+methods { counterfactual {} }
+methods { partial_dependence { grid_size: 5 ice_rows: 3 } }
 """
 SLICES = ["Overall"] + [f"city:{city}" for city in sorted(explain_models.CITIES)]
 
@@ -265,6 +267,15 @@ def test_with_a_baseline_both_models_are_explained_on_the_same_rows_and_their_sh
     )
     examples = _json(compared, "explanations.json")["examples"]
     assert all(sorted(e["models"]) == ["baseline", "candidate"] for e in examples)
+    # What-if (tests/explain/test_what_if.py): each model's counterfactuals and curves.
+    assert all(
+        e["models"][role]["counterfactual"] is not None
+        for e in examples
+        for role in ("candidate", "baseline")
+    )
+    curves = _json(compared, "partial_dependence.json")
+    assert sorted(curves["models"]) == ["baseline", "candidate"]
+    assert sorted(curves["models"]["baseline"]["features"]) == ["rooms", "x0", "x1"]
     assert "baseline" in _json(compared, "surrogate.json")
 
 

@@ -12,9 +12,11 @@ from google.protobuf import text_format
 from glassbox.explain import methods
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.config import check_explain_config
+from glassbox.explain.counterfactual import Counterfactuals
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.global_surrogate import SurrogateTree
 from glassbox.explain.model_function import SavedModelFunction
+from glassbox.explain.partial_dependence import PartialDependenceCurves
 from glassbox.explain.permutation_importance import PermutationImportances
 from glassbox.protos.explain_config_pb2 import ExplainConfig, Method
 from glassbox.training.model import FEATURES_SIGNATURE_NAME
@@ -25,6 +27,8 @@ VALUE_TYPES = {
     methods.LOCAL: Attributions,
     methods.PERMUTATION: PermutationImportances,
     methods.SURROGATE: SurrogateTree,
+    methods.COUNTERFACTUAL: Counterfactuals,
+    methods.PARTIAL_DEPENDENCE: PartialDependenceCurves,
 }
 
 
@@ -80,6 +84,15 @@ def test_each_method_returns_its_kind_of_value_and_its_accuracy(inputs, name):
         assert {"x0", "x1"} <= set(result.value.groups) <= {"x0", "x1", "city", "rooms"}
         np.testing.assert_allclose(result.value.predictions, inputs.predictions, rtol=1e-6)
         np.testing.assert_array_equal(result.value.values, again.value.values)
+    elif registered.kind == methods.COUNTERFACTUAL:
+        assert result.value.index.shape == (ROWS,) and (result.value.index >= 0).any()
+        np.testing.assert_array_equal(result.value.index, again.value.index)
+    elif registered.kind == methods.PARTIAL_DEPENDENCE:
+        assert sorted(result.value.features) == ["rooms", "x0", "x1"]  # the numeric features
+        assert set(result.value.slices) == set(inputs.slices)
+        for feature, curves in result.value.features.items():
+            assert curves.ice.shape == (ROWS, len(curves.grid))
+            np.testing.assert_array_equal(curves.ice, again.value.features[feature].ice)
     else:
         described = result.value.to_json()
         slices = described["slices"] if "slices" in described else described["fidelity"]

@@ -42,13 +42,13 @@ IMAGE_BATCH = 1024
 Gradients = Callable[[tf.Tensor, np.ndarray], tf.Tensor]
 
 
-def find_keras_model(model_dir: str, path: str = ""):
+def find_keras_model(model_dir: str, path: str = "", field: str = "image.keras_model"):
     """The Keras model computing the SavedModel's scores: path if given, else a .keras file in
     model_dir or its parent, else the SavedModel itself if it carries tf_keras metadata; None
     when there is none.
 
     Raises:
-      ExplanationError: path names no loadable Keras model.
+      ExplanationError: path (ExplainConfig field ``field``) names no loadable Keras model.
     """
     candidates = (
         [path]
@@ -63,7 +63,7 @@ def find_keras_model(model_dir: str, path: str = ""):
             return keras.saving.load_model(candidate, compile=False)
         except (OSError, ValueError) as e:
             raise ExplanationError(
-                f"ExplainConfig field 'image.keras_model': cannot load Keras model {candidate}: {e}"
+                f"ExplainConfig field {field!r}: cannot load Keras model {candidate}: {e}"
             ) from e
     if os.path.exists(os.path.join(model_dir, _KERAS_METADATA)):
         import tf_keras
@@ -88,10 +88,10 @@ def targets(outputs: np.ndarray, class_index: Optional[int]) -> np.ndarray:
     return np.zeros(len(outputs), int) if width == 1 else outputs.argmax(axis=1)
 
 
-def _pick(outputs, target: np.ndarray):
+def pick(outputs, target: np.ndarray):
     """outputs[i, target[i]] of an (n, k) tensor or array."""
     outputs = tf.reshape(outputs, [tf.shape(outputs)[0], -1])
-    return tf.gather(outputs, tf.constant(target, tf.int32), axis=1, batch_dims=1)
+    return tf.gather(outputs, tf.cast(target, tf.int32), axis=1, batch_dims=1)
 
 
 class ImageModel:
@@ -227,7 +227,7 @@ class ImageModel:
         if not self._keras_checked:
             sample, few = images[:16], target[:16]
             expected = self.scores(sample, few, {k: v[:16] for k, v in held.items()})
-            got = np.asarray(_pick(model(sample * self.scale, training=False), few), np.float64)
+            got = np.asarray(pick(model(sample * self.scale, training=False), few), np.float64)
             gap = float(np.abs(got - expected).max())
             if gap > KERAS_TOLERANCE:
                 raise ExplanationError(
@@ -249,7 +249,7 @@ class ImageModel:
         """
         if not self.encoded:
             fixed = _tensors(held)
-            return lambda x, t: _pick(
+            return lambda x, t: pick(
                 self.model.signature(**{self.feature: x}, **fixed)[self.output_key], t
             )
         if self.keras_model is None:
@@ -258,7 +258,7 @@ class ImageModel:
                 "images, so no gradient reaches the pixels"
             )
         model = self.checked_keras_model(images, target, held)
-        return lambda x, t: _pick(model(x * self.scale, training=False), t)
+        return lambda x, t: pick(model(x * self.scale, training=False), t)
 
     @contextlib.contextmanager
     def randomised(self, seed: int) -> Iterator[None]:

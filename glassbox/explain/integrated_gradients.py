@@ -20,6 +20,7 @@ from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence
 import keras
 import numpy as np
 import tensorflow as tf
+from scipy import special
 
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.errors import ExplanationError
@@ -286,8 +287,9 @@ def _path_integrals(
 
 def path_nodes(steps: int) -> Tuple[np.ndarray, np.ndarray]:
     """Gauss-Legendre nodes on [0, 1] and their weights, then 0 and 1 with weight 0 (which
-    score the baseline and the row themselves)."""
-    nodes, node_weights = np.polynomial.legendre.leggauss(steps)
+    score the baseline and the row themselves). scipy's roots_legendre takes O(steps) (numpy's
+    leggauss solves a dense eigenproblem: 31 s at 4,096 steps)."""
+    nodes, node_weights = special.roots_legendre(steps)
     return (
         np.concatenate([(nodes + 1) / 2, [0.0, 1.0]]),
         np.concatenate([node_weights / 2, [0.0, 0.0]]),

@@ -44,6 +44,7 @@ from glassbox.explain.permutation_importance import PermutationImportances, perm
 from glassbox.explain.shapley import shapley_values
 from glassbox.explain.superpixel_shapley import superpixel_shapley
 from glassbox.explain.text import TokenAttributions, token_occlusion, token_shapley
+from glassbox.explain.text_gradients import text_integrated_gradients
 from glassbox.protos.explain_config_pb2 import TextInput
 
 LOCAL = "local"  # attributions of each explained row
@@ -273,4 +274,5 @@ METHODS: Dict[str, Method] = {
     "token_shapley": _text("token_shapley", token_shapley),
     "counterfactual": Method(COUNTERFACTUAL, _counterfactual),
     "partial_dependence": Method(PARTIAL_DEPENDENCE, _partial_dependence),
+    "text_integrated_gradients": _text("text_integrated_gradients", text_integrated_gradients),
 }

@@ -89,7 +89,7 @@ class _Scorer:
         return outputs[np.arange(len(texts)), columns[_TARGET].astype(int)]
 
 
-class _TokenGame(NamedTuple):
+class TokenGame(NamedTuple):
     """The texts as the masking engine plays them: each row's attributed tokens, its explained
     class and score, the scorer, the rows' token columns (slot i: token i, the last slot the
     tokens past max_tokens, held), a group per attributed slot, and the background (each slot's
@@ -104,7 +104,7 @@ class _TokenGame(NamedTuple):
     background: Columns
 
 
-def _token_game(function: SavedModelFunction, rows: Columns, text: TextInput) -> _TokenGame:
+def token_game(function: SavedModelFunction, rows: Columns, text: TextInput) -> TokenGame:
     texts = _texts(rows, text.feature)
     limit = text.max_tokens or DEFAULT_MAX_TOKENS
     split = [t.split() for t in texts]
@@ -128,13 +128,13 @@ def _token_game(function: SavedModelFunction, rows: Columns, text: TextInput) ->
     columns = {**columns, **held, _TARGET: np.asarray(target, np.int64)}
     groups = [(slot, (slot,)) for slot in scorer.slots[:width]]
     background = {slot: np.array([text.mask_token], object) for slot, _ in groups}
-    return _TokenGame(
+    return TokenGame(
         tokens, target, outputs[np.arange(len(texts)), target], scorer, columns, groups, background
     )
 
 
-def _attributions(
-    method: str, game: _TokenGame, values: np.ndarray, text: TextInput, seed: int, accuracy: dict
+def token_attributions(
+    method: str, game: TokenGame, values: np.ndarray, text: TextInput, seed: int, accuracy: dict
 ) -> TokenAttributions:
     """The rows' values (rows, width) as TokenAttributions, with their deletion fidelity."""
     per_row = tuple(values[i, : len(words)] for i, words in enumerate(game.tokens))
@@ -167,12 +167,14 @@ def token_occlusion(
       ExplanationError: no text feature, a value that is not a text, no tokens at all.
     """
     del options  # no settings of its own
-    game = _token_game(function, rows, text)
+    game = token_game(function, rows, text)
     width = len(game.groups)
     masker = Masker(game.scorer, game.background, game.groups, chunk_size=max(width + 1, 4096))
     coalitions = np.vstack([np.ones((1, width), bool), ~np.eye(width, dtype=bool)])
     values = masker.values(game.columns, coalitions)
-    return _attributions("token_occlusion", game, values[:, :1] - values[:, 1:], text, seed, {})
+    return token_attributions(
+        "token_occlusion", game, values[:, :1] - values[:, 1:], text, seed, {}
+    )
 
 
 def token_shapley(
@@ -185,7 +187,7 @@ def token_shapley(
     Raises:
       ExplanationError: as token_occlusion, or a Shapley setting out of range.
     """
-    game = _token_game(function, rows, text)
+    game = token_game(function, rows, text)
     slots = [slot for slot, _ in game.groups]
     calls = [0]
 
@@ -206,7 +208,7 @@ def token_shapley(
         "max_efficiency_gap": float(gap.max()),
         "max_standard_error": float(result.standard_errors.max()),
     }
-    return _attributions("token_shapley", game, result.values, text, seed, accuracy)
+    return token_attributions("token_shapley", game, result.values, text, seed, accuracy)
 
 
 def _deletion_area(scorer, columns, tokens, orders, steps, mask_token) -> float:

@@ -1,12 +1,13 @@
 """Token attributions against ground truth: texts of 8 filler words whose label is 1 exactly when
 a keyword ("excellent", "superb") is among them (tests/support/text_models.py), a Keras 3 model
 with an embedding and an LSTM exported with serving_default on tf.Examples holding the text.
-Token occlusion and token Shapley values, through the method registry and through `glassbox
-evaluate`, rank the keyword first in every text holding one; per slice, the keywords are the most
-influential tokens."""
+Token occlusion, token Shapley values and integrated gradients on the embedding, through the method
+registry and through `glassbox evaluate`, rank the keyword first in every text holding one; per
+slice, the keywords are the most influential tokens."""
 
 import json
 import os
+import shutil
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from glassbox.explain.model_function import SavedModelFunction
 from glassbox.protos.explain_config_pb2 import (
     ExplainConfig,
     TextInput,
+    TextIntegratedGradients,
     TokenOcclusion,
     TokenShapley,
 )
@@ -38,6 +40,7 @@ per_slice: true
 seed: 4
 methods { token_occlusion {} }
 methods { token_shapley {} }
+methods { text_integrated_gradients {} }
 """
 
 
@@ -104,6 +107,37 @@ def test_token_shapley_ranks_the_keyword_first_and_sums_to_the_score_change(
     np.testing.assert_allclose(result.scores, inputs.function(inputs.rows), rtol=1e-6)
 
 
+def test_text_integrated_gradients_rank_the_keyword_first_and_are_complete(trained_text_model):
+    """On the embedding layer of model.keras (found beside the SavedModel, the Embedding by its
+    type): the keyword first in every text holding one; the attributions sum to the score change
+    within 1% (measured 8e-6 at the default 4,096 Gauss-Legendre steps)."""
+    texts, _, positions = text_models.keyword_texts(40, seed=5)
+    inputs = _inputs(trained_text_model.model_dir, texts)
+    result = (
+        methods.METHODS["text_integrated_gradients"]
+        .attribute(inputs, TextIntegratedGradients(), 3)
+        .value
+    )
+    assert [" ".join(tokens) for tokens in result.tokens] == texts
+    first = [int(np.argmax(values)) for values in result.values]
+    hits = [rank == position for rank, position in zip(first, positions) if position >= 0]
+    assert len(hits) >= 15 and all(hits)  # measured: 18 of 18
+    accuracy = result.accuracy
+    assert accuracy["steps"] == 4096 and accuracy["max_relative_delta"] < 0.01
+    assert accuracy["layer"] == "token_embedding"  # named in tests/support/text_models.py
+    fidelity = accuracy["fidelity"]
+    assert fidelity["deletion"] < 0.5 * fidelity["random_deletion"]
+
+
+def test_text_integrated_gradients_without_a_keras_model_are_refused(trained_text_model, tmp_path):
+    model_dir = str(tmp_path / "model")
+    shutil.copytree(trained_text_model.model_dir, model_dir)
+    os.remove(os.path.join(model_dir, "model.keras"))
+    inputs = _inputs(model_dir, ["w1 excellent"])
+    with pytest.raises(ExplanationError, match="'text.keras_model'"):
+        methods.METHODS["text_integrated_gradients"].attribute(inputs, TextIntegratedGradients(), 3)
+
+
 def test_tokens_past_max_tokens_are_held(trained_text_model):
     texts = ["w1 w2 w3 w4 w5 excellent w6 w7"]
     text = TextInput(feature="text", max_tokens=4)
@@ -163,6 +197,10 @@ def test_evaluate_writes_each_rows_tokens_and_each_slices_top_tokens(trained_tex
     top = [entry["token"] for entry in shapley["slices"]["label:1"]["top_tokens"][:2]]
     assert set(top) == set(text_models.KEYWORDS)
     assert shapley["accuracy"]["max_efficiency_gap"] < 1e-6
+    gradients = written["models"]["candidate"]["methods"]["text_integrated_gradients"]
+    top = [entry["token"] for entry in gradients["slices"]["label:1"]["top_tokens"][:2]]
+    assert set(top) == set(text_models.KEYWORDS)
+    assert gradients["accuracy"]["max_relative_delta"] < 0.01
     # Each row's attributions are those of its text explained alone.
     rows = written["examples"]
     direct = (

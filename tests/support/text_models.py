@@ -1,11 +1,13 @@
 """Ground truth for token attributions: texts of 8 filler words where the label is 1 exactly when
 one of two keywords ("excellent", "superb") is among them, at a random place, and a Keras 3 model
 (StringLookup, Embedding, LSTM, sigmoid) trained on them, exported as TFX exports it:
-``serving_default`` parses serialized tf.Examples whose ``text`` feature holds the text.
+``serving_default`` parses serialized tf.Examples whose ``text`` feature holds the text, with
+the ``.keras`` file (taking the tokens, [None, 8] strings) beside the SavedModel.
 """
 
 from __future__ import annotations
 
+import os
 from typing import List, Tuple
 
 import keras
@@ -58,12 +60,17 @@ def _tokens(texts: tf.Tensor) -> tf.Tensor:
 
 def lstm_model(seed: int = 0) -> keras.Model:
     keras.utils.set_random_seed(seed)
+    # Every layer named: Keras numbers unnamed ones by how many it built before in the process.
     inputs = keras.Input((LENGTH,), dtype="string", name=FEATURE)
-    ids = keras.layers.StringLookup(vocabulary=list(FILLER + KEYWORDS), mask_token="")(inputs)
-    x = keras.layers.Embedding(len(FILLER) + len(KEYWORDS) + 2, 8, mask_zero=True)(ids)
-    x = keras.layers.LSTM(8)(x)
-    outputs = keras.layers.Dense(1, activation="sigmoid")(x)
-    return keras.Model(inputs, outputs)
+    ids = keras.layers.StringLookup(
+        vocabulary=list(FILLER + KEYWORDS), mask_token="", name="token_ids"
+    )(inputs)
+    x = keras.layers.Embedding(
+        len(FILLER) + len(KEYWORDS) + 2, 8, mask_zero=True, name="token_embedding"
+    )(ids)
+    x = keras.layers.LSTM(8, name="lstm")(x)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="probability")(x)
+    return keras.Model(inputs, outputs, name="keyword_lstm")
 
 
 def train_text(export_dir: str, seed: int = 0) -> TrainedImageModel:
@@ -78,6 +85,7 @@ def train_text(export_dir: str, seed: int = 0) -> TrainedImageModel:
         spec, lambda features: {"probabilities": model(_tokens(features[FEATURE]))}
     )
     write_saved_model(model, {"serving_default": signature}, export_dir)
+    model.save(os.path.join(export_dir, "model.keras"))
     return TrainedImageModel(export_dir, float((predicted == labels[600:]).mean()))
 
 

@@ -109,7 +109,8 @@ def _explain(
     ]
     named = [function.features for _, _, function in functions]
     features = None if None in named else sorted({name for names in named for name in names})
-    sample = build_sample(plan, draws, features, sample_label(plan), schema)
+    label_key, label_required = sample_label(plan)
+    sample = build_sample(plan, draws, features, label_key, schema, label_required)
     return explain(plan, sample, functions)
 
 

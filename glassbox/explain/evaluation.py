@@ -124,16 +124,15 @@ def global_importance(values: np.ndarray, mask: np.ndarray) -> GlobalImportance:
     )
 
 
-def sample_label(plan: ExplainPlan) -> str:
-    """The label read for each explained row: the one permutation importance compares with, else
-    the candidate's when image or text methods run (their aggregates per true label); '' for none."""
+def sample_label(plan: ExplainPlan) -> Tuple[str, bool]:
+    """The label read for each explained row and whether it must be there: the one permutation
+    importance compares with (required), else the candidate's when the EvalConfig names one (read
+    when every explained row holds one number: the report sorts rows by error, image and text
+    aggregates go per true label); ('', False) for none."""
     for method in plan.config.methods:
         if method.HasField("permutation_importance"):
-            return method.permutation_importance.label_key or plan.label_key
-    images = any(
-        METHODS[method.WhichOneof("method")].kind == IMAGE for method in plan.config.methods
-    )
-    return plan.label_key if images else ""
+            return method.permutation_importance.label_key or plan.label_key, True
+    return plan.label_key, False
 
 
 def _own(columns: Columns, function: SavedModelFunction) -> Columns:

@@ -18,6 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from tensorflow_model_analysis.slicer import slicer_lib
 
+from glassbox.data.errors import FeatureTypeError, MissingFeatureError
 from glassbox.data.example_decoder import ExampleDecoder
 from glassbox.data.feature_columns import dense_values, holds_bytes
 from glassbox.data.types import SliceKey
@@ -108,6 +109,19 @@ def _numbers(batch: pa.RecordBatch, name: str, use: str) -> np.ndarray:
     return dense_values(batch, name, use, width=1)[:, 0].astype(np.float64)
 
 
+def _labels(batch: pa.RecordBatch, label_key: str, required: bool) -> Optional[np.ndarray]:
+    """The label of each row, if one is named; None for a label not required and not one number
+    in each row."""
+    if not label_key:
+        return None
+    try:
+        return _numbers(batch, label_key, "the label explanations read")
+    except (ExplanationError, MissingFeatureError, FeatureTypeError):
+        if required:
+            raise
+        return None
+
+
 def _mode(values: np.ndarray) -> object:
     """The most frequent value (the smallest of equally frequent ones)."""
     distinct, counts = np.unique(values, return_counts=True)
@@ -154,6 +168,7 @@ def build_sample(
     features: Optional[Collection[str]],
     label_key: str = "",
     schema: Optional[bytes] = None,
+    label_required: bool = True,
 ) -> ExplainedSample:
     """Decodes the drawn examples into the explained rows and the background.
 
@@ -165,9 +180,11 @@ def build_sample(
         example weight, the others listed in not_attributed.
       label_key: the label to read for each explained row ('' for none).
       schema: optional serialized TFMD Schema to decode with.
+      label_required: whether a label missing from some explained row, or not one number in
+        each, is an error; if not, the sample has no labels.
 
     Raises:
-      ExplanationError: no examples; a label that is not numeric.
+      ExplanationError: no examples; a required label that is not numeric.
       ExamplesError: the drawn examples cannot be decoded together (tfx_bsl's message names the
         feature).
       MissingFeatureError / FeatureTypeError: a feature a model takes is not one value in every
@@ -212,9 +229,7 @@ def build_sample(
         slice_sizes={slicer_lib.stringify_slice_key(key): d.count for key, d in by_slice.items()},
         background=background_columns,
         background_weights=background_weights,
-        labels=_numbers(rows_batch, label_key, "the label explanations read")
-        if label_key
-        else None,
+        labels=_labels(rows_batch, label_key, label_required),
         weights=_numbers(rows_batch, plan.weight_key, "example_weight_key of the candidate")
         if plan.weight_key
         else None,

@@ -10,6 +10,7 @@ from google.protobuf import text_format
 from tensorflow_model_analysis.proto import config_pb2
 from tfx_bsl.coders.example_coder import ExamplesToRecordBatchDecoder
 
+from glassbox.data.errors import MissingFeatureError
 from glassbox.data.slicing import Slicer
 from glassbox.data.types import SliceMembership
 from glassbox.evaluation import config as config_lib
@@ -17,6 +18,7 @@ from glassbox.explain import draws as draws_lib
 from glassbox.explain.config import explain_plan
 from glassbox.explain.draws import BACKGROUND, EXPLAINED
 from glassbox.explain.errors import ExplanationError
+from glassbox.explain.evaluation import sample_label
 from glassbox.explain.sample import background_limit, build_sample, kmeans_background
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 from tests.support import saved_models
@@ -184,3 +186,53 @@ def test_the_sample_of_a_model_parsing_examples_holds_every_single_valued_featur
     assert len(sample.background["x0"]) == 10 and sample.background_weights is None
     assert sample.labels.dtype == np.float64 and sample.weights.shape == sample.labels.shape
     assert set(sample.labels) <= set(labels.astype(float))
+
+
+def _sample_of(examples, methods):
+    """The sample of a plan with these methods on the examples, reading the label sample_label says."""
+    records = saved_models.serialize(examples)
+    eval_config = config_lib.prepare_eval_config(
+        text_format.Parse('model_specs { label_key: "label" }', config_pb2.EvalConfig()),
+        has_baseline=False,
+    )
+    plan = explain_plan(
+        text_format.Parse(f"background {{ size: 5 }} {methods}", ExplainConfig()), eval_config
+    )
+    serialized = tf.constant(records)
+    batch = draws_lib.batch_draws(
+        records,
+        draws_lib.record_hashes(serialized, draws_lib.hash_key(0, EXPLAINED)),
+        draws_lib.record_hashes(serialized, draws_lib.hash_key(0, BACKGROUND)),
+        plan.explained_rows,
+        background_limit(plan),
+        None,
+    )
+    label_key, required = sample_label(plan)
+    return build_sample(plan, dict(batch), ["x0", "x1"], label_key, label_required=required)
+
+
+def test_the_explained_rows_read_the_candidate_s_label_and_do_without_one_not_numeric():
+    examples = saved_models.make_examples(40, seed=2)
+    by_row = {
+        e.features.feature["x0"].float_list.value[0]: e.features.feature["label"].int64_list.value[
+            0
+        ]
+        for e in examples
+    }
+    sample = _sample_of(examples, "methods { shapley {} }")
+    assert [by_row[x] for x in sample.rows["x0"]] == sample.labels.tolist()
+
+    texts = saved_models.make_examples(40, seed=2)
+    for example in texts:
+        example.features.feature["label"].Clear()
+        example.features.feature["label"].bytes_list.value.append(b"yes")
+    assert _sample_of(texts, "methods { shapley {} }").labels is None
+    missing = saved_models.make_examples(40, seed=2)
+    for example in missing[::2]:
+        del example.features.feature["label"]
+    assert _sample_of(missing, "methods { shapley {} }").labels is None
+
+    with pytest.raises(ExplanationError, match="'label'.*holds bytes"):
+        _sample_of(texts, "methods { shapley {} } methods { permutation_importance {} }")
+    with pytest.raises(MissingFeatureError, match="'label'"):
+        _sample_of(missing, "methods { shapley {} } methods { permutation_importance {} }")

@@ -48,6 +48,7 @@ LAYERS = (
         "glassbox.tfma_internals",
         "glassbox.quiet",
         "glassbox.filesystem",
+        "glassbox.deferred_imports",
     ),
 )
 # Siblings in one layer that must stay independent of each other.

@@ -12,7 +12,6 @@ from typing import Mapping, Optional, Sequence
 import apache_beam as beam
 from tensorflow_metadata.proto.v0 import schema_pb2
 from tensorflow_model_analysis import constants as tfma_constants
-from tensorflow_model_analysis.api import model_eval_lib
 from tensorflow_model_analysis.api import types as tfma_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.utils.keras_lib import tf_keras
@@ -89,6 +88,9 @@ class EvaluateWithTfma(beam.PTransform):
             eval_config=self._eval_config,
             output_file_format="tfrecord",
         )
+        # TFMA's API module loads its notebook views too: imported only for this path.
+        from tensorflow_model_analysis.api import model_eval_lib
+
         return (
             root
             | "ReadExamples" >> tfxio.BeamSource()
@@ -110,6 +112,8 @@ def _shared_model(
     """TFMA's shared model for model_dir. A SavedModel written by tf_keras (Keras metadata) is
     loaded by tf_keras, as TFMA loads it where ``TF_USE_LEGACY_KERAS=1`` (TFX's images); in this
     process tf.keras is Keras 3, which cannot load it, and TFMA would miss its compiled metrics."""
+    from tensorflow_model_analysis.api import model_eval_lib
+
     shared = model_eval_lib.default_eval_shared_model(
         eval_saved_model_path=model_dir, model_name=name, eval_config=eval_config
     )

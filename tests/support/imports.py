@@ -18,13 +18,15 @@ HEAVY = (
 )
 
 
-def heavy_modules_loaded_by(statement: str) -> List[str]:
-    """The HEAVY packages a fresh interpreter has loaded after running statement."""
-    code = (
-        f"import json, sys\n{statement}\n"
-        "print(json.dumps(sorted({name.split('.')[0] for name in sys.modules})))"
-    )
+def modules_loaded_by(statement: str) -> List[str]:
+    """Every module a fresh interpreter has loaded after running statement."""
+    code = f"import json, sys\n{statement}\nprint(json.dumps(sorted(sys.modules)))"
     output = subprocess.run(
         [sys.executable, "-c", code], check=True, capture_output=True, text=True
     ).stdout
-    return sorted(set(json.loads(output.splitlines()[-1])) & set(HEAVY))
+    return json.loads(output.splitlines()[-1])
+
+
+def heavy_modules_loaded_by(statement: str) -> List[str]:
+    """The HEAVY packages a fresh interpreter has loaded after running statement."""
+    return sorted({name.split(".")[0] for name in modules_loaded_by(statement)} & set(HEAVY))

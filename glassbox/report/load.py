@@ -20,6 +20,7 @@ import numpy as np
 from glassbox import keys
 from glassbox.report import curves
 from glassbox.report.errors import ReportError
+from glassbox.report.examples import load_examples
 from glassbox.report.model import (
     BASELINE,
     CANDIDATE,
@@ -109,6 +110,7 @@ def load_evaluation(path: str) -> EvaluationView:
         explanation_summary=load_explanation_summary(path),
         simple_model=load_simple_model(path),
         drift=load_drift(path),
+        examples=load_examples(path),
     )
 
 

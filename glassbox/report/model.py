@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, List, Optional, Tuple
 
+from glassbox.report.examples import ExplainedRows
+
 # The roles of a metric column.
 CANDIDATE, BASELINE, DIFF = "candidate", "baseline", "diff"
 
@@ -174,6 +176,8 @@ class EvaluationView:
     simple_model: Optional[Dict[str, Any]] = None
     # drift.json as written (glassbox.drift.files), distances rounded; None without a reference.
     drift: Optional[Dict[str, Any]] = None
+    # The explained rows (explanations.json, glassbox.report.examples), when explanations ran.
+    examples: Optional[ExplainedRows] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -196,6 +200,7 @@ class Report:
                 if evaluation.attributions or evaluation.surrogate or evaluation.explanation_summary
                 else []
             )
+            + (["examples"] if evaluation.examples else [])
             + (["drift"] if evaluation.drift else [])
         )
 

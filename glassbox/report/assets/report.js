@@ -134,9 +134,13 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
       onclick: () => state.set({[opts.sortKey]: (column === sortColumn && !descending ? '-' : '') + column.id,
                                 [opts.pageKey]: null}),
     }, column.label)));
-    const body = sorted.slice(first, first + PAGE_SIZE).map(row => el('tr', {
+    // A row that opens something is reached with Tab and opened with Enter too.
+    const body = sorted.slice(first, first + PAGE_SIZE).map((row, i) => el('tr', {
       class: opts.rowClass ? opts.rowClass(row) : null,
       onclick: opts.onRow ? () => opts.onRow(row) : null,
+      tabindex: opts.onRow ? 0 : null,
+      'data-focus': opts.onRow ? `row:${opts.name}:${opts.rowKey ? opts.rowKey(row) : first + i}` : null,
+      onkeydown: opts.onRow ? e => { if (e.key === 'Enter') opts.onRow(row); } : null,
     }, columns.map(column => {
       const value = column.value(row);
       return el('td', {class: typeof value === 'number' ? 'num' : null, title: column.title ? column.title(row) : null},
@@ -673,6 +677,110 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     return el('section', {}, parts);
   }
 
+  /* ---------- explained rows (What-If inspection) ---------- */
+
+  const EXAMPLE_FEATURE_COLUMNS = 6; // the table's feature columns: the most attributed features
+  const EXAMPLE_SORTS = [['-error', 'largest error'], ['-disagreement', 'largest disagreement'],
+                         ['-prediction', 'highest prediction'], ['prediction', 'lowest prediction']];
+
+  /* The explained rows of a slice: label, each model's prediction, the candidate's error and the
+   * models' disagreement, the features of largest mean |attribution|. A row (click, or Enter) opens
+   * its feature values, both predictions and every local method's attributions. */
+  function examplesView() {
+    const X = E.examples;
+    const b = X.models.findIndex(m => m.role === 'baseline');
+    const hasLabel = X.rows.some(r => r.label !== null);
+    const slice = X.slices.includes(state.get('slice')) ? state.get('slice') : ''; // '': every explained row
+    const rows = slice ? X.rows.filter(r => r.slices.includes(X.slices.indexOf(slice))) : X.rows;
+    const where = slice ? `on ${slice}` : `drawn for the ${X.slices.length} slices`;
+    const error = r => (r.label === null || r.predictions[0] === null ? null : Math.abs(r.predictions[0] - r.label));
+    const disagreement = r => (b < 0 || r.predictions[b] === null || r.predictions[0] === null ? null
+      : Math.abs(r.predictions[0] - r.predictions[b]));
+    const columns = [{id: 'id', label: 'Row', value: r => r.id},
+      hasLabel ? {id: 'label', label: 'Label', value: r => r.label} : null,
+      {id: 'prediction', label: 'Candidate', value: r => r.predictions[0]},
+      b >= 0 ? {id: 'baseline', label: 'Baseline', value: r => r.predictions[b]} : null,
+      hasLabel ? {id: 'error', label: '|Candidate − label|', value: error} : null,
+      b >= 0 ? {id: 'disagreement', label: '|Candidate − baseline|', value: disagreement} : null,
+    ].filter(c => c).concat(rankedFeatures(X).slice(0, EXAMPLE_FEATURE_COLUMNS).map(f => {
+      const i = X.features.indexOf(f);
+      return {id: 'f:' + f, label: f, value: r => r.values[i], title: r => String(r.values[i])};
+    }));
+    const sorts = EXAMPLE_SORTS.filter(([spec]) => columns.some(c => c.id === spec.replace('-', '')));
+    const sort = state.get('esort', sorts[0][0]);
+    const open = X.rows.find(r => r.id === state.get('row'));
+    const left = X.total - X.rows.length;
+    return el('section', {}, [
+      el('div', {class: 'controls'}, [labelled('Slice', select('slice', [['', 'All explained rows']].concat(X.slices.map(n => [n, n])), slice,
+          e => state.set({slice: e.target.value, epage: null}))),
+        labelled('Sort by', select('esort', sorts.some(([spec]) => spec === sort) ? sorts : sorts.concat([[sort, 'the column chosen']]), sort,
+          e => state.set({esort: e.target.value, epage: null})))]),
+      el('p', {class: 'summary', text: `${rows.length} explained rows ${where}` +
+        (left ? `; this page carries ${X.rows.length} of the evaluation's ${X.total} explained rows (${left} left out)` : '') +
+        '. Open a row (click, or Enter) for its feature values and attributions.'}),
+      open ? exampleDetail(X, open, b) : null,
+      dataTable(columns, rows, {name: 'examples', caption: `Explained rows ${where}`, sortKey: 'esort', pageKey: 'epage',
+        defaultSort: sorts[0][0], rowKey: r => r.id, rowClass: r => (r === open ? 'link open' : 'link'),
+        onRow: r => state.set({row: r === open ? null : r.id})}),
+    ]);
+  }
+
+  /* The features by the candidate's first method's mean |attribution| over the rows, unattributed last. */
+  function rankedFeatures(X) {
+    const method = X.models[0].methods[0];
+    if (!method) return X.features;
+    const mean = {};
+    method.groups.forEach((g, j) => { mean[g] = X.rows.reduce((sum, r) => sum + Math.abs(r.attributions[0][0][j] || 0), 0); });
+    return X.features.slice().sort((a, c) => compare(mean[a], mean[c], true));
+  }
+
+  /* A row: its slices, label and predictions, each model's attributions by the method chosen (bars,
+   * the largest 20), and every feature's value with every method's attribution (table). */
+  function exampleDetail(X, r, b) {
+    const methods = unique(X.models.flatMap(m => m.methods.map(lm => lm.method)));
+    const method = methods.includes(state.get('emethod')) ? state.get('emethod') : methods[0];
+    const of = (m, name) => {
+      const j = m.methods.findIndex(lm => lm.method === name);
+      const model = X.models.indexOf(m);
+      return j < 0 ? null : Object.fromEntries(m.methods[j].groups.map((g, k) => [g, r.attributions[model][j][k]]));
+    };
+    const charted = X.models.map(m => [m, of(m, method)]).filter(([, a]) => a);
+    const groups = unique(charted.flatMap(([, a]) => Object.keys(a)))
+      .sort((g, h) => compare(Math.max(...charted.map(([, a]) => Math.abs(a[g] || 0))), Math.max(...charted.map(([, a]) => Math.abs(a[h] || 0))), true))
+      .slice(0, 20).reverse();
+    const traces = charted.map(([m, a]) => ({type: 'bar', orientation: 'h', name: m.role, y: groups.map(plotText),
+      x: groups.map(g => (g in a ? a[g] : null)), marker: {color: m.role === 'baseline' ? '#9aa0a6' : '#1a73e8'},
+      customdata: groups, hovertemplate: `${m.role} %{customdata}: %{x}<extra></extra>`}));
+    const sums = charted.map(([m, a]) => {
+      const base = m.methods.find(lm => lm.method === method).base_value;
+      const total = Object.values(a).reduce((sum, v) => sum + (v || 0), 0);
+      return `${m.role}: base value ${fmt(base)} + attributions ${fmt(total)} = ${fmt(base === null ? null : base + total)} ` +
+             `(prediction ${fmt(r.predictions[X.models.indexOf(m)])})`;
+    });
+    const attributed = X.models.flatMap(m => m.methods.map(lm => [m, lm.method, of(m, lm.method)]));
+    const names = unique(X.features.concat(attributed.flatMap(([, , a]) => Object.keys(a))));
+    const columns = [{id: 'feature', label: 'Feature', value: f => f},
+      {id: 'value', label: 'Value', value: f => (X.features.includes(f) ? r.values[X.features.indexOf(f)] : null),
+       title: f => String(X.features.includes(f) ? r.values[X.features.indexOf(f)] : '')}]
+      .concat(attributed.map(([m, name, a]) => ({id: `${m.role}:${name}`, label: `${m.role} ${name}`, value: f => (f in a ? a[f] : null)})));
+    const shown = [['Slices', r.slices.map(i => X.slices[i]).join(', ')], ['Label', fmt(r.label)]]
+      .concat(X.models.map((m, i) => [`${m.role[0].toUpperCase() + m.role.slice(1)} prediction`,
+        fmt(r.predictions[i]) + (m.name && m.name !== m.role ? ` (${m.name})` : '')]));
+    if (b >= 0 && r.predictions[0] !== null && r.predictions[b] !== null) shown.push(['Difference', fmt(r.predictions[0] - r.predictions[b])]);
+    return el('div', {class: 'example', 'data-example': r.id}, [
+      el('h2', {}, [`Row ${r.id} `, el('button', {type: 'button', text: 'Close', 'data-focus': 'close-row',
+        onclick: () => state.set({row: null})})]),
+      facts(shown),
+      charted.length ? [el('div', {class: 'controls'}, [methods.length > 1 ? labelled('Method', select('emethod', methods.map(n => [n, n]), method)) : null]),
+        el('p', {class: 'summary', text: sums.join('; ')}),
+        chart('example-attributions', `${method} attributions of row ${r.id}`, traces,
+          {barmode: 'group', yaxis: {type: 'category', automargin: true}, xaxis: {zeroline: true},
+           height: Math.max(260, (charted.length > 1 ? 30 : 20) * groups.length + 110)})] : null,
+      dataTable(columns, names, {name: 'example-features', caption: `Feature values and attributions of row ${r.id}`,
+        sortKey: 'efsort', pageKey: 'efpage'}),
+    ]);
+  }
+
   /* ---------- drift ---------- */
 
   const DISTANCES = [['psi', 'PSI'], ['jensen_shannon', 'Jensen-Shannon'], ['l_infinity', 'L-infinity'],
@@ -1073,6 +1181,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     slices: {title: 'Slices', render: slicesView},
     plots: {title: 'Plots', render: plotsView},
     explanations: {title: 'Explanations', render: explanationsView},
+    examples: {title: 'Examples', render: examplesView},
     drift: {title: 'Drift', render: driftView},
     model_card: {title: 'Model card', render: modelCardView},
     lineage: {title: 'Lineage', render: lineageView},

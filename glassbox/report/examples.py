@@ -49,8 +49,8 @@ class ExplainedRow:
     values: List[Any]
     predictions: List[Optional[float]]
     attributions: List[List[List[Optional[float]]]]
-    # The row's counterfactual as written (glassbox.explain), when the evaluation computed one.
-    counterfactual: Optional[Dict[str, Any]] = None
+    # Per model, the row's counterfactual as written (glassbox.explain.writer), None without one.
+    counterfactuals: List[Optional[Dict[str, Any]]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -134,13 +134,20 @@ def _explained_rows(content: Dict[str, Any]) -> Optional[ExplainedRows]:
             values=list(values[i]) if features else [],
             predictions=list(predictions[i]),
             attributions=[[method[i] for method in model] for model in attributions],
-            counterfactual=row.get("counterfactual"),
+            counterfactuals=[_counterfactual(row["models"][m.role]) for m in models],
         )
         for i, row in enumerate(kept)
     ]
     return ExplainedRows(
         total=len(examples), features=features, slices=slices, models=models, rows=rows
     )
+
+
+def _counterfactual(model: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """A model's counterfactual of a row, as written but its feature values (only the changes are
+    shown); None without one."""
+    written = model.get("counterfactual")
+    return {k: v for k, v in written.items() if k != "features"} if written else None
 
 
 def _numbers(values: list) -> list:

@@ -36,6 +36,7 @@ per_slice: true
 seed: 3
 methods { shapley {} }
 methods { integrated_gradients { steps: 16 } }
+methods { counterfactual { threshold: 0.5 } }
 """
 FEATURES = ["city", "rooms", "x0", "x1"]
 
@@ -158,6 +159,20 @@ def test_the_examples_view_lists_sorts_filters_and_opens_the_explained_rows(
     assert dict(zip(bars[0]["customdata"], bars[0]["x"])) == pytest.approx(
         next(iter(row["models"]["candidate"]["methods"].values()))["attributions"], rel=1e-5
     )
+    for role in ("candidate", "baseline"):
+        written = row["models"][role]["counterfactual"]
+        changes = sorted(written["changes"])
+        assert sorted(report_browser.table_column(page, f"counterfactual-{role}")) == changes
+        shown = dict(
+            zip(
+                report_browser.table_column(page, f"counterfactual-{role}"),
+                report_browser.table_column(page, f"counterfactual-{role}", 2),
+            )
+        )
+        assert shown == {
+            f: c["to"] if isinstance(c["to"], str) else _shown(c["to"])
+            for f, c in written["changes"].items()
+        }
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).fragment)
     assert state["row"] == [first] and state["slice"] == ["city:lyon"]
     browser.screenshot(page, f"examples-row-{width}")

@@ -778,7 +778,21 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
            height: Math.max(260, (charted.length > 1 ? 30 : 20) * groups.length + 110)})] : null,
       dataTable(columns, names, {name: 'example-features', caption: `Feature values and attributions of row ${r.id}`,
         sortKey: 'efsort', pageKey: 'efpage'}),
+      X.models.map((m, i) => counterfactual(m, (r.counterfactuals || [])[i])),
     ]);
+  }
+
+  /* A model's counterfactual of a row: the nearest drawn example of another outcome, and the features that differ. */
+  function counterfactual(m, c) {
+    if (c === undefined) return null;
+    if (c === null) return el('p', {class: 'summary', text: `${m.role}: no drawn example has another outcome (no counterfactual).`});
+    const changes = Object.entries(c.changes);
+    return [el('h3', {text: `Counterfactual (${m.role}): the nearest drawn example with outcome ${c.outcome} (this row: ${c.row_outcome})`}),
+      el('p', {class: 'summary', text: `Distance ${fmt(c.distance)}; its prediction ${fmt(c.prediction)}; ${changes.length} features differ.`}),
+      dataTable([{id: 'feature', label: 'Feature', value: e => e[0]}, {id: 'from', label: 'This row', value: e => e[1].from},
+                 {id: 'to', label: 'Counterfactual', value: e => e[1].to}],
+        changes, {name: `counterfactual-${m.role}`, caption: `The features in which the ${m.role}'s counterfactual differs`,
+                  sortKey: `cf${m.role[0]}sort`, pageKey: `cf${m.role[0]}page`})];
   }
 
   /* ---------- drift ---------- */

@@ -41,6 +41,7 @@ from glassbox.explain.partial_dependence import PartialDependenceCurves
 from glassbox.explain.permutation_importance import PermutationImportances
 from glassbox.explain.sample import ExplainedSample
 from glassbox.explain.text import TokenAttributions
+from glassbox.explain.thumbnails import thumbnails
 from glassbox.protos.explain_config_pb2 import ExplainConfig
 
 CANDIDATE = "candidate"
@@ -71,6 +72,7 @@ class ModelExplanation:
       texts: the text methods' token attributions by method name.
       counterfactuals: each explained row's counterfactual, if asked for.
       partial_dependence: the PDP and ICE curves, if asked for.
+      thumbnails: with image methods, the explained images' thumbnails (thumbnails.thumbnails).
     """
 
     role: str
@@ -84,6 +86,7 @@ class ModelExplanation:
     texts: Dict[str, TokenAttributions] = dataclasses.field(default_factory=dict)
     counterfactuals: Optional[Counterfactuals] = None
     partial_dependence: Optional[PartialDependenceCurves] = None
+    thumbnails: Optional[np.ndarray] = None
 
     @property
     def primary(self) -> Optional[str]:
@@ -214,6 +217,7 @@ def explain_model(
             if counterfactuals is not None
             else next(iter({**images, **texts}.values())).scores
         )
+    small = thumbnails(image.images(rows), image.encoded) if images else None
     return ModelExplanation(
         role,
         model_name,
@@ -226,6 +230,7 @@ def explain_model(
         texts,
         counterfactuals,
         curves,
+        small,
     )
 
 

@@ -23,7 +23,7 @@ import numpy as np
 from google.protobuf.message import Message
 from scipy import stats
 
-from glassbox.explain.image_model import ImageModel, targets
+from glassbox.explain.image_model import ImageModel, predicted_classes, targets
 from glassbox.explain.model_function import Columns
 
 DEFAULT_FIDELITY_STEPS = 10
@@ -44,6 +44,7 @@ class ImageAttributions:
       maps: (n, h, w) attribution per pixel position (summed over channels).
       targets: (n,) the class each map explains.
       scores: (n,) the model's score of that class.
+      predicted: (n,) the class the model predicts (image_model.predicted_classes).
       accuracy: JSON values: the method's own (e.g. IG's completeness delta), 'fidelity',
         'sanity'.
     """
@@ -52,6 +53,7 @@ class ImageAttributions:
     maps: np.ndarray
     targets: np.ndarray
     scores: np.ndarray
+    predicted: np.ndarray
     accuracy: dict
 
 
@@ -152,4 +154,11 @@ def explain_images(
         "rank_correlation": rank_correlation(maps[:size], randomised),
         "absolute_rank_correlation": rank_correlation(np.abs(maps[:size]), np.abs(randomised)),
     }
-    return ImageAttributions(name, maps, target, outputs[np.arange(len(images)), target], accuracy)
+    return ImageAttributions(
+        name,
+        maps,
+        target,
+        outputs[np.arange(len(images)), target],
+        predicted_classes(outputs),
+        accuracy,
+    )

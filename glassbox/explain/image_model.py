@@ -88,6 +88,14 @@ def targets(outputs: np.ndarray, class_index: Optional[int]) -> np.ndarray:
     return np.zeros(len(outputs), int) if width == 1 else outputs.argmax(axis=1)
 
 
+def predicted_classes(outputs: np.ndarray) -> np.ndarray:
+    """Each row's predicted class of (n, k) outputs: the largest column's, or for one column
+    (read as the probability of class 1) 1 from 0.5 on."""
+    if outputs.shape[1] == 1:
+        return (outputs[:, 0] >= 0.5).astype(int)
+    return outputs.argmax(axis=1)
+
+
 def pick(outputs, target: np.ndarray):
     """outputs[i, target[i]] of an (n, k) tensor or array."""
     outputs = tf.reshape(outputs, [tf.shape(outputs)[0], -1])

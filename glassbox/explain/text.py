@@ -22,7 +22,7 @@ from typing import List, NamedTuple, Tuple
 import numpy as np
 
 from glassbox.explain.errors import ExplanationError
-from glassbox.explain.image_model import targets
+from glassbox.explain.image_model import predicted_classes, targets
 from glassbox.explain.masking import Masker
 from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.shapley import shapley_values
@@ -42,6 +42,7 @@ class TokenAttributions:
       tokens: each row's attributed tokens.
       values: each row's attributions, one per token.
       targets: (n,) the class explained; scores: (n,) its score.
+      predicted: (n,) the class the model predicts (image_model.predicted_classes).
       accuracy: JSON values ('fidelity', 'max_tokens', the method's own).
     """
 
@@ -50,6 +51,7 @@ class TokenAttributions:
     values: Tuple[np.ndarray, ...]
     targets: np.ndarray
     scores: np.ndarray
+    predicted: np.ndarray
     accuracy: dict
 
 
@@ -91,13 +93,14 @@ class _Scorer:
 
 class TokenGame(NamedTuple):
     """The texts as the masking engine plays them: each row's attributed tokens, its explained
-    class and score, the scorer, the rows' token columns (slot i: token i, the last slot the
-    tokens past max_tokens, held), a group per attributed slot, and the background (each slot's
-    mask token)."""
+    class, its score and its predicted class, the scorer, the rows' token columns (slot i: token
+    i, the last slot the tokens past max_tokens, held), a group per attributed slot, and the
+    background (each slot's mask token)."""
 
     tokens: List[List[str]]
     target: np.ndarray
     scores: np.ndarray
+    predicted: np.ndarray
     scorer: "_Scorer"
     columns: Columns
     groups: List[Tuple[str, Tuple[str, ...]]]
@@ -129,7 +132,14 @@ def token_game(function: SavedModelFunction, rows: Columns, text: TextInput) -> 
     groups = [(slot, (slot,)) for slot in scorer.slots[:width]]
     background = {slot: np.array([text.mask_token], object) for slot, _ in groups}
     return TokenGame(
-        tokens, target, outputs[np.arange(len(texts)), target], scorer, columns, groups, background
+        tokens,
+        target,
+        outputs[np.arange(len(texts)), target],
+        predicted_classes(outputs),
+        scorer,
+        columns,
+        groups,
+        background,
     )
 
 
@@ -154,6 +164,7 @@ def token_attributions(
         per_row,
         game.target,
         game.scores,
+        game.predicted,
         {"max_tokens": text.max_tokens or DEFAULT_MAX_TOKENS, **accuracy, "fidelity": fidelity},
     )
 

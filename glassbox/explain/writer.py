@@ -12,11 +12,13 @@
   baseline's under ``"baseline"``.
 * ``image_explanations.json`` and ``image_maps.npz`` (with image methods): per model and method,
   its accuracy and each slice's mean heat map per explained class and per true label; each row's
-  class and score; the rows' maps in the .npz (see ``image_json`` and ``image_maps``).
+  class and score, and each model's predicted class; the rows' maps and thumbnails (<= 64 px)
+  in the .npz (see ``image_json`` and ``image_maps``).
 * ``partial_dependence.json`` (with partial_dependence): the grid of each feature, per model its
   PDP per slice and the ICE curves of each slice's first rows (see ``partial_dependence_json``).
 * ``text_explanations.json`` (with text methods): per model and method, its accuracy and each
-  slice's most influential tokens; each row's tokens and their attributions (see ``text_json``).
+  slice's most influential tokens; each row's tokens and their attributions, and each model's
+  predicted class (see ``text_json``).
 """
 
 from __future__ import annotations
@@ -299,8 +301,8 @@ def _mean_maps(maps: np.ndarray, groups: Optional[np.ndarray], mask: np.ndarray)
 def image_json(explanation: Explanation) -> Optional[dict]:
     """Per model and image method: its accuracy, the maps' height and width, and per slice the
     mean map of the rows of each explained class (``by_class``) and of each true label
-    (``by_label``, when read); per row its slices, label, and each map's class and score. None
-    without image methods."""
+    (``by_label``, when read); per row its slices, label, each map's class and score, and each
+    model's predicted class (``predicted``, by role). None without image methods."""
     if not any(model.images for model in explanation.models):
         return None
     sample = explanation.sample
@@ -337,6 +339,7 @@ def image_json(explanation: Explanation) -> Optional[dict]:
                 }
                 for model in explanation.models
             },
+            "predicted": _predicted(explanation.models, "images", i),
         }
         for i, row_id in enumerate(sample.ids)
     ]
@@ -372,8 +375,9 @@ def _top_tokens(result, mask: np.ndarray) -> List[dict]:
 
 def text_json(explanation: Explanation) -> Optional[dict]:
     """Per model and text method: its accuracy and per slice its rows and top tokens (see
-    _top_tokens); per row its id, slices, label and, per model and method, its tokens, their
-    attributions, the class explained and its score. None without text methods."""
+    _top_tokens); per row its id, slices, label, per model and method its tokens, their
+    attributions, the class explained and its score, and each model's predicted class
+    (``predicted``, by role). None without text methods."""
     if not any(model.texts for model in explanation.models):
         return None
     sample = explanation.sample
@@ -412,6 +416,7 @@ def text_json(explanation: Explanation) -> Optional[dict]:
                     }
                     for model in explanation.models
                 },
+                "predicted": _predicted(explanation.models, "texts", i),
             }
             for i, row_id in enumerate(sample.ids)
         ],
@@ -462,10 +467,23 @@ def partial_dependence_json(explanation: Explanation) -> Optional[dict]:
     }
 
 
+def _predicted(models, kind: str, i: int) -> Dict[str, int]:
+    """Row i's predicted class by each model with results of kind ('images' or 'texts')."""
+    return {
+        model.role: int(next(iter(getattr(model, kind).values())).predicted[i])
+        for model in models
+        if getattr(model, kind)
+    }
+
+
 def image_maps(explanation: Explanation) -> Dict[str, np.ndarray]:
-    """The arrays of image_maps.npz: ``ids`` (rows,) and, per model role and image method,
+    """The arrays of image_maps.npz: ``ids`` (rows,), ``thumbnails`` (rows, th, tw, 1 or 3)
+    uint8 (glassbox.explain.thumbnails) and, per model role and image method,
     ``{role}/{method}/maps`` (rows, height, width) float32 and ``{role}/{method}/classes``."""
     arrays = {"ids": np.array(explanation.sample.ids)}
+    small = next((m.thumbnails for m in explanation.models if m.thumbnails is not None), None)
+    if small is not None:
+        arrays["thumbnails"] = small
     for model in explanation.models:
         for method, result in model.images.items():
             arrays[f"{model.role}/{method}/maps"] = result.maps.astype(np.float32)

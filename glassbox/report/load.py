@@ -21,6 +21,7 @@ from glassbox import keys
 from glassbox.report import curves
 from glassbox.report.errors import ReportError
 from glassbox.report.examples import load_examples
+from glassbox.report.gallery import load_images, load_texts
 from glassbox.report.model import (
     BASELINE,
     CANDIDATE,
@@ -111,6 +112,8 @@ def load_evaluation(path: str) -> EvaluationView:
         simple_model=load_simple_model(path),
         drift=load_drift(path),
         examples=load_examples(path),
+        images=load_images(path),
+        texts=load_texts(path),
     )
 
 

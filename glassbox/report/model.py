@@ -178,6 +178,9 @@ class EvaluationView:
     drift: Optional[Dict[str, Any]] = None
     # The explained rows (explanations.json, glassbox.report.examples), when explanations ran.
     examples: Optional[ExplainedRows] = None
+    # The explained images and texts (glassbox.report.gallery), when the evaluation has them.
+    images: Optional[Dict[str, Any]] = None
+    texts: Optional[Dict[str, Any]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -201,6 +204,8 @@ class Report:
                 else []
             )
             + (["examples"] if evaluation.examples else [])
+            + (["images"] if evaluation.images else [])
+            + (["texts"] if evaluation.texts else [])
             + (["drift"] if evaluation.drift else [])
         )
 

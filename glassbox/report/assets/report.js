@@ -809,6 +809,168 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
 
   /* Per slice, each feature's and the predictions' distances from the reference; sorted by the drift
    * gate's distance (else PSI), the most drifting first; entries failing a drift gate marked ✗. */
+  /* ---------- explained images and texts (glassbox.report.gallery) ---------- */
+
+  const bytesOf = text => Uint8Array.from(atob(text), c => c.charCodeAt(0));
+  const classText = value => (value === null || value === undefined ? '–' : String(Number(value)));
+  const signed = value => (value > 0 ? '+' : '') + fmt(value);
+  // An attribution's colour: red raises the explained class's score, blue lowers it; v in [-1, 1].
+  const heat = (v, alpha) => `rgba(${v >= 0 ? '217,48,37' : '26,115,232'},${(Math.min(Math.abs(v), 1) * alpha).toFixed(3)})`;
+
+  /* The filters both views share (slice, true class, predicted class and correctness by a model),
+   * kept under the state keys prefix + name; returns the controls and the rows they keep. */
+  function galleryFilters(G, prefix) {
+    const key = name => prefix + name;
+    const model = G.roles.includes(state.get(key('model'))) ? state.get(key('model')) : G.roles[0];
+    const labelled_ = G.rows.some(row => row.label !== null && row.label !== undefined);
+    const numeric = (a, b) => Number(a) - Number(b);
+    const slices = unique(G.rows.flatMap(row => row.slices)).sort((a, b) => (a === 'Overall' ? -1 : b === 'Overall' ? 1 : a.localeCompare(b, undefined, {numeric: true})));
+    const classes = unique(G.rows.map(row => classText(row.label))).sort(numeric);
+    const predicted = unique(G.rows.map(row => classText(row.predicted[model]))).sort(numeric);
+    const pick = (name, values) => (values.includes(state.get(key(name))) ? state.get(key(name)) : '');
+    const chosen = {slice: pick('slice', slices), label: pick('class', classes), predicted: pick('pred', predicted),
+                    correct: pick('correct', ['yes', 'no'])};
+    const isCorrect = row => Number(row.predicted[model]) === Number(row.label);
+    const kept = G.rows.filter(row => (!chosen.slice || row.slices.includes(chosen.slice)) &&
+      (!chosen.label || classText(row.label) === chosen.label) &&
+      (!chosen.predicted || classText(row.predicted[model]) === chosen.predicted) &&
+      (!chosen.correct || isCorrect(row) === (chosen.correct === 'yes')));
+    const all = text => [['', text]];
+    const set = name => e => state.set({[key(name)]: e.target.value, [key('page')]: null});
+    const controls = el('div', {class: 'controls'}, [
+      labelled('Slice', select(key('slice'), all('All').concat(slices.map(s => [s, s])), chosen.slice, set('slice'))),
+      labelled_ ? labelled('True class', select(key('class'), all('All').concat(classes.map(c => [c, c])), chosen.label, set('class'))) : null,
+      labelled('Predicted class', select(key('pred'), all('All').concat(predicted.map(c => [c, c])), chosen.predicted, set('pred'))),
+      labelled_ ? labelled('Correct', select(key('correct'), [['', 'All'], ['yes', 'Correct'], ['no', 'Wrong']], chosen.correct, set('correct'))) : null,
+      G.roles.length > 1 ? labelled('Prediction of', select(key('model'), G.roles.map(r => [r, r]), model, set('model'))) : null,
+    ]);
+    return {controls: controls, rows: kept, model: model, isCorrect: isCorrect, labelled: labelled_};
+  }
+
+  /* What a row's model predicted, against its true class. */
+  function verdicts(G, row, labelled_) {
+    return (labelled_ ? [`true class ${classText(row.label)}`] : []).concat(G.roles.map(role => {
+      const p = row.predicted[role];
+      const mark = labelled_ && p !== undefined ? (Number(p) === Number(row.label) ? ' ✓' : ' ✗') : '';
+      return `${role} predicts ${classText(p)}${mark}`;
+    })).join(' · ');
+  }
+
+  function gallerySummary(G, shown, what) {
+    return el('p', {class: 'summary', text: `${shown} of ${G.rows.length} ${what} shown` +
+      (G.explained > G.rows.length ? ` (the report carries the first ${G.rows.length} of the ${G.explained} explained)` : '')});
+  }
+
+  const IMAGE_SIZE = 96; // px of an image's long side on the page
+
+  /* A canvas of the row's thumbnail, with a heat map (quantised cells, see gallery.py) over it. */
+  function imageCanvas(G, row, map, label) {
+    const t = G.thumbnail;
+    const height = t ? t.height : map.height, width = t ? t.width : map.width;
+    const zoom = IMAGE_SIZE / Math.max(height, width);
+    const canvas = el('canvas', {width: Math.round(width * zoom), height: Math.round(height * zoom), role: 'img', 'aria-label': label, title: label});
+    const context = canvas.getContext('2d');
+    if (t && row.pixels) {
+      const pixels = bytesOf(row.pixels), rgba = new ImageData(width, height);
+      for (let i = 0; i < width * height; i++) {
+        for (let c = 0; c < 3; c++) rgba.data[4 * i + c] = pixels[i * t.channels + (t.channels === 3 ? c : 0)];
+        rgba.data[4 * i + 3] = 255;
+      }
+      const small = document.createElement('canvas');
+      small.width = width; small.height = height;
+      small.getContext('2d').putImageData(rgba, 0, 0);
+      context.imageSmoothingEnabled = false;
+      context.drawImage(small, 0, 0, canvas.width, canvas.height);
+    }
+    if (map) {
+      const cells = new Int8Array(bytesOf(map.cells).buffer);
+      const w = canvas.width / map.width, h = canvas.height / map.height;
+      for (let r = 0; r < map.height; r++) {
+        for (let c = 0; c < map.width; c++) {
+          const v = cells[r * map.width + c] / 127;
+          if (v === 0) continue;
+          context.fillStyle = heat(v, 0.75);
+          context.fillRect(Math.floor(c * w), Math.floor(r * h), Math.ceil(w), Math.ceil(h));
+        }
+      }
+    }
+    return canvas;
+  }
+
+  function imagesView() {
+    const G = E.images;
+    const f = galleryFilters(G, 'i');
+    const cards = f.rows.map(row => el('figure', {class: 'gallery-item', 'data-row': row.id,
+      'data-label': classText(row.label), 'data-correct': f.labelled ? String(f.isCorrect(row)) : null}, [
+      el('figcaption', {text: verdicts(G, row, f.labelled)}),
+      el('div', {class: 'gallery-maps', style: `grid-template-columns: repeat(${G.roles.length + 1}, auto)`}, [
+        el('span'), G.roles.map(role => el('span', {class: 'role', text: role})),
+        el('span', {class: 'method-name', text: 'image'}), imageCanvas(G, row, null, `image ${row.id}, ${verdicts(G, row, f.labelled)}`),
+        G.roles.slice(1).map(() => el('span')),
+        G.methods.map(method => [el('span', {class: 'method-name', text: method}), G.roles.map(role => {
+          const m = (row.maps[role] || {})[method];
+          if (!m) return el('span', {class: 'empty', text: '–'});
+          const label = `${method} map of the ${role} for class ${m.class} (score ${fmt(m.score)}; largest |attribution| ${fmt(m.scale)})`;
+          const canvas = imageCanvas(G, row, m, label);
+          canvas.dataset.role = role; canvas.dataset.method = method; canvas.dataset.scale = m.scale;
+          return canvas;
+        })]),
+      ]),
+    ]));
+    return el('section', {}, [
+      el('p', {class: 'summary', text: `Image feature ${G.feature}: each explained image, then each method's heat map of the class ` +
+        'it explains, over the image: red raises that class\'s score, blue lowers it, the stronger the colour the larger ' +
+        '|attribution|, each map against its own largest |attribution|.'}),
+      f.controls, gallerySummary(G, f.rows.length, 'images'),
+      f.rows.length ? el('div', {class: 'gallery', 'data-gallery': 'images'}, cards) : el('p', {class: 'empty', text: 'No image matches the filters.'}),
+    ]);
+  }
+
+  const TEXTS_PER_PAGE = 50;
+
+  /* A text's tokens, each shaded by its attribution against the method's largest |attribution|. */
+  function shadedTokens(values, scale) {
+    return values.tokens.map((token, i) => {
+      const a = values.attributions[i];
+      const span = el('span', {class: 'token', 'data-value': a, title: `${token}: ${a === null ? '–' : signed(a)}`},
+        [token, el('span', {class: 'sr-only', text: ` (${a === null ? '–' : signed(a)})`})]);
+      if (a !== null) span.style.backgroundColor = heat(a / scale, 0.85);
+      return [span, ' '];
+    });
+  }
+
+  function textsView() {
+    const G = E.texts;
+    const f = galleryFilters(G, 't');
+    const scales = Object.fromEntries(G.methods.map(method => [method, Math.max(1e-12, ...G.rows.flatMap(row =>
+      G.roles.flatMap(role => (((row.tokens[role] || {})[method] || {}).attributions || []).map(a => Math.abs(a || 0)))))]));
+    const pages = Math.max(1, Math.ceil(f.rows.length / TEXTS_PER_PAGE));
+    const page = clamp(parseInt(state.get('tpage', '1'), 10) || 1, 1, pages);
+    const first = (page - 1) * TEXTS_PER_PAGE;
+    const items = f.rows.slice(first, first + TEXTS_PER_PAGE).map(row => el('div', {class: 'text-item', 'data-row': row.id,
+      'data-label': classText(row.label), 'data-correct': f.labelled ? String(f.isCorrect(row)) : null}, [
+      el('p', {class: 'verdict', text: verdicts(G, row, f.labelled)}),
+      G.methods.flatMap(method => G.roles.map(role => {
+        const values = (row.tokens[role] || {})[method];
+        return values ? el('p', {class: 'tokens', 'data-role': role, 'data-method': method}, [
+          el('span', {class: 'role', text: `${role} · ${method} (class ${values.class}, score ${fmt(values.score)}): `}),
+          shadedTokens(values, scales[method])]) : null;
+      })),
+    ]));
+    const legend = G.methods.map(method => `${method}: full colour at |attribution| ${fmt(scales[method])}`).join('; ');
+    return el('section', {}, [
+      el('p', {class: 'summary', text: `Text feature ${G.feature}: each explained text, its tokens shaded by their attribution to the ` +
+        `class explained (red raises its score, blue lowers it; hover a token for its value). ${legend}.`}),
+      f.controls, gallerySummary(G, f.rows.length, 'texts'),
+      f.rows.length ? el('div', {class: 'texts', 'data-gallery': 'texts'}, items) : el('p', {class: 'empty', text: 'No text matches the filters.'}),
+      pages > 1 ? el('div', {class: 'pager'}, [
+        el('button', {text: '‹ Previous', disabled: page === 1, onclick: () => state.set({tpage: page - 1})}),
+        el('span', {text: `texts ${first + 1}–${Math.min(first + TEXTS_PER_PAGE, f.rows.length)} of ${f.rows.length}`}),
+        el('button', {text: 'Next ›', disabled: page === pages, onclick: () => state.set({tpage: page + 1})}),
+      ]) : null,
+    ]);
+  }
+
   function driftView() {
     const D = E.drift;
     const gated = unique(DRIFT_CHECKS.map(c => c.threshold && c.threshold.distance).filter(d => d));
@@ -1196,6 +1358,8 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     plots: {title: 'Plots', render: plotsView},
     explanations: {title: 'Explanations', render: explanationsView},
     examples: {title: 'Examples', render: examplesView},
+    images: {title: 'Images', render: imagesView},
+    texts: {title: 'Texts', render: textsView},
     drift: {title: 'Drift', render: driftView},
     model_card: {title: 'Model card', render: modelCardView},
     lineage: {title: 'Lineage', render: lineageView},

@@ -1,0 +1,195 @@
+"""The explained images and texts of an evaluation, as the report's Images and Texts views draw
+them: read from image_explanations.json with image_maps.npz, and from text_explanations.json
+(glassbox.explain.writer writes them).
+
+A report carries the first MAX_IMAGES images and MAX_TEXTS texts of the explained rows (the
+writer's order, by row id: a random order). Each image comes as its thumbnail (uint8 pixels) and,
+per model and method, its heat map shrunk (block means) to at most MAP_CELLS cells a side and
+quantised to int8 against its largest |value| (``scale``), both base64-encoded; each text as its
+tokens and their attributions (4 significant digits), per model and method.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+import os
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from glassbox import keys
+from glassbox.report.errors import ReportError
+
+MAX_IMAGES = 48
+MAX_TEXTS = 200
+MAP_CELLS = 32
+
+
+def _read_json(path: str, what: str):
+    from glassbox.report.load import _read_json as read  # load imports this module
+
+    return read(path, what)
+
+
+def _exists(path: str) -> bool:
+    import tensorflow as tf
+
+    return tf.io.gfile.exists(path)
+
+
+def _bytes(values: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(values).tobytes()).decode("ascii")
+
+
+def shrunk(heat_map: np.ndarray) -> np.ndarray:
+    """A (h, w) map as block means of f x f cells, f the least making both sides <= MAP_CELLS
+    (edge cells repeated to fill the last blocks)."""
+    height, width = heat_map.shape
+    f = math.ceil(max(height, width) / MAP_CELLS)
+    if f == 1:
+        return heat_map
+    rows, columns = math.ceil(height / f), math.ceil(width / f)
+    padded = np.pad(heat_map, ((0, rows * f - height), (0, columns * f - width)), mode="edge")
+    return padded.reshape(rows, f, columns, f).mean(axis=(1, 3))
+
+
+def quantised(heat_map: np.ndarray) -> Dict[str, Any]:
+    """The shrunk map as {height, width, scale, cells}: cells int8 (-127..127) of value / scale,
+    row after row, base64-encoded; scale its largest |value| (1 for a map of zeros)."""
+    small = np.nan_to_num(shrunk(np.asarray(heat_map, np.float64)))
+    scale = float(np.abs(small).max()) or 1.0
+    cells = np.round(small / scale * 127).astype(np.int8)
+    return {
+        "height": int(small.shape[0]),
+        "width": int(small.shape[1]),
+        "scale": float(f"{scale:.4g}"),
+        "cells": _bytes(cells),
+    }
+
+
+def _rows(path: str, content: Any, what: str) -> List[dict]:
+    if not (
+        isinstance(content, dict)
+        and isinstance(content.get("examples"), list)
+        and isinstance(content.get("models"), dict)
+        and all(
+            isinstance(row, dict) and isinstance(row.get("models"), dict)
+            for row in content["examples"]
+        )
+    ):
+        raise ReportError(
+            f"{path} is not {what} as glassbox.explain.writer writes them: expected "
+            '{"models": {...}, "examples": [{"id": ..., "models": {...}}, ...]}'
+        )
+    return content["examples"]
+
+
+def _methods(content: dict) -> List[str]:
+    names: List[str] = []
+    for model in content["models"].values():
+        names += [name for name in model.get("methods", {}) if name not in names]
+    return names
+
+
+def _row(row: dict) -> Dict[str, Any]:
+    return {
+        "id": row.get("id"),
+        "slices": row.get("slices", []),
+        "label": row.get("label"),
+        "predicted": row.get("predicted", {}),
+    }
+
+
+def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
+    """The explained images (see the module), or None without image explanations."""
+    path = os.path.join(evaluation_dir, keys.IMAGE_EXPLANATIONS_FILE)
+    if not _exists(path):
+        return None
+    content = _read_json(path, "the image explanations")
+    rows = _rows(path, content, "image explanations")
+    maps_path = os.path.join(evaluation_dir, keys.IMAGE_MAPS_FILE)
+    import tensorflow as tf
+
+    try:
+        with tf.io.gfile.GFile(maps_path, "rb") as f:
+            arrays = dict(np.load(io.BytesIO(f.read())))
+    except (OSError, ValueError, tf.errors.OpError) as e:
+        raise ReportError(f"cannot read the image maps {maps_path}: {e}") from e
+    methods = _methods(content)
+    roles = [role for role in content["models"] if content["models"][role].get("methods")]
+    thumbnails = arrays.get("thumbnails")
+    wanted = [
+        f"{role}/{method}/maps" for role in roles for method in content["models"][role]["methods"]
+    ]
+    missing = [name for name in wanted + ["ids"] if name not in arrays]
+    if missing or len(arrays["ids"]) != len(rows):
+        raise ReportError(
+            f"{maps_path} does not match {path}: "
+            + (f"it lacks {missing}" if missing else f"{len(arrays['ids'])} maps, {len(rows)} rows")
+        )
+    shown = []
+    for i, row in enumerate(rows[:MAX_IMAGES]):
+        shown.append(
+            {
+                **_row(row),
+                "pixels": None if thumbnails is None else _bytes(thumbnails[i]),
+                "maps": {
+                    role: {
+                        method: {
+                            **row["models"][role].get(method, {}),
+                            **quantised(arrays[f"{role}/{method}/maps"][i]),
+                        }
+                        for method in content["models"][role]["methods"]
+                    }
+                    for role in roles
+                },
+            }
+        )
+    return {
+        "feature": content.get("feature", ""),
+        "explained": len(rows),
+        "methods": methods,
+        "roles": roles,
+        "thumbnail": None
+        if thumbnails is None
+        else dict(zip(("height", "width", "channels"), map(int, thumbnails.shape[1:]))),
+        "rows": shown,
+    }
+
+
+def load_texts(evaluation_dir: str) -> Optional[Dict[str, Any]]:
+    """The explained texts (see the module), or None without text explanations."""
+    path = os.path.join(evaluation_dir, keys.TEXT_EXPLANATIONS_FILE)
+    if not _exists(path):
+        return None
+    content = _read_json(path, "the text explanations")
+    rows = _rows(path, content, "text explanations")
+    roles = [role for role in content["models"] if content["models"][role].get("methods")]
+    shown = [
+        {
+            **_row(row),
+            "tokens": {
+                role: {
+                    method: {
+                        **values,
+                        "attributions": [
+                            None if v is None else float(f"{v:.4g}")
+                            for v in values.get("attributions", [])
+                        ],
+                    }
+                    for method, values in row["models"].get(role, {}).items()
+                }
+                for role in roles
+            },
+        }
+        for row in rows[:MAX_TEXTS]
+    ]
+    return {
+        "feature": content.get("feature", ""),
+        "explained": len(rows),
+        "methods": _methods(content),
+        "roles": roles,
+        "rows": shown,
+    }

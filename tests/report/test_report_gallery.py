@@ -1,0 +1,229 @@
+"""The report's Images and Texts views in headless Chromium, on real evaluations through
+`glassbox evaluate --baseline`: scikit-learn's digits with two small Keras 3 CNNs exported as TFX
+exports them (tests/support/image_models.py), explained by Grad-CAM and occlusion, and the keyword
+texts with two LSTM models (tests/support/text_models.py), explained by token occlusion. Each
+explained image is drawn with its heat-map overlay per method, candidate beside baseline; the
+filters (slice, true class, predicted class, correct or not) show the rows the written data says;
+each token is shaded by its written attribution, the value in its tooltip and as text; at 1400 and
+800 px."""
+
+import base64
+import json
+import os
+
+import numpy as np
+import pytest
+
+from glassbox import cli, keys
+from glassbox.report import gallery
+from glassbox.report.load import build_report
+from glassbox.report.render import render_html
+from tests.support import image_models, report_browser, saved_models, text_models
+
+EVAL_CONFIG = """
+model_specs { label_key: "label" }
+slicing_specs {}
+slicing_specs { feature_keys: "label" }
+metrics_specs { metrics { class_name: "ExampleCount" } }
+"""
+IMAGE_EXPLAIN = """
+image { feature: "image" }
+explained_rows { count: 5 }
+per_slice: true
+seed: 3
+methods { grad_cam {} }
+methods { occlusion { patch_size: 4 } }
+"""
+TEXT_EXPLAIN = """
+text { feature: "text" }
+explained_rows { count: 12 }
+per_slice: true
+seed: 4
+methods { token_occlusion {} }
+"""
+DIGITS = 300  # the last 300 of scikit-learn's digits, unseen in training
+
+
+def _write(path, text):
+    path.write_text(text)
+    return str(path)
+
+
+def evaluate(root, name, model_dir, baseline_dir, examples, explain_config):
+    """`glassbox evaluate --baseline ... --explain-config ...` into root/name; its path."""
+    output = str(root / name)
+    code = cli.main(
+        [
+            "evaluate",
+            "--model",
+            model_dir,
+            "--baseline",
+            baseline_dir,
+            "--examples",
+            saved_models.write_tfrecords(str(root / f"{name}.gz"), examples),
+            "--eval-config",
+            _write(root / "eval_config.pbtxt", EVAL_CONFIG),
+            "--explain-config",
+            _write(root / f"{name}.pbtxt", explain_config),
+            "--output",
+            output,
+        ]
+    )
+    assert code == 0
+    return output
+
+
+def digits_evaluation(root, candidate_dir):
+    """The digits evaluation: candidate_dir against a CNN trained with another seed."""
+    baseline = image_models.train_digits(str(root / "digits_baseline"), seed=1).model_dir
+    images, labels = image_models.digits()
+    examples = image_models.examples(images[-DIGITS:], labels[-DIGITS:])
+    return evaluate(root, "digits", candidate_dir, baseline, examples, IMAGE_EXPLAIN)
+
+
+def text_evaluation(root, candidate_dir):
+    """The keyword-text evaluation: candidate_dir against an LSTM trained with another seed."""
+    baseline = text_models.train_text(str(root / "text_baseline"), seed=1).model_dir
+    texts, labels, _ = text_models.keyword_texts(200, seed=7)
+    return evaluate(
+        root, "texts", candidate_dir, baseline, text_models.examples(texts, labels), TEXT_EXPLAIN
+    )
+
+
+@pytest.fixture(scope="module")
+def digits(trained_digits_model, tmp_path_factory):
+    root = tmp_path_factory.mktemp("gallery_digits")
+    evaluation = digits_evaluation(root, trained_digits_model.model_dir)
+    path = root / "report.html"
+    path.write_text(render_html(build_report(evaluation)))
+    with open(os.path.join(evaluation, keys.IMAGE_EXPLANATIONS_FILE)) as f:
+        written = json.load(f)
+    return {"path": str(path), "rows": written["examples"], "dir": evaluation}
+
+
+@pytest.fixture(scope="module")
+def texts(trained_text_model, tmp_path_factory):
+    root = tmp_path_factory.mktemp("gallery_texts")
+    evaluation = text_evaluation(root, trained_text_model.model_dir)
+    path = root / "report.html"
+    path.write_text(render_html(build_report(evaluation)))
+    with open(os.path.join(evaluation, keys.TEXT_EXPLANATIONS_FILE)) as f:
+        return {"path": str(path), "rows": json.load(f)["examples"]}
+
+
+def _open(browser, path, view, width=1400):
+    page = browser.new_page()
+    page.set_viewport_size({"width": width, "height": 1000})
+    page.goto(f"file://{path}#view={view}")
+    page.wait_for_selector(report_browser.RENDERED)
+    return page
+
+
+def _choose(page, name, value):
+    page.select_option(f"select[name={name}]", value)
+    report_browser.wait_drawn(page)
+
+
+def _shown(page, kind="figure.gallery-item"):
+    return page.locator(kind).evaluate_all("nodes => nodes.map(n => n.dataset.row)")
+
+
+def test_the_images_view_draws_each_map_over_its_image_and_filters_by_the_written_rows(
+    browser, digits
+):
+    rows = digits["rows"][: gallery.MAX_IMAGES]
+    assert len(digits["rows"]) == 50  # 5 per digit: the view carries the first 48
+    page = _open(browser, digits["path"], "images")
+    assert _shown(page) == [row["id"] for row in rows]
+    for role in ("candidate", "baseline"):
+        for method in ("grad_cam", "occlusion"):
+            assert page.locator(f"canvas[data-role={role}][data-method={method}]").count() == 48
+    # the largest cell of the first row's candidate Grad-CAM map is red over the image
+    arrays = np.load(os.path.join(digits["dir"], keys.IMAGE_MAPS_FILE))
+    heat_map = arrays["candidate/grad_cam/maps"][0]
+    r, c = np.unravel_index(heat_map.argmax(), heat_map.shape)
+    pixels = page.evaluate(
+        """([r, c]) => [...document.querySelector('figure.gallery-item').querySelectorAll('canvas')]
+             .map(canvas => { const step = canvas.width / 16, x = c * step + step / 2;
+               return [...canvas.getContext('2d').getImageData(x, r * step + step / 2, 1, 1).data]; })""",
+        [int(r), int(c)],
+    )
+    image, overlay = pixels[0], pixels[1]  # the image, then the candidate's Grad-CAM
+    assert image[0] == image[1] == image[2]  # grey
+    assert overlay[0] - overlay[1] > 80 and overlay[0] - image[0] > 40
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        browser.screenshot(page, f"gallery-images-{width}")
+    # each filter keeps the rows the written data says
+    label = lambda row: str(int(row["label"]))  # noqa: E731
+    predicted = lambda row, role="candidate": str(row["predicted"][role])  # noqa: E731
+    counts = {c: sum(label(row) == c for row in rows) for c in map(str, range(10))}
+    assert sorted(counts.values())[-1] == 5 and sum(counts.values()) == 48
+    for digit, count in counts.items():
+        _choose(page, "iclass", digit)
+        assert len(_shown(page)) == count
+        assert set(
+            page.locator("figure.gallery-item").evaluate_all(
+                "nodes => nodes.map(n => n.dataset.label)"
+            )
+        ) <= {digit}
+    _choose(page, "iclass", "")
+    _choose(page, "islice", "label:7")
+    assert _shown(page) == [row["id"] for row in rows if "label:7" in row["slices"]]
+    _choose(page, "islice", "")
+    for role in ("candidate", "baseline"):
+        _choose(page, "imodel", role)
+        wrong = [row["id"] for row in rows if predicted(row, role) != label(row)]
+        _choose(page, "icorrect", "no")
+        assert _shown(page) == wrong
+        _choose(page, "icorrect", "yes")
+        assert len(_shown(page)) == 48 - len(wrong)
+        _choose(page, "icorrect", "")
+        _choose(page, "ipred", "3")
+        assert _shown(page) == [row["id"] for row in rows if predicted(row, role) == "3"]
+        _choose(page, "ipred", "")
+    assert "imodel=baseline" in page.url  # the filters live in the link
+
+
+def test_the_texts_view_shades_each_token_by_its_written_attribution(browser, texts):
+    rows = texts["rows"]
+    page = _open(browser, texts["path"], "texts")
+    assert _shown(page, "div.text-item") == [row["id"] for row in rows]
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        browser.screenshot(page, f"gallery-texts-{width}")
+    for i in (0, 1, 2):
+        for role in ("candidate", "baseline"):
+            written = rows[i]["models"][role]["token_occlusion"]
+            tokens = page.locator(f"div.text-item >> nth={i}").locator(
+                f"p.tokens[data-role={role}] span.token"
+            )
+            got = tokens.evaluate_all(
+                "nodes => nodes.map(n => [n.firstChild.textContent, Number(n.dataset.value),"
+                " n.title, getComputedStyle(n).backgroundColor, n.innerText])"
+            )
+            assert [g[0] for g in got] == written["tokens"]
+            np.testing.assert_allclose([g[1] for g in got], written["attributions"], rtol=1e-3)
+            for (token, _, title, colour, text), a in zip(got, written["attributions"]):
+                assert title.startswith(f"{token}: ") and text.split() == [
+                    token,
+                    f"({title[len(token) + 2 :]})",
+                ]
+                red = colour.startswith("rgba(217, 48, 37")
+                assert red == (a > 0) or abs(a) < 1e-3  # invisible shades: either colour
+    keyword = [row for row in rows if row["predicted"]["candidate"] == 1]
+    _choose(page, "tpred", "1")
+    assert _shown(page, "div.text-item") == [row["id"] for row in keyword]
+    assert page.locator("div.text-item span.token", has_text="excellent").count() + page.locator(
+        "div.text-item span.token", has_text="superb"
+    ).count() >= 2 * len(keyword)
+
+
+def test_maps_are_shrunk_to_32_cells_a_side_and_quantised_against_their_largest_value():
+    heat_map = np.zeros((224, 224))
+    heat_map[:7, :7] = -2.0
+    heat_map[217:, 217:] = 1.0
+    shrunk = gallery.quantised(heat_map)
+    assert (shrunk["height"], shrunk["width"], shrunk["scale"]) == (32, 32, 2.0)
+    cells = np.frombuffer(base64.b64decode(shrunk["cells"]), np.int8).reshape(32, 32)
+    assert cells[0, 0] == -127 and cells[31, 31] == 64 and (cells[1:31] == 0).all()

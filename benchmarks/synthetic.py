@@ -21,6 +21,7 @@ WEIGHT_KEY = "weight"
 SEGMENT_KEY = "segment"  # categorical, 10 values 'seg_0'..'seg_9'
 REGION_KEY = "region"  # categorical, 3 values, to cross with SEGMENT_KEY
 TAGS_KEY = "tags"  # multi-valued string feature, 0 to 3 values per example
+USER_KEY = "user"  # with_users: a user-id-like feature, many values of a few examples each
 NUM_CLASSES = 3
 OUTPUT_KEY = "predictions"
 
@@ -81,6 +82,14 @@ def synthetic(task: str, num_examples: int, num_inputs: int = 16, seed: int = 0)
     }
     names = tuple(f"x{i:02d}" for i in range(num_inputs))
     return Dataset(task, inputs, names, labels, extra)
+
+
+def with_users(dataset: Dataset, num_users: int, seed: int = 0, key: str = USER_KEY) -> Dataset:
+    """The dataset with feature ``key``, a string 'u<id>' per example, ids uniform in
+    [0, num_users)."""
+    users = np.random.default_rng(seed).integers(0, num_users, dataset.num_examples)
+    extra = {**dataset.extra, key: _singletons(np.char.add("u", users.astype(str)))}
+    return dataclasses.replace(dataset, extra=extra)
 
 
 def breast_cancer() -> Dataset:

@@ -47,6 +47,8 @@ from glassbox.validation.decision_file import load_decision
 COUNT_METRICS = ("weighted_example_count", "example_count")
 VALUE_DIGITS = 6  # significant digits of metric values and attributions
 PLOT_DIGITS = 4  # significant digits of plot data
+# Methods whose accuracy the summary holds beside "methods", under their own name.
+WHAT_IF_METHODS = ("counterfactual", "partial_dependence")
 
 
 def build_report(
@@ -64,6 +66,7 @@ def build_report(
 
 def load_evaluation(path: str) -> EvaluationView:
     """An evaluation directory's metrics, plots and explanations; raises a GlassboxError on bad input."""
+    from glassbox.report.partial_dependence import load_partial_dependence  # (it imports this)
     from glassbox.validation.reader import read_evaluation, slice_label
 
     evaluation = read_evaluation(path)
@@ -114,6 +117,7 @@ def load_evaluation(path: str) -> EvaluationView:
         examples=load_examples(path),
         images=load_images(path),
         texts=load_texts(path),
+        partial_dependence=load_partial_dependence(path),
     )
 
 
@@ -478,6 +482,12 @@ def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary
                 MethodAccuracy(model=role, method=method, accuracy=_statement(result["accuracy"]))
                 for role, summary in models.items()
                 for method, result in summary["methods"].items()
+            ]
+            + [
+                MethodAccuracy(model=role, method=method, accuracy=_statement(summary[method]))
+                for role, summary in models.items()
+                for method in WHAT_IF_METHODS
+                if summary.get(method)
             ],
             permutation=[
                 row

@@ -181,6 +181,8 @@ class EvaluationView:
     # The explained images and texts (glassbox.report.gallery), when the evaluation has them.
     images: Optional[Dict[str, Any]] = None
     texts: Optional[Dict[str, Any]] = None
+    # partial_dependence.json as written (glassbox.report.partial_dependence), scores rounded.
+    partial_dependence: Optional[Dict[str, Any]] = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -200,7 +202,10 @@ class Report:
             + (["plots"] if evaluation.plots else [])
             + (
                 ["explanations"]
-                if evaluation.attributions or evaluation.surrogate or evaluation.explanation_summary
+                if evaluation.attributions
+                or evaluation.surrogate
+                or evaluation.explanation_summary
+                or evaluation.partial_dependence
                 else []
             )
             + (["examples"] if evaluation.examples else [])

@@ -643,9 +643,47 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
                    rowClass: f => (candidateTop.has(f) ? 'top' : null)})];
   }
 
+  /* Partial dependence of a feature on a slice: each model's PDP (bold, the mean over the slice's
+   * explained rows) over the ICE curves of the slice's first rows (thin), candidate and baseline. */
+  const MODEL_COLORS = {candidate: '#1a73e8', baseline: '#e37400'};
+
+  function partialDependenceSection() {
+    const P = E.partial_dependence;
+    const features = Object.keys(P.features);
+    const feature = features.includes(state.get('pdfeature')) ? state.get('pdfeature') : features[0];
+    const slice = pickSlice(Object.keys(P.slices));
+    const grid = P.features[feature].grid, ids = P.slices[slice].ice_ids;
+    const roles = Object.keys(P.models);
+    const color = role => MODEL_COLORS[role] || '#5f6368';
+    const traces = roles.flatMap(role => ids.map((id, i) => ({
+      x: grid, y: P.models[role].features[feature].ice[id], mode: 'lines', name: `${role} ICE (${ids.length} rows)`,
+      legendgroup: `${role}-ice`, showlegend: i === 0, opacity: 0.3, line: {color: color(role), width: 1},
+      hovertemplate: `${role}, row ${id}: %{y} at ${plotText(feature)} %{x}<extra></extra>`})));
+    roles.forEach(role => traces.push({
+      x: grid, y: P.models[role].features[feature].pdp[slice], mode: 'lines+markers', name: `${role} PDP`,
+      line: {color: color(role), width: 4}, marker: {size: 6},
+      hovertemplate: `${role} PDP: %{y} at ${plotText(feature)} %{x}<extra></extra>`}));
+    const pdp = role => P.models[role].features[feature].pdp[slice];
+    return el('div', {'data-section': 'partial-dependence'}, [
+      el('h2', {text: 'Partial dependence'}),
+      el('div', {class: 'controls'}, [
+        labelled('Feature', select('pdfeature', features.map(f => [f, f]), feature)),
+        sliceSelect(Object.keys(P.slices), slice)]),
+      el('p', {class: 'summary', text: `The model's score with ${feature} set to each value, every other feature kept: ` +
+        `the mean over the ${P.slices[slice].rows} explained rows of ${slice} (PDP, bold) and the curves of ${ids.length} ` +
+        'of them (ICE, thin). A PDP averages over combinations the data may not hold; it is not a causal effect.'}),
+      chart('partial-dependence', `Partial dependence on ${feature}, ${slice}`, traces,
+        {xaxis: {title: {text: feature}, automargin: true}, yaxis: {title: {text: 'score'}, automargin: true}}),
+      dataTable([{id: 'value', label: feature, value: i => grid[i]}].concat(
+        roles.map(role => ({id: role, label: `${role} PDP`, value: i => pdp(role)[i]}))),
+        grid.map((_, i) => i), {name: 'partial-dependence', caption: `PDP per value of ${feature} on ${slice}`,
+                                sortKey: 'pdsort', pageKey: 'pdpage'})]);
+  }
+
   function explanationsView() {
     const parts = [];
     if (E.attributions.length) parts.push(attributionsSection());
+    if (E.partial_dependence) parts.push(partialDependenceSection());
     if (E.surrogate) {
       const fidelity = Object.entries(E.surrogate.fidelity);
       const measures = unique(fidelity.flatMap(([, values]) => Object.keys(values)));

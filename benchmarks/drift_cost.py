@@ -4,80 +4,45 @@ as ``evaluator_vs_tfma`` (16 numeric inputs, segment, region, multi-valued tags,
 feature and the predictions sketched in every slice, compared with a previous evaluation's
 sketches), alternated.
 
-    uv run python -m benchmarks.drift_cost                     # 100,000 examples, 3 pairs
-    uv run python -m benchmarks.drift_cost --examples 1000000 --pairs 2
+    uv run python -m benchmarks.drift_cost                     # 100,000 examples, 3 rounds
+    uv run python -m benchmarks.drift_cost --examples 1000000 --rounds 2
 """
 
 from __future__ import annotations
 
-import argparse
 import os
-import shutil
-import statistics
-import tempfile
-import time
 
 from benchmarks import evaluator_vs_tfma as bench
+from benchmarks.alternated import alternate, arguments, summarise
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--examples", type=int, default=100_000)
-    parser.add_argument("--pairs", type=int, default=3)
-    parser.add_argument("--workdir", default=None, help="reused when prepared for --examples")
-    args = parser.parse_args()
-    workdir = args.workdir or os.path.join(tempfile.gettempdir(), f"drift-cost-{args.examples}")
-    os.makedirs(workdir, exist_ok=True)
-    if bench._prepared(workdir) != args.examples:
-        bench.prepare(workdir, args.examples, batch_size=4096)
+    args, work = arguments(__doc__, examples=100_000, rounds=3, name="drift-cost")
 
     from glassbox import keys
     from glassbox.engine.branches import DriftReference
     from glassbox.engine.pipeline import run_evaluation
     from glassbox.protos.drift_config_pb2 import DriftConfig
 
-    data = bench._data_dir(workdir)
-    files = sorted(os.path.join(data, f) for f in os.listdir(data))
-    reference = os.path.join(workdir, "reference")
-    shutil.rmtree(reference, ignore_errors=True)
-    run_evaluation(  # the reference, and a warm-up
-        bench.eval_config(4096),
-        bench._model_dir(workdir),
-        files,
-        reference,
-        drift_config=DriftConfig(),
+    config = bench.eval_config(4096)
+    reference = work.output("reference")
+    run_evaluation(config, work.model, work.files, reference, drift_config=DriftConfig())  # warm-up
+    drift = {
+        "drift_config": DriftConfig(),
+        "drift_reference": DriftReference("reference", evaluation_dir=reference),
+    }
+    runs = alternate(
+        work,
+        {
+            "metrics": lambda out: run_evaluation(config, work.model, work.files, out),
+            "metrics+drift": lambda out: run_evaluation(
+                config, work.model, work.files, out, **drift
+            ),
+        },
+        args.rounds,
     )
-    runs = {"metrics": [], "metrics+drift": []}
-    for pair in range(args.pairs):
-        for name in runs:
-            output = os.path.join(workdir, f"{name}-{pair}")
-            shutil.rmtree(output, ignore_errors=True)
-            drift = (
-                {
-                    "drift_config": DriftConfig(),
-                    "drift_reference": DriftReference("reference", evaluation_dir=reference),
-                }
-                if name == "metrics+drift"
-                else {}
-            )
-            start, cpu = time.perf_counter(), time.process_time()
-            run_evaluation(
-                bench.eval_config(4096), bench._model_dir(workdir), files, output, **drift
-            )
-            runs[name].append((time.perf_counter() - start, time.process_time() - cpu))
-            print(
-                f"{name} run {pair}: {runs[name][-1][0]:.2f} s wall, {runs[name][-1][1]:.2f} s CPU"
-            )
+    summarise(runs, args.examples)
     sketches = os.path.getsize(os.path.join(reference, keys.DRIFT_SKETCHES_FILE))
-    print(f"\n{args.examples:,} examples, {args.pairs} alternated pairs; median (range)")
-    for name, values in runs.items():
-        walls, cpus = [v[0] for v in values], [v[1] for v in values]
-        print(
-            f"{name:14s} wall {statistics.median(walls):6.2f} s ({min(walls):.2f}-{max(walls):.2f})"
-            f"  CPU {statistics.median(cpus):6.2f} s ({min(cpus):.2f}-{max(cpus):.2f})"
-        )
-    ratio = [d[0] / m[0] for m, d in zip(runs["metrics"], runs["metrics+drift"])]
-    print(f"drift / metrics wall per pair: {', '.join(f'{r:.2f}x' for r in ratio)}")
     print(f"{keys.DRIFT_SKETCHES_FILE}: {sketches / 1e6:.1f} MB")
 
 

@@ -12,30 +12,17 @@ EXIT_FAILED = 1
 
 
 def _run(args: argparse.Namespace) -> int:
-    from glassbox import config_files
+    from glassbox.drift.config import load_drift_config
     from glassbox.engine.monitor import monitor
-    from glassbox.errors import ConfigError
     from glassbox.evaluation.config import load_eval_config
-    from glassbox.protos import drift_config_pb2, validator_config_pb2
-    from glassbox.validation.errors import ValidatorConfigError
+    from glassbox.validation.config_file import load_validator_config
 
     outcome = monitor(
         args.mlmd,
         args.output,
         load_eval_config(args.eval_config),
-        config_files.load_config(
-            args.config,
-            validator_config_pb2.ValidatorConfig,
-            "validator config",
-            ValidatorConfigError,
-        )
-        if args.config
-        else None,
-        config_files.load_config(
-            args.drift_config, drift_config_pb2.DriftConfig, "drift config", ConfigError
-        )
-        if args.drift_config
-        else None,
+        load_validator_config(args.config) if args.config else None,
+        load_drift_config(args.drift_config) if args.drift_config else None,
         pipeline=args.pipeline,
         span=args.span,
         examples=args.examples,

@@ -10,26 +10,15 @@ EXIT_NOT_BLESSED = 1
 
 
 def _run(args: argparse.Namespace) -> int:
-    from glassbox import config_files
     from glassbox.engine.outcome import ModelArtifact, Models
     from glassbox.engine.validate import validate, write_blessing
     from glassbox.errors import GlassboxError
     from glassbox.evaluation.config import load_eval_config
-    from glassbox.protos import validator_config_pb2
-    from glassbox.validation.errors import ValidatorConfigError
+    from glassbox.validation.config_file import load_validator_config
 
     if args.baseline and not args.model:
         raise GlassboxError("--baseline names the baseline of a candidate: give --model too")
-    config = (
-        config_files.load_config(
-            args.config,
-            validator_config_pb2.ValidatorConfig,
-            "validator config",
-            ValidatorConfigError,
-        )
-        if args.config
-        else None
-    )
+    config = load_validator_config(args.config) if args.config else None
     outcome = validate(
         args.evaluation,
         args.output,

@@ -17,6 +17,11 @@ def load_drift_config(path: str) -> DriftConfig:
     return config
 
 
+def parse_drift_config(content: str, source: str) -> DriftConfig:
+    """Parses a DriftConfig (errors name `source`, e.g. a component's parameter)."""
+    return config_files.parse_config(content, DriftConfig, _WHAT, ConfigError, source)
+
+
 def check_drift_config(config: DriftConfig) -> None:
     """Refuses a negative size, an empty or repeated feature name, and a categorical feature that
     is not sketched.

@@ -27,6 +27,11 @@ def load_explain_config(path: str) -> ExplainConfig:
     return config_files.load_config(path, ExplainConfig, _WHAT, ExplanationError)
 
 
+def parse_explain_config(content: str, source: str) -> ExplainConfig:
+    """Parses an ExplainConfig (errors name `source`, e.g. a component's parameter)."""
+    return config_files.parse_config(content, ExplainConfig, _WHAT, ExplanationError, source)
+
+
 def _field(path: str) -> str:
     return f"ExplainConfig field {path!r}"
 

@@ -15,18 +15,15 @@ from typing import Optional, Sequence
 from kfp import dsl
 
 from glassbox import config_files, keys
+from glassbox.drift.config import parse_drift_config
 from glassbox.engine.evaluate import evaluate as evaluate_models
 from glassbox.engine.evaluate import resolve_drift_reference
 from glassbox.engine.outcome import ModelArtifact, Models
 from glassbox.engine.validate import validate as validate_evaluation
 from glassbox.engine.validate import write_blessing
-from glassbox.errors import ConfigError
 from glassbox.evaluation.config import parse_eval_config
-from glassbox.explain.errors import ExplanationError
-from glassbox.protos import validator_config_pb2
-from glassbox.protos.drift_config_pb2 import DriftConfig
-from glassbox.protos.explain_config_pb2 import ExplainConfig
-from glassbox.validation.errors import ValidatorConfigError
+from glassbox.explain.config import parse_explain_config
+from glassbox.validation.config_file import parse_validator_config
 
 
 def evaluate(
@@ -57,22 +54,10 @@ def evaluate(
         example_splits=example_splits,
         beam_pipeline_args=beam_pipeline_args,
         schema=config_files.load_schema(schema.path) if schema else None,
-        explain_config=config_files.parse_config(
-            explain_config,
-            ExplainConfig,
-            "explain config",
-            ExplanationError,
-            source="the explain_config parameter",
-        )
+        explain_config=parse_explain_config(explain_config, "the explain_config parameter")
         if explain_config
         else None,
-        drift_config=config_files.parse_config(
-            drift_config,
-            DriftConfig,
-            "drift config",
-            ConfigError,
-            source="the drift_config parameter",
-        )
+        drift_config=parse_drift_config(drift_config, "the drift_config parameter")
         if drift_config
         else None,
         drift_reference=resolve_drift_reference(
@@ -104,15 +89,7 @@ def validate(
     outcome = validate_evaluation(
         evaluation.path,
         validation.path,
-        config_files.parse_config(
-            config,
-            validator_config_pb2.ValidatorConfig,
-            "validator config",
-            ValidatorConfigError,
-            source="the config parameter",
-        )
-        if config
-        else None,
+        parse_validator_config(config, "the config parameter") if config else None,
         parse_eval_config(eval_config, source="the eval_config parameter") if eval_config else None,
         models=Models(_model(model), _model(baseline) if baseline else None) if model else None,
         evaluation_properties=evaluation.metadata,

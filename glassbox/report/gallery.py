@@ -2,8 +2,10 @@
 them: read from image_explanations.json with image_maps.npz, and from text_explanations.json
 (glassbox.explain.writer writes them).
 
-A report carries the first MAX_IMAGES images and MAX_TEXTS texts of the explained rows (the
-writer's order, by row id: a random order). Each image comes as its thumbnail (uint8 pixels) and,
+A report carries at most MAX_IMAGES of the explained images, balanced over their true classes
+(``balanced``: in turn one of each class, within a class the rows some model gets wrong and right
+alternately, wrong first, each in the writer's order: by row id, a random order), grouped by class;
+and the first MAX_TEXTS texts. Each image comes as its thumbnail (uint8 pixels) and,
 per model and method, its heat map shrunk (block means) to at most MAP_CELLS cells a side and
 quantised to int8 against its largest |value| (``scale``), both base64-encoded; each text as its
 tokens and their attributions (4 significant digits), per model and method.
@@ -102,6 +104,44 @@ def _row(row: dict) -> Dict[str, Any]:
     }
 
 
+def _wrong(row: dict) -> bool:
+    label = row.get("label")
+    return label is not None and any(
+        p is not None and float(p) != float(label) for p in row.get("predicted", {}).values()
+    )
+
+
+def _alternated(wrong: List[int], right: List[int]) -> List[int]:
+    order = [i for pair in zip(wrong, right) for i in pair]
+    return order + wrong[len(right) :] + right[len(wrong) :]
+
+
+def balanced(rows: List[dict], count: int) -> List[List[int]]:
+    """Indices of at most count rows, per true class (classes in order, rows without a label last):
+    one row of each class in turn while any is left; within a class, rows that some model's
+    prediction gets wrong and rows all get right alternately, wrong first."""
+    classes: Dict[Any, List[int]] = {}
+    for i, row in enumerate(rows):
+        classes.setdefault(row.get("label"), []).append(i)
+    order = sorted(classes, key=lambda label: (label is None, label or 0))
+    queues = [
+        _alternated(
+            [i for i in classes[label] if _wrong(rows[i])],
+            [i for i in classes[label] if not _wrong(rows[i])],
+        )
+        for label in order
+    ]
+    chosen: List[List[int]] = [[] for _ in queues]
+    count = min(count, len(rows))
+    taken = 0
+    while taken < count:
+        for queue, picked in zip(queues, chosen):
+            if taken < count and len(picked) < len(queue):
+                picked.append(queue[len(picked)])
+                taken += 1
+    return chosen
+
+
 def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     """The explained images (see the module), or None without image explanations."""
     path = os.path.join(evaluation_dir, keys.IMAGE_EXPLANATIONS_FILE)
@@ -129,8 +169,10 @@ def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
             f"{maps_path} does not match {path}: "
             + (f"it lacks {missing}" if missing else f"{len(arrays['ids'])} maps, {len(rows)} rows")
         )
+    chosen = balanced(rows, MAX_IMAGES)
     shown = []
-    for i, row in enumerate(rows[:MAX_IMAGES]):
+    for i in (i for picked in chosen for i in picked):
+        row = rows[i]
         shown.append(
             {
                 **_row(row),
@@ -150,6 +192,7 @@ def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     return {
         "feature": content.get("feature", ""),
         "explained": len(rows),
+        "per_class": max(map(len, chosen), default=0),
         "methods": methods,
         "roles": roles,
         "thumbnail": None

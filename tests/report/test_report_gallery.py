@@ -131,34 +131,48 @@ def _shown(page, kind="figure.gallery-item"):
 def test_the_images_view_draws_each_map_over_its_image_and_filters_by_the_written_rows(
     browser, digits
 ):
-    rows = digits["rows"][: gallery.MAX_IMAGES]
-    assert len(digits["rows"]) == 50  # 5 per digit: the view carries the first 48
+    written = digits["rows"]
+    assert len(written) == 50  # 5 per digit: the view carries 48, balanced over the digits
     page = _open(browser, digits["path"], "images")
-    assert _shown(page) == [row["id"] for row in rows]
+    shown = _shown(page)
+    by_id = {row["id"]: row for row in written}
+    rows = [by_id[i] for i in shown]
+    label = lambda row: str(int(row["label"]))  # noqa: E731
+    counts = {c: sum(label(row) == c for row in rows) for c in map(str, range(10))}
+    assert sorted(counts.values()) == [4, 4] + [5] * 8  # every digit, none left out for another
+    assert [label(row) for row in rows] == sorted(label(row) for row in rows)  # grouped by class
+    assert page.locator("[data-summary=images]").inner_text() == (
+        "48 of 48 images shown; the report carries 48 of 50 explained images, up to 5 per true"
+        " class (within a class, wrong predictions first)"
+    )
+    assert page.locator("h3.gallery-class").all_inner_texts() == [
+        f"True class {c}: {counts[c]} shown" for c in map(str, range(10))
+    ]
     for role in ("candidate", "baseline"):
         for method in ("grad_cam", "occlusion"):
             assert page.locator(f"canvas[data-role={role}][data-method={method}]").count() == 48
-    # the largest cell of the first row's candidate Grad-CAM map is red over the image
+    # the largest cell of the strongest shown candidate Grad-CAM map is red over the image
     arrays = np.load(os.path.join(digits["dir"], keys.IMAGE_MAPS_FILE))
-    heat_map = arrays["candidate/grad_cam/maps"][0]
+    maps = arrays["candidate/grad_cam/maps"]
+    at = {row["id"]: i for i, row in enumerate(written)}
+    strongest = max(shown, key=lambda i: maps[at[i]].max())
+    heat_map = maps[at[strongest]]
     r, c = np.unravel_index(heat_map.argmax(), heat_map.shape)
     pixels = page.evaluate(
-        """([r, c]) => [...document.querySelector('figure.gallery-item').querySelectorAll('canvas')]
+        """([row, r, c]) => [...document.querySelector(`figure.gallery-item[data-row="${row}"]`)
+             .querySelectorAll('canvas')]
              .map(canvas => { const step = canvas.width / 16, x = c * step + step / 2;
                return [...canvas.getContext('2d').getImageData(x, r * step + step / 2, 1, 1).data]; })""",
-        [int(r), int(c)],
+        [strongest, int(r), int(c)],
     )
     image, overlay = pixels[0], pixels[1]  # the image, then the candidate's Grad-CAM
     assert image[0] == image[1] == image[2]  # grey
-    assert overlay[0] - overlay[1] > 80 and overlay[0] - image[0] > 40
+    assert overlay[0] - overlay[1] > 80 and overlay[0] - overlay[2] > 80  # red over grey
     for width in (1400, 800):
         page.set_viewport_size({"width": width, "height": 1000})
         browser.screenshot(page, f"gallery-images-{width}")
     # each filter keeps the rows the written data says
-    label = lambda row: str(int(row["label"]))  # noqa: E731
     predicted = lambda row, role="candidate": str(row["predicted"][role])  # noqa: E731
-    counts = {c: sum(label(row) == c for row in rows) for c in map(str, range(10))}
-    assert sorted(counts.values())[-1] == 5 and sum(counts.values()) == 48
     for digit, count in counts.items():
         _choose(page, "iclass", digit)
         assert len(_shown(page)) == count
@@ -217,6 +231,22 @@ def test_the_texts_view_shades_each_token_by_its_written_attribution(browser, te
     assert page.locator("div.text-item span.token", has_text="excellent").count() + page.locator(
         "div.text-item span.token", has_text="superb"
     ).count() >= 2 * len(keyword)
+
+
+def test_images_are_chosen_in_turn_per_class_wrong_and_right_alternately():
+    def row(label, *predicted):
+        return {"label": label, "predicted": dict(zip(("candidate", "baseline"), predicted))}
+
+    rows = [row(0.0, 0, 0)] * 100 + [row(1.0, 1, 1), row(1.0, 2, 1), row(1.0, 1, 1)]
+    rows += [row(2.0, 2, 2)] * 6 + [row(2.0, 0, 0)] * 4 + [row(None, 1, 1)] * 5
+    assert gallery.balanced(rows, 14) == [
+        [0, 1, 2, 3],
+        [101, 100, 102],  # the wrong one (by the candidate) first
+        [109, 103, 110, 104],
+        [113, 114, 115],
+    ]
+    assert sum(map(len, gallery.balanced(rows, 1000))) == len(rows)
+    assert gallery.balanced(rows, 0) == [[], [], [], []]
 
 
 def test_maps_are_shrunk_to_32_cells_a_side_and_quantised_against_their_largest_value():

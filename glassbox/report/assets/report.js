@@ -895,8 +895,12 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
   }
 
   function gallerySummary(G, shown, what) {
-    return el('p', {class: 'summary', text: `${shown} of ${G.rows.length} ${what} shown` +
-      (G.explained > G.rows.length ? ` (the report carries the first ${G.rows.length} of the ${G.explained} explained)` : '')});
+    const carried = G.per_class === undefined
+      ? (G.explained > G.rows.length ? ` (the report carries the first ${G.rows.length} of the ${G.explained} explained)` : '')
+      : `; the report carries ${G.rows.length} of ${G.explained} explained ${what}` +
+        (G.rows.some(row => row.label !== null && row.label !== undefined)
+          ? `, up to ${G.per_class} per true class (within a class, wrong predictions first)` : '');
+    return el('p', {class: 'summary', 'data-summary': what, text: `${shown} of ${G.rows.length} ${what} shown${carried}`});
   }
 
   const IMAGE_SIZE = 96; // px of an image's long side on the page
@@ -938,7 +942,10 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
   function imagesView() {
     const G = E.images;
     const f = galleryFilters(G, 'i');
-    const cards = f.rows.map(row => el('figure', {class: 'gallery-item', 'data-row': row.id,
+    const heading = (row, i) => (f.labelled && (i === 0 || classText(f.rows[i - 1].label) !== classText(row.label))
+      ? el('h3', {class: 'gallery-class', text: `True class ${classText(row.label)}: ` +
+          `${f.rows.filter(other => classText(other.label) === classText(row.label)).length} shown`}) : null);
+    const cards = f.rows.map((row, i) => [heading(row, i), el('figure', {class: 'gallery-item', 'data-row': row.id,
       'data-label': classText(row.label), 'data-correct': f.labelled ? String(f.isCorrect(row)) : null}, [
       el('figcaption', {text: verdicts(G, row, f.labelled)}),
       el('div', {class: 'gallery-maps', style: `grid-template-columns: repeat(${G.roles.length + 1}, auto)`}, [
@@ -954,7 +961,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
           return canvas;
         })]),
       ]),
-    ]));
+    ])]);
     return el('section', {}, [
       el('p', {class: 'summary', text: `Image feature ${G.feature}: each explained image, then each method's heat map of the class ` +
         'it explains, over the image: red raises that class\'s score, blue lowers it, the stronger the colour the larger ' +

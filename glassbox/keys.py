@@ -117,6 +117,16 @@ SURROGATE_FILE = "surrogate.json"
 IMAGE_EXPLANATIONS_FILE = "image_explanations.json"
 IMAGE_MAPS_FILE = "image_maps.npz"
 TEXT_EXPLANATIONS_FILE = "text_explanations.json"
+# The ExplainConfig methods (Method's fields) whose results are those files' heat maps and token
+# attributions (glassbox.explain.methods registers them; the attribution gates name them).
+IMAGE_METHODS = (
+    "image_integrated_gradients",
+    "smooth_grad",
+    "occlusion",
+    "grad_cam",
+    "superpixel_shapley",
+)
+TEXT_METHODS = ("token_occlusion", "token_shapley", "text_integrated_gradients")
 PARTIAL_DEPENDENCE_FILE = "partial_dependence.json"
 # Drift: the summaries of the evaluated data's features and predictions per slice (a later
 # evaluation's reference), and their distances from a reference's.

@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&glassbox/protos/validator_config.proto\x12\x08glassbox\"\x98\x03\n\x0fValidatorConfig\x12\x35\n\x12min_example_counts\x18\x01 \x03(\x0b\x32\x19.glassbox.MinExampleCount\x12&\n\nslice_gaps\x18\x02 \x03(\x0b\x32\x12.glassbox.SliceGap\x12\x36\n\x12significance_gates\x18\x03 \x03(\x0b\x32\x1a.glassbox.SignificanceGate\x12\x34\n\x11\x61ttribution_gates\x18\x04 \x03(\x0b\x32\x19.glassbox.AttributionGate\x12\x1b\n\x13\x61llow_no_thresholds\x18\x05 \x01(\x08\x12:\n\x14no_applicable_checks\x18\x06 \x01(\x0e\x32\x1c.glassbox.NoApplicableChecks\x12(\n\x0b\x64rift_gates\x18\x07 \x03(\x0b\x32\x13.glassbox.DriftGate\x12\x35\n\x12simple_model_gates\x18\x08 \x03(\x0b\x32\x19.glassbox.SimpleModelGate\"\x9b\x01\n\x0bSlicingSpec\x12\x14\n\x0c\x66\x65\x61ture_keys\x18\x01 \x03(\t\x12@\n\x0e\x66\x65\x61ture_values\x18\x02 \x03(\x0b\x32(.glassbox.SlicingSpec.FeatureValuesEntry\x1a\x34\n\x12\x46\x65\x61tureValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x0fMinExampleCount\x12\x11\n\tmin_count\x18\x01 \x01(\x03\x12,\n\rslicing_specs\x18\x02 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"\x81\x01\n\x08SliceGap\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12&\n\tdirection\x18\x02 \x01(\x0e\x32\x13.glassbox.Direction\x12\x0f\n\x07max_gap\x18\x03 \x01(\x01\x12,\n\rslicing_specs\x18\x04 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"\x88\x01\n\x10SignificanceGate\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12&\n\tdirection\x18\x02 \x01(\x0e\x32\x13.glassbox.Direction\x12\x0e\n\x06margin\x18\x03 \x01(\x01\x12,\n\rslicing_specs\x18\x04 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"\xdc\x01\n\x0f\x41ttributionGate\x12\x33\n\x11max_feature_share\x18\x01 \x01(\x0b\x32\x16.glassbox.FeatureShareH\x00\x12.\n\rtop_k_overlap\x18\x02 \x01(\x0b\x32\x15.glassbox.TopKOverlapH\x00\x12/\n\tmax_shift\x18\x03 \x01(\x0b\x32\x1a.glassbox.AttributionShiftH\x00\x12+\n\x0cslicing_spec\x18\x04 \x01(\x0b\x32\x15.glassbox.SlicingSpecB\x06\n\x04rule\"2\n\x0c\x46\x65\x61tureShare\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x11\n\tmax_share\x18\x02 \x01(\x01\"-\n\x0bTopKOverlap\x12\t\n\x01k\x18\x01 \x01(\x05\x12\x13\n\x0bmin_overlap\x18\x02 \x01(\x05\"%\n\x10\x41ttributionShift\x12\x11\n\tmax_shift\x18\x01 \x01(\x01\"\x88\x01\n\tDriftGate\x12\x10\n\x08\x64istance\x18\x01 \x01(\t\x12\x14\n\x0cmax_distance\x18\x02 \x01(\x01\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12\x13\n\x0bpredictions\x18\x04 \x01(\x08\x12,\n\rslicing_specs\x18\x05 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"5\n\x0fSimpleModelGate\x12\x12\n\nmin_margin\x18\x01 \x01(\x01\x12\x0e\n\x06models\x18\x02 \x03(\t*X\n\x12NoApplicableChecks\x12$\n NO_APPLICABLE_CHECKS_UNSPECIFIED\x10\x00\x12\n\n\x06REFUSE\x10\x01\x12\x10\n\x0cRUBBER_STAMP\x10\x02*Q\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x13\n\x0fLOWER_IS_BETTER\x10\x01\x12\x14\n\x10HIGHER_IS_BETTER\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&glassbox/protos/validator_config.proto\x12\x08glassbox\"\x98\x03\n\x0fValidatorConfig\x12\x35\n\x12min_example_counts\x18\x01 \x03(\x0b\x32\x19.glassbox.MinExampleCount\x12&\n\nslice_gaps\x18\x02 \x03(\x0b\x32\x12.glassbox.SliceGap\x12\x36\n\x12significance_gates\x18\x03 \x03(\x0b\x32\x1a.glassbox.SignificanceGate\x12\x34\n\x11\x61ttribution_gates\x18\x04 \x03(\x0b\x32\x19.glassbox.AttributionGate\x12\x1b\n\x13\x61llow_no_thresholds\x18\x05 \x01(\x08\x12:\n\x14no_applicable_checks\x18\x06 \x01(\x0e\x32\x1c.glassbox.NoApplicableChecks\x12(\n\x0b\x64rift_gates\x18\x07 \x03(\x0b\x32\x13.glassbox.DriftGate\x12\x35\n\x12simple_model_gates\x18\x08 \x03(\x0b\x32\x19.glassbox.SimpleModelGate\"\x9b\x01\n\x0bSlicingSpec\x12\x14\n\x0c\x66\x65\x61ture_keys\x18\x01 \x03(\t\x12@\n\x0e\x66\x65\x61ture_values\x18\x02 \x03(\x0b\x32(.glassbox.SlicingSpec.FeatureValuesEntry\x1a\x34\n\x12\x46\x65\x61tureValuesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"R\n\x0fMinExampleCount\x12\x11\n\tmin_count\x18\x01 \x01(\x03\x12,\n\rslicing_specs\x18\x02 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"\x81\x01\n\x08SliceGap\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12&\n\tdirection\x18\x02 \x01(\x0e\x32\x13.glassbox.Direction\x12\x0f\n\x07max_gap\x18\x03 \x01(\x01\x12,\n\rslicing_specs\x18\x04 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"\x88\x01\n\x10SignificanceGate\x12\x0e\n\x06metric\x18\x01 \x01(\t\x12&\n\tdirection\x18\x02 \x01(\x0e\x32\x13.glassbox.Direction\x12\x0e\n\x06margin\x18\x03 \x01(\x01\x12,\n\rslicing_specs\x18\x04 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"\xa6\x02\n\x0f\x41ttributionGate\x12\x33\n\x11max_feature_share\x18\x01 \x01(\x0b\x32\x16.glassbox.FeatureShareH\x00\x12.\n\rtop_k_overlap\x18\x02 \x01(\x0b\x32\x15.glassbox.TopKOverlapH\x00\x12/\n\tmax_shift\x18\x03 \x01(\x0b\x32\x1a.glassbox.AttributionShiftH\x00\x12\x38\n\x14min_heat_map_overlap\x18\x06 \x01(\x0b\x32\x18.glassbox.HeatMapOverlapH\x00\x12+\n\x0cslicing_spec\x18\x04 \x01(\x0b\x32\x15.glassbox.SlicingSpec\x12\x0e\n\x06method\x18\x05 \x01(\tB\x06\n\x04rule\"2\n\x0c\x46\x65\x61tureShare\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x11\n\tmax_share\x18\x02 \x01(\x01\"-\n\x0bTopKOverlap\x12\t\n\x01k\x18\x01 \x01(\x05\x12\x13\n\x0bmin_overlap\x18\x02 \x01(\x05\"%\n\x10\x41ttributionShift\x12\x11\n\tmax_shift\x18\x01 \x01(\x01\"7\n\x0eHeatMapOverlap\x12\x14\n\x0ctop_fraction\x18\x01 \x01(\x01\x12\x0f\n\x07min_iou\x18\x02 \x01(\x01\"\x88\x01\n\tDriftGate\x12\x10\n\x08\x64istance\x18\x01 \x01(\t\x12\x14\n\x0cmax_distance\x18\x02 \x01(\x01\x12\x10\n\x08\x66\x65\x61tures\x18\x03 \x03(\t\x12\x13\n\x0bpredictions\x18\x04 \x01(\x08\x12,\n\rslicing_specs\x18\x05 \x03(\x0b\x32\x15.glassbox.SlicingSpec\"5\n\x0fSimpleModelGate\x12\x12\n\nmin_margin\x18\x01 \x01(\x01\x12\x0e\n\x06models\x18\x02 \x03(\t*X\n\x12NoApplicableChecks\x12$\n NO_APPLICABLE_CHECKS_UNSPECIFIED\x10\x00\x12\n\n\x06REFUSE\x10\x01\x12\x10\n\x0cRUBBER_STAMP\x10\x02*Q\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x13\n\x0fLOWER_IS_BETTER\x10\x01\x12\x14\n\x10HIGHER_IS_BETTER\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -33,10 +33,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_SLICINGSPEC_FEATUREVALUESENTRY']._loaded_options = None
   _globals['_SLICINGSPEC_FEATUREVALUESENTRY']._serialized_options = b'8\001'
-  _globals['_NOAPPLICABLECHECKS']._serialized_start=1531
-  _globals['_NOAPPLICABLECHECKS']._serialized_end=1619
-  _globals['_DIRECTION']._serialized_start=1621
-  _globals['_DIRECTION']._serialized_end=1702
+  _globals['_NOAPPLICABLECHECKS']._serialized_start=1662
+  _globals['_NOAPPLICABLECHECKS']._serialized_end=1750
+  _globals['_DIRECTION']._serialized_start=1752
+  _globals['_DIRECTION']._serialized_end=1833
   _globals['_VALIDATORCONFIG']._serialized_start=53
   _globals['_VALIDATORCONFIG']._serialized_end=461
   _globals['_SLICINGSPEC']._serialized_start=464
@@ -50,15 +50,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SIGNIFICANCEGATE']._serialized_start=838
   _globals['_SIGNIFICANCEGATE']._serialized_end=974
   _globals['_ATTRIBUTIONGATE']._serialized_start=977
-  _globals['_ATTRIBUTIONGATE']._serialized_end=1197
-  _globals['_FEATURESHARE']._serialized_start=1199
-  _globals['_FEATURESHARE']._serialized_end=1249
-  _globals['_TOPKOVERLAP']._serialized_start=1251
-  _globals['_TOPKOVERLAP']._serialized_end=1296
-  _globals['_ATTRIBUTIONSHIFT']._serialized_start=1298
-  _globals['_ATTRIBUTIONSHIFT']._serialized_end=1335
-  _globals['_DRIFTGATE']._serialized_start=1338
-  _globals['_DRIFTGATE']._serialized_end=1474
-  _globals['_SIMPLEMODELGATE']._serialized_start=1476
-  _globals['_SIMPLEMODELGATE']._serialized_end=1529
+  _globals['_ATTRIBUTIONGATE']._serialized_end=1271
+  _globals['_FEATURESHARE']._serialized_start=1273
+  _globals['_FEATURESHARE']._serialized_end=1323
+  _globals['_TOPKOVERLAP']._serialized_start=1325
+  _globals['_TOPKOVERLAP']._serialized_end=1370
+  _globals['_ATTRIBUTIONSHIFT']._serialized_start=1372
+  _globals['_ATTRIBUTIONSHIFT']._serialized_end=1409
+  _globals['_HEATMAPOVERLAP']._serialized_start=1411
+  _globals['_HEATMAPOVERLAP']._serialized_end=1466
+  _globals['_DRIFTGATE']._serialized_start=1469
+  _globals['_DRIFTGATE']._serialized_end=1605
+  _globals['_SIMPLEMODELGATE']._serialized_start=1607
+  _globals['_SIMPLEMODELGATE']._serialized_end=1660
 # @@protoc_insertion_point(module_scope)

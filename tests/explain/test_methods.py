@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from google.protobuf import text_format
 
+from glassbox import keys
 from glassbox.explain import methods
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.config import check_explain_config
@@ -60,6 +61,13 @@ def test_every_config_method_has_one_registered_implementation():
     assert set(methods.METHODS) == {
         f.name for f in Method.DESCRIPTOR.oneofs_by_name["method"].fields
     }
+
+
+def test_the_image_and_text_methods_the_gates_name_are_the_registered_ones():
+    for kind, names in ((methods.IMAGE, keys.IMAGE_METHODS), (methods.TEXT, keys.TEXT_METHODS)):
+        assert {name for name, method in methods.METHODS.items() if method.kind == kind} == set(
+            names
+        )
 
 
 TABULAR = sorted(

@@ -81,6 +81,34 @@ def digits_cnn(seed: int = 0) -> keras.Model:
     return keras.Model(inputs, outputs)
 
 
+def patch_detector(name: str) -> keras.Model:
+    """An untrained model with set weights: sigmoid(20 * max over 4x4 windows of relu(their mean
+    pixel - 0.6) - 2), high exactly where a bright patch sits (the noise stays below 0.32)."""
+    inputs = keras.Input((SIZE, SIZE, 1), name=FEATURE)
+    window = keras.layers.Conv2D(1, PATCH, activation="relu", name=f"{name}_window_mean")
+    x = keras.layers.GlobalMaxPooling2D(name=f"{name}_brightest_window")(window(inputs))
+    score = keras.layers.Dense(1, activation="sigmoid", name=f"{name}_score")
+    outputs = score(x)
+    window.set_weights(
+        [np.full((PATCH, PATCH, 1, 1), 1 / PATCH**2, np.float32), np.array([-0.6], np.float32)]
+    )
+    score.set_weights([np.array([[20.0]], np.float32), np.array([-2.0], np.float32)])
+    return keras.Model(inputs, outputs, name=name)
+
+
+def corner_model(name: str) -> keras.Model:
+    """An untrained model with set weights that looks only at the bottom-right 4x4 corner:
+    sigmoid(10 * its mean pixel - 1.5)."""
+    inputs = keras.Input((SIZE, SIZE, 1), name=FEATURE)
+    x = keras.layers.Flatten(name=f"{name}_pixels")(inputs)
+    score = keras.layers.Dense(1, activation="sigmoid", name=f"{name}_score")
+    outputs = score(x)
+    weights = np.zeros((SIZE, SIZE), np.float32)
+    weights[-PATCH:, -PATCH:] = 10 / PATCH**2
+    score.set_weights([weights.reshape(-1, 1), np.array([-1.5], np.float32)])
+    return keras.Model(inputs, outputs, name=name)
+
+
 def export(model: keras.Model, export_dir: str) -> str:
     """The SavedModel (serving_default over tf.Examples with PNGs, output 'probabilities') and
     model.keras beside it."""

@@ -80,13 +80,39 @@ def train_text(export_dir: str, seed: int = 0) -> TrainedImageModel:
     tokens = _tokens(tf.constant(texts))
     model.fit(tokens[:600], labels[:600], epochs=8, batch_size=32, verbose=0)
     predicted = model.predict(tokens[600:], verbose=0)[:, 0] > 0.5
+    return TrainedImageModel(export(model, export_dir), float((predicted == labels[600:]).mean()))
+
+
+def export(model: keras.Model, export_dir: str) -> str:
+    """The SavedModel (serving_default over tf.Examples holding the text, output
+    'probabilities') and model.keras beside it."""
     spec = {FEATURE: tf.io.FixedLenFeature([], tf.string)}
     signature = examples_signature(
         spec, lambda features: {"probabilities": model(_tokens(features[FEATURE]))}
     )
     write_saved_model(model, {"serving_default": signature}, export_dir)
     model.save(os.path.join(export_dir, "model.keras"))
-    return TrainedImageModel(export_dir, float((predicted == labels[600:]).mean()))
+    return export_dir
+
+
+def bag_of_words(words: Tuple[str, ...], name: str) -> keras.Model:
+    """An untrained model with set weights that reads only `words`: sigmoid(4 * how many of the
+    text's tokens are among them - 2), so removing one of them is all that changes its score."""
+    vocabulary = list(FILLER + KEYWORDS)
+    inputs = keras.Input((LENGTH,), dtype="string", name=FEATURE)
+    ids = keras.layers.StringLookup(vocabulary=vocabulary, mask_token="", name=f"{name}_ids")(
+        inputs
+    )
+    embedding = keras.layers.Embedding(len(vocabulary) + 2, 1, name=f"{name}_embedding")
+    x = keras.layers.Flatten(name=f"{name}_flatten")(embedding(ids))
+    score = keras.layers.Dense(1, activation="sigmoid", name=f"{name}_score")
+    outputs = score(x)
+    weights = np.zeros((len(vocabulary) + 2, 1), np.float32)
+    for word in words:
+        weights[2 + vocabulary.index(word)] = 4.0  # ids 0 and 1: the mask and unknown tokens
+    embedding.set_weights([weights])
+    score.set_weights([np.ones((LENGTH, 1), np.float32), np.array([-2.0], np.float32)])
+    return keras.Model(inputs, outputs, name=name)
 
 
 @pytest.fixture(scope="session")

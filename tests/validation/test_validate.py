@@ -609,6 +609,31 @@ def test_an_attribution_gate_fails_when_the_evaluation_holds_no_attributions(
             r"max_share' must be in \[0, 1\]",
         ),
         ("attribution_gates { top_k_overlap { k: 2 min_overlap: 3 } }", r"0 < min_overlap <= k"),
+        (
+            "attribution_gates { method: 'shapley' top_k_overlap { k: 2 min_overlap: 1 } }",
+            r"'attribution_gates\[0\].method' is 'shapley', not a text method",
+        ),
+        (
+            "attribution_gates { method: 'grad_cam' top_k_overlap { k: 2 min_overlap: 1 } }",
+            r"'attribution_gates\[0\].method' is 'grad_cam': min_heat_map_overlap gates",
+        ),
+        (
+            "attribution_gates { min_heat_map_overlap { top_fraction: 0.1 min_iou: 0.5 } }",
+            r"'attribution_gates\[0\].method' is empty: min_heat_map_overlap gates an image",
+        ),
+        (
+            "attribution_gates { method: 'occlusion' min_heat_map_overlap { min_iou: 0.5 } }",
+            r"'attribution_gates\[0\].min_heat_map_overlap.top_fraction' must be in \(0, 1\]",
+        ),
+        (
+            "attribution_gates { method: 'occlusion' "
+            "min_heat_map_overlap { top_fraction: 0.1 min_iou: 2 } }",
+            r"'attribution_gates\[0\].min_heat_map_overlap.min_iou' must be in \[0, 1\]",
+        ),
+        (
+            "attribution_gates { method: 'token_shapley' max_feature_share { max_share: 0.1 } }",
+            r"'attribution_gates\[0\].max_feature_share.feature' is empty: name a token",
+        ),
     ],
 )
 def test_a_malformed_validator_config_is_refused_naming_the_field(with_baseline, config, message):

@@ -5,7 +5,8 @@ texts with two LSTM models (tests/support/text_models.py), explained by token oc
 explained image is drawn with its heat-map overlay per method, candidate beside baseline; the
 filters (slice, true class, predicted class, correct or not) show the rows the written data says;
 each token is shaded by its written attribution, the value in its tooltip and as text; at 1400 and
-800 px."""
+800 px. Attribution gates on those methods (heat-map IoU, top tokens, a token's share) are stated
+in the Images and Texts views, each check its sentence, and in the Validation view's checks."""
 
 import base64
 import json
@@ -13,11 +14,14 @@ import os
 
 import numpy as np
 import pytest
+from google.protobuf import text_format
 
 from glassbox import cli, keys
+from glassbox.protos import validator_config_pb2
 from glassbox.report import gallery
 from glassbox.report.load import build_report
 from glassbox.report.render import render_html
+from glassbox.validation.validate import validate, write_validation
 from tests.support import image_models, report_browser, saved_models, text_models
 
 EVAL_CONFIG = """
@@ -42,6 +46,16 @@ seed: 4
 methods { token_occlusion {} }
 """
 DIGITS = 300  # the last 300 of scikit-learn's digits, unseen in training
+IMAGE_GATES = """
+attribution_gates { method: "grad_cam" min_heat_map_overlap { top_fraction: 0.1 min_iou: 0.2 } }
+attribution_gates { method: "occlusion" min_heat_map_overlap { top_fraction: 0.1 min_iou: 1 } }
+"""
+TEXT_GATES = """
+attribution_gates { method: "token_occlusion" top_k_overlap { k: 2 min_overlap: 2 } }
+attribution_gates {
+  method: "token_occlusion" max_feature_share { feature: "excellent" max_share: 0.1 }
+}
+"""
 
 
 def _write(path, text):
@@ -90,25 +104,35 @@ def text_evaluation(root, candidate_dir):
     )
 
 
+def validated_report(root, evaluation, gates):
+    """The report of the evaluation and of its validation against the gates; its path and the
+    validation's attribution checks."""
+    decision = validate(
+        evaluation, text_format.Parse(gates, validator_config_pb2.ValidatorConfig())
+    )
+    write_validation(decision, str(root / "validation"))
+    path = root / "report.html"
+    path.write_text(render_html(build_report(evaluation, str(root / "validation"))))
+    return str(path), [c for c in decision.checks if c.kind == "attribution"]
+
+
 @pytest.fixture(scope="module")
 def digits(trained_digits_model, tmp_path_factory):
     root = tmp_path_factory.mktemp("gallery_digits")
     evaluation = digits_evaluation(root, trained_digits_model.model_dir)
-    path = root / "report.html"
-    path.write_text(render_html(build_report(evaluation)))
+    path, checks = validated_report(root, evaluation, IMAGE_GATES)
     with open(os.path.join(evaluation, keys.IMAGE_EXPLANATIONS_FILE)) as f:
         written = json.load(f)
-    return {"path": str(path), "rows": written["examples"], "dir": evaluation}
+    return {"path": path, "rows": written["examples"], "dir": evaluation, "checks": checks}
 
 
 @pytest.fixture(scope="module")
 def texts(trained_text_model, tmp_path_factory):
     root = tmp_path_factory.mktemp("gallery_texts")
     evaluation = text_evaluation(root, trained_text_model.model_dir)
-    path = root / "report.html"
-    path.write_text(render_html(build_report(evaluation)))
+    path, checks = validated_report(root, evaluation, TEXT_GATES)
     with open(os.path.join(evaluation, keys.TEXT_EXPLANATIONS_FILE)) as f:
-        return {"path": str(path), "rows": json.load(f)["examples"]}
+        return {"path": path, "rows": json.load(f)["examples"], "checks": checks}
 
 
 def _open(browser, path, view, width=1400):
@@ -247,6 +271,40 @@ def test_images_are_chosen_in_turn_per_class_wrong_and_right_alternately():
     ]
     assert sum(map(len, gallery.balanced(rows, 1000))) == len(rows)
     assert gallery.balanced(rows, 0) == [[], [], [], []]
+
+
+@pytest.mark.parametrize(
+    "data, view, threshold",
+    [
+        (
+            "digits",
+            "images",
+            "IoU of the top 10% pixels of each class's mean grad_cam map with the baseline's ≥ 0.2",
+        ),
+        ("texts", "texts", "share of the token 'excellent' by token_occlusion ≤ 0.1"),
+    ],
+)
+def test_the_gallery_views_state_the_attribution_gates_on_their_methods(
+    browser, request, data, view, threshold
+):
+    checks = request.getfixturevalue(data)["checks"]
+    assert len(checks) == 2 and any(not c.passed for c in checks)
+    page = _open(browser, request.getfixturevalue(data)["path"], view)
+    shown = page.locator("div.method-gates li").all_inner_texts()
+    ordered = sorted(checks, key=lambda c: c.passed)  # failed first
+    assert shown == [f"{'Passed' if c.passed else 'FAILED'}: {c.sentence}" for c in ordered]
+    failed = sum(not c.passed for c in checks)
+    assert page.locator("div.method-gates p").inner_text() == (
+        f"Attribution gates on these methods: {failed} of 2 checks FAILED."
+    )
+    for width in (1400, 800):
+        page.set_viewport_size({"width": width, "height": 1000})
+        browser.screenshot(page, f"gates-{view}-{width}")
+    page = _open(browser, request.getfixturevalue(data)["path"], "validation")
+    cells = page.locator("table").first.locator("td").all_inner_texts()
+    assert threshold in cells
+    assert all(c.sentence in cells for c in checks)
+    browser.screenshot(page, f"gates-validation-{view}")
 
 
 def test_maps_are_shrunk_to_32_cells_a_side_and_quantised_against_their_largest_value():

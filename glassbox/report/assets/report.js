@@ -590,6 +590,23 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
 
   /* The candidate's attributions beside the baseline's on a slice (error bars: the standard error of
    * mean |attribution| over the explained rows), the top k features the gate compares highlighted. */
+  /* The first top-k gate on the features' attributions (a gate with a method is on its tokens or maps). */
+  function featureGate() {
+    return CHECKS.find(c => c.kind === 'attribution' && c.threshold && c.threshold.top_k_overlap && !c.threshold.method);
+  }
+
+  /* The attribution gates' checks on the given image or text methods, each its sentence, failed first. */
+  function methodGates(methods) {
+    const checks = CHECKS.filter(c => c.kind === 'attribution' && c.threshold && methods.includes(c.threshold.method))
+      .sort((a, b) => a.passed - b.passed);
+    if (!checks.length) return null;
+    const failed = checks.filter(c => !c.passed).length;
+    return el('div', {class: 'method-gates'}, [
+      el('p', {class: 'summary', text: `Attribution gates on these methods: ${failed ? `${failed} of ${checks.length} checks FAILED` : `${checks.length} checks, none failed`}.`}),
+      el('ul', {}, checks.map(c => el('li', {class: c.skipped ? 'skipped' : c.passed ? 'pass' : 'fail',
+        text: `${c.skipped ? 'Skipped' : c.passed ? 'Passed' : 'FAILED'}: ${c.sentence}`})))]);
+  }
+
   /* An attribution metric (the one wanted, else mean |attribution|) of the candidate and the baseline. */
   function attributionsOf(wanted) {
     const names = unique(E.attributions.map(a => a.name || a.metric));
@@ -607,7 +624,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     const features = unique(Object.keys(values).concat(Object.keys(old)))
       .sort((a, b) => compare(values[a], values[b], true));
     const shift = S ? S.shift.find(r => r.slice === slice) : null;
-    const gate = CHECKS.find(c => c.kind === 'attribution' && c.threshold && c.threshold.top_k_overlap);
+    const gate = featureGate();
     const k = gate ? gate.threshold.top_k_overlap.k : shift ? shift.top_k : 0;
     const topOf = map => Object.keys(map).sort((a, b) => compare(map[a], map[b], true)).slice(0, k);
     const candidateTop = new Set(shift && shift.top_k === k && shift.candidate_top_k.length ? shift.candidate_top_k : topOf(values));
@@ -966,7 +983,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
       el('p', {class: 'summary', text: `Image feature ${G.feature}: each explained image, then each method's heat map of the class ` +
         'it explains, over the image: red raises that class\'s score, blue lowers it, the stronger the colour the larger ' +
         '|attribution|, each map against its own largest |attribution|.'}),
-      f.controls, gallerySummary(G, f.rows.length, 'images'),
+      methodGates(G.methods), f.controls, gallerySummary(G, f.rows.length, 'images'),
       f.rows.length ? el('div', {class: 'gallery', 'data-gallery': 'images'}, cards) : el('p', {class: 'empty', text: 'No image matches the filters.'}),
     ]);
   }
@@ -1006,7 +1023,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     return el('section', {}, [
       el('p', {class: 'summary', text: `Text feature ${G.feature}: each explained text, its tokens shaded by their attribution to the ` +
         `class explained (red raises its score, blue lowers it; hover a token for its value). ${legend}.`}),
-      f.controls, gallerySummary(G, f.rows.length, 'texts'),
+      methodGates(G.methods), f.controls, gallerySummary(G, f.rows.length, 'texts'),
       f.rows.length ? el('div', {class: 'texts', 'data-gallery': 'texts'}, items) : el('p', {class: 'empty', text: 'No text matches the filters.'}),
       pages > 1 ? el('div', {class: 'pager'}, [
         el('button', {text: '‹ Previous', disabled: page === 1, onclick: () => state.set({tpage: page - 1})}),
@@ -1162,7 +1179,7 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     const S = E.explanation_summary;
     const slice = 'Overall' in candidate.by_slice ? 'Overall' : Object.keys(candidate.by_slice)[0];
     const shift = S ? S.shift.find(r => r.slice === slice) : null;
-    const gate = CHECKS.find(c => c.kind === 'attribution' && c.threshold && c.threshold.top_k_overlap);
+    const gate = featureGate();
     const k = gate ? gate.threshold.top_k_overlap.k : shift ? shift.top_k : 5;
     const values = candidate.by_slice[slice] || {}, old = baseline ? baseline.by_slice[slice] || {} : {};
     const ranked = map => Object.keys(map).sort((a, b) => compare(map[a], map[b], true));
@@ -1211,9 +1228,11 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     if ('min_count' in t) parts.push(`≥ ${fmt(Number(t.min_count))} examples`);
     if ('max_gap' in t) parts.push(`${t.metric || 'metric'} within ${fmt(t.max_gap)} of Overall`);
     if ('margin' in t) parts.push(`${t.metric || 'metric'} not significantly worse than the baseline by > ${fmt(t.margin)}`);
-    for (const f of t.max_feature_share || []) parts.push(`share of ${f.feature} ≤ ${fmt(f.max_share)}`);
-    if (t.top_k_overlap) parts.push(`≥ ${t.top_k_overlap.min_overlap} of the top ${t.top_k_overlap.k} features shared with the baseline`);
-    if (t.max_shift) parts.push(`attribution shift ≤ ${fmt(t.max_shift.max_shift)}`);
+    const by = t.method ? ` by ${t.method}` : '';
+    for (const f of [].concat(t.max_feature_share || [])) parts.push(`share of ${t.method ? `the token '${f.feature}'` : f.feature}${by} ≤ ${fmt(f.max_share)}`);
+    if (t.top_k_overlap) parts.push(`≥ ${t.top_k_overlap.min_overlap} of the top ${t.top_k_overlap.k} ${t.method ? 'tokens' : 'features'}${by} shared with the baseline`);
+    if (t.max_shift) parts.push(`attribution shift${by} ≤ ${fmt(t.max_shift.max_shift)}`);
+    if (t.min_heat_map_overlap) parts.push(`IoU of the top ${fmt(100 * (t.min_heat_map_overlap.top_fraction || 0))}% pixels of each class's mean ${t.method} map with the baseline's ≥ ${fmt(t.min_heat_map_overlap.min_iou || 0)}`);
     if ('no_applicable_checks' in t) parts.push(`when no check applies: ${t.no_applicable_checks.toLowerCase().replace(/_/g, ' ')}`);
     return parts.length ? parts.join(' and ') + better
       : Object.entries(t).filter(([k]) => !k.startsWith('slicing_spec')).map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(', ');

@@ -5,7 +5,7 @@
   explained slice and model (TFMA's model name), the primary (first local) method's ``mean_absolute_attributions`` and
   ``mean_attributions`` over the slice's explained rows, per feature or feature group.
 * ``explanations.json``: each explained row's feature values, slices and, per model and local
-  method, its attributions (see ``examples_json``).
+  method, its attributions; with partial_dependence, its own ICE curves (see ``examples_json``).
 * ``explanation_summary.json``: the sample, every method's per-slice results and statement of
   its accuracy, and the attribution shift from the baseline (see ``summary_json``).
 * ``surrogate.json``: the candidate's global surrogate (rules, fidelity per slice), with the
@@ -217,9 +217,11 @@ def _counterfactual(result: Counterfactuals, rows, i: int) -> Optional[dict]:
 
 def examples_json(explanation: Explanation) -> dict:
     """Each explained row: its id (hash), slices, feature values, label and, per model, its score,
-    every local method's attributions (with standard errors where the method estimates them) and,
-    with the counterfactual method, its counterfactual (see _counterfactual); an image as its size
-    (its maps are in image_maps.npz)."""
+    every local method's attributions (with standard errors where the method estimates them),
+    with the counterfactual method its counterfactual (see _counterfactual) and, with
+    partial_dependence, its ICE curves (``"ice": {feature: [score per grid value]}``: the model's
+    score of the row with the feature set to each value of partial_dependence.json's grid, the
+    report's what-if control); an image as its size (its maps are in image_maps.npz)."""
     sample = explanation.sample
     image_feature = (
         explanation.config.image.feature if explanation.config.HasField("image") else None
@@ -244,6 +246,16 @@ def examples_json(explanation: Explanation) -> dict:
                 **(
                     {"counterfactual": _counterfactual(model.counterfactuals, sample.rows, i)}
                     if model.counterfactuals is not None
+                    else {}
+                ),
+                **(
+                    {
+                        "ice": {
+                            feature: _numbers(curves.ice[i])
+                            for feature, curves in model.partial_dependence.features.items()
+                        }
+                    }
+                    if model.partial_dependence is not None
                     else {}
                 ),
             }

@@ -1,10 +1,11 @@
 """The explained rows of an evaluation (explanations.json, as glassbox.explain.writer writes it)
-for the report's Examples view: per row its slices, feature values, label, each model's prediction
-and each local method's attributions.
+for the report's Examples view: per row its slices, feature values, label, each model's prediction,
+each local method's attributions, counterfactuals and ICE curves (the what-if control's values).
 
 A page carries at most ROW_CAP rows, the first in the file's order (the rows' hash: a random
-subset), and says how many were left out; numbers are rounded to VALUE_DIGITS significant digits
-(vectorised: rounding 5,000 rows one number at a time took 3 s).
+subset), and says how many were left out, the ICE curves of the first ICE_ROW_CAP of them; numbers
+are rounded to VALUE_DIGITS significant digits, ICE curves to ICE_DIGITS (vectorised: rounding
+5,000 rows one number at a time took 3 s).
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from glassbox.report.errors import ReportError
 
 ROW_CAP = 2000  # rows a page carries: 2,000 rows of 8 features and 2 methods are about 0.5 MB
 VALUE_DIGITS = 6
+ICE_DIGITS = 4  # the what-if control's predictions, as the PDP charts' (a row's ICE curves)
+# Rows whose ICE curves a page carries (the first of `rows`): at the defaults (4 features, 20 grid
+# values, two models) a row's curves add ~390 bytes to a page (measured at 2,000 rows).
+ICE_ROW_CAP = 1000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -51,6 +56,9 @@ class ExplainedRow:
     attributions: List[List[List[Optional[float]]]]
     # Per model, the row's counterfactual as written (glassbox.explain.writer), None without one.
     counterfactuals: List[Optional[Dict[str, Any]]] = dataclasses.field(default_factory=list)
+    # Per model, the row's ICE curves ({feature: [score per value of partial_dependence.json's
+    # grid]}: the what-if control's predictions), None without partial_dependence.
+    ice: List[Optional[Dict[str, List[Optional[float]]]]] = dataclasses.field(default_factory=list)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +68,7 @@ class ExplainedRows:
     slices: List[str]  # the explained slices, Overall first
     models: List[ExplainedModel]  # the candidate first
     rows: List[ExplainedRow]
+    ice_rows: int = 0  # rows of `rows` with their ICE curves (the first, at most ICE_ROW_CAP)
 
 
 def load_examples(evaluation_dir: str) -> Optional[ExplainedRows]:
@@ -126,6 +135,7 @@ def _explained_rows(content: Dict[str, Any]) -> Optional[ExplainedRows]:
         ]
         for m in models
     ]
+    ice = [_ice([row["models"][m.role].get("ice") for row in kept[:ICE_ROW_CAP]]) for m in models]
     rows = [
         ExplainedRow(
             id=str(row["id"]),
@@ -135,12 +145,31 @@ def _explained_rows(content: Dict[str, Any]) -> Optional[ExplainedRows]:
             predictions=list(predictions[i]),
             attributions=[[method[i] for method in model] for model in attributions],
             counterfactuals=[_counterfactual(row["models"][m.role]) for m in models],
+            ice=[model[i] if i < ICE_ROW_CAP else None for model in ice],
         )
         for i, row in enumerate(kept)
     ]
     return ExplainedRows(
-        total=len(examples), features=features, slices=slices, models=models, rows=rows
+        total=len(examples),
+        features=features,
+        slices=slices,
+        models=models,
+        rows=rows,
+        ice_rows=sum(any(curves is not None for curves in row.ice) for row in rows),
     )
+
+
+def _ice(curves: List[Optional[Dict[str, list]]]) -> List[Optional[Dict[str, list]]]:
+    """A model's ICE curves of each row, rounded (one call per feature); None for a row without."""
+    present = [i for i, c in enumerate(curves) if c is not None]
+    if not present:
+        return [None] * len(curves)
+    features = list(curves[present[0]])
+    rounded = {f: _numbers([curves[i][f] for i in present], ICE_DIGITS) for f in features}
+    result: List[Optional[Dict[str, list]]] = [None] * len(curves)
+    for k, i in enumerate(present):
+        result[i] = {f: rounded[f][k] for f in features}
+    return result
 
 
 def _counterfactual(model: Dict[str, Any]) -> Optional[Dict[str, Any]]:
@@ -150,9 +179,9 @@ def _counterfactual(model: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return {k: v for k, v in written.items() if k != "features"} if written else None
 
 
-def _numbers(values: list) -> list:
+def _numbers(values: list, digits: int = VALUE_DIGITS) -> list:
     """Numbers (None for null) in nested lists, rounded, None for NaN and infinities (not JSON)."""
-    rounded = significant(np.array(values, dtype=np.float64), VALUE_DIGITS)
+    rounded = significant(np.array(values, dtype=np.float64), digits)
     return np.where(np.isfinite(rounded), rounded, None).tolist()
 
 

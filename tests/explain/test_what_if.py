@@ -1,7 +1,8 @@
 """What-if explanations: partial dependence and ICE curves equal a brute-force computation (a score
 linear in x1 and independent of x2 has the PDP slope of x1 and a flat PDP of x2); each row's
 counterfactual is the nearest pool example of the other outcome by Gower distance, with the
-features that differ; both run through `glassbox evaluate` and are written as documented."""
+features that differ; both run through `glassbox evaluate` and are written as documented, each
+explained row with its own ICE curves; what_if scores a row with any changes as the model does."""
 
 import json
 import os
@@ -14,6 +15,7 @@ from glassbox.explain.counterfactual import counterfactuals, outcomes_of
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.model_function import SavedModelFunction
 from glassbox.explain.partial_dependence import grid, partial_dependence
+from glassbox.explain.what_if import what_if
 from glassbox.protos.explain_config_pb2 import PartialDependence
 from glassbox.training.model import FEATURES_SIGNATURE_NAME
 from tests.support import explain_known_models, explain_models, saved_models
@@ -200,6 +202,12 @@ def test_glassbox_evaluate_writes_pdp_ice_and_counterfactuals_as_documented(eval
             )
             for i in members[:4]:
                 np.testing.assert_allclose(curves[feature]["ice"][ids[i]], ice[i], rtol=1e-5)
+        # Every explained row carries its own ICE curves (the report's what-if control): the
+        # model's score of the row with the feature set to each grid value.
+        for i, example in enumerate(examples):
+            np.testing.assert_allclose(
+                example["models"]["candidate"]["ice"][feature], ice[i], rtol=1e-5
+            )
         # The score is a sigmoid of 1.5 x0 + ...: increasing in x0, independent of x1.
         steps = np.diff(curves[feature]["pdp"]["Overall"])
         assert (steps > 0.01).all() if feature == "x0" else np.abs(steps).max() < 1e-6
@@ -244,3 +252,32 @@ def test_glassbox_evaluate_writes_pdp_ice_and_counterfactuals_as_documented(eval
     assert summary["counterfactual"]["pool_rows"] == len(pool_records)
     assert summary["counterfactual"]["rows_with_counterfactual"] == len(examples)
     assert summary["partial_dependence"]["grid_size"]["x0"] == 6
+
+
+def test_what_if_scores_a_row_and_its_changes_as_the_evaluation_and_the_model_do(evaluated):
+    output, function = evaluated
+    example = _json(output, "explanations.json")["examples"][5]
+    grid_x0 = _json(output, "partial_dependence.json")["features"]["x0"]["grid"]
+    model = function.model.model_dir
+    # A grid value: the row's ICE point, as the report's what-if control shows it.
+    result = what_if(
+        {"candidate": model}, example["features"], {"x0": grid_x0[2]}, "serving_features"
+    )
+    candidate = example["models"]["candidate"]
+    assert result.original["candidate"] == pytest.approx(candidate["prediction"], rel=1e-6)
+    assert result.predictions["candidate"] == pytest.approx(candidate["ice"]["x0"][2], rel=1e-5)
+    # Any values, several at once: the model's own score of the changed row.
+    changes = {"x0": 0.123, "city": "paris", "rooms": 7}
+    result = what_if({"candidate": model}, example["features"], changes, "serving_features")
+    changed = _columns([{**example["features"], **changes}], sorted(example["features"]))
+    changed = {k: v.astype(np.float32) if k.startswith("x") else v for k, v in changed.items()}
+    assert result.predictions["candidate"] == pytest.approx(float(function(changed)[0]), rel=1e-6)
+    assert result.change["candidate"] == pytest.approx(
+        result.predictions["candidate"] - result.original["candidate"]
+    )
+    assert result.changed == {**example["features"], **changes}
+    with pytest.raises(ExplanationError, match=r"changes \['floors'\], which the row does not"):
+        what_if({"candidate": model}, example["features"], {"floors": 2}, "serving_features")
+    row = {k: v for k, v in example["features"].items() if k != "x1"}
+    with pytest.raises(ExplanationError, match=r"takes features \['x1'\]"):
+        what_if({"candidate": model}, row, {"x0": 1.0}, "serving_features")

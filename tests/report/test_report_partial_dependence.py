@@ -1,6 +1,8 @@
 """The Explanations view's partial dependence in headless Chromium, on a real evaluation of a
 candidate whose score rises with x0 and a baseline that ignores x0: per feature and slice, each
-model's PDP bold over thin ICE curves, as partial_dependence.json holds them; at 1400 and 800 px."""
+model's PDP bold over thin ICE curves, as partial_dependence.json holds them; at 1400 and 800 px.
+And the Examples view's what-if control: a row opened and a feature set to a grid value with the
+keyboard shows each model's own prediction of the changed row (the SavedModels called here)."""
 
 import json
 import os
@@ -12,10 +14,13 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import keys
 from glassbox.engine.pipeline import run_evaluation
+from glassbox.explain.model_function import SavedModelFunction
 from glassbox.protos.explain_config_pb2 import ExplainConfig
+from glassbox.report import examples as examples_lib
 from glassbox.report.load import build_report
 from glassbox.report.partial_dependence import load_partial_dependence
 from glassbox.report.render import render_html
+from glassbox.training.model import FEATURES_SIGNATURE_NAME
 from tests.support import explain_known_models, explain_models, report_browser, saved_models
 
 EVAL_CONFIG = """
@@ -30,7 +35,11 @@ model_output { signature_name: "serving_features" }
 background { size: 10 }
 explained_rows { count: 25 }
 per_slice: true
-methods { partial_dependence { grid_size: 8 ice_rows: 5 } }
+methods {
+  partial_dependence {
+    grid_size: 8 ice_rows: 5 features: ["rooms", "x0", "x1", "city"]
+  }
+}
 methods { counterfactual {} }
 """
 
@@ -45,22 +54,35 @@ def report(tmp_path_factory):
         for row in zip(*(c.tolist() for c in columns.values()))
     ]
     evaluation = str(root / "evaluation")
-    run_evaluation(
-        text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
-        explain_models.export(
+    models = {
+        "candidate": explain_models.export(
             explain_known_models.linear_model([2.0, 0.5], {"paris": 1.0}), str(root / "candidate")
         ),
-        [saved_models.write_tfrecords(str(root / "eval.gz"), examples)],
-        evaluation,
-        baseline_model_dir=explain_models.export(
+        "baseline": explain_models.export(
             explain_known_models.linear_model([0.0, 1.0], {"lyon": -1.0}), str(root / "baseline")
         ),
+    }
+    run_evaluation(
+        text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
+        models["candidate"],
+        [saved_models.write_tfrecords(str(root / "eval.gz"), examples)],
+        evaluation,
+        baseline_model_dir=models["baseline"],
         explain_config=text_format.Parse(EXPLAIN_CONFIG, ExplainConfig()),
     )
     path = root / "report.html"
     path.write_text(render_html(build_report(evaluation)))
     with open(os.path.join(evaluation, keys.PARTIAL_DEPENDENCE_FILE)) as f:
-        return {"path": str(path), "written": json.load(f), "evaluation": evaluation}
+        written = json.load(f)
+    with open(os.path.join(evaluation, keys.EXPLANATIONS_FILE)) as f:
+        rows = json.load(f)["examples"]
+    return {
+        "path": str(path),
+        "written": written,
+        "evaluation": evaluation,
+        "rows": rows,
+        "models": models,
+    }
 
 
 def _open(browser, report, width, link="#view=explanations"):
@@ -138,4 +160,93 @@ def test_a_slice_shows_its_own_pdp_and_rows(browser, report):
     summary = page.locator("[data-section='partial-dependence'] p.summary").inner_text()
     assert f"{written['slices']['city:paris']['rows']} explained rows of city:paris" in summary
     browser.screenshot(page, "partial-dependence-paris-1400")
+    page.close()
+
+
+def test_a_page_carries_the_ice_curves_of_its_first_rows_only(report, monkeypatch):
+    monkeypatch.setattr(examples_lib, "ICE_ROW_CAP", 2)
+    loaded = examples_lib.load_examples(report["evaluation"])
+    assert loaded.ice_rows == 2 and len(loaded.rows) == len(report["rows"])
+    for i, (row, written) in enumerate(zip(loaded.rows, report["rows"])):
+        if i < 2:
+            for curves, role in zip(row.ice, ("candidate", "baseline")):
+                assert curves.keys() == written["models"][role]["ice"].keys()
+                for feature, values in curves.items():
+                    np.testing.assert_allclose(
+                        values, written["models"][role]["ice"][feature], rtol=5e-4
+                    )
+        else:
+            assert row.ice == [None, None]
+
+
+def _predict(model_dir, features):
+    """The model's score of one row (features as explanations.json holds them)."""
+    columns = {
+        name: np.array([value.encode()], dtype=object)
+        if isinstance(value, str)
+        else np.array([value], np.float32 if name.startswith("x") else np.int64)
+        for name, value in features.items()
+    }
+    return float(SavedModelFunction(model_dir, FEATURES_SIGNATURE_NAME)(columns)[0])
+
+
+def _number(text):
+    """A number as report.js's fmt shows it ('−' a minus)."""
+    return float(text.replace("−", "-").replace("±", ""))
+
+
+@pytest.mark.parametrize("width", [1400, 800])
+def test_a_row_s_feature_set_with_the_keyboard_shows_both_models_predictions(
+    browser, report, width
+):
+    row = report["rows"][3]
+    page = _open(browser, report, width, "#view=examples")
+    page.focus(f"[data-focus='row:examples:{row['id']}']")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"[data-example='{row['id']}'] [data-table='what-if']")
+    # Every PDP feature has a control; none is changed yet.
+    assert report_browser.table_column(page, "what-if", 0) == ["rooms", "x0", "x1", "city"]
+    assert page.locator("[data-what-if]").get_attribute("data-what-if") == ""
+    control = page.locator("select[name='wi:x0']")
+    assert control.get_attribute("aria-label") == "Set x0 to"
+    control.focus()
+    for _ in range(3):  # "as is", then the grid's first, second and third values
+        page.keyboard.press("ArrowDown")
+    page.wait_for_function("document.querySelector('[data-what-if]').dataset.whatIf === 'x0'")
+    control = page.locator("select[name='wi:x0']")
+    assert control.input_value() == "2"
+    assert page.evaluate("document.activeElement.name") == "wi:x0"  # the keyboard keeps its place
+    value = report["written"]["features"]["x0"]["grid"][2]
+    changed = {**row["features"], "x0": value}
+    table = {c: report_browser.table_column(page, "what-if", c) for c in range(2, 6)}
+    line = table[2].index(next(v for v in table[2] if v != "–"))
+    assert line == 1  # the x0 line; the others unchanged
+    for role, column in (("candidate", 2), ("baseline", 4)):
+        expected = _predict(report["models"][role], changed)
+        # The page carries a row's ICE to 4 significant digits (as the PDP charts).
+        assert _number(table[column][line]) == pytest.approx(expected, rel=1e-3)
+        original = row["models"][role]["prediction"]
+        assert _number(table[column + 1][line]) == pytest.approx(
+            expected - original, abs=1e-3 * abs(expected)
+        )
+    said = page.locator("[data-what-if]").inner_text()
+    assert said.startswith("With x0 set to ") and "candidate " in said and "baseline " in said
+    # The candidate rises with x0 (weight 2); the baseline ignores it: no change.
+    assert table[5][line] == "±0"
+    assert page.locator("[data-table='what-if'] svg.ice-line").count() == 4
+    assert page.locator("[data-table='what-if'] svg.ice-line circle").count() == 2
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.locator("[data-example]").screenshot(
+        path=os.path.join(browser.screenshot_dir, f"what-if-x0-{width}.png")
+    )
+    # A categorical feature: every category of its grid, each the models' own prediction.
+    city = page.locator("select[name='wi:city']")
+    categories = city.locator("option").all_inner_texts()[1:]
+    assert sorted(categories) == ["lille", "lyon", "nice", "paris"]
+    city.select_option(str(categories.index("paris")))
+    page.wait_for_function("document.querySelector('[data-what-if]').dataset.whatIf === 'city'")
+    table = {c: report_browser.table_column(page, "what-if", c) for c in (2, 4)}
+    for role, column in (("candidate", 2), ("baseline", 4)):
+        expected = _predict(report["models"][role], {**row["features"], "city": "paris"})
+        assert _number(table[column][3]) == pytest.approx(expected, rel=1e-3)
     page.close()

@@ -833,8 +833,86 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
            height: Math.max(260, (charted.length > 1 ? 30 : 20) * groups.length + 110)})] : null,
       dataTable(columns, names, {name: 'example-features', caption: `Feature values and attributions of row ${r.id}`,
         sortKey: 'efsort', pageKey: 'efpage'}),
+      whatIf(X, r),
       X.models.map((m, i) => counterfactual(m, (r.counterfactuals || [])[i])),
     ]);
+  }
+
+  /* What if: a feature of the row set to a value of its partial-dependence grid, every other
+   * feature kept, and each model's prediction of that changed row. The predictions are the models'
+   * own, computed in the evaluation: the row's ICE curves (explanations.json); one feature changes
+   * at a time. Each feature's control is a labelled select (arrow keys step through the grid). */
+  const ICE_DIGITS = 4; // glassbox.report.examples.ICE_DIGITS
+
+  function whatIf(X, r) {
+    const P = E.partial_dependence;
+    const ice = r.ice || [];
+    const models = X.models.map((m, i) => [m, i]).filter(([, i]) => ice[i]);
+    if (!P) return null;
+    if (!models.length) {
+      return X.ice_rows ? el('p', {class: 'summary', text: `What if: this page carries the ICE curves of ${X.ice_rows} of its ` +
+        `${X.rows.length} rows, not this one's; call glassbox.explain.what_if.what_if with the models to try a feature change.`}) : null;
+    }
+    const features = Object.keys(P.features).filter(f => models.some(([, i]) => f in ice[i]));
+    const value = f => (X.features.includes(f) ? r.values[X.features.indexOf(f)] : null);
+    const chosen = features.includes(state.get('wif')) ? state.get('wif') : null;
+    const grid = f => P.features[f].grid;
+    const index = chosen === null ? -1 : clamp(parseInt(state.get('wiv'), 10) || 0, 0, grid(chosen).length - 1);
+    const at = (f, i, k) => (f === chosen && k >= 0 && f in ice[i] ? ice[i][f][k] : null);
+    // The curves carry 4 significant digits: a change is from the prediction to as many.
+    const original = i => (r.predictions[i] === null ? null : Number(r.predictions[i].toPrecision(ICE_DIGITS)));
+    const change = (f, i) => {
+      const v = at(f, i, index);
+      return v === null || original(i) === null ? null : v - original(i);
+    };
+    const signed = v => (v === null ? '–' : (v > 0 ? '+' : v < 0 ? '−' : '±') + fmt(Math.abs(v)));
+    const control = f => el('select', {name: 'wi:' + f, 'aria-label': `Set ${f} to`,
+      onchange: e => state.set({wif: e.target.value === '' ? null : f, wiv: e.target.value === '' ? null : e.target.value})},
+      [el('option', {value: '', selected: f !== chosen, text: `as is: ${fmt(value(f))}`})].concat(
+        grid(f).map((g, k) => el('option', {value: String(k), selected: f === chosen && k === index, text: fmt(g)}))));
+    const columns = [{id: 'feature', label: 'Feature', value: f => f},
+      {id: 'set', label: 'Set to', value: f => f, text: control}]
+      .concat(models.flatMap(([m, i]) => [
+        {id: m.role, label: m.role[0].toUpperCase() + m.role.slice(1), value: f => at(f, i, index)},
+        {id: `${m.role}-change`, label: 'Change', value: f => change(f, i), text: f => signed(change(f, i))}]))
+      .concat([{id: 'ice', label: 'ICE', value: f => f, text: f => iceLine(f, grid(f), models.map(([m, i]) => [m.role, ice[i][f]]), f === chosen ? index : -1, value(f))}]);
+    const said = chosen === null
+      ? 'Set a feature to a value of its grid to see both models\' predictions of the changed row.'
+      : `With ${chosen} set to ${fmt(grid(chosen)[index])} (this row: ${fmt(value(chosen))}), every other feature kept: ` +
+        models.map(([m, i]) => `${m.role} ${fmt(at(chosen, i, index))} (${signed(change(chosen, i))} from ${fmt(original(i))})`).join('; ') + '.';
+    return [el('h3', {text: 'What if: one feature changed'}),
+      el('p', {class: 'summary', 'data-what-if': chosen || '', 'aria-live': 'polite', text: said}),
+      el('p', {class: 'summary', text: 'The values are the models\' own predictions of the changed row, computed in the evaluation (the row\'s ICE ' +
+        'curves on the partial-dependence grid). For another value or several changes at once, call glassbox.explain.what_if.what_if with the models.'}),
+      dataTable(columns, features, {name: 'what-if', caption: `Row ${r.id} with one feature set to a value of its grid`, sortKey: 'wisort', pageKey: 'wipage'})];
+  }
+
+  /* A row's ICE curves of a feature, one line per model, the chosen grid value marked and the row's own value ticked. */
+  function iceLine(feature, grid, curves, chosen, own) {
+    const width = 96, height = 28, pad = 3;
+    const svg = (tag, attributes) => {
+      const node = document.createElementNS('http://www.w3.org/2000/svg', tag);
+      Object.entries(attributes).forEach(([k, v]) => node.setAttribute(k, v));
+      return node;
+    };
+    const numeric = grid.every(g => typeof g === 'number');
+    const xs = numeric ? grid : grid.map((_, k) => k);
+    const ys = curves.flatMap(([, c]) => c).filter(v => v !== null);
+    const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+    const x = v => pad + (x1 > x0 ? (v - x0) / (x1 - x0) : 0.5) * (width - 2 * pad);
+    const y = v => height - pad - (y1 > y0 ? (v - y0) / (y1 - y0) : 0.5) * (height - 2 * pad);
+    const node = svg('svg', {width: width, height: height, role: 'img', class: 'ice-line',
+      'aria-label': curves.map(([role, c]) => `${role} ICE on ${feature}: ${fmt(Math.min(...c))} to ${fmt(Math.max(...c))}`).join('; ')});
+    if (numeric && typeof own === 'number' && own >= x0 && own <= x1) {
+      node.append(svg('line', {x1: x(own), x2: x(own), y1: 0, y2: height, stroke: '#bdc1c6', 'stroke-dasharray': '2 2'}));
+    }
+    curves.forEach(([role, c]) => {
+      const color = MODEL_COLORS[role] || '#5f6368';
+      node.append(svg('polyline', {fill: 'none', stroke: color, 'stroke-width': 1.5,
+        points: c.map((v, k) => (v === null ? '' : `${x(xs[k]).toFixed(1)},${y(v).toFixed(1)}`)).join(' ')}));
+      if (chosen >= 0 && c[chosen] !== null) node.append(svg('circle', {cx: x(xs[chosen]), cy: y(c[chosen]), r: 3, fill: color}));
+    });
+    return node;
   }
 
   /* A model's counterfactual of a row: the nearest drawn example of another outcome, and the features that differ. */

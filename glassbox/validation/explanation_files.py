@@ -81,11 +81,6 @@ def slice_tokens(
     return {token: total / len(texts) for token, total in sums.items()}
 
 
-def texts_explained(document: dict, slice_name: str) -> int:
-    """How many explained texts the slice holds."""
-    return sum(slice_name in example["slices"] for example in document["examples"])
-
-
 def class_maps(
     document: Optional[dict], role: str, method: str, slice_name: str
 ) -> Dict[str, np.ndarray]:

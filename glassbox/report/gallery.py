@@ -7,7 +7,8 @@ A report carries at most MAX_IMAGES of the explained images, balanced over their
 alternately, wrong first, each in the writer's order: by row id, a random order), grouped by class;
 and the first MAX_TEXTS texts. Each image comes as its thumbnail (uint8 pixels) and,
 per model and method, its heat map shrunk (block means) to at most MAP_CELLS cells a side and
-quantised to int8 against its largest |value| (``scale``), both base64-encoded; each text as its
+quantised to int8 against the largest |value| of the image's maps by that method, candidate's and
+baseline's (``scale``: one colour scale for both), both base64-encoded; each text as its
 tokens and their attributions (4 significant digits), per model and method.
 """
 
@@ -57,18 +58,29 @@ def shrunk(heat_map: np.ndarray) -> np.ndarray:
     return padded.reshape(rows, f, columns, f).mean(axis=(1, 3))
 
 
-def quantised(heat_map: np.ndarray) -> Dict[str, Any]:
-    """The shrunk map as {height, width, scale, cells}: cells int8 (-127..127) of value / scale,
-    row after row, base64-encoded; scale its largest |value| (1 for a map of zeros)."""
+def quantised(heat_map: np.ndarray, scale: Optional[float] = None) -> Dict[str, Any]:
+    """The shrunk map as {height, width, scale, largest, cells}: cells int8 (-127..127) of
+    value / scale, row after row, base64-encoded; scale the one given (e.g. the largest |value| of
+    the maps to compare with) or its own largest |value| (``largest``; 1 for a map of zeros)."""
     small = np.nan_to_num(shrunk(np.asarray(heat_map, np.float64)))
-    scale = float(np.abs(small).max()) or 1.0
-    cells = np.round(small / scale * 127).astype(np.int8)
+    largest = float(np.abs(small).max())
+    scale = scale or largest or 1.0
+    cells = np.round(np.clip(small / scale, -1, 1) * 127).astype(np.int8)
     return {
         "height": int(small.shape[0]),
         "width": int(small.shape[1]),
         "scale": float(f"{scale:.4g}"),
+        "largest": float(f"{largest:.4g}"),
         "cells": _bytes(cells),
     }
+
+
+def _pair(maps: Dict[str, np.ndarray]) -> Dict[str, Dict[str, Any]]:
+    """The maps of one image and method by model role, quantised on one scale: the largest |value|
+    over them all, so their colours compare."""
+    small = {role: np.nan_to_num(shrunk(np.asarray(m, np.float64))) for role, m in maps.items()}
+    scale = max(float(np.abs(m).max()) for m in small.values())
+    return {role: quantised(m, scale) for role, m in small.items()}
 
 
 def _rows(path: str, content: Any, what: str) -> List[dict]:
@@ -142,6 +154,22 @@ def balanced(rows: List[dict], count: int) -> List[List[int]]:
     return chosen
 
 
+def _maps(content: dict, roles: List[str], arrays: dict, row: dict, i: int) -> dict:
+    """Row i's maps by role and method, each method's on one scale (``_pair``)."""
+    maps: Dict[str, dict] = {role: {} for role in roles}
+    for method in _methods(content):
+        pair = _pair(
+            {
+                role: arrays[f"{role}/{method}/maps"][i]
+                for role in roles
+                if method in content["models"][role]["methods"]
+            }
+        )
+        for role, quantised_map in pair.items():
+            maps[role][method] = {**row["models"][role].get(method, {}), **quantised_map}
+    return maps
+
+
 def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     """The explained images (see the module), or None without image explanations."""
     path = os.path.join(evaluation_dir, keys.IMAGE_EXPLANATIONS_FILE)
@@ -177,16 +205,7 @@ def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
             {
                 **_row(row),
                 "pixels": None if thumbnails is None else _bytes(thumbnails[i]),
-                "maps": {
-                    role: {
-                        method: {
-                            **row["models"][role].get(method, {}),
-                            **quantised(arrays[f"{role}/{method}/maps"][i]),
-                        }
-                        for method in content["models"][role]["methods"]
-                    }
-                    for role in roles
-                },
+                "maps": _maps(content, roles, arrays, row, i),
             }
         )
     return {

@@ -175,10 +175,28 @@ def test_the_images_view_draws_each_map_over_its_image_and_filters_by_the_writte
     for role in ("candidate", "baseline"):
         for method in ("grad_cam", "occlusion"):
             assert page.locator(f"canvas[data-role={role}][data-method={method}]").count() == 48
-    # the largest cell of the strongest shown candidate Grad-CAM map is red over the image
+    # a method's two maps of an image on one scale, the larger largest |value|, stated under them
     arrays = np.load(os.path.join(digits["dir"], keys.IMAGE_MAPS_FILE))
-    maps = arrays["candidate/grad_cam/maps"]
     at = {row["id"]: i for i, row in enumerate(written)}
+    scales = page.locator("figure.gallery-item").evaluate_all(
+        """figures => figures.map(f => [f.dataset.row, ...['grad_cam', 'occlusion'].map(m =>
+             [...f.querySelectorAll(`[data-method=${m}]`)].map(n => [n.tagName, n.dataset.scale]))])"""
+    )
+    for row, *methods in scales:
+        for method, drawn in zip(("grad_cam", "occlusion"), methods):
+            largest = max(
+                np.abs(arrays[f"{role}/{method}/maps"][at[row]]).max()
+                for role in ("candidate", "baseline")
+            )
+            assert [tag for tag, _ in drawn] == ["CANVAS", "CANVAS", "SPAN"]
+            assert [float(scale) for _, scale in drawn] == [float(f"{largest:.4g}") or 1.0] * 3
+    legend = page.locator(".scale-legend", has=page.locator(".scale-bar")).first
+    scale = legend.get_attribute("data-scale")
+    assert legend.inner_text().split() == [f"-{scale}", f"+{scale}"] + (
+        "(one scale for candidate and baseline)".split()
+    )
+    # the largest cell of the strongest shown candidate Grad-CAM map is red over the image
+    maps = arrays["candidate/grad_cam/maps"]
     strongest = max(shown, key=lambda i: maps[at[i]].max())
     heat_map = maps[at[strongest]]
     r, c = np.unravel_index(heat_map.argmax(), heat_map.shape)
@@ -231,6 +249,15 @@ def test_the_texts_view_shades_each_token_by_its_written_attribution(browser, te
         page.set_viewport_size({"width": width, "height": 1000})
         browser.screenshot(page, f"gallery-texts-{width}")
     for i in (0, 1, 2):
+        # both models' shades of a text on one scale: its larger largest |attribution|, stated
+        scale = max(
+            abs(a)
+            for role in ("candidate", "baseline")
+            for a in rows[i]["models"][role]["token_occlusion"]["attributions"]
+        )
+        legend = page.locator(f"div.text-item >> nth={i}").locator(".scale-legend")
+        assert float(legend.get_attribute("data-scale")) == pytest.approx(scale, rel=1e-3)
+        assert legend.inner_text().endswith("(one scale for candidate and baseline)")
         for role in ("candidate", "baseline"):
             written = rows[i]["models"][role]["token_occlusion"]
             tokens = page.locator(f"div.text-item >> nth={i}").locator(
@@ -249,6 +276,10 @@ def test_the_texts_view_shades_each_token_by_its_written_attribution(browser, te
                 ]
                 red = colour.startswith("rgba(217, 48, 37")
                 assert red == (a > 0) or abs(a) < 1e-3  # invisible shades: either colour
+                alpha = (
+                    float(colour.rstrip(")").split(",")[-1]) if colour != "rgba(0, 0, 0, 0)" else 0
+                )
+                assert alpha == pytest.approx(0.85 * abs(a) / scale, abs=6e-3)
     keyword = [row for row in rows if row["predicted"]["candidate"] == 1]
     _choose(page, "tpred", "1")
     assert _shown(page, "div.text-item") == [row["id"] for row in keyword]

@@ -998,6 +998,15 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
     return el('p', {class: 'summary', 'data-summary': what, text: `${shown} of ${G.rows.length} ${what} shown${carried}`});
   }
 
+  /* The colour scale of a method's maps or shaded tokens, one for every model shown with it. */
+  function scaleLegend(scale, method, roles, zero) {
+    const note = roles.length > 1 ? ` (one scale for ${roles.join(' and ')})` : '';
+    return el('span', {class: 'scale-legend', 'data-method': method, 'data-scale': scale,
+      title: zero ? `every attribution 0${note}` : `full colour at |attribution| ${fmt(scale)}${note}`},
+      [zero ? el('span', {text: 'all 0'}) : [el('span', {text: signed(-scale)}), el('span', {class: 'scale-bar', 'aria-hidden': 'true'}),
+        el('span', {text: signed(scale)})], el('span', {class: 'sr-only', text: note})]);
+  }
+
   const IMAGE_SIZE = 96; // px of an image's long side on the page
 
   /* A canvas of the row's thumbnail, with a heat map (quantised cells, see gallery.py) over it. */
@@ -1036,6 +1045,11 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
 
   function imagesView() {
     const G = E.images;
+    const legendOf = (row, method) => {
+      const drawn = G.roles.filter(role => (row.maps[role] || {})[method]);
+      return drawn.length ? el('span', {class: 'legend-cell', style: 'grid-column: 2 / -1'},
+        scaleLegend(row.maps[drawn[0]][method].scale, method, drawn, drawn.every(role => !row.maps[role][method].largest))) : null;
+    };
     const f = galleryFilters(G, 'i');
     const heading = (row, i) => (f.labelled && (i === 0 || classText(f.rows[i - 1].label) !== classText(row.label))
       ? el('h3', {class: 'gallery-class', text: `True class ${classText(row.label)}: ` +
@@ -1050,17 +1064,19 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
         G.methods.map(method => [el('span', {class: 'method-name', text: method}), G.roles.map(role => {
           const m = (row.maps[role] || {})[method];
           if (!m) return el('span', {class: 'empty', text: '–'});
-          const label = `${method} map of the ${role} for class ${m.class} (score ${fmt(m.score)}; largest |attribution| ${fmt(m.scale)})`;
+          const label = `${method} map of the ${role} for class ${m.class} (score ${fmt(m.score)}; largest |attribution| ` +
+            `${fmt(m.largest)}, full colour at ${fmt(m.scale)})`;
           const canvas = imageCanvas(G, row, m, label);
           canvas.dataset.role = role; canvas.dataset.method = method; canvas.dataset.scale = m.scale;
           return canvas;
-        })]),
+        }), legendOf(row, method)]),
       ]),
     ])]);
     return el('section', {}, [
       el('p', {class: 'summary', text: `Image feature ${G.feature}: each explained image, then each method's heat map of the class ` +
         'it explains, over the image: red raises that class\'s score, blue lowers it, the stronger the colour the larger ' +
-        '|attribution|, each map against its own largest |attribution|.'}),
+        '|attribution|; a method\'s maps of an image, candidate\'s and baseline\'s, on one scale (under them: full colour ' +
+        'at the larger of their largest |attribution|), so their colours compare.'}),
       methodGates(G.methods), f.controls, gallerySummary(G, f.rows.length, 'images'),
       f.rows.length ? el('div', {class: 'gallery', 'data-gallery': 'images'}, cards) : el('p', {class: 'empty', text: 'No image matches the filters.'}),
     ]);
@@ -1082,25 +1098,28 @@ Promise.all([WITH_CHARTS ? unpack('glassbox-plotly') : '', unpack('glassbox-data
   function textsView() {
     const G = E.texts;
     const f = galleryFilters(G, 't');
-    const scales = Object.fromEntries(G.methods.map(method => [method, Math.max(1e-12, ...G.rows.flatMap(row =>
-      G.roles.flatMap(role => (((row.tokens[role] || {})[method] || {}).attributions || []).map(a => Math.abs(a || 0)))))]));
     const pages = Math.max(1, Math.ceil(f.rows.length / TEXTS_PER_PAGE));
     const page = clamp(parseInt(state.get('tpage', '1'), 10) || 1, 1, pages);
     const first = (page - 1) * TEXTS_PER_PAGE;
     const items = f.rows.slice(first, first + TEXTS_PER_PAGE).map(row => el('div', {class: 'text-item', 'data-row': row.id,
       'data-label': classText(row.label), 'data-correct': f.labelled ? String(f.isCorrect(row)) : null}, [
       el('p', {class: 'verdict', text: verdicts(G, row, f.labelled)}),
-      G.methods.flatMap(method => G.roles.map(role => {
-        const values = (row.tokens[role] || {})[method];
-        return values ? el('p', {class: 'tokens', 'data-role': role, 'data-method': method}, [
-          el('span', {class: 'role', text: `${role} · ${method} (class ${values.class}, score ${fmt(values.score)}): `}),
-          shadedTokens(values, scales[method])]) : null;
-      })),
+      G.methods.map(method => {
+        const drawn = G.roles.filter(role => (row.tokens[role] || {})[method]);
+        if (!drawn.length) return null;
+        const scale = Math.max(1e-12, ...drawn.flatMap(role => row.tokens[role][method].attributions.map(a => Math.abs(a || 0))));
+        return [drawn.map(role => {
+          const values = row.tokens[role][method];
+          return el('p', {class: 'tokens', 'data-role': role, 'data-method': method}, [
+            el('span', {class: 'role', text: `${role} · ${method} (class ${values.class}, score ${fmt(values.score)}): `}),
+            shadedTokens(values, scale)]);
+        }), el('p', {class: 'tokens-legend'}, scaleLegend(Number(scale.toPrecision(4)), method, drawn, scale === 1e-12))];
+      }),
     ]));
-    const legend = G.methods.map(method => `${method}: full colour at |attribution| ${fmt(scales[method])}`).join('; ');
     return el('section', {}, [
       el('p', {class: 'summary', text: `Text feature ${G.feature}: each explained text, its tokens shaded by their attribution to the ` +
-        `class explained (red raises its score, blue lowers it; hover a token for its value). ${legend}.`}),
+        `class explained (red raises its score, blue lowers it; hover a token for its value); a method's shades of a text, ` +
+        'candidate\'s and baseline\'s, on one scale (under them: full colour at the larger of their largest |attribution|).'}),
       methodGates(G.methods), f.controls, gallerySummary(G, f.rows.length, 'texts'),
       f.rows.length ? el('div', {class: 'texts', 'data-gallery': 'texts'}, items) : el('p', {class: 'empty', text: 'No text matches the filters.'}),
       pages > 1 ? el('div', {class: 'pager'}, [

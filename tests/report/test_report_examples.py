@@ -110,6 +110,7 @@ def test_the_examples_view_lists_sorts_filters_and_opens_the_explained_rows(
         _shown(rows[i]["models"]["baseline"]["prediction"]) for i in ids
     ]
     assert _column(page, "x0") == [_shown(rows[i]["features"]["x0"]) for i in ids]
+    assert report_browser.scrolling_sideways(page) == []  # at 800 px: each row on two lines
     browser.screenshot(page, f"examples-{width}")
 
     page.select_option("select[name=slice]", "city:lyon")
@@ -175,6 +176,7 @@ def test_the_examples_view_lists_sorts_filters_and_opens_the_explained_rows(
         }
     state = urllib.parse.parse_qs(urllib.parse.urlsplit(page.url).fragment)
     assert state["row"] == [first] and state["slice"] == ["city:lyon"]
+    assert report_browser.scrolling_sideways(page) == []
     browser.screenshot(page, f"examples-row-{width}")
     page.close()
 

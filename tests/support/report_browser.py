@@ -123,3 +123,13 @@ def table_column(page: Page, table: str, column: int = 0) -> List[str]:
     return page.locator(
         f"[data-table='{table}'] tbody tr td:nth-child({column + 1})"
     ).all_inner_texts()
+
+
+def scrolling_sideways(page: Page) -> List[str]:
+    """The tables (data-table names) of the view shown wider than their box, and 'page' if the page
+    is wider than the window: what a reader would scroll sideways."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.table')]
+             .filter(t => t.scrollWidth > t.clientWidth).map(t => t.dataset.table)
+             .concat(document.documentElement.scrollWidth > window.innerWidth ? ['page'] : [])"""
+    )

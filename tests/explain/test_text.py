@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from google.protobuf import text_format
 
-from glassbox import cli, keys
+from glassbox import keys
 from glassbox.explain import methods
 from glassbox.explain.config import check_explain_config
 from glassbox.explain.errors import ExplanationError
@@ -25,7 +25,7 @@ from glassbox.protos.explain_config_pb2 import (
     TokenOcclusion,
     TokenShapley,
 )
-from tests.support import saved_models, text_models
+from tests.support import explained_runs, saved_models, text_models
 
 EVAL_CONFIG = """
 model_specs { label_key: "label" }
@@ -156,33 +156,14 @@ def test_bad_text_settings_are_refused_naming_the_field(trained_text_model):
         methods.METHODS["token_occlusion"].attribute(inputs, TokenOcclusion(), 3)
 
 
-def _write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return str(path)
-
-
 def test_evaluate_writes_each_rows_tokens_and_each_slices_top_tokens(trained_text_model, tmp_path):
     texts, labels, _ = text_models.keyword_texts(100, seed=8)
-    output = str(tmp_path / "output")
-    code = cli.main(
-        [
-            "evaluate",
-            "--model",
-            trained_text_model.model_dir,
-            "--examples",
-            saved_models.write_tfrecords(
-                str(tmp_path / "eval.gz"), text_models.examples(texts, labels)
-            ),
-            "--eval-config",
-            _write(tmp_path / "eval.pbtxt", EVAL_CONFIG),
-            "--explain-config",
-            _write(tmp_path / "explain.pbtxt", EXPLAIN_CONFIG),
-            "--output",
-            output,
-        ]
+    examples = saved_models.write_tfrecords(
+        str(tmp_path / "eval.gz"), text_models.examples(texts, labels)
     )
-    assert code == 0
+    output = explained_runs.evaluate(
+        tmp_path, "output", trained_text_model.model_dir, examples, EVAL_CONFIG, EXPLAIN_CONFIG
+    )
     with open(os.path.join(output, keys.TEXT_EXPLANATIONS_FILE)) as f:
         written = json.load(f)
     summary = written["models"]["candidate"]["methods"]["token_occlusion"]

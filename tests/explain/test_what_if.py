@@ -10,7 +10,6 @@ import os
 import numpy as np
 import pytest
 
-from glassbox import cli
 from glassbox.explain.counterfactual import counterfactuals, outcomes_of
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.model_function import SavedModelFunction
@@ -18,7 +17,7 @@ from glassbox.explain.partial_dependence import grid, partial_dependence
 from glassbox.explain.what_if import what_if
 from glassbox.protos.explain_config_pb2 import PartialDependence
 from glassbox.training.model import FEATURES_SIGNATURE_NAME
-from tests.support import explain_known_models, explain_models, saved_models
+from tests.support import explain_known_models, explain_models, explained_runs
 
 N = 300
 
@@ -137,21 +136,12 @@ def evaluated(tmp_path_factory):
     root = tmp_path_factory.mktemp("what_if")
     columns = explain_models.columns(200, num_numeric=2, seed=4)
     columns["label"] = np.random.default_rng(4).integers(0, 2, 200)
-    examples = [
-        saved_models.to_example(dict(zip(columns, row)))
-        for row in zip(*(c.tolist() for c in columns.values()))
-    ]
     model = explain_models.export(
         explain_known_models.linear_model([1.5, 0.0], {"paris": 1.0}, rooms_slope=0.2),
         str(root / "model"),
     )
-    (root / "eval.pbtxt").write_text(EVAL_CONFIG)
-    (root / "explain.pbtxt").write_text(EXPLAIN_CONFIG)
-    output = str(root / "output")
-    arguments = ["evaluate", "--model", model, "--eval-config", str(root / "eval.pbtxt")]
-    arguments += ["--examples", saved_models.write_tfrecords(str(root / "eval.gz"), examples)]
-    arguments += ["--explain-config", str(root / "explain.pbtxt"), "--output", output]
-    assert cli.main(arguments) == 0
+    examples = explained_runs.examples_file(root / "eval.gz", columns)
+    output = explained_runs.evaluate(root, "output", model, examples, EVAL_CONFIG, EXPLAIN_CONFIG)
     return output, SavedModelFunction(model, FEATURES_SIGNATURE_NAME)
 
 

@@ -10,24 +10,14 @@ import urllib.parse
 
 import numpy as np
 import pytest
-from google.protobuf import text_format
-from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import keys
-from glassbox.engine.pipeline import run_evaluation
-from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import examples as examples_lib
 from glassbox.report.load import build_report
 from glassbox.report.render import render_html
-from tests.support import explain_known_models, explain_models, report_browser, saved_models
+from tests.support import explain_known_models, explain_models, explained_runs, report_browser
 
-EVAL_CONFIG = """
-model_specs { name: "candidate" label_key: "label" }
-model_specs { name: "baseline" label_key: "label" is_baseline: true }
-slicing_specs {}
-slicing_specs { feature_keys: "city" }
-metrics_specs { metrics { class_name: "ExampleCount" } }
-"""
+EVAL_CONFIG = explained_runs.COMPARED_BY_CITY
 EXPLAIN_CONFIG = """
 model_output { signature_name: "serving_features" }
 background { size: 8 }
@@ -46,23 +36,19 @@ def evaluation(tmp_path_factory):
     root = tmp_path_factory.mktemp("examples_report")
     columns = explain_models.columns(160, num_numeric=2, seed=5)
     columns["label"] = np.random.default_rng(5).integers(0, 2, 160)
-    examples = [
-        saved_models.to_example(dict(zip(columns, row)))
-        for row in zip(*(c.tolist() for c in columns.values()))
-    ]
-    output = str(root / "evaluation")
-    run_evaluation(
-        text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
+    output = explained_runs.evaluate(
+        root,
+        "evaluation",
         explain_models.export(
             explain_known_models.linear_model([1.5, -0.5], {"paris": 1.0}, rooms_slope=0.3),
             str(root / "candidate"),
         ),
-        [saved_models.write_tfrecords(str(root / "eval.gz"), examples)],
-        output,
-        baseline_model_dir=explain_models.export(
+        explained_runs.examples_file(root / "eval.gz", columns),
+        EVAL_CONFIG,
+        EXPLAIN_CONFIG,
+        baseline_dir=explain_models.export(
             explain_known_models.linear_model([0.2, 2.0], {"nice": 1.5}), str(root / "baseline")
         ),
-        explain_config=text_format.Parse(EXPLAIN_CONFIG, ExplainConfig()),
     )
     page = root / "report.html"
     page.write_text(render_html(build_report(output)))

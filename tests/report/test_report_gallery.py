@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 from google.protobuf import text_format
 
-from glassbox import cli, keys
+from glassbox import keys
 from glassbox.protos import validator_config_pb2
 from glassbox.report import gallery
 from glassbox.report.load import build_report
 from glassbox.report.render import render_html
 from glassbox.validation.validate import validate, write_validation
-from tests.support import image_models, report_browser, saved_models, text_models
+from tests.support import explained_runs, image_models, report_browser, saved_models, text_models
 
 EVAL_CONFIG = """
 model_specs { label_key: "label" }
@@ -58,33 +58,12 @@ attribution_gates {
 """
 
 
-def _write(path, text):
-    path.write_text(text)
-    return str(path)
-
-
 def evaluate(root, name, model_dir, baseline_dir, examples, explain_config):
     """`glassbox evaluate --baseline ... --explain-config ...` into root/name; its path."""
-    output = str(root / name)
-    code = cli.main(
-        [
-            "evaluate",
-            "--model",
-            model_dir,
-            "--baseline",
-            baseline_dir,
-            "--examples",
-            saved_models.write_tfrecords(str(root / f"{name}.gz"), examples),
-            "--eval-config",
-            _write(root / "eval_config.pbtxt", EVAL_CONFIG),
-            "--explain-config",
-            _write(root / f"{name}.pbtxt", explain_config),
-            "--output",
-            output,
-        ]
+    examples = saved_models.write_tfrecords(str(root / f"{name}.gz"), examples)
+    return explained_runs.evaluate(
+        root, name, model_dir, examples, EVAL_CONFIG, explain_config, baseline_dir
     )
-    assert code == 0
-    return output
 
 
 def digits_evaluation(root, candidate_dir):

@@ -9,27 +9,17 @@ import os
 
 import numpy as np
 import pytest
-from google.protobuf import text_format
-from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import keys
-from glassbox.engine.pipeline import run_evaluation
 from glassbox.explain.model_function import SavedModelFunction
-from glassbox.protos.explain_config_pb2 import ExplainConfig
 from glassbox.report import examples as examples_lib
 from glassbox.report.load import build_report
 from glassbox.report.partial_dependence import load_partial_dependence
 from glassbox.report.render import render_html
 from glassbox.training.model import FEATURES_SIGNATURE_NAME
-from tests.support import explain_known_models, explain_models, report_browser, saved_models
+from tests.support import explain_known_models, explain_models, explained_runs, report_browser
 
-EVAL_CONFIG = """
-model_specs { name: "candidate" label_key: "label" }
-model_specs { name: "baseline" label_key: "label" is_baseline: true }
-slicing_specs {}
-slicing_specs { feature_keys: "city" }
-metrics_specs { metrics { class_name: "ExampleCount" } }
-"""
+EVAL_CONFIG = explained_runs.COMPARED_BY_CITY
 EXPLAIN_CONFIG = """
 model_output { signature_name: "serving_features" }
 background { size: 10 }
@@ -49,11 +39,6 @@ def report(tmp_path_factory):
     root = tmp_path_factory.mktemp("pdp_report")
     columns = explain_models.columns(150, num_numeric=2, seed=5)
     columns["label"] = np.random.default_rng(5).integers(0, 2, 150)
-    examples = [
-        saved_models.to_example(dict(zip(columns, row)))
-        for row in zip(*(c.tolist() for c in columns.values()))
-    ]
-    evaluation = str(root / "evaluation")
     models = {
         "candidate": explain_models.export(
             explain_known_models.linear_model([2.0, 0.5], {"paris": 1.0}), str(root / "candidate")
@@ -62,13 +47,14 @@ def report(tmp_path_factory):
             explain_known_models.linear_model([0.0, 1.0], {"lyon": -1.0}), str(root / "baseline")
         ),
     }
-    run_evaluation(
-        text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig()),
+    evaluation = explained_runs.evaluate(
+        root,
+        "evaluation",
         models["candidate"],
-        [saved_models.write_tfrecords(str(root / "eval.gz"), examples)],
-        evaluation,
-        baseline_model_dir=models["baseline"],
-        explain_config=text_format.Parse(EXPLAIN_CONFIG, ExplainConfig()),
+        explained_runs.examples_file(root / "eval.gz", columns),
+        EVAL_CONFIG,
+        EXPLAIN_CONFIG,
+        baseline_dir=models["baseline"],
     )
     path = root / "report.html"
     path.write_text(render_html(build_report(evaluation)))

@@ -107,8 +107,11 @@ def iris() -> Dataset:
     return _from_sklearn(MULTICLASS, load_iris(), quantile_of="sepal length (cm)")
 
 
-def write_tfrecords(dataset: Dataset, directory: str, num_shards: int = 1) -> List[str]:
-    """Writes the dataset as gzip TFRecords of tf.Examples; returns the file paths."""
+def write_tfrecords(
+    dataset: Dataset, directory: str, num_shards: int = 1, prefix: str = "examples"
+) -> List[str]:
+    """Writes the dataset as gzip TFRecords of tf.Examples, files named
+    ``{prefix}-{shard}-of-{num_shards}.gz``; returns the file paths."""
     import tensorflow as tf
     from tfx_bsl.coders import example_coder
 
@@ -116,7 +119,7 @@ def write_tfrecords(dataset: Dataset, directory: str, num_shards: int = 1) -> Li
     records = dataset.record_batch()
     paths = []
     for shard, rows in enumerate(np.array_split(np.arange(records.num_rows), num_shards)):
-        path = os.path.join(directory, f"examples-{shard:05d}-of-{num_shards:05d}.gz")
+        path = os.path.join(directory, f"{prefix}-{shard:05d}-of-{num_shards:05d}.gz")
         chunk = records.slice(rows[0], len(rows)) if len(rows) else records.slice(0, 0)
         with tf.io.TFRecordWriter(path, options="GZIP") as writer:
             for example in example_coder.RecordBatchToExamples(chunk):

@@ -95,11 +95,16 @@ def add_into(total: Sums, part: Sums) -> Sums:
     shape = tuple(np.maximum(total.shape, part.shape)) if total.shape != part.shape else total.shape
     if isinstance(total, SparseSums) and isinstance(part, SparseSums):
         total, part = total.reshaped(shape), part.reshaped(shape)
-        index = np.union1d(total.index, part.index)
-        values = np.zeros(len(index))
-        values[np.searchsorted(index, total.index)] = total.values
-        values[np.searchsorted(index, part.index)] += part.values
-        return compact(SparseSums(shape, index, values))
+        # part's cells found in total are summed into it; the others are inserted in order (a
+        # linear merge: a slice's many small parts must not each re-sort its total).
+        at = np.searchsorted(total.index, part.index)
+        found = at < len(total.index)
+        found[found] = total.index[at[found]] == part.index[found]
+        values = total.values.copy()
+        values[at[found]] += part.values[found]
+        new = ~found
+        index = np.insert(total.index, at[new], part.index[new])
+        return compact(SparseSums(shape, index, np.insert(values, at[new], part.values[new])))
     if isinstance(total, SparseSums):
         total = total.dense()
     total = _grown(total, shape)

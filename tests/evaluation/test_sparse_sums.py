@@ -81,6 +81,23 @@ def test_merging_in_any_mix_of_sparse_and_dense_is_dense_addition_bit_for_bit():
     assert _identical(_dense(parts[0][0]), parts[0][1])
 
 
+def test_a_slice_s_many_small_parts_merge_into_sorted_cells_as_dense_addition_does():
+    """As a slice seen in many batches merges: each part touches a cell or two, some of them new,
+    some already in the total (among them the first and the last)."""
+    total = sums_by_group(np.array([7, 90]), np.array([0.5, 2.0]), 1, SHAPE)[0]
+    expected = total.dense()
+    for _ in range(20):  # at most 62 cells: sparse (up to 1/8 of 600)
+        index, values = _elements(1, int(rng.integers(1, 3)))
+        if rng.random() < 0.3:
+            index = np.append(index, rng.choice([7, 90, int(total.index[-1])]))
+            values = np.append(values, 1e-3)
+        part = sums_by_group(index, values, 1, SHAPE)[0]
+        total = add_into(total, part)
+        expected += part.dense()
+        assert isinstance(total, SparseSums) and np.all(np.diff(total.index) > 0)
+        assert _identical(total.dense(), expected)
+
+
 def test_sparse_sums_grow_to_the_larger_shape_as_dense_ones_do():
     small = sums_by_group(np.array([1, 7, 7]), np.array([1.5, 2.0, 0.25]), 1, (1, 4, 5, 2))[0]
     large = sums_by_group(np.array([0, 40]), np.array([3.0, 4.0]), 1, (1, 6, 6, 3))[0]

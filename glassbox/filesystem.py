@@ -8,8 +8,9 @@ Every function raises OSError, also for a URI (TensorFlow's error's message as i
 from __future__ import annotations
 
 import contextlib
+import glob as glob_module
 import os
-from typing import Iterator
+from typing import BinaryIO, Iterator, List
 
 
 def is_uri(path: str) -> bool:
@@ -97,3 +98,26 @@ def remove(path: str) -> None:
 
     with _gfile_errors():
         tf.io.gfile.remove(path)
+
+
+def glob(pattern: str) -> List[str]:
+    """The paths matching pattern (shell wildcards, as tf.io.gfile.glob reads them), sorted."""
+    if not is_uri(pattern):
+        return sorted(glob_module.glob(pattern))
+    import tensorflow as tf
+
+    with _gfile_errors():
+        return sorted(tf.io.gfile.glob(pattern))
+
+
+@contextlib.contextmanager
+def open_binary(path: str) -> Iterator[BinaryIO]:
+    """The file opened for reading bytes."""
+    if not is_uri(path):
+        with open(path, "rb") as f:
+            yield f
+        return
+    import tensorflow as tf
+
+    with _gfile_errors(), tf.io.gfile.GFile(path, "rb") as f:
+        yield f

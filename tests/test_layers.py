@@ -49,6 +49,8 @@ LAYERS = (
         "glassbox.quiet",
         "glassbox.filesystem",
         "glassbox.deferred_imports",
+        "glassbox.tfrecords",
+        "glassbox.tfma_keys",
     ),
 )
 # Siblings in one layer that must stay independent of each other.

@@ -7,8 +7,6 @@ written last and atomically, so a reader that finds it finds a complete evaluati
 
 from __future__ import annotations
 
-import collections
-import math
 import os
 from typing import Any, Dict, Iterable, Mapping, Tuple
 
@@ -23,6 +21,7 @@ from glassbox import tfma_internals
 from glassbox.evaluation.reconciliation import WriteExamplesRead
 from glassbox.keys import EVAL_CONFIG_FILE
 from glassbox.staging import temporary_path, tfma_records_file, write_records
+from glassbox.tfma_keys import headline_metrics
 
 DATA_FILE_FORMAT = "tfrecords"
 
@@ -108,23 +107,3 @@ def overall_scalar_metrics(output_dir: str, model_name: str = "") -> Dict[str, f
         ),
         model_name,
     )
-
-
-def headline_metrics(
-    values: Iterable[Tuple[metric_types.MetricKey, float]], model_name: str
-) -> Dict[str, float]:
-    """One model's scalar metric values by name, from (key, value) pairs of a slice.
-
-    Keys are metric names, with '_weighted' appended where the weighted and unweighted variants
-    both exist and 'diff_' prepended for differences to the baseline. Metrics with a sub key
-    (class or top-k) and NaN values are left out: these are headlines, the artifact holds everything.
-    """
-    found: Dict[Tuple[str, bool], float] = {}
-    for key, value in values:
-        if not key.sub_key and key.model_name == model_name and not math.isnan(value):
-            found[(("diff_" if key.is_diff else "") + key.name, key.example_weighted)] = value
-    names = collections.Counter(name for name, _ in found)
-    return {
-        f"{name}_weighted" if weighted and names[name] > 1 else name: value
-        for (name, weighted), value in found.items()
-    }

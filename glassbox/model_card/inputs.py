@@ -13,8 +13,8 @@ def load_inputs(
     evaluation_dir: str, validation_dir: Optional[str] = None, trail: Optional[DecisionTrail] = None
 ) -> CardInputs:
     """The card's inputs from artifact directories (and the model's trail, when known)."""
-    from glassbox.evaluation.writer import headline_metrics
     from glassbox.report.load import load_surrogate
+    from glassbox.tfma_keys import headline_metrics
     from glassbox.validation.decision_file import load_decision
     from glassbox.validation.reader import read_evaluation, slice_label
 

@@ -112,7 +112,7 @@ def _metrics(
     drifted = slice_distances(drift, slice_name) if drift else {}
     if slice_name == OVERALL and recorded:
         return {**recorded, **drifted}
-    from glassbox.evaluation.writer import headline_metrics
+    from glassbox.tfma_keys import headline_metrics
     from glassbox.validation.reader import read_evaluation, slice_label
 
     read = read_evaluation(evaluation.uri)

@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.report.errors import ReportError
 
 ROW_CAP = 2000  # rows a page carries: 2,000 rows of 8 features and 2 methods are about 0.5 MB
@@ -77,12 +77,10 @@ def load_examples(evaluation_dir: str) -> Optional[ExplainedRows]:
     Raises:
       ReportError: explanations.json cannot be read or is not as glassbox.explain.writer writes it.
     """
-    import tensorflow as tf
-
     from glassbox.report.load import _read_json
 
     path = os.path.join(evaluation_dir, keys.EXPLANATIONS_FILE)
-    if not tf.io.gfile.exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the explained rows")
     try:

@@ -22,7 +22,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.report.errors import ReportError
 
 MAX_IMAGES = 48
@@ -34,12 +34,6 @@ def _read_json(path: str, what: str):
     from glassbox.report.load import _read_json as read  # load imports this module
 
     return read(path, what)
-
-
-def _exists(path: str) -> bool:
-    import tensorflow as tf
-
-    return tf.io.gfile.exists(path)
 
 
 def _bytes(values: np.ndarray) -> str:
@@ -173,17 +167,15 @@ def _maps(content: dict, roles: List[str], arrays: dict, row: dict, i: int) -> d
 def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     """The explained images (see the module), or None without image explanations."""
     path = os.path.join(evaluation_dir, keys.IMAGE_EXPLANATIONS_FILE)
-    if not _exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the image explanations")
     rows = _rows(path, content, "image explanations")
     maps_path = os.path.join(evaluation_dir, keys.IMAGE_MAPS_FILE)
-    import tensorflow as tf
-
     try:
-        with tf.io.gfile.GFile(maps_path, "rb") as f:
+        with filesystem.open_binary(maps_path) as f:
             arrays = dict(np.load(io.BytesIO(f.read())))
-    except (OSError, ValueError, tf.errors.OpError) as e:
+    except (OSError, ValueError) as e:
         raise ReportError(f"cannot read the image maps {maps_path}: {e}") from e
     methods = _methods(content)
     roles = [role for role in content["models"] if content["models"][role].get("methods")]
@@ -224,7 +216,7 @@ def load_images(evaluation_dir: str) -> Optional[Dict[str, Any]]:
 def load_texts(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     """The explained texts (see the module), or None without text explanations."""
     path = os.path.join(evaluation_dir, keys.TEXT_EXPLANATIONS_FILE)
-    if not _exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the text explanations")
     rows = _rows(path, content, "text explanations")

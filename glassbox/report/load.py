@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence
 
 import numpy as np
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.report import curves
 from glassbox.report.errors import ReportError
 from glassbox.report.examples import load_examples
@@ -227,42 +227,30 @@ def _rounded_list(values, digits: int = PLOT_DIGITS) -> List[Optional[float]]:
 
 def _plots(path: str, baseline: Optional[str], slice_label) -> Dict[str, List[PlotSeries]]:
     """Slice string -> the plots of each model and sub key (none when the evaluation has none)."""
-    import tensorflow as tf
-    from google.protobuf import message
     from tensorflow_model_analysis import constants as tfma_constants
-    from tensorflow_model_analysis.metrics import metric_types
-    from tensorflow_model_analysis.slicer import slicer_lib
-    from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
+
+    from glassbox.tfma_keys import PlotKey, slice_key
+    from glassbox.validation.reader import read_records
 
     plots: Dict[str, List[PlotSeries]] = {}
-    for file in sorted(tf.io.gfile.glob(os.path.join(path, tfma_constants.PLOTS_KEY + "*"))):
-        try:
-            records = list(mpv_writer.load_and_deserialize_plots(file))
-        except (tf.errors.OpError, message.DecodeError) as e:
-            raise ReportError(f"{file} is truncated or corrupt: {e}") from e
-        for record in records:
-            if record.HasField("cross_slice_key"):
-                continue
-            keyed = [
-                (metric_types.PlotKey.from_proto(entry.key), entry.value)
-                for entry in record.plot_keys_and_values
-            ]
-            if not keyed:
-                continue  # a slice withheld by min_slice_size
-            labels = _labels([key for key, _ in keyed], lambda key: [], with_name=False)
-            series = plots.setdefault(
-                slice_label(slicer_lib.deserialize_slice_key(record.slice_key)), []
-            )
-            # The candidate's first: the baseline's curve keeps the candidate's thresholds too.
-            keyed.sort(key=lambda pair: _role(pair[0], baseline) != CANDIDATE)
-            chosen: Dict[str, List[float]] = {}
-            for key, data in keyed:
-                drawn = _plot_series(
-                    _role(key, baseline), labels[key], data, chosen.get(labels[key])
-                )
-                if drawn.role == CANDIDATE and drawn.thresholds:
-                    chosen[labels[key]] = drawn.thresholds.threshold
-                series.append(drawn)
+    for record in read_records(path, tfma_constants.PLOTS_KEY, required=False):
+        if record.HasField("cross_slice_key"):
+            continue
+        keyed = [
+            (PlotKey.from_proto(entry.key), entry.value) for entry in record.plot_keys_and_values
+        ]
+        if not keyed:
+            continue  # a slice withheld by min_slice_size
+        labels = _labels([key for key, _ in keyed], lambda key: [], with_name=False)
+        series = plots.setdefault(slice_label(slice_key(record.slice_key)), [])
+        # The candidate's first: the baseline's curve keeps the candidate's thresholds too.
+        keyed.sort(key=lambda pair: _role(pair[0], baseline) != CANDIDATE)
+        chosen: Dict[str, List[float]] = {}
+        for key, data in keyed:
+            drawn = _plot_series(_role(key, baseline), labels[key], data, chosen.get(labels[key]))
+            if drawn.role == CANDIDATE and drawn.thresholds:
+                chosen[labels[key]] = drawn.thresholds.threshold
+            series.append(drawn)
     return plots
 
 
@@ -361,21 +349,16 @@ def _attributions(by_slice_key: Dict, baseline: Optional[str], slice_label) -> L
 
 def _read_json(path: str, what: str) -> Any:
     """The file's JSON, NaN and infinities (which Python writes, JSON lacks) read as None."""
-    import tensorflow as tf
-
     try:
-        with tf.io.gfile.GFile(path) as f:
-            return json.load(f, parse_constant=lambda _: None)
-    except (tf.errors.OpError, ValueError) as e:
+        return json.loads(filesystem.read_text(path), parse_constant=lambda _: None)
+    except (OSError, ValueError) as e:
         raise ReportError(f"cannot read {what} {path}: {e}") from e
 
 
 def load_drift(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     """The evaluation's drift from its reference (drift.json), distances rounded, if any."""
-    import tensorflow as tf
-
     path = os.path.join(evaluation_dir, keys.DRIFT_FILE)
-    if not tf.io.gfile.exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the drift")
     if not (
@@ -415,10 +398,8 @@ def _rounded_entry(entry: Dict[str, Any]) -> Dict[str, Any]:
 
 def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
     """The global surrogate written into the evaluation directory, if any."""
-    import tensorflow as tf
-
     path = os.path.join(evaluation_dir, keys.SURROGATE_FILE)
-    if not tf.io.gfile.exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the surrogate")
     fidelity = content.get("fidelity", {}) if isinstance(content, dict) else None
@@ -449,10 +430,8 @@ def load_surrogate(evaluation_dir: str) -> Optional[Surrogate]:
 
 def load_simple_model(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     """The simpler-model check's simple_model.json in the evaluation directory, if any."""
-    import tensorflow as tf
-
     path = os.path.join(evaluation_dir, keys.SIMPLE_MODEL_FILE)
-    if not tf.io.gfile.exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the simpler-model check")
     if not (
@@ -469,10 +448,8 @@ def load_simple_model(evaluation_dir: str) -> Optional[Dict[str, Any]]:
 
 def load_explanation_summary(evaluation_dir: str) -> Optional[ExplanationSummary]:
     """The explanations' summary written into the evaluation directory, if any."""
-    import tensorflow as tf
-
     path = os.path.join(evaluation_dir, keys.EXPLANATION_SUMMARY_FILE)
-    if not tf.io.gfile.exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the explanation summary")
     try:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, Optional
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.report.errors import ReportError
 from glassbox.report.load import PLOT_DIGITS, _read_json, _rounded_list
 
@@ -27,10 +27,8 @@ def load_partial_dependence(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     Raises:
       ReportError: the file is not as glassbox.explain.writer writes it (named).
     """
-    import tensorflow as tf
-
     path = os.path.join(evaluation_dir, keys.PARTIAL_DEPENDENCE_FILE)
-    if not tf.io.gfile.exists(path):
+    if not filesystem.exists(path):
         return None
     content = _read_json(path, "the partial dependence")
     try:

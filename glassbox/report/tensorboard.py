@@ -13,7 +13,6 @@ TensorBoard and writing does not.
 
 from __future__ import annotations
 
-import os
 import re
 from typing import TYPE_CHECKING, Iterator, Tuple
 
@@ -112,7 +111,7 @@ def write_evaluation_summaries(evaluation_dir: str, logdir: str, step: int = 0) 
     """
     import tensorflow as tf
 
-    from glassbox.evaluation.writer import headline_metrics
+    from glassbox.tfma_keys import headline_metrics
     from glassbox.validation.reader import read_evaluation, slice_label
 
     evaluation = read_evaluation(evaluation_dir)
@@ -132,30 +131,25 @@ def write_evaluation_summaries(evaluation_dir: str, logdir: str, step: int = 0) 
 def _pr_curves(evaluation_dir: str) -> Iterator[Tuple[str, np.ndarray]]:
     """(tag, [6, thresholds] array) of every ConfusionMatrixPlot in the evaluation's plots, rows
     in _PR_CURVE_ROWS order (TFMA's values, thresholds in its order)."""
-    import tensorflow as tf
     from tensorflow_model_analysis import constants as tfma_constants
-    from tensorflow_model_analysis.metrics import metric_types
-    from tensorflow_model_analysis.slicer import slicer_lib
-    from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as writer
 
-    from glassbox.validation.reader import slice_label
+    from glassbox.tfma_keys import PlotKey, slice_key
+    from glassbox.validation.reader import read_records, slice_label
 
-    pattern = os.path.join(evaluation_dir, tfma_constants.PLOTS_KEY + "*")
-    for path in sorted(tf.io.gfile.glob(pattern)):
-        for record in writer.load_and_deserialize_plots(path):
-            if record.HasField("cross_slice_key"):
+    for record in read_records(evaluation_dir, tfma_constants.PLOTS_KEY, required=False):
+        if record.HasField("cross_slice_key"):
+            continue
+        name = slice_label(slice_key(record.slice_key))
+        for entry in record.plot_keys_and_values:
+            matrices = entry.value.confusion_matrix_at_thresholds.matrices
+            if not matrices:
                 continue
-            name = slice_label(slicer_lib.deserialize_slice_key(record.slice_key))
-            for entry in record.plot_keys_and_values:
-                matrices = entry.value.confusion_matrix_at_thresholds.matrices
-                if not matrices:
-                    continue
-                key = metric_types.PlotKey.from_proto(entry.key)
-                sub_key = [str(key.sub_key)] if key.sub_key else []
-                yield (
-                    _tag(name, "pr_curve", key.model_name or "model", *sub_key),
-                    np.array(
-                        [[getattr(m, row) for m in matrices] for row in _PR_CURVE_ROWS],
-                        dtype=np.float32,
-                    ),
-                )
+            key = PlotKey.from_proto(entry.key)
+            sub_key = [str(key.sub_key)] if key.sub_key else []
+            yield (
+                _tag(name, "pr_curve", key.model_name or "model", *sub_key),
+                np.array(
+                    [[getattr(m, row) for m in matrices] for row in _PR_CURVE_ROWS],
+                    dtype=np.float32,
+                ),
+            )

@@ -7,20 +7,16 @@ import json
 import os
 from typing import Any, Dict, Optional
 
-import tensorflow as tf
-
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.errors import ConfigError
-from glassbox.staging import writing
 
 
 def write_comparison(output_dir: str, comparison: Dict[str, Any]) -> None:
+    from glassbox.staging import writing  # (it imports TensorFlow, which reading needs not)
+
     text = json.dumps(comparison, allow_nan=False, indent=1)
-    with (
-        writing(output_dir),
-        tf.io.gfile.GFile(os.path.join(output_dir, keys.SIMPLE_MODEL_FILE), "w") as f,
-    ):
-        f.write(text)
+    with writing(output_dir):
+        filesystem.write_text(os.path.join(output_dir, keys.SIMPLE_MODEL_FILE), text)
 
 
 def read_comparison(evaluation_dir: str) -> Optional[Dict[str, Any]]:
@@ -31,11 +27,10 @@ def read_comparison(evaluation_dir: str) -> Optional[Dict[str, Any]]:
     """
     path = os.path.join(evaluation_dir, keys.SIMPLE_MODEL_FILE)
     try:
-        if not tf.io.gfile.exists(path):
+        if not filesystem.exists(path):
             return None
-        with tf.io.gfile.GFile(path) as f:
-            return json.load(f)
-    except (OSError, tf.errors.OpError, ValueError) as e:
+        return json.loads(filesystem.read_text(path))
+    except (OSError, ValueError) as e:
         raise ConfigError(
             f"cannot read {keys.SIMPLE_MODEL_FILE} of evaluation {evaluation_dir!r}: {e}"
         ) from e

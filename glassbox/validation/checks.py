@@ -8,9 +8,9 @@ import sys
 from typing import Any, Dict, Optional, Tuple, Union
 
 from google.protobuf import json_format, message
-from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
 
+from glassbox.tfma_keys import MetricKey
 from glassbox.validation.reader import SliceKey
 
 VALUE_THRESHOLD = "value_threshold"
@@ -50,7 +50,7 @@ class Check:
     # threshold.
     slice_key: Optional[Union[SliceKey, Tuple[SliceKey, SliceKey]]] = None
     slicing_spec: Optional[Union[config_pb2.SlicingSpec, config_pb2.CrossSlicingSpec]] = None
-    metric_key: Optional[metric_types.MetricKey] = None
+    metric_key: Optional[MetricKey] = None
     tfma_threshold: Optional[message.Message] = None
 
     def to_json(self) -> Dict[str, Any]:
@@ -77,7 +77,7 @@ def threshold_json(threshold: message.Message) -> Dict[str, Any]:
     return json_format.MessageToDict(threshold, preserving_proto_field_name=True)
 
 
-def metric_label(key: metric_types.MetricKey) -> str:
+def metric_label(key: MetricKey) -> str:
     """A metric key as a reader names it: 'auc', 'precision (topK:3)', 'auc (example-weighted)'."""
     details = [str(part) for part in (key.sub_key, key.aggregation_type) if part]
     if key.example_weighted:

@@ -11,10 +11,10 @@ import math
 from typing import List, Optional, Tuple
 
 from google.protobuf import message
-from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.protos import validator_config_pb2 as vc
+from glassbox.tfma_keys import MetricKey
 from glassbox.validation import attributions, drift, simple_model, slices
 from glassbox.validation import checks as checks_lib
 from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
@@ -259,7 +259,7 @@ def _slice_gap_check(
     gate: vc.SliceGap,
     slice_metrics: SliceMetrics,
     spec: Optional[config_pb2.SlicingSpec],
-    key: metric_types.MetricKey,
+    key: MetricKey,
     overall: float,
 ) -> Check:
     higher = gate.direction == vc.HIGHER_IS_BETTER
@@ -343,7 +343,7 @@ def _significance_check(
     gate: vc.SignificanceGate,
     slice_metrics: SliceMetrics,
     spec: Optional[config_pb2.SlicingSpec],
-    diff_key: metric_types.MetricKey,
+    diff_key: MetricKey,
 ) -> Check:
     label = metric_label(diff_key)
     diff = slice_metrics.metrics[diff_key]

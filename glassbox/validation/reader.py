@@ -1,8 +1,10 @@
 """Reading an evaluation in TFMA's on-disk format, ours or stock TFMA's (the format is the same).
 
-TFMA's own loaders read the files (``eval_config.json`` via ``load_eval_run``, the metrics and
-attributions files record by record), so whatever TFMA writes and reads, we read; what they raise
-on a missing, truncated or corrupt file becomes an EvaluationReadError naming the file.
+The files are read as TFMA's loaders read them (``eval_config.json`` as TFMA's EvalRun, the
+metrics, plots and attributions files record by record into TFMA's protos), without TensorFlow,
+Beam or TFMA's Python modules on local paths (`glassbox.tfrecords`, `glassbox.tfma_keys`), so that
+commands that only read pay for none of them; a missing, truncated or corrupt file is an
+EvaluationReadError naming the file.
 """
 
 from __future__ import annotations
@@ -12,27 +14,37 @@ import dataclasses
 import math
 import os
 import re
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Type, Union
 
-import tensorflow as tf
 from google.protobuf import json_format, message
 from tensorflow_model_analysis import constants as tfma_constants
-from tensorflow_model_analysis.metrics import attributions as tfma_attributions
-from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2, metrics_for_slice_pb2
-from tensorflow_model_analysis.slicer import slicer_lib
-from tensorflow_model_analysis.writers import eval_config_writer
-from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
+from glassbox import filesystem, tfrecords
 from glassbox.drift.reading import read_drift
 from glassbox.keys import EVAL_CONFIG_FILE
 from glassbox.simple_model.files import read_comparison
+from glassbox.tfma_keys import (
+    AttributionsKey,
+    CrossSliceKey,
+    MetricKey,
+    SliceKey,
+    cross_slice_key,
+    slice_key,
+    slice_label,
+)
 from glassbox.validation.errors import EvaluationReadError
 
-SliceKey = Tuple[Tuple[str, object], ...]
-CrossSliceKey = Tuple[SliceKey, SliceKey]  # (baseline slice, comparison slice)
-MetricKey = metric_types.MetricKey
+# TFMA's metrics that write attributions (its AttributionsMetric classes).
+_ATTRIBUTION_CLASSES = {
+    "MeanAttributions",
+    "MeanAbsoluteAttributions",
+    "TotalAttributions",
+    "TotalAbsoluteAttributions",
+}
+# Packages whose metrics are TFMA's own or Keras' (none of them an attributions metric but the above).
+_LIBRARY_MODULES = {"tensorflow_model_analysis", "tensorflow", "keras", "tf_keras"}
 # {metric key: {feature: attribution}} of one slice, as TFMA's AttributionsForSlice holds them.
 SliceAttributions = Dict[MetricKey, Dict[str, float]]
 # A shard of a file Beam wrote: prefix, its index, the number of shards, suffix.
@@ -87,25 +99,14 @@ class Evaluation:
         return next((s.name for s in self.eval_config.model_specs if s.is_baseline), None)
 
 
-def slice_label(slice_key: Union[SliceKey, CrossSliceKey]) -> str:
-    """TFMA's slice string: 'Overall', 'occupation:teacher', 'a_X_b:x_X_y'; for a cross slice,
-    'Overall minus occupation:teacher' (its values are the first slice's minus the second's)."""
-    if slicer_lib.is_cross_slice_key(slice_key):
-        baseline, comparison = slice_key
-        return f"{slice_label(baseline)} minus {slice_label(comparison)}"
-    return slicer_lib.stringify_slice_key(slice_key)
-
-
 def read_evaluation(path: str) -> Evaluation:
     """Reads eval_config.json, the metrics and any attributions of an evaluation directory, after
     checking that every file eval_config.json promises is there and readable (`_check_complete`)."""
-    if not tf.io.gfile.isdir(path):
+    if not _isdir(path):
         raise EvaluationReadError(f"evaluation directory {path!r} does not exist")
     eval_config, model_locations = _read_eval_run(path)
     slices, cross_slices = {}, {}
-    for record in _records(
-        path, tfma_constants.METRICS_KEY, mpv_writer.load_and_deserialize_metrics
-    ):
+    for record in read_records(path, tfma_constants.METRICS_KEY):
         found = cross_slices if record.HasField("cross_slice_key") else slices
         slice_metrics = _slice_metrics(record)
         found[slice_metrics.slice_key] = _merged(found.get(slice_metrics.slice_key), slice_metrics)
@@ -116,16 +117,9 @@ def read_evaluation(path: str) -> Evaluation:
         )
     _check_complete(path, eval_config)
     attributions: Dict[SliceKey, SliceAttributions] = {}
-    for record in _records(
-        path,
-        tfma_constants.ATTRIBUTIONS_KEY,
-        mpv_writer.load_and_deserialize_attributions,
-        required=False,
-    ):
+    for record in read_records(path, tfma_constants.ATTRIBUTIONS_KEY, required=False):
         if not record.HasField("cross_slice_key"):
-            attributions.setdefault(slicer_lib.deserialize_slice_key(record.slice_key), {}).update(
-                _attributions(record)
-            )
+            attributions.setdefault(slice_key(record.slice_key), {}).update(_attributions(record))
     ordered = sorted(slices, key=lambda key: (bool(key), slice_label(key)))
     return Evaluation(
         path=path,
@@ -141,31 +135,32 @@ def read_evaluation(path: str) -> Evaluation:
 
 def _read_eval_run(path: str) -> Tuple[config_pb2.EvalConfig, Dict[str, str]]:
     config_path = os.path.join(path, EVAL_CONFIG_FILE)
-    if not tf.io.gfile.exists(config_path):
+    if not _exists(config_path):
         raise EvaluationReadError(
             f"{config_path} not found: {path!r} is not a complete evaluation (the Evaluator writes "
             "eval_config.json last, so the evaluation failed, is still running, or this is another directory)"
         )
     try:
-        eval_config, _, _, model_locations = eval_config_writer.load_eval_run(path)
-    except (json_format.ParseError, ValueError, tf.errors.OpError) as e:
+        run = json_format.Parse(filesystem.read_text(config_path), config_pb2.EvalRun())
+    except (json_format.ParseError, ValueError, OSError) as e:
         raise EvaluationReadError(f"cannot read {config_path}: {e}") from e
+    eval_config, model_locations = run.eval_config, run.model_locations
     if not any(not spec.is_baseline for spec in eval_config.model_specs):
         raise EvaluationReadError(
             f"{config_path} names no candidate model in eval_config.model_specs"
         )
-    return eval_config, dict(model_locations)
+    return eval_config, dict(sorted(model_locations.items()))
 
 
 def _check_complete(path: str, eval_config: config_pb2.EvalConfig) -> None:
     """Refuses an evaluation missing a file its eval_config.json promises: plots (unless
     options.disabled_outputs names them) and attributions when a metric computes them (TFMA writes
     them so), every shard of each; each file is read through, to find it whole."""
-    promised = {tfma_constants.PLOTS_KEY: mpv_writer.load_and_deserialize_plots}
-    if tfma_attributions.has_attributions_metrics(eval_config.metrics_specs):
-        promised[tfma_constants.ATTRIBUTIONS_KEY] = mpv_writer.load_and_deserialize_attributions
+    promised = [tfma_constants.PLOTS_KEY]
+    if _has_attributions_metrics(eval_config):
+        promised.append(tfma_constants.ATTRIBUTIONS_KEY)
     disabled = set(eval_config.options.disabled_outputs.values)
-    for key, load in promised.items():
+    for key in promised:
         if key in disabled:
             continue
         if not _files(path, key):
@@ -174,7 +169,7 @@ def _check_complete(path: str, eval_config: config_pb2.EvalConfig) -> None:
                 f"file was deleted or not copied); its {EVAL_CONFIG_FILE} promises {key} "
                 "(options.disabled_outputs does not name them); evaluate again"
             )
-        collections.deque(_records(path, key, load), maxlen=0)
+        collections.deque(read_records(path, key), maxlen=0)
 
 
 def _check_shards(files: List[str]) -> None:
@@ -193,34 +188,72 @@ def _check_shards(files: List[str]) -> None:
             )
 
 
+def _has_attributions_metrics(eval_config: config_pb2.EvalConfig) -> bool:
+    """Whether a metric of the config writes attributions, as TFMA's has_attributions_metrics
+    says; asked of TFMA (which loads TensorFlow) only for a metric class of the user's own."""
+    metrics = [m for spec in eval_config.metrics_specs for m in spec.metrics]
+    if any(m.class_name in _ATTRIBUTION_CLASSES for m in metrics):
+        return True
+    if not any(m.module.split(".")[0] not in _LIBRARY_MODULES for m in metrics if m.module):
+        return False
+    from tensorflow_model_analysis.metrics import attributions as tfma_attributions
+
+    return tfma_attributions.has_attributions_metrics(eval_config.metrics_specs)
+
+
+def _isdir(path: str) -> bool:
+    try:
+        return filesystem.isdir(path)
+    except OSError as e:
+        raise EvaluationReadError(f"cannot read {path}: {e}") from e
+
+
+def _exists(path: str) -> bool:
+    try:
+        return filesystem.exists(path)
+    except OSError as e:
+        raise EvaluationReadError(f"cannot read {path}: {e}") from e
+
+
 def _files(path: str, key: str) -> List[str]:
-    return sorted(
-        f for f in tf.io.gfile.glob(os.path.join(path, key + "*")) if not tf.io.gfile.isdir(f)
-    )
+    pattern = os.path.join(path, key + "*")
+    try:
+        return [f for f in filesystem.glob(pattern) if not filesystem.isdir(f)]
+    except OSError as e:
+        raise EvaluationReadError(f"cannot list {pattern}: {e}") from e
 
 
-def _records(
-    path: str, key: str, load: Callable[[str], Iterator[message.Message]], required: bool = True
-) -> Iterator[message.Message]:
-    """The records of every `key`-* file, read by TFMA's loader one file at a time to name the culprit."""
+# Each file's records, by TFMA's name prefix.
+_RECORD_TYPES: Dict[str, Type[message.Message]] = {
+    tfma_constants.METRICS_KEY: metrics_for_slice_pb2.MetricsForSlice,
+    tfma_constants.PLOTS_KEY: metrics_for_slice_pb2.PlotsForSlice,
+    tfma_constants.ATTRIBUTIONS_KEY: metrics_for_slice_pb2.AttributionsForSlice,
+}
+
+
+def read_records(path: str, key: str, required: bool = True) -> Iterator[Any]:
+    """The records of every `key`-* file of an evaluation directory (key: 'metrics', 'plots' or
+    'attributions'), as TFMA's loaders read them, one file at a time to name the culprit."""
     files = _files(path, key)
     if required and not files:
         raise EvaluationReadError(f"evaluation directory {path!r} holds no {key}-* files")
     _check_shards(files)
+    parse = _RECORD_TYPES[key].FromString
     for file in files:
         try:
-            yield from load(file)
-        except (tf.errors.OpError, message.DecodeError) as e:
+            for record in tfrecords.read_records(file):
+                yield parse(record)
+        except (tfrecords.CorruptRecordError, OSError, message.DecodeError) as e:
             raise EvaluationReadError(f"{file} is truncated or corrupt: {e}") from e
 
 
 def _slice_metrics(record: metrics_for_slice_pb2.MetricsForSlice) -> SliceMetrics:
     if record.HasField("cross_slice_key"):
-        slice_key = slicer_lib.deserialize_cross_slice_key(record.cross_slice_key)
+        key = cross_slice_key(record.cross_slice_key)
     else:
-        slice_key = slicer_lib.deserialize_slice_key(record.slice_key)
+        key = slice_key(record.slice_key)
     if metric_keys.ERROR_METRIC in record.metrics:
-        return SliceMetrics(slice_key, {}, record.metrics[metric_keys.ERROR_METRIC].debug_message)
+        return SliceMetrics(key, {}, record.metrics[metric_keys.ERROR_METRIC].debug_message)
     metrics = {}
     for entry in record.metric_keys_and_values:
         value = _number(entry.value)
@@ -232,7 +265,7 @@ def _slice_metrics(record: metrics_for_slice_pb2.MetricsForSlice) -> SliceMetric
             _number(interval.lower_bound) if interval.HasField("lower_bound") else None,
             _number(interval.upper_bound) if interval.HasField("upper_bound") else None,
         )
-    return SliceMetrics(slice_key, metrics)
+    return SliceMetrics(key, metrics)
 
 
 def _number(value: metrics_for_slice_pb2.MetricValue) -> Optional[float]:
@@ -255,8 +288,8 @@ def _merged(existing: Optional[SliceMetrics], new: SliceMetrics) -> SliceMetrics
 def _attributions(record: metrics_for_slice_pb2.AttributionsForSlice) -> SliceAttributions:
     result = {}
     for entry in record.attributions_keys_and_values:
-        values = {feature: _number(value) for feature, value in entry.values.items()}
-        result[metric_types.AttributionsKey.from_proto(entry.key)] = {
+        values = {feature: _number(value) for feature, value in sorted(entry.values.items())}
+        result[AttributionsKey.from_proto(entry.key)] = {
             feature: value
             for feature, value in values.items()
             if value is not None and not math.isnan(value)

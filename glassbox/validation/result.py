@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from typing import Dict, List, Tuple, Union
 
-from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2, validation_result_pb2
 from tensorflow_model_analysis.slicer import slicer_lib
 
+from glassbox.tfma_keys import MetricKey
 from glassbox.validation import checks as checks_lib
 from glassbox.validation.checks import Check
 
@@ -68,7 +68,7 @@ def _add_failure(
     validations: validation_result_pb2.MetricsValidationForSlice, check: Check
 ) -> None:
     failure = validations.failures.add(message=check.sentence)
-    key = check.metric_key or metric_types.MetricKey(name=check.metric)
+    key = check.metric_key or MetricKey(name=check.metric)
     failure.metric_key.CopyFrom(key.to_proto())
     if isinstance(check.tfma_threshold, config_pb2.GenericValueThreshold):
         failure.metric_threshold.value_threshold.CopyFrom(check.tfma_threshold)

@@ -22,10 +22,11 @@ import dataclasses
 import math
 from typing import List, Optional, Tuple, Union
 
-from tensorflow_model_analysis.metrics import metric_specs, metric_types
+from tensorflow_model_analysis.metrics import metric_specs
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.evaluation import thresholds as evaluation_thresholds
+from glassbox.tfma_keys import MetricKey
 from glassbox.validation import checks as checks_lib
 from glassbox.validation import slices
 from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
@@ -41,7 +42,7 @@ _LOWER = config_pb2.MetricDirection.LOWER_IS_BETTER
 class Threshold:
     """A threshold on a candidate metric key (a diff key for change thresholds) for some slices."""
 
-    metric_key: metric_types.MetricKey
+    metric_key: MetricKey
     # None: every single slice; a CrossSlicingSpec: the cross slices it selects.
     slicing_spec: Optional[Union[config_pb2.SlicingSpec, config_pb2.CrossSlicingSpec]]
     threshold: TfmaThreshold

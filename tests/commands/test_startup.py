@@ -1,16 +1,25 @@
 """What the `glassbox` commands import, each run in a fresh interpreter: those that only read ML
 Metadata and write pages (`lineage`, `history`, `report --history`) never load TensorFlow, Beam,
-TFX or TFMA, whose imports take seconds (TensorFlow alone about 8 s here); `evaluate` loads what
+TFX or TFMA, whose imports take seconds (TensorFlow alone about 8 s here); those that also read
+evaluations (`report`, `model-card`, from directories or ML Metadata) load TFMA's protos only; `evaluate` loads what
 the evaluation runs on and nothing of TFX or kfp, nor what glassbox.deferred_imports defers:
 Keras at `import tensorflow`, TFMA's package root, Beam's BigQuery and MongoDB connectors."""
 
+import json
+
 import pytest
 
+from glassbox.model_card.card import model_card
+from glassbox.model_card.inputs import load_inputs
+from glassbox.report.load import build_report
+from glassbox.report.render import render_html
 from tests.support import saved_models
 from tests.support.imports import HEAVY, heavy_modules_loaded_by, modules_loaded_by
 
 # What a command that reads ML Metadata and writes files needs not load.
 EVALUATION_LIBRARIES = {"tensorflow", "tensorflow_model_analysis", "apache_beam", "tfx", "kfp"}
+# What a command that reads evaluations needs not load (TFMA's protos load without its root).
+TENSORFLOW_AND_BEAM = {"tensorflow", "keras", "tf_keras", "apache_beam", "tfx", "kfp", "sklearn"}
 EVAL_CONFIG = """
 model_specs { label_key: "label" }
 slicing_specs {}
@@ -63,6 +72,32 @@ def test_lineage_and_history_read_ml_metadata_without_tensorflow(demo_runs, tmp_
         assert "ml_metadata" in loaded, argv
         assert not loaded & EVALUATION_LIBRARIES, argv
     assert (tmp_path / "report.html").exists() and (tmp_path / "h.html").exists()
+
+
+def test_report_and_model_card_read_evaluations_without_tensorflow(demo_runs, tmp_path):
+    """From directories and from ML Metadata; the pages and the card are those built in this
+    process (where TensorFlow is loaded)."""
+    run = demo_runs.runs[-1]  # a candidate refused against its baseline, with attributions
+    dirs = ["--evaluation", run.evaluation_uri, "--validation", run.validation_uri]
+    model = ["--mlmd", demo_runs.store, "--model-id", str(run.model_id)]
+    for argv in (
+        ["report", *dirs, "--output", str(tmp_path / "dirs.html")],
+        ["report", *model, "--output", str(tmp_path / "model.html")],
+        ["model-card", *dirs, "--output", str(tmp_path / "card")],
+        ["model-card", *model, "--output", str(tmp_path / "mlmd_card")],
+    ):
+        modules = set(modules_loaded_by(_run_command(argv)))
+        assert not {name.split(".")[0] for name in modules} & TENSORFLOW_AND_BEAM, argv
+        assert not modules & DEFERRED, argv
+    page = render_html(build_report(run.evaluation_uri, run.validation_uri))
+    assert (tmp_path / "dirs.html").read_text() == page
+    card = json.loads((tmp_path / "card" / "model_card.json").read_text())
+    assert card == json.loads(
+        json.dumps(model_card(load_inputs(run.evaluation_uri, run.validation_uri), None))
+    )
+    mlmd_card = json.loads((tmp_path / "mlmd_card" / "model_card.json").read_text())
+    assert mlmd_card["quantitative_analysis"] == card["quantitative_analysis"]
+    assert "glassbox-data" in (tmp_path / "model.html").read_text()
 
 
 @pytest.fixture(scope="module")

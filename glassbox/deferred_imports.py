@@ -1,6 +1,7 @@
-"""Library imports the `glassbox` command defers until something uses them (``install``).
+"""Library imports glassbox's processes (the `glassbox` command, the KFP tasks) defer until
+something uses them (``install``).
 
-Measured with ``python -X importtime``, three libraries import far more than glassbox uses:
+Measured with ``python -X importtime``, these libraries import far more than glassbox uses:
 
 - ``import tensorflow`` ends by importing Keras whole (``keras.src.optimizers``, or tf_keras's
   under TF_USE_LEGACY_KERAS; with it scikit-learn, for Keras' wrappers): about 45% of the import.
@@ -17,6 +18,20 @@ Measured with ``python -X importtime``, three libraries import far more than gla
   by name (``apache_beam.io.gcp.bigquery``), as Beam's runners and a pipeline's own code do.
   Its MongoDB connector imports pymongo in a ``try`` too; here it is skipped (MongoDB I/O is off in
   this process, and Beam logs a warning, hidden unless ``--verbose``).
+- TFMA's metrics import nltk (for ROUGE), whose package root imports scikit-learn in ``try``s
+  (for its scikit-learn classifier and its transition parser, unused by TFMA); here they are
+  skipped, and scikit-learn loads when imported after nltk.
+- Beam asks, for every transform applied, whether it runs in an IPython shell, by importing
+  IPython; here it answers no without the import when IPython is not loaded (no shell runs then).
+- TFMA's ``utils.keras_lib`` (imported by every TFMA metric module) asks ``tf.keras.version()``
+  only to learn whether ``tf.keras`` is Keras 3, which loads Keras 3 whole (and scikit-learn and
+  IPython, for its wrappers and saving helpers) before importing tf_keras, which TFMA uses. Here
+  the answer comes from TensorFlow's own rule (TF_USE_LEGACY_KERAS unset and Keras 3 installed)
+  without loading Keras 3; with any other answer keras_lib runs as written.
+- ``tfx.components``' package root imports every TFX component (the Tuner's keras_tuner and
+  Keras 3, TFMA whole for TFX's Evaluator, ...) before any of its submodules can load, which
+  TFX's KFP entrypoint imports (``tfx.components.evaluator.constants``); here it runs as
+  TFMA's does, on first use of one of its own attributes (``tfx.components.Trainer``).
 """
 
 from __future__ import annotations
@@ -24,6 +39,8 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import importlib.metadata
+import os
 import sys
 import types
 from typing import Optional, Sequence
@@ -34,9 +51,8 @@ _SKIPPED_WHILE = {
     "tf_keras": "tensorflow",
     "apache_beam.io.gcp.bigquery": "apache_beam.io",
     "bson": "apache_beam.io.mongodbio",
+    "sklearn": "nltk",
 }
-# Packages whose root runs on first use of one of its own attributes.
-_LAZY_ROOTS = ("tensorflow_model_analysis",)
 _TFMA_PROTOS = tuple(
     f"tensorflow_model_analysis.proto.{name}_pb2"
     for name in ("config", "metrics_for_slice", "validation_result")
@@ -48,14 +64,22 @@ def _initialising(name: str) -> bool:
     return module is not None and getattr(module.__spec__, "_initializing", False)
 
 
-class _SkippedWhile(importlib.abc.Loader):
-    """Refuses to load its module while `parent` initialises (an ImportError the parent catches)."""
+class _Wrapped(importlib.abc.Loader):
+    """A module's own loader, wrapped: exec_module says what changes."""
 
-    def __init__(self, loader: importlib.abc.Loader, parent: str):
-        self.loader, self.parent = loader, parent
+    def __init__(self, loader: importlib.abc.Loader):
+        self.loader = loader
 
     def create_module(self, spec):
         return self.loader.create_module(spec)
+
+
+class _SkippedWhile(_Wrapped):
+    """Refuses to load its module while `parent` initialises (an ImportError the parent catches)."""
+
+    def __init__(self, loader: importlib.abc.Loader, parent: str):
+        super().__init__(loader)
+        self.parent = parent
 
     def exec_module(self, module: types.ModuleType) -> None:
         if _initialising(self.parent):
@@ -79,13 +103,12 @@ class _LazyRoot(types.ModuleType):
         return getattr(self, name)
 
 
-class _RootDeferred(importlib.abc.Loader):
-    def __init__(self, loader: importlib.abc.Loader):
-        self.loader = loader
+class _RootDeferred(_Wrapped):
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__class__ = _LazyRoot
 
-    def create_module(self, spec):
-        return self.loader.create_module(spec)
 
+class _TfmaRootDeferred(_Wrapped):
     def exec_module(self, module: types.ModuleType) -> None:
         module.__class__ = _LazyRoot
         # TFMA's generated protos do not import the protos they use; its root loaded them in order.
@@ -93,16 +116,59 @@ class _RootDeferred(importlib.abc.Loader):
             importlib.import_module(name)
 
 
+def _tf_keras_is_keras_3() -> bool:
+    """What ``tf.keras`` resolves to by TensorFlow's rule (its lazy_loader.KerasLazyLoader)."""
+    if os.environ.get("TF_USE_LEGACY_KERAS") in ("true", "True", "1"):
+        return False
+    try:
+        return importlib.metadata.version("keras").startswith("3.")
+    except importlib.metadata.PackageNotFoundError:
+        return False
+
+
+class _KerasLibWithoutKeras3(_Wrapped):
+    """TFMA's keras_lib, with tf.keras known to be Keras 3 without importing it: its tf_keras."""
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        if not _tf_keras_is_keras_3():
+            self.loader.exec_module(module)
+            return
+        import tf_keras
+        from tf_keras.api._v1 import keras as tf_keras_v1
+        from tf_keras.api._v2 import keras as tf_keras_v2
+
+        module.tf_keras, module.tf_keras_v1, module.tf_keras_v2 = tf_keras, tf_keras_v1, tf_keras_v2
+
+
+class _IPythonOnlyIfLoaded(_Wrapped):
+    """Beam's interactive_utils, whose is_in_ipython imports IPython to ask whether an IPython
+    shell runs: none does unless IPython is loaded, so it answers False without importing it."""
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self.loader.exec_module(module)
+        is_in_ipython = module.is_in_ipython
+        module.is_in_ipython = lambda: "IPython" in sys.modules and is_in_ipython()
+
+
+# Module -> the loader wrapping its own.
+_REPLACED = {
+    "tensorflow_model_analysis": _TfmaRootDeferred,
+    "tfx.components": _RootDeferred,
+    "tensorflow_model_analysis.utils.keras_lib": _KerasLibWithoutKeras3,
+    "apache_beam.utils.interactive_utils": _IPythonOnlyIfLoaded,
+}
+
+
 class _Finder(importlib.abc.MetaPathFinder):
     def find_spec(
         self, name: str, path: Optional[Sequence[str]], target: Optional[types.ModuleType] = None
     ):
-        if name not in _SKIPPED_WHILE and name not in _LAZY_ROOTS:
+        if name not in _SKIPPED_WHILE and name not in _REPLACED:
             return None
         spec = importlib.machinery.PathFinder.find_spec(name, path)
         if spec is not None and spec.loader is not None:
-            if name in _LAZY_ROOTS:
-                spec.loader = _RootDeferred(spec.loader)
+            if name in _REPLACED:
+                spec.loader = _REPLACED[name](spec.loader)
             else:
                 spec.loader = _SkippedWhile(spec.loader, _SKIPPED_WHILE[name])
         return spec

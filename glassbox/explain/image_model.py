@@ -18,7 +18,6 @@ import glob
 import os
 from typing import Callable, Iterator, Optional
 
-import keras
 import numpy as np
 import tensorflow as tf
 from tfx_bsl.coders.example_coder import RecordBatchToExamplesEncoder
@@ -59,6 +58,8 @@ def find_keras_model(model_dir: str, path: str = "", field: str = "image.keras_m
         )
     )
     for candidate in candidates:
+        import keras  # Keras 3 loads only for a Keras model (glassbox.deferred_imports)
+
         try:
             return keras.saving.load_model(candidate, compile=False)
         except (OSError, ValueError) as e:

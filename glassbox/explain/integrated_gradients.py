@@ -15,9 +15,18 @@ and named in ``not_attributed``.
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import (
+    TYPE_CHECKING,
+    Callable,
+    Dict,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+)
 
-import keras
 import numpy as np
 import tensorflow as tf
 from scipy import special
@@ -32,6 +41,9 @@ from glassbox.explain.model_function import (
     num_rows,
 )
 from glassbox.protos.explain_config_pb2 import IntegratedGradients
+
+if TYPE_CHECKING:  # Keras loads only for a Keras model (glassbox.deferred_imports)
+    import keras
 
 DEFAULT_STEPS = 64
 

@@ -22,7 +22,6 @@ from typing import Optional, Sequence
 
 import numpy as np
 from scipy.stats import weightedtau
-from sklearn.linear_model import Ridge
 
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.errors import ExplanationError
@@ -232,6 +231,8 @@ def local_surrogate(
     background_index = np.stack(
         [rng.choice(len(masker.weights), size=(n, num_samples), p=masker.weights) for rng in rngs]
     )
+    from sklearn import linear_model  # only for LIME (glassbox.deferred_imports)
+
     scores = _scores(model, rows, background, groups, coalitions, background_index, chunk_size)
     coefficients = np.empty(coalitions.shape[:2] + (len(groups),))
     intercepts, local_r2 = np.empty(n), np.empty(n)
@@ -239,7 +240,7 @@ def local_surrogate(
         design = coalitions[k, i].astype(np.float64)
         # lime's default kernel sqrt(exp(-distance^2 / width^2)), distance^2 the fraction masked.
         kernel = np.exp(-(1 - design.mean(axis=1)) / (2 * kernel_width**2))
-        fit = Ridge(alpha=RIDGE_ALPHA).fit(design, scores[k, i], sample_weight=kernel)
+        fit = linear_model.Ridge(alpha=RIDGE_ALPHA).fit(design, scores[k, i], sample_weight=kernel)
         coefficients[k, i] = fit.coef_
         if k == 0:
             intercepts[i] = fit.intercept_

@@ -14,7 +14,6 @@ import math
 from typing import Callable, Dict, Iterator, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 import numpy as np
-from sklearn import metrics as sk_metrics
 
 from glassbox.explain.errors import ExplanationError
 from glassbox.explain.json_values import finite_or_none
@@ -39,24 +38,36 @@ class Metric(NamedTuple):
     needs_both_classes: bool = False
 
 
+def _sklearn(name: str) -> Callable[..., float]:
+    """scikit-learn's metric `name`, imported when first computed (evaluations without
+    permutation importance do not load scikit-learn)."""
+
+    def compute(*args, **kwargs) -> float:
+        from sklearn import metrics
+
+        return getattr(metrics, name)(*args, **kwargs)
+
+    return compute
+
+
 def _log_loss(labels, scores, sample_weight):
-    return sk_metrics.log_loss(labels, scores, sample_weight=sample_weight, labels=[0, 1])
+    return _sklearn("log_loss")(labels, scores, sample_weight=sample_weight, labels=[0, 1])
 
 
 def _accuracy(labels, scores, sample_weight):
-    return sk_metrics.accuracy_score(
+    return _sklearn("accuracy_score")(
         labels, (scores >= 0.5).astype(labels.dtype), sample_weight=sample_weight
     )
 
 
 METRICS: Dict[str, Metric] = {
     "auc": Metric(
-        sk_metrics.roc_auc_score, higher_is_better=True, binary=True, needs_both_classes=True
+        _sklearn("roc_auc_score"), higher_is_better=True, binary=True, needs_both_classes=True
     ),
     "log_loss": Metric(_log_loss, higher_is_better=False, binary=True, probabilities=True),
     "accuracy": Metric(_accuracy, higher_is_better=True, binary=True, probabilities=True),
-    "mse": Metric(sk_metrics.mean_squared_error, higher_is_better=False),
-    "mae": Metric(sk_metrics.mean_absolute_error, higher_is_better=False),
+    "mse": Metric(_sklearn("mean_squared_error"), higher_is_better=False),
+    "mae": Metric(_sklearn("mean_absolute_error"), higher_is_better=False),
 }
 
 

@@ -17,9 +17,8 @@ max relative to the score change), the layer, and the deletion fidelity of every
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Iterator, List
+from typing import TYPE_CHECKING, Callable, Iterator, List
 
-import keras
 import numpy as np
 import tensorflow as tf
 
@@ -29,6 +28,9 @@ from glassbox.explain.integrated_gradients import path_nodes
 from glassbox.explain.model_function import Columns, SavedModelFunction
 from glassbox.explain.text import TokenAttributions, token_attributions, token_game
 from glassbox.protos.explain_config_pb2 import TextInput, TextIntegratedGradients
+
+if TYPE_CHECKING:  # Keras loads only for a Keras model (glassbox.deferred_imports)
+    import keras
 
 # Gauss-Legendre nodes by default: an LSTM's score can rise from 0 to 1 within 1% of the path
 # (measured on the keyword test: relative completeness gap 99% at 64 nodes, 23% at 1,024, 0.8% at
@@ -44,6 +46,8 @@ def embedding_layer(model) -> keras.layers.Embedding:
     Raises:
       ExplanationError: the model has none.
     """
+    import keras
+
     for layer in model._flatten_layers(include_self=False):
         if isinstance(layer, keras.layers.Embedding):
             return layer

@@ -1,5 +1,13 @@
 """glassbox on Kubeflow Pipelines: the TFX components' container entrypoint (`tfx_entrypoint`) and
-native KFP components (`components`, whose bodies run `steps`: the engine on KFP's artifacts)."""
+native KFP components (`components`, whose bodies run `steps`: the engine on KFP's artifacts).
+
+Both run in processes of their own (a task's container), which import this package before
+TensorFlow, TFMA or TFX: the imports glassbox.deferred_imports defers are deferred here, as in
+the `glassbox` command."""
+
+from glassbox import deferred_imports
+
+deferred_imports.install()
 
 # The image the compiled pipeline and the native components run in (the project's Dockerfile).
 DEFAULT_IMAGE = "ghcr.io/tfx-glassbox/glassbox:0.1.0"

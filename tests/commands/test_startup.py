@@ -3,12 +3,14 @@ Metadata and write pages (`lineage`, `history`, `report --history`) never load T
 TFX or TFMA, whose imports take seconds (TensorFlow alone about 8 s here); those that also read
 evaluations (`report`, `model-card`, from directories or ML Metadata) load TFMA's protos only; `evaluate` loads what
 the evaluation runs on and nothing of TFX or kfp, nor what glassbox.deferred_imports defers:
-Keras at `import tensorflow`, TFMA's package root, Beam's BigQuery and MongoDB connectors."""
+Keras 3 (at `import tensorflow` and in TFMA's keras_lib), scikit-learn, IPython, TFMA's package
+root, Beam's BigQuery and MongoDB connectors. The KFP tasks' processes defer the same."""
 
 import json
 
 import pytest
 
+from glassbox.evaluation.writer import overall_scalar_metrics
 from glassbox.model_card.card import model_card
 from glassbox.model_card.inputs import load_inputs
 from glassbox.report.load import build_report
@@ -20,12 +22,40 @@ from tests.support.imports import HEAVY, heavy_modules_loaded_by, modules_loaded
 EVALUATION_LIBRARIES = {"tensorflow", "tensorflow_model_analysis", "apache_beam", "tfx", "kfp"}
 # What a command that reads evaluations needs not load (TFMA's protos load without its root).
 TENSORFLOW_AND_BEAM = {"tensorflow", "keras", "tf_keras", "apache_beam", "tfx", "kfp", "sklearn"}
+# TFMA's default binary classification metrics and plots, but the loss (a Keras metric).
 EVAL_CONFIG = """
 model_specs { label_key: "label" }
 slicing_specs {}
 slicing_specs { feature_keys: "category" }
-metrics_specs { metrics { class_name: "AUC" } metrics { class_name: "ExampleCount" } }
+metrics_specs {
+  metrics { class_name: "ExampleCount" }
+  metrics { class_name: "BinaryAccuracy" }
+  metrics { class_name: "AUC" }
+  metrics { class_name: "AUC" config: '{"name": "auc_precision_recall", "curve": "PR"}' }
+  metrics { class_name: "Precision" }
+  metrics { class_name: "Recall" }
+  metrics { class_name: "MeanLabel" }
+  metrics { class_name: "MeanPrediction" }
+  metrics { class_name: "Calibration" }
+  metrics { class_name: "ConfusionMatrixPlot" }
+  metrics { class_name: "CalibrationPlot" }
+}
 """
+# Keras metrics: TFMA's default binary loss (a tf_keras class by its name alone) and a tf_keras
+# metric named with its module, beside TFMA's own BinaryAccuracy.
+KERAS_EVAL_CONFIG = """
+model_specs { label_key: "label" example_weight_key: "weight" }
+slicing_specs {}
+slicing_specs { feature_keys: "category" }
+metrics_specs {
+  metrics { class_name: "BinaryCrossentropy" config: '{"name": "loss"}' }
+  metrics { class_name: "BinaryAccuracy" module: "tf_keras.metrics" config: '{"name": "keras_accuracy"}' }
+  metrics { class_name: "BinaryAccuracy" }
+}
+"""
+# What glassbox never uses while evaluating with TFMA's own metrics (Keras 3, with scikit-learn
+# and IPython for its wrappers and saving helpers; IPython also for Beam's notebook check).
+NOT_FOR_TFMA_METRICS = {"keras", "sklearn", "IPython", "plotly"}
 
 
 # Loaded only by what the commands never use: TFMA's package root (its notebook views, its API
@@ -39,8 +69,15 @@ DEFERRED = {
 }
 
 
-def _run_command(argv):
-    return f"from glassbox import cli\nassert cli.main({argv!r}) == 0"
+def _run_command(argv, deferred=True):
+    """A fresh interpreter's statement running `glassbox argv`; deferred=False: with nothing
+    deferred (glassbox.deferred_imports.install a no-op)."""
+    install = "" if deferred else "deferred_imports.install = lambda: None\n"
+    return f"from glassbox import cli, deferred_imports\n{install}assert cli.main({argv!r}) == 0"
+
+
+def _top_level(modules):
+    return {name.split(".")[0] for name in modules}
 
 
 def _loaded_by_command(argv):
@@ -116,14 +153,48 @@ def test_evaluate_loads_beam_and_tfma_beside_tensorflow(model_and_examples, tmp_
     config.write_text(EVAL_CONFIG)
     argv = ["evaluate", "--model", model, "--examples", examples, "--eval-config", str(config)]
     modules = set(modules_loaded_by(_run_command([*argv, "--output", str(tmp_path / "out")])))
-    loaded = {name.split(".")[0] for name in modules} & set(HEAVY)
+    loaded = _top_level(modules) & set(HEAVY)
     by_tensorflow = set(heavy_modules_loaded_by("import tensorflow"))
-    # scikit-learn comes with TensorFlow (Keras' wrappers) in some installs, else with TFMA (nltk).
-    # The report's plotly.js is a file of glassbox's: the plotly package is no longer imported.
-    assert loaded - by_tensorflow - {"sklearn"} == {"tensorflow_model_analysis", "apache_beam"}
+    assert loaded - by_tensorflow == {"tensorflow_model_analysis", "apache_beam"}
     assert not loaded & {"tfx", "kfp"}
     assert not modules & DEFERRED, modules & DEFERRED
+    # tf_keras loads: TFMA's metric_specs deserializes every metric, its own too, with tf_keras.
+    assert not _top_level(modules) & NOT_FOR_TFMA_METRICS, _top_level(modules)
+    overall = overall_scalar_metrics(str(tmp_path / "out"))
+    assert {"auc", "auc_precision_recall", "calibration", "example_count"} <= set(overall)
     assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_keras_metrics_evaluate_as_without_the_deferral(model_and_examples, tmp_path):
+    """Keras metrics in the EvalConfig load tf_keras, and give the values they give in a process
+    where nothing is deferred."""
+    model, examples = model_and_examples
+    config = tmp_path / "eval_config.pbtxt"
+    config.write_text(KERAS_EVAL_CONFIG)
+    argv = ["evaluate", "--model", model, "--examples", examples, "--eval-config", str(config)]
+    deferred = _top_level(
+        modules_loaded_by(_run_command([*argv, "--output", str(tmp_path / "deferred")]))
+    )
+    modules_loaded_by(_run_command([*argv, "--output", str(tmp_path / "plain")], deferred=False))
+    assert "tf_keras" in deferred and not deferred & NOT_FOR_TFMA_METRICS, deferred
+    overall = overall_scalar_metrics(str(tmp_path / "deferred"))
+    assert overall == overall_scalar_metrics(str(tmp_path / "plain"))
+    assert {"loss", "keras_accuracy", "binary_accuracy"} <= set(overall)
+    assert overall["keras_accuracy"] == pytest.approx(overall["binary_accuracy"], abs=1e-6)
+    assert 0.1 < overall["loss"] < 10
+
+
+def test_kfp_task_processes_defer_the_imports_before_tensorflow_tfx_and_tfma_load():
+    """The TFX components' KFP entrypoint and the native components' steps install the deferral
+    on import, before the libraries load: none loads Keras 3, scikit-learn or IPython."""
+    check = (
+        "from glassbox import deferred_imports\n"
+        "assert any(isinstance(f, deferred_imports._Finder) for f in sys.meta_path)\n"
+    )
+    for module in ("glassbox.kfp.tfx_entrypoint", "glassbox.kfp.steps"):
+        loaded = _top_level(modules_loaded_by(f"import {module}\n{check}"))
+        assert {"tensorflow", "kfp"} <= loaded, module
+        assert not loaded & NOT_FOR_TFMA_METRICS, (module, loaded & NOT_FOR_TFMA_METRICS)
 
 
 def test_tensorflow_loads_keras_when_used_not_when_imported(model_and_examples):

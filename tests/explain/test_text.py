@@ -27,12 +27,6 @@ from glassbox.protos.explain_config_pb2 import (
 )
 from tests.support import explained_runs, saved_models, text_models
 
-EVAL_CONFIG = """
-model_specs { label_key: "label" }
-slicing_specs {}
-slicing_specs { feature_keys: "label" }
-metrics_specs { metrics { class_name: "ExampleCount" } }
-"""
 EXPLAIN_CONFIG = """
 text { feature: "text" }
 explained_rows { count: 15 }
@@ -162,7 +156,12 @@ def test_evaluate_writes_each_rows_tokens_and_each_slices_top_tokens(trained_tex
         str(tmp_path / "eval.gz"), text_models.examples(texts, labels)
     )
     output = explained_runs.evaluate(
-        tmp_path, "output", trained_text_model.model_dir, examples, EVAL_CONFIG, EXPLAIN_CONFIG
+        tmp_path,
+        "output",
+        trained_text_model.model_dir,
+        examples,
+        explained_runs.SLICED_BY_LABEL,
+        EXPLAIN_CONFIG,
     )
     with open(os.path.join(output, keys.TEXT_EXPLANATIONS_FILE)) as f:
         written = json.load(f)

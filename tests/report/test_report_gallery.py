@@ -24,12 +24,6 @@ from glassbox.report.render import render_html
 from glassbox.validation.validate import validate, write_validation
 from tests.support import explained_runs, image_models, report_browser, saved_models, text_models
 
-EVAL_CONFIG = """
-model_specs { label_key: "label" }
-slicing_specs {}
-slicing_specs { feature_keys: "label" }
-metrics_specs { metrics { class_name: "ExampleCount" } }
-"""
 IMAGE_EXPLAIN = """
 image { feature: "image" }
 explained_rows { count: 5 }
@@ -62,7 +56,13 @@ def evaluate(root, name, model_dir, baseline_dir, examples, explain_config):
     """`glassbox evaluate --baseline ... --explain-config ...` into root/name; its path."""
     examples = saved_models.write_tfrecords(str(root / f"{name}.gz"), examples)
     return explained_runs.evaluate(
-        root, name, model_dir, examples, EVAL_CONFIG, explain_config, baseline_dir
+        root,
+        name,
+        model_dir,
+        examples,
+        explained_runs.SLICED_BY_LABEL,
+        explain_config,
+        baseline_dir,
     )
 
 

@@ -11,6 +11,13 @@ import numpy as np
 from glassbox import cli
 from tests.support import saved_models
 
+# One model labelled by "label", overall and sliced by the label.
+SLICED_BY_LABEL = """
+model_specs { label_key: "label" }
+slicing_specs {}
+slicing_specs { feature_keys: "label" }
+metrics_specs { metrics { class_name: "ExampleCount" } }
+"""
 # A candidate and a baseline labelled by "label", sliced by "city" (explain_models.columns).
 COMPARED_BY_CITY = """
 model_specs { name: "candidate" label_key: "label" }

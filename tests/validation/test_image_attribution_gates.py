@@ -13,18 +13,12 @@ import numpy as np
 import pytest
 from google.protobuf import text_format
 
-from glassbox import cli, keys
+from glassbox import keys
 from glassbox.protos import validator_config_pb2
 from glassbox.validation import explanation_files
 from glassbox.validation.validate import validate
-from tests.support import image_models, saved_models
+from tests.support import explained_runs, image_models, saved_models
 
-EVAL_CONFIG = """
-model_specs { label_key: "label" }
-slicing_specs {}
-slicing_specs { feature_keys: "label" }
-metrics_specs { metrics { class_name: "ExampleCount" } }
-"""
 EXPLAIN_CONFIG = """
 image { feature: "image" }
 explained_rows { count: 12 }
@@ -38,41 +32,32 @@ HEAT_MAPS = f"""attribution_gates {{
 }}"""
 
 
-def _write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def evaluations(trained_image_model, tmp_path_factory):
     """Evaluation dirs by name: the candidate against the patch detector ('agrees'), the corner
     model ('elsewhere'), and alone ('first')."""
     root = tmp_path_factory.mktemp("image_gates")
     images, labels, _ = image_models.patch_images(120, seed=21)
-    arguments = [
-        "--model",
-        trained_image_model.model_dir,
-        "--examples",
-        saved_models.write_tfrecords(str(root / "eval.gz"), image_models.examples(images, labels)),
-        "--eval-config",
-        _write(root / "eval.pbtxt", EVAL_CONFIG),
-        "--explain-config",
-        _write(root / "explain.pbtxt", EXPLAIN_CONFIG),
-    ]
     baselines = {
         "agrees": image_models.patch_detector("patch_detector"),
         "elsewhere": image_models.corner_model("corner_model"),
         "first": None,
     }
+    examples = saved_models.write_tfrecords(
+        str(root / "eval.gz"), image_models.examples(images, labels)
+    )
     result = {}
     for name, baseline in baselines.items():
-        output = str(root / name)
-        extra = []
-        if baseline is not None:
-            extra = ["--baseline", image_models.export(baseline, str(root / f"{name}_model"))]
-        assert cli.main(["evaluate", *arguments, *extra, "--output", output]) == 0
-        result[name] = output
+        baseline_dir = baseline and image_models.export(baseline, str(root / f"{name}_model"))
+        result[name] = explained_runs.evaluate(
+            root,
+            name,
+            trained_image_model.model_dir,
+            examples,
+            explained_runs.SLICED_BY_LABEL,
+            EXPLAIN_CONFIG,
+            baseline_dir,
+        )
     return result
 
 

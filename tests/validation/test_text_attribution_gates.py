@@ -12,17 +12,11 @@ import shutil
 import pytest
 from google.protobuf import text_format
 
-from glassbox import cli, keys
+from glassbox import keys
 from glassbox.protos import validator_config_pb2
 from glassbox.validation.validate import validate, write_validation
-from tests.support import saved_models, text_models
+from tests.support import explained_runs, saved_models, text_models
 
-EVAL_CONFIG = """
-model_specs { label_key: "label" }
-slicing_specs {}
-slicing_specs { feature_keys: "label" }
-metrics_specs { metrics { class_name: "ExampleCount" } }
-"""
 EXPLAIN_CONFIG = """
 text { feature: "text" }
 explained_rows { count: 15 }
@@ -36,41 +30,32 @@ TOP_TOKENS = f"""attribution_gates {{
 }}"""
 
 
-def _write(path, text):
-    with open(path, "w") as f:
-        f.write(text)
-    return str(path)
-
-
 @pytest.fixture(scope="module")
 def evaluations(trained_text_model, tmp_path_factory):
     """Evaluation dirs by name: the candidate against a baseline reading the keywords
     ('agrees'), one reading w0 and w1 ('elsewhere'), and alone ('first')."""
     root = tmp_path_factory.mktemp("text_gates")
     texts, labels, _ = text_models.keyword_texts(100, seed=8)
-    arguments = [
-        "--model",
-        trained_text_model.model_dir,
-        "--examples",
-        saved_models.write_tfrecords(str(root / "eval.gz"), text_models.examples(texts, labels)),
-        "--eval-config",
-        _write(root / "eval.pbtxt", EVAL_CONFIG),
-        "--explain-config",
-        _write(root / "explain.pbtxt", EXPLAIN_CONFIG),
-    ]
     baselines = {
         "agrees": text_models.bag_of_words(text_models.KEYWORDS, "keyword_bag"),
         "elsewhere": text_models.bag_of_words(("w0", "w1"), "filler_bag"),
         "first": None,
     }
+    examples = saved_models.write_tfrecords(
+        str(root / "eval.gz"), text_models.examples(texts, labels)
+    )
     result = {}
     for name, baseline in baselines.items():
-        output = str(root / name)
-        extra = []
-        if baseline is not None:
-            extra = ["--baseline", text_models.export(baseline, str(root / f"{name}_model"))]
-        assert cli.main(["evaluate", *arguments, *extra, "--output", output]) == 0
-        result[name] = output
+        baseline_dir = baseline and text_models.export(baseline, str(root / f"{name}_model"))
+        result[name] = explained_runs.evaluate(
+            root,
+            name,
+            trained_text_model.model_dir,
+            examples,
+            explained_runs.SLICED_BY_LABEL,
+            EXPLAIN_CONFIG,
+            baseline_dir,
+        )
     return result
 
 

@@ -150,20 +150,28 @@ def record_dataset(
 
 
 def check_complete(path: str, num_records: int, record_bytes: int) -> None:
-    """Fails if a gzip file is cut short after num_records records totalling record_bytes.
+    """Fails if a file is cut short after num_records records totalling record_bytes.
 
-    TF's zlib stream takes a gzip file cut short for a complete one, so for gzip files the bytes
-    read are checked against the size in the gzip trailer (ISIZE: uncompressed size mod 2**32;
-    ExampleGen and TFRecordWriter write a single gzip member).
+    TF's readers take a file cut short at some places for a complete one: a gzip stream without
+    its trailer, and an uncompressed file cut inside the 12-byte header of a record (the records
+    before it read, the rest silently dropped). So the bytes read are checked against the size in
+    the gzip trailer (ISIZE: uncompressed size mod 2**32; ExampleGen and TFRecordWriter write a
+    single gzip member), or against the uncompressed file's size.
 
     Raises:
       ExamplesError: the file is truncated.
     """
     uncompressed_size = record_bytes + num_records * _RECORD_FRAMING_BYTES
-    if compression_type(path) == "GZIP" and _gzip_trailer_size(path) != uncompressed_size % 2**32:
+    if compression_type(path) == "GZIP":
+        if _gzip_trailer_size(path) != uncompressed_size % 2**32:
+            raise ExamplesError(
+                f"TFRecord file {path} is truncated: its gzip stream ends before its "
+                "trailer, so some of its records are lost"
+            )
+    elif tf.io.gfile.stat(path).length != uncompressed_size:
         raise ExamplesError(
-            f"TFRecord file {path} is truncated: its gzip stream ends before its "
-            "trailer, so some of its records are lost"
+            f"TFRecord file {path} is truncated: it ends inside the header of the record after "
+            f"its {num_records} complete records, so the records from there on are lost"
         )
 
 

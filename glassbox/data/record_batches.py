@@ -42,7 +42,8 @@ class FileProgress:
         return record_lists(self.path, batch_size, skip=self.model_batches)
 
     def check_complete(self) -> None:
-        """Raises ExamplesError if the file holds more than was counted (a gzip file cut short)."""
+        """Raises ExamplesError if the file holds more than was counted (a gzip file cut short, an
+        uncompressed one cut inside a record header)."""
         check_complete(self.path, self.records, self.record_bytes)
 
 
@@ -58,7 +59,8 @@ def serialized_batches(
     TF's C++ reader reads on tf.data's threads; tf.data's parallel interleave (cycle_length 1)
     opens the next file ahead and buffers its first elements while Python works on the last ones
     of the file before. A missing or corrupt file fails the iteration with a TF error, and a gzip
-    file cut short reads as complete: see ``FileProgress.check_complete``.
+    file cut short, or an uncompressed one cut inside a record header, reads as complete: see
+    ``FileProgress.check_complete``.
     """
     paths = tf.constant([file.path for file in files])
     compressions = tf.constant([compression_type(file.path) for file in files])

@@ -498,6 +498,18 @@ def test_file_batches_of_a_truncated_file_fail_naming_it(model_dirs, tmp_path, g
         list(builder.file_batches([path], batch_size=8, rows_per_batch=8))
 
 
+def test_file_batches_of_a_file_cut_inside_a_record_header_fail_naming_it(model_dirs, tmp_path):
+    examples = varied_examples()
+    path = saved_models.write_tfrecords(str(tmp_path / "cut.tfrecord"), examples, gzip=False)
+    kept = sum(len(e.SerializeToString()) + 16 for e in examples[:-1])
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:
+        f.write(data[: kept + 5])  # TF's tf.data reader yields the records before the cut, no error
+    builder = BatchBuilder(sliced_config('label_key: "label"'), {"": model_dirs["binary"]})
+    with pytest.raises(ExamplesError, match=r"TFRecord file .*cut\.tfrecord is truncated"):
+        list(builder.file_batches([path], batch_size=8, rows_per_batch=8))
+
+
 def test_several_files_read_by_one_pipeline_equal_each_file_decoded(model_dirs, tmp_path):
     """Files in order, each in its own Batches; a feature first seen in the second file (parsed
     as bytes, it fails there) sends that batch to tfx_bsl, which learns its type; the third file

@@ -130,7 +130,23 @@ def test_gzip_file_cut_at_a_record_boundary_is_caught_by_its_trailer(tmp_path):
     with pytest.raises(ExamplesError, match=r"TFRecord file .*cut\.gz is truncated"):
         check_complete(path, len(RECORDS) - 1, record_bytes - len(RECORDS[-1]))
     plain = saved_models.write_tfrecords(str(tmp_path / "plain"), RECORDS, gzip=False)
-    check_complete(plain, 0, 0)  # no trailer to check
+    check_complete(plain, len(RECORDS), record_bytes)
+
+
+def test_uncompressed_file_cut_inside_a_record_header_fails_naming_it(tmp_path):
+    """TF's reader reads the records before a cut inside a record's 12-byte header and silently
+    drops the rest: the file's size tells."""
+    path = saved_models.write_tfrecords(str(tmp_path / "cut.tfrecord"), RECORDS, gzip=False)
+    kept = sum(len(r) + 16 for r in RECORDS[:20])
+    data = open(path, "rb").read()
+    with open(path, "wb") as f:
+        f.write(data[: kept + 5])
+    with pytest.raises(
+        ExamplesError,
+        match=r"TFRecord file .*cut\.tfrecord is truncated: it ends inside the header of the "
+        r"record after its 20 complete records",
+    ):
+        list(record_lists(path, 10))
 
 
 def test_corrupt_record_fails_naming_the_file(tmp_path):

@@ -18,7 +18,7 @@ all the rest): ``reads_key`` tells when no other computation needs the Buckets.
 from __future__ import annotations
 
 import inspect
-from typing import Any, Dict, List, NamedTuple, Union
+from typing import Any, Dict, List, NamedTuple, Sequence, Union
 
 import numpy as np
 from tensorflow_model_analysis.metrics import (
@@ -64,7 +64,7 @@ def rebin_thresholds(thresholds: List[float]) -> List[float]:
 
 
 def rebin(
-    thresholds: List[float],
+    thresholds: Sequence[float],
     histogram: Union[BucketSums, calibration_histogram.Histogram],
     num_buckets: int = calibration_histogram.DEFAULT_NUM_BUCKETS,
 ) -> np.ndarray:
@@ -89,11 +89,14 @@ def rebin(
 
 
 def histogram_to_matrices(
-    thresholds: List[float], rebinned: np.ndarray
+    thresholds: Sequence[float], rebinned: np.ndarray
 ) -> binary_confusion_matrices.Matrices:
     """``_histogram_to_binary_confusion_matrices`` over a rebinned histogram (``rebin``'s array).
 
     At threshold i, tp/fp are the positive/negative weight in buckets >= i and fn/tn those below.
+    The matrices hold float64 arrays (thresholds as given) where TFMA's hold lists of floats:
+    TFMA's derived metrics read them with ``np.array`` or element by element, and converting
+    10,000 floats to lists and back was most of a slice's metrics time (AUC's default thresholds).
     """
     positives = rebinned[:, 0]
     negatives = rebinned[:, 2] - rebinned[:, 0]
@@ -109,9 +112,7 @@ def histogram_to_matrices(
     above = np.asarray(thresholds, dtype=np.float64)[: len(tp)] >= 1.0 + _EPSILON
     first_tp, first_fp = (0.0, 0.0) if above[:1].any() else (tp[0], fp[0])
     tp[above], fp[above], fn[above], tn[above] = 0.0, 0.0, first_tp, first_fp
-    return binary_confusion_matrices.Matrices(
-        thresholds, tp.tolist(), tn.tolist(), fp.tolist(), fn.tolist()
-    )
+    return binary_confusion_matrices.Matrices(thresholds, tp, tn, fp, fn)
 
 
 class _HistogramMatrices:
@@ -123,8 +124,9 @@ class _HistogramMatrices:
         input_key: metric_types.MetricKey,
         matrices_key: metric_types.MetricKey,
     ):
-        self._thresholds = thresholds
-        self._rebin_thresholds = rebin_thresholds(thresholds)
+        # As arrays once, not a list of (by default) 10,000 thresholds converted for every slice.
+        self._thresholds = np.asarray(thresholds, dtype=np.float64)
+        self._rebin_thresholds = np.asarray(rebin_thresholds(thresholds), dtype=np.float64)
         self.input_key = input_key
         self._matrices_key = matrices_key
 

@@ -33,11 +33,17 @@ ensure_uv() {
   command -v uv >/dev/null 2>&1 || { echo "uv was installed but is not on PATH" >&2; return 1; }
 }
 
-# The locked environment (.venv): every dependency group (dev, docs) and the demo's extra.
+# The locked environment (.venv): every dependency group (dev, docs) and the demo's extra, its
+# libraries compiled to bytecode at install (as the Docker image's are), so that no process
+# compiles them at import where Python cannot write .pyc files (PYTHONDONTWRITEBYTECODE, a
+# read-only venv): `import tensorflow` alone then compiled 4,771 modules, 9.8 s of CPU, not 3.7 s.
 ensure_env() {
-  uv sync --frozen --extra demo --check --quiet 2>/dev/null && return
+  if uv sync --frozen --extra demo --check --quiet 2>/dev/null \
+    && compgen -G ".venv/lib/python3*/site-packages/tensorflow/__pycache__" >/dev/null; then
+    return
+  fi
   echo "Installing the locked environment into .venv (uv sync; a few minutes the first time) ..." >&2
-  uv sync --frozen --extra demo --quiet
+  uv sync --frozen --extra demo --compile-bytecode --quiet
 }
 
 # Java 17 and Maven: scripts/fetch-runner-jars, and the job servers and Flink and Spark clusters of

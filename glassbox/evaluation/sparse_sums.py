@@ -11,6 +11,7 @@ be (``x + 0.0 == x`` for every float here: no sum is ever -0.0), so results are 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import List, Tuple, Union
 
 import numpy as np
@@ -35,7 +36,7 @@ class SparseSums:
 
     def __getitem__(self, first: int) -> np.ndarray:
         """The dense array at ``first`` along the first axis."""
-        size = int(np.prod(self.shape[1:]))
+        size = math.prod(self.shape[1:])
         start, stop = np.searchsorted(self.index, [first * size, (first + 1) * size])
         array = np.zeros(self.shape[1:])
         array.flat[self.index[start:stop] - first * size] = self.values[start:stop]
@@ -57,7 +58,7 @@ Sums = Union[np.ndarray, SparseSums]
 
 def compact(sums: SparseSums) -> Sums:
     """The sums dense when more than 1/DENSE_FRACTION of their cells are touched."""
-    if len(sums.index) * DENSE_FRACTION > int(np.prod(sums.shape)):
+    if len(sums.index) * DENSE_FRACTION > math.prod(sums.shape):
         return sums.dense()
     return sums
 
@@ -68,7 +69,7 @@ def sums_by_group(
     """Per group g, the array of ``shape`` whose flat position i holds the sum, in order, of the
     ``values`` at ``index == g * size + i`` (what ``np.bincount(index, values)`` reshaped to
     (num_groups, *shape) gives, group by group)."""
-    size = int(np.prod(shape))
+    size = math.prod(shape)
     if len(index) * DENSE_FRACTION > num_groups * size:
         dense = np.bincount(index, weights=values, minlength=num_groups * size)
         return list(dense.reshape((num_groups,) + tuple(shape)))
@@ -91,8 +92,15 @@ def _grown(total: np.ndarray, shape: Tuple[int, ...]) -> np.ndarray:
 
 def add_into(total: Sums, part: Sums) -> Sums:
     """total + part, each axis zero-padded to the longer of the two. A dense total is added to in
-    place and returned unless it must grow; a sparse one is replaced by the result."""
-    shape = tuple(np.maximum(total.shape, part.shape)) if total.shape != part.shape else total.shape
+    place and returned unless it must grow; a sparse one is replaced by the result.
+
+    (Called once per slice and batch for each accumulator: the common cases, equal shapes, take
+    as few numpy calls as they can.)"""
+    same_shape = total.shape == part.shape
+    if same_shape and type(total) is np.ndarray and type(part) is np.ndarray:
+        total += part
+        return total
+    shape = total.shape if same_shape else tuple(np.maximum(total.shape, part.shape))
     if isinstance(total, SparseSums) and isinstance(part, SparseSums):
         total, part = total.reshaped(shape), part.reshaped(shape)
         # part's cells found in total are summed into it; the others are inserted in order (a
@@ -100,11 +108,23 @@ def add_into(total: Sums, part: Sums) -> Sums:
         at = np.searchsorted(total.index, part.index)
         found = at < len(total.index)
         found[found] = total.index[at[found]] == part.index[found]
-        values = total.values.copy()
-        values[at[found]] += part.values[found]
         new = ~found
-        index = np.insert(total.index, at[new], part.index[new])
-        return compact(SparseSums(shape, index, np.insert(values, at[new], part.values[new])))
+        if not new.any():
+            values = total.values.copy()
+            values[at] += part.values
+            return SparseSums(shape, total.index, values)
+        # One pass builds both merged arrays: part's new cells at their places, total's around them.
+        size = len(total.index) + int(new.sum())
+        is_new = np.zeros(size, dtype=bool)
+        is_new[at[new] + np.arange(int(new.sum()))] = True
+        index, values = np.empty(size, dtype=np.int64), np.empty(size)
+        index[is_new], values[is_new] = part.index[new], part.values[new]
+        old = ~is_new
+        index[old] = total.index
+        values[old] = total.values
+        if found.any():
+            values[np.flatnonzero(old)[at[found]]] += part.values[found]
+        return compact(SparseSums(shape, index, values))
     if isinstance(total, SparseSums):
         total = total.dense()
     total = _grown(total, shape)

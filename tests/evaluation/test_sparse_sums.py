@@ -98,6 +98,16 @@ def test_a_slice_s_many_small_parts_merge_into_sorted_cells_as_dense_addition_do
         assert _identical(total.dense(), expected)
 
 
+def test_a_part_of_cells_the_total_holds_adds_to_them_and_leaves_the_old_total_as_it_was():
+    total = sums_by_group(np.array([7, 90, 300]), np.array([0.5, 2.0, 1e-9]), 1, SHAPE)[0]
+    before = total.copy()
+    part = sums_by_group(np.array([90, 300, 90]), np.array([1e8, 3.0, -1.5]), 1, SHAPE)[0]
+    merged = add_into(total, part)
+    assert merged.index.tolist() == [7, 90, 300]
+    assert _identical(merged.dense(), before.dense() + part.dense())
+    assert _identical(total.dense(), before.dense())  # Beam may hold the old total elsewhere
+
+
 def test_sparse_sums_grow_to_the_larger_shape_as_dense_ones_do():
     small = sums_by_group(np.array([1, 7, 7]), np.array([1.5, 2.0, 0.25]), 1, (1, 4, 5, 2))[0]
     large = sums_by_group(np.array([0, 40]), np.array([3.0, 4.0]), 1, (1, 6, 6, 3))[0]

@@ -32,6 +32,12 @@ Measured with ``python -X importtime``, these libraries import far more than gla
   Keras 3, TFMA whole for TFX's Evaluator, ...) before any of its submodules can load, which
   TFX's KFP entrypoint imports (``tfx.components.evaluator.constants``); here it runs as
   TFMA's does, on first use of one of its own attributes (``tfx.components.Trainer``).
+- TFMA's ``utils.math_util`` (imported by every TFMA metric module) imports ``scipy.stats`` for
+  the t distribution of confidence intervals, and nltk's association measures (loaded by nltk's
+  root) import its Fisher exact test in a ``try``; here scipy.stats' package root runs on first
+  use of one of its attributes (``stats.t``), and nltk's import of it is refused (nltk's Fisher
+  exact test then raises NotImplementedError: TFMA uses nltk only to tokenize for ROUGE), so an
+  evaluation without confidence intervals never loads it.
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import importlib.machinery
 import importlib.metadata
 import os
 import sys
+import threading
 import types
 from typing import Optional, Sequence
 
@@ -53,6 +60,9 @@ _SKIPPED_WHILE = {
     "bson": "apache_beam.io.mongodbio",
     "sklearn": "nltk",
 }
+# Lazy root (``_REPLACED``) -> the module whose initialisation may not run it: importing a name
+# from it then fails there with an ImportError, which that module catches.
+_REFUSED_WHILE = {"scipy.stats": "nltk.metrics.association"}
 _TFMA_PROTOS = tuple(
     f"tensorflow_model_analysis.proto.{name}_pb2"
     for name in ("config", "metrics_for_slice", "validation_result")
@@ -87,19 +97,39 @@ class _SkippedWhile(_Wrapped):
         self.loader.exec_module(module)
 
 
+_EXECUTING_LOCK = threading.RLock()
+_EXECUTING = set()  # lazy roots whose __init__ is running
+
+
 class _LazyRoot(types.ModuleType):
     """A package whose __init__ has not run: submodules import as usual; any other missing
     attribute runs __init__ first."""
 
     def __getattr__(self, name: str):
         if not name.startswith("__"):
+            refused_while = _REFUSED_WHILE.get(self.__name__)
+            if refused_while and _initialising(refused_while):
+                raise AttributeError(
+                    f"{self.__name__}.{name} deferred while {refused_while} initialises"
+                )
             try:
                 return importlib.import_module(f"{self.__name__}.{name}")
             except ModuleNotFoundError as e:
                 if e.name != f"{self.__name__}.{name}":
                     raise
-        self.__class__ = types.ModuleType
-        self.__spec__.loader.loader.exec_module(self)
+        # One thread runs __init__ while threads asking for a name wait (scipy.stats' first use
+        # may be in any of Beam's worker threads); the class changes once __init__ has run.
+        with _EXECUTING_LOCK:
+            if type(self) is _LazyRoot:
+                if self.__name__ in _EXECUTING:  # __init__ itself asks for a name not yet set
+                    raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
+                _EXECUTING.add(self.__name__)
+                try:
+                    self.__spec__.loader.loader.exec_module(self)
+                finally:
+                    _EXECUTING.discard(self.__name__)
+                if type(self) is _LazyRoot:  # unless __init__ set a class of its own
+                    self.__class__ = types.ModuleType
         return getattr(self, name)
 
 
@@ -154,6 +184,7 @@ class _IPythonOnlyIfLoaded(_Wrapped):
 _REPLACED = {
     "tensorflow_model_analysis": _TfmaRootDeferred,
     "tfx.components": _RootDeferred,
+    "scipy.stats": _RootDeferred,
     "tensorflow_model_analysis.utils.keras_lib": _KerasLibWithoutKeras3,
     "apache_beam.utils.interactive_utils": _IPythonOnlyIfLoaded,
 }

@@ -21,7 +21,7 @@ import itertools
 from typing import Optional, Sequence
 
 import numpy as np
-from scipy.stats import weightedtau
+from scipy import stats
 
 from glassbox.explain.attributions import Attributions
 from glassbox.explain.errors import ExplanationError
@@ -175,7 +175,7 @@ def _rank_correlation(coefficients: np.ndarray) -> np.ndarray:
             [
                 np.mean(
                     [
-                        weightedtau(magnitudes[a, row], magnitudes[b, row]).statistic
+                        stats.weightedtau(magnitudes[a, row], magnitudes[b, row]).statistic
                         for a, b in pairs
                     ]
                 )

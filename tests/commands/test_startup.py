@@ -9,6 +9,7 @@ root, Beam's BigQuery and MongoDB connectors. The KFP tasks' processes defer the
 import json
 
 import pytest
+from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
 from glassbox.evaluation.writer import overall_scalar_metrics
 from glassbox.model_card.card import model_card
@@ -158,11 +159,50 @@ def test_evaluate_loads_beam_and_tfma_beside_tensorflow(model_and_examples, tmp_
     assert loaded - by_tensorflow == {"tensorflow_model_analysis", "apache_beam"}
     assert not loaded & {"tfx", "kfp"}
     assert not modules & DEFERRED, modules & DEFERRED
+    assert "scipy.stats._stats_py" not in modules  # scipy.stats runs for confidence intervals only
     # tf_keras loads: TFMA's metric_specs deserializes every metric, its own too, with tf_keras.
     assert not _top_level(modules) & NOT_FOR_TFMA_METRICS, _top_level(modules)
     overall = overall_scalar_metrics(str(tmp_path / "out"))
     assert {"auc", "auc_precision_recall", "calibration", "example_count"} <= set(overall)
     assert (tmp_path / "out" / "report.html").exists()
+
+
+def test_confidence_intervals_load_scipy_stats_and_equal_those_without_the_deferral(
+    model_and_examples, tmp_path
+):
+    model, examples = model_and_examples
+    config = tmp_path / "eval_config.pbtxt"
+    config.write_text(EVAL_CONFIG + "options { compute_confidence_intervals { value: true } }\n")
+    argv = ["evaluate", "--model", model, "--examples", examples, "--eval-config", str(config)]
+    deferred = modules_loaded_by(_run_command([*argv, "--output", str(tmp_path / "deferred")]))
+    modules_loaded_by(_run_command([*argv, "--output", str(tmp_path / "plain")], deferred=False))
+    assert "scipy.stats._stats_py" in deferred
+    (written,) = (tmp_path / "deferred").glob("metrics-*")
+    assert written.read_bytes() == next((tmp_path / "plain").glob("metrics-*")).read_bytes()
+    overall = next(
+        m
+        for m in mpv_writer.load_and_deserialize_metrics(str(tmp_path / "deferred"))
+        if not m.slice_key.single_slice_keys
+    )
+    assert any(entry.HasField("confidence_interval") for entry in overall.metric_keys_and_values)
+
+
+def test_a_deferred_package_first_used_by_several_threads_at_once_runs_once_for_all():
+    """As Beam's worker threads may first use scipy.stats together (confidence intervals)."""
+    modules_loaded_by(
+        "from glassbox import deferred_imports\n"
+        "deferred_imports.install()\n"
+        "import threading, time\n"
+        "from scipy import stats\n"
+        "values = []\n"
+        "def use(delay):\n"  # the later threads ask while the first runs scipy.stats' __init__
+        "    time.sleep(delay)\n"
+        "    values.append(stats.t.ppf(0.975, 10))\n"
+        "threads = [threading.Thread(target=use, args=(i * 0.02,)) for i in range(8)]\n"
+        "[t.start() for t in threads]\n"
+        "[t.join() for t in threads]\n"
+        "assert len(values) == 8 and len(set(values)) == 1, values\n"
+    )
 
 
 def test_keras_metrics_evaluate_as_without_the_deferral(model_and_examples, tmp_path):

@@ -109,14 +109,15 @@ def add_into(total: Sums, part: Sums) -> Sums:
         found = at < len(total.index)
         found[found] = total.index[at[found]] == part.index[found]
         new = ~found
-        if not new.any():
+        num_new = int(new.sum())
+        if num_new == 0:
             values = total.values.copy()
             values[at] += part.values
             return SparseSums(shape, total.index, values)
         # One pass builds both merged arrays: part's new cells at their places, total's around them.
-        size = len(total.index) + int(new.sum())
+        size = len(total.index) + num_new
         is_new = np.zeros(size, dtype=bool)
-        is_new[at[new] + np.arange(int(new.sum()))] = True
+        is_new[at[new] + np.arange(num_new)] = True
         index, values = np.empty(size, dtype=np.int64), np.empty(size)
         index[is_new], values[is_new] = part.index[new], part.values[new]
         old = ~is_new

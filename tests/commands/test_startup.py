@@ -4,7 +4,8 @@ TFX or TFMA, whose imports take seconds (TensorFlow alone about 8 s here); those
 evaluations (`report`, `model-card`, from directories or ML Metadata) load TFMA's protos only; `evaluate` loads what
 the evaluation runs on and nothing of TFX or kfp, nor what glassbox.deferred_imports defers:
 Keras 3 (at `import tensorflow` and in TFMA's keras_lib), scikit-learn, IPython, TFMA's package
-root, Beam's BigQuery and MongoDB connectors. The KFP tasks' processes defer the same."""
+root, Beam's BigQuery and MongoDB connectors, scipy.stats until a confidence interval uses it.
+The KFP tasks' processes defer the same."""
 
 import json
 

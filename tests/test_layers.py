@@ -49,6 +49,7 @@ LAYERS = (
         "glassbox.quiet",
         "glassbox.filesystem",
         "glassbox.deferred_imports",
+        "glassbox.process_exit",
         "glassbox.tfrecords",
         "glassbox.tfma_keys",
     ),

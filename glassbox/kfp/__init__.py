@@ -2,12 +2,13 @@
 native KFP components (`components`, whose bodies run `steps`: the engine on KFP's artifacts).
 
 Both run in processes of their own (a task's container), which import this package before
-TensorFlow, TFMA or TFX: the imports glassbox.deferred_imports defers are deferred here, as in
-the `glassbox` command."""
+TensorFlow, TFMA or TFX: the imports glassbox.deferred_imports defers are deferred here, and the
+collections at exit skipped (glassbox.process_exit), as in the `glassbox` command."""
 
-from glassbox import deferred_imports
+from glassbox import deferred_imports, process_exit
 
 deferred_imports.install()
+process_exit.spare_exit_collections()
 
 # The image the compiled pipeline and the native components run in (the project's Dockerfile).
 DEFAULT_IMAGE = "ghcr.io/tfx-glassbox/glassbox:0.1.0"

@@ -41,6 +41,8 @@ def test_keys_read_print_and_compare_as_tfma_s(tfma_type, our_type):
         if tfma_type is not tfma.MetricKey:
             proto = tfma_type(*tfma.MetricKey.from_proto(proto)).to_proto()
         theirs, ours = tfma_type.from_proto(proto), our_type.from_proto(proto)
+        # Read keys are cached by their serialized protos, which may be equal for two kinds.
+        assert type(ours) is our_type and ours is our_type.from_proto(proto)
         assert (ours, hash(ours), str(ours)) == (theirs, hash(theirs), str(theirs))
         assert {theirs: 1}[ours] == 1 and ours.to_proto() == proto
         assert str(ours.sub_key) == str(theirs.sub_key)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import glob as glob_module
 import os
+import shutil
 from typing import BinaryIO, Iterator, List
 
 
@@ -90,6 +91,38 @@ def rename(source: str, target: str) -> None:
         tf.io.gfile.rename(source, target, overwrite=True)
 
 
+def copy(source: str, target: str) -> None:
+    """Copies the file source to target, replacing any target."""
+    if not (is_uri(source) or is_uri(target)):
+        shutil.copyfile(source, target)
+        return
+    import tensorflow as tf
+
+    with _gfile_errors():
+        tf.io.gfile.copy(source, target, overwrite=True)
+
+
+def listdir(path: str) -> List[str]:
+    """The names of the directory's entries (a URI's subdirectories without their trailing '/')."""
+    if not is_uri(path):
+        return os.listdir(path)
+    import tensorflow as tf
+
+    with _gfile_errors():
+        return [name.rstrip("/") for name in tf.io.gfile.listdir(path)]
+
+
+def rmtree(path: str) -> None:
+    """Removes the directory and everything in it."""
+    if not is_uri(path):
+        shutil.rmtree(path)
+        return
+    import tensorflow as tf
+
+    with _gfile_errors():
+        tf.io.gfile.rmtree(path)
+
+
 def remove(path: str) -> None:
     if not is_uri(path):
         os.remove(path)
@@ -111,13 +144,13 @@ def glob(pattern: str) -> List[str]:
 
 
 @contextlib.contextmanager
-def open_binary(path: str) -> Iterator[BinaryIO]:
-    """The file opened for reading bytes."""
+def open_binary(path: str, mode: str = "rb") -> Iterator[BinaryIO]:
+    """The file opened for reading bytes ("rb") or for writing them ("wb", replacing it)."""
     if not is_uri(path):
-        with open(path, "rb") as f:
+        with open(path, mode) as f:
             yield f
         return
     import tensorflow as tf
 
-    with _gfile_errors(), tf.io.gfile.GFile(path, "rb") as f:
+    with _gfile_errors(), tf.io.gfile.GFile(path, mode) as f:
         yield f

@@ -13,12 +13,11 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import sys
 import uuid
-from typing import Iterable
+from typing import Iterable, Tuple
 
-import tensorflow as tf
-
-from glassbox import keys
+from glassbox import filesystem, keys, tfrecords
 from glassbox.errors import OutputError
 
 CLAIM_FILE = ".writing"
@@ -94,18 +93,17 @@ def new_staging_dir(output_dir: str) -> str:
     this host's killed runs; returns its path."""
     remove_dead_staging_dirs(output_dir)
     path = temporary_path(output_dir)
-    tf.io.gfile.makedirs(path)
+    filesystem.makedirs(path)
     return path
 
 
 def remove_dead_staging_dirs(output_dir: str) -> None:
     """Removes the staging directories and temporary files in output_dir of runs on this host
     that no longer run."""
-    if not tf.io.gfile.isdir(output_dir):
+    if not filesystem.isdir(output_dir):
         return
     host = socket.gethostname()
-    for name in tf.io.gfile.listdir(output_dir):
-        name = name.rstrip("/")
+    for name in filesystem.listdir(output_dir):
         if not name.startswith(keys.INCOMPLETE_PREFIX):
             continue
         owner = name[len(keys.INCOMPLETE_PREFIX) :].rsplit("-", 2)
@@ -116,10 +114,10 @@ def remove_dead_staging_dirs(output_dir: str) -> None:
             and not _alive(int(owner[1]))
         ):
             path = os.path.join(output_dir, name)
-            if tf.io.gfile.isdir(path):
-                tf.io.gfile.rmtree(path)
+            if filesystem.isdir(path):
+                filesystem.rmtree(path)
             else:
-                tf.io.gfile.remove(path)
+                filesystem.remove(path)
 
 
 def _alive(pid: int) -> bool:
@@ -134,12 +132,11 @@ def _alive(pid: int) -> bool:
 
 def move_into_place(staging: str, output_dir: str) -> None:
     """Renames every entry of staging into output_dir, replacing what a killed run left there."""
-    for name in tf.io.gfile.listdir(staging):
-        name = name.rstrip("/")
+    for name in filesystem.listdir(staging):
         target = os.path.join(output_dir, name)
-        if tf.io.gfile.isdir(target):
-            tf.io.gfile.rmtree(target)
-        tf.io.gfile.rename(os.path.join(staging, name), target, overwrite=True)
+        if filesystem.isdir(target):
+            filesystem.rmtree(target)
+        filesystem.rename(os.path.join(staging, name), target)
 
 
 def copy_into_place(source: str, target: str) -> None:
@@ -153,12 +150,12 @@ def copy_into_place(source: str, target: str) -> None:
     temporary = temporary_path(output_dir)
     with writing(output_dir):
         try:
-            tf.io.gfile.makedirs(output_dir)
-            tf.io.gfile.copy(source, temporary, overwrite=True)
-            tf.io.gfile.rename(temporary, target, overwrite=True)
+            filesystem.makedirs(output_dir)
+            filesystem.copy(source, temporary)
+            filesystem.rename(temporary, target)
         finally:
-            if tf.io.gfile.exists(temporary):
-                tf.io.gfile.remove(temporary)
+            if filesystem.exists(temporary):
+                filesystem.remove(temporary)
 
 
 @contextlib.contextmanager
@@ -168,7 +165,7 @@ def writing(directory: str):
     cause: inside a Beam transform too, where Beam would wrap it in a RuntimeError."""
     try:
         yield
-    except (OSError, tf.errors.OpError) as e:
+    except _storage_errors() as e:
         output_dir = directory.rstrip("/")
         if os.path.basename(output_dir).startswith(keys.INCOMPLETE_PREFIX):
             output_dir = os.path.dirname(output_dir)
@@ -183,12 +180,17 @@ def tfma_records_file(output_dir: str, output: str) -> str:
 def write_records(path: str, records: Iterable[bytes]) -> None:
     """Writes serialized records into the TFRecord file at path; an OS or storage fault as an
     OutputError naming the output directory (`writing`)."""
-    with writing(os.path.dirname(path)), tf.io.TFRecordWriter(path) as f:
-        for record in records:
-            f.write(record)
+    with writing(os.path.dirname(path)):
+        tfrecords.write_records(path, records)
+
+
+def _storage_errors() -> Tuple[type, ...]:
+    """OSError, and TensorFlow's OpError once TensorFlow is loaded (only its code raises one)."""
+    tf = sys.modules.get("tensorflow")
+    return (OSError,) if tf is None else (OSError, tf.errors.OpError)
 
 
 def output_error(output_dir: str, error: Exception) -> OutputError:
     """An OS or storage fault writing into output_dir, as an OutputError naming it and the cause."""
-    cause = error.message if isinstance(error, tf.errors.OpError) else str(error)
+    cause = str(error) if isinstance(error, OSError) else error.message  # TensorFlow's OpError
     return OutputError(f"cannot write into the output directory {output_dir!r}: {cause}")

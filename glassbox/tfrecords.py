@@ -1,21 +1,23 @@
-"""TFRecord files read without TensorFlow: each record's length and data, both checked against
-their masked CRC32C (google-crc32c computes it), as TensorFlow's reader checks them.
+"""TFRecord files read and written without TensorFlow: each record's length and data, both
+checked against their masked CRC32C (google-crc32c computes it), as TensorFlow's reader checks
+them; written byte for byte as tf.io.TFRecordWriter writes them.
 
 A record is: length (uint64, little-endian), the length's masked CRC32C (uint32), the data, the
-data's masked CRC32C (uint32). Local paths are read with the os module, URIs through
+data's masked CRC32C (uint32). Local paths are read and written with the os module, URIs through
 `glassbox.filesystem` (tf.io.gfile, imported only for them).
 """
 
 from __future__ import annotations
 
 import struct
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Iterable, Iterator
 
 import google_crc32c
 
 from glassbox import filesystem
 
 _HEADER = struct.Struct("<QI")
+_LENGTH = struct.Struct("<Q")
 _FOOTER = struct.Struct("<I")
 _MASK_DELTA = 0xA282EAD8
 
@@ -38,6 +40,20 @@ def read_records(path: str) -> Iterator[bytes]:
     """
     with filesystem.open_binary(path) as f:
         yield from _records(f)
+
+
+def write_records(path: str, records: Iterable[bytes]) -> None:
+    """Writes the records into an uncompressed TFRecord file at path, replacing it.
+
+    Raises:
+      OSError: the file cannot be written.
+    """
+    with filesystem.open_binary(path, "wb") as f:
+        for record in records:
+            length = _LENGTH.pack(len(record))
+            f.write(length + _FOOTER.pack(masked_crc32c(length)))
+            f.write(record)
+            f.write(_FOOTER.pack(masked_crc32c(record)))
 
 
 def _records(f: BinaryIO) -> Iterator[bytes]:

@@ -9,7 +9,7 @@ from typing import Mapping, Optional, Sequence
 
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.engine.evaluated_models import evaluated_models_check
 from glassbox.engine.outcome import (
     BlessingRecord,
@@ -21,7 +21,7 @@ from glassbox.engine.outcome import (
 from glassbox.protos import validator_config_pb2
 from glassbox.provenance.override import Override, applicable
 from glassbox.report import write_report
-from glassbox.staging import new_staging_dir, output_error
+from glassbox.staging import copy_into_place
 from glassbox.validation import validate as validation
 from glassbox.validation.decision import Decision, ModelRef, decide, overridden, reason
 from glassbox.validation.result import validation_result
@@ -110,32 +110,11 @@ def evaluator_blessing(
         models=models,
         evaluation_properties=evaluation_properties,
     )
-    _copy_atomically(
+    copy_into_place(
         os.path.join(output_dir, keys.VALIDATIONS_FILE),
         os.path.join(evaluation_dir, keys.VALIDATIONS_FILE),
     )
     return outcome.blessing
-
-
-def _copy_atomically(source: str, target: str) -> None:
-    """Copies source to target through a staging directory beside target (``glassbox.staging``).
-
-    Raises:
-      OutputError: an OS or storage fault, naming target's directory.
-    """
-    import tensorflow as tf
-
-    directory = os.path.dirname(target)
-    try:
-        staging = new_staging_dir(directory)
-        try:
-            staged = os.path.join(staging, os.path.basename(target))
-            tf.io.gfile.copy(source, staged, overwrite=True)
-            tf.io.gfile.rename(staged, target, overwrite=True)
-        finally:
-            tf.io.gfile.rmtree(staging)
-    except (OSError, tf.errors.OpError) as e:
-        raise output_error(directory, e) from e
 
 
 # The Evaluator's blessing follows TFMA's semantics: a model no threshold applies to (a first model
@@ -170,12 +149,9 @@ def _not_checked(models: Models, why: str) -> BlessingRecord:
 
 def write_blessing(blessing: BlessingRecord, directory: str) -> str:
     """Writes the blessing's empty BLESSED or NOT_BLESSED file into directory; returns its path."""
-    import tensorflow as tf
-
     path = os.path.join(directory, blessing.file_name)
-    tf.io.gfile.makedirs(directory)
-    with tf.io.gfile.GFile(path, "w") as f:
-        f.write("")
+    filesystem.makedirs(directory)
+    filesystem.write_text(path, "")
     return path
 
 

@@ -12,10 +12,9 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-import tensorflow as tf
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox import keys
+from glassbox import filesystem, keys, tfrecords
 from glassbox.errors import ConfigError
 from glassbox.evaluation.thresholds import check_threshold_fields
 from glassbox.protos import validator_config_pb2
@@ -170,31 +169,31 @@ def write_validation(decision: Decision, output_dir: str) -> None:
     Raises:
       OutputError: output_dir cannot be written (a file, read-only, not permitted, full).
     """
-    if tf.io.gfile.exists(os.path.join(output_dir, keys.DECISION_JSON_FILE)):
+    if filesystem.exists(os.path.join(output_dir, keys.DECISION_JSON_FILE)):
         raise ValidationError(
             f"output directory {output_dir!r} already holds a validation ({keys.DECISION_JSON_FILE}); "
             "choose a new directory so that nothing is overwritten"
         )
     try:
         _write_staged(decision, output_dir)
-    except (OSError, tf.errors.OpError) as e:
+    except OSError as e:
         raise output_error(output_dir, e) from e
 
 
 def _write_staged(decision: Decision, output_dir: str) -> None:
     staging = new_staging_dir(output_dir)  # after removing those of killed runs
     try:
-        with tf.io.TFRecordWriter(os.path.join(staging, keys.VALIDATIONS_FILE)) as writer:
-            writer.write(decision.validation_result.SerializeToString())
+        tfrecords.write_records(
+            os.path.join(staging, keys.VALIDATIONS_FILE),
+            [decision.validation_result.SerializeToString()],
+        )
         for name, text in (
             (keys.DECISION_MARKDOWN_FILE, decision.to_markdown()),
             (keys.DECISION_JSON_FILE, decision.to_json_text()),
         ):
-            with tf.io.gfile.GFile(os.path.join(staging, name), "w") as f:
-                f.write(text)
+            filesystem.write_text(os.path.join(staging, name), text)
+        # decision.json last: a reader that finds it finds the whole validation.
         for name in (keys.VALIDATIONS_FILE, keys.DECISION_MARKDOWN_FILE, keys.DECISION_JSON_FILE):
-            tf.io.gfile.rename(
-                os.path.join(staging, name), os.path.join(output_dir, name), overwrite=True
-            )
+            filesystem.rename(os.path.join(staging, name), os.path.join(output_dir, name))
     finally:
-        tf.io.gfile.rmtree(staging)
+        filesystem.rmtree(staging)

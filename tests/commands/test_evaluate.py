@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 import tensorflow_model_analysis as tfma
 
-from glassbox import cli
+from glassbox import cli, filesystem
 from tests.support import saved_models
 
 CONFIG = """
@@ -276,14 +276,15 @@ def test_an_output_path_that_is_a_file_exits_2_naming_it_and_the_cause(tmp_path,
 def test_a_full_disk_exits_2_naming_the_output_and_the_cause_leaving_nothing(
     tmp_path, files, capsys, monkeypatch
 ):
-    # Every TFRecord file written into the output goes to /dev/full, whose writes fail with ENOSPC
-    # (No space left on device) as on a full disk; the fault comes from inside Beam's pipeline.
-    output, write = tmp_path / "out", tf.io.TFRecordWriter
+    # Every file written in binary into the output (the TFRecord files) goes to /dev/full, whose
+    # writes fail with ENOSPC (No space left on device) as on a full disk; the fault comes from
+    # inside Beam's pipeline.
+    output, open_binary = tmp_path / "out", filesystem.open_binary
     monkeypatch.setattr(
-        tf.io,
-        "TFRecordWriter",
-        lambda path, *args: (
-            write("/dev/full") if path.startswith(str(output)) else write(path, *args)
+        filesystem,
+        "open_binary",
+        lambda path, mode="rb": open_binary(
+            "/dev/full" if mode == "wb" and path.startswith(str(output)) else path, mode
         ),
     )
     code, _ = _evaluate(tmp_path, files)

@@ -18,7 +18,7 @@ from tfx.orchestration import pipeline
 from tfx.orchestration.kubeflow.v2 import kubeflow_v2_dag_runner
 from tfx.types import channel_utils, standard_artifacts
 
-from glassbox import cli
+from glassbox import cli, filesystem
 from glassbox.components import Evaluator
 from glassbox.engine.pipeline import run_evaluation
 from glassbox.explain import shift
@@ -426,12 +426,12 @@ def test_a_full_disk_writing_the_attributions_exits_2_naming_the_output_leaving_
 ):
     # TFMA's attributions file goes to /dev/full, whose writes fail with ENOSPC (No space left on
     # device) as on a full disk, from inside the Beam pipeline.
-    output, write = tmp_path / "out", tf.io.TFRecordWriter
+    output, open_binary = tmp_path / "out", filesystem.open_binary
     monkeypatch.setattr(
-        tf.io,
-        "TFRecordWriter",
-        lambda path, *args: write(
-            "/dev/full" if os.path.basename(path).startswith("attributions-") else path, *args
+        filesystem,
+        "open_binary",
+        lambda path, mode="rb": open_binary(
+            "/dev/full" if os.path.basename(path).startswith("attributions-") else path, mode
         ),
     )
     argv = ["evaluate", "--model", files["model"], "--examples", files["examples"]]

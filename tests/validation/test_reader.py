@@ -165,6 +165,17 @@ def test_records_read_as_tensorflow_writes_them(tmp_path):
     assert list(tfrecords.read_records(str(tmp_path / "empty"))) == []
 
 
+def test_records_written_as_tensorflow_writes_them(tmp_path):
+    records = [b"", b"x", os.urandom(70_000), b"\x00" * 12]
+    with tf.io.TFRecordWriter(str(tmp_path / "tf.tfrecord")) as writer:
+        for record in records:
+            writer.write(record)
+    tfrecords.write_records(str(tmp_path / "ours.tfrecord"), records)
+    assert (tmp_path / "ours.tfrecord").read_bytes() == (tmp_path / "tf.tfrecord").read_bytes()
+    tfrecords.write_records(str(tmp_path / "empty"), [])
+    assert (tmp_path / "empty").read_bytes() == b""
+
+
 def _damaged(data: bytes, how: str) -> bytes:
     if how == "truncated in the data":
         return data[:-9]

@@ -166,6 +166,31 @@ def cross_slice_key(proto: mfs.CrossSliceKey) -> CrossSliceKey:
     return slice_key(proto.baseline_slice_key), slice_key(proto.comparison_slice_key)
 
 
+def slice_key_proto(key: SliceKey) -> mfs.SliceKey:
+    """A slice key as TFMA's SliceKey proto (slicer_lib.serialize_slice_key)."""
+    proto = mfs.SliceKey()
+    for column, value in key:
+        part = proto.single_slice_keys.add(column=column)
+        if isinstance(value, (bytes, str)):
+            part.bytes_value = value.encode("utf-8") if isinstance(value, str) else value
+        elif isinstance(value, int):
+            part.int64_value = value
+        elif isinstance(value, float):
+            part.float_value = value
+        else:
+            raise TypeError(f"unrecognized type of type {type(value)}, value {value}")
+    return proto
+
+
+def cross_slice_key_proto(key: CrossSliceKey) -> mfs.CrossSliceKey:
+    """A cross slice key as TFMA's CrossSliceKey proto (slicer_lib.serialize_cross_slice_key)."""
+    baseline, comparison = key
+    return mfs.CrossSliceKey(
+        baseline_slice_key=slice_key_proto(baseline),
+        comparison_slice_key=slice_key_proto(comparison),
+    )
+
+
 def is_cross_slice_key(key: Union[SliceKey, CrossSliceKey]) -> bool:
     """Whether key is a pair of slice keys (a slice key's parts are (feature, value) pairs)."""
     return len(key) == 2 and all(

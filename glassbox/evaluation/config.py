@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from google.protobuf import message
 from tensorflow_model_analysis.proto import config_pb2
-from tensorflow_model_analysis.utils import config_util
 
 from glassbox import config_files
 from glassbox.errors import ConfigError
@@ -187,6 +186,8 @@ def prepare_eval_config(
     With a baseline, TFMA names the models 'candidate' and 'baseline'; confidence intervals, when
     asked for without a method, are computed by Poisson bootstrap.
     """
+    from tensorflow_model_analysis.utils import config_util  # TensorFlow: only here
+
     check_written_eval_config(eval_config)
     try:
         prepared = config_util.update_eval_config_with_defaults(

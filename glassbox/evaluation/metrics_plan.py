@@ -31,6 +31,7 @@ from glassbox.evaluation.batch_combiner import slice_layers
 from glassbox.evaluation.combiners import batch_combiner_for
 from glassbox.evaluation.config import check_eval_config
 from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError, ZeroWeightError
+from glassbox.evaluation.fairness import FairnessIndicators  # noqa: F401 (registered with TFMA)
 from glassbox.evaluation.keras_compiled import CompiledMetric, KerasCompiledMetrics
 from glassbox.evaluation.sparse_sums import Sums, add_into
 

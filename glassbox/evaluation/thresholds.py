@@ -17,12 +17,10 @@ import dataclasses
 import math
 from typing import Collection, Iterator, List, Optional, Sequence, Tuple, Union
 
-from tensorflow_model_analysis.metrics import metric_specs
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.data.slicing import evaluated_slicing_specs
 from glassbox.errors import ConfigError
-from glassbox.evaluation import fairness  # noqa: F401 (registers FairnessIndicators with TFMA)
 
 GenericThreshold = Union[config_pb2.GenericValueThreshold, config_pb2.GenericChangeThreshold]
 _DIRECTIONS = (
@@ -241,6 +239,10 @@ def _may_match(threshold_spec: config_pb2.SlicingSpec, slicing: config_pb2.Slici
 def _computed_metric_names(eval_config: config_pb2.EvalConfig) -> Optional[set]:
     """The names of the metrics the config computes and writes (TFMA drops its private ones, named
     '_...'); None if TFMA cannot build them (the metrics plan then refuses the one at fault)."""
+    from tensorflow_model_analysis.metrics import metric_specs  # TensorFlow: only here
+
+    from glassbox.evaluation import fairness  # noqa: F401 (registers FairnessIndicators with TFMA)
+
     try:
         computations = metric_specs.to_computations(
             list(eval_config.metrics_specs), eval_config=eval_config

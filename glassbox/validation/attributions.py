@@ -13,7 +13,6 @@ from __future__ import annotations
 import dataclasses
 from typing import Dict, List, Optional, Tuple
 
-from tensorflow_model_analysis.metrics import attributions as tfma_attributions
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import keys
@@ -29,10 +28,9 @@ from glassbox.validation.reader import Evaluation, SliceAttributions, slice_labe
 # Rules that compare the candidate's attributions with the baseline's: skipped without a baseline.
 _COMPARATIVE = {"top_k_overlap", "max_shift", "min_heat_map_overlap"}
 _RULES = "max_feature_share, top_k_overlap, max_shift or min_heat_map_overlap"
-_ABSOLUTE_ATTRIBUTIONS = (
-    tfma_attributions.MEAN_ABSOLUTE_ATTRIBUTIONS_NAME,
-    tfma_attributions.TOTAL_ABSOLUTE_ATTRIBUTIONS_NAME,
-)
+# TFMA's MEAN_ABSOLUTE_ATTRIBUTIONS_NAME and TOTAL_ABSOLUTE_ATTRIBUTIONS_NAME (its attributions
+# module imports TensorFlow).
+ABSOLUTE_ATTRIBUTIONS = ("mean_absolute_attributions", "total_absolute_attributions")
 
 
 def check_gate(gate: vc.AttributionGate, path: str) -> None:
@@ -233,7 +231,7 @@ def model_attributions(
 ) -> Optional[Dict[str, float]]:
     """A model's mean |attribution| per feature on a slice (TFMA's mean_absolute_attributions, else
     its total_absolute_attributions: the shares are the same), unweighted first; None if absent."""
-    for name in _ABSOLUTE_ATTRIBUTIONS:
+    for name in ABSOLUTE_ATTRIBUTIONS:
         keys = sorted(
             (
                 key

@@ -12,7 +12,6 @@ import math
 from typing import List
 
 from tensorflow_model_analysis.proto import config_pb2
-from tensorflow_model_analysis.slicer import slicer_lib
 
 from glassbox.drift.distances import HISTOGRAM_DISTANCES, NUMERIC_DISTANCES
 from glassbox.drift.reading import metric_name
@@ -91,12 +90,8 @@ def drift_checks(evaluation: Evaluation, gate: vc.DriftGate) -> List[Check]:
         ]
     result = []
     for spec in specs:
-        single = slicer_lib.SingleSliceSpec(spec=spec)
-        matched = [
-            s
-            for s in drift["slices"]
-            if single.is_slice_applicable(tuple(tuple(pair) for pair in s["slice"]))
-        ]
+        applies = slices.applies_to(spec)
+        matched = [s for s in drift["slices"] if applies(tuple(tuple(p) for p in s["slice"]))]
         if not matched:
             result.append(
                 dataclasses.replace(

@@ -12,9 +12,8 @@ from __future__ import annotations
 from typing import Dict, List, Tuple, Union
 
 from tensorflow_model_analysis.proto import config_pb2, validation_result_pb2
-from tensorflow_model_analysis.slicer import slicer_lib
 
-from glassbox.tfma_keys import MetricKey
+from glassbox.tfma_keys import MetricKey, cross_slice_key_proto, slice_key_proto
 from glassbox.validation import checks as checks_lib
 from glassbox.validation.checks import Check
 
@@ -60,8 +59,8 @@ def validation_result(
 
 def _serialized_key(slice_key: tuple, is_cross: bool) -> dict:
     if is_cross:
-        return {"cross_slice_key": slicer_lib.serialize_cross_slice_key(slice_key)}
-    return {"slice_key": slicer_lib.serialize_slice_key(slice_key)}
+        return {"cross_slice_key": cross_slice_key_proto(slice_key)}
+    return {"slice_key": slice_key_proto(slice_key)}
 
 
 def _add_failure(

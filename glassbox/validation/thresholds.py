@@ -2,8 +2,9 @@
 `MetricsSpec.thresholds`) applied to an evaluation, one check per threshold and slice.
 
 Which metric key and slices a threshold applies to is TFMA's own reading of the config
-(`metric_thresholds_from_metrics_specs`): a threshold without slicing specs applies to every
-slice, a per-slice one to the slices its specs match. The rules are TFMA's documented semantics:
+(`metric_thresholds_from_metrics_specs`, read without TensorFlow by `tfma_thresholds`): a
+threshold without slicing specs applies to every slice, a per-slice one to the slices its specs
+match. The rules are TFMA's documented semantics:
 
 - value: lower_bound <= v_c <= upper_bound, bounds inclusive;
 - change, absolute: v_c - v_b >= absolute (HIGHER_IS_BETTER) or <= absolute (LOWER_IS_BETTER);
@@ -22,13 +23,12 @@ import dataclasses
 import math
 from typing import List, Optional, Tuple, Union
 
-from tensorflow_model_analysis.metrics import metric_specs
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.evaluation import thresholds as evaluation_thresholds
 from glassbox.tfma_keys import MetricKey
 from glassbox.validation import checks as checks_lib
-from glassbox.validation import slices
+from glassbox.validation import slices, tfma_thresholds
 from glassbox.validation.checks import Check, metric_label, number, rounding_tolerance, signed
 from glassbox.validation.errors import ValidatorConfigError
 from glassbox.validation.reader import Evaluation, SliceMetrics, slice_label
@@ -107,9 +107,7 @@ def read_thresholds(eval_config: config_pb2.EvalConfig, source: str) -> List[Thr
     if baseline is None:
         eval_config = _mark_removed_change_thresholds(eval_config)
     try:
-        by_key = metric_specs.metric_thresholds_from_metrics_specs(
-            eval_config.metrics_specs, eval_config=eval_config
-        )
+        by_key = tfma_thresholds.metric_thresholds(eval_config.metrics_specs, eval_config)
     except (ValueError, TypeError, KeyError, AttributeError, ImportError) as e:
         raise ValidatorConfigError(f"cannot read the thresholds of {source}: {e}") from e
     thresholds = []

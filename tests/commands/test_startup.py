@@ -1,7 +1,8 @@
 """What the `glassbox` commands import, each run in a fresh interpreter: those that only read ML
 Metadata and write pages (`lineage`, `history`, `report --history`) never load TensorFlow, Beam,
 TFX or TFMA, whose imports take seconds (TensorFlow alone about 8 s here); those that also read
-evaluations (`report`, `model-card`, from directories or ML Metadata) load TFMA's protos only; `evaluate` loads what
+evaluations (`report`, `model-card`, from directories or ML Metadata) and `validate` (which also
+writes a validation) load TFMA's protos only; `evaluate` loads what
 the evaluation runs on and nothing of TFX or kfp, nor what glassbox.deferred_imports defers:
 Keras 3 (at `import tensorflow` and in TFMA's keras_lib), scikit-learn, IPython, TFMA's package
 root, Beam's BigQuery and MongoDB connectors, scipy.stats until a confidence interval uses it.
@@ -10,13 +11,17 @@ The KFP tasks' processes defer the same."""
 import json
 
 import pytest
+from google.protobuf import text_format
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
+from glassbox.engine.validate import validate
 from glassbox.evaluation.writer import overall_scalar_metrics
 from glassbox.model_card.card import model_card
 from glassbox.model_card.inputs import load_inputs
+from glassbox.pipelines.demo_pipeline import default_validator_config
 from glassbox.report.load import build_report
 from glassbox.report.render import render_html
+from glassbox.validation import tfma_thresholds
 from tests.support import saved_models
 from tests.support.imports import HEAVY, heavy_modules_loaded_by, modules_loaded_by
 
@@ -137,6 +142,36 @@ def test_report_and_model_card_read_evaluations_without_tensorflow(demo_runs, tm
     mlmd_card = json.loads((tmp_path / "mlmd_card" / "model_card.json").read_text())
     assert mlmd_card["quantitative_analysis"] == card["quantitative_analysis"]
     assert "glassbox-data" in (tmp_path / "model.html").read_text()
+
+
+def test_validate_decides_without_tensorflow_as_with_tfma_s_thresholds(
+    demo_runs, tmp_path, monkeypatch
+):
+    """On the demo's runs (thresholds per slice and against the baseline on an EvalConfig with a
+    Keras loss, the demo's attribution gate): the files and blessing this process writes with
+    TFMA's own thresholds (TensorFlow loaded)."""
+    config = tmp_path / "validator_config.pbtxt"
+    config.write_text(text_format.MessageToString(default_validator_config()))
+    monkeypatch.setattr(
+        tfma_thresholds, "metric_thresholds", tfma_thresholds._tfma_thresholds
+    )  # TFMA's metric_thresholds_from_metrics_specs
+    for i, run in enumerate(demo_runs.runs):
+        fresh, here = tmp_path / f"fresh{i}", tmp_path / f"here{i}"
+        argv = ["validate", "--evaluation", run.evaluation_uri, "--config", str(config)]
+        argv += ["--output", str(fresh), "--blessing", str(fresh / "blessing")]
+        modules = set(
+            modules_loaded_by(
+                "from glassbox import cli\n"
+                f"assert cli.main({argv!r}) == {0 if run.decision['blessed'] else 1}"
+            )
+        )
+        assert not _top_level(modules) & TENSORFLOW_AND_BEAM, i
+        assert not modules & DEFERRED, i
+        assert "tensorflow_model_analysis.metrics" not in modules
+        outcome = validate(run.evaluation_uri, str(here), default_validator_config())
+        for name in ("decision.json", "decision.md", "validations.tfrecord", "report.html"):
+            assert (fresh / name).read_bytes() == (here / name).read_bytes(), (i, name)
+        assert [p.name for p in (fresh / "blessing").iterdir()] == [outcome.blessing.file_name]
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ includes interpreter start and imports. Modules load lazily so that the inferenc
 
 times whole processes as a user meets them instead, side by side in one run (--repeat N: N rounds,
 medians): `python -c "import tensorflow"`; the inference phase's process (import tensorflow, then
-read + infer), and again exiting as glassbox's processes do (glassbox.process_exit: without the
+read + infer), and again exiting as glassbox's processes do (glassbox.garbage_collection: without the
 interpreter's collections at exit); `glassbox evaluate`; TFMA's run_model_analysis (the tfma phase's process); and the
 commands that only read: `glassbox report`, `model-card` and `validate` on glassbox's evaluation
 and, with --mlmd (e.g. the store `glassbox demo` writes), `lineage` and `history`. Wall and CPU
@@ -41,7 +41,7 @@ from benchmarks import eval_results, synthetic
 
 PHASES = ("inference", "tfma", "glassbox")
 # The inference phase's process, exiting as glassbox's processes do (without the interpreter's
-# collections at exit, which glassbox.process_exit skips): the floor of the engine's own work.
+# collections at exit, which glassbox.garbage_collection skips): the floor of the engine's own work.
 READ_INFER_GLASSBOX_EXIT = "read+infer, glassbox exit"
 PREPARED_FILE = "prepared.json"  # written last by prepare: how many examples
 
@@ -162,7 +162,7 @@ def timed_process(command: Sequence[str], ok_codes: Tuple[int, ...] = (0,)) -> D
 def in_child(phase: str, args: argparse.Namespace, glassbox_exit: bool = False) -> Dict[str, float]:
     """Runs a phase in a fresh child process: its work's wall and CPU seconds, process seconds and
     peak RSS (MiB). glassbox_exit: the child exits as glassbox's processes do
-    (glassbox.process_exit)."""
+    (glassbox.garbage_collection)."""
     command = [
         sys.executable,
         "-m",
@@ -370,9 +370,9 @@ def main() -> None:
     parser.add_argument("--glassbox-exit", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.glassbox_exit:
-        from glassbox import process_exit
+        from glassbox import garbage_collection
 
-        process_exit.spare_exit_collections()
+        garbage_collection.spare_exit_collections()
     if args.phase == "prepare":
         prepare(args.workdir, args.examples, args.batch_size)
         print(json.dumps({"seconds": 0}))

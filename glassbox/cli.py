@@ -7,7 +7,7 @@ import importlib
 import sys
 from typing import Optional, Sequence
 
-from glassbox import deferred_imports, process_exit, quiet
+from glassbox import deferred_imports, garbage_collection, quiet
 from glassbox.errors import GlassboxError
 
 EXIT_ERROR = 2
@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     deferred_imports.install()
-    process_exit.spare_exit_collections()
+    garbage_collection.spare_exit_collections()
     args = build_parser().parse_args(argv)
     try:
         with quiet.libraries_silenced(args.verbose) as log:

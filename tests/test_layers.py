@@ -49,7 +49,7 @@ LAYERS = (
         "glassbox.quiet",
         "glassbox.filesystem",
         "glassbox.deferred_imports",
-        "glassbox.process_exit",
+        "glassbox.garbage_collection",
         "glassbox.tfrecords",
         "glassbox.tfma_keys",
     ),

@@ -5,16 +5,18 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from glassbox import garbage_collection
 from glassbox.commands.output import print_metrics, write_properties
 
 
 def _run(args: argparse.Namespace) -> int:
-    from glassbox.config_files import load_schema
-    from glassbox.drift.config import load_drift_config
-    from glassbox.engine.evaluate import evaluate
-    from glassbox.engine.outcome import ModelArtifact
-    from glassbox.evaluation.config import load_eval_config
-    from glassbox.explain.config import load_explain_config
+    with garbage_collection.imports_uncollected():  # TensorFlow, Beam and TFMA
+        from glassbox.config_files import load_schema
+        from glassbox.drift.config import load_drift_config
+        from glassbox.engine.evaluate import evaluate
+        from glassbox.engine.outcome import ModelArtifact
+        from glassbox.evaluation.config import load_eval_config
+        from glassbox.explain.config import load_explain_config
 
     outcome = evaluate(
         load_eval_config(args.eval_config),

@@ -6,16 +6,18 @@ from __future__ import annotations
 import argparse
 import shlex
 
+from glassbox import garbage_collection
 from glassbox.commands import mlmd_args
 
 EXIT_FAILED = 1
 
 
 def _run(args: argparse.Namespace) -> int:
-    from glassbox.drift.config import load_drift_config
-    from glassbox.engine.monitor import monitor
-    from glassbox.evaluation.config import load_eval_config
-    from glassbox.validation.config_file import load_validator_config
+    with garbage_collection.imports_uncollected():  # TensorFlow, Beam, TFMA and ML Metadata
+        from glassbox.drift.config import load_drift_config
+        from glassbox.engine.monitor import monitor
+        from glassbox.evaluation.config import load_eval_config
+        from glassbox.validation.config_file import load_validator_config
 
     outcome = monitor(
         args.mlmd,

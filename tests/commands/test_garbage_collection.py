@@ -1,5 +1,7 @@
-"""The end of glassbox's processes (glassbox.process_exit): the interpreter's collections at exit
-are skipped, their exit code, error message and atexit handlers kept."""
+"""What glassbox's processes do with the cyclic garbage collector (glassbox.garbage_collection),
+each in a fresh interpreter: no full collection while TensorFlow loads, none of the objects alive at
+exit, and what is made afterwards collected as usual; exit codes, messages and atexit handlers
+kept."""
 
 import subprocess
 import sys
@@ -42,3 +44,23 @@ def test_a_process_that_only_imports_glassbox_collects_as_usual():
     done = _process("import glassbox.engine.evaluate\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip().endswith("objects frozen at exit: False")
+
+
+def test_tensorflow_loads_without_full_collections_and_later_garbage_is_collected():
+    done = _process(
+        "import gc\n"
+        "from glassbox.garbage_collection import imports_uncollected\n"
+        "full = []\n"
+        "gc.callbacks.append(lambda phase, info: full.append(phase) if info['generation'] == 2 else None)\n"
+        "with imports_uncollected():\n"
+        "    import tensorflow\n"
+        "print('full collections while importing:', len(full))\n"
+        "cycle = []\n"
+        "cycle.append(cycle)\n"
+        "del cycle\n"
+        "print('collector enabled:', gc.isenabled(), 'collected:', gc.collect() >= 1)\n"
+    )
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == "full collections while importing: 0"
+    assert lines[1] == "collector enabled: True collected: True"

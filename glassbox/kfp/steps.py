@@ -14,15 +14,11 @@ from typing import Optional, Sequence
 
 from kfp import dsl
 
-from glassbox import config_files, keys
-from glassbox.drift.config import parse_drift_config
-from glassbox.engine.evaluate import evaluate as evaluate_models
-from glassbox.engine.evaluate import resolve_drift_reference
+from glassbox import garbage_collection, keys
 from glassbox.engine.outcome import ModelArtifact, Models
 from glassbox.engine.validate import validate as validate_evaluation
 from glassbox.engine.validate import write_blessing
 from glassbox.evaluation.config import parse_eval_config
-from glassbox.explain.config import parse_explain_config
 from glassbox.validation.config_file import parse_validator_config
 
 
@@ -44,6 +40,13 @@ def evaluate(
     """The engine's `evaluate` into evaluation.path; its properties as the evaluation's metadata,
     the overall metrics as `metrics`, the HTML report as `report`. With drift_config, drift
     sketches; with drift_reference_split too, the drift from that split of the examples."""
+    with garbage_collection.imports_uncollected():  # TensorFlow, Beam and TFMA: not for validate
+        from glassbox import config_files
+        from glassbox.drift.config import parse_drift_config
+        from glassbox.engine.evaluate import evaluate as evaluate_models
+        from glassbox.engine.evaluate import resolve_drift_reference
+        from glassbox.explain.config import parse_explain_config
+
     baseline = _given_baseline(baseline_model)
     outcome = evaluate_models(
         parse_eval_config(eval_config, source="the eval_config parameter"),

@@ -11,13 +11,12 @@ import os
 from typing import Any, Dict, Iterable, Mapping, Tuple
 
 import apache_beam as beam
-import tensorflow as tf
 from tensorflow_model_analysis import constants as tfma_constants
 from tensorflow_model_analysis.metrics import metric_types
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.writers import metrics_plots_and_validations_writer as mpv_writer
 
-from glassbox import tfma_internals
+from glassbox import filesystem, tfma_internals
 from glassbox.evaluation.reconciliation import WriteExamplesRead
 from glassbox.keys import EVAL_CONFIG_FILE
 from glassbox.staging import temporary_path, tfma_records_file, write_records
@@ -89,9 +88,9 @@ def write_eval_config(
     )
     path = os.path.join(output_dir, EVAL_CONFIG_FILE)
     tmp = temporary_path(output_dir)
-    with tf.io.gfile.GFile(tmp, "w") as f:
-        f.write(content)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
+    with filesystem.open_binary(tmp, "wb") as f:
+        f.write(content.encode("utf-8"))
+    filesystem.rename(tmp, path)
 
 
 def overall_scalar_metrics(output_dir: str, model_name: str = "") -> Dict[str, float]:

@@ -19,7 +19,7 @@ from tfx.orchestration.local.local_dag_runner import LocalDagRunner
 from tfx.proto import pusher_pb2
 from tfx.types import standard_artifacts
 
-from glassbox import keys
+from glassbox import filesystem, keys
 from glassbox.components import Evaluator, Validator
 from glassbox.errors import ConfigError
 from tests.components.test_validator import THRESHOLDS
@@ -132,17 +132,15 @@ def test_an_evaluation_of_another_model_is_refused_and_not_pushed(tmp_path, eval
 def _run_blocking_mid_write(root, evaluation_uri):
     """In a child process: runs the pipeline, the Validator blocking once TFMA's ValidationResult
     is in place and before decision.md and decision.json are, then says so on stdout."""
-    import tensorflow as tf
+    rename = filesystem.rename
 
-    rename = tf.io.gfile.rename
-
-    def rename_then_block(source, target, overwrite=False):
-        rename(source, target, overwrite)
+    def rename_then_block(source, target):
+        rename(source, target)
         if os.path.basename(target) == keys.VALIDATIONS_FILE:
             print(BLOCKED, flush=True)
             time.sleep(3600)
 
-    tf.io.gfile.rename = rename_then_block
+    filesystem.rename = rename_then_block
     LocalDagRunner().run(_pipeline(root, evaluation_uri))
 
 

@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import text_format
 from tensorflow_model_analysis.proto import config_pb2
 
-from glassbox import keys, staging
+from glassbox import filesystem, keys, staging
 from glassbox.engine import branches
 from glassbox.engine.branches import EvaluationInputs
 from glassbox.engine.pipeline import run_branches, run_evaluation
@@ -190,21 +190,19 @@ KILL_STAGES = ("before-renames", "mid-renames", "before-eval-config")
 
 def _run_killed_at(stage, output, model_dir, example_file):
     """In a child process: runs an evaluation into output that blocks at stage, saying so on stdout."""
-    import tensorflow as tf
+    rename = filesystem.rename
 
-    rename = tf.io.gfile.rename
-
-    def rename_blocking(source, target, overwrite=False):
+    def rename_blocking(source, target):
         last = os.path.basename(target) == keys.EVAL_CONFIG_FILE
         if stage == "before-renames" or (stage == "before-eval-config" and last):
             print(BLOCKED, flush=True)
             time.sleep(3600)
-        rename(source, target, overwrite)
+        rename(source, target)
         if stage == "mid-renames":
             print(BLOCKED, flush=True)
             time.sleep(3600)
 
-    tf.io.gfile.rename = rename_blocking
+    filesystem.rename = rename_blocking
     eval_config = text_format.Parse(EVAL_CONFIG, config_pb2.EvalConfig())
     run_evaluation(eval_config, model_dir, [example_file], output)
 

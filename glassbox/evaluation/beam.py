@@ -14,6 +14,7 @@ batches x slices, and memory with slices x buckets.
 from __future__ import annotations
 
 import functools
+import pickle
 import zlib
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
 
@@ -71,7 +72,13 @@ class _AccumulateSlices(beam.DoFn):
 
 
 class _MergeSlices(beam.CombineFn):
-    """Merges a slice's accumulators (plain sums, so Beam may lift and reorder freely)."""
+    """Merges a slice's accumulators (plain sums, so Beam may lift and reorder freely).
+
+    What a bundle's precombine sends to the merge is compacted: pickled and compressed (``bytes``),
+    as the shuffle holds it. On Beam's local runners the grouping buffer holds every slice's
+    accumulators decoded, then encoded again for the merge's bundle, while the precombine's table
+    still holds its own: compacted, these copies take a fraction of the accumulators' memory.
+    """
 
     def __init__(self, plan: MetricsPlan):
         self._plan = plan
@@ -84,16 +91,28 @@ class _MergeSlices(beam.CombineFn):
         return (
             self._plan.merge([element])
             if accumulator is None
-            else self._plan.add_into(accumulator, element)
+            else self._plan.add_into(_expanded(accumulator), element)
         )
 
     def merge_accumulators(self, accumulators):
         # Beam lets the first accumulator be modified and returned.
-        present = [a for a in accumulators if a is not None]
+        present = [_expanded(a) for a in accumulators if a is not None]
         return functools.reduce(self._plan.add_into, present) if present else None
 
+    def compact(self, accumulator):
+        if accumulator is None or isinstance(accumulator, bytes):
+            return accumulator
+        return zlib.compress(pickle.dumps(accumulator, protocol=pickle.HIGHEST_PROTOCOL), 1)
+
     def extract_output(self, accumulator):
-        return accumulator
+        return _expanded(accumulator)
+
+
+def _expanded(accumulator):
+    """A compacted accumulator (``_MergeSlices.compact``) as it was; any other as it is."""
+    if isinstance(accumulator, bytes):
+        return pickle.loads(zlib.decompress(accumulator))
+    return accumulator
 
 
 def _min_slice_size_message(min_slice_size: int) -> str:

@@ -88,8 +88,7 @@ def write_eval_config(
     )
     path = os.path.join(output_dir, EVAL_CONFIG_FILE)
     tmp = temporary_path(output_dir)
-    with filesystem.open_binary(tmp, "wb") as f:
-        f.write(content.encode("utf-8"))
+    filesystem.write_text(tmp, content)
     filesystem.rename(tmp, path)
 
 

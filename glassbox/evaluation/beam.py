@@ -2,24 +2,25 @@
 their output in TFMA's format).
 
     example files --MatchExampleFiles--> paths --FilesTogether--> lists of paths --PredictBatches--> Batch
-      --AccumulateSlices--> (slice, accumulator) per batch and slice, and the batch's count
-      --CombinePerKey(merge)--> one accumulator per slice; the examples accumulated
+      --AccumulateSlices--> a bundle's sums per slice (and its count), compacted, whenever they
+        outgrow a budget and when the bundle ends: through the shuffle, or as runs on a local
+        disk on Beam's in-process runners (slice_table)
+      --merge--> one accumulator per slice; the examples accumulated
       --compute--> TFMA metrics and plots per slice (and, for cross_slicing_specs, a baseline
       slice's metrics minus a comparison slice's) --WriteEvaluation--> TFMA's on-disk format
 
 Elements are batches, never examples: Python work and shuffled data scale with
-batches x slices, and memory with slices x buckets.
+batches x slices, and memory with slices and a budget, not examples.
 """
 
 from __future__ import annotations
 
-import functools
-import pickle
 import zlib
 from typing import Any, Dict, Iterable, Iterator, Mapping, Optional, Sequence, Tuple
 
 import apache_beam as beam
 import numpy as np
+from apache_beam.transforms.window import GlobalWindows
 from tensorflow_model_analysis.post_export_metrics import metric_keys
 from tensorflow_model_analysis.proto import config_pb2
 from tensorflow_model_analysis.slicer import slicer_lib
@@ -29,6 +30,7 @@ from glassbox.data.errors import MissingFeatureError
 from glassbox.data.examples import DEFAULT_BATCH_SIZE, MatchExampleFiles
 from glassbox.data.slicing import Slicer, evaluated_slicing_specs
 from glassbox.data.types import Batch, SliceKey
+from glassbox.evaluation import slice_table
 from glassbox.evaluation.keras_compiled import CompiledMetric, compiled_metrics_by_model
 from glassbox.evaluation.metrics_plan import MetricsPlan, SliceAccumulator
 from glassbox.evaluation.reconciliation import EVALUATED, EXAMPLES_KEY, READ
@@ -55,64 +57,47 @@ def bootstrap_multipliers(batch: Batch, num_replicates: int) -> np.ndarray:
 
 
 class _AccumulateSlices(beam.DoFn):
-    """Batch -> (slice key, accumulator) for each slice present in the batch."""
+    """Batches -> a bundle's sums per slice (``SliceTable``), which leave it when they outgrow
+    the table's budget and when the bundle ends: as (slice key, compacted part) pairs, or, given
+    a local directory, as the paths of runs written there."""
 
-    def __init__(self, eval_config: config_pb2.EvalConfig, plan: MetricsPlan):
+    def __init__(
+        self,
+        eval_config: config_pb2.EvalConfig,
+        plan: MetricsPlan,
+        budget_bytes: int,
+        run_directory: Optional[str],
+    ):
         self._eval_config = eval_config
         self._plan = plan
+        self._budget_bytes = budget_bytes
+        self._run_directory = run_directory
 
     def setup(self):
         self._slicer = Slicer([spec for _, spec in evaluated_slicing_specs(self._eval_config)])
 
+    def start_bundle(self):
+        self._table = slice_table.SliceTable(self._plan, self._budget_bytes)
+        self._runs = slice_table.run_paths(self._run_directory) if self._run_directory else None
+
     def process(self, batch: Batch):
         membership = self._slicer.membership(batch.features)
         multipliers = bootstrap_multipliers(batch, self._plan.num_replicates)
-        yield from self._plan.accumulate(batch, membership, multipliers)
-        yield EXAMPLES_KEY, SliceAccumulator([], np.array([float(batch.num_rows)]), np.zeros(0))
+        count = SliceAccumulator([], np.array([float(batch.num_rows)]), np.zeros(0))
+        if self._table.add(
+            [*self._plan.accumulate(batch, membership, multipliers), (EXAMPLES_KEY, count)]
+        ):
+            yield from self._emptied()
 
+    def finish_bundle(self):
+        for element in self._emptied():
+            yield GlobalWindows.windowed_value(element)
 
-class _MergeSlices(beam.CombineFn):
-    """Merges a slice's accumulators (plain sums, so Beam may lift and reorder freely).
-
-    What a bundle's precombine sends to the merge is compacted: pickled and compressed (``bytes``),
-    as the shuffle holds it. On Beam's local runners the grouping buffer holds every slice's
-    accumulators decoded, then encoded again for the merge's bundle, while the precombine's table
-    still holds its own: compacted, these copies take a fraction of the accumulators' memory.
-    """
-
-    def __init__(self, plan: MetricsPlan):
-        self._plan = plan
-
-    def create_accumulator(self):
-        return None
-
-    def add_input(self, accumulator, element):
-        # The accumulator is the combiner's own (a copy of the first element): summed into in place.
-        return (
-            self._plan.merge([element])
-            if accumulator is None
-            else self._plan.add_into(_expanded(accumulator), element)
-        )
-
-    def merge_accumulators(self, accumulators):
-        # Beam lets the first accumulator be modified and returned.
-        present = [_expanded(a) for a in accumulators if a is not None]
-        return functools.reduce(self._plan.add_into, present) if present else None
-
-    def compact(self, accumulator):
-        if accumulator is None or isinstance(accumulator, bytes):
-            return accumulator
-        return zlib.compress(pickle.dumps(accumulator, protocol=pickle.HIGHEST_PROTOCOL), 1)
-
-    def extract_output(self, accumulator):
-        return _expanded(accumulator)
-
-
-def _expanded(accumulator):
-    """A compacted accumulator (``_MergeSlices.compact``) as it was; any other as it is."""
-    if isinstance(accumulator, bytes):
-        return pickle.loads(zlib.decompress(accumulator))
-    return accumulator
+    def _emptied(self):
+        if self._runs is None:
+            yield from self._table.drain()
+        elif len(self._table):
+            yield slice_table.write_run(next(self._runs), self._table.drain())
 
 
 def _min_slice_size_message(min_slice_size: int) -> str:
@@ -202,11 +187,23 @@ class ComputeSlicedMetrics(beam.PTransform):
 
     def expand(self, batches):
         plan = MetricsPlan(self._eval_config, self._compiled)
-        merged = (
-            batches
-            | "AccumulateSlices" >> beam.ParDo(_AccumulateSlices(self._eval_config, plan))
-            | "MergeSlices" >> beam.CombinePerKey(_MergeSlices(plan))
+        run_directory = slice_table.run_directory(batches.pipeline.options)
+        emptied = batches | "AccumulateSlices" >> beam.ParDo(
+            _AccumulateSlices(self._eval_config, plan, slice_table.BUDGET_BYTES, run_directory)
         )
+        if run_directory is None:
+            merged = (
+                emptied
+                | "PartsBySlice" >> beam.GroupByKey()
+                | "MergeSlices"
+                >> beam.MapTuple(lambda key, parts: (key, slice_table.merge_parts(plan, parts)))
+            )
+        else:
+            merged = (
+                emptied
+                | "AllRuns" >> beam.combiners.ToList()
+                | "MergeRuns" >> beam.FlatMap(slice_table.merge_runs, plan)
+            )
         counted = (
             merged
             | "ExamplesCounted" >> beam.Filter(_is_count)

@@ -56,6 +56,13 @@ class SparseSums:
 Sums = Union[np.ndarray, SparseSums]
 
 
+def nbytes(sums: Sums) -> int:
+    """The bytes the sums' arrays hold."""
+    if isinstance(sums, SparseSums):
+        return sums.index.nbytes + sums.values.nbytes
+    return sums.nbytes
+
+
 def compact(sums: SparseSums) -> Sums:
     """The sums dense when more than 1/DENSE_FRACTION of their cells are touched."""
     if len(sums.index) * DENSE_FRACTION > math.prod(sums.shape):

@@ -10,6 +10,7 @@ import tensorflow_model_analysis as tfma
 from tensorflow_model_analysis.proto import config_pb2
 
 from benchmarks import synthetic
+from glassbox.evaluation import slice_table
 from tests.evaluation.test_parity_tfma import (
     _write,
     assert_parity,
@@ -24,13 +25,20 @@ NUM_EXAMPLES, NUM_USERS = 600, 200
 
 
 @pytest.mark.slow
-def test_hundreds_of_small_slices_match_tfma(tmp_path):
+@pytest.mark.parametrize("budget", ["default", "nothing"])
+def test_hundreds_of_small_slices_match_tfma(budget, tmp_path, monkeypatch):
+    """Also when every batch's sums outgrow the budget and leave as a run of their own."""
+    if budget == "nothing":
+        monkeypatch.setattr(slice_table, "BUDGET_BYTES", 0)
+        monkeypatch.setattr(slice_table, "BATCHES_PER_COUNT", 1)
     dataset = synthetic.with_users(
         synthetic.synthetic(synthetic.BINARY, NUM_EXAMPLES, seed=4), NUM_USERS, seed=4
     )
     files, model_dir = _write(str(tmp_path), dataset)
+    spec = model_spec()
+    spec.inference_batch_size = NUM_EXAMPLES // 4  # several batches
     eval_config = config_pb2.EvalConfig(
-        model_specs=[model_spec()],
+        model_specs=[spec],
         metrics_specs=tfma.metrics.default_binary_classification_specs(),
         slicing_specs=[
             config_pb2.SlicingSpec(),

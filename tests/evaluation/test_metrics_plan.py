@@ -16,10 +16,10 @@ from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox import tfma_internals
 from glassbox.errors import ConfigError
-from glassbox.evaluation.beam import _MergeSlices
 from glassbox.evaluation.config import prepare_eval_config
 from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError
 from glassbox.evaluation.metrics_plan import MetricsPlan
+from glassbox.evaluation.slice_table import compacted, merge_parts
 from glassbox.evaluation.sparse_sums import SparseSums
 from tests.support.tfma_reference import assert_equivalent, make_batch, membership_of, tfma_evaluate
 
@@ -373,12 +373,11 @@ def test_labels_outside_the_domain_raise_naming_the_value():
         plan.accumulate(batch, membership_of(SLICES), np.ones((1, NUM_ROWS)))
 
 
-def test_compacted_accumulators_merge_to_the_same_sums():
-    """What a bundle's precombine sends to the merge is compacted (pickled, compressed): merged and
-    extracted, it gives the very sums of merging the accumulators themselves."""
+def test_compacted_parts_merge_to_the_same_sums():
+    """What a bundle sends to the merge is compacted (pickled, compressed): merged, a slice's
+    parts give the very sums of merging the accumulators themselves."""
     batch, specs = CONFIGS["binary defaults"]
     plan = MetricsPlan(_config(specs))
-    merge = _MergeSlices(plan)
     half = NUM_ROWS // 2
     parts = [
         dict(plan.accumulate(part, membership_of(SLICES[rows]), np.ones((1, part.num_rows))))
@@ -395,16 +394,13 @@ def test_compacted_accumulators_merge_to_the_same_sums():
         )
     ]
     for key in parts[0].keys() & parts[1].keys():
-        compacted = [merge.compact(merge.add_input(None, part[key])) for part in parts]
-        assert all(isinstance(c, bytes) for c in compacted)
-        merged = merge.extract_output(merge.merge_accumulators([None, *compacted]))
+        merged = merge_parts(plan, [compacted(part[key]) for part in parts])
         expected = plan.merge([part[key] for part in parts])
         for ours, theirs in zip(merged.arrays, expected.arrays):
             assert type(ours) is type(theirs)
             np.testing.assert_array_equal(_dense(ours), _dense(theirs))
         np.testing.assert_array_equal(merged.counts, expected.counts)
         np.testing.assert_array_equal(merged.weights, expected.weights)
-    assert merge.compact(None) is None
 
 
 def _dense(sums):

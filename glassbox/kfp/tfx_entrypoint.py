@@ -22,18 +22,25 @@ from __future__ import annotations
 
 from typing import List, Optional, Tuple
 
-import yaml
-from absl import app
-from google.protobuf import json_format
-from kfp.pipeline_spec import pipeline_spec_pb2
-from tfx.dsl.io import fileio
-from tfx.orchestration.kubeflow.v2.container import (
-    kubeflow_v2_entrypoint_utils,
-    kubeflow_v2_run_executor,
-)
+from glassbox import garbage_collection
 
-from glassbox import keys
-from glassbox.artifacts import HTMLReport
+# The process's libraries (TensorFlow and TFX: 6 full collections while they load) load without
+# collections, and are left out of later ones (glassbox.garbage_collection); this package's root
+# has already deferred their needless imports and spared the collections at exit.
+with garbage_collection.imports_uncollected():
+    import yaml
+    from absl import app
+    from google.protobuf import json_format
+    from kfp.pipeline_spec import pipeline_spec_pb2
+    from tfx.dsl.io import fileio
+    from tfx.orchestration.kubeflow.v2.container import (
+        kubeflow_v2_entrypoint_utils,
+        kubeflow_v2_run_executor,
+    )
+    from tfx.utils import import_utils
+
+    from glassbox import keys
+    from glassbox.artifacts import HTMLReport
 
 MODEL_ID_PROPERTIES = (keys.CURRENT_MODEL_ID_PROPERTY, keys.BASELINE_MODEL_ID_PROPERTY)
 # KFP's types of glassbox's artifact classes, and the classes' paths.
@@ -141,5 +148,14 @@ def _run(parsed_args: Tuple[object, List[str]]) -> None:
         f.write(json_format.MessageToJson(executor_output))
 
 
+def _main(parsed_args: Tuple[object, List[str]]) -> None:
+    """The task's process: the executor's module, which TFX's entrypoint would import by its path
+    (the Evaluator's loads TFMA's evaluators and metrics, tf_keras, nltk and SciPy: one more full
+    collection), is imported first, without collections, as the libraries above are; then `_run`."""
+    with garbage_collection.imports_uncollected():
+        import_utils.import_class_by_path(parsed_args[0].executor_class_path)
+    _run(parsed_args)
+
+
 if __name__ == "__main__":
-    app.run(_run, flags_parser=kubeflow_v2_run_executor._parse_flags)  # pylint: disable=protected-access
+    app.run(_main, flags_parser=kubeflow_v2_run_executor._parse_flags)  # pylint: disable=protected-access

@@ -32,6 +32,7 @@ from apache_beam.options.pipeline_options import PipelineOptions
 
 from glassbox import beam_runner
 from glassbox.data.types import SliceKey
+from glassbox.errors import OutputError
 from glassbox.evaluation.metrics_plan import MetricsPlan, SliceAccumulator
 from glassbox.evaluation.sparse_sums import nbytes
 
@@ -111,7 +112,10 @@ def run_directory(options: PipelineOptions) -> Optional[str]:
     this process's exit at the latest); None on other runners, whose shuffle takes the parts."""
     if not beam_runner.in_process(options):
         return None
-    directory = tempfile.mkdtemp(prefix="glassbox-sums-")
+    try:
+        directory = tempfile.mkdtemp(prefix="glassbox-sums-")
+    except OSError as e:
+        raise _run_error(tempfile.gettempdir(), e) from e
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     return directory
 
@@ -123,11 +127,25 @@ def run_paths(directory: str) -> Iterator[str]:
 
 
 def write_run(path: str, parts: Iterable[Part]) -> str:
-    """Writes parts (in slice-key order) to path; returns it."""
-    with open(path, "wb") as f:
-        for key, part in parts:
-            pickle.dump((_order(key), key, part), f, protocol=pickle.HIGHEST_PROTOCOL)
+    """Writes parts (in slice-key order) to path; returns it.
+
+    Raises:
+      OutputError: the file cannot be written (its directory gone or full).
+    """
+    try:
+        with open(path, "wb") as f:
+            for key, part in parts:
+                pickle.dump((_order(key), key, part), f, protocol=pickle.HIGHEST_PROTOCOL)
+    except OSError as e:
+        raise _run_error(os.path.dirname(path), e) from e
     return path
+
+
+def _run_error(directory: str, e: OSError) -> OutputError:
+    return OutputError(
+        f"cannot write the slices' sums to {directory}, a temporary directory (TMPDIR chooses "
+        f"it: a disk with room for about the compressed sums): {e.strerror or e}"
+    )
 
 
 def _read_run(path: str) -> Iterator[Tuple[str, SliceKey, bytes]]:

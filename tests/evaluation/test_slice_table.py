@@ -14,6 +14,7 @@ from tensorflow_model_analysis.metrics import metric_specs
 from tensorflow_model_analysis.proto import config_pb2
 
 from glassbox.data.types import Batch
+from glassbox.errors import OutputError
 from glassbox.evaluation import slice_table
 from glassbox.evaluation.beam import ComputeSlicedMetrics
 from glassbox.evaluation.metrics_plan import MetricsPlan
@@ -130,6 +131,12 @@ def test_runs_merge_slice_by_slice_to_the_same_sums_and_are_deleted(tmp_path):
     for key, accumulator in merged:
         _assert_same_sums(accumulator, plan.merge(by_slice[key]))
     assert not directory.exists()
+
+
+def test_a_run_that_cannot_be_written_is_a_clear_error(tmp_path):
+    gone = tmp_path / "gone"
+    with pytest.raises(OutputError, match=f"cannot write the slices' sums to {gone}.*TMPDIR"):
+        write_run(str(gone / "run"), [((), b"part")])
 
 
 @pytest.mark.parametrize(

@@ -3,9 +3,10 @@ the example files reached the metrics, whatever the Beam runner.
 
 The examples are counted where the metrics are: each Batch adds its row count under a key of its
 own (EXAMPLES_KEY) beside its slices' accumulators, through the same table and merge, so a bundle
-the runner loses takes its count with it. ``WriteExamplesRead`` writes both totals into the evaluation
-(``keys.EXAMPLES_READ_FILE``); ``check_examples_read`` compares them before the evaluation's files
-are moved into place, and a missing total (a runner that dropped the whole output) fails too.
+the runner loses takes its count with it. ``WriteExamplesRead`` writes both totals into the
+evaluation (``keys.EXAMPLES_READ_FILE``); ``check_examples_read`` compares them before the
+evaluation's files are moved into place, and a missing total (a runner that dropped the whole
+output) fails too.
 """
 
 from __future__ import annotations

@@ -66,9 +66,10 @@ def merge_parts(plan: MetricsPlan, parts: Iterable[bytes]) -> SliceAccumulator:
     return plan.merge(map(expanded, parts))
 
 
-def _order(key: SliceKey) -> str:
-    """The order of slice keys in a run: the same in every process ('1' and 1 differ)."""
-    return repr(key)
+def _order(key: SliceKey) -> Tuple[int, str]:
+    """The order of slice keys in a run, the same in every process ('1' and 1 differ): the overall
+    slice first (a failure that concerns every slice names it), then by number of columns."""
+    return len(key), repr(key)
 
 
 class SliceTable:
@@ -148,7 +149,7 @@ def _run_error(directory: str, e: OSError) -> OutputError:
     )
 
 
-def _read_run(path: str) -> Iterator[Tuple[str, SliceKey, bytes]]:
+def _read_run(path: str) -> Iterator[Tuple[Tuple[int, str], SliceKey, bytes]]:
     with open(path, "rb") as f:
         while True:
             try:

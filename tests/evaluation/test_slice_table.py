@@ -1,5 +1,6 @@
-"""A bundle's sums per slice stay within a memory budget: past it they leave for the merge in
-parts, and the merged parts give the sums, metrics and plots that summing everything at once gives."""
+"""A bundle's sums per slice stay within a memory budget: past it they leave for the merge, through
+the runner's shuffle or as runs on a local disk, and the merged parts give the sums, metrics and
+plots that summing everything at once gives."""
 
 import math
 import os
@@ -85,7 +86,9 @@ def test_sums_past_the_budget_leave_the_table_and_merge_to_the_same_sums(monkeyp
         # Every batch outgrows a budget of nothing: all of its slices leave, the table empties.
         assert table.add(accumulators)
         drained = list(table.drain())
-        assert [key for key, _ in drained] == sorted({key for key, _ in accumulators}, key=repr)
+        assert [key for key, _ in drained] == sorted(
+            {key for key, _ in accumulators}, key=lambda key: (len(key), repr(key))
+        )
         assert len(table) == 0
         for key, part in drained:
             parts.setdefault(key, []).append(part)
@@ -127,7 +130,9 @@ def test_runs_merge_slice_by_slice_to_the_same_sums_and_are_deleted(tmp_path):
             by_slice.setdefault(key, []).append(accumulator)
     assert runs == sorted(runs)
     merged = list(merge_runs(list(reversed(runs)), plan))
-    assert [key for key, _ in merged] == sorted(by_slice, key=repr)
+    # The overall slice first, then by columns and text.
+    assert [key for key, _ in merged] == sorted(by_slice, key=lambda key: (len(key), repr(key)))
+    assert merged[0][0] == ()
     for key, accumulator in merged:
         _assert_same_sums(accumulator, plan.merge(by_slice[key]))
     assert not directory.exists()

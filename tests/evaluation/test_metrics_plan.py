@@ -19,8 +19,6 @@ from glassbox.errors import ConfigError
 from glassbox.evaluation.config import prepare_eval_config
 from glassbox.evaluation.errors import LabelDomainError, UnsupportedMetricError
 from glassbox.evaluation.metrics_plan import MetricsPlan
-from glassbox.evaluation.slice_table import compacted, merge_parts
-from glassbox.evaluation.sparse_sums import SparseSums
 from tests.support.tfma_reference import assert_equivalent, make_batch, membership_of, tfma_evaluate
 
 NUM_ROWS = 300
@@ -371,37 +369,3 @@ def test_labels_outside_the_domain_raise_naming_the_value():
     plan = MetricsPlan(_config(metric_specs.default_binary_classification_specs()))
     with pytest.raises(LabelDomainError, match="3.0"):
         plan.accumulate(batch, membership_of(SLICES), np.ones((1, NUM_ROWS)))
-
-
-def test_compacted_parts_merge_to_the_same_sums():
-    """What a bundle sends to the merge is compacted (pickled, compressed): merged, a slice's
-    parts give the very sums of merging the accumulators themselves."""
-    batch, specs = CONFIGS["binary defaults"]
-    plan = MetricsPlan(_config(specs))
-    half = NUM_ROWS // 2
-    parts = [
-        dict(plan.accumulate(part, membership_of(SLICES[rows]), np.ones((1, part.num_rows))))
-        for part, rows in (
-            (
-                make_batch(
-                    {"": batch.labels[""][rows]},
-                    {"": batch.predictions[""][rows]},
-                    {"": batch.example_weights[""][rows]},
-                ),
-                rows,
-            )
-            for rows in (slice(None, half), slice(half, None))
-        )
-    ]
-    for key in parts[0].keys() & parts[1].keys():
-        merged = merge_parts(plan, [compacted(part[key]) for part in parts])
-        expected = plan.merge([part[key] for part in parts])
-        for ours, theirs in zip(merged.arrays, expected.arrays):
-            assert type(ours) is type(theirs)
-            np.testing.assert_array_equal(_dense(ours), _dense(theirs))
-        np.testing.assert_array_equal(merged.counts, expected.counts)
-        np.testing.assert_array_equal(merged.weights, expected.weights)
-
-
-def _dense(sums):
-    return sums.dense() if isinstance(sums, SparseSums) else sums

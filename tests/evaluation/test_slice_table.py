@@ -71,7 +71,9 @@ def _dense(sums):
 
 
 def _assert_same_sums(ours, theirs):
+    """The very sums, each held as the other holds it (sparse or dense)."""
     for a, b in zip(ours.arrays, theirs.arrays):
+        assert type(a) is type(b)
         np.testing.assert_array_equal(_dense(a), _dense(b))
     np.testing.assert_array_equal(ours.counts, theirs.counts)
     np.testing.assert_array_equal(ours.weights, theirs.weights)
